@@ -1,0 +1,67 @@
+//! Middleware shared by every Ticketeer HTTP server: request tracing, per-route
+//! metrics and a request body size limit.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::metrics;
+
+/// The largest request body accepted. The API takes small JSON documents; the
+/// limit keeps a client from making the server buffer megabytes.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// The route label of requests that matched no route: raw paths would give
+/// scanners a way to create unbounded label values.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// Wraps `router` in the shared layers. `Router::layer` wraps each route, which
+/// is what makes `MatchedPath` visible to the layers. The last layer added runs
+/// first: tracing sees everything, metrics see the final status including a 413
+/// from the body limit.
+pub fn apply<S>(router: Router<S>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    router
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(record_http_metrics))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let route = route_of(request);
+                // The path, not the full URI: query strings may carry tokens.
+                tracing::info_span!(
+                    "http_request",
+                    method = %request.method(),
+                    route,
+                    path = request.uri().path(),
+                )
+            }),
+        )
+}
+
+/// The matched route template of `request`, or [`UNMATCHED_ROUTE`].
+fn route_of(request: &Request) -> &str {
+    request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+}
+
+/// Records `ticketeer_http_requests_total` and the latency histogram.
+async fn record_http_metrics(request: Request, next: Next) -> Response {
+    let route = route_of(&request).to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    metrics::http_request(
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}

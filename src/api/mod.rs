@@ -1,0 +1,234 @@
+//! Ticketeer's HTTP servers.
+//!
+//! * [`router`] is the API served by `ticketeer api`: probes, metrics and (as the
+//!   lead adds them) the dashboard endpoints, all backed by [`ApiState`].
+//! * [`ops_router`] is the small operations server each gateway cluster runs on its
+//!   own port, so Prometheus can scrape it and an orchestrator can probe it.
+//!
+//! Both get the same middleware (`layers`): tracing, per-route metrics and a body
+//! size limit, and both answer unknown paths with the API's JSON 404.
+
+pub mod error;
+pub mod health;
+pub mod layers;
+pub mod metrics_route;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::extract::{FromRef, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use error::{Error, Result};
+
+/// What the API's handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    pub db: sqlx::PgPool,
+    pub redis: deadpool_redis::Pool,
+    pub metrics: PrometheusHandle,
+}
+
+impl FromRef<ApiState> for PrometheusHandle {
+    fn from_ref(state: &ApiState) -> Self {
+        state.metrics.clone()
+    }
+}
+
+/// The API served by `ticketeer api`.
+pub fn router(state: ApiState) -> Router {
+    let routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics_route::metrics))
+        .fallback(not_found);
+    layers::apply(routes).with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled, then stops
+/// accepting connections and waits for in-flight requests to finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let address = listener
+        .local_addr()
+        .context("reading the listening address")?;
+    tracing::info!(%address, "HTTP server listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .with_context(|| format!("HTTP server on {address} failed"))?;
+    tracing::info!(%address, "HTTP server stopped");
+    Ok(())
+}
+
+/// Whether a process that is not the API (a gateway cluster) is ready to work.
+///
+/// The process creates one, hands a clone to [`ops_router`], and flips it with
+/// [`HealthCheck::set_ready`]: a gateway cluster sets it once its shards are
+/// connected and back to `false` when it loses them. It starts not ready.
+#[derive(Clone, Debug, Default)]
+pub struct HealthCheck {
+    ready: Arc<AtomicBool>,
+}
+
+impl HealthCheck {
+    /// A check that starts out not ready.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Marks the process ready (`true`) or not (`false`).
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Release);
+    }
+
+    /// Whether the process is ready.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+}
+
+#[derive(Clone)]
+struct OpsState {
+    metrics: PrometheusHandle,
+    health: HealthCheck,
+}
+
+impl FromRef<OpsState> for PrometheusHandle {
+    fn from_ref(state: &OpsState) -> Self {
+        state.metrics.clone()
+    }
+}
+
+/// The operations server of a process that is not the API:
+///
+/// * `GET /healthz`: 200 `{"status":"ok"}` when `health` is ready, else 503 with
+///   the usual error body. Use it as the readiness/startup probe.
+/// * `GET /livez`: always 200 while the process serves HTTP. Use it as the
+///   liveness probe: identifying many shards can take minutes, and a liveness
+///   probe on `/healthz` would kill the process before it gets there.
+/// * `GET /metrics`: the Prometheus exposition.
+pub fn ops_router(metrics: PrometheusHandle, health: HealthCheck) -> Router {
+    let routes = Router::new()
+        .route("/healthz", get(ops_healthz))
+        .route("/livez", get(health::healthz))
+        .route("/metrics", get(metrics_route::metrics))
+        .fallback(not_found);
+    layers::apply(routes).with_state(OpsState { metrics, health })
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+async fn ops_healthz(State(state): State<OpsState>) -> Result<Json<Value>> {
+    if state.health.is_ready() {
+        Ok(Json(json!({ "status": "ok" })))
+    } else {
+        Err(Error::ServiceUnavailable {
+            reason: "not ready: the gateway cluster is still connecting".to_owned(),
+        })
+    }
+}
+
+/// Unknown paths get the API's JSON 404 instead of an empty body.
+async fn not_found() -> Error {
+    Error::NotFound
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+
+    /// Serves `router` on a real socket (which also exercises [`serve`] and its
+    /// graceful shutdown), sends `GET path`, and returns status and body.
+    async fn get(router: Router, path: &str) -> (StatusCode, String) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn(serve(listener, router, shutdown.clone()));
+
+        let reply = reqwest::get(format!("http://{address}{path}"))
+            .await
+            .unwrap();
+        let status = StatusCode::from_u16(reply.status().as_u16()).unwrap();
+        let body = reply.text().await.unwrap();
+
+        shutdown.cancel();
+        server.await.unwrap().unwrap();
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn ops_healthz_follows_the_health_check() {
+        let health = HealthCheck::new();
+        let router = ops_router(crate::metrics::install(), health.clone());
+
+        let (status, body) = get(router.clone(), "/healthz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("\"service_unavailable\""), "{body}");
+
+        let (status, _) = get(router.clone(), "/livez").await;
+        assert_eq!(status, StatusCode::OK);
+
+        health.set_ready(true);
+        let (status, body) = get(router, "/healthz").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, r#"{"status":"ok"}"#);
+    }
+
+    #[tokio::test]
+    async fn ops_metrics_and_unknown_paths() {
+        let router = ops_router(crate::metrics::install(), HealthCheck::new());
+
+        let (status, body) = get(router.clone(), "/nope/123").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(body.contains("\"not_found\""), "{body}");
+
+        let (status, body) = get(router, "/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        // Requests are recorded under bounded route labels, never raw paths.
+        assert!(body.contains("ticketeer_http_requests_total"), "{body}");
+        assert!(body.contains("route=\"unmatched\""), "{body}");
+        assert!(!body.contains("/nope/123"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_refused() {
+        let echo = Router::new().route(
+            "/echo",
+            axum::routing::post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+        );
+        let router = layers::apply(echo);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/echo", listener.local_addr().unwrap());
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn(serve(listener, router, shutdown.clone()));
+
+        let client = reqwest::Client::new();
+        let small = client
+            .post(&url)
+            .body(vec![b'x'; 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(small.status(), 200);
+        let large = client
+            .post(&url)
+            .body(vec![b'x'; layers::BODY_LIMIT_BYTES + 1])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(large.status(), 413);
+
+        shutdown.cancel();
+        server.await.unwrap().unwrap();
+    }
+}

@@ -1,0 +1,69 @@
+//! The state one bot process shares across its shards and handlers.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use twilight_cache_inmemory::{DefaultInMemoryCache, ResourceType};
+use twilight_http::Client;
+use twilight_model::id::marker::{ApplicationMarker, UserMarker};
+use twilight_model::id::Id;
+
+use crate::config::Config;
+use crate::db::{self, PgPool};
+use crate::discord::{self, metered::metered, TwilightDiscord};
+use crate::redis::{self, keys::Keys, RedisPool};
+use crate::tickets::TicketService;
+
+pub struct Bot {
+    pub tickets: TicketService,
+    /// The Discord adapter the ticket core uses, for transports' own sends.
+    pub discord: Arc<TwilightDiscord>,
+    pub http: Arc<Client>,
+    /// Guilds, channels and roles of the guilds this process's shards own:
+    /// enough to check permissions without REST calls. No members, no messages.
+    pub cache: Arc<DefaultInMemoryCache>,
+    pub application_id: Id<ApplicationMarker>,
+    pub bot_user: Id<UserMarker>,
+    pub db: PgPool,
+    pub redis: RedisPool,
+    pub keys: Keys,
+    pub config: Config,
+}
+
+impl Bot {
+    /// Connects to Discord (one `GET /users/@me` to learn who we are),
+    /// PostgreSQL and Redis.
+    pub async fn connect(config: &Config) -> anyhow::Result<Arc<Bot>> {
+        let http = Arc::new(discord::build_http_client(&config.discord));
+        let me = metered("get_current_user", http.current_user())
+            .await
+            .context("could not reach Discord's API (GET /users/@me): check DISCORD_API_URL and DISCORD_TOKEN")?
+            .model()
+            .await?;
+        // A bot's application id equals its user id.
+        let application_id: Id<ApplicationMarker> = me.id.cast();
+        let cache = Arc::new(
+            DefaultInMemoryCache::builder()
+                .resource_types(ResourceType::GUILD | ResourceType::CHANNEL | ResourceType::ROLE)
+                .message_cache_size(0)
+                .build(),
+        );
+        let db = db::connect_lazy(config.database_url(), config.database_pool_size)?;
+        let redis = redis::connect(config.redis_url())?;
+        let keys = Keys::new(application_id.get());
+        let discord = Arc::new(TwilightDiscord::new(http.clone(), cache.clone(), me.id));
+        let tickets = TicketService::new(db.clone(), redis.clone(), keys.clone(), discord.clone());
+        Ok(Arc::new(Bot {
+            tickets,
+            discord,
+            http,
+            cache,
+            application_id,
+            bot_user: me.id,
+            db,
+            redis,
+            keys,
+            config: config.clone(),
+        }))
+    }
+}

@@ -1,0 +1,259 @@
+//! Configuration: layered from an optional TOML file, then the environment.
+//!
+//! The file (path in `TICKETEER_CONFIG`) holds the same keys as the environment
+//! (`DISCORD_TOKEN = "..."`); a variable set in the environment wins. A missing or
+//! malformed value stops start-up with one line naming the variable and what is
+//! wrong. Secrets are `secrecy` types, so they never reach logs or `Debug` output.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::telemetry::LogFormat;
+
+/// Everything a Ticketeer process needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub discord: DiscordConfig,
+    pub database_url: SecretString,
+    pub redis_url: SecretString,
+    /// Where `ticketeer api` listens.
+    pub api_listen: SocketAddr,
+    /// Where a gateway cluster serves `/healthz` and `/metrics`.
+    pub ops_listen: SocketAddr,
+    pub log_format: LogFormat,
+    /// Connections per process in the PostgreSQL pool.
+    pub database_pool_size: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct DiscordConfig {
+    pub token: SecretString,
+    /// Base URL of Discord's API: `https://discord.com`, or a stand-in such as
+    /// `http://127.0.0.1:PORT`. The gateway URL is learnt from `GET /gateway/bot`.
+    pub api_url: String,
+}
+
+/// A configuration value that is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {variable} {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self { variable, problem: problem.into() }
+    }
+}
+
+/// Where values come from, lowest priority first.
+#[derive(Default)]
+pub struct Sources {
+    file: HashMap<String, String>,
+    env: HashMap<String, String>,
+}
+
+impl Sources {
+    /// The process environment, plus the file named by `TICKETEER_CONFIG` if set.
+    pub fn from_process() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let file = match env.get("TICKETEER_CONFIG") {
+            Some(path) => read_file(path)?,
+            None => HashMap::new(),
+        };
+        Ok(Self { file, env })
+    }
+
+    /// Explicit values (tests and the demo build their configuration this way).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        Self {
+            file: HashMap::new(),
+            env: pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.env
+            .get(key)
+            .or_else(|| self.file.get(key))
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    fn required(&self, key: &'static str, hint: &str) -> Result<&str, ConfigError> {
+        self.get(key)
+            .ok_or_else(|| ConfigError::new(key, format!("is not set: {hint}")))
+    }
+
+    fn parsed<T: FromStr>(&self, key: &'static str, default: T, what: &str) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(key) {
+            None => Ok(default),
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|e| ConfigError::new(key, format!("is not {what} ({e}): got {raw:?}"))),
+        }
+    }
+}
+
+fn read_file(path: &str) -> Result<HashMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new("TICKETEER_CONFIG", format!("names {path:?}, which cannot be read: {e}")))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| ConfigError::new("TICKETEER_CONFIG", format!("names {path:?}, which is not valid TOML: {e}")))?;
+    table
+        .into_iter()
+        .map(|(key, value)| {
+            let value = match value {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            Ok((key, value))
+        })
+        .collect()
+}
+
+pub const DEFAULT_DISCORD_API_URL: &str = "https://discord.com";
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+impl Config {
+    /// Reads the configuration of this process.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::from_sources(&Sources::from_process()?)
+    }
+
+    pub fn from_sources(src: &Sources) -> Result<Self, ConfigError> {
+        let token = src.required("DISCORD_TOKEN", "set it to the bot token from Discord's developer portal")?;
+        if token.starts_with("Bot ") || token.chars().any(char::is_whitespace) {
+            return Err(ConfigError::new(
+                "DISCORD_TOKEN",
+                "must be the bare token, without a \"Bot \" prefix or spaces",
+            ));
+        }
+        let api_url = src.get("DISCORD_API_URL").unwrap_or(DEFAULT_DISCORD_API_URL);
+        validate_http_url("DISCORD_API_URL", api_url)?;
+
+        let database_url = src.get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL);
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError::new("DATABASE_URL", "must start with postgres:// or postgresql://"));
+        }
+        let redis_url = src.get("REDIS_URL").unwrap_or(DEFAULT_REDIS_URL);
+        if !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://")) {
+            return Err(ConfigError::new("REDIS_URL", "must start with redis:// or rediss://"));
+        }
+
+        Ok(Self {
+            discord: DiscordConfig {
+                token: SecretString::from(token.to_owned()),
+                api_url: api_url.trim_end_matches('/').to_owned(),
+            },
+            database_url: SecretString::from(database_url.to_owned()),
+            redis_url: SecretString::from(redis_url.to_owned()),
+            api_listen: src.parsed("TICKETEER_API_LISTEN", ([127, 0, 0, 1], 8080).into(), "an address like 127.0.0.1:8080")?,
+            ops_listen: src.parsed("TICKETEER_OPS_LISTEN", ([127, 0, 0, 1], 9100).into(), "an address like 127.0.0.1:9100")?,
+            log_format: src.parsed("TICKETEER_LOG_FORMAT", LogFormat::Human, "\"human\" or \"json\"")?,
+            database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
+        })
+    }
+
+    /// Host and port of the Discord API when it is a plain-HTTP stand-in
+    /// (`http://127.0.0.1:PORT`); `None` for real Discord over HTTPS.
+    pub fn discord_proxy(&self) -> Option<String> {
+        self.discord
+            .api_url
+            .strip_prefix("http://")
+            .map(|rest| rest.trim_end_matches('/').to_owned())
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+
+    pub fn redis_url(&self) -> &str {
+        self.redis_url.expose_secret()
+    }
+}
+
+fn validate_http_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| ConfigError::new(key, format!("must start with https:// or http://, got {url:?}")))?;
+    let host = rest.trim_end_matches('/');
+    if host.is_empty() || host.contains('/') {
+        return Err(ConfigError::new(
+            key,
+            format!("must be a bare origin like https://discord.com or http://127.0.0.1:8900, got {url:?}"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&'static str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_sources(&Sources::from_pairs(pairs.iter().map(|(k, v)| (*k, v.to_string()))))
+    }
+
+    #[test]
+    fn a_missing_token_names_the_variable() {
+        let err = with(&[]).unwrap_err();
+        assert_eq!(err.variable, "DISCORD_TOKEN");
+        assert!(err.to_string().contains("DISCORD_TOKEN is not set"));
+    }
+
+    #[test]
+    fn a_malformed_listen_address_names_the_variable() {
+        let err = with(&[("DISCORD_TOKEN", "abc"), ("TICKETEER_API_LISTEN", "nope")]).unwrap_err();
+        assert_eq!(err.variable, "TICKETEER_API_LISTEN");
+    }
+
+    #[test]
+    fn the_api_url_must_be_an_origin() {
+        let err = with(&[("DISCORD_TOKEN", "abc"), ("DISCORD_API_URL", "ftp://x")]).unwrap_err();
+        assert_eq!(err.variable, "DISCORD_API_URL");
+        let err = with(&[("DISCORD_TOKEN", "abc"), ("DISCORD_API_URL", "http://x/api/v10")]).unwrap_err();
+        assert_eq!(err.variable, "DISCORD_API_URL");
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let config = with(&[
+            ("DISCORD_TOKEN", "super-secret-token"),
+            ("DATABASE_URL", "postgres://u:hunter2@db/x"),
+        ])
+        .unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("super-secret-token"));
+        assert!(!debug.contains("hunter2"));
+    }
+
+    #[test]
+    fn a_stand_in_url_becomes_a_proxy_address() {
+        let config = with(&[("DISCORD_TOKEN", "t"), ("DISCORD_API_URL", "http://127.0.0.1:8900/")]).unwrap();
+        assert_eq!(config.discord_proxy().as_deref(), Some("127.0.0.1:8900"));
+        let config = with(&[("DISCORD_TOKEN", "t")]).unwrap();
+        assert_eq!(config.discord_proxy(), None);
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file() {
+        let mut src = Sources::from_pairs([("DISCORD_TOKEN", "env".to_string())]);
+        src.file.insert("DISCORD_TOKEN".into(), "file".into());
+        src.file.insert("REDIS_URL".into(), "redis://file:6379".into());
+        let config = Config::from_sources(&src).unwrap();
+        assert_eq!(config.discord.token.expose_secret(), "env");
+        assert_eq!(config.redis_url(), "redis://file:6379");
+    }
+}

@@ -1,0 +1,91 @@
+//! The DM inbox: every DM to the bot, stored on arrival and drained per user in
+//! message-id order. Inserting is idempotent on Discord's message id.
+
+use sqlx::PgPool;
+
+use crate::tickets::ids::{ChannelId, MessageId, UserId};
+use crate::tickets::inbox::{Attachment, IncomingDm};
+
+/// Stores a DM; `false` if it was already stored (a replayed event).
+#[tracing::instrument(skip(db, dm), fields(message = %dm.message))]
+pub async fn insert(db: &PgPool, dm: &IncomingDm) -> sqlx::Result<bool> {
+    let attachments = serde_json::to_value(&dm.attachments).unwrap_or_default();
+    let done = sqlx::query!(
+        r#"INSERT INTO inbound_dms (message_id, user_id, dm_channel_id, author_name, content, attachments)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (message_id) DO NOTHING"#,
+        dm.message.db(),
+        dm.user.db(),
+        dm.dm_channel.db(),
+        dm.author_name,
+        dm.content,
+        attachments
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The user's unhandled DMs, oldest first.
+#[tracing::instrument(skip(db))]
+pub async fn pending(db: &PgPool, user: UserId, limit: i64) -> sqlx::Result<Vec<IncomingDm>> {
+    let rows = sqlx::query!(
+        r#"SELECT message_id, user_id, dm_channel_id, author_name, content, attachments
+           FROM inbound_dms WHERE user_id = $1 AND state = 'pending'
+           ORDER BY message_id LIMIT $2"#,
+        user.db(),
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| IncomingDm {
+            message: MessageId::from_db(r.message_id),
+            user: UserId::from_db(r.user_id),
+            dm_channel: ChannelId::from_db(r.dm_channel_id),
+            author_name: r.author_name,
+            content: r.content,
+            attachments: serde_json::from_value::<Vec<Attachment>>(r.attachments).unwrap_or_default(),
+        })
+        .collect())
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn has_pending(db: &PgPool, user: UserId) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM inbound_dms WHERE user_id = $1 AND state = 'pending') AS "exists!""#,
+        user.db()
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Marks DMs answered with an explanation instead of a ticket.
+#[tracing::instrument(skip(db, messages))]
+pub async fn mark_refused(db: &PgPool, messages: &[MessageId]) -> sqlx::Result<()> {
+    let ids: Vec<i64> = messages.iter().map(|m| m.db()).collect();
+    sqlx::query!(
+        "UPDATE inbound_dms SET state = 'refused', handled_at = now() WHERE message_id = ANY($1) AND state = 'pending'",
+        &ids
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Users with DMs left pending for longer than `older_than_seconds` (their drain
+/// died with its process): the sweeper drains them.
+#[tracing::instrument(skip(db))]
+pub async fn users_with_stale_pending(db: &PgPool, older_than_seconds: f64, limit: i64) -> sqlx::Result<Vec<UserId>> {
+    let rows = sqlx::query_scalar!(
+        r#"SELECT DISTINCT user_id FROM inbound_dms
+           WHERE state = 'pending' AND received_at < now() - make_interval(secs => $1)
+           LIMIT $2"#,
+        older_than_seconds,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(UserId::from_db).collect())
+}

@@ -1,0 +1,39 @@
+//! PostgreSQL: the source of truth. All SQL lives in this folder, one file per
+//! table family, as compile-checked `sqlx::query!` calls (offline data in `.sqlx/`).
+
+pub mod choices;
+pub mod guilds;
+pub mod inbound;
+pub mod members;
+pub mod relay_log;
+pub mod settings;
+pub mod tickets;
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+pub use sqlx::PgPool;
+
+/// Opens a pool. Connections are made lazily so a process can start (and answer
+/// `/readyz` with 503) while PostgreSQL is still down.
+pub fn connect_lazy(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy(url)?)
+}
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Applies pending migrations. Safe to run twice and concurrently: sqlx takes a
+/// PostgreSQL advisory lock for the duration and skips applied migrations.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// Whether an error is a unique-constraint violation (SQLSTATE 23505).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
+}

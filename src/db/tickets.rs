@@ -1,0 +1,147 @@
+//! Tickets and their per-guild numbers.
+
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::tickets::ids::{ChannelId, GuildId, UserId};
+use crate::tickets::model::{Ticket, TicketKind, TicketStatus};
+
+/// Takes the guild's next ticket number. Must run in the transaction that
+/// inserts the ticket: the counter row stays locked until it commits (serialising
+/// only this guild) and a rollback returns the number, so numbers are gapless.
+#[tracing::instrument(skip(tx))]
+pub async fn next_number(tx: &mut Transaction<'_, Postgres>, guild: GuildId) -> sqlx::Result<i32> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO ticket_counters (guild_id, last_number) VALUES ($1, 1)
+           ON CONFLICT (guild_id) DO UPDATE SET last_number = ticket_counters.last_number + 1
+           RETURNING last_number"#,
+        guild.db()
+    )
+    .fetch_one(&mut **tx)
+    .await
+}
+
+pub struct NewTicket {
+    pub guild: GuildId,
+    pub number: i32,
+    pub kind: TicketKind,
+    pub opener: UserId,
+    pub channel: ChannelId,
+    pub dm_channel: Option<ChannelId>,
+}
+
+#[tracing::instrument(skip(tx, new), fields(guild = %new.guild, number = new.number))]
+pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewTicket) -> sqlx::Result<Ticket> {
+    let row = sqlx::query!(
+        r#"INSERT INTO tickets (guild_id, number, kind, opener_id, channel_id, dm_channel_id)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           RETURNING ticket_id, opened_at"#,
+        new.guild.db(),
+        new.number,
+        new.kind.as_str(),
+        new.opener.db(),
+        new.channel.db(),
+        new.dm_channel.map(ChannelId::db)
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Ticket {
+        id: row.ticket_id,
+        guild: new.guild,
+        number: new.number,
+        kind: new.kind,
+        opener: new.opener,
+        channel: new.channel,
+        dm_channel: new.dm_channel,
+        status: TicketStatus::Open,
+        opened_at: row.opened_at,
+    })
+}
+
+struct TicketRow {
+    ticket_id: i64,
+    guild_id: i64,
+    number: i32,
+    kind: String,
+    opener_id: i64,
+    channel_id: i64,
+    dm_channel_id: Option<i64>,
+    status: String,
+    opened_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<TicketRow> for Ticket {
+    fn from(r: TicketRow) -> Self {
+        Ticket {
+            id: r.ticket_id,
+            guild: GuildId::from_db(r.guild_id),
+            number: r.number,
+            // The CHECK constraint admits only these two values.
+            kind: TicketKind::parse(&r.kind).unwrap_or(TicketKind::Modmail),
+            opener: UserId::from_db(r.opener_id),
+            channel: ChannelId::from_db(r.channel_id),
+            dm_channel: r.dm_channel_id.map(ChannelId::from_db),
+            status: if r.status == "open" { TicketStatus::Open } else { TicketStatus::Closed },
+            opened_at: r.opened_at,
+        }
+    }
+}
+
+/// The user's open modmail ticket that their DMs go to: the most recently opened.
+#[tracing::instrument(skip(db))]
+pub async fn open_modmail_for_user(db: &PgPool, user: UserId) -> sqlx::Result<Option<Ticket>> {
+    let row = sqlx::query_as!(
+        TicketRow,
+        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at
+           FROM tickets
+           WHERE opener_id = $1 AND status = 'open' AND kind = 'modmail'
+           ORDER BY opened_at DESC, ticket_id DESC LIMIT 1"#,
+        user.db()
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Ticket::from))
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn open_modmail_in_guild(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<Option<Ticket>> {
+    let row = sqlx::query_as!(
+        TicketRow,
+        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at
+           FROM tickets
+           WHERE guild_id = $1 AND opener_id = $2 AND status = 'open' AND kind = 'modmail'"#,
+        guild.db(),
+        user.db()
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Ticket::from))
+}
+
+/// The open ticket whose channel this is, if any.
+#[tracing::instrument(skip(db))]
+pub async fn open_by_channel(db: &PgPool, channel: ChannelId) -> sqlx::Result<Option<Ticket>> {
+    let row = sqlx::query_as!(
+        TicketRow,
+        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at
+           FROM tickets WHERE channel_id = $1 AND status = 'open'"#,
+        channel.db()
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Ticket::from))
+}
+
+/// Marks the ticket closed. Returns `false` if it was already closed, which is
+/// how a replayed close becomes a no-op.
+#[tracing::instrument(skip(db))]
+pub async fn close(db: &PgPool, ticket_id: i64, closed_by: Option<UserId>) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        r#"UPDATE tickets SET status = 'closed', closed_at = now(), closed_by = $2
+           WHERE ticket_id = $1 AND status = 'open'"#,
+        ticket_id,
+        closed_by.map(UserId::db)
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,152 @@
+//! [`DiscordPort`] over twilight-http: each method is one metered REST call.
+//! Channel lookups try the gateway cache first, which costs nothing.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use twilight_cache_inmemory::InMemoryCache;
+use twilight_http::Client;
+use twilight_model::channel::ChannelType;
+use twilight_model::guild::Permissions;
+use twilight_model::channel::permission_overwrite::{PermissionOverwrite, PermissionOverwriteType};
+use twilight_model::id::marker::UserMarker;
+use twilight_model::id::Id;
+
+use super::errors::port_error;
+use super::metered::metered;
+use super::payload;
+use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
+use crate::tickets::ports::{ChannelInfo, ChannelKind, DiscordPort, OutgoingMessage, PortError, TicketChannelSpec};
+
+pub struct TwilightDiscord {
+    http: Arc<Client>,
+    cache: Arc<InMemoryCache>,
+    bot_user: Id<UserMarker>,
+}
+
+impl TwilightDiscord {
+    pub fn new(http: Arc<Client>, cache: Arc<InMemoryCache>, bot_user: Id<UserMarker>) -> Self {
+        Self { http, cache, bot_user }
+    }
+}
+
+/// What staff may do in a ticket channel.
+fn staff_allow() -> Permissions {
+    Permissions::VIEW_CHANNEL
+        | Permissions::SEND_MESSAGES
+        | Permissions::READ_MESSAGE_HISTORY
+        | Permissions::ATTACH_FILES
+        | Permissions::EMBED_LINKS
+        | Permissions::ADD_REACTIONS
+}
+
+/// What the bot needs in a ticket channel (it may only grant what it has).
+fn bot_allow() -> Permissions {
+    Permissions::VIEW_CHANNEL
+        | Permissions::SEND_MESSAGES
+        | Permissions::READ_MESSAGE_HISTORY
+        | Permissions::ATTACH_FILES
+        | Permissions::EMBED_LINKS
+        | Permissions::MANAGE_MESSAGES
+        | Permissions::MANAGE_CHANNELS
+}
+
+fn id<T>(raw: u64) -> Result<Id<T>, PortError> {
+    Id::new_checked(raw).ok_or_else(|| PortError::Other(format!("invalid id {raw}")))
+}
+
+#[async_trait]
+impl DiscordPort for TwilightDiscord {
+    async fn create_ticket_channel(&self, spec: &TicketChannelSpec) -> Result<ChannelId, PortError> {
+        let mut overwrites = vec![
+            // @everyone's role id is the guild id: nobody else sees the ticket.
+            PermissionOverwrite {
+                id: id(spec.guild.get())?,
+                kind: PermissionOverwriteType::Role,
+                allow: Permissions::empty(),
+                deny: Permissions::VIEW_CHANNEL,
+            },
+            PermissionOverwrite {
+                id: id(spec.staff_role.get())?,
+                kind: PermissionOverwriteType::Role,
+                allow: staff_allow(),
+                deny: Permissions::empty(),
+            },
+            PermissionOverwrite {
+                id: self.bot_user.cast(),
+                kind: PermissionOverwriteType::Member,
+                allow: bot_allow(),
+                deny: Permissions::empty(),
+            },
+        ];
+        for member in &spec.members {
+            overwrites.push(PermissionOverwrite {
+                id: id(member.get())?,
+                kind: PermissionOverwriteType::Member,
+                allow: staff_allow(),
+                deny: Permissions::empty(),
+            });
+        }
+        let request = self
+            .http
+            .create_guild_channel(id(spec.guild.get())?, &spec.name)
+            .kind(ChannelType::GuildText)
+            .parent_id(id(spec.parent.get())?)
+            .topic(&spec.topic)
+            .permission_overwrites(&overwrites);
+        let response = metered("create_channel", request).await.map_err(|e| port_error(&e))?;
+        let channel = response.model().await.map_err(|e| PortError::Other(e.to_string()))?;
+        Ok(ChannelId(channel.id.get()))
+    }
+
+    async fn delete_channel(&self, channel: ChannelId) -> Result<(), PortError> {
+        metered("delete_channel", self.http.delete_channel(id(channel.get())?))
+            .await
+            .map_err(|e| port_error(&e))?;
+        Ok(())
+    }
+
+    async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, PortError> {
+        let channel_id = id(channel.get())?;
+        let (guild, kind, name) = if let Some(cached) = self.cache.channel(channel_id) {
+            (cached.guild_id, cached.kind, cached.name.clone().unwrap_or_default())
+        } else {
+            let response = metered("get_channel", self.http.channel(channel_id)).await.map_err(|e| port_error(&e))?;
+            let fetched = response.model().await.map_err(|e| PortError::Other(e.to_string()))?;
+            (fetched.guild_id, fetched.kind, fetched.name.unwrap_or_default())
+        };
+        Ok(ChannelInfo {
+            id: channel,
+            guild: guild.map(|g| GuildId(g.get())),
+            kind: match kind {
+                ChannelType::GuildCategory => ChannelKind::Category,
+                ChannelType::GuildText => ChannelKind::Text,
+                _ => ChannelKind::Other,
+            },
+            name,
+        })
+    }
+
+    async fn send_message(&self, channel: ChannelId, message: &OutgoingMessage) -> Result<MessageId, PortError> {
+        let body = payload::create_message_body(message);
+        let request = self.http.create_message(id(channel.get())?).payload_json(&body);
+        let response = metered("create_message", request).await.map_err(|e| port_error(&e))?;
+        let sent = response.model().await.map_err(|e| PortError::Other(e.to_string()))?;
+        Ok(MessageId(sent.id.get()))
+    }
+
+    async fn delete_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError> {
+        metered("delete_message", self.http.delete_message(id(channel.get())?, id(message.get())?))
+            .await
+            .map_err(|e| port_error(&e))?;
+        Ok(())
+    }
+
+    async fn open_dm(&self, user: UserId) -> Result<ChannelId, PortError> {
+        let response = metered("create_dm", self.http.create_private_channel(id(user.get())?))
+            .await
+            .map_err(|e| port_error(&e))?;
+        let channel = response.model().await.map_err(|e| PortError::Other(e.to_string()))?;
+        Ok(ChannelId(channel.id.get()))
+    }
+}

@@ -1,0 +1,29 @@
+//! Routes each gateway event to its handler. Runs on its own task per event.
+
+use std::sync::Arc;
+
+use twilight_gateway::{Event, MessageSender};
+
+use crate::bot::Bot;
+use crate::handlers::{direct_message, guild_message, interaction, membership};
+use crate::tickets::ids::UserId;
+
+pub async fn dispatch(bot: Arc<Bot>, sender: MessageSender, event: Event) {
+    match event {
+        // The DM was stored in order by the shard loop; relay what is pending.
+        Event::MessageCreate(message) if message.guild_id.is_none() => {
+            if !message.author.bot {
+                direct_message::relay(&bot, UserId(message.author.id.get())).await;
+            }
+        }
+        Event::MessageCreate(message) => guild_message::handle(&bot, &message).await,
+        Event::InteractionCreate(event) => interaction::handle(&bot, &event).await,
+        Event::GuildCreate(event) => membership::guild_create(&bot, &sender, &event).await,
+        Event::GuildDelete(event) => membership::guild_delete(&bot, event.id, event.unavailable.unwrap_or(false)).await,
+        Event::MemberAdd(event) => membership::member_add(&bot, event.guild_id, event.member.user.id.get()).await,
+        Event::MemberRemove(event) => membership::member_remove(&bot, event.guild_id, event.user.id.get()).await,
+        Event::MemberChunk(chunk) => membership::member_chunk(&bot, &chunk).await,
+        Event::ChannelDelete(channel) => membership::channel_delete(&bot, channel.id.get()).await,
+        _ => {}
+    }
+}

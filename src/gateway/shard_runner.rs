@@ -1,0 +1,96 @@
+//! One shard's loop: read events, update the cache and metrics, store DMs in
+//! order, and hand each event to a tracked task. On shutdown it closes with the
+//! RESUME code and saves the session for the next start.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+use futures_util::StreamExt as _;
+use twilight_gateway::{CloseFrame, Event, Message, Shard, StreamExt as _};
+
+use super::queue::RedisIdentifyQueue;
+use super::sessions::{self, SavedSession};
+use super::{dispatch::dispatch, WANTED_EVENTS};
+use crate::bot::Bot;
+use crate::handlers::direct_message;
+use crate::metrics::{self, ShardStatus};
+
+pub async fn run(bot: Arc<Bot>, mut shard: Shard<RedisIdentifyQueue>, total: u32, handlers: TaskTracker, shutdown: CancellationToken) {
+    let id = shard.id().number();
+    let span = tracing::info_span!("shard", shard = id);
+    metrics::shard_status(id, ShardStatus::Connecting);
+    async {
+        loop {
+            let next = tokio::select! {
+                () = shutdown.cancelled() => break,
+                next = shard.next_event(WANTED_EVENTS) => next,
+            };
+            let event = match next {
+                Some(Ok(event)) => event,
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "could not receive or parse a gateway event");
+                    continue;
+                }
+                None => break,
+            };
+            observe(&shard, id, &event);
+            bot.cache.update(&event);
+            if let Event::MessageCreate(message) = &event {
+                if let Some(dm) = direct_message::incoming(message) {
+                    // Awaited here, not on the handler task: DMs are stored in
+                    // the order Discord sent them.
+                    direct_message::ingest(&bot, &dm).await;
+                }
+            }
+            let handler_span = tracing::info_span!("event", shard = id, kind = ?event.kind());
+            handlers.spawn(dispatch(bot.clone(), shard.sender(), event).instrument(handler_span));
+        }
+        close_and_save(&bot, &mut shard, total).await;
+    }
+    .instrument(span)
+    .await;
+}
+
+fn observe(shard: &Shard<RedisIdentifyQueue>, id: u32, event: &Event) {
+    metrics::gateway_event(id, event.kind().name().unwrap_or("UNKNOWN"));
+    match event {
+        Event::Ready(_) | Event::Resumed => metrics::shard_status(id, ShardStatus::Ready),
+        Event::GatewayClose(_) => metrics::shard_status(id, ShardStatus::Disconnected),
+        Event::GatewayReconnect => metrics::shard_status(id, ShardStatus::Resuming),
+        Event::GatewayInvalidateSession(_) => metrics::shard_status(id, ShardStatus::Identifying),
+        Event::GatewayHeartbeatAck => {
+            if let Some(average) = shard.latency().average() {
+                metrics::shard_latency(id, average.as_secs_f64());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Closes with the RESUME code (4000), waits for the close to complete, then
+/// saves the session so the next start resumes it.
+async fn close_and_save(bot: &Bot, shard: &mut Shard<RedisIdentifyQueue>, total: u32) {
+    let id = shard.id().number();
+    shard.close(CloseFrame::RESUME);
+    let drained = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(item) = shard.next().await {
+            if let Ok(Message::Close(_)) = item {
+                break;
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("the gateway did not acknowledge the close in time");
+    }
+    metrics::shard_status(id, ShardStatus::Disconnected);
+    if let (Some(session), Some(resume_url)) = (shard.session().cloned(), shard.resume_url()) {
+        let saved = SavedSession { session, resume_url: resume_url.to_owned() };
+        if let Err(e) = sessions::save(&bot.redis, &bot.keys, id, total, &saved).await {
+            tracing::warn!(error = %e, "could not save the gateway session; the next start will identify");
+        }
+    }
+}

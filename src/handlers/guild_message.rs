@@ -1,0 +1,75 @@
+//! A message in a guild channel: a text command (`!reply …`) if it starts with
+//! the guild's prefix. Answers go to the channel; refusals as a reply.
+
+use twilight_model::channel::Message;
+
+use super::permissions::can_manage_guild;
+use crate::bot::Bot;
+use crate::commands::{self, text, Invocation};
+use crate::discord::metered::metered;
+use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
+use crate::tickets::model::Actor;
+use crate::tickets::ports::OutgoingMessage;
+use crate::tickets::ports::DiscordPort;
+use crate::tickets::Outcome;
+
+pub async fn handle(bot: &Bot, message: &Message) {
+    let Some(guild_id) = message.guild_id else { return };
+    if message.author.bot || message.webhook_id.is_some() || message.content.is_empty() {
+        return;
+    }
+    let guild = GuildId(guild_id.get());
+    let settings = match crate::db::settings::get(&bot.db, guild).await {
+        Ok(settings) => settings,
+        Err(e) => return super::report("guild_message", &e.into()),
+    };
+    let Some(parsed) = text::parse(&settings.command_prefix, &message.content) else { return };
+    let channel = ChannelId(message.channel_id.get());
+    let command_message = MessageId(message.id.get());
+    let command = match parsed {
+        Ok(command) => command,
+        Err(usage) => return answer(bot, channel, command_message, &usage).await,
+    };
+    let roles: Vec<_> = message.member.as_ref().map(|m| m.roles.clone()).unwrap_or_default();
+    let actor = Actor {
+        user: UserId(message.author.id.get()),
+        name: message
+            .member
+            .as_ref()
+            .and_then(|m| m.nick.clone())
+            .or_else(|| message.author.global_name.clone())
+            .unwrap_or_else(|| message.author.name.clone()),
+        roles: roles.iter().map(|r| RoleId(r.get())).collect(),
+        manage_guild: can_manage_guild(&bot.cache, guild_id, message.author.id, &roles),
+    };
+    let at = Invocation { guild, channel, actor, source: message.id.get() };
+    match commands::execute(&bot.tickets, command, &at).await {
+        Ok(Outcome::Post(post)) => {
+            match bot.discord.send_message(channel, &post.with_nonce(message.id.get())).await {
+                Ok(copy) => {
+                    if let Err(e) = crate::db::relay_log::set_staff_copy(&bot.db, at.source, copy).await {
+                        tracing::warn!(error = %e, "could not record the staff copy of a reply");
+                    }
+                    // The formatted copy replaces the command in the channel.
+                    let _ = metered("delete_message", bot.http.delete_message(message.channel_id, message.id)).await;
+                }
+                Err(e) => tracing::warn!(error = %e, "could not post the staff copy of a reply"),
+            }
+        }
+        Ok(Outcome::Notice(text)) => answer(bot, channel, command_message, &text).await,
+        Ok(Outcome::Done) => {}
+        Err(error) => {
+            super::report("text_command", &error);
+            answer(bot, channel, command_message, &error.user_message()).await;
+        }
+    }
+}
+
+/// Replies to the command message (no pings: allowed mentions are empty).
+async fn answer(bot: &Bot, channel: ChannelId, to: MessageId, text: &str) {
+    let mut reply = OutgoingMessage::text(text);
+    reply.reply_to = Some(to);
+    if let Err(e) = bot.discord.send_message(channel, &reply).await {
+        tracing::warn!(error = %e, "could not answer a text command");
+    }
+}

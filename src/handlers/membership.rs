@@ -1,0 +1,80 @@
+//! Guild and member events: they keep the `guilds` table and the membership
+//! index that routes DMs, and notice ticket channels deleted by hand.
+
+use twilight_gateway::MessageSender;
+use twilight_model::gateway::payload::incoming::{GuildCreate, MemberChunk};
+use twilight_model::gateway::payload::outgoing::RequestGuildMembers;
+use twilight_model::id::marker::GuildMarker;
+use twilight_model::id::Id;
+
+use crate::bot::Bot;
+use crate::db;
+use crate::tickets::ids::{ChannelId, GuildId, UserId};
+
+pub async fn guild_create(bot: &Bot, sender: &MessageSender, event: &GuildCreate) {
+    let GuildCreate::Available(guild) = event else { return };
+    let id = GuildId(guild.id.get());
+    let members: Vec<UserId> = guild.members.iter().map(|m| UserId(m.user.id.get())).collect();
+    let result = async {
+        db::guilds::joined(&bot.db, id, &guild.name).await?;
+        db::members::add_many(&bot.db, id, &members).await
+    }
+    .await;
+    if let Err(e) = result {
+        return super::report("guild_create", &e.into());
+    }
+    // Large guilds send only some members in GUILD_CREATE: ask for the rest in
+    // chunks (a gateway command, not a REST call).
+    let total = guild.member_count.unwrap_or(0);
+    if total > members.len() as u64 {
+        request_members(sender, guild.id);
+    }
+}
+
+fn request_members(sender: &MessageSender, guild: Id<GuildMarker>) {
+    let request = RequestGuildMembers::builder(guild).query("", None);
+    if let Err(e) = sender.command(&request) {
+        tracing::warn!(error = %e, %guild, "could not request the member list");
+    }
+}
+
+pub async fn member_chunk(bot: &Bot, chunk: &MemberChunk) {
+    let members: Vec<UserId> = chunk.members.iter().map(|m| UserId(m.user.id.get())).collect();
+    if let Err(e) = db::members::add_many(&bot.db, GuildId(chunk.guild_id.get()), &members).await {
+        super::report("member_chunk", &e.into());
+    }
+}
+
+pub async fn guild_delete(bot: &Bot, guild: Id<GuildMarker>, unavailable: bool) {
+    // An outage makes a guild unavailable; only a real removal means we left.
+    if unavailable {
+        return;
+    }
+    let id = GuildId(guild.get());
+    let result = async {
+        db::guilds::left(&bot.db, id).await?;
+        db::members::remove_guild(&bot.db, id).await
+    }
+    .await;
+    if let Err(e) = result {
+        super::report("guild_delete", &e.into());
+    }
+}
+
+pub async fn member_add(bot: &Bot, guild: Id<GuildMarker>, user: u64) {
+    if let Err(e) = db::members::add(&bot.db, GuildId(guild.get()), UserId(user)).await {
+        super::report("member_add", &e.into());
+    }
+}
+
+pub async fn member_remove(bot: &Bot, guild: Id<GuildMarker>, user: u64) {
+    if let Err(e) = db::members::remove(&bot.db, GuildId(guild.get()), UserId(user)).await {
+        super::report("member_remove", &e.into());
+    }
+}
+
+pub async fn channel_delete(bot: &Bot, channel: u64) {
+    if let Err(e) = bot.tickets.ticket_channel_deleted(ChannelId(channel)).await {
+        super::report("channel_delete", &e);
+    }
+}

@@ -1,0 +1,41 @@
+//! Drains DM inboxes whose drain died with its process (a crash, a deploy, a
+//! Redis blip): any DM pending for more than a few seconds is relayed here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::bot::Bot;
+use crate::db;
+use crate::redis::lock::Lock;
+
+const EVERY: Duration = Duration::from_secs(10);
+/// Younger DMs are most likely being drained right now.
+const STALE_AFTER_SECONDS: f64 = 15.0;
+
+pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(EVERY) => {}
+        }
+        if let Err(e) = sweep(&bot).await {
+            tracing::warn!(error = %e, "inbox sweep failed");
+        }
+    }
+}
+
+async fn sweep(bot: &Bot) -> anyhow::Result<()> {
+    let Some(lock) = Lock::try_acquire(&bot.redis, bot.keys.inbox_sweeper_lock(), EVERY).await? else {
+        return Ok(());
+    };
+    let users = db::inbound::users_with_stale_pending(&bot.db, STALE_AFTER_SECONDS, 100).await?;
+    for user in users {
+        if let Err(e) = bot.tickets.drain_inbox(user).await {
+            crate::handlers::report("inbox_sweeper", &e);
+        }
+    }
+    lock.release().await?;
+    Ok(())
+}

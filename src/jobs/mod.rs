@@ -1,0 +1,4 @@
+//! Background jobs. Each is idempotent and guarded by a Redis lock, so any
+//! number of processes may run them.
+
+pub mod inbox_sweeper;

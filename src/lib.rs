@@ -1,0 +1,27 @@
+//! Ticketeer: a multi-tenant Discord bot for support tickets and modmail.
+//!
+//! Where things are (see docs/ARCHITECTURE.md):
+//! - `gateway/`: where Discord's events enter (clusters, shards, dispatch).
+//! - `handlers/`: events turned into ticket actions (`direct_message.rs`: a DM).
+//! - `tickets/`: the transport-free ticket core (`inbox.rs`: a DM becomes a ticket).
+//! - `commands/`: slash and text commands, parsed into one `Command`.
+//! - `discord/`: the twilight REST adapter the core talks through.
+//! - `db/`: all SQL. `redis/`: locks and the key scheme. `api/`: the HTTP API.
+
+pub mod api;
+pub mod bot;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod db;
+// pub mod demo;
+pub mod discord;
+pub mod gateway;
+pub mod handlers;
+pub mod jobs;
+pub mod local_services;
+pub mod metrics;
+pub mod redis;
+pub mod telemetry;
+pub mod templates;
+pub mod tickets;

@@ -1,0 +1,296 @@
+//! Every Prometheus metric Ticketeer exports, declared in one place.
+//!
+//! Code elsewhere never calls the `metrics` macros directly: it calls the typed
+//! helpers below, so each metric's name, labels and help text live here and the
+//! dashboard (`dashboards/ticketeer.json`) and alerts (`infra/prometheus/alerts.yml`)
+//! have a single source to agree with.
+//!
+//! Labels are bounded on purpose: shard numbers, static route/event/kind names and
+//! HTTP status codes. Guild, channel and user ids never become labels, because a
+//! public bot in many thousands of guilds would create a time series per guild and
+//! take Prometheus down with it.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Gateway dispatch events received, by shard and event name.
+pub const GATEWAY_EVENTS: &str = "ticketeer_gateway_events_total";
+/// Current state of each shard, see [`ShardStatus`].
+pub const SHARD_STATUS: &str = "ticketeer_shard_status";
+/// Last heartbeat round trip of each shard.
+pub const SHARD_LATENCY: &str = "ticketeer_shard_latency_seconds";
+/// Discord REST requests, by route and HTTP status.
+pub const DISCORD_REQUESTS: &str = "ticketeer_discord_requests_total";
+/// Discord REST request latency, by route.
+pub const DISCORD_REQUEST_DURATION: &str = "ticketeer_discord_request_duration_seconds";
+/// Tickets opened, by kind.
+pub const TICKETS_OPENED: &str = "ticketeer_tickets_opened_total";
+/// Tickets closed, by kind.
+pub const TICKETS_CLOSED: &str = "ticketeer_tickets_closed_total";
+/// Requests served by Ticketeer's own HTTP servers, by route template and status.
+pub const HTTP_REQUESTS: &str = "ticketeer_http_requests_total";
+/// Latency of Ticketeer's own HTTP servers, by route template.
+pub const HTTP_REQUEST_DURATION: &str = "ticketeer_http_request_duration_seconds";
+/// Modmail messages relayed, by direction.
+pub const RELAYED_MESSAGES: &str = "ticketeer_relayed_messages_total";
+/// Redis locks that were already held when asked for, by lock name.
+pub const LOCK_CONTENDED: &str = "ticketeer_redis_lock_contended_total";
+/// Errors returned by event/command handlers, by handler name.
+pub const HANDLER_ERRORS: &str = "ticketeer_handler_errors_total";
+/// Scheduled timers (auto-close, reminders, ...) that fired, by kind.
+pub const TIMERS_FIRED: &str = "ticketeer_timers_fired_total";
+/// Whether the last readiness check could reach a dependency (1) or not (0).
+pub const DEPENDENCY_UP: &str = "ticketeer_dependency_up";
+
+/// Histogram buckets (seconds) for request latencies. Discord REST calls usually
+/// take 50–300 ms and rate-limit waits can take seconds, so the buckets run from
+/// 5 ms to 10 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// How often histogram samples are folded into their buckets when nobody scrapes.
+/// Without this, samples pile up in memory between scrapes.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide Prometheus recorder and returns a handle to render it.
+///
+/// Only the first call installs anything; later calls (many tests in one process,
+/// the API and a gateway cluster in one demo process) return a clone of the same
+/// handle. If some other recorder was already installed globally, ours is kept
+/// unregistered: its handle still renders (empty) output and a warning is logged,
+/// rather than failing start-up over metrics.
+pub fn install() -> PrometheusHandle {
+    HANDLE.get_or_init(build_and_install).clone()
+}
+
+fn build_and_install() -> PrometheusHandle {
+    let builder = PrometheusBuilder::new();
+    // Both latency histograms end in `_duration_seconds`; give them real buckets
+    // (the exporter's default is a summary, which cannot be aggregated across
+    // processes in PromQL).
+    let builder = match builder.set_buckets_for_metric(
+        Matcher::Suffix("_duration_seconds".to_owned()),
+        LATENCY_BUCKETS,
+    ) {
+        Ok(builder) => builder,
+        Err(error) => {
+            tracing::warn!(%error, "could not set latency histogram buckets; using defaults");
+            PrometheusBuilder::new()
+        }
+    };
+    let recorder = builder.build_recorder();
+    let handle = recorder.handle();
+    if let Err(error) = metrics::set_global_recorder(recorder) {
+        tracing::warn!(%error, "another metrics recorder is already installed; /metrics will be empty");
+    }
+    describe();
+    spawn_upkeep(handle.clone());
+    handle
+}
+
+/// Runs the exporter's upkeep on a plain thread, so `install` works with or
+/// without a Tokio runtime around it.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".to_owned())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_INTERVAL);
+            handle.run_upkeep();
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "could not start the metrics upkeep thread");
+    }
+}
+
+/// Registers the help text of every metric with the installed recorder.
+fn describe() {
+    describe_counter!(
+        GATEWAY_EVENTS,
+        "Gateway dispatch events received, by shard and event name."
+    );
+    describe_gauge!(
+        SHARD_STATUS,
+        "Shard state: 0 = disconnected, 1 = connecting, 2 = identifying, 3 = resuming, 4 = ready."
+    );
+    describe_gauge!(
+        SHARD_LATENCY,
+        Unit::Seconds,
+        "Most recent gateway heartbeat round trip of the shard."
+    );
+    describe_counter!(
+        DISCORD_REQUESTS,
+        "Discord REST requests made, by route and HTTP status (429 = rate limited)."
+    );
+    describe_histogram!(
+        DISCORD_REQUEST_DURATION,
+        Unit::Seconds,
+        "Discord REST request latency, by route."
+    );
+    describe_counter!(TICKETS_OPENED, "Tickets opened, by kind.");
+    describe_counter!(TICKETS_CLOSED, "Tickets closed, by kind.");
+    describe_counter!(
+        HTTP_REQUESTS,
+        "Requests served by Ticketeer's HTTP servers, by route template and status."
+    );
+    describe_histogram!(
+        HTTP_REQUEST_DURATION,
+        Unit::Seconds,
+        "Latency of Ticketeer's HTTP servers, by route template."
+    );
+    describe_counter!(
+        RELAYED_MESSAGES,
+        "Modmail messages relayed, by direction (to_staff or to_user)."
+    );
+    describe_counter!(
+        LOCK_CONTENDED,
+        "Redis locks that were already held by someone else when requested, by lock name."
+    );
+    describe_counter!(
+        HANDLER_ERRORS,
+        "Errors returned by event and command handlers, by handler name."
+    );
+    describe_counter!(TIMERS_FIRED, "Scheduled timers that fired, by kind.");
+    describe_gauge!(
+        DEPENDENCY_UP,
+        "1 if the last readiness check reached the dependency (postgres, redis), else 0."
+    );
+}
+
+/// The state of one gateway shard, exported as the value of `ticketeer_shard_status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ShardStatus {
+    Disconnected = 0,
+    Connecting = 1,
+    Identifying = 2,
+    Resuming = 3,
+    Ready = 4,
+}
+
+impl ShardStatus {
+    /// The gauge value of this state.
+    pub fn value(self) -> f64 {
+        f64::from(self as u8)
+    }
+}
+
+/// One gateway dispatch event received by `shard`.
+pub fn gateway_event(shard: u32, event: &'static str) {
+    metrics::counter!(GATEWAY_EVENTS, "shard" => shard.to_string(), "event" => event).increment(1);
+}
+
+/// `shard` moved to `status`.
+pub fn shard_status(shard: u32, status: ShardStatus) {
+    metrics::gauge!(SHARD_STATUS, "shard" => shard.to_string()).set(status.value());
+}
+
+/// The latest heartbeat round trip of `shard`.
+pub fn shard_latency(shard: u32, seconds: f64) {
+    metrics::gauge!(SHARD_LATENCY, "shard" => shard.to_string()).set(seconds);
+}
+
+/// One Discord REST request finished. `route` is a static route name such as
+/// `"create_message"`, never a URL with ids in it.
+pub fn discord_request(route: &'static str, status: u16, seconds: f64) {
+    metrics::counter!(DISCORD_REQUESTS, "route" => route, "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!(DISCORD_REQUEST_DURATION, "route" => route).record(seconds);
+}
+
+/// A ticket of `kind` (e.g. `"panel"`, `"modmail"`) was opened.
+pub fn ticket_opened(kind: &'static str) {
+    metrics::counter!(TICKETS_OPENED, "kind" => kind).increment(1);
+}
+
+/// A ticket of `kind` was closed.
+pub fn ticket_closed(kind: &'static str) {
+    metrics::counter!(TICKETS_CLOSED, "kind" => kind).increment(1);
+}
+
+/// One request to Ticketeer's own HTTP servers finished. `route` must be the
+/// matched path template (`/guilds/{id}`), or `"unmatched"`, never the raw path.
+pub fn http_request(route: &str, status: u16, seconds: f64) {
+    metrics::counter!(HTTP_REQUESTS, "route" => route.to_owned(), "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!(HTTP_REQUEST_DURATION, "route" => route.to_owned()).record(seconds);
+}
+
+/// One modmail message relayed; `direction` is `"to_staff"` or `"to_user"`.
+pub fn relayed_message(direction: &'static str) {
+    metrics::counter!(RELAYED_MESSAGES, "direction" => direction).increment(1);
+}
+
+/// The Redis lock `name` (a static lock kind, not the full key) was already held.
+pub fn lock_contended(name: &'static str) {
+    metrics::counter!(LOCK_CONTENDED, "lock" => name).increment(1);
+}
+
+/// The handler `handler` returned an error.
+pub fn handler_error(handler: &'static str) {
+    metrics::counter!(HANDLER_ERRORS, "handler" => handler).increment(1);
+}
+
+/// A scheduled timer of `kind` fired.
+pub fn timer_fired(kind: &'static str) {
+    metrics::counter!(TIMERS_FIRED, "kind" => kind).increment(1);
+}
+
+/// The readiness check reached `dependency` (`"postgres"`, `"redis"`) or not.
+pub fn dependency_up(dependency: &'static str, up: bool) {
+    metrics::gauge!(DEPENDENCY_UP, "dependency" => dependency).set(if up { 1.0 } else { 0.0 });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_is_idempotent_and_renders_described_metrics() {
+        let handle = install();
+        let again = install();
+
+        gateway_event(0, "MESSAGE_CREATE");
+        shard_status(0, ShardStatus::Ready);
+        discord_request("create_message", 200, 0.12);
+
+        // Both handles render the same recorder.
+        for rendered in [handle.render(), again.render()] {
+            assert!(
+                rendered.contains("# HELP ticketeer_gateway_events_total Gateway dispatch events"),
+                "{rendered}"
+            );
+            assert!(
+                rendered.contains("ticketeer_gateway_events_total{"),
+                "{rendered}"
+            );
+            assert!(
+                rendered.contains("# HELP ticketeer_shard_status"),
+                "{rendered}"
+            );
+            assert!(
+                rendered.contains("ticketeer_shard_status{shard=\"0\"} 4"),
+                "{rendered}"
+            );
+            // Latency histograms get buckets, not a summary.
+            assert!(
+                rendered.contains("ticketeer_discord_request_duration_seconds_bucket{route=\"create_message\",le=\"0.25\"}"),
+                "{rendered}"
+            );
+        }
+    }
+
+    #[test]
+    fn shard_status_values_match_help_text() {
+        assert_eq!(ShardStatus::Disconnected.value(), 0.0);
+        assert_eq!(ShardStatus::Connecting.value(), 1.0);
+        assert_eq!(ShardStatus::Identifying.value(), 2.0);
+        assert_eq!(ShardStatus::Resuming.value(), 3.0);
+        assert_eq!(ShardStatus::Ready.value(), 4.0);
+    }
+}

@@ -1,0 +1,46 @@
+//! Every Redis key Ticketeer uses, built in one place so the scheme in
+//! docs/ARCHITECTURE.md stays true. Keys are namespaced by the bot's
+//! application id (`ticketeer:{app}:…`), so two bots (or two test runs) sharing
+//! a Redis never see each other's locks or sessions.
+
+use crate::tickets::ids::{GuildId, UserId};
+
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(application_id: u64) -> Self {
+        Self { prefix: format!("ticketeer:{application_id}") }
+    }
+
+    /// Held while one process drains a user's DM inbox, so a user's messages
+    /// are relayed by one worker at a time, in order.
+    pub fn dm_drain_lock(&self, user: UserId) -> String {
+        format!("{}:lock:dm-drain:{user}", self.prefix)
+    }
+
+    /// Held while a ticket is being opened for a user in a guild: the first
+    /// guard against duplicate tickets (the unique index is the final one).
+    pub fn ticket_open_lock(&self, guild: GuildId, user: UserId) -> String {
+        format!("{}:lock:ticket-open:{guild}:{user}", self.prefix)
+    }
+
+    /// Identify pacing: set with a 5 s expiry when a shard of this bucket
+    /// (`shard_id % max_concurrency`) identifies, across every cluster.
+    pub fn identify_bucket(&self, bucket: u32) -> String {
+        format!("{}:identify:{bucket}", self.prefix)
+    }
+
+    /// A shard's gateway session and resume URL, saved on shutdown so the next
+    /// start resumes instead of identifying.
+    pub fn shard_session(&self, shard: u32, total: u32) -> String {
+        format!("{}:gateway:session:{total}:{shard}", self.prefix)
+    }
+
+    /// Held by the process currently sweeping DM inboxes for stragglers.
+    pub fn inbox_sweeper_lock(&self) -> String {
+        format!("{}:lock:inbox-sweeper", self.prefix)
+    }
+}

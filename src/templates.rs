@@ -1,0 +1,77 @@
+//! Message templates from `templates/messages/`, compiled into the binary, with
+//! `{placeholder}` substitution. Guilds may override some (welcome, close);
+//! overrides use the same placeholders.
+
+/// The message texts Ticketeer sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    Welcome,
+    Close,
+    NoModmailGuild,
+    ChooseGuild,
+    GuildChosen,
+}
+
+impl Template {
+    pub const fn default_text(self) -> &'static str {
+        match self {
+            Self::Welcome => include_str!("../templates/messages/welcome.md"),
+            Self::Close => include_str!("../templates/messages/close.md"),
+            Self::NoModmailGuild => include_str!("../templates/messages/no_modmail_guild.md"),
+            Self::ChooseGuild => include_str!("../templates/messages/choose_guild.md"),
+            Self::GuildChosen => include_str!("../templates/messages/guild_chosen.md"),
+        }
+    }
+}
+
+/// Values for the placeholders; one left `None` renders as an empty string.
+#[derive(Debug, Default, Clone)]
+pub struct Placeholders<'a> {
+    pub user: Option<&'a str>,
+    pub guild: Option<&'a str>,
+    pub ticket_number: Option<i32>,
+    pub staff: Option<&'a str>,
+}
+
+/// Renders `text` (a template or a guild's override). Unknown `{words}` are
+/// left as they are, so a guild's text with braces is never mangled.
+pub fn render(text: &str, values: &Placeholders<'_>) -> String {
+    let number = values.ticket_number.map(|n| n.to_string());
+    let pairs: [(&str, Option<&str>); 4] = [
+        ("{user}", values.user),
+        ("{guild}", values.guild),
+        ("{ticket_number}", number.as_deref()),
+        ("{staff}", values.staff),
+    ];
+    let mut out = text.trim().to_owned();
+    for (key, value) in pairs {
+        if out.contains(key) {
+            out = out.replace(key, value.unwrap_or(""));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_and_unknown_ones_kept() {
+        let text = render(
+            "Hi {user}, ticket #{ticket_number} in {guild} {unknown}",
+            &Placeholders { user: Some("alice"), guild: Some("Acme"), ticket_number: Some(7), staff: None },
+        );
+        assert_eq!(text, "Hi alice, ticket #7 in Acme {unknown}");
+    }
+
+    #[test]
+    fn every_template_renders_without_leftover_placeholders() {
+        let values = Placeholders { user: Some("u"), guild: Some("g"), ticket_number: Some(1), staff: Some("s") };
+        for t in [Template::Welcome, Template::Close, Template::NoModmailGuild, Template::ChooseGuild, Template::GuildChosen] {
+            let text = render(t.default_text(), &values);
+            assert!(!text.contains('{'), "{t:?} left a placeholder: {text}");
+            assert!(!text.is_empty());
+        }
+    }
+}

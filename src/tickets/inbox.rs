@@ -1,0 +1,120 @@
+//! Where a DM becomes a ticket.
+//!
+//! Every DM is first written to the `inbound_dms` table (idempotent on Discord's
+//! message id, so gateway replays store nothing twice), then the user's inbox is
+//! drained by one worker at a time (a Redis lock per user) in message-id order:
+//! routed to the user's open ticket, or to a newly opened one, or held while the
+//! user picks a guild, or answered with an explanation. A DM whose drain died
+//! with its process stays pending and is picked up by the sweeper.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{TicketError, TicketResult};
+use super::ids::{ChannelId, MessageId, UserId};
+use super::ports::PortError;
+use super::routing::Route;
+use super::TicketService;
+use crate::db;
+use crate::redis::lock::Lock;
+
+/// A DM as the core sees it.
+#[derive(Debug, Clone)]
+pub struct IncomingDm {
+    pub message: MessageId,
+    pub user: UserId,
+    pub dm_channel: ChannelId,
+    pub author_name: String,
+    pub content: String,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Attachment {
+    pub filename: String,
+    pub url: String,
+    pub size: u64,
+}
+
+/// Long enough for a ticket to open under rate limits; extended per message.
+const DRAIN_LOCK_TTL: Duration = Duration::from_secs(30);
+const BATCH: i64 = 50;
+
+enum Drained {
+    /// Nothing pending.
+    Empty,
+    /// Messages wait for the user to pick a guild.
+    Held,
+}
+
+impl TicketService {
+    /// Takes in one DM: stores it, then relays everything pending for its author.
+    #[tracing::instrument(skip(self, dm), fields(user = %dm.user, message = %dm.message))]
+    pub async fn receive_dm(&self, dm: IncomingDm) -> TicketResult<()> {
+        db::inbound::insert(&self.db, &dm).await?;
+        self.drain_inbox(dm.user).await
+    }
+
+    /// Relays, in order, every pending DM of `user`. Returns at once if another
+    /// worker is draining this user: that worker will see the new DMs.
+    #[tracing::instrument(skip(self))]
+    pub async fn drain_inbox(&self, user: UserId) -> TicketResult<()> {
+        loop {
+            let Some(lock) = Lock::try_acquire(&self.redis, self.keys.dm_drain_lock(user), DRAIN_LOCK_TTL).await? else {
+                return Ok(());
+            };
+            let drained = self.drain_locked(user, &lock).await;
+            if let Err(e) = lock.release().await {
+                tracing::warn!(error = %e, "could not release the DM drain lock; it will expire");
+            }
+            if let Drained::Held = drained? {
+                return Ok(());
+            }
+            // A DM stored while we held the lock saw it taken and left the work
+            // to us; look once more now that it is released, so none is stranded.
+            if !db::inbound::has_pending(&self.db, user).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn drain_locked(&self, user: UserId, lock: &Lock) -> TicketResult<Drained> {
+        loop {
+            let batch = db::inbound::pending(&self.db, user, BATCH).await?;
+            let Some(first) = batch.first() else {
+                return Ok(Drained::Empty);
+            };
+            let (ticket, opened) = match self.route_dm(first).await? {
+                Route::Existing(ticket) => (ticket, false),
+                Route::Opened(ticket) => (ticket, true),
+                Route::Held => return Ok(Drained::Held),
+                Route::Refused => {
+                    let ids: Vec<MessageId> = batch.iter().map(|dm| dm.message).collect();
+                    db::inbound::mark_refused(&self.db, &ids).await?;
+                    continue;
+                }
+            };
+            for (i, dm) in batch.iter().enumerate() {
+                match self.relay_to_staff(&ticket, dm, opened && i == 0).await {
+                    Ok(()) => {}
+                    Err(TicketError::Discord(PortError::NotFound)) => {
+                        // Staff deleted the ticket channel by hand: the ticket is
+                        // over; route what is left anew.
+                        tracing::info!(ticket = ticket.id, "ticket channel is gone; closing the ticket record");
+                        db::tickets::close(&self.db, ticket.id, None).await?;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+                if opened && i == 0 {
+                    self.welcome(&ticket, dm).await;
+                }
+                if !lock.extend().await? {
+                    tracing::warn!("lost the DM drain lock; stopping so another worker can continue");
+                    return Ok(Drained::Empty);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! The ticket core: one model and one implementation per action (open, relay,
+//! reply, close, …) for modmail and panel tickets alike, called the same way by
+//! gateway events, slash and text commands, buttons, timers and the API.
+//!
+//! It knows no transport: no gateway, no HTTP API, no twilight types. It talks
+//! to Discord only through [`ports::DiscordPort`] and to storage through
+//! `crate::db` and `crate::redis`.
+
+pub mod close;
+pub mod error;
+pub mod ids;
+pub mod inbox;
+pub mod model;
+pub mod open;
+pub mod outcome;
+pub mod ports;
+pub mod relay;
+pub mod render;
+pub mod reply;
+pub mod routing;
+pub mod setup;
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::redis::keys::Keys;
+use crate::redis::RedisPool;
+pub use error::{Refusal, TicketError, TicketResult};
+pub use outcome::Outcome;
+use ports::DiscordPort;
+
+/// The ticket core's entry point: cheap to clone, shared by every handler.
+#[derive(Clone)]
+pub struct TicketService {
+    db: PgPool,
+    redis: RedisPool,
+    keys: Keys,
+    discord: Arc<dyn DiscordPort>,
+}
+
+impl TicketService {
+    pub fn new(db: PgPool, redis: RedisPool, keys: Keys, discord: Arc<dyn DiscordPort>) -> Self {
+        Self { db, redis, keys, discord }
+    }
+
+    pub fn db(&self) -> &PgPool {
+        &self.db
+    }
+}

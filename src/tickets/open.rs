@@ -1,0 +1,163 @@
+//! Opening a ticket: the one implementation behind a DM, a staff command, a
+//! panel form or the API.
+//!
+//! Under a Redis lock per (guild, user), one PostgreSQL transaction takes the
+//! next per-guild number, creates the Discord channel and inserts the ticket.
+//! If the channel cannot be created the transaction rolls back (the number is
+//! given back); if the insert or commit fails the channel is deleted again. So
+//! there is never a ticket row without its channel, nor a channel without its row.
+
+use std::time::Duration;
+
+use super::error::{Refusal, TicketError, TicketResult};
+use super::ids::{ChannelId, GuildId, UserId};
+use super::model::{Ticket, TicketKind};
+use super::ports::{PortError, TicketChannelSpec};
+use super::TicketService;
+use crate::db;
+use crate::db::tickets::NewTicket;
+use crate::metrics;
+use crate::redis::lock::Lock;
+
+#[derive(Debug, Clone)]
+pub struct OpenRequest {
+    pub guild: GuildId,
+    pub opener: UserId,
+    pub opener_name: String,
+    pub kind: TicketKind,
+    pub dm_channel: Option<ChannelId>,
+}
+
+#[derive(Debug)]
+pub enum Opened {
+    New(Ticket),
+    /// The user already had an open ticket there; nothing was created.
+    Existing(Ticket),
+}
+
+const OPEN_LOCK_TTL: Duration = Duration::from_secs(60);
+const OPEN_LOCK_WAIT: Duration = Duration::from_secs(20);
+
+impl TicketService {
+    #[tracing::instrument(skip(self, request), fields(guild = %request.guild, opener = %request.opener))]
+    pub async fn open_ticket(&self, request: &OpenRequest) -> TicketResult<Opened> {
+        let settings = db::settings::get(&self.db, request.guild).await?;
+        let (true, Some(inbox), Some(staff_role)) =
+            (settings.modmail_enabled, settings.inbox_category, settings.staff_role)
+        else {
+            return Err(Refusal::ModmailNotSetUp.into());
+        };
+        let key = self.keys.ticket_open_lock(request.guild, request.opener);
+        let lock = Lock::acquire(&self.redis, key, OPEN_LOCK_TTL, OPEN_LOCK_WAIT)
+            .await?
+            .ok_or(Refusal::Busy)?;
+        let spec = TicketChannelSpec {
+            guild: request.guild,
+            parent: inbox,
+            name: String::new(),
+            topic: String::new(),
+            staff_role,
+            members: match request.kind {
+                TicketKind::Modmail => Vec::new(),
+                TicketKind::Panel => vec![request.opener],
+            },
+        };
+        let opened = self.open_locked(request, spec).await;
+        if let Err(e) = lock.release().await {
+            tracing::warn!(error = %e, "could not release the ticket-open lock; it will expire");
+        }
+        opened
+    }
+
+    async fn open_locked(&self, request: &OpenRequest, mut spec: TicketChannelSpec) -> TicketResult<Opened> {
+        if request.kind == TicketKind::Modmail {
+            if let Some(existing) = db::tickets::open_modmail_in_guild(&self.db, request.guild, request.opener).await? {
+                return Ok(Opened::Existing(existing));
+            }
+        }
+        let mut tx = self.db.begin().await?;
+        let number = db::tickets::next_number(&mut tx, request.guild).await?;
+        spec.name = channel_name(number, &request.opener_name);
+        spec.topic = format!(
+            "{} ticket #{number} for <@{opener}> (user id {opener})",
+            if request.kind == TicketKind::Modmail { "Modmail" } else { "Support" },
+            opener = request.opener
+        );
+        // Dropping `tx` on any early return rolls the number back.
+        let channel = self.discord.create_ticket_channel(&spec).await.map_err(open_refusal)?;
+        let new = NewTicket {
+            guild: request.guild,
+            number,
+            kind: request.kind,
+            opener: request.opener,
+            channel,
+            dm_channel: request.dm_channel,
+        };
+        let ticket = match db::tickets::insert(&mut tx, &new).await {
+            Ok(ticket) => ticket,
+            Err(e) => {
+                self.discard_channel(channel).await;
+                return Err(e.into());
+            }
+        };
+        if let Err(e) = tx.commit().await {
+            self.discard_channel(channel).await;
+            return Err(e.into());
+        }
+        metrics::ticket_opened(request.kind.as_str());
+        tracing::info!(ticket = ticket.id, number, channel = %channel, "ticket opened");
+        Ok(Opened::New(ticket))
+    }
+
+    /// Deletes a channel made for a ticket that could not be recorded.
+    async fn discard_channel(&self, channel: ChannelId) {
+        if let Err(e) = self.discord.delete_channel(channel).await {
+            tracing::error!(error = %e, %channel, "could not delete the channel of a ticket that failed to open");
+        }
+    }
+}
+
+fn open_refusal(error: PortError) -> TicketError {
+    match error {
+        PortError::CategoryFull => Refusal::InboxFull.into(),
+        PortError::GuildFull => Refusal::GuildFull.into(),
+        PortError::MissingPermissions => Refusal::BotMissingPermissions.into(),
+        other => other.into(),
+    }
+}
+
+/// `0042-alice`: the number first so channels sort by age; the name reduced to
+/// what Discord keeps in a channel name.
+pub fn channel_name(number: i32, opener_name: &str) -> String {
+    let mut slug: String = opener_name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' })
+        .collect();
+    while slug.contains("--") {
+        slug = slug.replace("--", "-");
+    }
+    let slug: String = slug.trim_matches('-').chars().take(24).collect();
+    if slug.is_empty() {
+        format!("{number:04}-ticket")
+    } else {
+        format!("{number:04}-{slug}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::channel_name;
+
+    #[test]
+    fn channel_names_start_with_the_padded_number() {
+        assert_eq!(channel_name(42, "Alice"), "0042-alice");
+        assert_eq!(channel_name(12345, "bob"), "12345-bob");
+    }
+
+    #[test]
+    fn channel_names_drop_what_discord_would_reject() {
+        assert_eq!(channel_name(1, "  Mr. Smith!! "), "0001-mr-smith");
+        assert_eq!(channel_name(2, "@@@"), "0002-ticket");
+    }
+}

@@ -1,0 +1,14 @@
+//! What an action asks its transport to show once it has run.
+
+use super::ports::OutgoingMessage;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Show this in the channel where the action was invoked, to everyone
+    /// (a staff reply's copy in the ticket channel).
+    Post(OutgoingMessage),
+    /// Tell only the person who acted (ephemeral for interactions).
+    Notice(String),
+    /// Nothing to show: the work is done, or was done before (a replay).
+    Done,
+}

@@ -1,0 +1,134 @@
+//! What the ticket core needs from Discord, described without any Discord
+//! client: the adapter in `crate::discord` implements [`DiscordPort`] with
+//! twilight-http; the core only ever sees these types.
+
+use async_trait::async_trait;
+
+use super::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
+
+/// A private ticket channel to create in a guild.
+#[derive(Debug, Clone)]
+pub struct TicketChannelSpec {
+    pub guild: GuildId,
+    /// The category the channel goes into.
+    pub parent: ChannelId,
+    pub name: String,
+    pub topic: String,
+    /// Staff who may see and write in the channel.
+    pub staff_role: RoleId,
+    /// Members (besides staff and the bot) who may see the channel: the opener
+    /// of a panel ticket; nobody for modmail, where the user stays in DMs.
+    pub members: Vec<UserId>,
+}
+
+/// A message to send, in the core's words.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutgoingMessage {
+    pub content: Option<String>,
+    pub embeds: Vec<Embed>,
+    pub menu: Option<ChoiceMenu>,
+    /// Deduplicates the send at Discord (`nonce` + `enforce_nonce`): a retry with
+    /// the same nonce within a few minutes returns the first message instead of
+    /// posting a second one.
+    pub nonce: Option<u64>,
+    /// Roles this message may ping. Everything else (`@everyone`, `@here`, other
+    /// roles, users) is never pinged, whatever the text says.
+    pub ping_roles: Vec<RoleId>,
+    /// Answer to this message (Discord's message reference).
+    pub reply_to: Option<MessageId>,
+}
+
+impl OutgoingMessage {
+    pub fn text(content: impl Into<String>) -> Self {
+        Self { content: Some(content.into()), ..Self::default() }
+    }
+
+    pub fn embed(embed: Embed) -> Self {
+        Self { embeds: vec![embed], ..Self::default() }
+    }
+
+    pub fn with_nonce(mut self, nonce: u64) -> Self {
+        self.nonce = Some(nonce);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Embed {
+    pub author: Option<String>,
+    pub author_icon_url: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub color: Option<u32>,
+    pub fields: Vec<EmbedField>,
+    pub footer: Option<String>,
+    /// RFC 3339 timestamp shown by Discord in the footer.
+    pub timestamp: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbedField {
+    pub name: String,
+    pub value: String,
+    pub inline: bool,
+}
+
+/// A select menu asking the reader to pick one option.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceMenu {
+    pub custom_id: String,
+    pub placeholder: String,
+    pub options: Vec<ChoiceOption>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceOption {
+    pub label: String,
+    pub value: String,
+    pub description: Option<String>,
+}
+
+/// Kinds of channel the core cares about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelKind {
+    Category,
+    Text,
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChannelInfo {
+    pub id: ChannelId,
+    pub guild: Option<GuildId>,
+    pub kind: ChannelKind,
+    pub name: String,
+}
+
+/// Why Discord refused or failed a request, in terms the core can act on.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum PortError {
+    #[error("the user does not accept direct messages from the bot")]
+    CannotMessageUser,
+    #[error("the bot lacks a permission it needs")]
+    MissingPermissions,
+    #[error("the category already holds 50 channels")]
+    CategoryFull,
+    #[error("the server already has 500 channels")]
+    GuildFull,
+    #[error("not found (deleted or never existed)")]
+    NotFound,
+    #[error("Discord request failed: {0}")]
+    Other(String),
+}
+
+/// Discord, as the ticket core uses it. Every method is one REST request.
+#[async_trait]
+pub trait DiscordPort: Send + Sync + 'static {
+    async fn create_ticket_channel(&self, spec: &TicketChannelSpec) -> Result<ChannelId, PortError>;
+    async fn delete_channel(&self, channel: ChannelId) -> Result<(), PortError>;
+    async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, PortError>;
+    async fn send_message(&self, channel: ChannelId, message: &OutgoingMessage) -> Result<MessageId, PortError>;
+    async fn delete_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError>;
+    /// The DM channel with a user (created by Discord on first use).
+    async fn open_dm(&self, user: UserId) -> Result<ChannelId, PortError>;
+}

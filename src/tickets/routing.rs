@@ -1,0 +1,133 @@
+//! Which ticket a DM belongs to: the user's open ticket, else a new ticket in
+//! the one modmail guild they share with the bot, else (several guilds) the
+//! guild they pick from a menu, else (none) an explanation.
+//!
+//! Membership comes from the `guild_members` index kept by whichever cluster
+//! owns each guild, so routing costs no REST call (see docs/ARCHITECTURE.md).
+
+use super::error::{Refusal, TicketError, TicketResult};
+use super::ids::{GuildId, UserId};
+use super::inbox::IncomingDm;
+use super::model::{Ticket, TicketKind};
+use super::open::{OpenRequest, Opened};
+use super::outcome::Outcome;
+use super::ports::OutgoingMessage;
+use super::{render, TicketService};
+use crate::db;
+use crate::db::members::ModmailGuild;
+use crate::templates::{self, Placeholders, Template};
+
+/// Custom id of the guild-choice select menu sent in DMs.
+pub const GUILD_CHOICE_MENU: &str = "modmail:choose-guild";
+
+pub(crate) enum Route {
+    Existing(Ticket),
+    Opened(Ticket),
+    /// Waiting for the user to pick a guild.
+    Held,
+    /// No guild to route to; the user was told why.
+    Refused,
+}
+
+impl TicketService {
+    pub(crate) async fn route_dm(&self, first: &IncomingDm) -> TicketResult<Route> {
+        if let Some(ticket) = db::tickets::open_modmail_for_user(&self.db, first.user).await? {
+            return Ok(Route::Existing(ticket));
+        }
+        let guilds = db::members::modmail_guilds_of(&self.db, first.user).await?;
+        match guilds.as_slice() {
+            [] => {
+                self.explain_no_guild(first).await?;
+                Ok(Route::Refused)
+            }
+            [only] => self.open_for_dm(only.guild, first).await,
+            several => self.route_by_choice(first, several).await,
+        }
+    }
+
+    async fn route_by_choice(&self, first: &IncomingDm, guilds: &[ModmailGuild]) -> TicketResult<Route> {
+        match db::choices::get(&self.db, first.user).await? {
+            Some(choice) => match choice.chosen {
+                Some(chosen) if guilds.iter().any(|g| g.guild == chosen) => {
+                    let route = self.open_for_dm(chosen, first).await?;
+                    db::choices::clear(&self.db, first.user).await?;
+                    Ok(route)
+                }
+                None => Ok(Route::Held),
+                Some(_gone) => {
+                    // The chosen guild turned modmail off or the user left it.
+                    db::choices::clear(&self.db, first.user).await?;
+                    self.prompt_guild_choice(first, guilds).await
+                }
+            },
+            None => self.prompt_guild_choice(first, guilds).await,
+        }
+    }
+
+    async fn prompt_guild_choice(&self, first: &IncomingDm, guilds: &[ModmailGuild]) -> TicketResult<Route> {
+        // Only the worker that creates the pending choice sends the prompt.
+        if db::choices::start(&self.db, first.user).await? {
+            let prompt = render::guild_choice_prompt(guilds).with_nonce(first.message.get());
+            match self.discord.send_message(first.dm_channel, &prompt).await {
+                Ok(id) => db::choices::set_prompt(&self.db, first.user, id).await?,
+                Err(e) => {
+                    db::choices::clear(&self.db, first.user).await?;
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(Route::Held)
+    }
+
+    async fn explain_no_guild(&self, first: &IncomingDm) -> TicketResult<()> {
+        let text = templates::render(
+            Template::NoModmailGuild.default_text(),
+            &Placeholders { user: Some(&first.author_name), ..Placeholders::default() },
+        );
+        let message = OutgoingMessage::text(text).with_nonce(first.message.get());
+        self.discord.send_message(first.dm_channel, &message).await?;
+        Ok(())
+    }
+
+    async fn open_for_dm(&self, guild: GuildId, first: &IncomingDm) -> TicketResult<Route> {
+        let request = OpenRequest {
+            guild,
+            opener: first.user,
+            opener_name: first.author_name.clone(),
+            kind: TicketKind::Modmail,
+            dm_channel: Some(first.dm_channel),
+        };
+        match self.open_ticket(&request).await {
+            Ok(Opened::New(ticket)) => Ok(Route::Opened(ticket)),
+            Ok(Opened::Existing(ticket)) => Ok(Route::Existing(ticket)),
+            Err(TicketError::Refused(refusal)) => {
+                // The guild cannot take a ticket now (inbox full, permissions):
+                // tell the user; their messages stay on record as refused.
+                let text = format!("I couldn't open your ticket: {refusal}");
+                let message = OutgoingMessage::text(text).with_nonce(first.message.get());
+                self.discord.send_message(first.dm_channel, &message).await?;
+                Ok(Route::Refused)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The user picked a guild from the menu: remember it and relay what waits.
+    #[tracing::instrument(skip(self))]
+    pub async fn choose_guild(&self, user: UserId, guild: GuildId) -> TicketResult<Outcome> {
+        let guilds = db::members::modmail_guilds_of(&self.db, user).await?;
+        let Some(picked) = guilds.iter().find(|g| g.guild == guild) else {
+            return Err(Refusal::StaleChoice.into());
+        };
+        let recorded = db::choices::choose(&self.db, user, guild).await?;
+        let already_open = db::tickets::open_modmail_in_guild(&self.db, guild, user).await?.is_some();
+        if !recorded && !already_open {
+            return Err(Refusal::StaleChoice.into());
+        }
+        self.drain_inbox(user).await?;
+        Ok(Outcome::Notice(templates::render(
+            Template::GuildChosen.default_text(),
+            &Placeholders { guild: Some(&picked.name), ..Placeholders::default() },
+        )))
+    }
+}

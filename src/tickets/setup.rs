@@ -1,0 +1,64 @@
+//! `/modmail setup`: a guild chooses its inbox category, staff role and log
+//! channel, and modmail turns on.
+
+use super::error::{Refusal, TicketResult};
+use super::ids::{ChannelId, GuildId, RoleId};
+use super::model::Actor;
+use super::outcome::Outcome;
+use super::ports::{ChannelKind, PortError};
+use super::TicketService;
+use crate::db;
+
+#[derive(Debug, Clone)]
+pub struct ModmailSetup {
+    pub inbox_category: ChannelId,
+    pub staff_role: RoleId,
+    pub log_channel: Option<ChannelId>,
+}
+
+impl TicketService {
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn setup_modmail(&self, guild: GuildId, actor: &Actor, setup: &ModmailSetup) -> TicketResult<Outcome> {
+        if !actor.manage_guild {
+            return Err(Refusal::NeedsManageGuild.into());
+        }
+        if setup.staff_role.get() == guild.get() {
+            return Err(Refusal::InvalidInput(
+                "The staff role can't be @everyone: pick the role your staff have.".into(),
+            )
+            .into());
+        }
+        self.expect_channel(guild, setup.inbox_category, ChannelKind::Category, "inbox-category", "a category")
+            .await?;
+        if let Some(log) = setup.log_channel {
+            self.expect_channel(guild, log, ChannelKind::Text, "log-channel", "a text channel").await?;
+        }
+        db::settings::setup_modmail(&self.db, guild, setup.inbox_category, setup.staff_role, setup.log_channel).await?;
+        let log = setup.log_channel.map(|c| format!(", events are logged in <#{c}>")).unwrap_or_default();
+        Ok(Outcome::Notice(format!(
+            "Modmail is set up: tickets open in <#{}>, visible to <@&{}>{log}. Members can now DM me.",
+            setup.inbox_category, setup.staff_role
+        )))
+    }
+
+    async fn expect_channel(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        kind: ChannelKind,
+        option: &str,
+        what: &str,
+    ) -> TicketResult<()> {
+        let info = match self.discord.channel_info(channel).await {
+            Ok(info) => info,
+            Err(PortError::NotFound | PortError::MissingPermissions) => {
+                return Err(Refusal::InvalidInput(format!("I can't see the {option} you picked; choose {what} I can view.")).into())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if info.guild != Some(guild) || info.kind != kind {
+            return Err(Refusal::InvalidInput(format!("The {option} must be {what} in this server.")).into());
+        }
+        Ok(())
+    }
+}

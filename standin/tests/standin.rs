@@ -1,0 +1,856 @@
+//! Proves twilight-http 0.18 and twilight-gateway 0.18 accept the
+//! stand-in as Discord: REST calls, gateway events, routing across shards,
+//! resumes, rate limits, Discord's channel limits, nonces and interactions.
+
+use discord_standin::client::{FaultSpec, FileSpec};
+use discord_standin::{seed_demo, Config, ControlClient, StandIn};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use twilight_gateway::queue::InMemoryQueue;
+use twilight_gateway::{
+    ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt as _,
+};
+use twilight_http::Client;
+use twilight_model::id::Id;
+
+const TOKEN: &str = "test-token";
+
+fn config() -> Config {
+    Config {
+        bot_token: TOKEN.into(),
+        route_limits: false,
+        global_rate_limit: 1000,
+        ..Config::default()
+    }
+}
+
+async fn start(config: Config) -> StandIn {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    StandIn::start(config).await.expect("stand-in starts")
+}
+
+fn http(si: &StandIn) -> Client {
+    Client::builder()
+        .proxy(si.addr().to_string(), true)
+        .token(TOKEN.to_string())
+        .remember_invalid_token(false)
+        .timeout(Duration::from_secs(20))
+        .build()
+}
+
+/// A shard whose identify queue lets `concurrency` shards identify at once.
+fn shard(si: &StandIn, id: u32, total: u32, intents: Intents, concurrency: u16) -> Shard {
+    let ws = si.base_url().replace("http://", "ws://");
+    let queue = InMemoryQueue::new(concurrency, 1000, Duration::from_secs(86_400), 1000);
+    let config = ConfigBuilder::new(TOKEN.to_string(), intents)
+        .proxy_url(ws)
+        .queue(queue)
+        .build();
+    Shard::with_config(ShardId::new(id, total), config)
+}
+
+/// The next event matching `want`, skipping others; panics on timeout.
+async fn wait_for(shard: &mut Shard, what: &str, want: impl Fn(&Event) -> bool) -> Event {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, shard.next_event(EventTypeFlags::all())).await {
+            Err(_) => panic!("timed out waiting for {what}"),
+            Ok(None) => panic!("shard stream ended waiting for {what}"),
+            Ok(Some(Err(e))) => {
+                // Reconnects surface as errors; deserialisation failures must not.
+                let text = e.to_string();
+                assert!(
+                    !text.contains("deserializ"),
+                    "event failed to parse: {text}"
+                );
+            }
+            Ok(Some(Ok(ev))) if want(&ev) => return ev,
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+/// Collects events for `dur`.
+async fn drain(shard: &mut Shard, dur: Duration) -> Vec<Event> {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + dur;
+    while let Ok(Some(ev)) = tokio::time::timeout(
+        deadline.saturating_duration_since(Instant::now()),
+        shard.next_event(EventTypeFlags::all()),
+    )
+    .await
+    {
+        if let Ok(ev) = ev {
+            out.push(ev);
+        }
+    }
+    out
+}
+
+fn id(v: &Value) -> u64 {
+    v["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("an id")
+}
+
+async fn guild_with_bot(c: &ControlClient) -> (u64, u64, u64) {
+    let owner = c.create_user("owner").await.unwrap();
+    let guild = c.create_guild("Test Guild", owner).await.unwrap();
+    let channel = c.create_channel(guild, "general", 0, None).await.unwrap();
+    c.add_bot(guild, None).await.unwrap();
+    (owner, guild, channel)
+}
+
+#[tokio::test]
+async fn twilight_http_reads_the_bot_user_and_creates_a_channel_and_a_message() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (_, guild, _) = guild_with_bot(&c).await;
+    let http = http(&si);
+
+    let me = http.current_user().await.unwrap().model().await.unwrap();
+    assert_eq!(me.id.get(), 1000);
+    assert!(me.bot);
+
+    let channel = http
+        .create_guild_channel(Id::new(guild), "Support Room")
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    assert_eq!(channel.name.as_deref(), Some("support-room"));
+
+    let msg = http
+        .create_message(channel.id)
+        .content("hello there")
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    assert_eq!(msg.content, "hello there");
+    let listed = http
+        .channel_messages(channel.id)
+        .await
+        .unwrap()
+        .models()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+
+    let stored = c.channel_messages(channel.id.get()).await.unwrap();
+    assert_eq!(stored[0]["content"], "hello there");
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_token_gets_a_discord_shaped_401() {
+    let si = start(config()).await;
+    let resp = reqwest::Client::new()
+        .get(format!("{}/api/v10/users/@me", si.base_url()))
+        .header("Authorization", "Bot nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({"code": 0, "message": "401: Unauthorized"}));
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn twilight_uploads_files_and_the_attachment_url_serves_them() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (_, _, channel) = guild_with_bot(&c).await;
+    let http = http(&si);
+    let files = [twilight_model::http::attachment::Attachment::from_bytes(
+        "notes.txt".into(),
+        b"ticket notes".to_vec(),
+        1,
+    )];
+    let msg = http
+        .create_message(Id::new(channel))
+        .content("see attached")
+        .attachments(&files)
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    assert_eq!(msg.attachments.len(), 1);
+    let body = reqwest::get(&msg.attachments[0].url)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"ticket notes");
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_shard_receives_ready_and_a_guild_create_twilight_can_parse() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (_, guild, _) = guild_with_bot(&c).await;
+    let mut shard = shard(&si, 0, 1, Intents::GUILDS | Intents::GUILD_MESSAGES, 1);
+    let ready = wait_for(&mut shard, "READY", |e| matches!(e, Event::Ready(_))).await;
+    let Event::Ready(ready) = ready else {
+        unreachable!()
+    };
+    assert_eq!(ready.guilds.len(), 1);
+    let gc = wait_for(&mut shard, "GUILD_CREATE", |e| {
+        matches!(e, Event::GuildCreate(_))
+    })
+    .await;
+    let Event::GuildCreate(gc) = gc else {
+        unreachable!()
+    };
+    assert_eq!(gc.id().get(), guild);
+    assert!(matches!(
+        *gc,
+        twilight_model::gateway::payload::incoming::GuildCreate::Available(_)
+    ));
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn rest_and_control_actions_are_dispatched_as_events() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (owner, guild, general) = guild_with_bot(&c).await;
+    let intents = Intents::GUILDS
+        | Intents::GUILD_MESSAGES
+        | Intents::GUILD_MEMBERS
+        | Intents::MESSAGE_CONTENT;
+    let mut shard = shard(&si, 0, 1, intents, 1);
+    wait_for(&mut shard, "GUILD_CREATE", |e| {
+        matches!(e, Event::GuildCreate(_))
+    })
+    .await;
+    let http = http(&si);
+
+    let ch = http
+        .create_guild_channel(Id::new(guild), "ticket-1")
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    wait_for(
+        &mut shard,
+        "CHANNEL_CREATE",
+        |e| matches!(e, Event::ChannelCreate(c) if c.id == ch.id),
+    )
+    .await;
+
+    let msg = c.post_message(general, owner, "hi bot").await.unwrap();
+    let ev = wait_for(&mut shard, "MESSAGE_CREATE", |e| {
+        matches!(e, Event::MessageCreate(_))
+    })
+    .await;
+    let Event::MessageCreate(m) = ev else {
+        unreachable!()
+    };
+    assert_eq!(m.content, "hi bot");
+    assert_eq!(m.guild_id.map(|g| g.get()), Some(guild));
+    assert!(m.member.is_some());
+
+    c.edit_message(general, id(&msg), "hi bot (edited)")
+        .await
+        .unwrap();
+    wait_for(&mut shard, "MESSAGE_UPDATE", |e| {
+        matches!(e, Event::MessageUpdate(_))
+    })
+    .await;
+    c.delete_message(general, id(&msg)).await.unwrap();
+    wait_for(&mut shard, "MESSAGE_DELETE", |e| {
+        matches!(e, Event::MessageDelete(_))
+    })
+    .await;
+
+    let newbie = c.create_user("newbie").await.unwrap();
+    c.put_member(guild, newbie, &[]).await.unwrap();
+    wait_for(&mut shard, "GUILD_MEMBER_ADD", |e| {
+        matches!(e, Event::MemberAdd(_))
+    })
+    .await;
+    let role = c.create_role(guild, "Helpers", 0).await.unwrap();
+    wait_for(&mut shard, "GUILD_ROLE_CREATE", |e| {
+        matches!(e, Event::RoleCreate(_))
+    })
+    .await;
+    c.put_member(guild, newbie, &[role]).await.unwrap();
+    wait_for(&mut shard, "GUILD_MEMBER_UPDATE", |e| {
+        matches!(e, Event::MemberUpdate(_))
+    })
+    .await;
+    c.remove_member(guild, newbie).await.unwrap();
+    wait_for(&mut shard, "GUILD_MEMBER_REMOVE", |e| {
+        matches!(e, Event::MemberRemove(_))
+    })
+    .await;
+
+    http.delete_channel(ch.id).await.unwrap();
+    wait_for(&mut shard, "CHANNEL_DELETE", |e| {
+        matches!(e, Event::ChannelDelete(_))
+    })
+    .await;
+    c.remove_bot(guild).await.unwrap();
+    wait_for(&mut shard, "GUILD_DELETE", |e| {
+        matches!(e, Event::GuildDelete(_))
+    })
+    .await;
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_message_content_guild_messages_arrive_blank_but_dms_do_not() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (owner, _, general) = guild_with_bot(&c).await;
+    let mut shard = shard(
+        &si,
+        0,
+        1,
+        Intents::GUILDS | Intents::GUILD_MESSAGES | Intents::DIRECT_MESSAGES,
+        1,
+    );
+    wait_for(&mut shard, "GUILD_CREATE", |e| {
+        matches!(e, Event::GuildCreate(_))
+    })
+    .await;
+    c.post_message(general, owner, "secret words")
+        .await
+        .unwrap();
+    let Event::MessageCreate(m) = wait_for(&mut shard, "guild message", |e| {
+        matches!(e, Event::MessageCreate(_))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(m.content, "");
+    c.user_dm(owner, "dm words").await.unwrap();
+    let Event::MessageCreate(m) =
+        wait_for(&mut shard, "DM", |e| matches!(e, Event::MessageCreate(_))).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(m.content, "dm words");
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dm_reaches_only_shard_zero_of_two() {
+    let si = start(Config {
+        shards: 2,
+        max_concurrency: 2,
+        ..config()
+    })
+    .await;
+    let c = si.control();
+    let (owner, _, _) = guild_with_bot(&c).await;
+    let intents = Intents::GUILDS | Intents::DIRECT_MESSAGES;
+    let mut s0 = shard(&si, 0, 2, intents, 2);
+    let mut s1 = shard(&si, 1, 2, intents, 2);
+    wait_for(&mut s0, "READY 0", |e| matches!(e, Event::Ready(_))).await;
+    wait_for(&mut s1, "READY 1", |e| matches!(e, Event::Ready(_))).await;
+
+    c.user_dm(owner, "help me").await.unwrap();
+    let Event::MessageCreate(m) = wait_for(&mut s0, "DM on shard 0", |e| {
+        matches!(e, Event::MessageCreate(_))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(m.content, "help me");
+    assert!(m.guild_id.is_none());
+    let on_shard_1 = drain(&mut s1, Duration::from_millis(500)).await;
+    assert!(
+        !on_shard_1
+            .iter()
+            .any(|e| matches!(e, Event::MessageCreate(_))),
+        "shard 1 got a DM"
+    );
+    let stats = c.gateway_stats().await.unwrap();
+    assert_eq!(stats.identify_violations, 0);
+    assert_eq!(c.gateway_sessions().await.unwrap().len(), 2);
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_resume_after_a_dropped_socket_replays_missed_events() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (owner, _, _) = guild_with_bot(&c).await;
+    let mut shard = shard(&si, 0, 1, Intents::GUILDS | Intents::DIRECT_MESSAGES, 1);
+    wait_for(&mut shard, "GUILD_CREATE", |e| {
+        matches!(e, Event::GuildCreate(_))
+    })
+    .await;
+
+    assert_eq!(c.gateway_drop(None).await.unwrap(), 1);
+    // Sent while the shard is reconnecting: it must be replayed.
+    c.user_dm(owner, "while you were away").await.unwrap();
+    let Event::MessageCreate(m) = wait_for(&mut shard, "replayed DM", |e| {
+        matches!(e, Event::MessageCreate(_))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(m.content, "while you were away");
+    wait_for(&mut shard, "RESUMED", |e| matches!(e, Event::Resumed)).await;
+    assert_eq!(c.gateway_stats().await.unwrap().resumes, 1);
+
+    // An op 7 RECONNECT also ends in a resume, not a new identify.
+    c.gateway_reconnect(Some(0)).await.unwrap();
+    wait_for(&mut shard, "RESUMED after op 7", |e| {
+        matches!(e, Event::Resumed)
+    })
+    .await;
+    let stats = c.gateway_stats().await.unwrap();
+    assert_eq!((stats.identifies, stats.resumes), (1, 2));
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn identifying_two_shards_of_one_bucket_at_once_is_counted_as_a_violation() {
+    let si = start(Config {
+        shards: 2,
+        max_concurrency: 1,
+        ..config()
+    })
+    .await;
+    // A queue with concurrency 0 does not wait: both shards identify at once.
+    let mut s0 = shard(&si, 0, 2, Intents::GUILDS, 0);
+    let mut s1 = shard(&si, 1, 2, Intents::GUILDS, 0);
+    let _ = tokio::join!(
+        drain(&mut s0, Duration::from_secs(1)),
+        drain(&mut s1, Duration::from_secs(1))
+    );
+    assert!(
+        si.control()
+            .gateway_stats()
+            .await
+            .unwrap()
+            .identify_violations
+            >= 1
+    );
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn twilight_waits_out_a_429_with_headers_and_retries() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (_, _, channel) = guild_with_bot(&c).await;
+    c.inject_fault(FaultSpec {
+        method: "POST".into(),
+        route: "/channels/{channel_id}/messages".into(),
+        status: 429,
+        count: 1,
+        retry_after_ms: Some(700),
+        scope: None,
+    })
+    .await
+    .unwrap();
+    let http = http(&si);
+    let started = Instant::now();
+    http.create_message(Id::new(channel))
+        .content("after the limit")
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "twilight did not wait"
+    );
+    let statuses: Vec<u64> = c
+        .requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"] == "POST /channels/{channel_id}/messages")
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![429, 200]);
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn route_buckets_limit_message_creates_per_channel_with_discord_headers() {
+    let si = start(Config {
+        route_limits: true,
+        ..config()
+    })
+    .await;
+    let c = si.control();
+    let (_, _, channel) = guild_with_bot(&c).await;
+    let url = format!("{}/api/v10/channels/{channel}/messages", si.base_url());
+    let client = reqwest::Client::new();
+    let mut last = None;
+    for i in 0..6 {
+        let r = client
+            .post(&url)
+            .header("Authorization", format!("Bot {TOKEN}"))
+            .json(&json!({"content": format!("m{i}")}))
+            .send()
+            .await
+            .unwrap();
+        last = Some(r);
+    }
+    let r = last.unwrap();
+    assert_eq!(r.status(), 429);
+    for h in [
+        "x-ratelimit-bucket",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset-after",
+        "retry-after",
+    ] {
+        assert!(r.headers().contains_key(h), "missing {h}");
+    }
+    assert_eq!(r.headers()["x-ratelimit-scope"], "user");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["global"], false);
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_category_refuses_its_fifty_first_channel_and_a_guild_its_five_hundred_first() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (_, guild, _) = guild_with_bot(&c).await;
+    let cat = c.create_channel(guild, "Inbox", 4, None).await.unwrap();
+    for i in 0..50 {
+        c.create_channel(guild, &format!("t{i}"), 0, Some(cat))
+            .await
+            .unwrap();
+    }
+    let http = http(&si);
+    let err = http
+        .create_guild_channel(Id::new(guild), "one-too-many")
+        .parent_id(Id::new(cat))
+        .await
+        .unwrap_err();
+    let text = format!("{err:?}");
+    assert!(
+        text.contains("50035") && text.contains("CHANNEL_PARENT_MAX_CHANNELS"),
+        "{text}"
+    );
+
+    // 52 channels exist; fill the guild to 500.
+    for i in 0..448 {
+        c.create_channel(guild, &format!("x{i}"), 0, None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(c.guild_channels(guild).await.unwrap().len(), 500);
+    let err = http
+        .create_guild_channel(Id::new(guild), "overflow")
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("30013"), "{err:?}");
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_repeated_nonce_with_enforce_nonce_returns_the_first_message() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (_, _, channel) = guild_with_bot(&c).await;
+    let http = http(&si);
+    let payload = br#"{"content":"only once","nonce":"42","enforce_nonce":true}"#;
+    let a = http
+        .create_message(Id::new(channel))
+        .payload_json(payload)
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    let b = http
+        .create_message(Id::new(channel))
+        .payload_json(payload)
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    assert_eq!(a.id, b.id);
+    assert_eq!(c.channel_messages(channel).await.unwrap().len(), 1);
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_closed_dm_answers_50007() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (owner, _, _) = guild_with_bot(&c).await;
+    c.set_dms_closed(owner, true).await.unwrap();
+    let http = http(&si);
+    let dm = http
+        .create_private_channel(Id::new(owner))
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    let err = http
+        .create_message(dm.id)
+        .content("hello")
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("50007"), "{err:?}");
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn missing_manage_channels_is_a_403_50013() {
+    let si = start(config()).await;
+    let c = si.control();
+    let owner = c.create_user("owner").await.unwrap();
+    let guild = c.create_guild("Locked", owner).await.unwrap();
+    c.add_bot(guild, Some(1 << 10 | 1 << 11)).await.unwrap();
+    let err = http(&si)
+        .create_guild_channel(Id::new(guild), "nope")
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("50013"), "{err:?}");
+    si.shutdown().await;
+}
+
+#[tokio::test]
+#[allow(deprecated)] // TextInput::label: twilight marks it deprecated, Discord still accepts it.
+async fn a_slash_command_opens_a_modal_and_its_submission_gets_a_reply() {
+    use twilight_model::application::interaction::InteractionData;
+    use twilight_model::channel::message::component::{
+        ActionRow, Component, TextInput, TextInputStyle,
+    };
+    use twilight_model::http::interaction::{
+        InteractionResponse, InteractionResponseData, InteractionResponseType,
+    };
+
+    let si = start(config()).await;
+    let c = si.control();
+    let world = seed_demo(&c).await.unwrap();
+    reqwest::Client::new()
+        .put(format!(
+            "{}/api/v10/applications/1000/commands",
+            si.base_url()
+        ))
+        .header("Authorization", format!("Bot {TOKEN}"))
+        .json(
+            &json!([{"name": "ticket", "description": "Open a ticket", "type": 1,
+            "options": [{"name": "topic", "description": "What about", "type": 3}]}]),
+        )
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let mut shard = shard(&si, 0, 1, Intents::GUILDS, 1);
+    wait_for(&mut shard, "READY", |e| matches!(e, Event::Ready(_))).await;
+    let http = http(&si);
+
+    let cmd = c
+        .run_command(
+            world.alice,
+            Some(world.acme_guild),
+            Some(world.acme_general_channel),
+            "ticket",
+            json!([{"name": "topic", "value": "billing"}]),
+        )
+        .await
+        .unwrap();
+    let Event::InteractionCreate(i) = wait_for(&mut shard, "command", |e| {
+        matches!(e, Event::InteractionCreate(_))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    let Some(InteractionData::ApplicationCommand(data)) = &i.data else {
+        panic!("not a command")
+    };
+    assert_eq!(data.name, "ticket");
+    assert_eq!(i.author_id().map(|a| a.get()), Some(world.alice));
+
+    let modal = InteractionResponse {
+        kind: InteractionResponseType::Modal,
+        data: Some(InteractionResponseData {
+            custom_id: Some("ticket-form".into()),
+            title: Some("New ticket".into()),
+            components: Some(vec![Component::ActionRow(ActionRow {
+                id: None,
+                components: vec![Component::TextInput(TextInput {
+                    custom_id: "details".into(),
+                    id: None,
+                    label: Some("Details".into()),
+                    max_length: None,
+                    min_length: None,
+                    placeholder: None,
+                    required: Some(true),
+                    style: TextInputStyle::Paragraph,
+                    value: None,
+                })],
+            })]),
+            ..Default::default()
+        }),
+    };
+    http.interaction(i.application_id)
+        .create_response(i.id, &i.token, &modal)
+        .await
+        .unwrap();
+    // A second response to the same interaction is refused.
+    let again = http
+        .interaction(i.application_id)
+        .create_response(i.id, &i.token, &modal)
+        .await
+        .unwrap_err();
+    assert!(format!("{again:?}").contains("40060"), "{again:?}");
+
+    c.submit_modal(
+        world.alice,
+        "ticket-form",
+        &[("details", "my invoice is wrong")],
+    )
+    .await
+    .unwrap();
+    let Event::InteractionCreate(submit) = wait_for(&mut shard, "modal submit", |e| {
+        matches!(e, Event::InteractionCreate(_))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    let Some(InteractionData::ModalSubmit(form)) = &submit.data else {
+        panic!("not a modal submit")
+    };
+    assert_eq!(form.custom_id, "ticket-form");
+    let reply = InteractionResponse {
+        kind: InteractionResponseType::ChannelMessageWithSource,
+        data: Some(InteractionResponseData {
+            content: Some("Ticket opened".into()),
+            ..Default::default()
+        }),
+    };
+    http.interaction(submit.application_id)
+        .create_response(submit.id, &submit.token, &reply)
+        .await
+        .unwrap();
+    let original = http
+        .interaction(submit.application_id)
+        .response(&submit.token)
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    assert_eq!(original.content, "Ticket opened");
+
+    let recorded = c.interaction(cmd.id).await.unwrap();
+    assert_eq!(recorded["callbacks"][0]["type"], 9);
+    let msgs = c
+        .channel_messages(world.acme_general_channel)
+        .await
+        .unwrap();
+    assert_eq!(msgs.last().unwrap()["content"], "Ticket opened");
+    // Submitting a modal the bot never opened fails clearly.
+    assert!(c.submit_modal(world.bob, "ticket-form", &[]).await.is_err());
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_button_click_can_update_the_message_it_sits_on() {
+    use twilight_model::http::interaction::{
+        InteractionResponse, InteractionResponseData, InteractionResponseType,
+    };
+    let si = start(config()).await;
+    let c = si.control();
+    let (owner, _, channel) = guild_with_bot(&c).await;
+    let http = http(&si);
+    let payload = serde_json::to_vec(&json!({"content": "Close this ticket?", "components": [
+        {"type": 1, "components": [{"type": 2, "style": 4, "label": "Close", "custom_id": "close"}]}]}))
+    .unwrap();
+    let msg = http
+        .create_message(Id::new(channel))
+        .payload_json(&payload)
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    let mut shard = shard(&si, 0, 1, Intents::GUILDS, 1);
+    wait_for(&mut shard, "READY", |e| matches!(e, Event::Ready(_))).await;
+
+    assert!(c
+        .click(owner, channel, msg.id.get(), "nope", 2, None)
+        .await
+        .is_err());
+    c.click(owner, channel, msg.id.get(), "close", 2, None)
+        .await
+        .unwrap();
+    let Event::InteractionCreate(i) = wait_for(&mut shard, "click", |e| {
+        matches!(e, Event::InteractionCreate(_))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(i.message.as_ref().map(|m| m.id), Some(msg.id));
+    let update = InteractionResponse {
+        kind: InteractionResponseType::UpdateMessage,
+        data: Some(InteractionResponseData {
+            content: Some("Closed".into()),
+            components: Some(vec![]),
+            ..Default::default()
+        }),
+    };
+    http.interaction(i.application_id)
+        .create_response(i.id, &i.token, &update)
+        .await
+        .unwrap();
+    let stored = c.channel_messages(channel).await.unwrap();
+    assert_eq!(stored[0]["content"], "Closed");
+    assert_eq!(stored[0]["history"][0]["content"], "Close this ticket?");
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn people_can_send_files_in_dms_and_the_demo_world_is_seeded() {
+    let si = start(config()).await;
+    let c = si.control();
+    let world = seed_demo(&c).await.unwrap();
+    let file = FileSpec {
+        filename: "shot.png".into(),
+        content_type: Some("image/png".into()),
+        bytes: vec![1, 2, 3],
+    };
+    let m = c
+        .user_dm_with_files(world.alice, "screenshot", &[file])
+        .await
+        .unwrap();
+    let url = m["attachments"][0]["url"].as_str().unwrap().to_string();
+    assert_eq!(
+        reqwest::get(url)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(c.dm_messages(world.alice).await.unwrap().len(), 1);
+    let acme = c.guild(world.acme_guild).await.unwrap();
+    assert_eq!(acme["name"], "Acme Support");
+    assert_eq!(acme["bot_present"], true);
+    si.shutdown().await;
+}

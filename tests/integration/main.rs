@@ -1,0 +1,11 @@
+//! The one integration test binary. Every test gets its own database; Redis
+//! and PostgreSQL are the real servers; end-to-end tests run the real gateway
+//! entry point against the Discord stand-in.
+
+mod support;
+
+mod api_health;
+mod modmail_open;
+mod modmail_staff;
+mod modmail_scale;
+mod gateway_clusters;

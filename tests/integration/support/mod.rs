@@ -1,0 +1,322 @@
+//! Test support: `TestApp::spawn()` starts the Discord stand-in, a fresh
+//! database, and real gateway clusters (the same entry point as `ticketeer
+//! gateway`) on port 0, and gives tests the stand-in's control client to act
+//! as people.
+
+pub mod database;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use discord_standin::{ControlClient, StandIn};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use ticketeer::bot::Bot;
+use ticketeer::config::{Config, Sources};
+use ticketeer::gateway::cluster::{self, ClusterInfo, ClusterOptions};
+
+pub use database::TestDatabase;
+
+pub struct Options {
+    pub shards: u32,
+    pub clusters: u16,
+    /// Discord's per-route limits; off by default so tests run fast (the
+    /// global 50/s limit always applies).
+    pub route_limits: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { shards: 1, clusters: 1, route_limits: false }
+    }
+}
+
+pub struct TestApp {
+    pub standin: Option<StandIn>,
+    pub control: ControlClient,
+    pub db: TestDatabase,
+    pub config: Config,
+    pub clusters: Vec<RunningCluster>,
+    pub options: Options,
+}
+
+pub struct RunningCluster {
+    pub info: ClusterInfo,
+    pub bot: Arc<Bot>,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// A small world: one guild with modmail-ready channels.
+#[derive(Debug, Clone, Copy)]
+pub struct Guild {
+    pub id: u64,
+    pub owner: u64,
+    pub staff_role: u64,
+    pub staff: u64,
+    pub inbox: u64,
+    pub general: u64,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        ticketeer::metrics::install();
+        let application_id = 1_000_000 + rand::random::<u32>() as u64;
+        let token = format!("test-token-{application_id}");
+        let standin = StandIn::start(discord_standin::Config {
+            bot_token: token.clone(),
+            application_id,
+            shards: options.shards,
+            max_concurrency: 16,
+            route_limits: options.route_limits,
+            heartbeat_interval_ms: 5_000,
+            ..discord_standin::Config::default()
+        })
+        .await
+        .expect("stand-in starts");
+        let db = TestDatabase::create().await;
+        let config = Config::from_sources(&Sources::from_pairs([
+            ("DISCORD_TOKEN", token),
+            ("DISCORD_API_URL", standin.base_url()),
+            ("DATABASE_URL", db.url.clone()),
+            ("REDIS_URL", std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())),
+            ("TICKETEER_OPS_LISTEN", "127.0.0.1:0".into()),
+            ("TICKETEER_API_LISTEN", "127.0.0.1:0".into()),
+        ]))
+        .expect("test configuration is valid");
+        let control = standin.control();
+        let mut app = TestApp { standin: Some(standin), control, db, config, clusters: Vec::new(), options };
+        for cluster in 0..app.options.clusters {
+            app.start_cluster(cluster).await;
+        }
+        app
+    }
+
+    /// Starts gateway cluster `index` of `options.clusters`, and waits until its
+    /// shards are connected.
+    pub async fn start_cluster(&mut self, index: u16) {
+        let bot = Bot::connect(&self.config).await.expect("bot connects");
+        let shutdown = CancellationToken::new();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let options = ClusterOptions {
+            cluster: index,
+            clusters: self.options.clusters,
+            total_shards: Some(self.options.shards),
+            ops_listen: self.config.ops_listen,
+        };
+        let task = tokio::spawn(cluster::run(bot.clone(), options, shutdown.clone(), Some(started_tx)));
+        let info = tokio::time::timeout(Duration::from_secs(20), started_rx)
+            .await
+            .expect("cluster starts within 20 s")
+            .expect("cluster reports its start");
+        let shards = info.shards.clone();
+        let control = self.control.clone();
+        eventually("the cluster's shards are connected", || {
+            let control = control.clone();
+            let shards = shards.clone();
+            async move {
+                let sessions = control.gateway_sessions().await.ok()?;
+                let live: Vec<u64> = sessions.iter().filter_map(|s| s["shard"].as_u64()).collect();
+                shards.iter().all(|s| live.contains(&u64::from(*s))).then_some(())
+            }
+        })
+        .await;
+        self.clusters.push(RunningCluster { info, bot, shutdown, task });
+    }
+
+    /// Stops cluster `index` gracefully (sessions saved for a resume).
+    pub async fn stop_cluster(&mut self, position: usize) {
+        let cluster = self.clusters.remove(position);
+        cluster.shutdown.cancel();
+        cluster.task.await.expect("cluster task joins").expect("cluster stops cleanly");
+    }
+
+    pub fn bot(&self) -> &Arc<Bot> {
+        &self.clusters[0].bot
+    }
+
+    /// Creates a guild with an owner, a staff role and member, an inbox
+    /// category and a general channel, and adds the bot. Waits until the bot
+    /// has seen it.
+    pub async fn guild(&self, name: &str) -> Guild {
+        let c = &self.control;
+        let owner = c.create_user(&format!("{name}-owner")).await.unwrap();
+        let staff = c.create_user(&format!("{name}-staff")).await.unwrap();
+        let id = c.create_guild(name, owner).await.unwrap();
+        let staff_role = c.create_role(id, "Staff", 1 << 10 | 1 << 11 | 1 << 16).await.unwrap();
+        c.put_member(id, staff, &[staff_role]).await.unwrap();
+        let inbox = c.create_channel(id, "Inbox", 4, None).await.unwrap();
+        let general = c.create_channel(id, "general", 0, None).await.unwrap();
+        c.add_bot(id, None).await.unwrap();
+        let db = self.db.pool.clone();
+        eventually("the bot has recorded the guild", || {
+            let db = db.clone();
+            async move {
+                let known: Option<i64> = sqlx::query_scalar("SELECT guild_id FROM guilds WHERE guild_id = $1")
+                    .bind(id as i64)
+                    .fetch_optional(&db)
+                    .await
+                    .ok()?;
+                known.map(|_| ())
+            }
+        })
+        .await;
+        Guild { id, owner, staff_role, staff, inbox, general }
+    }
+
+    /// A user who is a member of the given guilds (the bot sees the join).
+    pub async fn member(&self, name: &str, guilds: &[&Guild]) -> u64 {
+        let user = self.control.create_user(name).await.unwrap();
+        for guild in guilds {
+            self.control.put_member(guild.id, user, &[]).await.unwrap();
+        }
+        let db = self.db.pool.clone();
+        let expected = guilds.len() as i64;
+        eventually("the bot has indexed the membership", || {
+            let db = db.clone();
+            async move {
+                let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_members WHERE user_id = $1")
+                    .bind(user as i64)
+                    .fetch_one(&db)
+                    .await
+                    .ok()?;
+                (n == expected).then_some(())
+            }
+        })
+        .await;
+        user
+    }
+
+    /// The guild's owner runs `/modmail setup` in its general channel.
+    pub async fn setup_modmail(&self, guild: &Guild) -> Value {
+        let options = json!([{
+            "name": "setup", "type": 1,
+            "options": [
+                {"name": "inbox-category", "type": 7, "value": guild.inbox.to_string()},
+                {"name": "staff-role", "type": 8, "value": guild.staff_role.to_string()},
+            ]
+        }]);
+        self.command(guild.owner, guild, guild.general, "modmail", options).await
+    }
+
+    /// Runs a slash command and waits for the bot's first answer to it.
+    pub async fn command(&self, user: u64, guild: &Guild, channel: u64, name: &str, options: Value) -> Value {
+        let fired = self.control.run_command(user, Some(guild.id), Some(channel), name, options).await.unwrap();
+        let control = self.control.clone();
+        eventually("the bot answers the interaction", || {
+            let control = control.clone();
+            async move {
+                let state = control.interaction(fired.id).await.ok()?;
+                let callbacks = state["callbacks"].as_array()?;
+                callbacks.first().cloned()
+            }
+        })
+        .await
+    }
+
+    /// The text channels under the inbox category.
+    pub async fn ticket_channels(&self, guild: &Guild) -> Vec<Value> {
+        self.control
+            .guild_channels(guild.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c["parent_id"].as_str() == Some(&guild.inbox.to_string()) && c["type"] == 0)
+            .collect()
+    }
+
+    pub async fn ticket_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM tickets").fetch_one(&self.db.pool).await.unwrap()
+    }
+
+    pub async fn shutdown(mut self) {
+        while !self.clusters.is_empty() {
+            self.stop_cluster(0).await;
+        }
+        if let Some(standin) = self.standin.take() {
+            standin.shutdown().await;
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, for up to 15 seconds.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out waiting until {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The text of a stand-in message: its content, or its embeds' descriptions.
+pub fn text_of(message: &Value) -> String {
+    let mut text = message["content"].as_str().unwrap_or_default().to_owned();
+    for embed in message["embeds"].as_array().into_iter().flatten() {
+        if let Some(d) = embed["description"].as_str() {
+            text.push('\n');
+            text.push_str(d);
+        }
+    }
+    text
+}
+
+impl TestApp {
+    /// The user DMs the bot; returns the ticket channel once the DM is in it.
+    pub async fn open_ticket(&self, guild: &Guild, user: u64, text: &str) -> u64 {
+        self.control.user_dm(user, text).await.unwrap();
+        let db = self.db.pool.clone();
+        let guild_id = guild.id;
+        let channel: i64 = eventually("the ticket opens", || {
+            let db = db.clone();
+            async move {
+                sqlx::query_scalar("SELECT channel_id FROM tickets WHERE guild_id = $1 AND opener_id = $2 AND status = 'open'")
+                    .bind(guild_id as i64)
+                    .bind(user as i64)
+                    .fetch_optional(&db)
+                    .await
+                    .ok()
+                    .flatten()
+            }
+        })
+        .await;
+        let channel = channel as u64;
+        let control = self.control.clone();
+        let text = text.to_owned();
+        eventually("the DM is in the ticket channel", || {
+            let control = control.clone();
+            let text = text.clone();
+            async move {
+                let messages = control.channel_messages(channel).await.ok()?;
+                messages.iter().any(|m| text_of(m).contains(&text)).then_some(())
+            }
+        })
+        .await;
+        channel
+    }
+
+    /// Messages the bot sent the user in DMs.
+    pub async fn bot_dms(&self, user: u64) -> Vec<Value> {
+        self.control
+            .dm_messages(user)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m["author"]["id"] != user.to_string())
+            .collect()
+    }
+}
