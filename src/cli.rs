@@ -69,7 +69,7 @@ pub async fn main() -> std::process::ExitCode {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Commands::Demo { standin_port } = cli.command {
         crate::telemetry::init(crate::telemetry::LogFormat::Human, "info,ticketeer=info,discord_standin=warn");
-        let _ = standin_port; anyhow::bail!("demo pending");
+        return crate::demo::run(standin_port, shutdown_on_ctrl_c()).await;
     }
     let config = Config::load()?;
     crate::telemetry::init(config.log_format, "info");

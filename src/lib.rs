@@ -14,7 +14,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
-// pub mod demo;
+pub mod demo;
 pub mod discord;
 pub mod gateway;
 pub mod handlers;

@@ -11,11 +11,10 @@ use crate::tickets::ids::UserId;
 pub async fn dispatch(bot: Arc<Bot>, sender: MessageSender, event: Event) {
     match event {
         // The DM was stored in order by the shard loop; relay what is pending.
-        Event::MessageCreate(message) if message.guild_id.is_none() => {
-            if !message.author.bot {
-                direct_message::relay(&bot, UserId(message.author.id.get())).await;
-            }
+        Event::MessageCreate(message) if message.guild_id.is_none() && !message.author.bot => {
+            direct_message::relay(&bot, UserId(message.author.id.get())).await;
         }
+        Event::MessageCreate(message) if message.guild_id.is_none() => {}
         Event::MessageCreate(message) => guild_message::handle(&bot, &message).await,
         Event::InteractionCreate(event) => interaction::handle(&bot, &event).await,
         Event::GuildCreate(event) => membership::guild_create(&bot, &sender, &event).await,

@@ -141,3 +141,97 @@ pub fn parse_bits(v: Option<&serde_json::Value>) -> Option<u64> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Guild, Member, Overwrite, Role};
+
+    fn world() -> (World, Channel) {
+        let mut w = World::default();
+        let (guild, staff, user, owner) = (10, 11, 20, 30);
+        let role = |id, permissions| Role {
+            id,
+            guild_id: guild,
+            name: String::new(),
+            permissions,
+            position: 0,
+            color: 0,
+            hoist: false,
+            managed: false,
+            mentionable: false,
+            bot_id: None,
+        };
+        w.roles.insert(guild, role(guild, EVERYONE_DEFAULT));
+        w.roles.insert(staff, role(staff, MANAGE_MESSAGES));
+        let member = |user_id, roles| Member {
+            user_id,
+            roles,
+            nick: None,
+            joined_at: String::new(),
+        };
+        let mut g = Guild {
+            id: guild,
+            name: "g".into(),
+            owner_id: owner,
+            roles: vec![guild, staff],
+            members: Default::default(),
+            channels: vec![],
+            bot_role: None,
+        };
+        g.members.insert(user, member(user, vec![]));
+        g.members.insert(21, member(21, vec![staff]));
+        w.guilds.insert(guild, g);
+        let channel = Channel {
+            id: 50,
+            kind: 0,
+            guild_id: Some(guild),
+            name: Some("ticket".into()),
+            topic: None,
+            parent_id: None,
+            position: 0,
+            nsfw: false,
+            rate_limit_per_user: 0,
+            overwrites: vec![
+                Overwrite {
+                    id: guild,
+                    kind: 0,
+                    allow: 0,
+                    deny: VIEW_CHANNEL,
+                },
+                Overwrite {
+                    id: staff,
+                    kind: 0,
+                    allow: VIEW_CHANNEL,
+                    deny: 0,
+                },
+            ],
+            recipient: None,
+            last_message_id: None,
+            last_pin_timestamp: None,
+        };
+        (w, channel)
+    }
+
+    #[test]
+    fn everyone_denied_view_hides_the_channel_but_a_role_overwrite_reopens_it() {
+        let (w, c) = world();
+        assert_eq!(in_channel(&w, &c, 20), 0);
+        let staff = in_channel(&w, &c, 21);
+        assert!(staff & VIEW_CHANNEL != 0 && staff & MANAGE_MESSAGES != 0);
+    }
+
+    #[test]
+    fn a_member_overwrite_beats_role_overwrites_and_the_owner_gets_everything() {
+        let (w, mut c) = world();
+        c.overwrites.push(Overwrite {
+            id: 21,
+            kind: 1,
+            allow: 0,
+            deny: VIEW_CHANNEL,
+        });
+        assert_eq!(in_channel(&w, &c, 21), 0);
+        assert_eq!(in_channel(&w, &c, 30), ALL);
+        assert_eq!(base(&w, 10, 999), 0);
+    }
+}

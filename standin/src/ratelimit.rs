@@ -63,6 +63,8 @@ impl Window {
 pub struct RateLimiter {
     buckets: HashMap<String, Window>,
     global: HashMap<String, Window>,
+    /// Channel renames: Discord allows about 2 per 10 minutes per channel.
+    renames: HashMap<u64, Window>,
 }
 
 /// Discord-like limits per route template: (requests, window).
@@ -153,6 +155,30 @@ impl RateLimiter {
         let after = w.reset_after().max(0.001);
         let mut headers = headers;
         headers.push(("x-ratelimit-scope", "user".into()));
+        headers.push(("retry-after", retry_after_secs(after)));
+        Err(Limited {
+            headers,
+            retry_after: after,
+            global: false,
+        })
+    }
+}
+
+impl RateLimiter {
+    /// Counts a channel rename; `Err` for a 429 once the channel has been
+    /// renamed twice in 10 minutes.
+    pub fn rename(&mut self, channel_id: u64) -> Result<(), Limited> {
+        let w = self
+            .renames
+            .entry(channel_id)
+            .or_insert_with(|| Window::new(2, Duration::from_secs(600)));
+        if w.take() {
+            return Ok(());
+        }
+        let after = w.reset_after().max(0.001);
+        let bucket = opaque_hash("channel rename");
+        let mut headers = bucket_headers(&bucket, w.limit, 0, after);
+        headers.push(("x-ratelimit-scope", "shared".into()));
         headers.push(("retry-after", retry_after_secs(after)));
         Err(Limited {
             headers,

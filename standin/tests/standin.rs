@@ -854,3 +854,296 @@ async fn people_can_send_files_in_dms_and_the_demo_world_is_seeded() {
     assert_eq!(acme["bot_present"], true);
     si.shutdown().await;
 }
+
+async fn register_ticket_command(si: &StandIn) {
+    reqwest::Client::new()
+        .put(format!(
+            "{}/api/v10/applications/1000/commands",
+            si.base_url()
+        ))
+        .header("Authorization", format!("Bot {TOKEN}"))
+        .json(
+            &json!([{"name": "ticket", "description": "Open a ticket", "type": 1, "options": [
+            {"name": "open", "description": "Open one", "type": 1, "options": [
+                {"name": "user", "description": "For whom", "type": 6}]}]}]),
+        )
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_deferred_reply_is_replaced_by_the_first_follow_up_and_commands_list_in_twilight() {
+    use twilight_model::application::interaction::InteractionData;
+    use twilight_model::http::interaction::{InteractionResponse, InteractionResponseType};
+    let si = start(config()).await;
+    let c = si.control();
+    let world = seed_demo(&c).await.unwrap();
+    register_ticket_command(&si).await;
+    let http = http(&si);
+    let listed = http
+        .interaction(Id::new(1000))
+        .global_commands()
+        .await
+        .unwrap()
+        .models()
+        .await
+        .unwrap();
+    assert_eq!(listed[0].name, "ticket");
+
+    let mut shard = shard(&si, 0, 1, Intents::GUILDS, 1);
+    wait_for(&mut shard, "READY", |e| matches!(e, Event::Ready(_))).await;
+    let options =
+        json!([{"name": "open", "options": [{"name": "user", "value": world.bob.to_string()}]}]);
+    c.run_command(
+        world.sam,
+        Some(world.acme_guild),
+        Some(world.acme_general_channel),
+        "ticket",
+        options,
+    )
+    .await
+    .unwrap();
+    let Event::InteractionCreate(i) = wait_for(&mut shard, "command", |e| {
+        matches!(e, Event::InteractionCreate(_))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    let Some(InteractionData::ApplicationCommand(data)) = &i.data else {
+        panic!("not a command")
+    };
+    assert_eq!(data.id, listed[0].id.unwrap());
+    let resolved = data.resolved.as_ref().expect("resolved users");
+    assert!(resolved.users.contains_key(&Id::new(world.bob)));
+
+    let defer = InteractionResponse {
+        kind: InteractionResponseType::DeferredChannelMessageWithSource,
+        data: None,
+    };
+    let client = http.interaction(i.application_id);
+    client
+        .create_response(i.id, &i.token, &defer)
+        .await
+        .unwrap();
+    let follow = client
+        .create_followup(&i.token)
+        .content("Ticket #1 opened")
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    let original = client
+        .response(&i.token)
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    assert_eq!(follow.id, original.id);
+    assert_eq!(original.content, "Ticket #1 opened");
+    client
+        .update_response(&i.token)
+        .content(Some("Ticket #1 opened (edited)"))
+        .await
+        .unwrap();
+    let second = client
+        .create_followup(&i.token)
+        .content("another")
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    assert_ne!(second.id, original.id);
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_command_in_a_dm_carries_the_user_and_goes_to_shard_zero() {
+    use twilight_model::http::interaction::{
+        InteractionResponse, InteractionResponseData, InteractionResponseType,
+    };
+    let si = start(Config {
+        shards: 2,
+        max_concurrency: 2,
+        ..config()
+    })
+    .await;
+    let c = si.control();
+    let (owner, _, _) = guild_with_bot(&c).await;
+    register_ticket_command(&si).await;
+    let mut s0 = shard(&si, 0, 2, Intents::DIRECT_MESSAGES, 2);
+    wait_for(&mut s0, "READY", |e| matches!(e, Event::Ready(_))).await;
+    let r = c
+        .run_command(
+            owner,
+            None,
+            None,
+            "ticket",
+            json!([{"name": "open", "options": []}]),
+        )
+        .await
+        .unwrap();
+    let Event::InteractionCreate(i) = wait_for(&mut s0, "DM command", |e| {
+        matches!(e, Event::InteractionCreate(_))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert!(i.guild_id.is_none());
+    assert_eq!(i.user.as_ref().map(|u| u.id.get()), Some(owner));
+    let reply = InteractionResponse {
+        kind: InteractionResponseType::ChannelMessageWithSource,
+        data: Some(InteractionResponseData {
+            content: Some("only you can see this".into()),
+            flags: Some(twilight_model::channel::message::MessageFlags::EPHEMERAL),
+            ..Default::default()
+        }),
+    };
+    http(&si)
+        .interaction(i.application_id)
+        .create_response(i.id, &i.token, &reply)
+        .await
+        .unwrap();
+    let recorded = c.interaction(r.id).await.unwrap();
+    assert_eq!(recorded["original"]["ephemeral"], true);
+    assert!(
+        c.dm_messages(owner).await.unwrap().is_empty(),
+        "ephemeral replies are not in the channel"
+    );
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn pins_work_through_both_routes_and_dispatch_a_pins_update() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (_, _, channel) = guild_with_bot(&c).await;
+    let mut shard = shard(&si, 0, 1, Intents::GUILDS, 1);
+    wait_for(&mut shard, "GUILD_CREATE", |e| {
+        matches!(e, Event::GuildCreate(_))
+    })
+    .await;
+    let http = http(&si);
+    let msg = http
+        .create_message(Id::new(channel))
+        .content("pin me")
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    http.create_pin(msg.channel_id, msg.id).await.unwrap();
+    wait_for(&mut shard, "CHANNEL_PINS_UPDATE", |e| {
+        matches!(e, Event::ChannelPinsUpdate(_))
+    })
+    .await;
+    let listing = http
+        .pins(msg.channel_id)
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    assert_eq!(listing.items.len(), 1);
+    assert_eq!(c.pins(channel).await.unwrap().len(), 1);
+    http.delete_pin(msg.channel_id, msg.id).await.unwrap();
+    assert!(c.pins(channel).await.unwrap().is_empty());
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn requesting_guild_members_returns_a_chunk_with_the_nonce() {
+    use twilight_model::gateway::payload::outgoing::RequestGuildMembers;
+    let si = start(config()).await;
+    let c = si.control();
+    let world = seed_demo(&c).await.unwrap();
+    let mut shard = shard(&si, 0, 1, Intents::GUILDS | Intents::GUILD_MEMBERS, 1);
+    wait_for(&mut shard, "GUILD_CREATE", |e| {
+        matches!(e, Event::GuildCreate(_))
+    })
+    .await;
+    let req = RequestGuildMembers::builder(Id::new(world.acme_guild))
+        .nonce("abc")
+        .query("", None);
+    shard.command(&req);
+    let Event::MemberChunk(chunk) = wait_for(&mut shard, "GUILD_MEMBERS_CHUNK", |e| {
+        matches!(e, Event::MemberChunk(_))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(chunk.nonce.as_deref(), Some("abc"));
+    // olivia, alice, bob, sam and the bot.
+    assert_eq!(chunk.members.len(), 5);
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn allowed_mentions_decide_who_is_mentioned() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (owner, _, channel) = guild_with_bot(&c).await;
+    let http = http(&si);
+    let text = format!("<@{owner}> hello @everyone");
+    let none =
+        serde_json::to_vec(&json!({"content": text, "allowed_mentions": {"parse": []}})).unwrap();
+    let m = http
+        .create_message(Id::new(channel))
+        .payload_json(&none)
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    assert!(m.mentions.is_empty());
+    let users = serde_json::to_vec(
+        &json!({"content": text, "allowed_mentions": {"parse": ["users", "everyone"]}}),
+    )
+    .unwrap();
+    let m = http
+        .create_message(Id::new(channel))
+        .payload_json(&users)
+        .await
+        .unwrap()
+        .model()
+        .await
+        .unwrap();
+    assert_eq!(m.mentions.len(), 1);
+    // The bot lacks MENTION_EVERYONE by default.
+    assert!(!m.mention_everyone);
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_third_rename_within_ten_minutes_is_rate_limited() {
+    let si = start(Config {
+        route_limits: true,
+        ..config()
+    })
+    .await;
+    let c = si.control();
+    let (_, _, channel) = guild_with_bot(&c).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v10/channels/{channel}", si.base_url());
+    let mut statuses = Vec::new();
+    for name in ["one", "two", "three"] {
+        let r = client
+            .patch(&url)
+            .header("Authorization", format!("Bot {TOKEN}"))
+            .json(&json!({"name": name}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, vec![200, 200, 429]);
+    si.shutdown().await;
+}

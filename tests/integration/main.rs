@@ -9,3 +9,4 @@ mod modmail_open;
 mod modmail_staff;
 mod modmail_scale;
 mod gateway_clusters;
+mod rest_budget;

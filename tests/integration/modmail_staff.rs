@@ -67,6 +67,7 @@ async fn a_non_staff_member_cannot_reply_and_nothing_reaches_the_user() {
     let alice = app.member("alice", &[&acme]).await;
     let mallory = app.member("mallory", &[&acme]).await;
     let channel = app.open_ticket(&acme, alice, "help please").await;
+    app.grant_channel_access(channel, mallory).await;
     let before = app.bot_dms(alice).await.len();
 
     app.control.post_message(channel, mallory, "!reply I am not staff").await.unwrap();

@@ -161,7 +161,7 @@ fn resume(app: &App, conn: &mut Conn, d: Value) {
     };
     // A resume from before the oldest buffered event cannot be replayed.
     let oldest = s.buffer.front().map_or(s.seq + 1, |(n, _)| *n);
-    if seq + 1 < oldest || seq > s.seq {
+    if seq.saturating_add(1) < oldest || seq > s.seq {
         st.hub.sessions.remove(sid);
         let _ = conn.tx.send(invalid());
         return;

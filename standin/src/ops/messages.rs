@@ -225,7 +225,7 @@ fn mentions(
         })
         .collect();
     // Replies mention the replied-to author unless replied_user is false.
-    let replied_ok = am.map_or(true, |a| {
+    let replied_ok = am.is_none_or(|a| {
         a.get("replied_user")
             .and_then(Value::as_bool)
             .unwrap_or(false)

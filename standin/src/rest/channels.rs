@@ -9,7 +9,7 @@ use crate::perms::{self, parse_bits};
 use crate::state::{App, Overwrite};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
@@ -21,11 +21,13 @@ pub async fn get_channel(State(app): State<App>, Path(c): Path<String>) -> ApiRe
     Ok(Json(json::channel(&st.world, &ch)))
 }
 
+/// Renames are limited separately (about 2 per 10 minutes per channel),
+/// as on Discord, when route limits are on.
 pub async fn modify(
     State(app): State<App>,
     Path(c): Path<String>,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let cid = sf(&c, ApiError::unknown_channel)?;
     let body = body_json(&body)?;
     let mut st = app.state.lock();
@@ -35,8 +37,17 @@ pub async fn modify(
         let ows = ops::channels::parse_overwrites(body.get("permission_overwrites"))?;
         access::check_grantable(have, &ows)?;
     }
+    let renaming = body
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|n| Some(n) != ch.name.as_deref());
+    if renaming && app.config.route_limits {
+        if let Err(limited) = app.ratelimit.lock().rename(cid) {
+            return Ok(super::too_many(limited));
+        }
+    }
     ops::channels::modify(&app, &mut st, cid, &body)?;
-    Ok(Json(json::channel(&st.world, &st.world.channels[&cid])))
+    Ok(Json(json::channel(&st.world, &st.world.channels[&cid])).into_response())
 }
 
 pub async fn delete_channel(

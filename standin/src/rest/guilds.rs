@@ -109,7 +109,7 @@ pub async fn members(
     access::guild(&app, &st, gid)?;
     let list = st.world.guilds[&gid]
         .members
-        .range(after + 1..)
+        .range(after.saturating_add(1)..)
         .take(limit)
         .map(|(_, m)| json::member(&st.world, m, true))
         .collect();

@@ -5,10 +5,9 @@ use super::{files, messages::render, no_content, sf};
 use crate::error::{ApiError, ApiResult};
 use crate::ops::{self, interactions as ix};
 use crate::state::App;
-use axum::extract::{Path, Query, Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, Request, State};
+use axum::response::Response;
 use axum::Json;
-use std::collections::HashMap;
 
 pub async fn callback(
     State(app): State<App>,
@@ -30,21 +29,19 @@ fn check_app(app: &App, a: &str) -> ApiResult<()> {
     }
 }
 
+/// Follow-ups always answer with the message: for interaction webhooks
+/// Discord treats `wait` as always true (twilight sends no `wait`).
 pub async fn followup(
     State(app): State<App>,
     Path((a, token)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
     req: Request,
-) -> ApiResult<Response> {
+) -> ApiResult<Json<serde_json::Value>> {
     check_app(&app, &a)?;
     let (body, files) = files::message_body(req).await?;
     let mut st = app.state.lock();
     let id = ix::by_token(&st, &token)?;
     let mid = ix::followup(&app, &mut st, id, &body, files)?;
-    if q.get("wait").is_some_and(|w| w == "true" || w == "1") {
-        return Ok(Json(render(&app, &st, mid)).into_response());
-    }
-    Ok(no_content())
+    Ok(Json(render(&app, &st, mid)))
 }
 
 pub async fn get_message(

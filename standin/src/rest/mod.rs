@@ -184,7 +184,7 @@ fn add_headers(resp: &mut Response, headers: &ratelimit::Headers) {
 }
 
 /// A 429 with Discord's body and headers.
-fn too_many(l: ratelimit::Limited) -> Response {
+pub fn too_many(l: ratelimit::Limited) -> Response {
     let body = json!({"message": "You are being rate limited.", "retry_after": l.retry_after, "global": l.global});
     let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
     add_headers(&mut resp, &l.headers);

@@ -306,7 +306,32 @@ impl TestApp {
             }
         })
         .await;
+        // The welcome follows the first relay; wait for it so tests that count
+        // DMs afterwards start from a settled conversation.
+        let control = self.control.clone();
+        eventually("the user has been welcomed", || {
+            let control = control.clone();
+            async move {
+                let dms = control.dm_messages(user).await.ok()?;
+                dms.iter().any(|m| m["author"]["id"] != user.to_string() && text_of(m).contains("ticket #")).then_some(())
+            }
+        })
+        .await;
         channel
+    }
+
+    /// Lets `user` see and write in a ticket channel without being staff.
+    pub async fn grant_channel_access(&self, channel: u64, user: u64) {
+        use twilight_model::http::permission_overwrite::{PermissionOverwrite, PermissionOverwriteType};
+        use twilight_model::guild::Permissions;
+        use twilight_model::id::Id;
+        let overwrite = PermissionOverwrite {
+            allow: Some(Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES),
+            deny: None,
+            id: Id::new(user),
+            kind: PermissionOverwriteType::Member,
+        };
+        self.bot().http.update_channel_permission(Id::new(channel), &overwrite).await.expect("overwrite is set");
     }
 
     /// Messages the bot sent the user in DMs.

@@ -1,0 +1,143 @@
+//! `ticketeer demo`: the whole system on one machine, against the Discord
+//! stand-in. Starts (or reuses) PostgreSQL and Redis, the stand-in seeded with
+//! two guilds and a few people, migrations, one gateway cluster and the API;
+//! sets modmail up in "Acme Support" the way an admin would (a real
+//! `/modmail setup` interaction); then prints how to act as a user.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use discord_standin::{seed_demo, StandIn};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::bot::Bot;
+use crate::config::{Config, Sources};
+use crate::gateway::cluster::{self, ClusterOptions};
+use crate::local_services;
+
+const DEMO_TOKEN: &str = "demo-bot-token";
+
+pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let env_db = std::env::var("DATABASE_URL").ok();
+    let env_redis = std::env::var("REDIS_URL").ok();
+    let (database_url, pg_service) = local_services::postgres(env_db.as_deref()).await?;
+    let (redis_url, redis_service) = local_services::redis(env_redis.as_deref()).await?;
+
+    let standin = StandIn::start(discord_standin::Config {
+        bot_token: DEMO_TOKEN.into(),
+        bind: SocketAddr::from(([127, 0, 0, 1], standin_port)),
+        max_concurrency: 16,
+        ..discord_standin::Config::default()
+    })
+    .await
+    .with_context(|| format!("could not start the Discord stand-in on port {standin_port} (try --standin-port 0)"))?;
+    let control = standin.control();
+    let world = seed_demo(&control).await?;
+
+    let config = Config::from_sources(&Sources::from_pairs([
+        ("DISCORD_TOKEN", DEMO_TOKEN.to_owned()),
+        ("DISCORD_API_URL", standin.base_url()),
+        ("DATABASE_URL", database_url.clone()),
+        ("REDIS_URL", redis_url.clone()),
+        ("TICKETEER_API_LISTEN", std::env::var("TICKETEER_API_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into())),
+        ("TICKETEER_OPS_LISTEN", std::env::var("TICKETEER_OPS_LISTEN").unwrap_or_else(|_| "127.0.0.1:9100".into())),
+    ]))?;
+    crate::metrics::install();
+    let db = crate::db::connect_lazy(config.database_url(), 4)?;
+    crate::db::migrate(&db).await.context("migrations failed")?;
+
+    let bot = Bot::connect(&config).await?;
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let options = ClusterOptions { cluster: 0, clusters: 1, total_shards: None, ops_listen: config.ops_listen };
+    let gateway = tokio::spawn(cluster::run(bot.clone(), options, shutdown.clone(), Some(started_tx)));
+    let cluster_info = started_rx.await.context("the gateway cluster did not start")?;
+
+    let api_state = crate::api::ApiState {
+        db: db.clone(),
+        redis: crate::redis::connect(config.redis_url())?,
+        metrics: crate::metrics::install(),
+    };
+    let api_listener = tokio::net::TcpListener::bind(config.api_listen)
+        .await
+        .with_context(|| format!("could not listen on {} for the API (set TICKETEER_API_LISTEN)", config.api_listen))?;
+    let api_addr = api_listener.local_addr()?;
+    let api = tokio::spawn(crate::api::serve(api_listener, crate::api::router(api_state), shutdown.clone()));
+
+    // The owner of Acme runs /modmail setup, exactly as in Discord.
+    wait_for_guild(&db, world.acme_guild).await?;
+    let setup = json!([{
+        "name": "setup", "type": 1,
+        "options": [
+            {"name": "inbox-category", "type": 7, "value": world.acme_inbox_category.to_string()},
+            {"name": "staff-role", "type": 8, "value": world.acme_staff_role.to_string()},
+            {"name": "log-channel", "type": 7, "value": world.acme_log_channel.to_string()},
+        ]
+    }]);
+    control
+        .run_command(world.owner, Some(world.acme_guild), Some(world.acme_general_channel), "modmail", setup)
+        .await?;
+
+    let base = standin.base_url();
+    println!(
+        r#"
+Ticketeer demo is running.
+
+  Discord stand-in   {base}   (control API under {base}/_standin/)
+  Gateway cluster    shards {shards:?} of {total}; metrics at http://{ops}/metrics
+  HTTP API           http://{api_addr}/healthz  /readyz  /metrics
+  PostgreSQL         {database_url}
+  Redis              {redis_url}
+
+Modmail is set up in "Acme Support" (guild {acme}); staff role {staff_role}.
+People: alice {alice} (in both guilds), bob {bob} (Acme only), sam {sam} (staff).
+
+Try it:
+  # bob DMs the bot: a ticket opens in Acme Support
+  curl -s -X POST {base}/_standin/users/{bob}/dm -H 'content-type: application/json' -d '{{"content":"Hi, my order never arrived"}}'
+  # see the ticket channel and what was relayed into it
+  curl -s {base}/_standin/guilds/{acme}/channels
+  psql {database_url} -c 'select number, kind, opener_id, channel_id, status from tickets'
+  # sam answers in the ticket channel (replace CHANNEL with the ticket channel's id)
+  curl -s -X POST {base}/_standin/channels/CHANNEL/messages -H 'content-type: application/json' -d '{{"author_id":"{sam}","content":"!reply We are on it!"}}'
+  # what bob received
+  curl -s {base}/_standin/users/{bob}/dm/messages
+
+Press Ctrl-C to stop.
+"#,
+        shards = cluster_info.shards,
+        total = cluster_info.total_shards,
+        ops = cluster_info.ops_addr,
+        acme = world.acme_guild,
+        staff_role = world.acme_staff_role,
+        alice = world.alice,
+        bob = world.bob,
+        sam = world.sam,
+    );
+
+    shutdown.cancelled().await;
+    println!("Stopping…");
+    let _ = gateway.await;
+    let _ = api.await;
+    standin.shutdown().await;
+    if let Some(service) = redis_service {
+        service.stop().await?;
+    }
+    if let Some(service) = pg_service {
+        service.stop().await?;
+    }
+    println!("Stopped cleanly.");
+    Ok(())
+}
+
+/// The gateway records a guild when its GUILD_CREATE arrives.
+async fn wait_for_guild(db: &sqlx::PgPool, guild: u64) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        let known = crate::db::guilds::name(db, crate::tickets::ids::GuildId(guild)).await?;
+        if known.is_some() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the gateway did not receive the demo guild within 10 s")
+}
