@@ -46,7 +46,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(variable: &'static str, problem: impl Into<String>) -> Self {
-        Self { variable, problem: problem.into() }
+        Self {
+            variable,
+            problem: problem.into(),
+        }
     }
 }
 
@@ -89,7 +92,12 @@ impl Sources {
             .ok_or_else(|| ConfigError::new(key, format!("is not set: {hint}")))
     }
 
-    fn parsed<T: FromStr>(&self, key: &'static str, default: T, what: &str) -> Result<T, ConfigError>
+    fn parsed<T: FromStr>(
+        &self,
+        key: &'static str,
+        default: T,
+        what: &str,
+    ) -> Result<T, ConfigError>
     where
         T::Err: std::fmt::Display,
     {
@@ -104,11 +112,18 @@ impl Sources {
 }
 
 fn read_file(path: &str) -> Result<HashMap<String, String>, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::new("TICKETEER_CONFIG", format!("names {path:?}, which cannot be read: {e}")))?;
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e| ConfigError::new("TICKETEER_CONFIG", format!("names {path:?}, which is not valid TOML: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new(
+            "TICKETEER_CONFIG",
+            format!("names {path:?}, which cannot be read: {e}"),
+        )
+    })?;
+    let table: toml::Table = text.parse().map_err(|e| {
+        ConfigError::new(
+            "TICKETEER_CONFIG",
+            format!("names {path:?}, which is not valid TOML: {e}"),
+        )
+    })?;
     table
         .into_iter()
         .map(|(key, value)| {
@@ -132,23 +147,34 @@ impl Config {
     }
 
     pub fn from_sources(src: &Sources) -> Result<Self, ConfigError> {
-        let token = src.required("DISCORD_TOKEN", "set it to the bot token from Discord's developer portal")?;
+        let token = src.required(
+            "DISCORD_TOKEN",
+            "set it to the bot token from Discord's developer portal",
+        )?;
         if token.starts_with("Bot ") || token.chars().any(char::is_whitespace) {
             return Err(ConfigError::new(
                 "DISCORD_TOKEN",
                 "must be the bare token, without a \"Bot \" prefix or spaces",
             ));
         }
-        let api_url = src.get("DISCORD_API_URL").unwrap_or(DEFAULT_DISCORD_API_URL);
+        let api_url = src
+            .get("DISCORD_API_URL")
+            .unwrap_or(DEFAULT_DISCORD_API_URL);
         validate_http_url("DISCORD_API_URL", api_url)?;
 
         let database_url = src.get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL);
         if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(ConfigError::new("DATABASE_URL", "must start with postgres:// or postgresql://"));
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "must start with postgres:// or postgresql://",
+            ));
         }
         let redis_url = src.get("REDIS_URL").unwrap_or(DEFAULT_REDIS_URL);
         if !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://")) {
-            return Err(ConfigError::new("REDIS_URL", "must start with redis:// or rediss://"));
+            return Err(ConfigError::new(
+                "REDIS_URL",
+                "must start with redis:// or rediss://",
+            ));
         }
 
         Ok(Self {
@@ -158,9 +184,21 @@ impl Config {
             },
             database_url: SecretString::from(database_url.to_owned()),
             redis_url: SecretString::from(redis_url.to_owned()),
-            api_listen: src.parsed("TICKETEER_API_LISTEN", ([127, 0, 0, 1], 8080).into(), "an address like 127.0.0.1:8080")?,
-            ops_listen: src.parsed("TICKETEER_OPS_LISTEN", ([127, 0, 0, 1], 9100).into(), "an address like 127.0.0.1:9100")?,
-            log_format: src.parsed("TICKETEER_LOG_FORMAT", LogFormat::Human, "\"human\" or \"json\"")?,
+            api_listen: src.parsed(
+                "TICKETEER_API_LISTEN",
+                ([127, 0, 0, 1], 8080).into(),
+                "an address like 127.0.0.1:8080",
+            )?,
+            ops_listen: src.parsed(
+                "TICKETEER_OPS_LISTEN",
+                ([127, 0, 0, 1], 9100).into(),
+                "an address like 127.0.0.1:9100",
+            )?,
+            log_format: src.parsed(
+                "TICKETEER_LOG_FORMAT",
+                LogFormat::Human,
+                "\"human\" or \"json\"",
+            )?,
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
         })
     }
@@ -187,7 +225,12 @@ fn validate_http_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| ConfigError::new(key, format!("must start with https:// or http://, got {url:?}")))?;
+        .ok_or_else(|| {
+            ConfigError::new(
+                key,
+                format!("must start with https:// or http://, got {url:?}"),
+            )
+        })?;
     let host = rest.trim_end_matches('/');
     if host.is_empty() || host.contains('/') {
         return Err(ConfigError::new(
@@ -203,7 +246,9 @@ mod tests {
     use super::*;
 
     fn with(pairs: &[(&'static str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_sources(&Sources::from_pairs(pairs.iter().map(|(k, v)| (*k, v.to_string()))))
+        Config::from_sources(&Sources::from_pairs(
+            pairs.iter().map(|(k, v)| (*k, v.to_string())),
+        ))
     }
 
     #[test]
@@ -223,7 +268,11 @@ mod tests {
     fn the_api_url_must_be_an_origin() {
         let err = with(&[("DISCORD_TOKEN", "abc"), ("DISCORD_API_URL", "ftp://x")]).unwrap_err();
         assert_eq!(err.variable, "DISCORD_API_URL");
-        let err = with(&[("DISCORD_TOKEN", "abc"), ("DISCORD_API_URL", "http://x/api/v10")]).unwrap_err();
+        let err = with(&[
+            ("DISCORD_TOKEN", "abc"),
+            ("DISCORD_API_URL", "http://x/api/v10"),
+        ])
+        .unwrap_err();
         assert_eq!(err.variable, "DISCORD_API_URL");
     }
 
@@ -241,7 +290,11 @@ mod tests {
 
     #[test]
     fn a_stand_in_url_becomes_a_proxy_address() {
-        let config = with(&[("DISCORD_TOKEN", "t"), ("DISCORD_API_URL", "http://127.0.0.1:8900/")]).unwrap();
+        let config = with(&[
+            ("DISCORD_TOKEN", "t"),
+            ("DISCORD_API_URL", "http://127.0.0.1:8900/"),
+        ])
+        .unwrap();
         assert_eq!(config.discord_proxy().as_deref(), Some("127.0.0.1:8900"));
         let config = with(&[("DISCORD_TOKEN", "t")]).unwrap();
         assert_eq!(config.discord_proxy(), None);
@@ -251,7 +304,8 @@ mod tests {
     fn the_environment_wins_over_the_file() {
         let mut src = Sources::from_pairs([("DISCORD_TOKEN", "env".to_string())]);
         src.file.insert("DISCORD_TOKEN".into(), "file".into());
-        src.file.insert("REDIS_URL".into(), "redis://file:6379".into());
+        src.file
+            .insert("REDIS_URL".into(), "redis://file:6379".into());
         let config = Config::from_sources(&src).unwrap();
         assert_eq!(config.discord.token.expose_secret(), "env");
         assert_eq!(config.redis_url(), "redis://file:6379");

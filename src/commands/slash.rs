@@ -1,6 +1,8 @@
 //! Slash commands: interaction data into the same [`Command`] text commands make.
 
-use twilight_model::application::interaction::application_command::{CommandData, CommandDataOption, CommandOptionValue};
+use twilight_model::application::interaction::application_command::{
+    CommandData, CommandDataOption, CommandOptionValue,
+};
 
 use super::Command;
 
@@ -11,7 +13,9 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
             content: string(&data.options, "content").unwrap_or_default(),
             anonymous: boolean(&data.options, "anonymous").unwrap_or(false),
         }),
-        "close" => Ok(Command::Close { silent: boolean(&data.options, "silent").unwrap_or(false) }),
+        "close" => Ok(Command::Close {
+            silent: boolean(&data.options, "silent").unwrap_or(false),
+        }),
         "modmail" => match data.options.first().map(|o| (o.name.as_str(), &o.value)) {
             Some(("setup", CommandOptionValue::SubCommand(options))) => {
                 match (id(options, "inbox-category"), id(options, "staff-role")) {

@@ -80,6 +80,9 @@ pub async fn modmail_guilds_of(db: &PgPool, user: UserId) -> sqlx::Result<Vec<Mo
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| ModmailGuild { guild: GuildId::from_db(r.guild_id), name: r.name })
+        .map(|r| ModmailGuild {
+            guild: GuildId::from_db(r.guild_id),
+            name: r.name,
+        })
         .collect())
 }

@@ -18,7 +18,13 @@ pub struct SavedSession {
 /// Discord keeps a disconnected session resumable for a short while only.
 const SESSION_TTL_SECONDS: u64 = 180;
 
-pub async fn save(redis: &RedisPool, keys: &Keys, shard: u32, total: u32, saved: &SavedSession) -> Result<(), RedisError> {
+pub async fn save(
+    redis: &RedisPool,
+    keys: &Keys,
+    shard: u32,
+    total: u32,
+    saved: &SavedSession,
+) -> Result<(), RedisError> {
     let mut conn = redis.get().await?;
     let json = serde_json::to_string(saved).unwrap_or_default();
     let _: () = redis::cmd("SET")
@@ -31,8 +37,16 @@ pub async fn save(redis: &RedisPool, keys: &Keys, shard: u32, total: u32, saved:
     Ok(())
 }
 
-pub async fn take(redis: &RedisPool, keys: &Keys, shard: u32, total: u32) -> Result<Option<SavedSession>, RedisError> {
+pub async fn take(
+    redis: &RedisPool,
+    keys: &Keys,
+    shard: u32,
+    total: u32,
+) -> Result<Option<SavedSession>, RedisError> {
     let mut conn = redis.get().await?;
-    let json: Option<String> = redis::cmd("GETDEL").arg(keys.shard_session(shard, total)).query_async(&mut conn).await?;
+    let json: Option<String> = redis::cmd("GETDEL")
+        .arg(keys.shard_session(shard, total))
+        .query_async(&mut conn)
+        .await?;
     Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
 }

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
-use futures_util::StreamExt as _;
 use twilight_gateway::{CloseFrame, Event, Message, Shard, StreamExt as _};
 
 use super::queue::RedisIdentifyQueue;
@@ -18,7 +18,13 @@ use crate::bot::Bot;
 use crate::handlers::direct_message;
 use crate::metrics::{self, ShardStatus};
 
-pub async fn run(bot: Arc<Bot>, mut shard: Shard<RedisIdentifyQueue>, total: u32, handlers: TaskTracker, shutdown: CancellationToken) {
+pub async fn run(
+    bot: Arc<Bot>,
+    mut shard: Shard<RedisIdentifyQueue>,
+    total: u32,
+    handlers: TaskTracker,
+    shutdown: CancellationToken,
+) {
     let id = shard.id().number();
     let span = tracing::info_span!("shard", shard = id);
     metrics::shard_status(id, ShardStatus::Connecting);
@@ -88,7 +94,10 @@ async fn close_and_save(bot: &Bot, shard: &mut Shard<RedisIdentifyQueue>, total:
     }
     metrics::shard_status(id, ShardStatus::Disconnected);
     if let (Some(session), Some(resume_url)) = (shard.session().cloned(), shard.resume_url()) {
-        let saved = SavedSession { session, resume_url: resume_url.to_owned() };
+        let saved = SavedSession {
+            session,
+            resume_url: resume_url.to_owned(),
+        };
         if let Err(e) = sessions::save(&bot.redis, &bot.keys, id, total, &saved).await {
             tracing::warn!(error = %e, "could not save the gateway session; the next start will identify");
         }

@@ -9,12 +9,14 @@ use crate::commands::{self, text, Invocation};
 use crate::discord::metered::metered;
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 use crate::tickets::model::Actor;
-use crate::tickets::ports::OutgoingMessage;
 use crate::tickets::ports::DiscordPort;
+use crate::tickets::ports::OutgoingMessage;
 use crate::tickets::Outcome;
 
 pub async fn handle(bot: &Bot, message: &Message) {
-    let Some(guild_id) = message.guild_id else { return };
+    let Some(guild_id) = message.guild_id else {
+        return;
+    };
     if message.author.bot || message.webhook_id.is_some() || message.content.is_empty() {
         return;
     }
@@ -23,14 +25,20 @@ pub async fn handle(bot: &Bot, message: &Message) {
         Ok(settings) => settings,
         Err(e) => return super::report("guild_message", &e.into()),
     };
-    let Some(parsed) = text::parse(&settings.command_prefix, &message.content) else { return };
+    let Some(parsed) = text::parse(&settings.command_prefix, &message.content) else {
+        return;
+    };
     let channel = ChannelId(message.channel_id.get());
     let command_message = MessageId(message.id.get());
     let command = match parsed {
         Ok(command) => command,
         Err(usage) => return answer(bot, channel, command_message, &usage).await,
     };
-    let roles: Vec<_> = message.member.as_ref().map(|m| m.roles.clone()).unwrap_or_default();
+    let roles: Vec<_> = message
+        .member
+        .as_ref()
+        .map(|m| m.roles.clone())
+        .unwrap_or_default();
     let actor = Actor {
         user: UserId(message.author.id.get()),
         name: message
@@ -42,16 +50,31 @@ pub async fn handle(bot: &Bot, message: &Message) {
         roles: roles.iter().map(|r| RoleId(r.get())).collect(),
         manage_guild: can_manage_guild(&bot.cache, guild_id, message.author.id, &roles),
     };
-    let at = Invocation { guild, channel, actor, source: message.id.get() };
+    let at = Invocation {
+        guild,
+        channel,
+        actor,
+        source: message.id.get(),
+    };
     match commands::execute(&bot.tickets, command, &at).await {
         Ok(Outcome::Post(post)) => {
-            match bot.discord.send_message(channel, &post.with_nonce(message.id.get())).await {
+            match bot
+                .discord
+                .send_message(channel, &post.with_nonce(message.id.get()))
+                .await
+            {
                 Ok(copy) => {
-                    if let Err(e) = crate::db::relay_log::set_staff_copy(&bot.db, at.source, copy).await {
+                    if let Err(e) =
+                        crate::db::relay_log::set_staff_copy(&bot.db, at.source, copy).await
+                    {
                         tracing::warn!(error = %e, "could not record the staff copy of a reply");
                     }
                     // The formatted copy replaces the command in the channel.
-                    let _ = metered("delete_message", bot.http.delete_message(message.channel_id, message.id)).await;
+                    let _ = metered(
+                        "delete_message",
+                        bot.http.delete_message(message.channel_id, message.id),
+                    )
+                    .await;
                 }
                 Err(e) => tracing::warn!(error = %e, "could not post the staff copy of a reply"),
             }

@@ -12,9 +12,15 @@ use crate::db;
 use crate::tickets::ids::{ChannelId, GuildId, UserId};
 
 pub async fn guild_create(bot: &Bot, sender: &MessageSender, event: &GuildCreate) {
-    let GuildCreate::Available(guild) = event else { return };
+    let GuildCreate::Available(guild) = event else {
+        return;
+    };
     let id = GuildId(guild.id.get());
-    let members: Vec<UserId> = guild.members.iter().map(|m| UserId(m.user.id.get())).collect();
+    let members: Vec<UserId> = guild
+        .members
+        .iter()
+        .map(|m| UserId(m.user.id.get()))
+        .collect();
     let result = async {
         db::guilds::joined(&bot.db, id, &guild.name).await?;
         db::members::add_many(&bot.db, id, &members).await
@@ -39,7 +45,11 @@ fn request_members(sender: &MessageSender, guild: Id<GuildMarker>) {
 }
 
 pub async fn member_chunk(bot: &Bot, chunk: &MemberChunk) {
-    let members: Vec<UserId> = chunk.members.iter().map(|m| UserId(m.user.id.get())).collect();
+    let members: Vec<UserId> = chunk
+        .members
+        .iter()
+        .map(|m| UserId(m.user.id.get()))
+        .collect();
     if let Err(e) = db::members::add_many(&bot.db, GuildId(chunk.guild_id.get()), &members).await {
         super::report("member_chunk", &e.into());
     }

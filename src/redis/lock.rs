@@ -38,7 +38,11 @@ pub struct Lock {
 
 impl Lock {
     /// Takes the lock if nobody holds it.
-    pub async fn try_acquire(pool: &RedisPool, key: String, ttl: Duration) -> Result<Option<Lock>, RedisError> {
+    pub async fn try_acquire(
+        pool: &RedisPool,
+        key: String,
+        ttl: Duration,
+    ) -> Result<Option<Lock>, RedisError> {
         let token = format!("{:032x}", rand::rng().random::<u128>());
         let mut conn = pool.get().await?;
         let set: Option<String> = redis::cmd("SET")
@@ -49,7 +53,12 @@ impl Lock {
             .arg(ttl.as_millis() as u64)
             .query_async(&mut conn)
             .await?;
-        Ok(set.map(|_| Lock { pool: pool.clone(), key, token, ttl }))
+        Ok(set.map(|_| Lock {
+            pool: pool.clone(),
+            key,
+            token,
+            ttl,
+        }))
     }
 
     /// Waits up to `wait` for the lock, polling with a short, jittered backoff.

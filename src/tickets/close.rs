@@ -16,12 +16,18 @@ impl TicketService {
     #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
     pub async fn close(&self, ctx: &StaffContext, silent: bool) -> TicketResult<Outcome> {
         let (ticket, _settings) = self.staff_ticket(ctx).await?;
-        self.close_ticket(&ticket, Some(ctx.actor.user.get()), !silent).await
+        self.close_ticket(&ticket, Some(ctx.actor.user.get()), !silent)
+            .await
     }
 
     /// Closes a ticket: the record first (the truth, and the guard that makes a
     /// replay a no-op), then the user's close message, then the channel.
-    pub(crate) async fn close_ticket(&self, ticket: &Ticket, closed_by: Option<u64>, notify_user: bool) -> TicketResult<Outcome> {
+    pub(crate) async fn close_ticket(
+        &self,
+        ticket: &Ticket,
+        closed_by: Option<u64>,
+        notify_user: bool,
+    ) -> TicketResult<Outcome> {
         let closed_by = closed_by.map(super::ids::UserId);
         if !db::tickets::close(&self.db, ticket.id, closed_by).await? {
             // Closed before (a replay, or a crash after the record changed):
@@ -33,9 +39,15 @@ impl TicketService {
         if notify_user {
             if let Some(dm_channel) = ticket.dm_channel {
                 let text = self.guild_text(ticket, Template::Close, None, None).await?;
-                match self.discord.send_message(dm_channel, &OutgoingMessage::text(text)).await {
+                match self
+                    .discord
+                    .send_message(dm_channel, &OutgoingMessage::text(text))
+                    .await
+                {
                     Ok(_) | Err(PortError::CannotMessageUser) => {}
-                    Err(e) => tracing::warn!(error = %e, ticket = ticket.id, "could not send the close message"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, ticket = ticket.id, "could not send the close message")
+                    }
                 }
             }
         }
@@ -47,7 +59,9 @@ impl TicketService {
     async fn delete_ticket_channel(&self, ticket: &Ticket) {
         match self.discord.delete_channel(ticket.channel).await {
             Ok(()) | Err(PortError::NotFound) => {}
-            Err(e) => tracing::warn!(error = %e, ticket = ticket.id, "could not delete the ticket channel"),
+            Err(e) => {
+                tracing::warn!(error = %e, ticket = ticket.id, "could not delete the ticket channel")
+            }
         }
     }
 

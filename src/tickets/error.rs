@@ -49,7 +49,9 @@ impl TicketError {
     pub fn user_message(&self) -> String {
         match self {
             Self::Refused(refusal) => refusal.to_string(),
-            Self::Discord(PortError::MissingPermissions) => Refusal::BotMissingPermissions.to_string(),
+            Self::Discord(PortError::MissingPermissions) => {
+                Refusal::BotMissingPermissions.to_string()
+            }
             _ => "Something went wrong on our side. Please try again in a moment.".to_owned(),
         }
     }

@@ -42,9 +42,11 @@ impl TicketService {
     #[tracing::instrument(skip(self, request), fields(guild = %request.guild, opener = %request.opener))]
     pub async fn open_ticket(&self, request: &OpenRequest) -> TicketResult<Opened> {
         let settings = db::settings::get(&self.db, request.guild).await?;
-        let (true, Some(inbox), Some(staff_role)) =
-            (settings.modmail_enabled, settings.inbox_category, settings.staff_role)
-        else {
+        let (true, Some(inbox), Some(staff_role)) = (
+            settings.modmail_enabled,
+            settings.inbox_category,
+            settings.staff_role,
+        ) else {
             return Err(Refusal::ModmailNotSetUp.into());
         };
         let key = self.keys.ticket_open_lock(request.guild, request.opener);
@@ -69,9 +71,15 @@ impl TicketService {
         opened
     }
 
-    async fn open_locked(&self, request: &OpenRequest, mut spec: TicketChannelSpec) -> TicketResult<Opened> {
+    async fn open_locked(
+        &self,
+        request: &OpenRequest,
+        mut spec: TicketChannelSpec,
+    ) -> TicketResult<Opened> {
         if request.kind == TicketKind::Modmail {
-            if let Some(existing) = db::tickets::open_modmail_in_guild(&self.db, request.guild, request.opener).await? {
+            if let Some(existing) =
+                db::tickets::open_modmail_in_guild(&self.db, request.guild, request.opener).await?
+            {
                 return Ok(Opened::Existing(existing));
             }
         }
@@ -80,11 +88,19 @@ impl TicketService {
         spec.name = channel_name(number, &request.opener_name);
         spec.topic = format!(
             "{} ticket #{number} for <@{opener}> (user id {opener})",
-            if request.kind == TicketKind::Modmail { "Modmail" } else { "Support" },
+            if request.kind == TicketKind::Modmail {
+                "Modmail"
+            } else {
+                "Support"
+            },
             opener = request.opener
         );
         // Dropping `tx` on any early return rolls the number back.
-        let channel = self.discord.create_ticket_channel(&spec).await.map_err(open_refusal)?;
+        let channel = self
+            .discord
+            .create_ticket_channel(&spec)
+            .await
+            .map_err(open_refusal)?;
         let new = NewTicket {
             guild: request.guild,
             number,
@@ -132,7 +148,13 @@ pub fn channel_name(number: i32, opener_name: &str) -> String {
     let mut slug: String = opener_name
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     while slug.contains("--") {
         slug = slug.replace("--", "-");

@@ -5,8 +5,8 @@
 mod support;
 
 mod api_health;
-mod modmail_open;
-mod modmail_staff;
-mod modmail_scale;
 mod gateway_clusters;
+mod modmail_open;
+mod modmail_scale;
+mod modmail_staff;
 mod rest_budget;

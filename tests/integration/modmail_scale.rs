@@ -39,11 +39,18 @@ async fn twenty_dms_in_a_burst_make_one_ticket_with_all_twenty_in_order() {
     let alice = app.member("alice", &[&acme]).await;
 
     for i in 1..=20 {
-        app.control.user_dm(alice, &format!("burst message {i:02}")).await.unwrap();
+        app.control
+            .user_dm(alice, &format!("burst message {i:02}"))
+            .await
+            .unwrap();
     }
 
     let channel: i64 = eventually("the ticket opens", || async {
-        sqlx::query_scalar("SELECT channel_id FROM tickets").fetch_optional(&app.db.pool).await.ok().flatten()
+        sqlx::query_scalar("SELECT channel_id FROM tickets")
+            .fetch_optional(&app.db.pool)
+            .await
+            .ok()
+            .flatten()
     })
     .await;
     let relayed = eventually("all twenty arrive", || async {
@@ -62,7 +69,13 @@ async fn twenty_dms_in_a_burst_make_one_ticket_with_all_twenty_in_order() {
     let expected: Vec<String> = (1..=20).map(|i| format!("burst message {i:02}")).collect();
     let order: Vec<String> = relayed
         .iter()
-        .map(|t| expected.iter().find(|e| t.contains(e.as_str())).unwrap().clone())
+        .map(|t| {
+            expected
+                .iter()
+                .find(|e| t.contains(e.as_str()))
+                .unwrap()
+                .clone()
+        })
         .collect();
     assert_eq!(order, expected, "in order, none doubled");
     assert_eq!(app.ticket_count().await, 1);
@@ -95,12 +108,29 @@ async fn a_rate_limited_channel_creation_still_opens_exactly_one_ticket() {
     let log = app.control.requests().await.unwrap();
     let attempts: Vec<_> = log
         .iter()
-        .filter(|r| r["method"] == "POST" && r["route"].as_str().unwrap_or_default().ends_with("/guilds/{guild_id}/channels"))
+        .filter(|r| {
+            r["method"] == "POST"
+                && r["route"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .ends_with("/guilds/{guild_id}/channels")
+        })
         .map(|r| r["status"].as_u64().unwrap_or(0))
         .collect();
-    assert_eq!(attempts.iter().filter(|s| **s == 429).count(), 2, "both 429s were met: {attempts:?}");
-    assert_eq!(attempts.len(), 3, "then one successful creation: {attempts:?}");
-    assert!((200..300).contains(attempts.last().unwrap()), "{attempts:?}");
+    assert_eq!(
+        attempts.iter().filter(|s| **s == 429).count(),
+        2,
+        "both 429s were met: {attempts:?}"
+    );
+    assert_eq!(
+        attempts.len(),
+        3,
+        "then one successful creation: {attempts:?}"
+    );
+    assert!(
+        (200..300).contains(attempts.last().unwrap()),
+        "{attempts:?}"
+    );
     app.shutdown().await;
 }
 
@@ -113,15 +143,24 @@ async fn a_gateway_reconnect_mid_conversation_loses_and_doubles_no_dm() {
     let channel = app.open_ticket(&acme, alice, "message 00").await;
 
     for i in 1..=5 {
-        app.control.user_dm(alice, &format!("message {i:02}")).await.unwrap();
+        app.control
+            .user_dm(alice, &format!("message {i:02}"))
+            .await
+            .unwrap();
     }
     app.control.gateway_reconnect(Some(0)).await.unwrap();
     for i in 6..=8 {
-        app.control.user_dm(alice, &format!("message {i:02}")).await.unwrap();
+        app.control
+            .user_dm(alice, &format!("message {i:02}"))
+            .await
+            .unwrap();
     }
     app.control.gateway_drop(Some(0)).await.unwrap();
     for i in 9..=10 {
-        app.control.user_dm(alice, &format!("message {i:02}")).await.unwrap();
+        app.control
+            .user_dm(alice, &format!("message {i:02}"))
+            .await
+            .unwrap();
     }
 
     let texts = eventually("all eleven DMs arrive", || async {
@@ -138,12 +177,26 @@ async fn a_gateway_reconnect_mid_conversation_loses_and_doubles_no_dm() {
     })
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let texts_after: Vec<String> = app.control.channel_messages(channel).await.unwrap().iter().map(text_of).filter(|t| t.contains("message ")).collect();
+    let texts_after: Vec<String> = app
+        .control
+        .channel_messages(channel)
+        .await
+        .unwrap()
+        .iter()
+        .map(text_of)
+        .filter(|t| t.contains("message "))
+        .collect();
     assert_eq!(texts_after.len(), 11, "none doubled: {texts_after:?}");
     for (i, text) in texts.iter().enumerate() {
-        assert!(text.contains(&format!("message {i:02}")), "in order: {texts:?}");
+        assert!(
+            text.contains(&format!("message {i:02}")),
+            "in order: {texts:?}"
+        );
     }
     let stats = app.control.gateway_stats().await.unwrap();
-    assert!(stats.resumes >= 1, "the shard resumed rather than re-identified: {stats:?}");
+    assert!(
+        stats.resumes >= 1,
+        "the shard resumed rather than re-identified: {stats:?}"
+    );
     app.shutdown().await;
 }

@@ -122,7 +122,13 @@ pub fn create(app: &App, st: &mut State, guild_id: u64, body: &Value) -> ApiResu
     if let Some(p) = parent_id {
         check_parent(st, guild_id, p, kind)?;
     }
-    let overwrites = parse_overwrites(body.get("permission_overwrites"))?;
+    let mut overwrites = parse_overwrites(body.get("permission_overwrites"))?;
+    // Without explicit overwrites a channel starts synced to its category.
+    if body.get("permission_overwrites").is_none() {
+        if let Some(parent) = parent_id.and_then(|p| st.world.channels.get(&p)) {
+            overwrites = parent.overwrites.clone();
+        }
+    }
     let id = app.ids.next();
     let channel = Channel {
         id,
