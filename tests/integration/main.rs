@@ -9,4 +9,5 @@ mod gateway_clusters;
 mod modmail_open;
 mod modmail_scale;
 mod modmail_staff;
+mod operations;
 mod rest_budget;

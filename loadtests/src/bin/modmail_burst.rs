@@ -1,0 +1,241 @@
+//! Load test: N members DM the bot at once; every ticket must open, numbered
+//! exactly 1..N, with its first message relayed. Reports the wall time, the
+//! REST calls per route and the time to each ticket. Loopback only; bounded.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use discord_standin::StandIn;
+use futures_util::future::join_all;
+use sqlx::{Connection, PgConnection};
+use tokio_util::sync::CancellationToken;
+
+use ticketeer::config::{Config, Sources};
+use ticketeer::gateway::cluster::{self, ClusterOptions};
+
+#[derive(Parser)]
+struct Args {
+    /// Members who DM at the same moment (at most 2000).
+    #[arg(long, default_value_t = 200)]
+    users: u32,
+    /// Turn on Discord's per-route rate limits in the stand-in.
+    #[arg(long)]
+    route_limits: bool,
+    /// Give up after this long.
+    #[arg(long, default_value_t = 180)]
+    timeout_secs: u64,
+    /// PostgreSQL server to create the throwaway database on.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    database_server: String,
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis_url: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.users == 0 || args.users > 2000 {
+        bail!("--users must be between 1 and 2000");
+    }
+    let application_id = 2_000_000 + u64::from(rand::random::<u32>());
+    let token = format!("load-{application_id}");
+    let standin = StandIn::start(discord_standin::Config {
+        bot_token: token.clone(),
+        application_id,
+        max_concurrency: 16,
+        route_limits: args.route_limits,
+        ..discord_standin::Config::default()
+    })
+    .await?;
+    let control = standin.control();
+
+    let db_name = format!("ticketeer_load_{:016x}", rand::random::<u64>());
+    let mut admin = PgConnection::connect(&args.database_server)
+        .await
+        .context("PostgreSQL")?;
+    sqlx::query(&format!("CREATE DATABASE {db_name}"))
+        .execute(&mut admin)
+        .await?;
+    let db_url = format!(
+        "{}/{db_name}",
+        args.database_server
+            .rsplit_once('/')
+            .context("database URL")?
+            .0
+    );
+    let result = run(&args, &standin, &control, &token, &db_url).await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    standin.shutdown().await;
+    result
+}
+
+async fn run(
+    args: &Args,
+    standin: &StandIn,
+    control: &discord_standin::ControlClient,
+    token: &str,
+    db_url: &str,
+) -> anyhow::Result<()> {
+    let config = Config::from_sources(&Sources::from_pairs([
+        ("DISCORD_TOKEN", token.to_owned()),
+        ("DISCORD_API_URL", standin.base_url()),
+        ("DATABASE_URL", db_url.to_owned()),
+        ("REDIS_URL", args.redis_url.clone()),
+        ("TICKETEER_OPS_LISTEN", "127.0.0.1:0".into()),
+    ]))?;
+    let db = ticketeer::db::connect_lazy(db_url, 4)?;
+    ticketeer::db::migrate(&db).await?;
+    let bot = ticketeer::bot::Bot::connect(&config).await?;
+    let shutdown = CancellationToken::new();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let options = ClusterOptions {
+        cluster: 0,
+        clusters: 1,
+        total_shards: None,
+        ops_listen: config.ops_listen,
+    };
+    let gateway = tokio::spawn(cluster::run(bot, options, shutdown.clone(), Some(tx)));
+    rx.await?;
+
+    // The world: a guild with modmail set up and N members.
+    let owner = control.create_user("owner").await?;
+    let guild = control.create_guild("Load", owner).await?;
+    let staff_role = control
+        .create_role(guild, "Staff", 1 << 10 | 1 << 11)
+        .await?;
+    let inbox = control.create_channel(guild, "Inbox", 4, None).await?;
+    let general = control.create_channel(guild, "general", 0, None).await?;
+    let mut users = Vec::new();
+    for i in 0..args.users {
+        let user = control.create_user(&format!("member{i}")).await?;
+        control.put_member(guild, user, &[]).await?;
+        users.push(user);
+    }
+    control.add_bot(guild, None).await?;
+    wait(Duration::from_secs(30), || async {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_members WHERE guild_id = $1")
+            .bind(guild as i64)
+            .fetch_one(&db)
+            .await
+            .unwrap_or(0);
+        n >= i64::from(args.users)
+    })
+    .await
+    .context("the bot did not index the members")?;
+    let setup = serde_json::json!([{"name": "setup", "type": 1, "options": [
+        {"name": "inbox-category", "type": 7, "value": inbox.to_string()},
+        {"name": "staff-role", "type": 8, "value": staff_role.to_string()}]}]);
+    control
+        .run_command(owner, Some(guild), Some(general), "modmail", setup)
+        .await?;
+    wait(Duration::from_secs(10), || async {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT modmail_enabled FROM guild_settings WHERE guild_id = $1",
+        )
+        .bind(guild as i64)
+        .fetch_optional(&db)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+    })
+    .await
+    .context("modmail setup did not complete")?;
+    control.clear_requests().await?;
+
+    // The burst.
+    let started = Instant::now();
+    join_all(
+        users
+            .iter()
+            .map(|u| control.user_dm(*u, "load test: I need help")),
+    )
+    .await;
+    let sent = started.elapsed();
+    let done = wait(Duration::from_secs(args.timeout_secs), || async {
+        let relayed: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM inbound_dms WHERE state = 'relayed'")
+                .fetch_one(&db)
+                .await
+                .unwrap_or(0);
+        relayed >= i64::from(args.users)
+    })
+    .await;
+    let elapsed = started.elapsed();
+    shutdown.cancel();
+    let _ = gateway.await;
+    done.with_context(|| format!("not every ticket opened within {} s", args.timeout_secs))?;
+
+    let numbers: Vec<i32> = sqlx::query_scalar("SELECT number FROM tickets ORDER BY number")
+        .fetch_all(&db)
+        .await?;
+    let exact = numbers == (1..=args.users as i32).collect::<Vec<_>>();
+    let open_ms: Vec<f64> = sqlx::query_scalar(
+        "SELECT EXTRACT(EPOCH FROM (t.opened_at - d.received_at)) * 1000
+         FROM tickets t JOIN inbound_dms d ON d.ticket_id = t.ticket_id ORDER BY 1",
+    )
+    .fetch_all(&db)
+    .await?;
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for request in control.requests().await? {
+        let route = request["route"].as_str().unwrap_or("?").to_owned();
+        if !route.contains("/interactions/") && !route.contains("/webhooks/") {
+            *counts.entry(route).or_insert(0) += 1;
+        }
+    }
+    let total: u64 = counts.values().sum();
+    let pct = |p: f64| {
+        open_ms
+            .get(((open_ms.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!(
+        "modmail_burst: {} users, route limits {}",
+        args.users,
+        if args.route_limits { "on" } else { "off" }
+    );
+    println!("  DMs sent in           {:.2} s", sent.as_secs_f64());
+    println!(
+        "  all tickets open in   {:.2} s ({:.1} tickets/s)",
+        elapsed.as_secs_f64(),
+        f64::from(args.users) / elapsed.as_secs_f64()
+    );
+    println!(
+        "  DM stored → ticket row: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
+        pct(0.5),
+        pct(0.95),
+        pct(1.0)
+    );
+    println!("  numbering exactly 1..{}: {exact}", args.users);
+    println!(
+        "  REST calls: {total} ({:.2} per ticket)",
+        total as f64 / f64::from(args.users)
+    );
+    for (route, n) in &counts {
+        println!("    {n:>6}  {route}");
+    }
+    if !exact {
+        bail!("ticket numbers were not exactly 1..{}", args.users);
+    }
+    Ok(())
+}
+
+async fn wait<F, Fut>(limit: Duration, mut check: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check().await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("timed out after {} s", limit.as_secs())
+}
