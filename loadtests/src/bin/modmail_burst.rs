@@ -20,6 +20,11 @@ struct Args {
     /// Members who DM at the same moment (at most 2000).
     #[arg(long, default_value_t = 200)]
     users: u32,
+    /// Guilds the members are spread over. A Discord category holds 50
+    /// channels, so each guild's inbox takes at most 50 tickets (overflow
+    /// categories are the next milestone).
+    #[arg(long, default_value_t = 4)]
+    guilds: u32,
     /// Turn on Discord's per-route rate limits in the stand-in.
     #[arg(long)]
     route_limits: bool,
@@ -38,6 +43,9 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.users == 0 || args.users > 2000 {
         bail!("--users must be between 1 and 2000");
+    }
+    if args.guilds == 0 || args.users.div_ceil(args.guilds) > 50 {
+        bail!("--guilds must give each guild at most 50 members (an inbox category holds 50 channels)");
     }
     let application_id = 2_000_000 + u64::from(rand::random::<u32>());
     let token = format!("load-{application_id}");
@@ -101,47 +109,52 @@ async fn run(
     let gateway = tokio::spawn(cluster::run(bot, options, shutdown.clone(), Some(tx)));
     rx.await?;
 
-    // The world: a guild with modmail set up and N members.
+    // The world: G guilds with modmail set up, the members spread over them.
     let owner = control.create_user("owner").await?;
-    let guild = control.create_guild("Load", owner).await?;
-    let staff_role = control
-        .create_role(guild, "Staff", 1 << 10 | 1 << 11)
-        .await?;
-    let inbox = control.create_channel(guild, "Inbox", 4, None).await?;
-    let general = control.create_channel(guild, "general", 0, None).await?;
     let mut users = Vec::new();
+    let mut guilds = Vec::new();
+    for g in 0..args.guilds {
+        let guild = control.create_guild(&format!("Load {g}"), owner).await?;
+        let staff_role = control
+            .create_role(guild, "Staff", 1 << 10 | 1 << 11)
+            .await?;
+        let inbox = control.create_channel(guild, "Inbox", 4, None).await?;
+        let general = control.create_channel(guild, "general", 0, None).await?;
+        guilds.push((guild, staff_role, inbox, general));
+    }
     for i in 0..args.users {
         let user = control.create_user(&format!("member{i}")).await?;
+        let (guild, ..) = guilds[(i % args.guilds) as usize];
         control.put_member(guild, user, &[]).await?;
         users.push(user);
     }
-    control.add_bot(guild, None).await?;
+    for (guild, ..) in &guilds {
+        control.add_bot(*guild, None).await?;
+    }
     wait(Duration::from_secs(30), || async {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_members WHERE guild_id = $1")
-            .bind(guild as i64)
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_members")
             .fetch_one(&db)
             .await
             .unwrap_or(0);
-        n >= i64::from(args.users)
+        n >= i64::from(args.users) + i64::from(args.guilds)
     })
     .await
     .context("the bot did not index the members")?;
-    let setup = serde_json::json!([{"name": "setup", "type": 1, "options": [
-        {"name": "inbox-category", "type": 7, "value": inbox.to_string()},
-        {"name": "staff-role", "type": 8, "value": staff_role.to_string()}]}]);
-    control
-        .run_command(owner, Some(guild), Some(general), "modmail", setup)
-        .await?;
+    for (guild, staff_role, inbox, general) in &guilds {
+        let setup = serde_json::json!([{"name": "setup", "type": 1, "options": [
+            {"name": "inbox-category", "type": 7, "value": inbox.to_string()},
+            {"name": "staff-role", "type": 8, "value": staff_role.to_string()}]}]);
+        control
+            .run_command(owner, Some(*guild), Some(*general), "modmail", setup)
+            .await?;
+    }
     wait(Duration::from_secs(10), || async {
-        sqlx::query_scalar::<_, bool>(
-            "SELECT modmail_enabled FROM guild_settings WHERE guild_id = $1",
-        )
-        .bind(guild as i64)
-        .fetch_optional(&db)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(false)
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM guild_settings WHERE modmail_enabled")
+                .fetch_one(&db)
+                .await
+                .unwrap_or(0);
+        n == i64::from(args.guilds)
     })
     .await
     .context("modmail setup did not complete")?;
@@ -170,12 +183,19 @@ async fn run(
     let _ = gateway.await;
     done.with_context(|| format!("not every ticket opened within {} s", args.timeout_secs))?;
 
-    let numbers: Vec<i32> = sqlx::query_scalar("SELECT number FROM tickets ORDER BY number")
-        .fetch_all(&db)
-        .await?;
-    let exact = numbers == (1..=args.users as i32).collect::<Vec<_>>();
+    // Per guild, numbers must be exactly 1..n with n that guild's tickets.
+    let per_guild: Vec<(i64, Vec<i32>)> = sqlx::query_as(
+        "SELECT guild_id, array_agg(number ORDER BY number) FROM tickets GROUP BY guild_id",
+    )
+    .fetch_all(&db)
+    .await?;
+    let exact = per_guild.len() == args.guilds as usize
+        && per_guild
+            .iter()
+            .all(|(_, numbers)| *numbers == (1..=numbers.len() as i32).collect::<Vec<_>>())
+        && per_guild.iter().map(|(_, n)| n.len()).sum::<usize>() == args.users as usize;
     let open_ms: Vec<f64> = sqlx::query_scalar(
-        "SELECT EXTRACT(EPOCH FROM (t.opened_at - d.received_at)) * 1000
+        "SELECT (EXTRACT(EPOCH FROM (t.opened_at - d.received_at)) * 1000)::float8
          FROM tickets t JOIN inbound_dms d ON d.ticket_id = t.ticket_id ORDER BY 1",
     )
     .fetch_all(&db)
@@ -195,8 +215,9 @@ async fn run(
             .unwrap_or(0.0)
     };
     println!(
-        "modmail_burst: {} users, route limits {}",
+        "modmail_burst: {} users in {} guilds, route limits {}",
         args.users,
+        args.guilds,
         if args.route_limits { "on" } else { "off" }
     );
     println!("  DMs sent in           {:.2} s", sent.as_secs_f64());
@@ -211,7 +232,10 @@ async fn run(
         pct(0.95),
         pct(1.0)
     );
-    println!("  numbering exactly 1..{}: {exact}", args.users);
+    println!(
+        "  per-guild numbering exactly 1..n, {} tickets in all: {exact}",
+        args.users
+    );
     println!(
         "  REST calls: {total} ({:.2} per ticket)",
         total as f64 / f64::from(args.users)
@@ -220,7 +244,7 @@ async fn run(
         println!("    {n:>6}  {route}");
     }
     if !exact {
-        bail!("ticket numbers were not exactly 1..{}", args.users);
+        bail!("ticket numbers were not exactly 1..n in every guild");
     }
     Ok(())
 }
