@@ -21,7 +21,14 @@ const DEMO_TOKEN: &str = "demo-bot-token";
 pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Result<()> {
     let env_db = std::env::var("DATABASE_URL").ok();
     let env_redis = std::env::var("REDIS_URL").ok();
-    let (database_url, pg_service) = local_services::postgres(env_db.as_deref()).await?;
+    let (server_url, pg_service) = local_services::postgres(env_db.as_deref()).await?;
+    // On a shared local server the demo gets a database of its own, fresh each
+    // run; a throwaway server or an explicit DATABASE_URL is used as it is.
+    let database_url = if env_db.is_none() && pg_service.is_none() {
+        fresh_demo_database(&server_url).await?
+    } else {
+        server_url
+    };
     let (redis_url, redis_service) = local_services::redis(env_redis.as_deref()).await?;
 
     let standin = StandIn::start(discord_standin::Config {
@@ -177,4 +184,14 @@ async fn wait_for_guild(db: &sqlx::PgPool, guild: u64) -> anyhow::Result<()> {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     anyhow::bail!("the gateway did not receive the demo guild within 10 s")
+}
+
+/// Drops and recreates `ticketeer_demo` on the local server; returns its URL.
+async fn fresh_demo_database(server_url: &str) -> anyhow::Result<String> {
+    use sqlx::Connection as _;
+    let mut admin = sqlx::PgConnection::connect(server_url).await?;
+    sqlx::query("DROP DATABASE IF EXISTS ticketeer_demo WITH (FORCE)").execute(&mut admin).await?;
+    sqlx::query("CREATE DATABASE ticketeer_demo").execute(&mut admin).await?;
+    let base = server_url.rsplit_once('/').map_or(server_url, |(base, _)| base);
+    Ok(format!("{base}/ticketeer_demo"))
 }
