@@ -68,28 +68,16 @@ pub async fn main() -> std::process::ExitCode {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Commands::Demo { standin_port } = cli.command {
-        crate::telemetry::init(
-            crate::telemetry::LogFormat::Human,
-            "info,ticketeer=info,discord_standin=warn",
-        );
+        crate::telemetry::init(crate::telemetry::LogFormat::Human, "info,ticketeer=info,discord_standin=warn");
         return crate::demo::run(standin_port, shutdown_on_ctrl_c()).await;
     }
     let config = Config::load()?;
     crate::telemetry::init(config.log_format, "info");
     crate::metrics::install();
     match cli.command {
-        Commands::Gateway {
-            cluster,
-            clusters,
-            total_shards,
-        } => {
+        Commands::Gateway { cluster, clusters, total_shards } => {
             let bot = crate::bot::Bot::connect(&config).await?;
-            let options = ClusterOptions {
-                cluster,
-                clusters,
-                total_shards,
-                ops_listen: config.ops_listen,
-            };
+            let options = ClusterOptions { cluster, clusters, total_shards, ops_listen: config.ops_listen };
             cluster::run(bot, options, shutdown_on_ctrl_c(), None).await
         }
         Commands::Api => {
@@ -121,15 +109,14 @@ pub fn shutdown_on_ctrl_c() -> CancellationToken {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(term) => term,
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                        cancel.cancel();
-                        return;
-                    }
-                };
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    cancel.cancel();
+                    return;
+                }
+            };
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}

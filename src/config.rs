@@ -46,10 +46,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(variable: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            variable,
-            problem: problem.into(),
-        }
+        Self { variable, problem: problem.into() }
     }
 }
 
@@ -73,57 +70,36 @@ impl Sources {
 
     /// Explicit values (tests and the demo build their configuration this way).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
-        Self {
-            file: HashMap::new(),
-            env: pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-        }
+        Self { file: HashMap::new(), env: pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect() }
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.env
-            .get(key)
-            .or_else(|| self.file.get(key))
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
+        self.env.get(key).or_else(|| self.file.get(key)).map(String::as_str).filter(|v| !v.trim().is_empty())
     }
 
     fn required(&self, key: &'static str, hint: &str) -> Result<&str, ConfigError> {
-        self.get(key)
-            .ok_or_else(|| ConfigError::new(key, format!("is not set: {hint}")))
+        self.get(key).ok_or_else(|| ConfigError::new(key, format!("is not set: {hint}")))
     }
 
-    fn parsed<T: FromStr>(
-        &self,
-        key: &'static str,
-        default: T,
-        what: &str,
-    ) -> Result<T, ConfigError>
+    fn parsed<T: FromStr>(&self, key: &'static str, default: T, what: &str) -> Result<T, ConfigError>
     where
         T::Err: std::fmt::Display,
     {
         match self.get(key) {
             None => Ok(default),
-            Some(raw) => raw
-                .trim()
-                .parse()
-                .map_err(|e| ConfigError::new(key, format!("is not {what} ({e}): got {raw:?}"))),
+            Some(raw) => {
+                raw.trim().parse().map_err(|e| ConfigError::new(key, format!("is not {what} ({e}): got {raw:?}")))
+            }
         }
     }
 }
 
 fn read_file(path: &str) -> Result<HashMap<String, String>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(
-            "TICKETEER_CONFIG",
-            format!("names {path:?}, which cannot be read: {e}"),
-        )
-    })?;
-    let table: toml::Table = text.parse().map_err(|e| {
-        ConfigError::new(
-            "TICKETEER_CONFIG",
-            format!("names {path:?}, which is not valid TOML: {e}"),
-        )
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new("TICKETEER_CONFIG", format!("names {path:?}, which cannot be read: {e}")))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| ConfigError::new("TICKETEER_CONFIG", format!("names {path:?}, which is not valid TOML: {e}")))?;
     table
         .into_iter()
         .map(|(key, value)| {
@@ -147,34 +123,23 @@ impl Config {
     }
 
     pub fn from_sources(src: &Sources) -> Result<Self, ConfigError> {
-        let token = src.required(
-            "DISCORD_TOKEN",
-            "set it to the bot token from Discord's developer portal",
-        )?;
+        let token = src.required("DISCORD_TOKEN", "set it to the bot token from Discord's developer portal")?;
         if token.starts_with("Bot ") || token.chars().any(char::is_whitespace) {
             return Err(ConfigError::new(
                 "DISCORD_TOKEN",
                 "must be the bare token, without a \"Bot \" prefix or spaces",
             ));
         }
-        let api_url = src
-            .get("DISCORD_API_URL")
-            .unwrap_or(DEFAULT_DISCORD_API_URL);
+        let api_url = src.get("DISCORD_API_URL").unwrap_or(DEFAULT_DISCORD_API_URL);
         validate_http_url("DISCORD_API_URL", api_url)?;
 
         let database_url = src.get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL);
         if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(ConfigError::new(
-                "DATABASE_URL",
-                "must start with postgres:// or postgresql://",
-            ));
+            return Err(ConfigError::new("DATABASE_URL", "must start with postgres:// or postgresql://"));
         }
         let redis_url = src.get("REDIS_URL").unwrap_or(DEFAULT_REDIS_URL);
         if !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://")) {
-            return Err(ConfigError::new(
-                "REDIS_URL",
-                "must start with redis:// or rediss://",
-            ));
+            return Err(ConfigError::new("REDIS_URL", "must start with redis:// or rediss://"));
         }
 
         Ok(Self {
@@ -194,11 +159,7 @@ impl Config {
                 ([127, 0, 0, 1], 9100).into(),
                 "an address like 127.0.0.1:9100",
             )?,
-            log_format: src.parsed(
-                "TICKETEER_LOG_FORMAT",
-                LogFormat::Human,
-                "\"human\" or \"json\"",
-            )?,
+            log_format: src.parsed("TICKETEER_LOG_FORMAT", LogFormat::Human, "\"human\" or \"json\"")?,
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
         })
     }
@@ -206,10 +167,7 @@ impl Config {
     /// Host and port of the Discord API when it is a plain-HTTP stand-in
     /// (`http://127.0.0.1:PORT`); `None` for real Discord over HTTPS.
     pub fn discord_proxy(&self) -> Option<String> {
-        self.discord
-            .api_url
-            .strip_prefix("http://")
-            .map(|rest| rest.trim_end_matches('/').to_owned())
+        self.discord.api_url.strip_prefix("http://").map(|rest| rest.trim_end_matches('/').to_owned())
     }
 
     pub fn database_url(&self) -> &str {
@@ -225,12 +183,7 @@ fn validate_http_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| {
-            ConfigError::new(
-                key,
-                format!("must start with https:// or http://, got {url:?}"),
-            )
-        })?;
+        .ok_or_else(|| ConfigError::new(key, format!("must start with https:// or http://, got {url:?}")))?;
     let host = rest.trim_end_matches('/');
     if host.is_empty() || host.contains('/') {
         return Err(ConfigError::new(
@@ -246,9 +199,7 @@ mod tests {
     use super::*;
 
     fn with(pairs: &[(&'static str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_sources(&Sources::from_pairs(
-            pairs.iter().map(|(k, v)| (*k, v.to_string())),
-        ))
+        Config::from_sources(&Sources::from_pairs(pairs.iter().map(|(k, v)| (*k, v.to_string()))))
     }
 
     #[test]
@@ -268,21 +219,14 @@ mod tests {
     fn the_api_url_must_be_an_origin() {
         let err = with(&[("DISCORD_TOKEN", "abc"), ("DISCORD_API_URL", "ftp://x")]).unwrap_err();
         assert_eq!(err.variable, "DISCORD_API_URL");
-        let err = with(&[
-            ("DISCORD_TOKEN", "abc"),
-            ("DISCORD_API_URL", "http://x/api/v10"),
-        ])
-        .unwrap_err();
+        let err = with(&[("DISCORD_TOKEN", "abc"), ("DISCORD_API_URL", "http://x/api/v10")]).unwrap_err();
         assert_eq!(err.variable, "DISCORD_API_URL");
     }
 
     #[test]
     fn secrets_never_appear_in_debug_output() {
-        let config = with(&[
-            ("DISCORD_TOKEN", "super-secret-token"),
-            ("DATABASE_URL", "postgres://u:hunter2@db/x"),
-        ])
-        .unwrap();
+        let config =
+            with(&[("DISCORD_TOKEN", "super-secret-token"), ("DATABASE_URL", "postgres://u:hunter2@db/x")]).unwrap();
         let debug = format!("{config:?}");
         assert!(!debug.contains("super-secret-token"));
         assert!(!debug.contains("hunter2"));
@@ -290,11 +234,7 @@ mod tests {
 
     #[test]
     fn a_stand_in_url_becomes_a_proxy_address() {
-        let config = with(&[
-            ("DISCORD_TOKEN", "t"),
-            ("DISCORD_API_URL", "http://127.0.0.1:8900/"),
-        ])
-        .unwrap();
+        let config = with(&[("DISCORD_TOKEN", "t"), ("DISCORD_API_URL", "http://127.0.0.1:8900/")]).unwrap();
         assert_eq!(config.discord_proxy().as_deref(), Some("127.0.0.1:8900"));
         let config = with(&[("DISCORD_TOKEN", "t")]).unwrap();
         assert_eq!(config.discord_proxy(), None);
@@ -304,8 +244,7 @@ mod tests {
     fn the_environment_wins_over_the_file() {
         let mut src = Sources::from_pairs([("DISCORD_TOKEN", "env".to_string())]);
         src.file.insert("DISCORD_TOKEN".into(), "file".into());
-        src.file
-            .insert("REDIS_URL".into(), "redis://file:6379".into());
+        src.file.insert("REDIS_URL".into(), "redis://file:6379".into());
         let config = Config::from_sources(&src).unwrap();
         assert_eq!(config.discord.token.expose_secret(), "env");
         assert_eq!(config.redis_url(), "redis://file:6379");

@@ -24,11 +24,8 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
     let (server_url, pg_service) = local_services::postgres(env_db.as_deref()).await?;
     // On a shared local server the demo gets a database of its own, fresh each
     // run; a throwaway server or an explicit DATABASE_URL is used as it is.
-    let database_url = if env_db.is_none() && pg_service.is_none() {
-        fresh_demo_database(&server_url).await?
-    } else {
-        server_url
-    };
+    let database_url =
+        if env_db.is_none() && pg_service.is_none() { fresh_demo_database(&server_url).await? } else { server_url };
     let (redis_url, redis_service) = local_services::redis(env_redis.as_deref()).await?;
 
     let standin = StandIn::start(discord_standin::Config {
@@ -38,11 +35,7 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
         ..discord_standin::Config::default()
     })
     .await
-    .with_context(|| {
-        format!(
-            "could not start the Discord stand-in on port {standin_port} (try --standin-port 0)"
-        )
-    })?;
+    .with_context(|| format!("could not start the Discord stand-in on port {standin_port} (try --standin-port 0)"))?;
     let control = standin.control();
     let world = seed_demo(&control).await?;
 
@@ -51,14 +44,8 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
         ("DISCORD_API_URL", standin.base_url()),
         ("DATABASE_URL", database_url.clone()),
         ("REDIS_URL", redis_url.clone()),
-        (
-            "TICKETEER_API_LISTEN",
-            std::env::var("TICKETEER_API_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into()),
-        ),
-        (
-            "TICKETEER_OPS_LISTEN",
-            std::env::var("TICKETEER_OPS_LISTEN").unwrap_or_else(|_| "127.0.0.1:9100".into()),
-        ),
+        ("TICKETEER_API_LISTEN", std::env::var("TICKETEER_API_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into())),
+        ("TICKETEER_OPS_LISTEN", std::env::var("TICKETEER_OPS_LISTEN").unwrap_or_else(|_| "127.0.0.1:9100".into())),
     ]))?;
     crate::metrics::install();
     let db = crate::db::connect_lazy(config.database_url(), 4)?;
@@ -66,21 +53,9 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
 
     let bot = Bot::connect(&config).await?;
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-    let options = ClusterOptions {
-        cluster: 0,
-        clusters: 1,
-        total_shards: None,
-        ops_listen: config.ops_listen,
-    };
-    let gateway = tokio::spawn(cluster::run(
-        bot.clone(),
-        options,
-        shutdown.clone(),
-        Some(started_tx),
-    ));
-    let cluster_info = started_rx
-        .await
-        .context("the gateway cluster did not start")?;
+    let options = ClusterOptions { cluster: 0, clusters: 1, total_shards: None, ops_listen: config.ops_listen };
+    let gateway = tokio::spawn(cluster::run(bot.clone(), options, shutdown.clone(), Some(started_tx)));
+    let cluster_info = started_rx.await.context("the gateway cluster did not start")?;
 
     let api_state = crate::api::ApiState {
         db: db.clone(),
@@ -89,18 +64,9 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
     };
     let api_listener = tokio::net::TcpListener::bind(config.api_listen)
         .await
-        .with_context(|| {
-            format!(
-                "could not listen on {} for the API (set TICKETEER_API_LISTEN)",
-                config.api_listen
-            )
-        })?;
+        .with_context(|| format!("could not listen on {} for the API (set TICKETEER_API_LISTEN)", config.api_listen))?;
     let api_addr = api_listener.local_addr()?;
-    let api = tokio::spawn(crate::api::serve(
-        api_listener,
-        crate::api::router(api_state),
-        shutdown.clone(),
-    ));
+    let api = tokio::spawn(crate::api::serve(api_listener, crate::api::router(api_state), shutdown.clone()));
 
     // The owner of Acme runs /modmail setup, exactly as in Discord.
     wait_for_guild(&db, world.acme_guild).await?;
@@ -113,13 +79,7 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
         ]
     }]);
     control
-        .run_command(
-            world.owner,
-            Some(world.acme_guild),
-            Some(world.acme_general_channel),
-            "modmail",
-            setup,
-        )
+        .run_command(world.owner, Some(world.acme_guild), Some(world.acme_general_channel), "modmail", setup)
         .await?;
 
     let base = standin.base_url();

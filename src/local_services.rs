@@ -44,11 +44,7 @@ pub struct LocalService {
 
 enum Process {
     /// Started with `pg_ctl`, which daemonizes; stopped with `pg_ctl stop`.
-    Postgres {
-        pg_ctl: PathBuf,
-        data_dir: PathBuf,
-        runner: Runner,
-    },
+    Postgres { pg_ctl: PathBuf, data_dir: PathBuf, runner: Runner },
     /// A child process of ours.
     Redis { child: tokio::process::Child },
 }
@@ -63,16 +59,11 @@ impl LocalService {
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(process) = self.process.take() {
             match process {
-                Process::Postgres {
-                    pg_ctl,
-                    data_dir,
-                    runner,
-                } => {
-                    let output =
-                        tokio::process::Command::from(pg_ctl_stop(&runner, &pg_ctl, &data_dir))
-                            .output()
-                            .await
-                            .context("running pg_ctl stop")?;
+                Process::Postgres { pg_ctl, data_dir, runner } => {
+                    let output = tokio::process::Command::from(pg_ctl_stop(&runner, &pg_ctl, &data_dir))
+                        .output()
+                        .await
+                        .context("running pg_ctl stop")?;
                     check_output("pg_ctl stop", &output)?;
                 }
                 Process::Redis { mut child } => {
@@ -84,8 +75,7 @@ impl LocalService {
         }
         if let Some(dir) = self.dir.take() {
             let path = dir.path().to_owned();
-            dir.close()
-                .with_context(|| format!("removing {}", path.display()))?;
+            dir.close().with_context(|| format!("removing {}", path.display()))?;
         }
         tracing::info!(service = self.name, "stopped throwaway server");
         Ok(())
@@ -97,11 +87,7 @@ impl Drop for LocalService {
         match self.process.take() {
             // Blocking, but only for the moment a fast shutdown of an idle
             // server takes, and only when `stop` was not called.
-            Some(Process::Postgres {
-                pg_ctl,
-                data_dir,
-                runner,
-            }) => {
+            Some(Process::Postgres { pg_ctl, data_dir, runner }) => {
                 let mut command = pg_ctl_stop(&runner, &pg_ctl, &data_dir);
                 if let Err(error) = command.output() {
                     tracing::warn!(%error, "could not stop throwaway PostgreSQL");
@@ -129,18 +115,13 @@ impl std::fmt::Debug for LocalService {
 
 /// A PostgreSQL URL for the demo: `preferred_url` if given, else a server on
 /// 127.0.0.1:5432 if one accepts connections, else a fresh throwaway server.
-pub async fn postgres(
-    preferred_url: Option<&str>,
-) -> anyhow::Result<(String, Option<LocalService>)> {
+pub async fn postgres(preferred_url: Option<&str>) -> anyhow::Result<(String, Option<LocalService>)> {
     if let Some(url) = preferred_url {
         return Ok((url.to_owned(), None));
     }
     if accepts_tcp(DEFAULT_POSTGRES_PORT).await {
         tracing::info!("using the PostgreSQL server on 127.0.0.1:5432");
-        return Ok((
-            format!("postgres://postgres@127.0.0.1:{DEFAULT_POSTGRES_PORT}/postgres"),
-            None,
-        ));
+        return Ok((format!("postgres://postgres@127.0.0.1:{DEFAULT_POSTGRES_PORT}/postgres"), None));
     }
     let service = start_postgres().await?;
     Ok((service.url.clone(), Some(service)))
@@ -229,30 +210,22 @@ pub async fn start_postgres() -> anyhow::Result<LocalService> {
         )
         .current_dir(dir.path())
         .output();
-    let started = start
-        .await
-        .context("running pg_ctl start")
-        .and_then(|output| check_output("pg_ctl start", &output));
+    let started = start.await.context("running pg_ctl start").and_then(|output| check_output("pg_ctl start", &output));
     if let Err(error) = started {
         let log = log_tail(&log_file);
         service.dir = Some(dir);
-        return Err(error.context(format!(
-            "PostgreSQL did not start; its log ends with:\n{log}"
-        )));
+        return Err(error.context(format!("PostgreSQL did not start; its log ends with:\n{log}")));
     }
     service.dir = Some(dir);
-    wait_for_tcp(port)
-        .await
-        .context("PostgreSQL started but does not accept TCP connections")?;
+    wait_for_tcp(port).await.context("PostgreSQL started but does not accept TCP connections")?;
     tracing::info!(port, "started throwaway PostgreSQL");
     Ok(service)
 }
 
 /// Starts a fresh Redis server (no persistence) on a free port of 127.0.0.1.
 pub async fn start_redis() -> anyhow::Result<LocalService> {
-    let redis_server =
-        find_executable("redis-server", &["/usr/bin", "/usr/sbin", "/usr/local/bin"])
-            .with_context(|| format!("redis-server was not found on PATH: {INSTALL_REDIS}"))?;
+    let redis_server = find_executable("redis-server", &["/usr/bin", "/usr/sbin", "/usr/local/bin"])
+        .with_context(|| format!("redis-server was not found on PATH: {INSTALL_REDIS}"))?;
     let dir = tempfile::Builder::new()
         .prefix("ticketeer-redis-")
         .tempdir()
@@ -263,16 +236,7 @@ pub async fn start_redis() -> anyhow::Result<LocalService> {
     let child = tokio::process::Command::new(&redis_server)
         .arg("--port")
         .arg(port.to_string())
-        .args([
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-        ])
+        .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"])
         .arg("--dir")
         .arg(dir.path())
         .arg("--logfile")
@@ -322,11 +286,7 @@ pub async fn start_redis() -> anyhow::Result<LocalService> {
 #[derive(Clone, Debug)]
 enum Runner {
     Direct,
-    AsPostgres {
-        uid: u32,
-        gid: u32,
-        runuser: Option<PathBuf>,
-    },
+    AsPostgres { uid: u32, gid: u32, runuser: Option<PathBuf> },
 }
 
 impl Runner {
@@ -352,35 +312,21 @@ impl Runner {
     }
 
     /// The command running `program` with `args` as the right user.
-    fn command<'a>(
-        &self,
-        program: &Path,
-        args: impl IntoIterator<Item = &'a OsStr>,
-    ) -> tokio::process::Command {
+    fn command<'a>(&self, program: &Path, args: impl IntoIterator<Item = &'a OsStr>) -> tokio::process::Command {
         self.std_command(program, args).into()
     }
 
     /// The same as a std command, which `Drop` can run without a runtime.
-    fn std_command<'a>(
-        &self,
-        program: &Path,
-        args: impl IntoIterator<Item = &'a OsStr>,
-    ) -> std::process::Command {
+    fn std_command<'a>(&self, program: &Path, args: impl IntoIterator<Item = &'a OsStr>) -> std::process::Command {
         let mut command = match self {
             Self::Direct => {
                 let mut command = std::process::Command::new(program);
                 command.args(args);
                 command
             }
-            Self::AsPostgres {
-                runuser: Some(runuser),
-                ..
-            } => {
+            Self::AsPostgres { runuser: Some(runuser), .. } => {
                 let mut command = std::process::Command::new(runuser);
-                command
-                    .args(["-u", "postgres", "--"])
-                    .arg(program)
-                    .args(args);
+                command.args(["-u", "postgres", "--"]).arg(program).args(args);
                 command
             }
             Self::AsPostgres { runuser: None, .. } => {
@@ -450,11 +396,9 @@ fn log_tail(path: &Path) -> String {
 /// The directory holding both `initdb` and `pg_ctl`: PATH first, then Debian's
 /// versioned directories, newest version first.
 fn find_postgres_bin() -> anyhow::Result<PathBuf> {
-    let has_tools =
-        |dir: &Path| is_executable(&dir.join("initdb")) && is_executable(&dir.join("pg_ctl"));
-    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).collect())
-        .unwrap_or_default();
+    let has_tools = |dir: &Path| is_executable(&dir.join("initdb")) && is_executable(&dir.join("pg_ctl"));
+    let mut candidates: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|path| std::env::split_paths(&path).collect()).unwrap_or_default();
     let mut versioned: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -467,15 +411,16 @@ fn find_postgres_bin() -> anyhow::Result<PathBuf> {
     versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
     candidates.extend(versioned.into_iter().map(|(_, dir)| dir));
     candidates.into_iter().find(|dir| has_tools(dir)).with_context(|| {
-        format!("PostgreSQL's initdb and pg_ctl were not found on PATH or in /usr/lib/postgresql/*/bin: {INSTALL_POSTGRES}")
+        format!(
+            "PostgreSQL's initdb and pg_ctl were not found on PATH or in /usr/lib/postgresql/*/bin: {INSTALL_POSTGRES}"
+        )
     })
 }
 
 /// `name` on PATH, else in one of `fallback_dirs`.
 fn find_executable(name: &str, fallback_dirs: &[&str]) -> Option<PathBuf> {
-    let on_path: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).collect())
-        .unwrap_or_default();
+    let on_path: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|path| std::env::split_paths(&path).collect()).unwrap_or_default();
     on_path
         .into_iter()
         .chain(fallback_dirs.iter().map(PathBuf::from))
@@ -510,17 +455,13 @@ fn user_ids(user: &str) -> anyhow::Result<Option<(u32, u32)>> {
 /// A port nobody listens on right now. Another process could take it before
 /// the server binds it; for a demo that race is acceptable.
 fn free_port() -> anyhow::Result<u16> {
-    let listener =
-        std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port")?;
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port")?;
     Ok(listener.local_addr().context("finding a free port")?.port())
 }
 
 async fn accepts_tcp(port: u16) -> bool {
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    matches!(
-        tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect(address)).await,
-        Ok(Ok(_))
-    )
+    matches!(tokio::time::timeout(PROBE_TIMEOUT, TcpStream::connect(address)).await, Ok(Ok(_)))
 }
 
 async fn wait_for_tcp(port: u16) -> anyhow::Result<()> {
@@ -543,10 +484,7 @@ async fn answers_ping(port: u16) -> bool {
         stream.read_exact(&mut reply).await?;
         Ok::<_, std::io::Error>(&reply == b"+PONG\r\n")
     };
-    matches!(
-        tokio::time::timeout(PROBE_TIMEOUT, ping).await,
-        Ok(Ok(true))
-    )
+    matches!(tokio::time::timeout(PROBE_TIMEOUT, ping).await, Ok(Ok(true)))
 }
 
 #[cfg(test)]
@@ -570,23 +508,11 @@ mod tests {
         let service = start_postgres().await.expect("start PostgreSQL");
         let dir = service.dir.as_ref().unwrap().path().to_owned();
         let pool = sqlx::PgPool::connect(service.url()).await.unwrap();
-        let one: i32 = sqlx::query_scalar("SELECT 1")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&pool).await.unwrap();
         assert_eq!(one, 1);
         pool.close().await;
 
-        let port: u16 = service
-            .url()
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let port: u16 = service.url().rsplit(':').next().unwrap().split('/').next().unwrap().parse().unwrap();
         service.stop().await.unwrap();
         assert!(!dir.exists(), "{} should be removed", dir.display());
         assert!(!accepts_tcp(port).await);

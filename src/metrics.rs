@@ -48,9 +48,7 @@ pub const DEPENDENCY_UP: &str = "ticketeer_dependency_up";
 /// Histogram buckets (seconds) for request latencies. Discord REST calls usually
 /// take 50–300 ms and rate-limit waits can take seconds, so the buckets run from
 /// 5 ms to 10 s.
-const LATENCY_BUCKETS: &[f64] = &[
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+const LATENCY_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// How often histogram samples are folded into their buckets when nobody scrapes.
 /// Without this, samples pile up in memory between scrapes.
@@ -74,10 +72,8 @@ fn build_and_install() -> PrometheusHandle {
     // Both latency histograms end in `_duration_seconds`; give them real buckets
     // (the exporter's default is a summary, which cannot be aggregated across
     // processes in PromQL).
-    let builder = match builder.set_buckets_for_metric(
-        Matcher::Suffix("_duration_seconds".to_owned()),
-        LATENCY_BUCKETS,
-    ) {
+    let builder = match builder.set_buckets_for_metric(Matcher::Suffix("_duration_seconds".to_owned()), LATENCY_BUCKETS)
+    {
         Ok(builder) => builder,
         Err(error) => {
             tracing::warn!(%error, "could not set latency histogram buckets; using defaults");
@@ -97,12 +93,10 @@ fn build_and_install() -> PrometheusHandle {
 /// Runs the exporter's upkeep on a plain thread, so `install` works with or
 /// without a Tokio runtime around it.
 fn spawn_upkeep(handle: PrometheusHandle) {
-    let spawned = std::thread::Builder::new()
-        .name("metrics-upkeep".to_owned())
-        .spawn(move || loop {
-            std::thread::sleep(UPKEEP_INTERVAL);
-            handle.run_upkeep();
-        });
+    let spawned = std::thread::Builder::new().name("metrics-upkeep".to_owned()).spawn(move || loop {
+        std::thread::sleep(UPKEEP_INTERVAL);
+        handle.run_upkeep();
+    });
     if let Err(error) = spawned {
         tracing::warn!(%error, "could not start the metrics upkeep thread");
     }
@@ -110,56 +104,30 @@ fn spawn_upkeep(handle: PrometheusHandle) {
 
 /// Registers the help text of every metric with the installed recorder.
 fn describe() {
-    describe_counter!(
-        GATEWAY_EVENTS,
-        "Gateway dispatch events received, by shard and event name."
-    );
+    describe_counter!(GATEWAY_EVENTS, "Gateway dispatch events received, by shard and event name.");
     describe_gauge!(
         SHARD_STATUS,
         "Shard state: 0 = disconnected, 1 = connecting, 2 = identifying, 3 = resuming, 4 = ready."
     );
-    describe_gauge!(
-        SHARD_LATENCY,
-        Unit::Seconds,
-        "Most recent gateway heartbeat round trip of the shard."
-    );
-    describe_counter!(
-        DISCORD_REQUESTS,
-        "Discord REST requests made, by route and HTTP status (429 = rate limited)."
-    );
-    describe_histogram!(
-        DISCORD_REQUEST_DURATION,
-        Unit::Seconds,
-        "Discord REST request latency, by route."
-    );
+    describe_gauge!(SHARD_LATENCY, Unit::Seconds, "Most recent gateway heartbeat round trip of the shard.");
+    describe_counter!(DISCORD_REQUESTS, "Discord REST requests made, by route and HTTP status (429 = rate limited).");
+    describe_histogram!(DISCORD_REQUEST_DURATION, Unit::Seconds, "Discord REST request latency, by route.");
     describe_counter!(TICKETS_OPENED, "Tickets opened, by kind.");
     describe_counter!(TICKETS_CLOSED, "Tickets closed, by kind.");
-    describe_counter!(
-        HTTP_REQUESTS,
-        "Requests served by Ticketeer's HTTP servers, by route template and status."
-    );
+    describe_counter!(HTTP_REQUESTS, "Requests served by Ticketeer's HTTP servers, by route template and status.");
     describe_histogram!(
         HTTP_REQUEST_DURATION,
         Unit::Seconds,
         "Latency of Ticketeer's HTTP servers, by route template."
     );
-    describe_counter!(
-        RELAYED_MESSAGES,
-        "Modmail messages relayed, by direction (to_staff or to_user)."
-    );
+    describe_counter!(RELAYED_MESSAGES, "Modmail messages relayed, by direction (to_staff or to_user).");
     describe_counter!(
         LOCK_CONTENDED,
         "Redis locks that were already held by someone else when requested, by lock name."
     );
-    describe_counter!(
-        HANDLER_ERRORS,
-        "Errors returned by event and command handlers, by handler name."
-    );
+    describe_counter!(HANDLER_ERRORS, "Errors returned by event and command handlers, by handler name.");
     describe_counter!(TIMERS_FIRED, "Scheduled timers that fired, by kind.");
-    describe_gauge!(
-        DEPENDENCY_UP,
-        "1 if the last readiness check reached the dependency (postgres, redis), else 0."
-    );
+    describe_gauge!(DEPENDENCY_UP, "1 if the last readiness check reached the dependency (postgres, redis), else 0.");
 }
 
 /// The state of one gateway shard, exported as the value of `ticketeer_shard_status`.
@@ -198,8 +166,7 @@ pub fn shard_latency(shard: u32, seconds: f64) {
 /// One Discord REST request finished. `route` is a static route name such as
 /// `"create_message"`, never a URL with ids in it.
 pub fn discord_request(route: &'static str, status: u16, seconds: f64) {
-    metrics::counter!(DISCORD_REQUESTS, "route" => route, "status" => status.to_string())
-        .increment(1);
+    metrics::counter!(DISCORD_REQUESTS, "route" => route, "status" => status.to_string()).increment(1);
     metrics::histogram!(DISCORD_REQUEST_DURATION, "route" => route).record(seconds);
 }
 
@@ -216,8 +183,7 @@ pub fn ticket_closed(kind: &'static str) {
 /// One request to Ticketeer's own HTTP servers finished. `route` must be the
 /// matched path template (`/guilds/{id}`), or `"unmatched"`, never the raw path.
 pub fn http_request(route: &str, status: u16, seconds: f64) {
-    metrics::counter!(HTTP_REQUESTS, "route" => route.to_owned(), "status" => status.to_string())
-        .increment(1);
+    metrics::counter!(HTTP_REQUESTS, "route" => route.to_owned(), "status" => status.to_string()).increment(1);
     metrics::histogram!(HTTP_REQUEST_DURATION, "route" => route.to_owned()).record(seconds);
 }
 
@@ -261,25 +227,15 @@ mod tests {
 
         // Both handles render the same recorder.
         for rendered in [handle.render(), again.render()] {
-            assert!(
-                rendered.contains("# HELP ticketeer_gateway_events_total Gateway dispatch events"),
-                "{rendered}"
-            );
-            assert!(
-                rendered.contains("ticketeer_gateway_events_total{"),
-                "{rendered}"
-            );
-            assert!(
-                rendered.contains("# HELP ticketeer_shard_status"),
-                "{rendered}"
-            );
-            assert!(
-                rendered.contains("ticketeer_shard_status{shard=\"0\"} 4"),
-                "{rendered}"
-            );
+            assert!(rendered.contains("# HELP ticketeer_gateway_events_total Gateway dispatch events"), "{rendered}");
+            assert!(rendered.contains("ticketeer_gateway_events_total{"), "{rendered}");
+            assert!(rendered.contains("# HELP ticketeer_shard_status"), "{rendered}");
+            assert!(rendered.contains("ticketeer_shard_status{shard=\"0\"} 4"), "{rendered}");
             // Latency histograms get buckets, not a summary.
             assert!(
-                rendered.contains("ticketeer_discord_request_duration_seconds_bucket{route=\"create_message\",le=\"0.25\"}"),
+                rendered.contains(
+                    "ticketeer_discord_request_duration_seconds_bucket{route=\"create_message\",le=\"0.25\"}"
+                ),
                 "{rendered}"
             );
         }

@@ -53,18 +53,10 @@ impl fmt::Display for LogFormat {
 pub fn init(format: LogFormat, default_filter: &str) {
     let (filter, problem) = choose_filter(std::env::var("RUST_LOG").ok(), default_filter);
 
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(true);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(true);
     let installed = match format {
         LogFormat::Human => builder.try_init().is_ok(),
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init()
-            .is_ok(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init().is_ok(),
     };
 
     // Only now can the problem be reported through the subscriber itself.
@@ -92,9 +84,7 @@ fn choose_filter(rust_log: Option<String>, default_filter: &str) -> (EnvFilter, 
         Ok(filter) => (filter, None),
         Err(error) => (
             EnvFilter::new("info"),
-            Some(format!(
-                "default log filter {default_filter:?} is not valid ({error}); using \"info\""
-            )),
+            Some(format!("default log filter {default_filter:?} is not valid ({error}); using \"info\"")),
         ),
     }
 }
@@ -108,19 +98,13 @@ mod tests {
         assert_eq!("human".parse::<LogFormat>(), Ok(LogFormat::Human));
         assert_eq!("JSON".parse::<LogFormat>(), Ok(LogFormat::Json));
         assert_eq!(" json ".parse::<LogFormat>(), Ok(LogFormat::Json));
-        assert_eq!(
-            LogFormat::Json.to_string().parse::<LogFormat>(),
-            Ok(LogFormat::Json)
-        );
+        assert_eq!(LogFormat::Json.to_string().parse::<LogFormat>(), Ok(LogFormat::Json));
     }
 
     #[test]
     fn rejects_unknown_format_with_a_clear_message() {
         let err = "yaml".parse::<LogFormat>().unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unknown log format \"yaml\": expected \"human\" or \"json\""
-        );
+        assert_eq!(err.to_string(), "unknown log format \"yaml\": expected \"human\" or \"json\"");
     }
 
     #[test]

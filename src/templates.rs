@@ -60,31 +60,17 @@ mod tests {
     fn placeholders_are_filled_and_unknown_ones_kept() {
         let text = render(
             "Hi {user}, ticket #{ticket_number} in {guild} {unknown}",
-            &Placeholders {
-                user: Some("alice"),
-                guild: Some("Acme"),
-                ticket_number: Some(7),
-                staff: None,
-            },
+            &Placeholders { user: Some("alice"), guild: Some("Acme"), ticket_number: Some(7), staff: None },
         );
         assert_eq!(text, "Hi alice, ticket #7 in Acme {unknown}");
     }
 
     #[test]
     fn every_template_renders_without_leftover_placeholders() {
-        let values = Placeholders {
-            user: Some("u"),
-            guild: Some("g"),
-            ticket_number: Some(1),
-            staff: Some("s"),
-        };
-        for t in [
-            Template::Welcome,
-            Template::Close,
-            Template::NoModmailGuild,
-            Template::ChooseGuild,
-            Template::GuildChosen,
-        ] {
+        let values = Placeholders { user: Some("u"), guild: Some("g"), ticket_number: Some(1), staff: Some("s") };
+        for t in
+            [Template::Welcome, Template::Close, Template::NoModmailGuild, Template::ChooseGuild, Template::GuildChosen]
+        {
             let text = render(t.default_text(), &values);
             assert!(!text.contains('{'), "{t:?} left a placeholder: {text}");
             assert!(!text.is_empty());

@@ -131,10 +131,7 @@ impl Error {
             Self::PayloadTooLarge => "the request body is too large".to_owned(),
             Self::Unprocessable { .. } => "the request has invalid fields".to_owned(),
             Self::RateLimited { retry_after } => {
-                format!(
-                    "too many requests; retry in {} s",
-                    retry_after_secs(*retry_after)
-                )
+                format!("too many requests; retry in {} s", retry_after_secs(*retry_after))
             }
             Self::ServiceUnavailable { reason } => reason.clone(),
             Self::Internal(_) => "an internal error occurred".to_owned(),
@@ -181,10 +178,7 @@ impl IntoResponse for Error {
         }
         let mut response = (self.status(), Json(self.body())).into_response();
         if let Self::RateLimited { retry_after } = &self {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry_after_secs(*retry_after)),
-            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs(*retry_after)));
         }
         response
     }
@@ -200,9 +194,9 @@ impl From<sqlx::Error> for Error {
                 tracing::debug!(constraint = db.constraint(), "unique violation");
                 Self::Conflict("a resource with these values already exists".into())
             }
-            sqlx::Error::PoolTimedOut => Self::ServiceUnavailable {
-                reason: "the database is overloaded; try again shortly".to_owned(),
-            },
+            sqlx::Error::PoolTimedOut => {
+                Self::ServiceUnavailable { reason: "the database is overloaded; try again shortly".to_owned() }
+            }
             _ => Self::Internal(anyhow::Error::new(error).context("database error")),
         }
     }
@@ -227,9 +221,7 @@ impl From<JsonRejection> for Error {
         match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             // Valid JSON of the wrong shape (missing field, wrong type).
-            StatusCode::UNPROCESSABLE_ENTITY => {
-                Self::unprocessable([("body", rejection.body_text())])
-            }
+            StatusCode::UNPROCESSABLE_ENTITY => Self::unprocessable([("body", rejection.body_text())]),
             _ => Self::BadRequest(rejection.body_text()),
         }
     }
@@ -243,11 +235,7 @@ mod tests {
     async fn render(error: Error) -> (StatusCode, Option<String>, Value) {
         let response = error.into_response();
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let retry_after = response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = to_bytes(response.into_body(), 1 << 16).await.unwrap();
         (status, retry_after, serde_json::from_slice(&bytes).unwrap())
     }
@@ -257,14 +245,8 @@ mod tests {
         let (status, _, body) = render(Error::NotFound).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["error"]["code"], "not_found");
-        assert!(body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()));
-        assert_eq!(
-            body.as_object().unwrap().len(),
-            1,
-            "only the `error` key: {body}"
-        );
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert_eq!(body.as_object().unwrap().len(), 1, "only the `error` key: {body}");
     }
 
     #[tokio::test]
@@ -288,9 +270,7 @@ mod tests {
 
     #[tokio::test]
     async fn rate_limited_sets_retry_after_rounded_up() {
-        let error = Error::RateLimited {
-            retry_after: Duration::from_millis(1500),
-        };
+        let error = Error::RateLimited { retry_after: Duration::from_millis(1500) };
         let (status, retry_after, body) = render(error).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(retry_after.as_deref(), Some("2"));
@@ -310,31 +290,13 @@ mod tests {
     #[tokio::test]
     async fn statuses_and_codes_of_the_simple_variants() {
         let cases = [
-            (
-                Error::Unauthorized,
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-            ),
+            (Error::Unauthorized, StatusCode::UNAUTHORIZED, "unauthorized"),
             (Error::Forbidden, StatusCode::FORBIDDEN, "forbidden"),
+            (Error::Conflict("taken".into()), StatusCode::CONFLICT, "conflict"),
+            (Error::BadRequest("bad json".into()), StatusCode::BAD_REQUEST, "bad_request"),
+            (Error::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             (
-                Error::Conflict("taken".into()),
-                StatusCode::CONFLICT,
-                "conflict",
-            ),
-            (
-                Error::BadRequest("bad json".into()),
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-            ),
-            (
-                Error::PayloadTooLarge,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-            ),
-            (
-                Error::ServiceUnavailable {
-                    reason: "redis is down".into(),
-                },
+                Error::ServiceUnavailable { reason: "redis is down".into() },
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service_unavailable",
             ),
@@ -348,26 +310,15 @@ mod tests {
 
     #[tokio::test]
     async fn service_unavailable_shows_the_reason() {
-        let error = Error::ServiceUnavailable {
-            reason: "redis: connection refused".into(),
-        };
+        let error = Error::ServiceUnavailable { reason: "redis: connection refused".into() };
         let (_, _, body) = render(error).await;
         assert_eq!(body["error"]["message"], "redis: connection refused");
     }
 
     #[test]
     fn row_not_found_is_404_and_pool_timeout_is_503() {
-        assert!(matches!(
-            Error::from(sqlx::Error::RowNotFound),
-            Error::NotFound
-        ));
-        assert!(matches!(
-            Error::from(sqlx::Error::PoolTimedOut),
-            Error::ServiceUnavailable { .. }
-        ));
-        assert!(matches!(
-            Error::from(sqlx::Error::Protocol("boom".into())),
-            Error::Internal(_)
-        ));
+        assert!(matches!(Error::from(sqlx::Error::RowNotFound), Error::NotFound));
+        assert!(matches!(Error::from(sqlx::Error::PoolTimedOut), Error::ServiceUnavailable { .. }));
+        assert!(matches!(Error::from(sqlx::Error::Protocol("boom".into())), Error::Internal(_)));
     }
 }

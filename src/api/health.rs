@@ -30,30 +30,19 @@ pub async fn healthz() -> Json<Value> {
 /// answer, else 503 with a message naming each dependency that is down and why.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn readyz(State(state): State<ApiState>) -> Result<Json<Value>> {
-    let (postgres, redis) = tokio::join!(
-        within_timeout(check_postgres(&state.db)),
-        within_timeout(check_redis(&state.redis)),
-    );
+    let (postgres, redis) =
+        tokio::join!(within_timeout(check_postgres(&state.db)), within_timeout(check_redis(&state.redis)),);
     metrics::dependency_up("postgres", postgres.is_ok());
     metrics::dependency_up("redis", redis.is_ok());
 
     let down: Vec<String> = [("postgres", &postgres), ("redis", &redis)]
         .into_iter()
-        .filter_map(|(name, result)| {
-            result
-                .as_ref()
-                .err()
-                .map(|why| format!("{name} is down: {why}"))
-        })
+        .filter_map(|(name, result)| result.as_ref().err().map(|why| format!("{name} is down: {why}")))
         .collect();
     if down.is_empty() {
-        Ok(Json(
-            json!({ "status": "ready", "postgres": "ok", "redis": "ok" }),
-        ))
+        Ok(Json(json!({ "status": "ready", "postgres": "ok", "redis": "ok" })))
     } else {
-        Err(Error::ServiceUnavailable {
-            reason: down.join("; "),
-        })
+        Err(Error::ServiceUnavailable { reason: down.join("; ") })
     }
 }
 
@@ -67,20 +56,14 @@ async fn within_timeout(check: impl Future<Output = Result<(), String>>) -> Resu
 
 /// `SELECT 1` through the pool: proves a connection can be had and used.
 async fn check_postgres(db: &sqlx::PgPool) -> Result<(), String> {
-    sqlx::query("SELECT 1")
-        .execute(db)
-        .await
-        .map(drop)
-        .map_err(|error| error.to_string())
+    sqlx::query("SELECT 1").execute(db).await.map(drop).map_err(|error| error.to_string())
 }
 
 /// `PING` through the pool.
 async fn check_redis(redis: &deadpool_redis::Pool) -> Result<(), String> {
     let mut conn = redis.get().await.map_err(|error| error.to_string())?;
-    let pong: String = deadpool_redis::redis::cmd("PING")
-        .query_async(&mut conn)
-        .await
-        .map_err(|error| error.to_string())?;
+    let pong: String =
+        deadpool_redis::redis::cmd("PING").query_async(&mut conn).await.map_err(|error| error.to_string())?;
     if pong == "PONG" {
         Ok(())
     } else {

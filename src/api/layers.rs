@@ -28,29 +28,23 @@ pub fn apply<S>(router: Router<S>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    router
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
-        .layer(middleware::from_fn(record_http_metrics))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                let route = route_of(request);
-                // The path, not the full URI: query strings may carry tokens.
-                tracing::info_span!(
-                    "http_request",
-                    method = %request.method(),
-                    route,
-                    path = request.uri().path(),
-                )
-            }),
-        )
+    router.layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES)).layer(middleware::from_fn(record_http_metrics)).layer(
+        TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let route = route_of(request);
+            // The path, not the full URI: query strings may carry tokens.
+            tracing::info_span!(
+                "http_request",
+                method = %request.method(),
+                route,
+                path = request.uri().path(),
+            )
+        }),
+    )
 }
 
 /// The matched route template of `request`, or [`UNMATCHED_ROUTE`].
 fn route_of(request: &Request) -> &str {
-    request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+    request.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
 }
 
 /// Records `ticketeer_http_requests_total` and the latency histogram.
@@ -58,10 +52,6 @@ async fn record_http_metrics(request: Request, next: Next) -> Response {
     let route = route_of(&request).to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    metrics::http_request(
-        &route,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
+    metrics::http_request(&route, response.status().as_u16(), started.elapsed().as_secs_f64());
     response
 }

@@ -53,14 +53,8 @@ pub fn router(state: ApiState) -> Router {
 
 /// Serves `router` on `listener` until `shutdown` is cancelled, then stops
 /// accepting connections and waits for in-flight requests to finish.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let address = listener
-        .local_addr()
-        .context("reading the listening address")?;
+pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let address = listener.local_addr().context("reading the listening address")?;
     tracing::info!(%address, "HTTP server listening");
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
@@ -131,9 +125,7 @@ async fn ops_healthz(State(state): State<OpsState>) -> Result<Json<Value>> {
     if state.health.is_ready() {
         Ok(Json(json!({ "status": "ok" })))
     } else {
-        Err(Error::ServiceUnavailable {
-            reason: "not ready: the gateway cluster is still connecting".to_owned(),
-        })
+        Err(Error::ServiceUnavailable { reason: "not ready: the gateway cluster is still connecting".to_owned() })
     }
 }
 
@@ -155,9 +147,7 @@ mod tests {
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(serve(listener, router, shutdown.clone()));
 
-        let reply = reqwest::get(format!("http://{address}{path}"))
-            .await
-            .unwrap();
+        let reply = reqwest::get(format!("http://{address}{path}")).await.unwrap();
         let status = StatusCode::from_u16(reply.status().as_u16()).unwrap();
         let body = reply.text().await.unwrap();
 
@@ -202,10 +192,8 @@ mod tests {
 
     #[tokio::test]
     async fn bodies_over_the_limit_are_refused() {
-        let echo = Router::new().route(
-            "/echo",
-            axum::routing::post(|body: axum::body::Bytes| async move { body.len().to_string() }),
-        );
+        let echo = Router::new()
+            .route("/echo", axum::routing::post(|body: axum::body::Bytes| async move { body.len().to_string() }));
         let router = layers::apply(echo);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/echo", listener.local_addr().unwrap());
@@ -213,19 +201,9 @@ mod tests {
         let server = tokio::spawn(serve(listener, router, shutdown.clone()));
 
         let client = reqwest::Client::new();
-        let small = client
-            .post(&url)
-            .body(vec![b'x'; 1024])
-            .send()
-            .await
-            .unwrap();
+        let small = client.post(&url).body(vec![b'x'; 1024]).send().await.unwrap();
         assert_eq!(small.status(), 200);
-        let large = client
-            .post(&url)
-            .body(vec![b'x'; layers::BODY_LIMIT_BYTES + 1])
-            .send()
-            .await
-            .unwrap();
+        let large = client.post(&url).body(vec![b'x'; layers::BODY_LIMIT_BYTES + 1]).send().await.unwrap();
         assert_eq!(large.status(), 413);
 
         shutdown.cancel();

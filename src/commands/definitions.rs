@@ -18,65 +18,39 @@ pub fn all() -> Vec<Command> {
 }
 
 fn modmail() -> Command {
-    CommandBuilder::new(
-        "modmail",
-        "Configure modmail for this server",
-        CommandType::ChatInput,
-    )
-    .default_member_permissions(Permissions::MANAGE_GUILD)
-    .contexts([InteractionContextType::Guild])
-    .option(
-        SubCommandBuilder::new(
-            "setup",
-            "Choose where modmail tickets open and who answers them",
-        )
+    CommandBuilder::new("modmail", "Configure modmail for this server", CommandType::ChatInput)
+        .default_member_permissions(Permissions::MANAGE_GUILD)
+        .contexts([InteractionContextType::Guild])
         .option(
-            ChannelBuilder::new(
-                "inbox-category",
-                "The category where ticket channels are created",
-            )
-            .channel_types([ChannelType::GuildCategory])
-            .required(true),
+            SubCommandBuilder::new("setup", "Choose where modmail tickets open and who answers them")
+                .option(
+                    ChannelBuilder::new("inbox-category", "The category where ticket channels are created")
+                        .channel_types([ChannelType::GuildCategory])
+                        .required(true),
+                )
+                .option(RoleBuilder::new("staff-role", "The role that sees and answers tickets").required(true))
+                .option(
+                    ChannelBuilder::new("log-channel", "Where ticket events are logged")
+                        .channel_types([ChannelType::GuildText]),
+                ),
         )
-        .option(
-            RoleBuilder::new("staff-role", "The role that sees and answers tickets").required(true),
-        )
-        .option(
-            ChannelBuilder::new("log-channel", "Where ticket events are logged")
-                .channel_types([ChannelType::GuildText]),
-        ),
-    )
-    .build()
+        .build()
 }
 
 fn reply() -> Command {
-    CommandBuilder::new(
-        "reply",
-        "Reply to the user of this ticket",
-        CommandType::ChatInput,
-    )
-    .default_member_permissions(Permissions::SEND_MESSAGES)
-    .contexts([InteractionContextType::Guild])
-    .option(
-        StringBuilder::new("content", "What to send")
-            .required(true)
-            .max_length(REPLY_MAX_LENGTH),
-    )
-    .option(BooleanBuilder::new(
-        "anonymous",
-        "Hide your name from the user",
-    ))
-    .build()
+    CommandBuilder::new("reply", "Reply to the user of this ticket", CommandType::ChatInput)
+        .default_member_permissions(Permissions::SEND_MESSAGES)
+        .contexts([InteractionContextType::Guild])
+        .option(StringBuilder::new("content", "What to send").required(true).max_length(REPLY_MAX_LENGTH))
+        .option(BooleanBuilder::new("anonymous", "Hide your name from the user"))
+        .build()
 }
 
 fn close() -> Command {
     CommandBuilder::new("close", "Close this ticket", CommandType::ChatInput)
         .default_member_permissions(Permissions::SEND_MESSAGES)
         .contexts([InteractionContextType::Guild])
-        .option(BooleanBuilder::new(
-            "silent",
-            "Close without messaging the user",
-        ))
+        .option(BooleanBuilder::new("silent", "Close without messaging the user"))
         .build()
 }
 
@@ -85,8 +59,7 @@ mod tests {
     #[test]
     fn every_command_passes_discord_validation() {
         for command in super::all() {
-            twilight_validate::command::command(&command)
-                .unwrap_or_else(|e| panic!("{}: {e}", command.name));
+            twilight_validate::command::command(&command).unwrap_or_else(|e| panic!("{}: {e}", command.name));
         }
     }
 }

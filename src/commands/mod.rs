@@ -13,18 +13,9 @@ use crate::tickets::{Outcome, TicketResult, TicketService};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Reply {
-        content: String,
-        anonymous: bool,
-    },
-    Close {
-        silent: bool,
-    },
-    ModmailSetup {
-        inbox_category: u64,
-        staff_role: u64,
-        log_channel: Option<u64>,
-    },
+    Reply { content: String, anonymous: bool },
+    Close { silent: bool },
+    ModmailSetup { inbox_category: u64, staff_role: u64, log_channel: Option<u64> },
 }
 
 impl Command {
@@ -46,25 +37,12 @@ pub struct Invocation {
 }
 
 /// Runs a command, whatever its entry point.
-pub async fn execute(
-    tickets: &TicketService,
-    command: Command,
-    at: &Invocation,
-) -> TicketResult<Outcome> {
-    let ctx = StaffContext {
-        guild: at.guild,
-        channel: at.channel,
-        actor: at.actor.clone(),
-        source: at.source,
-    };
+pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation) -> TicketResult<Outcome> {
+    let ctx = StaffContext { guild: at.guild, channel: at.channel, actor: at.actor.clone(), source: at.source };
     match command {
         Command::Reply { content, anonymous } => tickets.reply(&ctx, &content, anonymous).await,
         Command::Close { silent } => tickets.close(&ctx, silent).await,
-        Command::ModmailSetup {
-            inbox_category,
-            staff_role,
-            log_channel,
-        } => {
+        Command::ModmailSetup { inbox_category, staff_role, log_channel } => {
             let setup = ModmailSetup {
                 inbox_category: ChannelId(inbox_category),
                 staff_role: crate::tickets::ids::RoleId(staff_role),

@@ -13,9 +13,7 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
             content: string(&data.options, "content").unwrap_or_default(),
             anonymous: boolean(&data.options, "anonymous").unwrap_or(false),
         }),
-        "close" => Ok(Command::Close {
-            silent: boolean(&data.options, "silent").unwrap_or(false),
-        }),
+        "close" => Ok(Command::Close { silent: boolean(&data.options, "silent").unwrap_or(false) }),
         "modmail" => match data.options.first().map(|o| (o.name.as_str(), &o.value)) {
             Some(("setup", CommandOptionValue::SubCommand(options))) => {
                 match (id(options, "inbox-category"), id(options, "staff-role")) {

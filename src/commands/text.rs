@@ -12,20 +12,12 @@ pub fn parse(prefix: &str, content: &str) -> Option<Result<Command, String>> {
         None => (rest, ""),
     };
     let command = match name.to_ascii_lowercase().as_str() {
-        "reply" | "r" => Ok(Command::Reply {
-            content: args.to_owned(),
-            anonymous: false,
-        }),
-        "anonreply" | "ar" => Ok(Command::Reply {
-            content: args.to_owned(),
-            anonymous: true,
-        }),
+        "reply" | "r" => Ok(Command::Reply { content: args.to_owned(), anonymous: false }),
+        "anonreply" | "ar" => Ok(Command::Reply { content: args.to_owned(), anonymous: true }),
         "close" => match args {
             "" => Ok(Command::Close { silent: false }),
             "-s" | "silent" => Ok(Command::Close { silent: true }),
-            _ => Err(format!(
-                "Usage: `{prefix}close` or `{prefix}close -s` (silent)."
-            )),
+            _ => Err(format!("Usage: `{prefix}close` or `{prefix}close -s` (silent).")),
         },
         "modmail" => parse_modmail(prefix, args),
         _ => return None,
@@ -34,36 +26,26 @@ pub fn parse(prefix: &str, content: &str) -> Option<Result<Command, String>> {
 }
 
 fn parse_modmail(prefix: &str, args: &str) -> Result<Command, String> {
-    let usage = format!(
-        "Usage: `{prefix}modmail setup <inbox category id> <staff role id> [log channel id]`."
-    );
+    let usage = format!("Usage: `{prefix}modmail setup <inbox category id> <staff role id> [log channel id]`.");
     let mut words = args.split_whitespace();
     if words.next() != Some("setup") {
         return Err(usage);
     }
     let ids: Vec<Option<u64>> = words.map(snowflake).collect();
     match ids.as_slice() {
-        [Some(category), Some(role)] => Ok(Command::ModmailSetup {
-            inbox_category: *category,
-            staff_role: *role,
-            log_channel: None,
-        }),
-        [Some(category), Some(role), Some(log)] => Ok(Command::ModmailSetup {
-            inbox_category: *category,
-            staff_role: *role,
-            log_channel: Some(*log),
-        }),
+        [Some(category), Some(role)] => {
+            Ok(Command::ModmailSetup { inbox_category: *category, staff_role: *role, log_channel: None })
+        }
+        [Some(category), Some(role), Some(log)] => {
+            Ok(Command::ModmailSetup { inbox_category: *category, staff_role: *role, log_channel: Some(*log) })
+        }
         _ => Err(usage),
     }
 }
 
 /// An id, or a channel/role/user mention of one.
 fn snowflake(word: &str) -> Option<u64> {
-    let inner = word
-        .trim_start_matches("<#")
-        .trim_start_matches("<@&")
-        .trim_start_matches("<@")
-        .trim_end_matches('>');
+    let inner = word.trim_start_matches("<#").trim_start_matches("<@&").trim_start_matches("<@").trim_end_matches('>');
     inner.parse().ok().filter(|id| *id > 0)
 }
 
@@ -75,10 +57,7 @@ mod tests {
     fn reply_takes_the_rest_of_the_message() {
         assert_eq!(
             parse("!", "!reply Hello there\nsecond line"),
-            Some(Ok(Command::Reply {
-                content: "Hello there\nsecond line".into(),
-                anonymous: false
-            }))
+            Some(Ok(Command::Reply { content: "Hello there\nsecond line".into(), anonymous: false }))
         );
     }
 
@@ -91,14 +70,8 @@ mod tests {
 
     #[test]
     fn close_knows_silent_and_refuses_junk() {
-        assert_eq!(
-            parse("!", "!close"),
-            Some(Ok(Command::Close { silent: false }))
-        );
-        assert_eq!(
-            parse("!", "!close -s"),
-            Some(Ok(Command::Close { silent: true }))
-        );
+        assert_eq!(parse("!", "!close"), Some(Ok(Command::Close { silent: false })));
+        assert_eq!(parse("!", "!close -s"), Some(Ok(Command::Close { silent: true })));
         assert!(matches!(parse("!", "!close soon"), Some(Err(_))));
     }
 
@@ -106,11 +79,7 @@ mod tests {
     fn modmail_setup_accepts_ids_and_mentions() {
         assert_eq!(
             parse("!", "!modmail setup <#10> <@&20> 30"),
-            Some(Ok(Command::ModmailSetup {
-                inbox_category: 10,
-                staff_role: 20,
-                log_channel: Some(30)
-            }))
+            Some(Ok(Command::ModmailSetup { inbox_category: 10, staff_role: 20, log_channel: Some(30) }))
         );
         assert!(matches!(parse("!", "!modmail setup x"), Some(Err(_))));
     }

@@ -34,7 +34,5 @@ pub async fn left(db: &PgPool, guild: GuildId) -> sqlx::Result<()> {
 /// The guild's name as last seen by the gateway.
 #[tracing::instrument(skip(db))]
 pub async fn name(db: &PgPool, guild: GuildId) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!("SELECT name FROM guilds WHERE guild_id = $1", guild.db())
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar!("SELECT name FROM guilds WHERE guild_id = $1", guild.db()).fetch_optional(db).await
 }

@@ -46,8 +46,7 @@ pub async fn pending(db: &PgPool, user: UserId, limit: i64) -> sqlx::Result<Vec<
             dm_channel: ChannelId::from_db(r.dm_channel_id),
             author_name: r.author_name,
             content: r.content,
-            attachments: serde_json::from_value::<Vec<Attachment>>(r.attachments)
-                .unwrap_or_default(),
+            attachments: serde_json::from_value::<Vec<Attachment>>(r.attachments).unwrap_or_default(),
         })
         .collect())
 }
@@ -78,11 +77,7 @@ pub async fn mark_refused(db: &PgPool, messages: &[MessageId]) -> sqlx::Result<(
 /// Users with DMs left pending for longer than `older_than_seconds` (their drain
 /// died with its process): the sweeper drains them.
 #[tracing::instrument(skip(db))]
-pub async fn users_with_stale_pending(
-    db: &PgPool,
-    older_than_seconds: f64,
-    limit: i64,
-) -> sqlx::Result<Vec<UserId>> {
+pub async fn users_with_stale_pending(db: &PgPool, older_than_seconds: f64, limit: i64) -> sqlx::Result<Vec<UserId>> {
     let rows = sqlx::query_scalar!(
         r#"SELECT DISTINCT user_id FROM inbound_dms
            WHERE state = 'pending' AND received_at < now() - make_interval(secs => $1)

@@ -38,22 +38,16 @@ pub async fn add_many(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx::Re
 
 #[tracing::instrument(skip(db))]
 pub async fn remove(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<()> {
-    sqlx::query!(
-        "DELETE FROM guild_members WHERE user_id = $1 AND guild_id = $2",
-        user.db(),
-        guild.db()
-    )
-    .execute(db)
-    .await?;
+    sqlx::query!("DELETE FROM guild_members WHERE user_id = $1 AND guild_id = $2", user.db(), guild.db())
+        .execute(db)
+        .await?;
     Ok(())
 }
 
 /// Forgets a guild's members (the bot left it).
 #[tracing::instrument(skip(db))]
 pub async fn remove_guild(db: &PgPool, guild: GuildId) -> sqlx::Result<()> {
-    sqlx::query!("DELETE FROM guild_members WHERE guild_id = $1", guild.db())
-        .execute(db)
-        .await?;
+    sqlx::query!("DELETE FROM guild_members WHERE guild_id = $1", guild.db()).execute(db).await?;
     Ok(())
 }
 
@@ -78,11 +72,5 @@ pub async fn modmail_guilds_of(db: &PgPool, user: UserId) -> sqlx::Result<Vec<Mo
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ModmailGuild {
-            guild: GuildId::from_db(r.guild_id),
-            name: r.name,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| ModmailGuild { guild: GuildId::from_db(r.guild_id), name: r.name }).collect())
 }

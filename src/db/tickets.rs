@@ -80,11 +80,7 @@ impl From<TicketRow> for Ticket {
             opener: UserId::from_db(r.opener_id),
             channel: ChannelId::from_db(r.channel_id),
             dm_channel: r.dm_channel_id.map(ChannelId::from_db),
-            status: if r.status == "open" {
-                TicketStatus::Open
-            } else {
-                TicketStatus::Closed
-            },
+            status: if r.status == "open" { TicketStatus::Open } else { TicketStatus::Closed },
             opened_at: r.opened_at,
         }
     }
@@ -107,11 +103,7 @@ pub async fn open_modmail_for_user(db: &PgPool, user: UserId) -> sqlx::Result<Op
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn open_modmail_in_guild(
-    db: &PgPool,
-    guild: GuildId,
-    user: UserId,
-) -> sqlx::Result<Option<Ticket>> {
+pub async fn open_modmail_in_guild(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<Option<Ticket>> {
     let row = sqlx::query_as!(
         TicketRow,
         r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at

@@ -20,9 +20,8 @@ pub fn install_crypto_provider() {
 /// go to `http://host:port/api/v10/...`; against Discord, to discord.com.
 pub fn build_http_client(config: &DiscordConfig) -> Client {
     install_crypto_provider();
-    let mut builder = Client::builder()
-        .token(config.token.expose_secret().to_owned())
-        .timeout(std::time::Duration::from_secs(15));
+    let mut builder =
+        Client::builder().token(config.token.expose_secret().to_owned()).timeout(std::time::Duration::from_secs(15));
     if let Some(host) = config.api_url.strip_prefix("http://") {
         builder = builder.proxy(host.trim_end_matches('/').to_owned(), true);
     } else if let Some(host) = config.api_url.strip_prefix("https://") {

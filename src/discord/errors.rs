@@ -21,11 +21,7 @@ mod code {
 
 pub fn port_error(error: &twilight_http::Error) -> PortError {
     match error.kind() {
-        ErrorType::Response {
-            body,
-            error: api,
-            status,
-        } => {
+        ErrorType::Response { body, error: api, status } => {
             let code = match api {
                 ApiError::General(general) => Some(general.code),
                 _ => None,
@@ -39,9 +35,7 @@ pub fn port_error(error: &twilight_http::Error) -> PortError {
                     | code::UNKNOWN_USER,
                 ) => PortError::NotFound,
                 Some(code::MAX_GUILD_CHANNELS) => PortError::GuildFull,
-                Some(code::MISSING_ACCESS | code::MISSING_PERMISSIONS) => {
-                    PortError::MissingPermissions
-                }
+                Some(code::MISSING_ACCESS | code::MISSING_PERMISSIONS) => PortError::MissingPermissions,
                 Some(code::CANNOT_MESSAGE_USER) => PortError::CannotMessageUser,
                 Some(code::INVALID_FORM_BODY)
                     if String::from_utf8_lossy(body).contains("CHANNEL_PARENT_MAX_CHANNELS") =>
@@ -49,11 +43,7 @@ pub fn port_error(error: &twilight_http::Error) -> PortError {
                     PortError::CategoryFull
                 }
                 _ if status.get() == 404 => PortError::NotFound,
-                _ => PortError::Other(format!(
-                    "HTTP {}: {}",
-                    status.get(),
-                    String::from_utf8_lossy(body)
-                )),
+                _ => PortError::Other(format!("HTTP {}: {}", status.get(), String::from_utf8_lossy(body))),
             }
         }
         _ => PortError::Other(error.to_string()),

@@ -9,10 +9,7 @@ use twilight_http::Response;
 
 /// Sends a twilight request, recording its route (a fixed name, never an id)
 /// and outcome.
-pub async fn metered<T, R>(
-    route: &'static str,
-    request: R,
-) -> Result<Response<T>, twilight_http::Error>
+pub async fn metered<T, R>(route: &'static str, request: R) -> Result<Response<T>, twilight_http::Error>
 where
     R: IntoFuture<Output = Result<Response<T>, twilight_http::Error>>,
 {

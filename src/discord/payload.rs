@@ -2,16 +2,12 @@
 //! twilight's interaction response data.
 
 use serde::Serialize;
-use twilight_model::channel::message::component::{
-    ActionRow, Component, SelectMenu, SelectMenuOption, SelectMenuType,
-};
+use twilight_model::channel::message::component::{ActionRow, Component, SelectMenu, SelectMenuOption, SelectMenuType};
 use twilight_model::channel::message::{AllowedMentions, Embed, MessageFlags};
 use twilight_model::http::interaction::InteractionResponseData;
 use twilight_model::id::Id;
 use twilight_model::util::Timestamp;
-use twilight_util::builder::embed::{
-    EmbedAuthorBuilder, EmbedBuilder, EmbedFieldBuilder, EmbedFooterBuilder,
-};
+use twilight_util::builder::embed::{EmbedAuthorBuilder, EmbedBuilder, EmbedFieldBuilder, EmbedFooterBuilder};
 
 use crate::tickets::ports::{self, OutgoingMessage};
 
@@ -21,11 +17,7 @@ pub fn allowed_mentions(message: &OutgoingMessage) -> AllowedMentions {
     AllowedMentions {
         parse: Vec::new(),
         replied_user: false,
-        roles: message
-            .ping_roles
-            .iter()
-            .map(|r| Id::new(r.get().max(1)))
-            .collect(),
+        roles: message.ping_roles.iter().map(|r| Id::new(r.get().max(1))).collect(),
         users: Vec::new(),
     }
 }
@@ -139,10 +131,9 @@ pub fn create_message_body(message: &OutgoingMessage) -> Vec<u8> {
         allowed_mentions: allowed_mentions(message),
         nonce: message.nonce.map(|n| n.to_string()),
         enforce_nonce: message.nonce.is_some(),
-        message_reference: message.reply_to.map(|m| MessageReference {
-            message_id: m.to_string(),
-            fail_if_not_exists: false,
-        }),
+        message_reference: message
+            .reply_to
+            .map(|m| MessageReference { message_id: m.to_string(), fail_if_not_exists: false }),
     };
     // Serialising plain data cannot fail.
     serde_json::to_vec(&body).unwrap_or_default()

@@ -16,9 +16,7 @@ use super::errors::port_error;
 use super::metered::metered;
 use super::payload;
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
-use crate::tickets::ports::{
-    ChannelInfo, ChannelKind, DiscordPort, OutgoingMessage, PortError, TicketChannelSpec,
-};
+use crate::tickets::ports::{ChannelInfo, ChannelKind, DiscordPort, OutgoingMessage, PortError, TicketChannelSpec};
 
 pub struct TwilightDiscord {
     http: Arc<Client>,
@@ -28,11 +26,7 @@ pub struct TwilightDiscord {
 
 impl TwilightDiscord {
     pub fn new(http: Arc<Client>, cache: Arc<InMemoryCache>, bot_user: Id<UserMarker>) -> Self {
-        Self {
-            http,
-            cache,
-            bot_user,
-        }
+        Self { http, cache, bot_user }
     }
 }
 
@@ -57,16 +51,32 @@ fn bot_allow() -> Permissions {
         | Permissions::MANAGE_CHANNELS
 }
 
+/// Sends a request and decodes its body: one metered REST call.
+async fn fetch<T, R>(route: &'static str, request: R) -> Result<T, PortError>
+where
+    T: serde::de::DeserializeOwned + Unpin + Send,
+    R: std::future::IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
+{
+    let response = metered(route, request).await.map_err(|e| port_error(&e))?;
+    response.model().await.map_err(|e| PortError::Other(e.to_string()))
+}
+
+/// Sends a request whose answer carries nothing we need.
+async fn send<T, R>(route: &'static str, request: R) -> Result<(), PortError>
+where
+    R: std::future::IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
+{
+    metered(route, request).await.map_err(|e| port_error(&e))?;
+    Ok(())
+}
+
 fn id<T>(raw: u64) -> Result<Id<T>, PortError> {
     Id::new_checked(raw).ok_or_else(|| PortError::Other(format!("invalid id {raw}")))
 }
 
 #[async_trait]
 impl DiscordPort for TwilightDiscord {
-    async fn create_ticket_channel(
-        &self,
-        spec: &TicketChannelSpec,
-    ) -> Result<ChannelId, PortError> {
+    async fn create_ticket_channel(&self, spec: &TicketChannelSpec) -> Result<ChannelId, PortError> {
         let mut overwrites = vec![
             // @everyone's role id is the guild id: nobody else sees the ticket.
             PermissionOverwrite {
@@ -103,47 +113,21 @@ impl DiscordPort for TwilightDiscord {
             .parent_id(id(spec.parent.get())?)
             .topic(&spec.topic)
             .permission_overwrites(&overwrites);
-        let response = metered("create_channel", request)
-            .await
-            .map_err(|e| port_error(&e))?;
-        let channel = response
-            .model()
-            .await
-            .map_err(|e| PortError::Other(e.to_string()))?;
+        let channel: twilight_model::channel::Channel = fetch("create_channel", request).await?;
         Ok(ChannelId(channel.id.get()))
     }
 
     async fn delete_channel(&self, channel: ChannelId) -> Result<(), PortError> {
-        metered(
-            "delete_channel",
-            self.http.delete_channel(id(channel.get())?),
-        )
-        .await
-        .map_err(|e| port_error(&e))?;
-        Ok(())
+        send("delete_channel", self.http.delete_channel(id(channel.get())?)).await
     }
 
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, PortError> {
         let channel_id = id(channel.get())?;
         let (guild, kind, name) = if let Some(cached) = self.cache.channel(channel_id) {
-            (
-                cached.guild_id,
-                cached.kind,
-                cached.name.clone().unwrap_or_default(),
-            )
+            (cached.guild_id, cached.kind, cached.name.clone().unwrap_or_default())
         } else {
-            let response = metered("get_channel", self.http.channel(channel_id))
-                .await
-                .map_err(|e| port_error(&e))?;
-            let fetched = response
-                .model()
-                .await
-                .map_err(|e| PortError::Other(e.to_string()))?;
-            (
-                fetched.guild_id,
-                fetched.kind,
-                fetched.name.unwrap_or_default(),
-            )
+            let fetched: twilight_model::channel::Channel = fetch("get_channel", self.http.channel(channel_id)).await?;
+            (fetched.guild_id, fetched.kind, fetched.name.unwrap_or_default())
         };
         Ok(ChannelInfo {
             id: channel,
@@ -157,52 +141,20 @@ impl DiscordPort for TwilightDiscord {
         })
     }
 
-    async fn send_message(
-        &self,
-        channel: ChannelId,
-        message: &OutgoingMessage,
-    ) -> Result<MessageId, PortError> {
+    async fn send_message(&self, channel: ChannelId, message: &OutgoingMessage) -> Result<MessageId, PortError> {
         let body = payload::create_message_body(message);
-        let request = self
-            .http
-            .create_message(id(channel.get())?)
-            .payload_json(&body);
-        let response = metered("create_message", request)
-            .await
-            .map_err(|e| port_error(&e))?;
-        let sent = response
-            .model()
-            .await
-            .map_err(|e| PortError::Other(e.to_string()))?;
+        let request = self.http.create_message(id(channel.get())?).payload_json(&body);
+        let sent: twilight_model::channel::Message = fetch("create_message", request).await?;
         Ok(MessageId(sent.id.get()))
     }
 
-    async fn delete_message(
-        &self,
-        channel: ChannelId,
-        message: MessageId,
-    ) -> Result<(), PortError> {
-        metered(
-            "delete_message",
-            self.http
-                .delete_message(id(channel.get())?, id(message.get())?),
-        )
-        .await
-        .map_err(|e| port_error(&e))?;
-        Ok(())
+    async fn delete_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError> {
+        send("delete_message", self.http.delete_message(id(channel.get())?, id(message.get())?)).await
     }
 
     async fn open_dm(&self, user: UserId) -> Result<ChannelId, PortError> {
-        let response = metered(
-            "create_dm",
-            self.http.create_private_channel(id(user.get())?),
-        )
-        .await
-        .map_err(|e| port_error(&e))?;
-        let channel = response
-            .model()
-            .await
-            .map_err(|e| PortError::Other(e.to_string()))?;
+        let channel: twilight_model::channel::Channel =
+            fetch("create_dm", self.http.create_private_channel(id(user.get())?)).await?;
         Ok(ChannelId(channel.id.get()))
     }
 }

@@ -43,11 +43,7 @@ pub async fn run(
     started: Option<tokio::sync::oneshot::Sender<ClusterInfo>>,
 ) -> anyhow::Result<()> {
     if options.clusters == 0 || options.cluster >= options.clusters {
-        bail!(
-            "--cluster must be below --clusters (got cluster {} of {})",
-            options.cluster,
-            options.clusters
-        );
+        bail!("--cluster must be below --clusters (got cluster {} of {})", options.cluster, options.clusters);
     }
     let info = metered("get_gateway_bot", bot.http.gateway().authed())
         .await
@@ -56,10 +52,7 @@ pub async fn run(
         .await?;
     let total = options.total_shards.unwrap_or(info.shards).max(1);
     if u32::from(options.clusters) > total {
-        bail!(
-            "{} clusters need at least as many shards, but there are {total}",
-            options.clusters
-        );
+        bail!("{} clusters need at least as many shards, but there are {total}", options.clusters);
     }
     if options.cluster == 0 {
         register_commands(&bot).await?;
@@ -71,11 +64,7 @@ pub async fn run(
         .with_context(|| format!("could not listen on {} for /metrics", options.ops_listen))?;
     let ops_addr = ops_listener.local_addr()?;
     let ops_router = crate::api::ops_router(crate::metrics::install(), health.clone());
-    let ops_task = tokio::spawn(crate::api::serve(
-        ops_listener,
-        ops_router,
-        shutdown.clone(),
-    ));
+    let ops_task = tokio::spawn(crate::api::serve(ops_listener, ops_router, shutdown.clone()));
 
     let queue = RedisIdentifyQueue::new(
         bot.redis.clone(),
@@ -88,9 +77,7 @@ pub async fn run(
     let mut shard_ids = Vec::new();
     for shard_id in twilight_gateway::bucket(options.cluster, options.clusters, total) {
         let number = shard_id.number();
-        let mut config = ConfigBuilder::new(token.clone(), INTENTS)
-            .proxy_url(info.url.clone())
-            .queue(queue.clone());
+        let mut config = ConfigBuilder::new(token.clone(), INTENTS).proxy_url(info.url.clone()).queue(queue.clone());
         match sessions::take(&bot.redis, &bot.keys, number, total).await {
             Ok(Some(saved)) => {
                 tracing::info!(shard = number, "resuming the saved gateway session");
@@ -102,37 +89,23 @@ pub async fn run(
             }
         }
         let shard = Shard::with_config(shard_id, config.build());
-        shard_tasks.spawn(shard_runner::run(
-            bot.clone(),
-            shard,
-            total,
-            handlers.clone(),
-            shutdown.clone(),
-        ));
+        shard_tasks.spawn(shard_runner::run(bot.clone(), shard, total, handlers.clone(), shutdown.clone()));
         shard_ids.push(number);
     }
     shard_tasks.close();
     tracing::info!(cluster = options.cluster, shards = ?shard_ids, total, %ops_addr, "gateway cluster started");
 
-    let sweeper = (options.cluster == 0)
-        .then(|| tokio::spawn(inbox_sweeper::run(bot.clone(), shutdown.clone())));
+    let sweeper = (options.cluster == 0).then(|| tokio::spawn(inbox_sweeper::run(bot.clone(), shutdown.clone())));
     health.set_ready(true);
     if let Some(started) = started {
-        let _ = started.send(ClusterInfo {
-            shards: shard_ids,
-            total_shards: total,
-            ops_addr,
-        });
+        let _ = started.send(ClusterInfo { shards: shard_ids, total_shards: total, ops_addr });
     }
 
     shutdown.cancelled().await;
     health.set_ready(false);
     shard_tasks.wait().await;
     handlers.close();
-    if tokio::time::timeout(std::time::Duration::from_secs(20), handlers.wait())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(std::time::Duration::from_secs(20), handlers.wait()).await.is_err() {
         tracing::warn!("some event handlers were still running after 20 s; stopping anyway");
     }
     if let Some(sweeper) = sweeper {
@@ -146,13 +119,8 @@ pub async fn run(
 /// Registers the slash commands (a global bulk overwrite: idempotent).
 async fn register_commands(bot: &Bot) -> anyhow::Result<()> {
     let commands = crate::commands::definitions::all();
-    metered(
-        "set_global_commands",
-        bot.http
-            .interaction(bot.application_id)
-            .set_global_commands(&commands),
-    )
-    .await
-    .context("could not register the slash commands")?;
+    metered("set_global_commands", bot.http.interaction(bot.application_id).set_global_commands(&commands))
+        .await
+        .context("could not register the slash commands")?;
     Ok(())
 }

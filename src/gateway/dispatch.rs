@@ -18,15 +18,9 @@ pub async fn dispatch(bot: Arc<Bot>, sender: MessageSender, event: Event) {
         Event::MessageCreate(message) => guild_message::handle(&bot, &message).await,
         Event::InteractionCreate(event) => interaction::handle(&bot, &event).await,
         Event::GuildCreate(event) => membership::guild_create(&bot, &sender, &event).await,
-        Event::GuildDelete(event) => {
-            membership::guild_delete(&bot, event.id, event.unavailable.unwrap_or(false)).await
-        }
-        Event::MemberAdd(event) => {
-            membership::member_add(&bot, event.guild_id, event.member.user.id.get()).await
-        }
-        Event::MemberRemove(event) => {
-            membership::member_remove(&bot, event.guild_id, event.user.id.get()).await
-        }
+        Event::GuildDelete(event) => membership::guild_delete(&bot, event.id, event.unavailable.unwrap_or(false)).await,
+        Event::MemberAdd(event) => membership::member_add(&bot, event.guild_id, event.member.user.id.get()).await,
+        Event::MemberRemove(event) => membership::member_remove(&bot, event.guild_id, event.user.id.get()).await,
         Event::MemberChunk(chunk) => membership::member_chunk(&bot, &chunk).await,
         Event::ChannelDelete(channel) => membership::channel_delete(&bot, channel.id.get()).await,
         _ => {}

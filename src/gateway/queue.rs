@@ -20,11 +20,7 @@ pub struct RedisIdentifyQueue {
 
 impl RedisIdentifyQueue {
     pub fn new(redis: RedisPool, keys: Keys, max_concurrency: u32) -> Self {
-        Self {
-            redis,
-            keys,
-            max_concurrency: max_concurrency.max(1),
-        }
+        Self { redis, keys, max_concurrency: max_concurrency.max(1) }
     }
 }
 
@@ -58,10 +54,7 @@ impl Queue for RedisIdentifyQueue {
 }
 
 /// `None` if we may identify now; otherwise how long until the bucket frees.
-async fn try_claim(
-    redis: &RedisPool,
-    key: &str,
-) -> Result<Option<Duration>, crate::redis::RedisError> {
+async fn try_claim(redis: &RedisPool, key: &str) -> Result<Option<Duration>, crate::redis::RedisError> {
     let mut conn = redis.get().await?;
     let set: Option<String> = redis::cmd("SET")
         .arg(key)

@@ -37,16 +37,9 @@ pub async fn save(
     Ok(())
 }
 
-pub async fn take(
-    redis: &RedisPool,
-    keys: &Keys,
-    shard: u32,
-    total: u32,
-) -> Result<Option<SavedSession>, RedisError> {
+pub async fn take(redis: &RedisPool, keys: &Keys, shard: u32, total: u32) -> Result<Option<SavedSession>, RedisError> {
     let mut conn = redis.get().await?;
-    let json: Option<String> = redis::cmd("GETDEL")
-        .arg(keys.shard_session(shard, total))
-        .query_async(&mut conn)
-        .await?;
+    let json: Option<String> =
+        redis::cmd("GETDEL").arg(keys.shard_session(shard, total)).query_async(&mut conn).await?;
     Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
 }

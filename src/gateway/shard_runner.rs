@@ -94,10 +94,7 @@ async fn close_and_save(bot: &Bot, shard: &mut Shard<RedisIdentifyQueue>, total:
     }
     metrics::shard_status(id, ShardStatus::Disconnected);
     if let (Some(session), Some(resume_url)) = (shard.session().cloned(), shard.resume_url()) {
-        let saved = SavedSession {
-            session,
-            resume_url: resume_url.to_owned(),
-        };
+        let saved = SavedSession { session, resume_url: resume_url.to_owned() };
         if let Err(e) = sessions::save(&bot.redis, &bot.keys, id, total, &saved).await {
             tracing::warn!(error = %e, "could not save the gateway session; the next start will identify");
         }

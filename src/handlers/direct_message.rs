@@ -16,20 +16,12 @@ pub fn incoming(message: &Message) -> Option<IncomingDm> {
         message: MessageId(message.id.get()),
         user: UserId(message.author.id.get()),
         dm_channel: ChannelId(message.channel_id.get()),
-        author_name: message
-            .author
-            .global_name
-            .clone()
-            .unwrap_or_else(|| message.author.name.clone()),
+        author_name: message.author.global_name.clone().unwrap_or_else(|| message.author.name.clone()),
         content: message.content.clone(),
         attachments: message
             .attachments
             .iter()
-            .map(|a| Attachment {
-                filename: a.filename.clone(),
-                url: a.url.clone(),
-                size: a.size,
-            })
+            .map(|a| Attachment { filename: a.filename.clone(), url: a.url.clone(), size: a.size })
             .collect(),
     })
 }

@@ -34,11 +34,7 @@ pub async fn handle(bot: &Bot, message: &Message) {
         Ok(command) => command,
         Err(usage) => return answer(bot, channel, command_message, &usage).await,
     };
-    let roles: Vec<_> = message
-        .member
-        .as_ref()
-        .map(|m| m.roles.clone())
-        .unwrap_or_default();
+    let roles: Vec<_> = message.member.as_ref().map(|m| m.roles.clone()).unwrap_or_default();
     let actor = Actor {
         user: UserId(message.author.id.get()),
         name: message
@@ -50,31 +46,16 @@ pub async fn handle(bot: &Bot, message: &Message) {
         roles: roles.iter().map(|r| RoleId(r.get())).collect(),
         manage_guild: can_manage_guild(&bot.cache, guild_id, message.author.id, &roles),
     };
-    let at = Invocation {
-        guild,
-        channel,
-        actor,
-        source: message.id.get(),
-    };
+    let at = Invocation { guild, channel, actor, source: message.id.get() };
     match commands::execute(&bot.tickets, command, &at).await {
         Ok(Outcome::Post(post)) => {
-            match bot
-                .discord
-                .send_message(channel, &post.with_nonce(message.id.get()))
-                .await
-            {
+            match bot.discord.send_message(channel, &post.with_nonce(message.id.get())).await {
                 Ok(copy) => {
-                    if let Err(e) =
-                        crate::db::relay_log::set_staff_copy(&bot.db, at.source, copy).await
-                    {
+                    if let Err(e) = crate::db::relay_log::set_staff_copy(&bot.db, at.source, copy).await {
                         tracing::warn!(error = %e, "could not record the staff copy of a reply");
                     }
                     // The formatted copy replaces the command in the channel.
-                    let _ = metered(
-                        "delete_message",
-                        bot.http.delete_message(message.channel_id, message.id),
-                    )
-                    .await;
+                    let _ = metered("delete_message", bot.http.delete_message(message.channel_id, message.id)).await;
                 }
                 Err(e) => tracing::warn!(error = %e, "could not post the staff copy of a reply"),
             }

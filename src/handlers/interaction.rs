@@ -7,9 +7,7 @@ use std::time::Duration;
 use twilight_model::application::interaction::{Interaction, InteractionData, InteractionType};
 use twilight_model::channel::message::MessageFlags;
 use twilight_model::guild::Permissions;
-use twilight_model::http::interaction::{
-    InteractionResponse, InteractionResponseData, InteractionResponseType,
-};
+use twilight_model::http::interaction::{InteractionResponse, InteractionResponseData, InteractionResponseType};
 
 use crate::bot::Bot;
 use crate::commands::{self, slash, Command, Invocation};
@@ -28,14 +26,7 @@ pub async fn handle(bot: &Bot, interaction: &Interaction) {
             let command = match slash::parse(data) {
                 Some(Ok(command)) => command,
                 Some(Err(usage)) => return respond(bot, interaction, message(&usage, true)).await,
-                None => {
-                    return respond(
-                        bot,
-                        interaction,
-                        message("I don't know that command any more.", true),
-                    )
-                    .await
-                }
+                None => return respond(bot, interaction, message("I don't know that command any more.", true)).await,
             };
             run_command(bot, interaction, command).await;
         }
@@ -46,21 +37,13 @@ pub async fn handle(bot: &Bot, interaction: &Interaction) {
                 return;
             };
             let Some(guild) = data.values.first().and_then(|v| v.parse::<u64>().ok()) else {
-                return respond(
-                    bot,
-                    interaction,
-                    message("Pick one of the servers in the menu.", true),
-                )
-                .await;
+                return respond(bot, interaction, message("Pick one of the servers in the menu.", true)).await;
             };
             let work = bot.tickets.choose_guild(UserId(user.get()), GuildId(guild));
             answer_component(bot, interaction, work).await;
         }
         (InteractionType::Ping, _) => {
-            let pong = InteractionResponse {
-                kind: InteractionResponseType::Pong,
-                data: None,
-            };
+            let pong = InteractionResponse { kind: InteractionResponseType::Pong, data: None };
             respond(bot, interaction, pong).await;
         }
         _ => {
@@ -76,29 +59,17 @@ fn actor(interaction: &Interaction) -> Option<Actor> {
     let permissions = member.permissions.unwrap_or(Permissions::empty());
     Some(Actor {
         user: UserId(user.id.get()),
-        name: member
-            .nick
-            .clone()
-            .or_else(|| user.global_name.clone())
-            .unwrap_or_else(|| user.name.clone()),
+        name: member.nick.clone().or_else(|| user.global_name.clone()).unwrap_or_else(|| user.name.clone()),
         roles: member.roles.iter().map(|r| RoleId(r.get())).collect(),
-        manage_guild: permissions
-            .intersects(Permissions::ADMINISTRATOR | Permissions::MANAGE_GUILD),
+        manage_guild: permissions.intersects(Permissions::ADMINISTRATOR | Permissions::MANAGE_GUILD),
     })
 }
 
 async fn run_command(bot: &Bot, interaction: &Interaction, command: Command) {
-    let (Some(guild), Some(channel), Some(actor)) = (
-        interaction.guild_id,
-        interaction.channel.as_ref(),
-        actor(interaction),
-    ) else {
-        return respond(
-            bot,
-            interaction,
-            message("This command works only in a server.", true),
-        )
-        .await;
+    let (Some(guild), Some(channel), Some(actor)) =
+        (interaction.guild_id, interaction.channel.as_ref(), actor(interaction))
+    else {
+        return respond(bot, interaction, message("This command works only in a server.", true)).await;
     };
     let at = Invocation {
         guild: GuildId(guild.get()),
@@ -107,12 +78,7 @@ async fn run_command(bot: &Bot, interaction: &Interaction, command: Command) {
         source: interaction.id.get(),
     };
     if command.acknowledge_first() {
-        defer(
-            bot,
-            interaction,
-            InteractionResponseType::DeferredChannelMessageWithSource,
-        )
-        .await;
+        defer(bot, interaction, InteractionResponseType::DeferredChannelMessageWithSource).await;
         let result = commands::execute(&bot.tickets, command, &at).await;
         // The channel may be gone by now (a close): failing to edit is fine.
         finish_deferred(bot, interaction, at.channel, result).await;
@@ -123,12 +89,7 @@ async fn run_command(bot: &Bot, interaction: &Interaction, command: Command) {
     match tokio::time::timeout(DEADLINE, &mut work).await {
         Ok(result) => respond(bot, interaction, outcome_response(result)).await,
         Err(_slow) => {
-            defer(
-                bot,
-                interaction,
-                InteractionResponseType::DeferredChannelMessageWithSource,
-            )
-            .await;
+            defer(bot, interaction, InteractionResponseType::DeferredChannelMessageWithSource).await;
             let result = work.await;
             finish_deferred(bot, interaction, at.channel, result).await;
         }
@@ -145,20 +106,11 @@ async fn answer_component(
     let result = match tokio::time::timeout(DEADLINE, &mut work).await {
         Ok(result) => result,
         Err(_slow) => {
-            defer(
-                bot,
-                interaction,
-                InteractionResponseType::DeferredUpdateMessage,
-            )
-            .await;
+            defer(bot, interaction, InteractionResponseType::DeferredUpdateMessage).await;
             let result = work.await;
             let text = text_of(&result);
             let client = bot.http.interaction(bot.application_id);
-            if let Err(e) = client
-                .update_response(&interaction.token)
-                .content(Some(&text))
-                .components(Some(&[]))
-                .await
+            if let Err(e) = client.update_response(&interaction.token).content(Some(&text)).components(Some(&[])).await
             {
                 tracing::warn!(error = %e, "could not update a deferred component response");
             }
@@ -226,12 +178,7 @@ async fn defer(bot: &Bot, interaction: &Interaction, kind: InteractionResponseTy
 
 /// After a deferral: a public post goes to the channel as a normal message and
 /// the ephemeral placeholder says so; anything else edits the placeholder.
-async fn finish_deferred(
-    bot: &Bot,
-    interaction: &Interaction,
-    channel: ChannelId,
-    result: TicketResult<Outcome>,
-) {
+async fn finish_deferred(bot: &Bot, interaction: &Interaction, channel: ChannelId, result: TicketResult<Outcome>) {
     let text = match result {
         Ok(Outcome::Post(post)) => match bot.discord.send_message(channel, &post).await {
             Ok(_) => "Sent.".to_owned(),
@@ -243,11 +190,7 @@ async fn finish_deferred(
         other => text_of(&other),
     };
     let client = bot.http.interaction(bot.application_id);
-    if let Err(e) = client
-        .update_response(&interaction.token)
-        .content(Some(&text))
-        .await
-    {
+    if let Err(e) = client.update_response(&interaction.token).content(Some(&text)).await {
         tracing::debug!(error = %e, "could not edit a deferred response (the channel may be gone)");
     }
 }

@@ -16,11 +16,7 @@ pub async fn guild_create(bot: &Bot, sender: &MessageSender, event: &GuildCreate
         return;
     };
     let id = GuildId(guild.id.get());
-    let members: Vec<UserId> = guild
-        .members
-        .iter()
-        .map(|m| UserId(m.user.id.get()))
-        .collect();
+    let members: Vec<UserId> = guild.members.iter().map(|m| UserId(m.user.id.get())).collect();
     let result = async {
         db::guilds::joined(&bot.db, id, &guild.name).await?;
         db::members::add_many(&bot.db, id, &members).await
@@ -45,11 +41,7 @@ fn request_members(sender: &MessageSender, guild: Id<GuildMarker>) {
 }
 
 pub async fn member_chunk(bot: &Bot, chunk: &MemberChunk) {
-    let members: Vec<UserId> = chunk
-        .members
-        .iter()
-        .map(|m| UserId(m.user.id.get()))
-        .collect();
+    let members: Vec<UserId> = chunk.members.iter().map(|m| UserId(m.user.id.get())).collect();
     if let Err(e) = db::members::add_many(&bot.db, GuildId(chunk.guild_id.get()), &members).await {
         super::report("member_chunk", &e.into());
     }

@@ -27,8 +27,7 @@ pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
 }
 
 async fn sweep(bot: &Bot) -> anyhow::Result<()> {
-    let Some(lock) = Lock::try_acquire(&bot.redis, bot.keys.inbox_sweeper_lock(), EVERY).await?
-    else {
+    let Some(lock) = Lock::try_acquire(&bot.redis, bot.keys.inbox_sweeper_lock(), EVERY).await? else {
         return Ok(());
     };
     let users = db::inbound::users_with_stale_pending(&bot.db, STALE_AFTER_SECONDS, 100).await?;

@@ -12,9 +12,7 @@ pub struct Keys {
 
 impl Keys {
     pub fn new(application_id: u64) -> Self {
-        Self {
-            prefix: format!("ticketeer:{application_id}"),
-        }
+        Self { prefix: format!("ticketeer:{application_id}") }
     }
 
     /// Held while one process drains a user's DM inbox, so a user's messages

@@ -38,11 +38,7 @@ pub struct Lock {
 
 impl Lock {
     /// Takes the lock if nobody holds it.
-    pub async fn try_acquire(
-        pool: &RedisPool,
-        key: String,
-        ttl: Duration,
-    ) -> Result<Option<Lock>, RedisError> {
+    pub async fn try_acquire(pool: &RedisPool, key: String, ttl: Duration) -> Result<Option<Lock>, RedisError> {
         let token = format!("{:032x}", rand::rng().random::<u128>());
         let mut conn = pool.get().await?;
         let set: Option<String> = redis::cmd("SET")
@@ -53,12 +49,7 @@ impl Lock {
             .arg(ttl.as_millis() as u64)
             .query_async(&mut conn)
             .await?;
-        Ok(set.map(|_| Lock {
-            pool: pool.clone(),
-            key,
-            token,
-            ttl,
-        }))
+        Ok(set.map(|_| Lock { pool: pool.clone(), key, token, ttl }))
     }
 
     /// Waits up to `wait` for the lock, polling with a short, jittered backoff.
@@ -99,11 +90,7 @@ impl Lock {
     /// Releases the lock if still ours; `false` if it had expired meanwhile.
     pub async fn release(self) -> Result<bool, RedisError> {
         let mut conn = self.pool.get().await?;
-        let deleted: i64 = Script::new(RELEASE)
-            .key(&self.key)
-            .arg(&self.token)
-            .invoke_async(&mut conn)
-            .await?;
+        let deleted: i64 = Script::new(RELEASE).key(&self.key).arg(&self.token).invoke_async(&mut conn).await?;
         Ok(deleted == 1)
     }
 

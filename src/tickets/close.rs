@@ -16,8 +16,7 @@ impl TicketService {
     #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
     pub async fn close(&self, ctx: &StaffContext, silent: bool) -> TicketResult<Outcome> {
         let (ticket, _settings) = self.staff_ticket(ctx).await?;
-        self.close_ticket(&ticket, Some(ctx.actor.user.get()), !silent)
-            .await
+        self.close_ticket(&ticket, Some(ctx.actor.user.get()), !silent).await
     }
 
     /// Closes a ticket: the record first (the truth, and the guard that makes a
@@ -39,11 +38,7 @@ impl TicketService {
         if notify_user {
             if let Some(dm_channel) = ticket.dm_channel {
                 let text = self.guild_text(ticket, Template::Close, None, None).await?;
-                match self
-                    .discord
-                    .send_message(dm_channel, &OutgoingMessage::text(text))
-                    .await
-                {
+                match self.discord.send_message(dm_channel, &OutgoingMessage::text(text)).await {
                     Ok(_) | Err(PortError::CannotMessageUser) => {}
                     Err(e) => {
                         tracing::warn!(error = %e, ticket = ticket.id, "could not send the close message")

@@ -18,7 +18,9 @@ pub enum Refusal {
     EmptyReply { prefix: String },
     #[error("{0}")]
     InvalidInput(String),
-    #[error("The user does not accept direct messages from this server's members or the bot, so nothing was delivered.")]
+    #[error(
+        "The user does not accept direct messages from this server's members or the bot, so nothing was delivered."
+    )]
     UserUnreachable,
     #[error("That choice is no longer available. Send me a new message to start again.")]
     StaleChoice,
@@ -49,9 +51,7 @@ impl TicketError {
     pub fn user_message(&self) -> String {
         match self {
             Self::Refused(refusal) => refusal.to_string(),
-            Self::Discord(PortError::MissingPermissions) => {
-                Refusal::BotMissingPermissions.to_string()
-            }
+            Self::Discord(PortError::MissingPermissions) => Refusal::BotMissingPermissions.to_string(),
             _ => "Something went wrong on our side. Please try again in a moment.".to_owned(),
         }
     }

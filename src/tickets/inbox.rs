@@ -61,9 +61,7 @@ impl TicketService {
     #[tracing::instrument(skip(self))]
     pub async fn drain_inbox(&self, user: UserId) -> TicketResult<()> {
         loop {
-            let Some(lock) =
-                Lock::try_acquire(&self.redis, self.keys.dm_drain_lock(user), DRAIN_LOCK_TTL)
-                    .await?
+            let Some(lock) = Lock::try_acquire(&self.redis, self.keys.dm_drain_lock(user), DRAIN_LOCK_TTL).await?
             else {
                 return Ok(());
             };
@@ -104,10 +102,7 @@ impl TicketService {
                     Err(TicketError::Discord(PortError::NotFound)) => {
                         // Staff deleted the ticket channel by hand: the ticket is
                         // over; route what is left anew.
-                        tracing::info!(
-                            ticket = ticket.id,
-                            "ticket channel is gone; closing the ticket record"
-                        );
+                        tracing::info!(ticket = ticket.id, "ticket channel is gone; closing the ticket record");
                         db::tickets::close(&self.db, ticket.id, None).await?;
                         break;
                     }
@@ -117,9 +112,7 @@ impl TicketService {
                     self.welcome(&ticket, dm).await;
                 }
                 if !lock.extend().await? {
-                    tracing::warn!(
-                        "lost the DM drain lock; stopping so another worker can continue"
-                    );
+                    tracing::warn!("lost the DM drain lock; stopping so another worker can continue");
                     return Ok(Drained::Empty);
                 }
             }

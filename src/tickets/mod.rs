@@ -41,12 +41,7 @@ pub struct TicketService {
 
 impl TicketService {
     pub fn new(db: PgPool, redis: RedisPool, keys: Keys, discord: Arc<dyn DiscordPort>) -> Self {
-        Self {
-            db,
-            redis,
-            keys,
-            discord,
-        }
+        Self { db, redis, keys, discord }
     }
 
     pub fn db(&self) -> &PgPool {

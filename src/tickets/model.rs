@@ -95,9 +95,6 @@ pub struct Actor {
 impl Actor {
     /// Staff are members with the guild's staff role, or with Manage Server.
     pub fn is_staff(&self, settings: &GuildSettings) -> bool {
-        self.manage_guild
-            || settings
-                .staff_role
-                .is_some_and(|role| self.roles.contains(&role))
+        self.manage_guild || settings.staff_role.is_some_and(|role| self.roles.contains(&role))
     }
 }

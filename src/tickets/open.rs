@@ -42,17 +42,13 @@ impl TicketService {
     #[tracing::instrument(skip(self, request), fields(guild = %request.guild, opener = %request.opener))]
     pub async fn open_ticket(&self, request: &OpenRequest) -> TicketResult<Opened> {
         let settings = db::settings::get(&self.db, request.guild).await?;
-        let (true, Some(inbox), Some(staff_role)) = (
-            settings.modmail_enabled,
-            settings.inbox_category,
-            settings.staff_role,
-        ) else {
+        let (true, Some(inbox), Some(staff_role)) =
+            (settings.modmail_enabled, settings.inbox_category, settings.staff_role)
+        else {
             return Err(Refusal::ModmailNotSetUp.into());
         };
         let key = self.keys.ticket_open_lock(request.guild, request.opener);
-        let lock = Lock::acquire(&self.redis, key, OPEN_LOCK_TTL, OPEN_LOCK_WAIT)
-            .await?
-            .ok_or(Refusal::Busy)?;
+        let lock = Lock::acquire(&self.redis, key, OPEN_LOCK_TTL, OPEN_LOCK_WAIT).await?.ok_or(Refusal::Busy)?;
         let spec = TicketChannelSpec {
             guild: request.guild,
             parent: inbox,
@@ -71,15 +67,9 @@ impl TicketService {
         opened
     }
 
-    async fn open_locked(
-        &self,
-        request: &OpenRequest,
-        mut spec: TicketChannelSpec,
-    ) -> TicketResult<Opened> {
+    async fn open_locked(&self, request: &OpenRequest, mut spec: TicketChannelSpec) -> TicketResult<Opened> {
         if request.kind == TicketKind::Modmail {
-            if let Some(existing) =
-                db::tickets::open_modmail_in_guild(&self.db, request.guild, request.opener).await?
-            {
+            if let Some(existing) = db::tickets::open_modmail_in_guild(&self.db, request.guild, request.opener).await? {
                 return Ok(Opened::Existing(existing));
             }
         }
@@ -88,19 +78,11 @@ impl TicketService {
         spec.name = channel_name(number, &request.opener_name);
         spec.topic = format!(
             "{} ticket #{number} for <@{opener}> (user id {opener})",
-            if request.kind == TicketKind::Modmail {
-                "Modmail"
-            } else {
-                "Support"
-            },
+            if request.kind == TicketKind::Modmail { "Modmail" } else { "Support" },
             opener = request.opener
         );
         // Dropping `tx` on any early return rolls the number back.
-        let channel = self
-            .discord
-            .create_ticket_channel(&spec)
-            .await
-            .map_err(open_refusal)?;
+        let channel = self.discord.create_ticket_channel(&spec).await.map_err(open_refusal)?;
         let new = NewTicket {
             guild: request.guild,
             number,
@@ -145,17 +127,8 @@ fn open_refusal(error: PortError) -> TicketError {
 /// `0042-alice`: the number first so channels sort by age; the name reduced to
 /// what Discord keeps in a channel name.
 pub fn channel_name(number: i32, opener_name: &str) -> String {
-    let mut slug: String = opener_name
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let mut slug: String =
+        opener_name.to_lowercase().chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' }).collect();
     while slug.contains("--") {
         slug = slug.replace("--", "-");
     }

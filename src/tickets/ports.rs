@@ -40,17 +40,11 @@ pub struct OutgoingMessage {
 
 impl OutgoingMessage {
     pub fn text(content: impl Into<String>) -> Self {
-        Self {
-            content: Some(content.into()),
-            ..Self::default()
-        }
+        Self { content: Some(content.into()), ..Self::default() }
     }
 
     pub fn embed(embed: Embed) -> Self {
-        Self {
-            embeds: vec![embed],
-            ..Self::default()
-        }
+        Self { embeds: vec![embed], ..Self::default() }
     }
 
     pub fn with_nonce(mut self, nonce: u64) -> Self {
@@ -130,17 +124,11 @@ pub enum PortError {
 /// Discord, as the ticket core uses it. Every method is one REST request.
 #[async_trait]
 pub trait DiscordPort: Send + Sync + 'static {
-    async fn create_ticket_channel(&self, spec: &TicketChannelSpec)
-        -> Result<ChannelId, PortError>;
+    async fn create_ticket_channel(&self, spec: &TicketChannelSpec) -> Result<ChannelId, PortError>;
     async fn delete_channel(&self, channel: ChannelId) -> Result<(), PortError>;
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, PortError>;
-    async fn send_message(
-        &self,
-        channel: ChannelId,
-        message: &OutgoingMessage,
-    ) -> Result<MessageId, PortError>;
-    async fn delete_message(&self, channel: ChannelId, message: MessageId)
-        -> Result<(), PortError>;
+    async fn send_message(&self, channel: ChannelId, message: &OutgoingMessage) -> Result<MessageId, PortError>;
+    async fn delete_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError>;
     /// The DM channel with a user (created by Discord on first use).
     async fn open_dm(&self, user: UserId) -> Result<ChannelId, PortError>;
 }

@@ -13,17 +13,10 @@ impl TicketService {
     /// Posts one DM in the ticket channel and records it. Safe to repeat: the
     /// send carries the DM's id as nonce, so Discord keeps one copy, and the
     /// record is keyed by the DM's id.
-    pub(crate) async fn relay_to_staff(
-        &self,
-        ticket: &Ticket,
-        dm: &IncomingDm,
-        with_header: bool,
-    ) -> TicketResult<()> {
-        let message =
-            render::user_message_for_staff(dm, ticket, with_header).with_nonce(dm.message.get());
+    pub(crate) async fn relay_to_staff(&self, ticket: &Ticket, dm: &IncomingDm, with_header: bool) -> TicketResult<()> {
+        let message = render::user_message_for_staff(dm, ticket, with_header).with_nonce(dm.message.get());
         let copy = self.discord.send_message(ticket.channel, &message).await?;
-        db::relay_log::record_to_staff(&self.db, ticket.id, dm.message, dm.user, &dm.content, copy)
-            .await?;
+        db::relay_log::record_to_staff(&self.db, ticket.id, dm.message, dm.user, &dm.content, copy).await?;
         metrics::relayed_message("to_staff");
         Ok(())
     }
@@ -31,21 +24,14 @@ impl TicketService {
     /// Sends the guild's welcome message to a user whose ticket just opened.
     /// Best effort: the ticket is open either way.
     pub(crate) async fn welcome(&self, ticket: &Ticket, first: &IncomingDm) {
-        let text = match self
-            .guild_text(ticket, Template::Welcome, Some(&first.author_name), None)
-            .await
-        {
+        let text = match self.guild_text(ticket, Template::Welcome, Some(&first.author_name), None).await {
             Ok(text) => text,
             Err(e) => {
                 tracing::warn!(error = %e, "could not render the welcome message");
                 return;
             }
         };
-        if let Err(e) = self
-            .discord
-            .send_message(first.dm_channel, &OutgoingMessage::text(text))
-            .await
-        {
+        if let Err(e) = self.discord.send_message(first.dm_channel, &OutgoingMessage::text(text)).await {
             tracing::warn!(error = %e, ticket = ticket.id, "could not send the welcome message");
         }
     }
@@ -59,9 +45,7 @@ impl TicketService {
         staff: Option<&str>,
     ) -> TicketResult<String> {
         let settings = db::settings::get(&self.db, ticket.guild).await?;
-        let guild_name = db::guilds::name(&self.db, ticket.guild)
-            .await?
-            .unwrap_or_default();
+        let guild_name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_default();
         let custom = match template {
             Template::Welcome => settings.welcome_message,
             Template::Close => settings.close_message,
@@ -70,12 +54,7 @@ impl TicketService {
         let text = custom.as_deref().unwrap_or(template.default_text());
         Ok(templates::render(
             text,
-            &Placeholders {
-                user,
-                guild: Some(&guild_name),
-                ticket_number: Some(ticket.number),
-                staff,
-            },
+            &Placeholders { user, guild: Some(&guild_name), ticket_number: Some(ticket.number), staff },
         ))
     }
 }

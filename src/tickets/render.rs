@@ -16,32 +16,21 @@ const HEADER_COLOR: u32 = 0xFEE75C;
 
 /// A user's DM as staff see it in the ticket channel. The first message of a
 /// new ticket also carries the ticket header, so opening costs no extra call.
-pub fn user_message_for_staff(
-    dm: &IncomingDm,
-    ticket: &Ticket,
-    with_header: bool,
-) -> OutgoingMessage {
+pub fn user_message_for_staff(dm: &IncomingDm, ticket: &Ticket, with_header: bool) -> OutgoingMessage {
     let mut embeds = Vec::with_capacity(2);
     if with_header {
         embeds.push(Embed {
             title: Some(format!("New modmail ticket #{}", ticket.number)),
             description: Some(format!("Opened by <@{}> ({})", dm.user, dm.author_name)),
             color: Some(HEADER_COLOR),
-            fields: vec![EmbedField {
-                name: "User ID".into(),
-                value: dm.user.to_string(),
-                inline: true,
-            }],
+            fields: vec![EmbedField { name: "User ID".into(), value: dm.user.to_string(), inline: true }],
             footer: Some("Reply with !reply <text> or /reply · close with !close or /close".into()),
             ..Embed::default()
         });
     }
     let mut description = dm.content.clone();
     for attachment in &dm.attachments {
-        description.push_str(&format!(
-            "\n📎 [{}]({})",
-            attachment.filename, attachment.url
-        ));
+        description.push_str(&format!("\n📎 [{}]({})", attachment.filename, attachment.url));
     }
     if description.trim().is_empty() {
         description = "*(empty message)*".into();
@@ -53,25 +42,13 @@ pub fn user_message_for_staff(
         footer: Some(format!("User · message {}", dm.message)),
         ..Embed::default()
     });
-    OutgoingMessage {
-        embeds,
-        ..OutgoingMessage::default()
-    }
+    OutgoingMessage { embeds, ..OutgoingMessage::default() }
 }
 
 /// A staff reply as the user sees it in DMs.
-pub fn staff_reply_for_user(
-    content: &str,
-    actor: &Actor,
-    anonymous: bool,
-    guild_name: &str,
-) -> OutgoingMessage {
+pub fn staff_reply_for_user(content: &str, actor: &Actor, anonymous: bool, guild_name: &str) -> OutgoingMessage {
     OutgoingMessage::embed(Embed {
-        author: Some(if anonymous {
-            "Staff Team".to_owned()
-        } else {
-            actor.name.clone()
-        }),
+        author: Some(if anonymous { "Staff Team".to_owned() } else { actor.name.clone() }),
         description: Some(fit(content)),
         color: Some(STAFF_COLOR),
         footer: Some(guild_name.to_owned()),
@@ -81,11 +58,7 @@ pub fn staff_reply_for_user(
 
 /// A staff reply as staff see it in the ticket channel: always who sent it.
 pub fn staff_reply_for_staff(content: &str, actor: &Actor, anonymous: bool) -> OutgoingMessage {
-    let author = if anonymous {
-        format!("{} (anonymous)", actor.name)
-    } else {
-        actor.name.clone()
-    };
+    let author = if anonymous { format!("{} (anonymous)", actor.name) } else { actor.name.clone() };
     OutgoingMessage::embed(Embed {
         author: Some(author),
         description: Some(fit(content)),
@@ -105,11 +78,7 @@ pub fn guild_choice_prompt(guilds: &[ModmailGuild]) -> OutgoingMessage {
             options: guilds
                 .iter()
                 .take(25)
-                .map(|g| ChoiceOption {
-                    label: truncate(&g.name, 100),
-                    value: g.guild.to_string(),
-                    description: None,
-                })
+                .map(|g| ChoiceOption { label: truncate(&g.name, 100), value: g.guild.to_string(), description: None })
                 .collect(),
         }),
         ..OutgoingMessage::default()

@@ -24,10 +24,7 @@ pub struct StaffContext {
 impl TicketService {
     /// The open ticket of this channel and the guild's settings, once the actor
     /// is known to be staff.
-    pub(crate) async fn staff_ticket(
-        &self,
-        ctx: &StaffContext,
-    ) -> TicketResult<(Ticket, GuildSettings)> {
+    pub(crate) async fn staff_ticket(&self, ctx: &StaffContext) -> TicketResult<(Ticket, GuildSettings)> {
         let settings = db::settings::get(&self.db, ctx.guild).await?;
         let ticket = db::tickets::open_by_channel(&self.db, ctx.channel)
             .await?
@@ -40,19 +37,11 @@ impl TicketService {
     }
 
     #[tracing::instrument(skip(self, ctx, content), fields(guild = %ctx.guild, channel = %ctx.channel))]
-    pub async fn reply(
-        &self,
-        ctx: &StaffContext,
-        content: &str,
-        anonymous: bool,
-    ) -> TicketResult<Outcome> {
+    pub async fn reply(&self, ctx: &StaffContext, content: &str, anonymous: bool) -> TicketResult<Outcome> {
         let (ticket, settings) = self.staff_ticket(ctx).await?;
         let content = content.trim();
         if content.is_empty() {
-            return Err(Refusal::EmptyReply {
-                prefix: settings.command_prefix,
-            }
-            .into());
+            return Err(Refusal::EmptyReply { prefix: settings.command_prefix }.into());
         }
         if db::relay_log::exists(&self.db, ctx.source).await? {
             return Ok(Outcome::Done);
@@ -61,31 +50,14 @@ impl TicketService {
             Some(channel) => channel,
             None => self.discord.open_dm(ticket.opener).await?,
         };
-        let guild_name = db::guilds::name(&self.db, ticket.guild)
-            .await?
-            .unwrap_or_default();
-        let to_user = render::staff_reply_for_user(content, &ctx.actor, anonymous, &guild_name)
-            .with_nonce(ctx.source);
-        let user_copy = self
-            .discord
-            .send_message(dm_channel, &to_user)
-            .await
-            .map_err(|e| match e {
-                PortError::CannotMessageUser => Refusal::UserUnreachable.into(),
-                other => super::TicketError::from(other),
-            })?;
-        db::relay_log::record_to_user(
-            &self.db,
-            ticket.id,
-            ctx.source,
-            ctx.actor.user,
-            content,
-            user_copy,
-        )
-        .await?;
+        let guild_name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_default();
+        let to_user = render::staff_reply_for_user(content, &ctx.actor, anonymous, &guild_name).with_nonce(ctx.source);
+        let user_copy = self.discord.send_message(dm_channel, &to_user).await.map_err(|e| match e {
+            PortError::CannotMessageUser => Refusal::UserUnreachable.into(),
+            other => super::TicketError::from(other),
+        })?;
+        db::relay_log::record_to_user(&self.db, ticket.id, ctx.source, ctx.actor.user, content, user_copy).await?;
         metrics::relayed_message("to_user");
-        Ok(Outcome::Post(render::staff_reply_for_staff(
-            content, &ctx.actor, anonymous,
-        )))
+        Ok(Outcome::Post(render::staff_reply_for_staff(content, &ctx.actor, anonymous)))
     }
 }

@@ -45,11 +45,7 @@ impl TicketService {
         }
     }
 
-    async fn route_by_choice(
-        &self,
-        first: &IncomingDm,
-        guilds: &[ModmailGuild],
-    ) -> TicketResult<Route> {
+    async fn route_by_choice(&self, first: &IncomingDm, guilds: &[ModmailGuild]) -> TicketResult<Route> {
         match db::choices::get(&self.db, first.user).await? {
             Some(choice) => match choice.chosen {
                 Some(chosen) if guilds.iter().any(|g| g.guild == chosen) => {
@@ -68,11 +64,7 @@ impl TicketService {
         }
     }
 
-    async fn prompt_guild_choice(
-        &self,
-        first: &IncomingDm,
-        guilds: &[ModmailGuild],
-    ) -> TicketResult<Route> {
+    async fn prompt_guild_choice(&self, first: &IncomingDm, guilds: &[ModmailGuild]) -> TicketResult<Route> {
         // Only the worker that creates the pending choice sends the prompt.
         if db::choices::start(&self.db, first.user).await? {
             let prompt = render::guild_choice_prompt(guilds).with_nonce(first.message.get());
@@ -90,15 +82,10 @@ impl TicketService {
     async fn explain_no_guild(&self, first: &IncomingDm) -> TicketResult<()> {
         let text = templates::render(
             Template::NoModmailGuild.default_text(),
-            &Placeholders {
-                user: Some(&first.author_name),
-                ..Placeholders::default()
-            },
+            &Placeholders { user: Some(&first.author_name), ..Placeholders::default() },
         );
         let message = OutgoingMessage::text(text).with_nonce(first.message.get());
-        self.discord
-            .send_message(first.dm_channel, &message)
-            .await?;
+        self.discord.send_message(first.dm_channel, &message).await?;
         Ok(())
     }
 
@@ -118,9 +105,7 @@ impl TicketService {
                 // tell the user; their messages stay on record as refused.
                 let text = format!("I couldn't open your ticket: {refusal}");
                 let message = OutgoingMessage::text(text).with_nonce(first.message.get());
-                self.discord
-                    .send_message(first.dm_channel, &message)
-                    .await?;
+                self.discord.send_message(first.dm_channel, &message).await?;
                 Ok(Route::Refused)
             }
             Err(e) => Err(e),
@@ -135,19 +120,14 @@ impl TicketService {
             return Err(Refusal::StaleChoice.into());
         };
         let recorded = db::choices::choose(&self.db, user, guild).await?;
-        let already_open = db::tickets::open_modmail_in_guild(&self.db, guild, user)
-            .await?
-            .is_some();
+        let already_open = db::tickets::open_modmail_in_guild(&self.db, guild, user).await?.is_some();
         if !recorded && !already_open {
             return Err(Refusal::StaleChoice.into());
         }
         self.drain_inbox(user).await?;
         Ok(Outcome::Notice(templates::render(
             Template::GuildChosen.default_text(),
-            &Placeholders {
-                guild: Some(&picked.name),
-                ..Placeholders::default()
-            },
+            &Placeholders { guild: Some(&picked.name), ..Placeholders::default() },
         )))
     }
 }

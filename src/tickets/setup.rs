@@ -18,12 +18,7 @@ pub struct ModmailSetup {
 
 impl TicketService {
     #[tracing::instrument(skip(self, actor))]
-    pub async fn setup_modmail(
-        &self,
-        guild: GuildId,
-        actor: &Actor,
-        setup: &ModmailSetup,
-    ) -> TicketResult<Outcome> {
+    pub async fn setup_modmail(&self, guild: GuildId, actor: &Actor, setup: &ModmailSetup) -> TicketResult<Outcome> {
         if !actor.manage_guild {
             return Err(Refusal::NeedsManageGuild.into());
         }
@@ -33,36 +28,12 @@ impl TicketService {
             )
             .into());
         }
-        self.expect_channel(
-            guild,
-            setup.inbox_category,
-            ChannelKind::Category,
-            "inbox-category",
-            "a category",
-        )
-        .await?;
+        self.expect_channel(guild, setup.inbox_category, ChannelKind::Category, "inbox-category", "a category").await?;
         if let Some(log) = setup.log_channel {
-            self.expect_channel(
-                guild,
-                log,
-                ChannelKind::Text,
-                "log-channel",
-                "a text channel",
-            )
-            .await?;
+            self.expect_channel(guild, log, ChannelKind::Text, "log-channel", "a text channel").await?;
         }
-        db::settings::setup_modmail(
-            &self.db,
-            guild,
-            setup.inbox_category,
-            setup.staff_role,
-            setup.log_channel,
-        )
-        .await?;
-        let log = setup
-            .log_channel
-            .map(|c| format!(", events are logged in <#{c}>"))
-            .unwrap_or_default();
+        db::settings::setup_modmail(&self.db, guild, setup.inbox_category, setup.staff_role, setup.log_channel).await?;
+        let log = setup.log_channel.map(|c| format!(", events are logged in <#{c}>")).unwrap_or_default();
         Ok(Outcome::Notice(format!(
             "Modmail is set up: tickets open in <#{}>, visible to <@&{}>{log}. Members can now DM me.",
             setup.inbox_category, setup.staff_role
@@ -88,10 +59,7 @@ impl TicketService {
             Err(e) => return Err(e.into()),
         };
         if info.guild != Some(guild) || info.kind != kind {
-            return Err(Refusal::InvalidInput(format!(
-                "The {option} must be {what} in this server."
-            ))
-            .into());
+            return Err(Refusal::InvalidInput(format!("The {option} must be {what} in this server.")).into());
         }
         Ok(())
     }

@@ -55,12 +55,8 @@ pub struct ControlClient {
 /// Reads a snowflake string (or number) out of JSON.
 pub fn id_of(v: &Value, key: &str) -> Result<u64> {
     match v.get(key) {
-        Some(Value::String(s)) => s
-            .parse()
-            .with_context(|| format!("{key} is not a snowflake")),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .ok_or_else(|| anyhow!("{key} is not a snowflake")),
+        Some(Value::String(s)) => s.parse().with_context(|| format!("{key} is not a snowflake")),
+        Some(Value::Number(n)) => n.as_u64().ok_or_else(|| anyhow!("{key} is not a snowflake")),
         _ => Err(anyhow!("response has no {key:?}: {v}")),
     }
 }
@@ -81,31 +77,20 @@ fn files_json(files: &[FileSpec]) -> Value {
 
 impl ControlClient {
     pub fn new(base_url: &str) -> Self {
-        Self {
-            base: base_url.trim_end_matches('/').to_string(),
-            http: reqwest::Client::new(),
-        }
+        Self { base: base_url.trim_end_matches('/').to_string(), http: reqwest::Client::new() }
     }
 
     pub fn base_url(&self) -> &str {
         &self.base
     }
 
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Result<Value> {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value> {
         let url = format!("{}/_standin{path}", self.base);
         let mut req = self.http.request(method.clone(), &url);
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req
-            .send()
-            .await
-            .with_context(|| format!("{method} {url}"))?;
+        let resp = req.send().await.with_context(|| format!("{method} {url}"))?;
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
         let value: Value = if text.is_empty() {
@@ -146,10 +131,7 @@ impl ControlClient {
 
     /// Creates a person; returns their user id.
     pub async fn create_user(&self, username: &str) -> Result<u64> {
-        id_of(
-            &self.create_user_with(json!({"username": username})).await?,
-            "id",
-        )
+        id_of(&self.create_user_with(json!({"username": username})).await?, "id")
     }
 
     /// Creates a user from `{username, global_name?, avatar?, bot?}`; returns the user.
@@ -159,8 +141,7 @@ impl ControlClient {
 
     /// Opens or closes a user's DMs (closed → the bot gets 50007).
     pub async fn set_dms_closed(&self, user_id: u64, closed: bool) -> Result<()> {
-        self.patch(&format!("/users/{user_id}"), json!({"dms_closed": closed}))
-            .await?;
+        self.patch(&format!("/users/{user_id}"), json!({"dms_closed": closed})).await?;
         Ok(())
     }
 
@@ -168,34 +149,20 @@ impl ControlClient {
 
     /// Creates a guild owned by `owner_id`; returns its id (= @everyone role id).
     pub async fn create_guild(&self, name: &str, owner_id: u64) -> Result<u64> {
-        let v = self
-            .post(
-                "/guilds",
-                json!({"name": name, "owner_id": owner_id.to_string()}),
-            )
-            .await?;
+        let v = self.post("/guilds", json!({"name": name, "owner_id": owner_id.to_string()})).await?;
         id_of(&v, "id")
     }
 
     /// Creates a role; returns its id.
     pub async fn create_role(&self, guild_id: u64, name: &str, permissions: u64) -> Result<u64> {
         let v = self
-            .post(
-                &format!("/guilds/{guild_id}/roles"),
-                json!({"name": name, "permissions": permissions.to_string()}),
-            )
+            .post(&format!("/guilds/{guild_id}/roles"), json!({"name": name, "permissions": permissions.to_string()}))
             .await?;
         id_of(&v, "id")
     }
 
     /// Creates a channel as an admin (type 0 text, 4 category); returns its id.
-    pub async fn create_channel(
-        &self,
-        guild_id: u64,
-        name: &str,
-        kind: u8,
-        parent_id: Option<u64>,
-    ) -> Result<u64> {
+    pub async fn create_channel(&self, guild_id: u64, name: &str, kind: u8, parent_id: Option<u64>) -> Result<u64> {
         let mut body = json!({"name": name, "type": kind});
         if let Some(p) = parent_id {
             body["parent_id"] = json!(p.to_string());
@@ -205,25 +172,19 @@ impl ControlClient {
 
     /// Creates a channel from a Discord create-channel body; returns the channel.
     pub async fn create_channel_with(&self, guild_id: u64, body: Value) -> Result<Value> {
-        self.post(&format!("/guilds/{guild_id}/channels"), body)
-            .await
+        self.post(&format!("/guilds/{guild_id}/channels"), body).await
     }
 
     /// Joins a user to a guild with these roles, or replaces a member's roles.
     pub async fn put_member(&self, guild_id: u64, user_id: u64, roles: &[u64]) -> Result<()> {
         let roles: Vec<String> = roles.iter().map(u64::to_string).collect();
-        self.put(
-            &format!("/guilds/{guild_id}/members/{user_id}"),
-            json!({"roles": roles}),
-        )
-        .await?;
+        self.put(&format!("/guilds/{guild_id}/members/{user_id}"), json!({"roles": roles})).await?;
         Ok(())
     }
 
     /// The user leaves the guild.
     pub async fn remove_member(&self, guild_id: u64, user_id: u64) -> Result<()> {
-        self.delete(&format!("/guilds/{guild_id}/members/{user_id}"))
-            .await?;
+        self.delete(&format!("/guilds/{guild_id}/members/{user_id}")).await?;
         Ok(())
     }
 
@@ -254,28 +215,13 @@ impl ControlClient {
         self.user_dm_with_files(user_id, content, &[]).await
     }
 
-    pub async fn user_dm_with_files(
-        &self,
-        user_id: u64,
-        content: &str,
-        files: &[FileSpec],
-    ) -> Result<Value> {
-        self.post(
-            &format!("/users/{user_id}/dm"),
-            json!({"content": content, "attachments": files_json(files)}),
-        )
-        .await
+    pub async fn user_dm_with_files(&self, user_id: u64, content: &str, files: &[FileSpec]) -> Result<Value> {
+        self.post(&format!("/users/{user_id}/dm"), json!({"content": content, "attachments": files_json(files)})).await
     }
 
     /// A member posts in a guild channel; returns the message.
-    pub async fn post_message(
-        &self,
-        channel_id: u64,
-        author_id: u64,
-        content: &str,
-    ) -> Result<Value> {
-        self.post_message_with_files(channel_id, author_id, content, &[])
-            .await
+    pub async fn post_message(&self, channel_id: u64, author_id: u64, content: &str) -> Result<Value> {
+        self.post_message_with_files(channel_id, author_id, content, &[]).await
     }
 
     pub async fn post_message_with_files(
@@ -293,23 +239,13 @@ impl ControlClient {
     }
 
     /// The author edits their message; returns it.
-    pub async fn edit_message(
-        &self,
-        channel_id: u64,
-        message_id: u64,
-        content: &str,
-    ) -> Result<Value> {
-        self.patch(
-            &format!("/channels/{channel_id}/messages/{message_id}"),
-            json!({"content": content}),
-        )
-        .await
+    pub async fn edit_message(&self, channel_id: u64, message_id: u64, content: &str) -> Result<Value> {
+        self.patch(&format!("/channels/{channel_id}/messages/{message_id}"), json!({"content": content})).await
     }
 
     /// The author deletes their message.
     pub async fn delete_message(&self, channel_id: u64, message_id: u64) -> Result<()> {
-        self.delete(&format!("/channels/{channel_id}/messages/{message_id}"))
-            .await?;
+        self.delete(&format!("/channels/{channel_id}/messages/{message_id}")).await?;
         Ok(())
     }
 
@@ -318,11 +254,7 @@ impl ControlClient {
     fn interaction_ref(v: &Value) -> Result<InteractionRef> {
         Ok(InteractionRef {
             id: id_of(v, "id")?,
-            token: v
-                .get("token")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            token: v.get("token").and_then(Value::as_str).unwrap_or_default().to_string(),
         })
     }
 
@@ -370,12 +302,7 @@ impl ControlClient {
     }
 
     /// Submits a modal the bot opened for this user.
-    pub async fn submit_modal(
-        &self,
-        user_id: u64,
-        custom_id: &str,
-        values: &[(&str, &str)],
-    ) -> Result<InteractionRef> {
+    pub async fn submit_modal(&self, user_id: u64, custom_id: &str, values: &[(&str, &str)]) -> Result<InteractionRef> {
         let map: BTreeMap<&str, &str> = values.iter().copied().collect();
         let body = json!({"user_id": user_id.to_string(), "custom_id": custom_id, "values": map});
         Self::interaction_ref(&self.post("/interactions/modal", body).await?)
@@ -403,10 +330,7 @@ impl ControlClient {
 
     /// All messages, oldest first (deleted flagged, `history` of edits).
     pub async fn channel_messages(&self, channel_id: u64) -> Result<Vec<Value>> {
-        Self::list(
-            self.get(&format!("/channels/{channel_id}/messages"))
-                .await?,
-        )
+        Self::list(self.get(&format!("/channels/{channel_id}/messages")).await?)
     }
 
     /// The user's DM with the bot, oldest first.
@@ -455,20 +379,13 @@ impl ControlClient {
 
     /// Sends op 7 RECONNECT to one shard's sessions or all; returns how many.
     pub async fn gateway_reconnect(&self, shard: Option<u32>) -> Result<u64> {
-        let v = self
-            .post("/gateway/reconnect", json!({"shard": shard}))
-            .await?;
+        let v = self.post("/gateway/reconnect", json!({"shard": shard})).await?;
         Ok(v["sessions"].as_u64().unwrap_or(0))
     }
 
     /// Sends op 9 INVALID_SESSION (resumable or not).
     pub async fn gateway_invalidate(&self, shard: Option<u32>, resumable: bool) -> Result<u64> {
-        let v = self
-            .post(
-                "/gateway/invalidate",
-                json!({"shard": shard, "resumable": resumable}),
-            )
-            .await?;
+        let v = self.post("/gateway/invalidate", json!({"shard": shard, "resumable": resumable})).await?;
         Ok(v["sessions"].as_u64().unwrap_or(0))
     }
 

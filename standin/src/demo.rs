@@ -37,10 +37,7 @@ pub async fn seed_demo(c: &ControlClient) -> anyhow::Result<DemoWorld> {
     let bob = c.create_user("bob").await?;
     let carol = c.create_user("carol").await?;
     let sam = c.create_user("sam").await?;
-    let staff_perms = perms::VIEW_CHANNEL
-        | perms::SEND_MESSAGES
-        | perms::READ_MESSAGE_HISTORY
-        | perms::MANAGE_MESSAGES;
+    let staff_perms = perms::VIEW_CHANNEL | perms::SEND_MESSAGES | perms::READ_MESSAGE_HISTORY | perms::MANAGE_MESSAGES;
 
     let acme_guild = c.create_guild("Acme Support", owner).await?;
     let blue_guild = c.create_guild("Blue Team", owner).await?;

@@ -24,12 +24,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            errors: None,
-        }
+        Self { status, code, message: message.into(), errors: None }
     }
 
     pub fn unauthorized() -> Self {
@@ -69,11 +64,7 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, 10062, "Unknown interaction")
     }
     pub fn already_acknowledged() -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            40060,
-            "Interaction has already been acknowledged.",
-        )
+        Self::new(StatusCode::BAD_REQUEST, 40060, "Interaction has already been acknowledged.")
     }
     pub fn missing_access() -> Self {
         Self::new(StatusCode::FORBIDDEN, 50001, "Missing Access")
@@ -82,39 +73,19 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, 50013, "Missing Permissions")
     }
     pub fn cannot_dm() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            50007,
-            "Cannot send messages to this user",
-        )
+        Self::new(StatusCode::FORBIDDEN, 50007, "Cannot send messages to this user")
     }
     pub fn cannot_edit_others() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            50005,
-            "Cannot edit a message authored by another user",
-        )
+        Self::new(StatusCode::FORBIDDEN, 50005, "Cannot edit a message authored by another user")
     }
     pub fn empty_message() -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            50006,
-            "Cannot send an empty message",
-        )
+        Self::new(StatusCode::BAD_REQUEST, 50006, "Cannot send an empty message")
     }
     pub fn invalid_json() -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            50109,
-            "The request body contains invalid JSON.",
-        )
+        Self::new(StatusCode::BAD_REQUEST, 50109, "The request body contains invalid JSON.")
     }
     pub fn max_guild_channels() -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            30013,
-            "Maximum number of guild channels reached (500)",
-        )
+        Self::new(StatusCode::BAD_REQUEST, 30013, "Maximum number of guild channels reached (500)")
     }
 
     /// 400 / 50035 Invalid Form Body with one field error, nested the way

@@ -24,12 +24,7 @@ impl IdGen {
             // Either the current millisecond with counter 0, or one past the
             // previous id when several ids share a millisecond.
             let candidate = now.max(prev + 1);
-            match self.last.compare_exchange_weak(
-                prev,
-                candidate,
-                Ordering::SeqCst,
-                Ordering::Relaxed,
-            ) {
+            match self.last.compare_exchange_weak(prev, candidate, Ordering::SeqCst, Ordering::Relaxed) {
                 Ok(_) => return candidate,
                 Err(actual) => prev = actual,
             }
@@ -39,10 +34,7 @@ impl IdGen {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// The current time in the exact format twilight-model parses

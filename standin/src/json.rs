@@ -124,12 +124,7 @@ pub fn channel(world: &World, c: &Channel) -> Value {
 
 /// The guild object of `GET /guilds/{id}` (no channels or members).
 pub fn guild(world: &World, g: &Guild) -> Value {
-    let roles: Vec<Value> = g
-        .roles
-        .iter()
-        .filter_map(|r| world.roles.get(r))
-        .map(role)
-        .collect();
+    let roles: Vec<Value> = g.roles.iter().filter_map(|r| world.roles.get(r)).map(role).collect();
     json!({
         "id": id(g.id),
         "name": g.name,
@@ -175,18 +170,10 @@ pub fn guild(world: &World, g: &Guild) -> Value {
 /// the bot's own member which Discord always includes.
 pub fn guild_create(world: &World, g: &Guild, bot_id: u64, with_members: bool) -> Value {
     let mut v = guild(world, g);
-    let channels: Vec<Value> = g
-        .channels
-        .iter()
-        .filter_map(|c| world.channels.get(c))
-        .map(|c| channel(world, c))
-        .collect();
-    let members: Vec<Value> = g
-        .members
-        .values()
-        .filter(|m| with_members || m.user_id == bot_id)
-        .map(|m| member(world, m, true))
-        .collect();
+    let channels: Vec<Value> =
+        g.channels.iter().filter_map(|c| world.channels.get(c)).map(|c| channel(world, c)).collect();
+    let members: Vec<Value> =
+        g.members.values().filter(|m| with_members || m.user_id == bot_id).map(|m| member(world, m, true)).collect();
     let joined = g.members.get(&bot_id).map(|m| m.joined_at.clone());
     v["channels"] = json!(channels);
     v["threads"] = json!([]);
@@ -213,10 +200,7 @@ pub fn message(world: &World, base_url: &str, m: &Message, full: bool) -> Value 
         .attachments
         .iter()
         .map(|a| {
-            let url = format!(
-                "{base_url}/attachments/{}/{}/{}",
-                m.channel_id, a.id, a.filename
-            );
+            let url = format!("{base_url}/attachments/{}/{}/{}", m.channel_id, a.id, a.filename);
             json!({
                 "id": id(a.id),
                 "filename": a.filename,

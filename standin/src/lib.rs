@@ -99,10 +99,7 @@ impl StandIn {
             .merge(gateway::routes())
             .nest("/api/v10", rest::routes(app.clone()))
             .nest("/_standin", control::routes())
-            .route(
-                "/attachments/{channel_id}/{attachment_id}/{filename}",
-                axum::routing::get(rest::files::serve),
-            )
+            .route("/attachments/{channel_id}/{attachment_id}/{filename}", axum::routing::get(rest::files::serve))
             .fallback(rest::not_found)
             .layer(axum::extract::DefaultBodyLimit::max(rest::files::MAX_BODY))
             .with_state(app.clone());
@@ -115,12 +112,7 @@ impl StandIn {
                 tracing::error!("stand-in server failed: {e}");
             }
         });
-        Ok(StandIn {
-            addr,
-            app,
-            shutdown: tx,
-            task,
-        })
+        Ok(StandIn { addr, app, shutdown: tx, task })
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -149,10 +141,7 @@ impl StandIn {
             st.hub.sessions.clear();
         }
         let mut task = self.task;
-        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut task)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut task).await.is_err() {
             task.abort();
             let _ = task.await;
         }

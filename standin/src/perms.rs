@@ -89,40 +89,22 @@ pub fn in_channel(world: &World, channel: &Channel, user_id: u64) -> u64 {
     apply_overwrites(world, channel, guild_id, user_id, base)
 }
 
-fn apply_overwrites(
-    world: &World,
-    channel: &Channel,
-    guild_id: u64,
-    user_id: u64,
-    base: u64,
-) -> u64 {
+fn apply_overwrites(world: &World, channel: &Channel, guild_id: u64, user_id: u64, base: u64) -> u64 {
     let mut perms = base;
     if let Some(ow) = channel.overwrites.iter().find(|o| o.id == guild_id) {
         perms &= !ow.deny;
         perms |= ow.allow;
     }
-    let roles = world
-        .guilds
-        .get(&guild_id)
-        .and_then(|g| g.members.get(&user_id))
-        .map(|m| m.roles.clone())
-        .unwrap_or_default();
+    let roles =
+        world.guilds.get(&guild_id).and_then(|g| g.members.get(&user_id)).map(|m| m.roles.clone()).unwrap_or_default();
     let (mut allow, mut deny) = (0, 0);
-    for ow in channel
-        .overwrites
-        .iter()
-        .filter(|o| o.kind == 0 && roles.contains(&o.id))
-    {
+    for ow in channel.overwrites.iter().filter(|o| o.kind == 0 && roles.contains(&o.id)) {
         allow |= ow.allow;
         deny |= ow.deny;
     }
     perms &= !deny;
     perms |= allow;
-    if let Some(ow) = channel
-        .overwrites
-        .iter()
-        .find(|o| o.kind == 1 && o.id == user_id)
-    {
+    if let Some(ow) = channel.overwrites.iter().find(|o| o.kind == 1 && o.id == user_id) {
         perms &= !ow.deny;
         perms |= ow.allow;
     }
@@ -164,12 +146,7 @@ mod tests {
         };
         w.roles.insert(guild, role(guild, EVERYONE_DEFAULT));
         w.roles.insert(staff, role(staff, MANAGE_MESSAGES));
-        let member = |user_id, roles| Member {
-            user_id,
-            roles,
-            nick: None,
-            joined_at: String::new(),
-        };
+        let member = |user_id, roles| Member { user_id, roles, nick: None, joined_at: String::new() };
         let mut g = Guild {
             id: guild,
             name: "g".into(),
@@ -193,18 +170,8 @@ mod tests {
             nsfw: false,
             rate_limit_per_user: 0,
             overwrites: vec![
-                Overwrite {
-                    id: guild,
-                    kind: 0,
-                    allow: 0,
-                    deny: VIEW_CHANNEL,
-                },
-                Overwrite {
-                    id: staff,
-                    kind: 0,
-                    allow: VIEW_CHANNEL,
-                    deny: 0,
-                },
+                Overwrite { id: guild, kind: 0, allow: 0, deny: VIEW_CHANNEL },
+                Overwrite { id: staff, kind: 0, allow: VIEW_CHANNEL, deny: 0 },
             ],
             recipient: None,
             last_message_id: None,
@@ -224,12 +191,7 @@ mod tests {
     #[test]
     fn a_member_overwrite_beats_role_overwrites_and_the_owner_gets_everything() {
         let (w, mut c) = world();
-        c.overwrites.push(Overwrite {
-            id: 21,
-            kind: 1,
-            allow: 0,
-            deny: VIEW_CHANNEL,
-        });
+        c.overwrites.push(Overwrite { id: 21, kind: 1, allow: 0, deny: VIEW_CHANNEL });
         assert_eq!(in_channel(&w, &c, 21), 0);
         assert_eq!(in_channel(&w, &c, 30), ALL);
         assert_eq!(base(&w, 10, 999), 0);

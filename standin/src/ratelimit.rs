@@ -30,12 +30,7 @@ struct Window {
 
 impl Window {
     fn new(limit: u32, length: Duration) -> Self {
-        Self {
-            limit,
-            remaining: limit,
-            reset_at: Instant::now() + length,
-            length,
-        }
+        Self { limit, remaining: limit, reset_at: Instant::now() + length, length }
     }
 
     /// Refills when the window has passed; then tries to take one.
@@ -53,9 +48,7 @@ impl Window {
     }
 
     fn reset_after(&self) -> f64 {
-        self.reset_at
-            .saturating_duration_since(Instant::now())
-            .as_secs_f64()
+        self.reset_at.saturating_duration_since(Instant::now()).as_secs_f64()
     }
 }
 
@@ -136,17 +129,10 @@ impl RateLimiter {
                 });
             }
         }
-        let (limit, length) = if route_limits {
-            route_limit(method, route)
-        } else {
-            (10_000, Duration::from_secs(1))
-        };
+        let (limit, length) = if route_limits { route_limit(method, route) } else { (10_000, Duration::from_secs(1)) };
         let bucket = opaque_hash(&format!("{method} {route}"));
         let key = format!("{bucket}:{}", major_param(route, path));
-        let w = self
-            .buckets
-            .entry(key)
-            .or_insert_with(|| Window::new(limit, length));
+        let w = self.buckets.entry(key).or_insert_with(|| Window::new(limit, length));
         let ok = w.take();
         let headers = bucket_headers(&bucket, w.limit, w.remaining, w.reset_after());
         if ok {
@@ -156,11 +142,7 @@ impl RateLimiter {
         let mut headers = headers;
         headers.push(("x-ratelimit-scope", "user".into()));
         headers.push(("retry-after", retry_after_secs(after)));
-        Err(Limited {
-            headers,
-            retry_after: after,
-            global: false,
-        })
+        Err(Limited { headers, retry_after: after, global: false })
     }
 }
 
@@ -168,10 +150,7 @@ impl RateLimiter {
     /// Counts a channel rename; `Err` for a 429 once the channel has been
     /// renamed twice in 10 minutes.
     pub fn rename(&mut self, channel_id: u64) -> Result<(), Limited> {
-        let w = self
-            .renames
-            .entry(channel_id)
-            .or_insert_with(|| Window::new(2, Duration::from_secs(600)));
+        let w = self.renames.entry(channel_id).or_insert_with(|| Window::new(2, Duration::from_secs(600)));
         if w.take() {
             return Ok(());
         }
@@ -180,11 +159,7 @@ impl RateLimiter {
         let mut headers = bucket_headers(&bucket, w.limit, 0, after);
         headers.push(("x-ratelimit-scope", "shared".into()));
         headers.push(("retry-after", retry_after_secs(after)));
-        Err(Limited {
-            headers,
-            retry_after: after,
-            global: false,
-        })
+        Err(Limited { headers, retry_after: after, global: false })
     }
 }
 
@@ -212,11 +187,7 @@ pub fn injected_429(method: &str, route: &str, scope: &str, retry_after_ms: u64)
     let mut headers = bucket_headers(&bucket, 5, 0, after);
     headers.push(("x-ratelimit-scope", scope.to_string()));
     headers.push(("retry-after", retry_after_secs(after)));
-    Limited {
-        headers,
-        retry_after: after,
-        global: false,
-    }
+    Limited { headers, retry_after: after, global: false }
 }
 
 #[cfg(test)]
@@ -228,22 +199,13 @@ mod tests {
         let mut rl = RateLimiter::default();
         let route = "/channels/{channel_id}/messages";
         for _ in 0..5 {
-            assert!(rl
-                .check("t", "POST", route, "/channels/1/messages", 50, true, true)
-                .is_ok());
+            assert!(rl.check("t", "POST", route, "/channels/1/messages", 50, true, true).is_ok());
         }
-        let err = rl
-            .check("t", "POST", route, "/channels/1/messages", 50, true, true)
-            .unwrap_err();
+        let err = rl.check("t", "POST", route, "/channels/1/messages", 50, true, true).unwrap_err();
         assert!(!err.global);
-        assert!(err
-            .headers
-            .iter()
-            .any(|(k, v)| *k == "x-ratelimit-scope" && v == "user"));
+        assert!(err.headers.iter().any(|(k, v)| *k == "x-ratelimit-scope" && v == "user"));
         // Another channel has its own bucket.
-        assert!(rl
-            .check("t", "POST", route, "/channels/2/messages", 50, true, true)
-            .is_ok());
+        assert!(rl.check("t", "POST", route, "/channels/2/messages", 50, true, true).is_ok());
     }
 
     #[test]
@@ -251,13 +213,9 @@ mod tests {
         let mut rl = RateLimiter::default();
         for i in 0..3 {
             let path = format!("/channels/{i}");
-            assert!(rl
-                .check("t", "GET", "/channels/{channel_id}", &path, 3, false, true)
-                .is_ok());
+            assert!(rl.check("t", "GET", "/channels/{channel_id}", &path, 3, false, true).is_ok());
         }
-        let err = rl
-            .check("t", "GET", "/users/@me", "/users/@me", 3, false, true)
-            .unwrap_err();
+        let err = rl.check("t", "GET", "/users/@me", "/users/@me", 3, false, true).unwrap_err();
         assert!(err.global);
     }
 }

@@ -279,17 +279,12 @@ impl World {
     }
     /// Whether the bot is currently a member of the guild.
     pub fn bot_in(&self, guild_id: u64, bot_id: u64) -> bool {
-        self.guilds
-            .get(&guild_id)
-            .is_some_and(|g| g.members.contains_key(&bot_id))
+        self.guilds.get(&guild_id).is_some_and(|g| g.members.contains_key(&bot_id))
     }
     /// Children of a category.
     pub fn children_of(&self, guild_id: u64, parent: u64) -> usize {
         self.guilds.get(&guild_id).map_or(0, |g| {
-            g.channels
-                .iter()
-                .filter(|c| self.channels.get(c).and_then(|c| c.parent_id) == Some(parent))
-                .count()
+            g.channels.iter().filter(|c| self.channels.get(c).and_then(|c| c.parent_id) == Some(parent)).count()
         })
     }
 }

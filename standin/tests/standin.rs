@@ -7,21 +7,14 @@ use discord_standin::{seed_demo, Config, ControlClient, StandIn};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use twilight_gateway::queue::InMemoryQueue;
-use twilight_gateway::{
-    ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt as _,
-};
+use twilight_gateway::{ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt as _};
 use twilight_http::Client;
 use twilight_model::id::Id;
 
 const TOKEN: &str = "test-token";
 
 fn config() -> Config {
-    Config {
-        bot_token: TOKEN.into(),
-        route_limits: false,
-        global_rate_limit: 1000,
-        ..Config::default()
-    }
+    Config { bot_token: TOKEN.into(), route_limits: false, global_rate_limit: 1000, ..Config::default() }
 }
 
 async fn start(config: Config) -> StandIn {
@@ -42,10 +35,7 @@ fn http(si: &StandIn) -> Client {
 fn shard(si: &StandIn, id: u32, total: u32, intents: Intents, concurrency: u16) -> Shard {
     let ws = si.base_url().replace("http://", "ws://");
     let queue = InMemoryQueue::new(concurrency, 1000, Duration::from_secs(86_400), 1000);
-    let config = ConfigBuilder::new(TOKEN.to_string(), intents)
-        .proxy_url(ws)
-        .queue(queue)
-        .build();
+    let config = ConfigBuilder::new(TOKEN.to_string(), intents).proxy_url(ws).queue(queue).build();
     Shard::with_config(ShardId::new(id, total), config)
 }
 
@@ -60,10 +50,7 @@ async fn wait_for(shard: &mut Shard, what: &str, want: impl Fn(&Event) -> bool) 
             Ok(Some(Err(e))) => {
                 // Reconnects surface as errors; deserialisation failures must not.
                 let text = e.to_string();
-                assert!(
-                    !text.contains("deserializ"),
-                    "event failed to parse: {text}"
-                );
+                assert!(!text.contains("deserializ"), "event failed to parse: {text}");
             }
             Ok(Some(Ok(ev))) if want(&ev) => return ev,
             Ok(Some(Ok(_))) => {}
@@ -89,10 +76,7 @@ async fn drain(shard: &mut Shard, dur: Duration) -> Vec<Event> {
 }
 
 fn id(v: &Value) -> u64 {
-    v["id"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .expect("an id")
+    v["id"].as_str().and_then(|s| s.parse().ok()).expect("an id")
 }
 
 async fn guild_with_bot(c: &ControlClient) -> (u64, u64, u64) {
@@ -114,31 +98,12 @@ async fn twilight_http_reads_the_bot_user_and_creates_a_channel_and_a_message() 
     assert_eq!(me.id.get(), 1000);
     assert!(me.bot);
 
-    let channel = http
-        .create_guild_channel(Id::new(guild), "Support Room")
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    let channel = http.create_guild_channel(Id::new(guild), "Support Room").await.unwrap().model().await.unwrap();
     assert_eq!(channel.name.as_deref(), Some("support-room"));
 
-    let msg = http
-        .create_message(channel.id)
-        .content("hello there")
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    let msg = http.create_message(channel.id).content("hello there").await.unwrap().model().await.unwrap();
     assert_eq!(msg.content, "hello there");
-    let listed = http
-        .channel_messages(channel.id)
-        .await
-        .unwrap()
-        .models()
-        .await
-        .unwrap();
+    let listed = http.channel_messages(channel.id).await.unwrap().models().await.unwrap();
     assert_eq!(listed.len(), 1);
 
     let stored = c.channel_messages(channel.id.get()).await.unwrap();
@@ -167,11 +132,8 @@ async fn twilight_uploads_files_and_the_attachment_url_serves_them() {
     let c = si.control();
     let (_, _, channel) = guild_with_bot(&c).await;
     let http = http(&si);
-    let files = [twilight_model::http::attachment::Attachment::from_bytes(
-        "notes.txt".into(),
-        b"ticket notes".to_vec(),
-        1,
-    )];
+    let files =
+        [twilight_model::http::attachment::Attachment::from_bytes("notes.txt".into(), b"ticket notes".to_vec(), 1)];
     let msg = http
         .create_message(Id::new(channel))
         .content("see attached")
@@ -182,12 +144,7 @@ async fn twilight_uploads_files_and_the_attachment_url_serves_them() {
         .await
         .unwrap();
     assert_eq!(msg.attachments.len(), 1);
-    let body = reqwest::get(&msg.attachments[0].url)
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = reqwest::get(&msg.attachments[0].url).await.unwrap().bytes().await.unwrap();
     assert_eq!(&body[..], b"ticket notes");
     si.shutdown().await;
 }
@@ -199,22 +156,12 @@ async fn a_shard_receives_ready_and_a_guild_create_twilight_can_parse() {
     let (_, guild, _) = guild_with_bot(&c).await;
     let mut shard = shard(&si, 0, 1, Intents::GUILDS | Intents::GUILD_MESSAGES, 1);
     let ready = wait_for(&mut shard, "READY", |e| matches!(e, Event::Ready(_))).await;
-    let Event::Ready(ready) = ready else {
-        unreachable!()
-    };
+    let Event::Ready(ready) = ready else { unreachable!() };
     assert_eq!(ready.guilds.len(), 1);
-    let gc = wait_for(&mut shard, "GUILD_CREATE", |e| {
-        matches!(e, Event::GuildCreate(_))
-    })
-    .await;
-    let Event::GuildCreate(gc) = gc else {
-        unreachable!()
-    };
+    let gc = wait_for(&mut shard, "GUILD_CREATE", |e| matches!(e, Event::GuildCreate(_))).await;
+    let Event::GuildCreate(gc) = gc else { unreachable!() };
     assert_eq!(gc.id().get(), guild);
-    assert!(matches!(
-        *gc,
-        twilight_model::gateway::payload::incoming::GuildCreate::Available(_)
-    ));
+    assert!(matches!(*gc, twilight_model::gateway::payload::incoming::GuildCreate::Available(_)));
     si.shutdown().await;
 }
 
@@ -223,88 +170,40 @@ async fn rest_and_control_actions_are_dispatched_as_events() {
     let si = start(config()).await;
     let c = si.control();
     let (owner, guild, general) = guild_with_bot(&c).await;
-    let intents = Intents::GUILDS
-        | Intents::GUILD_MESSAGES
-        | Intents::GUILD_MEMBERS
-        | Intents::MESSAGE_CONTENT;
+    let intents = Intents::GUILDS | Intents::GUILD_MESSAGES | Intents::GUILD_MEMBERS | Intents::MESSAGE_CONTENT;
     let mut shard = shard(&si, 0, 1, intents, 1);
-    wait_for(&mut shard, "GUILD_CREATE", |e| {
-        matches!(e, Event::GuildCreate(_))
-    })
-    .await;
+    wait_for(&mut shard, "GUILD_CREATE", |e| matches!(e, Event::GuildCreate(_))).await;
     let http = http(&si);
 
-    let ch = http
-        .create_guild_channel(Id::new(guild), "ticket-1")
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
-    wait_for(
-        &mut shard,
-        "CHANNEL_CREATE",
-        |e| matches!(e, Event::ChannelCreate(c) if c.id == ch.id),
-    )
-    .await;
+    let ch = http.create_guild_channel(Id::new(guild), "ticket-1").await.unwrap().model().await.unwrap();
+    wait_for(&mut shard, "CHANNEL_CREATE", |e| matches!(e, Event::ChannelCreate(c) if c.id == ch.id)).await;
 
     let msg = c.post_message(general, owner, "hi bot").await.unwrap();
-    let ev = wait_for(&mut shard, "MESSAGE_CREATE", |e| {
-        matches!(e, Event::MessageCreate(_))
-    })
-    .await;
-    let Event::MessageCreate(m) = ev else {
-        unreachable!()
-    };
+    let ev = wait_for(&mut shard, "MESSAGE_CREATE", |e| matches!(e, Event::MessageCreate(_))).await;
+    let Event::MessageCreate(m) = ev else { unreachable!() };
     assert_eq!(m.content, "hi bot");
     assert_eq!(m.guild_id.map(|g| g.get()), Some(guild));
     assert!(m.member.is_some());
 
-    c.edit_message(general, id(&msg), "hi bot (edited)")
-        .await
-        .unwrap();
-    wait_for(&mut shard, "MESSAGE_UPDATE", |e| {
-        matches!(e, Event::MessageUpdate(_))
-    })
-    .await;
+    c.edit_message(general, id(&msg), "hi bot (edited)").await.unwrap();
+    wait_for(&mut shard, "MESSAGE_UPDATE", |e| matches!(e, Event::MessageUpdate(_))).await;
     c.delete_message(general, id(&msg)).await.unwrap();
-    wait_for(&mut shard, "MESSAGE_DELETE", |e| {
-        matches!(e, Event::MessageDelete(_))
-    })
-    .await;
+    wait_for(&mut shard, "MESSAGE_DELETE", |e| matches!(e, Event::MessageDelete(_))).await;
 
     let newbie = c.create_user("newbie").await.unwrap();
     c.put_member(guild, newbie, &[]).await.unwrap();
-    wait_for(&mut shard, "GUILD_MEMBER_ADD", |e| {
-        matches!(e, Event::MemberAdd(_))
-    })
-    .await;
+    wait_for(&mut shard, "GUILD_MEMBER_ADD", |e| matches!(e, Event::MemberAdd(_))).await;
     let role = c.create_role(guild, "Helpers", 0).await.unwrap();
-    wait_for(&mut shard, "GUILD_ROLE_CREATE", |e| {
-        matches!(e, Event::RoleCreate(_))
-    })
-    .await;
+    wait_for(&mut shard, "GUILD_ROLE_CREATE", |e| matches!(e, Event::RoleCreate(_))).await;
     c.put_member(guild, newbie, &[role]).await.unwrap();
-    wait_for(&mut shard, "GUILD_MEMBER_UPDATE", |e| {
-        matches!(e, Event::MemberUpdate(_))
-    })
-    .await;
+    wait_for(&mut shard, "GUILD_MEMBER_UPDATE", |e| matches!(e, Event::MemberUpdate(_))).await;
     c.remove_member(guild, newbie).await.unwrap();
-    wait_for(&mut shard, "GUILD_MEMBER_REMOVE", |e| {
-        matches!(e, Event::MemberRemove(_))
-    })
-    .await;
+    wait_for(&mut shard, "GUILD_MEMBER_REMOVE", |e| matches!(e, Event::MemberRemove(_))).await;
 
     http.delete_channel(ch.id).await.unwrap();
-    wait_for(&mut shard, "CHANNEL_DELETE", |e| {
-        matches!(e, Event::ChannelDelete(_))
-    })
-    .await;
+    wait_for(&mut shard, "CHANNEL_DELETE", |e| matches!(e, Event::ChannelDelete(_))).await;
     c.remove_bot(guild).await.unwrap();
-    wait_for(&mut shard, "GUILD_DELETE", |e| {
-        matches!(e, Event::GuildDelete(_))
-    })
-    .await;
+    wait_for(&mut shard, "GUILD_DELETE", |e| matches!(e, Event::GuildDelete(_))).await;
     si.shutdown().await;
 }
 
@@ -313,32 +212,16 @@ async fn without_message_content_guild_messages_arrive_blank_but_dms_do_not() {
     let si = start(config()).await;
     let c = si.control();
     let (owner, _, general) = guild_with_bot(&c).await;
-    let mut shard = shard(
-        &si,
-        0,
-        1,
-        Intents::GUILDS | Intents::GUILD_MESSAGES | Intents::DIRECT_MESSAGES,
-        1,
-    );
-    wait_for(&mut shard, "GUILD_CREATE", |e| {
-        matches!(e, Event::GuildCreate(_))
-    })
-    .await;
-    c.post_message(general, owner, "secret words")
-        .await
-        .unwrap();
-    let Event::MessageCreate(m) = wait_for(&mut shard, "guild message", |e| {
-        matches!(e, Event::MessageCreate(_))
-    })
-    .await
+    let mut shard = shard(&si, 0, 1, Intents::GUILDS | Intents::GUILD_MESSAGES | Intents::DIRECT_MESSAGES, 1);
+    wait_for(&mut shard, "GUILD_CREATE", |e| matches!(e, Event::GuildCreate(_))).await;
+    c.post_message(general, owner, "secret words").await.unwrap();
+    let Event::MessageCreate(m) = wait_for(&mut shard, "guild message", |e| matches!(e, Event::MessageCreate(_))).await
     else {
         unreachable!()
     };
     assert_eq!(m.content, "");
     c.user_dm(owner, "dm words").await.unwrap();
-    let Event::MessageCreate(m) =
-        wait_for(&mut shard, "DM", |e| matches!(e, Event::MessageCreate(_))).await
-    else {
+    let Event::MessageCreate(m) = wait_for(&mut shard, "DM", |e| matches!(e, Event::MessageCreate(_))).await else {
         unreachable!()
     };
     assert_eq!(m.content, "dm words");
@@ -347,12 +230,7 @@ async fn without_message_content_guild_messages_arrive_blank_but_dms_do_not() {
 
 #[tokio::test]
 async fn a_dm_reaches_only_shard_zero_of_two() {
-    let si = start(Config {
-        shards: 2,
-        max_concurrency: 2,
-        ..config()
-    })
-    .await;
+    let si = start(Config { shards: 2, max_concurrency: 2, ..config() }).await;
     let c = si.control();
     let (owner, _, _) = guild_with_bot(&c).await;
     let intents = Intents::GUILDS | Intents::DIRECT_MESSAGES;
@@ -362,22 +240,14 @@ async fn a_dm_reaches_only_shard_zero_of_two() {
     wait_for(&mut s1, "READY 1", |e| matches!(e, Event::Ready(_))).await;
 
     c.user_dm(owner, "help me").await.unwrap();
-    let Event::MessageCreate(m) = wait_for(&mut s0, "DM on shard 0", |e| {
-        matches!(e, Event::MessageCreate(_))
-    })
-    .await
+    let Event::MessageCreate(m) = wait_for(&mut s0, "DM on shard 0", |e| matches!(e, Event::MessageCreate(_))).await
     else {
         unreachable!()
     };
     assert_eq!(m.content, "help me");
     assert!(m.guild_id.is_none());
     let on_shard_1 = drain(&mut s1, Duration::from_millis(500)).await;
-    assert!(
-        !on_shard_1
-            .iter()
-            .any(|e| matches!(e, Event::MessageCreate(_))),
-        "shard 1 got a DM"
-    );
+    assert!(!on_shard_1.iter().any(|e| matches!(e, Event::MessageCreate(_))), "shard 1 got a DM");
     let stats = c.gateway_stats().await.unwrap();
     assert_eq!(stats.identify_violations, 0);
     assert_eq!(c.gateway_sessions().await.unwrap().len(), 2);
@@ -390,18 +260,12 @@ async fn a_resume_after_a_dropped_socket_replays_missed_events() {
     let c = si.control();
     let (owner, _, _) = guild_with_bot(&c).await;
     let mut shard = shard(&si, 0, 1, Intents::GUILDS | Intents::DIRECT_MESSAGES, 1);
-    wait_for(&mut shard, "GUILD_CREATE", |e| {
-        matches!(e, Event::GuildCreate(_))
-    })
-    .await;
+    wait_for(&mut shard, "GUILD_CREATE", |e| matches!(e, Event::GuildCreate(_))).await;
 
     assert_eq!(c.gateway_drop(None).await.unwrap(), 1);
     // Sent while the shard is reconnecting: it must be replayed.
     c.user_dm(owner, "while you were away").await.unwrap();
-    let Event::MessageCreate(m) = wait_for(&mut shard, "replayed DM", |e| {
-        matches!(e, Event::MessageCreate(_))
-    })
-    .await
+    let Event::MessageCreate(m) = wait_for(&mut shard, "replayed DM", |e| matches!(e, Event::MessageCreate(_))).await
     else {
         unreachable!()
     };
@@ -411,10 +275,7 @@ async fn a_resume_after_a_dropped_socket_replays_missed_events() {
 
     // An op 7 RECONNECT also ends in a resume, not a new identify.
     c.gateway_reconnect(Some(0)).await.unwrap();
-    wait_for(&mut shard, "RESUMED after op 7", |e| {
-        matches!(e, Event::Resumed)
-    })
-    .await;
+    wait_for(&mut shard, "RESUMED after op 7", |e| matches!(e, Event::Resumed)).await;
     let stats = c.gateway_stats().await.unwrap();
     assert_eq!((stats.identifies, stats.resumes), (1, 2));
     si.shutdown().await;
@@ -422,27 +283,12 @@ async fn a_resume_after_a_dropped_socket_replays_missed_events() {
 
 #[tokio::test]
 async fn identifying_two_shards_of_one_bucket_at_once_is_counted_as_a_violation() {
-    let si = start(Config {
-        shards: 2,
-        max_concurrency: 1,
-        ..config()
-    })
-    .await;
+    let si = start(Config { shards: 2, max_concurrency: 1, ..config() }).await;
     // A queue with concurrency 0 does not wait: both shards identify at once.
     let mut s0 = shard(&si, 0, 2, Intents::GUILDS, 0);
     let mut s1 = shard(&si, 1, 2, Intents::GUILDS, 0);
-    let _ = tokio::join!(
-        drain(&mut s0, Duration::from_secs(1)),
-        drain(&mut s1, Duration::from_secs(1))
-    );
-    assert!(
-        si.control()
-            .gateway_stats()
-            .await
-            .unwrap()
-            .identify_violations
-            >= 1
-    );
+    let _ = tokio::join!(drain(&mut s0, Duration::from_secs(1)), drain(&mut s1, Duration::from_secs(1)));
+    assert!(si.control().gateway_stats().await.unwrap().identify_violations >= 1);
     si.shutdown().await;
 }
 
@@ -463,14 +309,8 @@ async fn twilight_waits_out_a_429_with_headers_and_retries() {
     .unwrap();
     let http = http(&si);
     let started = Instant::now();
-    http.create_message(Id::new(channel))
-        .content("after the limit")
-        .await
-        .unwrap();
-    assert!(
-        started.elapsed() >= Duration::from_millis(600),
-        "twilight did not wait"
-    );
+    http.create_message(Id::new(channel)).content("after the limit").await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(600), "twilight did not wait");
     let statuses: Vec<u64> = c
         .requests()
         .await
@@ -485,11 +325,7 @@ async fn twilight_waits_out_a_429_with_headers_and_retries() {
 
 #[tokio::test]
 async fn route_buckets_limit_message_creates_per_channel_with_discord_headers() {
-    let si = start(Config {
-        route_limits: true,
-        ..config()
-    })
-    .await;
+    let si = start(Config { route_limits: true, ..config() }).await;
     let c = si.control();
     let (_, _, channel) = guild_with_bot(&c).await;
     let url = format!("{}/api/v10/channels/{channel}/messages", si.base_url());
@@ -507,13 +343,9 @@ async fn route_buckets_limit_message_creates_per_channel_with_discord_headers() 
     }
     let r = last.unwrap();
     assert_eq!(r.status(), 429);
-    for h in [
-        "x-ratelimit-bucket",
-        "x-ratelimit-limit",
-        "x-ratelimit-remaining",
-        "x-ratelimit-reset-after",
-        "retry-after",
-    ] {
+    for h in
+        ["x-ratelimit-bucket", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset-after", "retry-after"]
+    {
         assert!(r.headers().contains_key(h), "missing {h}");
     }
     assert_eq!(r.headers()["x-ratelimit-scope"], "user");
@@ -529,33 +361,19 @@ async fn a_category_refuses_its_fifty_first_channel_and_a_guild_its_five_hundred
     let (_, guild, _) = guild_with_bot(&c).await;
     let cat = c.create_channel(guild, "Inbox", 4, None).await.unwrap();
     for i in 0..50 {
-        c.create_channel(guild, &format!("t{i}"), 0, Some(cat))
-            .await
-            .unwrap();
+        c.create_channel(guild, &format!("t{i}"), 0, Some(cat)).await.unwrap();
     }
     let http = http(&si);
-    let err = http
-        .create_guild_channel(Id::new(guild), "one-too-many")
-        .parent_id(Id::new(cat))
-        .await
-        .unwrap_err();
+    let err = http.create_guild_channel(Id::new(guild), "one-too-many").parent_id(Id::new(cat)).await.unwrap_err();
     let text = format!("{err:?}");
-    assert!(
-        text.contains("50035") && text.contains("CHANNEL_PARENT_MAX_CHANNELS"),
-        "{text}"
-    );
+    assert!(text.contains("50035") && text.contains("CHANNEL_PARENT_MAX_CHANNELS"), "{text}");
 
     // 52 channels exist; fill the guild to 500.
     for i in 0..448 {
-        c.create_channel(guild, &format!("x{i}"), 0, None)
-            .await
-            .unwrap();
+        c.create_channel(guild, &format!("x{i}"), 0, None).await.unwrap();
     }
     assert_eq!(c.guild_channels(guild).await.unwrap().len(), 500);
-    let err = http
-        .create_guild_channel(Id::new(guild), "overflow")
-        .await
-        .unwrap_err();
+    let err = http.create_guild_channel(Id::new(guild), "overflow").await.unwrap_err();
     assert!(format!("{err:?}").contains("30013"), "{err:?}");
     si.shutdown().await;
 }
@@ -567,22 +385,8 @@ async fn a_repeated_nonce_with_enforce_nonce_returns_the_first_message() {
     let (_, _, channel) = guild_with_bot(&c).await;
     let http = http(&si);
     let payload = br#"{"content":"only once","nonce":"42","enforce_nonce":true}"#;
-    let a = http
-        .create_message(Id::new(channel))
-        .payload_json(payload)
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
-    let b = http
-        .create_message(Id::new(channel))
-        .payload_json(payload)
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    let a = http.create_message(Id::new(channel)).payload_json(payload).await.unwrap().model().await.unwrap();
+    let b = http.create_message(Id::new(channel)).payload_json(payload).await.unwrap().model().await.unwrap();
     assert_eq!(a.id, b.id);
     assert_eq!(c.channel_messages(channel).await.unwrap().len(), 1);
     si.shutdown().await;
@@ -595,18 +399,8 @@ async fn a_closed_dm_answers_50007() {
     let (owner, _, _) = guild_with_bot(&c).await;
     c.set_dms_closed(owner, true).await.unwrap();
     let http = http(&si);
-    let dm = http
-        .create_private_channel(Id::new(owner))
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
-    let err = http
-        .create_message(dm.id)
-        .content("hello")
-        .await
-        .unwrap_err();
+    let dm = http.create_private_channel(Id::new(owner)).await.unwrap().model().await.unwrap();
+    let err = http.create_message(dm.id).content("hello").await.unwrap_err();
     assert!(format!("{err:?}").contains("50007"), "{err:?}");
     si.shutdown().await;
 }
@@ -618,10 +412,7 @@ async fn missing_manage_channels_is_a_403_50013() {
     let owner = c.create_user("owner").await.unwrap();
     let guild = c.create_guild("Locked", owner).await.unwrap();
     c.add_bot(guild, Some(1 << 10 | 1 << 11)).await.unwrap();
-    let err = http(&si)
-        .create_guild_channel(Id::new(guild), "nope")
-        .await
-        .unwrap_err();
+    let err = http(&si).create_guild_channel(Id::new(guild), "nope").await.unwrap_err();
     assert!(format!("{err:?}").contains("50013"), "{err:?}");
     si.shutdown().await;
 }
@@ -630,26 +421,17 @@ async fn missing_manage_channels_is_a_403_50013() {
 #[allow(deprecated)] // TextInput::label: twilight marks it deprecated, Discord still accepts it.
 async fn a_slash_command_opens_a_modal_and_its_submission_gets_a_reply() {
     use twilight_model::application::interaction::InteractionData;
-    use twilight_model::channel::message::component::{
-        ActionRow, Component, TextInput, TextInputStyle,
-    };
-    use twilight_model::http::interaction::{
-        InteractionResponse, InteractionResponseData, InteractionResponseType,
-    };
+    use twilight_model::channel::message::component::{ActionRow, Component, TextInput, TextInputStyle};
+    use twilight_model::http::interaction::{InteractionResponse, InteractionResponseData, InteractionResponseType};
 
     let si = start(config()).await;
     let c = si.control();
     let world = seed_demo(&c).await.unwrap();
     reqwest::Client::new()
-        .put(format!(
-            "{}/api/v10/applications/1000/commands",
-            si.base_url()
-        ))
+        .put(format!("{}/api/v10/applications/1000/commands", si.base_url()))
         .header("Authorization", format!("Bot {TOKEN}"))
-        .json(
-            &json!([{"name": "ticket", "description": "Open a ticket", "type": 1,
-            "options": [{"name": "topic", "description": "What about", "type": 3}]}]),
-        )
+        .json(&json!([{"name": "ticket", "description": "Open a ticket", "type": 1,
+            "options": [{"name": "topic", "description": "What about", "type": 3}]}]))
         .send()
         .await
         .unwrap()
@@ -669,16 +451,12 @@ async fn a_slash_command_opens_a_modal_and_its_submission_gets_a_reply() {
         )
         .await
         .unwrap();
-    let Event::InteractionCreate(i) = wait_for(&mut shard, "command", |e| {
-        matches!(e, Event::InteractionCreate(_))
-    })
-    .await
+    let Event::InteractionCreate(i) =
+        wait_for(&mut shard, "command", |e| matches!(e, Event::InteractionCreate(_))).await
     else {
         unreachable!()
     };
-    let Some(InteractionData::ApplicationCommand(data)) = &i.data else {
-        panic!("not a command")
-    };
+    let Some(InteractionData::ApplicationCommand(data)) = &i.data else { panic!("not a command") };
     assert_eq!(data.name, "ticket");
     assert_eq!(i.author_id().map(|a| a.get()), Some(world.alice));
 
@@ -704,63 +482,31 @@ async fn a_slash_command_opens_a_modal_and_its_submission_gets_a_reply() {
             ..Default::default()
         }),
     };
-    http.interaction(i.application_id)
-        .create_response(i.id, &i.token, &modal)
-        .await
-        .unwrap();
+    http.interaction(i.application_id).create_response(i.id, &i.token, &modal).await.unwrap();
     // A second response to the same interaction is refused.
-    let again = http
-        .interaction(i.application_id)
-        .create_response(i.id, &i.token, &modal)
-        .await
-        .unwrap_err();
+    let again = http.interaction(i.application_id).create_response(i.id, &i.token, &modal).await.unwrap_err();
     assert!(format!("{again:?}").contains("40060"), "{again:?}");
 
-    c.submit_modal(
-        world.alice,
-        "ticket-form",
-        &[("details", "my invoice is wrong")],
-    )
-    .await
-    .unwrap();
-    let Event::InteractionCreate(submit) = wait_for(&mut shard, "modal submit", |e| {
-        matches!(e, Event::InteractionCreate(_))
-    })
-    .await
+    c.submit_modal(world.alice, "ticket-form", &[("details", "my invoice is wrong")]).await.unwrap();
+    let Event::InteractionCreate(submit) =
+        wait_for(&mut shard, "modal submit", |e| matches!(e, Event::InteractionCreate(_))).await
     else {
         unreachable!()
     };
-    let Some(InteractionData::ModalSubmit(form)) = &submit.data else {
-        panic!("not a modal submit")
-    };
+    let Some(InteractionData::ModalSubmit(form)) = &submit.data else { panic!("not a modal submit") };
     assert_eq!(form.custom_id, "ticket-form");
     let reply = InteractionResponse {
         kind: InteractionResponseType::ChannelMessageWithSource,
-        data: Some(InteractionResponseData {
-            content: Some("Ticket opened".into()),
-            ..Default::default()
-        }),
+        data: Some(InteractionResponseData { content: Some("Ticket opened".into()), ..Default::default() }),
     };
-    http.interaction(submit.application_id)
-        .create_response(submit.id, &submit.token, &reply)
-        .await
-        .unwrap();
-    let original = http
-        .interaction(submit.application_id)
-        .response(&submit.token)
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    http.interaction(submit.application_id).create_response(submit.id, &submit.token, &reply).await.unwrap();
+    let original =
+        http.interaction(submit.application_id).response(&submit.token).await.unwrap().model().await.unwrap();
     assert_eq!(original.content, "Ticket opened");
 
     let recorded = c.interaction(cmd.id).await.unwrap();
     assert_eq!(recorded["callbacks"][0]["type"], 9);
-    let msgs = c
-        .channel_messages(world.acme_general_channel)
-        .await
-        .unwrap();
+    let msgs = c.channel_messages(world.acme_general_channel).await.unwrap();
     assert_eq!(msgs.last().unwrap()["content"], "Ticket opened");
     // Submitting a modal the bot never opened fails clearly.
     assert!(c.submit_modal(world.bob, "ticket-form", &[]).await.is_err());
@@ -769,9 +515,7 @@ async fn a_slash_command_opens_a_modal_and_its_submission_gets_a_reply() {
 
 #[tokio::test]
 async fn a_button_click_can_update_the_message_it_sits_on() {
-    use twilight_model::http::interaction::{
-        InteractionResponse, InteractionResponseData, InteractionResponseType,
-    };
+    use twilight_model::http::interaction::{InteractionResponse, InteractionResponseData, InteractionResponseType};
     let si = start(config()).await;
     let c = si.control();
     let (owner, _, channel) = guild_with_bot(&c).await;
@@ -779,28 +523,13 @@ async fn a_button_click_can_update_the_message_it_sits_on() {
     let payload = serde_json::to_vec(&json!({"content": "Close this ticket?", "components": [
         {"type": 1, "components": [{"type": 2, "style": 4, "label": "Close", "custom_id": "close"}]}]}))
     .unwrap();
-    let msg = http
-        .create_message(Id::new(channel))
-        .payload_json(&payload)
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    let msg = http.create_message(Id::new(channel)).payload_json(&payload).await.unwrap().model().await.unwrap();
     let mut shard = shard(&si, 0, 1, Intents::GUILDS, 1);
     wait_for(&mut shard, "READY", |e| matches!(e, Event::Ready(_))).await;
 
-    assert!(c
-        .click(owner, channel, msg.id.get(), "nope", 2, None)
-        .await
-        .is_err());
-    c.click(owner, channel, msg.id.get(), "close", 2, None)
-        .await
-        .unwrap();
-    let Event::InteractionCreate(i) = wait_for(&mut shard, "click", |e| {
-        matches!(e, Event::InteractionCreate(_))
-    })
-    .await
+    assert!(c.click(owner, channel, msg.id.get(), "nope", 2, None).await.is_err());
+    c.click(owner, channel, msg.id.get(), "close", 2, None).await.unwrap();
+    let Event::InteractionCreate(i) = wait_for(&mut shard, "click", |e| matches!(e, Event::InteractionCreate(_))).await
     else {
         unreachable!()
     };
@@ -813,10 +542,7 @@ async fn a_button_click_can_update_the_message_it_sits_on() {
             ..Default::default()
         }),
     };
-    http.interaction(i.application_id)
-        .create_response(i.id, &i.token, &update)
-        .await
-        .unwrap();
+    http.interaction(i.application_id).create_response(i.id, &i.token, &update).await.unwrap();
     let stored = c.channel_messages(channel).await.unwrap();
     assert_eq!(stored[0]["content"], "Closed");
     assert_eq!(stored[0]["history"][0]["content"], "Close this ticket?");
@@ -828,26 +554,10 @@ async fn people_can_send_files_in_dms_and_the_demo_world_is_seeded() {
     let si = start(config()).await;
     let c = si.control();
     let world = seed_demo(&c).await.unwrap();
-    let file = FileSpec {
-        filename: "shot.png".into(),
-        content_type: Some("image/png".into()),
-        bytes: vec![1, 2, 3],
-    };
-    let m = c
-        .user_dm_with_files(world.alice, "screenshot", &[file])
-        .await
-        .unwrap();
+    let file = FileSpec { filename: "shot.png".into(), content_type: Some("image/png".into()), bytes: vec![1, 2, 3] };
+    let m = c.user_dm_with_files(world.alice, "screenshot", &[file]).await.unwrap();
     let url = m["attachments"][0]["url"].as_str().unwrap().to_string();
-    assert_eq!(
-        reqwest::get(url)
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
-            .to_vec(),
-        vec![1, 2, 3]
-    );
+    assert_eq!(reqwest::get(url).await.unwrap().bytes().await.unwrap().to_vec(), vec![1, 2, 3]);
     assert_eq!(c.dm_messages(world.alice).await.unwrap().len(), 1);
     let acme = c.guild(world.acme_guild).await.unwrap();
     assert_eq!(acme["name"], "Acme Support");
@@ -857,16 +567,11 @@ async fn people_can_send_files_in_dms_and_the_demo_world_is_seeded() {
 
 async fn register_ticket_command(si: &StandIn) {
     reqwest::Client::new()
-        .put(format!(
-            "{}/api/v10/applications/1000/commands",
-            si.base_url()
-        ))
+        .put(format!("{}/api/v10/applications/1000/commands", si.base_url()))
         .header("Authorization", format!("Bot {TOKEN}"))
-        .json(
-            &json!([{"name": "ticket", "description": "Open a ticket", "type": 1, "options": [
+        .json(&json!([{"name": "ticket", "description": "Open a ticket", "type": 1, "options": [
             {"name": "open", "description": "Open one", "type": 1, "options": [
-                {"name": "user", "description": "For whom", "type": 6}]}]}]),
-        )
+                {"name": "user", "description": "For whom", "type": 6}]}]}]))
         .send()
         .await
         .unwrap()
@@ -883,116 +588,50 @@ async fn a_deferred_reply_is_replaced_by_the_first_follow_up_and_commands_list_i
     let world = seed_demo(&c).await.unwrap();
     register_ticket_command(&si).await;
     let http = http(&si);
-    let listed = http
-        .interaction(Id::new(1000))
-        .global_commands()
-        .await
-        .unwrap()
-        .models()
-        .await
-        .unwrap();
+    let listed = http.interaction(Id::new(1000)).global_commands().await.unwrap().models().await.unwrap();
     assert_eq!(listed[0].name, "ticket");
 
     let mut shard = shard(&si, 0, 1, Intents::GUILDS, 1);
     wait_for(&mut shard, "READY", |e| matches!(e, Event::Ready(_))).await;
-    let options =
-        json!([{"name": "open", "options": [{"name": "user", "value": world.bob.to_string()}]}]);
-    c.run_command(
-        world.sam,
-        Some(world.acme_guild),
-        Some(world.acme_general_channel),
-        "ticket",
-        options,
-    )
-    .await
-    .unwrap();
-    let Event::InteractionCreate(i) = wait_for(&mut shard, "command", |e| {
-        matches!(e, Event::InteractionCreate(_))
-    })
-    .await
+    let options = json!([{"name": "open", "options": [{"name": "user", "value": world.bob.to_string()}]}]);
+    c.run_command(world.sam, Some(world.acme_guild), Some(world.acme_general_channel), "ticket", options)
+        .await
+        .unwrap();
+    let Event::InteractionCreate(i) =
+        wait_for(&mut shard, "command", |e| matches!(e, Event::InteractionCreate(_))).await
     else {
         unreachable!()
     };
-    let Some(InteractionData::ApplicationCommand(data)) = &i.data else {
-        panic!("not a command")
-    };
+    let Some(InteractionData::ApplicationCommand(data)) = &i.data else { panic!("not a command") };
     assert_eq!(data.id, listed[0].id.unwrap());
     let resolved = data.resolved.as_ref().expect("resolved users");
     assert!(resolved.users.contains_key(&Id::new(world.bob)));
 
-    let defer = InteractionResponse {
-        kind: InteractionResponseType::DeferredChannelMessageWithSource,
-        data: None,
-    };
+    let defer = InteractionResponse { kind: InteractionResponseType::DeferredChannelMessageWithSource, data: None };
     let client = http.interaction(i.application_id);
-    client
-        .create_response(i.id, &i.token, &defer)
-        .await
-        .unwrap();
-    let follow = client
-        .create_followup(&i.token)
-        .content("Ticket #1 opened")
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
-    let original = client
-        .response(&i.token)
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    client.create_response(i.id, &i.token, &defer).await.unwrap();
+    let follow = client.create_followup(&i.token).content("Ticket #1 opened").await.unwrap().model().await.unwrap();
+    let original = client.response(&i.token).await.unwrap().model().await.unwrap();
     assert_eq!(follow.id, original.id);
     assert_eq!(original.content, "Ticket #1 opened");
-    client
-        .update_response(&i.token)
-        .content(Some("Ticket #1 opened (edited)"))
-        .await
-        .unwrap();
-    let second = client
-        .create_followup(&i.token)
-        .content("another")
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    client.update_response(&i.token).content(Some("Ticket #1 opened (edited)")).await.unwrap();
+    let second = client.create_followup(&i.token).content("another").await.unwrap().model().await.unwrap();
     assert_ne!(second.id, original.id);
     si.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_command_in_a_dm_carries_the_user_and_goes_to_shard_zero() {
-    use twilight_model::http::interaction::{
-        InteractionResponse, InteractionResponseData, InteractionResponseType,
-    };
-    let si = start(Config {
-        shards: 2,
-        max_concurrency: 2,
-        ..config()
-    })
-    .await;
+    use twilight_model::http::interaction::{InteractionResponse, InteractionResponseData, InteractionResponseType};
+    let si = start(Config { shards: 2, max_concurrency: 2, ..config() }).await;
     let c = si.control();
     let (owner, _, _) = guild_with_bot(&c).await;
     register_ticket_command(&si).await;
     let mut s0 = shard(&si, 0, 2, Intents::DIRECT_MESSAGES, 2);
     wait_for(&mut s0, "READY", |e| matches!(e, Event::Ready(_))).await;
-    let r = c
-        .run_command(
-            owner,
-            None,
-            None,
-            "ticket",
-            json!([{"name": "open", "options": []}]),
-        )
-        .await
-        .unwrap();
-    let Event::InteractionCreate(i) = wait_for(&mut s0, "DM command", |e| {
-        matches!(e, Event::InteractionCreate(_))
-    })
-    .await
+    let r = c.run_command(owner, None, None, "ticket", json!([{"name": "open", "options": []}])).await.unwrap();
+    let Event::InteractionCreate(i) =
+        wait_for(&mut s0, "DM command", |e| matches!(e, Event::InteractionCreate(_))).await
     else {
         unreachable!()
     };
@@ -1006,17 +645,10 @@ async fn a_command_in_a_dm_carries_the_user_and_goes_to_shard_zero() {
             ..Default::default()
         }),
     };
-    http(&si)
-        .interaction(i.application_id)
-        .create_response(i.id, &i.token, &reply)
-        .await
-        .unwrap();
+    http(&si).interaction(i.application_id).create_response(i.id, &i.token, &reply).await.unwrap();
     let recorded = c.interaction(r.id).await.unwrap();
     assert_eq!(recorded["original"]["ephemeral"], true);
-    assert!(
-        c.dm_messages(owner).await.unwrap().is_empty(),
-        "ephemeral replies are not in the channel"
-    );
+    assert!(c.dm_messages(owner).await.unwrap().is_empty(), "ephemeral replies are not in the channel");
     si.shutdown().await;
 }
 
@@ -1026,31 +658,12 @@ async fn pins_work_through_both_routes_and_dispatch_a_pins_update() {
     let c = si.control();
     let (_, _, channel) = guild_with_bot(&c).await;
     let mut shard = shard(&si, 0, 1, Intents::GUILDS, 1);
-    wait_for(&mut shard, "GUILD_CREATE", |e| {
-        matches!(e, Event::GuildCreate(_))
-    })
-    .await;
+    wait_for(&mut shard, "GUILD_CREATE", |e| matches!(e, Event::GuildCreate(_))).await;
     let http = http(&si);
-    let msg = http
-        .create_message(Id::new(channel))
-        .content("pin me")
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    let msg = http.create_message(Id::new(channel)).content("pin me").await.unwrap().model().await.unwrap();
     http.create_pin(msg.channel_id, msg.id).await.unwrap();
-    wait_for(&mut shard, "CHANNEL_PINS_UPDATE", |e| {
-        matches!(e, Event::ChannelPinsUpdate(_))
-    })
-    .await;
-    let listing = http
-        .pins(msg.channel_id)
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    wait_for(&mut shard, "CHANNEL_PINS_UPDATE", |e| matches!(e, Event::ChannelPinsUpdate(_))).await;
+    let listing = http.pins(msg.channel_id).await.unwrap().model().await.unwrap();
     assert_eq!(listing.items.len(), 1);
     assert_eq!(c.pins(channel).await.unwrap().len(), 1);
     http.delete_pin(msg.channel_id, msg.id).await.unwrap();
@@ -1065,18 +678,11 @@ async fn requesting_guild_members_returns_a_chunk_with_the_nonce() {
     let c = si.control();
     let world = seed_demo(&c).await.unwrap();
     let mut shard = shard(&si, 0, 1, Intents::GUILDS | Intents::GUILD_MEMBERS, 1);
-    wait_for(&mut shard, "GUILD_CREATE", |e| {
-        matches!(e, Event::GuildCreate(_))
-    })
-    .await;
-    let req = RequestGuildMembers::builder(Id::new(world.acme_guild))
-        .nonce("abc")
-        .query("", None);
+    wait_for(&mut shard, "GUILD_CREATE", |e| matches!(e, Event::GuildCreate(_))).await;
+    let req = RequestGuildMembers::builder(Id::new(world.acme_guild)).nonce("abc").query("", None);
     shard.command(&req);
-    let Event::MemberChunk(chunk) = wait_for(&mut shard, "GUILD_MEMBERS_CHUNK", |e| {
-        matches!(e, Event::MemberChunk(_))
-    })
-    .await
+    let Event::MemberChunk(chunk) =
+        wait_for(&mut shard, "GUILD_MEMBERS_CHUNK", |e| matches!(e, Event::MemberChunk(_))).await
     else {
         unreachable!()
     };
@@ -1093,29 +699,12 @@ async fn allowed_mentions_decide_who_is_mentioned() {
     let (owner, _, channel) = guild_with_bot(&c).await;
     let http = http(&si);
     let text = format!("<@{owner}> hello @everyone");
-    let none =
-        serde_json::to_vec(&json!({"content": text, "allowed_mentions": {"parse": []}})).unwrap();
-    let m = http
-        .create_message(Id::new(channel))
-        .payload_json(&none)
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    let none = serde_json::to_vec(&json!({"content": text, "allowed_mentions": {"parse": []}})).unwrap();
+    let m = http.create_message(Id::new(channel)).payload_json(&none).await.unwrap().model().await.unwrap();
     assert!(m.mentions.is_empty());
-    let users = serde_json::to_vec(
-        &json!({"content": text, "allowed_mentions": {"parse": ["users", "everyone"]}}),
-    )
-    .unwrap();
-    let m = http
-        .create_message(Id::new(channel))
-        .payload_json(&users)
-        .await
-        .unwrap()
-        .model()
-        .await
-        .unwrap();
+    let users =
+        serde_json::to_vec(&json!({"content": text, "allowed_mentions": {"parse": ["users", "everyone"]}})).unwrap();
+    let m = http.create_message(Id::new(channel)).payload_json(&users).await.unwrap().model().await.unwrap();
     assert_eq!(m.mentions.len(), 1);
     // The bot lacks MENTION_EVERYONE by default.
     assert!(!m.mention_everyone);
@@ -1124,11 +713,7 @@ async fn allowed_mentions_decide_who_is_mentioned() {
 
 #[tokio::test]
 async fn a_third_rename_within_ten_minutes_is_rate_limited() {
-    let si = start(Config {
-        route_limits: true,
-        ..config()
-    })
-    .await;
+    let si = start(Config { route_limits: true, ..config() }).await;
     let c = si.control();
     let (_, _, channel) = guild_with_bot(&c).await;
     let client = reqwest::Client::new();

@@ -31,21 +31,13 @@ impl TestApi {
         let redis = deadpool_redis::Config::from_url(redis_url)
             .create_pool(Some(deadpool_redis::Runtime::Tokio1))
             .expect("a valid Redis URL");
-        let state = ApiState {
-            db,
-            redis,
-            metrics: ticketeer::metrics::install(),
-        };
+        let state = ApiState { db, redis, metrics: ticketeer::metrics::install() };
 
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(api::serve(listener, api::router(state), shutdown.clone()));
-        Self {
-            base,
-            shutdown,
-            server: Some(server),
-        }
+        Self { base, shutdown, server: Some(server) }
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {
@@ -68,11 +60,7 @@ impl Drop for TestApi {
 
 /// A Redis URL on which nothing listens.
 fn closed_redis_url() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     format!("redis://127.0.0.1:{port}")
 }
 
@@ -81,10 +69,7 @@ async fn healthz_is_ok() {
     let api = TestApi::start(REDIS_URL).await;
     let response = api.get("/healthz").await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!({ "status": "ok" })
-    );
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "status": "ok" }));
     api.stop().await;
 }
 
@@ -93,10 +78,7 @@ async fn readyz_is_ready_when_postgres_and_redis_answer() {
     let api = TestApi::start(REDIS_URL).await;
     let response = api.get("/readyz").await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.json::<Value>().await.unwrap(),
-        json!({ "status": "ready", "postgres": "ok", "redis": "ok" })
-    );
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "status": "ready", "postgres": "ok", "redis": "ok" }));
     api.stop().await;
 }
 
@@ -120,19 +102,10 @@ async fn metrics_are_exposed_in_prometheus_text_format() {
 
     let response = api.get("/metrics").await;
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers()["content-type"].to_str().unwrap(),
-        "text/plain; version=0.0.4"
-    );
+    assert_eq!(response.headers()["content-type"].to_str().unwrap(), "text/plain; version=0.0.4");
     let text = response.text().await.unwrap();
-    assert!(
-        text.contains("# HELP ticketeer_http_requests_total"),
-        "{text}"
-    );
-    assert!(
-        text.contains(r#"ticketeer_http_requests_total{route="/healthz",status="200"}"#),
-        "{text}"
-    );
+    assert!(text.contains("# HELP ticketeer_http_requests_total"), "{text}");
+    assert!(text.contains(r#"ticketeer_http_requests_total{route="/healthz",status="200"}"#), "{text}");
     api.stop().await;
 }
 

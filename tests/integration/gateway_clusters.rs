@@ -4,12 +4,7 @@ use crate::support::{eventually, text_of, Options, TestApp};
 
 #[tokio::test]
 async fn a_dm_on_cluster_zero_opens_a_ticket_in_a_guild_owned_by_cluster_one() {
-    let app = TestApp::spawn_with(Options {
-        shards: 4,
-        clusters: 2,
-        ..Options::default()
-    })
-    .await;
+    let app = TestApp::spawn_with(Options { shards: 4, clusters: 2, ..Options::default() }).await;
     assert_eq!(app.clusters[0].info.shards, vec![0, 1]);
     assert_eq!(app.clusters[1].info.shards, vec![2, 3]);
 
@@ -23,27 +18,16 @@ async fn a_dm_on_cluster_zero_opens_a_ticket_in_a_guild_owned_by_cluster_one() {
     app.setup_modmail(&guild).await;
     let alice = app.member("alice", &[&guild]).await;
 
-    let channel = app
-        .open_ticket(&guild, alice, "hello from shard zero")
-        .await;
+    let channel = app.open_ticket(&guild, alice, "hello from shard zero").await;
 
     // Staff answer in the guild: that event arrives on cluster 1.
-    app.control
-        .post_message(channel, guild.staff, "!reply answered by cluster one")
-        .await
-        .unwrap();
+    app.control.post_message(channel, guild.staff, "!reply answered by cluster one").await.unwrap();
     eventually("the reply reaches the user", || async {
-        app.bot_dms(alice)
-            .await
-            .into_iter()
-            .find(|m| text_of(m).contains("answered by cluster one"))
+        app.bot_dms(alice).await.into_iter().find(|m| text_of(m).contains("answered by cluster one"))
     })
     .await;
     let stats = app.control.gateway_stats().await.unwrap();
-    assert_eq!(
-        stats.identify_violations, 0,
-        "identifies were paced per bucket"
-    );
+    assert_eq!(stats.identify_violations, 0, "identifies were paced per bucket");
     app.shutdown().await;
 }
 
@@ -56,19 +40,12 @@ async fn a_cluster_restart_resumes_its_saved_session() {
     let identifies_before = app.control.gateway_stats().await.unwrap().identifies;
 
     app.stop_cluster(0).await;
-    app.control
-        .user_dm(alice, "sent while the bot was down")
-        .await
-        .unwrap();
+    app.control.user_dm(alice, "sent while the bot was down").await.unwrap();
     app.start_cluster(0).await;
 
-    app.open_ticket(&acme, alice, "sent while the bot was down")
-        .await;
+    app.open_ticket(&acme, alice, "sent while the bot was down").await;
     let stats = app.control.gateway_stats().await.unwrap();
-    assert_eq!(
-        stats.identifies, identifies_before,
-        "no new identify: the session was resumed"
-    );
+    assert_eq!(stats.identifies, identifies_before, "no new identify: the session was resumed");
     assert!(stats.resumes >= 1);
     app.shutdown().await;
 }

@@ -10,48 +10,25 @@ async fn a_dm_opens_a_private_numbered_ticket_channel_and_welcomes_the_user() {
     let acme = app.guild("acme").await;
     let answer = app.setup_modmail(&acme).await;
     assert_eq!(answer["type"], 4);
-    assert_eq!(
-        answer["data"]["flags"], 64,
-        "setup confirms ephemerally: {answer}"
-    );
+    assert_eq!(answer["data"]["flags"], 64, "setup confirms ephemerally: {answer}");
     let alice = app.member("alice", &[&acme]).await;
 
-    app.control
-        .user_dm(alice, "Hello, my order never arrived")
-        .await
-        .unwrap();
+    app.control.user_dm(alice, "Hello, my order never arrived").await.unwrap();
 
-    let channel = eventually("the ticket channel appears", || async {
-        app.ticket_channels(&acme).await.into_iter().next()
-    })
-    .await;
+    let channel =
+        eventually("the ticket channel appears", || async { app.ticket_channels(&acme).await.into_iter().next() })
+            .await;
     assert_eq!(channel["name"], "0001-alice");
     let overwrites = channel["permission_overwrites"].as_array().unwrap();
-    let everyone = overwrites
-        .iter()
-        .find(|o| is_id(&o["id"], acme.id))
-        .expect("an @everyone overwrite");
-    assert_ne!(
-        everyone["deny"].as_str().unwrap().parse::<u64>().unwrap() & (1 << 10),
-        0,
-        "@everyone cannot view"
-    );
-    let staff = overwrites
-        .iter()
-        .find(|o| is_id(&o["id"], acme.staff_role))
-        .expect("a staff overwrite");
-    assert_ne!(
-        staff["allow"].as_str().unwrap().parse::<u64>().unwrap() & (1 << 10),
-        0,
-        "staff can view"
-    );
+    let everyone = overwrites.iter().find(|o| is_id(&o["id"], acme.id)).expect("an @everyone overwrite");
+    assert_ne!(everyone["deny"].as_str().unwrap().parse::<u64>().unwrap() & (1 << 10), 0, "@everyone cannot view");
+    let staff = overwrites.iter().find(|o| is_id(&o["id"], acme.staff_role)).expect("a staff overwrite");
+    assert_ne!(staff["allow"].as_str().unwrap().parse::<u64>().unwrap() & (1 << 10), 0, "staff can view");
 
     let channel_id: u64 = channel["id"].as_str().unwrap().parse().unwrap();
     let relayed = eventually("the DM is relayed", || async {
         let messages = app.control.channel_messages(channel_id).await.ok()?;
-        messages
-            .into_iter()
-            .find(|m| text_of(m).contains("my order never arrived"))
+        messages.into_iter().find(|m| text_of(m).contains("my order never arrived"))
     })
     .await;
     assert!(text_of(&relayed).contains("Hello, my order never arrived"));
@@ -61,14 +38,8 @@ async fn a_dm_opens_a_private_numbered_ticket_channel_and_welcomes_the_user() {
         dms.into_iter().find(|m| !is_id(&m["author"]["id"], alice))
     })
     .await;
-    assert!(
-        text_of(&welcome).contains("acme"),
-        "welcome names the guild: {welcome}"
-    );
-    assert!(
-        text_of(&welcome).contains("#1"),
-        "welcome names the ticket number: {welcome}"
-    );
+    assert!(text_of(&welcome).contains("acme"), "welcome names the guild: {welcome}");
+    assert!(text_of(&welcome).contains("#1"), "welcome names the ticket number: {welcome}");
 
     let (number, status, kind): (i32, String, String) =
         sqlx::query_as("SELECT number, status, kind FROM tickets WHERE opener_id = $1")
@@ -76,10 +47,7 @@ async fn a_dm_opens_a_private_numbered_ticket_channel_and_welcomes_the_user() {
             .fetch_one(&app.db.pool)
             .await
             .unwrap();
-    assert_eq!(
-        (number, status.as_str(), kind.as_str()),
-        (1, "open", "modmail")
-    );
+    assert_eq!((number, status.as_str(), kind.as_str()), (1, "open", "modmail"));
     app.shutdown().await;
 }
 
@@ -98,10 +66,7 @@ async fn a_dm_from_someone_in_no_modmail_guild_gets_a_polite_explanation() {
     .await;
     assert!(text_of(&answer).contains("modmail"), "{answer}");
     assert_eq!(app.ticket_count().await, 0);
-    let state: String = sqlx::query_scalar("SELECT state FROM inbound_dms")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let state: String = sqlx::query_scalar("SELECT state FROM inbound_dms").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(state, "refused", "the DM is kept on record");
     app.shutdown().await;
 }
@@ -118,8 +83,7 @@ async fn a_user_in_two_modmail_guilds_picks_one_and_their_held_messages_follow()
     app.control.user_dm(alice, "first").await.unwrap();
     let prompt = eventually("the bot asks which server", || async {
         let dms = app.control.dm_messages(alice).await.ok()?;
-        dms.into_iter()
-            .find(|m| m["components"].as_array().is_some_and(|c| !c.is_empty()))
+        dms.into_iter().find(|m| m["components"].as_array().is_some_and(|c| !c.is_empty()))
     })
     .await;
     app.control.user_dm(alice, "second").await.unwrap();
@@ -128,22 +92,11 @@ async fn a_user_in_two_modmail_guilds_picks_one_and_their_held_messages_follow()
     assert_eq!(app.ticket_count().await, 0);
 
     let options = &prompt["components"][0]["components"][0]["options"];
-    assert_eq!(
-        options.as_array().unwrap().len(),
-        2,
-        "both guilds are offered: {prompt}"
-    );
+    assert_eq!(options.as_array().unwrap().len(), 2, "both guilds are offered: {prompt}");
     let prompt_id: u64 = prompt["id"].as_str().unwrap().parse().unwrap();
     let dm_channel: u64 = prompt["channel_id"].as_str().unwrap().parse().unwrap();
     app.control
-        .click(
-            alice,
-            dm_channel,
-            prompt_id,
-            "modmail:choose-guild",
-            3,
-            Some(vec![blue.id.to_string()]),
-        )
+        .click(alice, dm_channel, prompt_id, "modmail:choose-guild", 3, Some(vec![blue.id.to_string()]))
         .await
         .unwrap();
 
@@ -153,29 +106,14 @@ async fn a_user_in_two_modmail_guilds_picks_one_and_their_held_messages_follow()
     .await;
     let channel_id: u64 = channel["id"].as_str().unwrap().parse().unwrap();
     let texts = eventually("both held messages arrive", || async {
-        let texts: Vec<String> = app
-            .control
-            .channel_messages(channel_id)
-            .await
-            .ok()?
-            .iter()
-            .map(text_of)
-            .collect();
-        (texts
-            .iter()
-            .filter(|t| t.contains("first") || t.contains("second"))
-            .count()
-            == 2)
-            .then_some(texts)
+        let texts: Vec<String> = app.control.channel_messages(channel_id).await.ok()?.iter().map(text_of).collect();
+        (texts.iter().filter(|t| t.contains("first") || t.contains("second")).count() == 2).then_some(texts)
     })
     .await;
     let first = texts.iter().position(|t| t.contains("first")).unwrap();
     let second = texts.iter().position(|t| t.contains("second")).unwrap();
     assert!(first < second, "held messages keep their order: {texts:?}");
-    assert!(
-        app.ticket_channels(&acme).await.is_empty(),
-        "nothing opens in the other guild"
-    );
+    assert!(app.ticket_channels(&acme).await.is_empty(), "nothing opens in the other guild");
     app.shutdown().await;
 }
 
@@ -190,21 +128,11 @@ async fn modmail_setup_is_refused_without_manage_server() {
             {"name": "staff-role", "type": 8, "value": acme.staff_role.to_string()},
         ]
     }]);
-    let answer = app
-        .command(acme.staff, &acme, acme.general, "modmail", options)
-        .await;
+    let answer = app.command(acme.staff, &acme, acme.general, "modmail", options).await;
     assert_eq!(answer["data"]["flags"], 64, "the refusal is ephemeral");
-    assert!(
-        answer["data"]["content"]
-            .as_str()
-            .unwrap()
-            .contains("Manage Server"),
-        "{answer}"
-    );
-    let enabled: Option<bool> = sqlx::query_scalar("SELECT modmail_enabled FROM guild_settings")
-        .fetch_optional(&app.db.pool)
-        .await
-        .unwrap();
+    assert!(answer["data"]["content"].as_str().unwrap().contains("Manage Server"), "{answer}");
+    let enabled: Option<bool> =
+        sqlx::query_scalar("SELECT modmail_enabled FROM guild_settings").fetch_optional(&app.db.pool).await.unwrap();
     assert_eq!(enabled, None, "nothing was stored");
     app.shutdown().await;
 }

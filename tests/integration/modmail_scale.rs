@@ -18,10 +18,8 @@ async fn fifty_users_dming_at_once_get_fifty_tickets_numbered_one_to_fifty() {
     join_all(users.iter().map(|u| app.control.user_dm(*u, "I need help"))).await;
 
     let numbers: Vec<i32> = eventually("fifty tickets open", || async {
-        let numbers: Vec<i32> = sqlx::query_scalar("SELECT number FROM tickets ORDER BY number")
-            .fetch_all(&app.db.pool)
-            .await
-            .ok()?;
+        let numbers: Vec<i32> =
+            sqlx::query_scalar("SELECT number FROM tickets ORDER BY number").fetch_all(&app.db.pool).await.ok()?;
         (numbers.len() == 50).then_some(numbers)
     })
     .await;
@@ -39,18 +37,11 @@ async fn twenty_dms_in_a_burst_make_one_ticket_with_all_twenty_in_order() {
     let alice = app.member("alice", &[&acme]).await;
 
     for i in 1..=20 {
-        app.control
-            .user_dm(alice, &format!("burst message {i:02}"))
-            .await
-            .unwrap();
+        app.control.user_dm(alice, &format!("burst message {i:02}")).await.unwrap();
     }
 
     let channel: i64 = eventually("the ticket opens", || async {
-        sqlx::query_scalar("SELECT channel_id FROM tickets")
-            .fetch_optional(&app.db.pool)
-            .await
-            .ok()
-            .flatten()
+        sqlx::query_scalar("SELECT channel_id FROM tickets").fetch_optional(&app.db.pool).await.ok().flatten()
     })
     .await;
     let relayed = eventually("all twenty arrive", || async {
@@ -67,16 +58,8 @@ async fn twenty_dms_in_a_burst_make_one_ticket_with_all_twenty_in_order() {
     })
     .await;
     let expected: Vec<String> = (1..=20).map(|i| format!("burst message {i:02}")).collect();
-    let order: Vec<String> = relayed
-        .iter()
-        .map(|t| {
-            expected
-                .iter()
-                .find(|e| t.contains(e.as_str()))
-                .unwrap()
-                .clone()
-        })
-        .collect();
+    let order: Vec<String> =
+        relayed.iter().map(|t| expected.iter().find(|e| t.contains(e.as_str())).unwrap().clone()).collect();
     assert_eq!(order, expected, "in order, none doubled");
     assert_eq!(app.ticket_count().await, 1);
     app.shutdown().await;
@@ -109,28 +92,13 @@ async fn a_rate_limited_channel_creation_still_opens_exactly_one_ticket() {
     let attempts: Vec<_> = log
         .iter()
         .filter(|r| {
-            r["method"] == "POST"
-                && r["route"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .ends_with("/guilds/{guild_id}/channels")
+            r["method"] == "POST" && r["route"].as_str().unwrap_or_default().ends_with("/guilds/{guild_id}/channels")
         })
         .map(|r| r["status"].as_u64().unwrap_or(0))
         .collect();
-    assert_eq!(
-        attempts.iter().filter(|s| **s == 429).count(),
-        2,
-        "both 429s were met: {attempts:?}"
-    );
-    assert_eq!(
-        attempts.len(),
-        3,
-        "then one successful creation: {attempts:?}"
-    );
-    assert!(
-        (200..300).contains(attempts.last().unwrap()),
-        "{attempts:?}"
-    );
+    assert_eq!(attempts.iter().filter(|s| **s == 429).count(), 2, "both 429s were met: {attempts:?}");
+    assert_eq!(attempts.len(), 3, "then one successful creation: {attempts:?}");
+    assert!((200..300).contains(attempts.last().unwrap()), "{attempts:?}");
     app.shutdown().await;
 }
 
@@ -143,24 +111,15 @@ async fn a_gateway_reconnect_mid_conversation_loses_and_doubles_no_dm() {
     let channel = app.open_ticket(&acme, alice, "message 00").await;
 
     for i in 1..=5 {
-        app.control
-            .user_dm(alice, &format!("message {i:02}"))
-            .await
-            .unwrap();
+        app.control.user_dm(alice, &format!("message {i:02}")).await.unwrap();
     }
     app.control.gateway_reconnect(Some(0)).await.unwrap();
     for i in 6..=8 {
-        app.control
-            .user_dm(alice, &format!("message {i:02}"))
-            .await
-            .unwrap();
+        app.control.user_dm(alice, &format!("message {i:02}")).await.unwrap();
     }
     app.control.gateway_drop(Some(0)).await.unwrap();
     for i in 9..=10 {
-        app.control
-            .user_dm(alice, &format!("message {i:02}"))
-            .await
-            .unwrap();
+        app.control.user_dm(alice, &format!("message {i:02}")).await.unwrap();
     }
 
     let texts = eventually("all eleven DMs arrive", || async {
@@ -188,15 +147,9 @@ async fn a_gateway_reconnect_mid_conversation_loses_and_doubles_no_dm() {
         .collect();
     assert_eq!(texts_after.len(), 11, "none doubled: {texts_after:?}");
     for (i, text) in texts.iter().enumerate() {
-        assert!(
-            text.contains(&format!("message {i:02}")),
-            "in order: {texts:?}"
-        );
+        assert!(text.contains(&format!("message {i:02}")), "in order: {texts:?}");
     }
     let stats = app.control.gateway_stats().await.unwrap();
-    assert!(
-        stats.resumes >= 1,
-        "the shard resumed rather than re-identified: {stats:?}"
-    );
+    assert!(stats.resumes >= 1, "the shard resumed rather than re-identified: {stats:?}");
     app.shutdown().await;
 }

@@ -12,52 +12,29 @@ async fn staff_reply_with_the_text_command_reaches_the_user_and_is_logged_in_the
     let alice = app.member("alice", &[&acme]).await;
     let channel = app.open_ticket(&acme, alice, "help please").await;
 
-    let command = app
-        .control
-        .post_message(channel, acme.staff, "!reply We are on it!")
-        .await
-        .unwrap();
+    let command = app.control.post_message(channel, acme.staff, "!reply We are on it!").await.unwrap();
 
     let dm = eventually("the reply reaches the user", || async {
-        app.bot_dms(alice)
-            .await
-            .into_iter()
-            .find(|m| text_of(m).contains("We are on it!"))
+        app.bot_dms(alice).await.into_iter().find(|m| text_of(m).contains("We are on it!"))
     })
     .await;
-    assert_eq!(
-        dm["embeds"][0]["author"]["name"], "acme-staff",
-        "the user sees who answered"
-    );
+    assert_eq!(dm["embeds"][0]["author"]["name"], "acme-staff", "the user sees who answered");
     let logged = eventually("the reply is logged in the ticket", || async {
         let messages = app.control.channel_messages(channel).await.ok()?;
-        messages
-            .into_iter()
-            .find(|m| m["author"]["bot"] == true && text_of(m).contains("We are on it!"))
+        messages.into_iter().find(|m| m["author"]["bot"] == true && text_of(m).contains("We are on it!"))
     })
     .await;
-    assert!(logged["embeds"][0]["footer"]["text"]
-        .as_str()
-        .unwrap()
-        .contains("sent to the user"));
+    assert!(logged["embeds"][0]["footer"]["text"].as_str().unwrap().contains("sent to the user"));
     let command_id = command["id"].as_str().unwrap();
-    eventually(
-        "the command message is replaced by the formatted copy",
-        || async {
-            let messages = app.control.channel_messages(channel).await.ok()?;
-            messages
-                .iter()
-                .find(|m| m["id"] == command_id)
-                .map(|m| m["deleted"] == true)
-                .filter(|d| *d)
-        },
-    )
+    eventually("the command message is replaced by the formatted copy", || async {
+        let messages = app.control.channel_messages(channel).await.ok()?;
+        messages.iter().find(|m| m["id"] == command_id).map(|m| m["deleted"] == true).filter(|d| *d)
+    })
     .await;
-    let relayed: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM ticket_messages WHERE direction = 'to_user'")
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let relayed: i64 = sqlx::query_scalar("SELECT count(*) FROM ticket_messages WHERE direction = 'to_user'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(relayed, 1);
     app.shutdown().await;
 }
@@ -71,24 +48,12 @@ async fn staff_reply_with_the_slash_command_shows_the_copy_as_the_response() {
     let channel = app.open_ticket(&acme, alice, "help please").await;
 
     let answer = app
-        .command(
-            acme.staff,
-            &acme,
-            channel,
-            "reply",
-            json!([{"name": "content", "value": "Slash hello", "type": 3}]),
-        )
+        .command(acme.staff, &acme, channel, "reply", json!([{"name": "content", "value": "Slash hello", "type": 3}]))
         .await;
     assert_eq!(answer["type"], 4);
-    assert!(
-        answer["data"]["flags"].is_null() || answer["data"]["flags"] == 0,
-        "the copy is public: {answer}"
-    );
+    assert!(answer["data"]["flags"].is_null() || answer["data"]["flags"] == 0, "the copy is public: {answer}");
     eventually("the reply reaches the user", || async {
-        app.bot_dms(alice)
-            .await
-            .into_iter()
-            .find(|m| text_of(m).contains("Slash hello"))
+        app.bot_dms(alice).await.into_iter().find(|m| text_of(m).contains("Slash hello"))
     })
     .await;
     app.shutdown().await;
@@ -105,37 +70,18 @@ async fn a_non_staff_member_cannot_reply_and_nothing_reaches_the_user() {
     app.grant_channel_access(channel, mallory).await;
     let before = app.bot_dms(alice).await.len();
 
-    app.control
-        .post_message(channel, mallory, "!reply I am not staff")
-        .await
-        .unwrap();
+    app.control.post_message(channel, mallory, "!reply I am not staff").await.unwrap();
     let refusal = eventually("the bot refuses", || async {
         let messages = app.control.channel_messages(channel).await.ok()?;
-        messages
-            .into_iter()
-            .find(|m| text_of(m).contains("Only staff"))
+        messages.into_iter().find(|m| text_of(m).contains("Only staff"))
     })
     .await;
-    assert!(
-        refusal["message_reference"].is_object(),
-        "the refusal answers the command: {refusal}"
-    );
+    assert!(refusal["message_reference"].is_object(), "the refusal answers the command: {refusal}");
 
-    let answer = app
-        .command(
-            mallory,
-            &acme,
-            channel,
-            "reply",
-            json!([{"name": "content", "value": "sneaky", "type": 3}]),
-        )
-        .await;
+    let answer =
+        app.command(mallory, &acme, channel, "reply", json!([{"name": "content", "value": "sneaky", "type": 3}])).await;
     assert_eq!(answer["data"]["flags"], 64, "slash refusals are ephemeral");
-    assert_eq!(
-        app.bot_dms(alice).await.len(),
-        before,
-        "nothing was sent to the user"
-    );
+    assert_eq!(app.bot_dms(alice).await.len(), before, "nothing was sent to the user");
     app.shutdown().await;
 }
 
@@ -147,32 +93,17 @@ async fn closing_sends_the_close_message_deletes_the_channel_and_keeps_the_recor
     let alice = app.member("alice", &[&acme]).await;
     let channel = app.open_ticket(&acme, alice, "help please").await;
 
-    app.control
-        .post_message(channel, acme.staff, "!close")
-        .await
-        .unwrap();
+    app.control.post_message(channel, acme.staff, "!close").await.unwrap();
 
-    eventually("the channel is deleted", || async {
-        app.control.channel(channel).await.is_err().then_some(())
-    })
-    .await;
+    eventually("the channel is deleted", || async { app.control.channel(channel).await.is_err().then_some(()) }).await;
     let close = eventually("the user gets the close message", || async {
-        app.bot_dms(alice)
-            .await
-            .into_iter()
-            .find(|m| text_of(m).contains("closed"))
+        app.bot_dms(alice).await.into_iter().find(|m| text_of(m).contains("closed"))
     })
     .await;
     assert!(text_of(&close).contains("#1"));
     let (status, closed_by): (String, Option<i64>) =
-        sqlx::query_as("SELECT status, closed_by FROM tickets")
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
-    assert_eq!(
-        (status.as_str(), closed_by),
-        ("closed", Some(acme.staff as i64))
-    );
+        sqlx::query_as("SELECT status, closed_by FROM tickets").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!((status.as_str(), closed_by), ("closed", Some(acme.staff as i64)));
 
     // A new DM after closing opens ticket #2.
     let second = app.open_ticket(&acme, alice, "one more thing").await;
@@ -189,23 +120,10 @@ async fn a_silent_slash_close_sends_the_user_nothing() {
     let channel = app.open_ticket(&acme, alice, "help please").await;
     let before = app.bot_dms(alice).await.len();
 
-    let ack = app
-        .command(
-            acme.staff,
-            &acme,
-            channel,
-            "close",
-            json!([{"name": "silent", "value": true, "type": 5}]),
-        )
-        .await;
-    assert_eq!(
-        ack["type"], 5,
-        "close acknowledges before the channel goes: {ack}"
-    );
-    eventually("the channel is deleted", || async {
-        app.control.channel(channel).await.is_err().then_some(())
-    })
-    .await;
+    let ack =
+        app.command(acme.staff, &acme, channel, "close", json!([{"name": "silent", "value": true, "type": 5}])).await;
+    assert_eq!(ack["type"], 5, "close acknowledges before the channel goes: {ack}");
+    eventually("the channel is deleted", || async { app.control.channel(channel).await.is_err().then_some(()) }).await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(app.bot_dms(alice).await.len(), before);
     app.shutdown().await;
@@ -223,17 +141,10 @@ async fn the_same_dm_or_command_delivered_twice_does_nothing_twice() {
     app.setup_modmail(&acme).await;
     let alice = app.member("alice", &[&acme]).await;
     let channel = app.open_ticket(&acme, alice, "first").await;
-    let dm = app
-        .control
-        .user_dm(alice, "replayed message")
-        .await
-        .unwrap();
+    let dm = app.control.user_dm(alice, "replayed message").await.unwrap();
     eventually("the DM is relayed once", || async {
         let messages = app.control.channel_messages(channel).await.ok()?;
-        messages
-            .iter()
-            .any(|m| text_of(m).contains("replayed message"))
-            .then_some(())
+        messages.iter().any(|m| text_of(m).contains("replayed message")).then_some(())
     })
     .await;
 
@@ -261,13 +172,8 @@ async fn the_same_dm_or_command_delivered_twice_does_nothing_twice() {
         },
         source: 4242,
     };
-    let reply = Command::Reply {
-        content: "only once".into(),
-        anonymous: false,
-    };
-    execute(&app.bot().tickets, reply.clone(), &at)
-        .await
-        .unwrap();
+    let reply = Command::Reply { content: "only once".into(), anonymous: false };
+    execute(&app.bot().tickets, reply.clone(), &at).await.unwrap();
     execute(&app.bot().tickets, reply, &at).await.unwrap();
 
     let copies = app
@@ -279,12 +185,7 @@ async fn the_same_dm_or_command_delivered_twice_does_nothing_twice() {
         .filter(|m| text_of(m).contains("replayed message"))
         .count();
     assert_eq!(copies, 1, "the replayed DM was relayed once");
-    let replies = app
-        .bot_dms(alice)
-        .await
-        .iter()
-        .filter(|m| text_of(m).contains("only once"))
-        .count();
+    let replies = app.bot_dms(alice).await.iter().filter(|m| text_of(m).contains("only once")).count();
     assert_eq!(replies, 1, "the replayed command replied once");
     app.shutdown().await;
 }

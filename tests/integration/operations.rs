@@ -10,10 +10,7 @@ async fn migrations_can_run_twice_and_concurrently() {
     let name = format!("ticketeer_migrate_{:016x}", rand::random::<u64>());
     let server = database::server_url();
     let mut admin = PgConnection::connect(&server).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
     let url = format!("{}/{name}", server.rsplit_once('/').unwrap().0);
     let a = ticketeer::db::connect_lazy(&url, 2).unwrap();
     let b = ticketeer::db::connect_lazy(&url, 2).unwrap();
@@ -21,21 +18,13 @@ async fn migrations_can_run_twice_and_concurrently() {
     let (first, second) = tokio::join!(ticketeer::db::migrate(&a), ticketeer::db::migrate(&b));
     first.unwrap();
     second.unwrap();
-    ticketeer::db::migrate(&a)
-        .await
-        .expect("a second run is a no-op");
-    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
-        .fetch_one(&a)
-        .await
-        .unwrap();
+    ticketeer::db::migrate(&a).await.expect("a second run is a no-op");
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(&a).await.unwrap();
     assert_eq!(applied as usize, ticketeer::db::MIGRATOR.iter().count());
 
     a.close().await;
     b.close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
 }
 
 #[tokio::test]
@@ -47,12 +36,7 @@ async fn each_gateway_cluster_serves_metrics_with_shard_and_ticket_series() {
     app.open_ticket(&acme, alice, "metrics please").await;
 
     let ops = app.clusters[0].info.ops_addr;
-    let body = reqwest::get(format!("http://{ops}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = reqwest::get(format!("http://{ops}/metrics")).await.unwrap().text().await.unwrap();
     for series in [
         "ticketeer_gateway_events_total{",
         // The recorder is process-wide and other tests' shards come and go,
@@ -75,17 +59,11 @@ async fn a_full_inbox_category_tells_the_user_and_leaves_nothing_half_made() {
     let acme = app.guild("acme").await;
     app.setup_modmail(&acme).await;
     for i in 0..50 {
-        app.control
-            .create_channel(acme.id, &format!("old-{i}"), 0, Some(acme.inbox))
-            .await
-            .unwrap();
+        app.control.create_channel(acme.id, &format!("old-{i}"), 0, Some(acme.inbox)).await.unwrap();
     }
     let alice = app.member("alice", &[&acme]).await;
 
-    app.control
-        .user_dm(alice, "is anyone there?")
-        .await
-        .unwrap();
+    app.control.user_dm(alice, "is anyone there?").await.unwrap();
 
     let answer = eventually("the user is told", || async {
         let dms = app.control.dm_messages(alice).await.ok()?;
@@ -94,15 +72,9 @@ async fn a_full_inbox_category_tells_the_user_and_leaves_nothing_half_made() {
     .await;
     assert!(text_of(&answer).contains("full"), "{answer}");
     assert_eq!(app.ticket_count().await, 0, "no ticket row");
-    let counter: Option<i32> = sqlx::query_scalar("SELECT last_number FROM ticket_counters")
-        .fetch_optional(&app.db.pool)
-        .await
-        .unwrap();
+    let counter: Option<i32> =
+        sqlx::query_scalar("SELECT last_number FROM ticket_counters").fetch_optional(&app.db.pool).await.unwrap();
     assert_eq!(counter, None, "the number was given back");
-    assert_eq!(
-        app.ticket_channels(&acme).await.len(),
-        50,
-        "no extra channel"
-    );
+    assert_eq!(app.ticket_channels(&acme).await.len(), 50, "no extra channel");
     app.shutdown().await;
 }

@@ -31,50 +31,25 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
 
     let channel = app.open_ticket(&acme, alice, "first message").await;
     let open = counted(&app).await;
-    assert_eq!(
-        open.values().sum::<u64>(),
-        3,
-        "channel + first relay + welcome: {open:?}"
-    );
-    assert_eq!(
-        open.get("POST /guilds/{guild_id}/channels"),
-        Some(&1),
-        "{open:?}"
-    );
-    assert_eq!(
-        open.get("POST /channels/{channel_id}/messages"),
-        Some(&2),
-        "{open:?}"
-    );
+    assert_eq!(open.values().sum::<u64>(), 3, "channel + first relay + welcome: {open:?}");
+    assert_eq!(open.get("POST /guilds/{guild_id}/channels"), Some(&1), "{open:?}");
+    assert_eq!(open.get("POST /channels/{channel_id}/messages"), Some(&2), "{open:?}");
 
     app.control.clear_requests().await.unwrap();
     app.control.user_dm(alice, "second message").await.unwrap();
     eventually("the second DM is relayed", || async {
         let messages = app.control.channel_messages(channel).await.ok()?;
-        messages
-            .iter()
-            .any(|m| text_of(m).contains("second message"))
-            .then_some(())
+        messages.iter().any(|m| text_of(m).contains("second message")).then_some(())
     })
     .await;
     let relay = counted(&app).await;
     assert_eq!(relay.values().sum::<u64>(), 1, "{relay:?}");
 
     app.control.clear_requests().await.unwrap();
-    app.control
-        .post_message(channel, acme.staff, "!close")
-        .await
-        .unwrap();
-    eventually("the channel is gone", || async {
-        app.control.channel(channel).await.is_err().then_some(())
-    })
-    .await;
+    app.control.post_message(channel, acme.staff, "!close").await.unwrap();
+    eventually("the channel is gone", || async { app.control.channel(channel).await.is_err().then_some(()) }).await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let close = counted(&app).await;
-    assert_eq!(
-        close.values().sum::<u64>(),
-        2,
-        "close DM + channel delete: {close:?}"
-    );
+    assert_eq!(close.values().sum::<u64>(), 2, "close DM + channel delete: {close:?}");
     app.shutdown().await;
 }

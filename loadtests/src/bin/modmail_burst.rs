@@ -60,23 +60,11 @@ async fn main() -> anyhow::Result<()> {
     let control = standin.control();
 
     let db_name = format!("ticketeer_load_{:016x}", rand::random::<u64>());
-    let mut admin = PgConnection::connect(&args.database_server)
-        .await
-        .context("PostgreSQL")?;
-    sqlx::query(&format!("CREATE DATABASE {db_name}"))
-        .execute(&mut admin)
-        .await?;
-    let db_url = format!(
-        "{}/{db_name}",
-        args.database_server
-            .rsplit_once('/')
-            .context("database URL")?
-            .0
-    );
+    let mut admin = PgConnection::connect(&args.database_server).await.context("PostgreSQL")?;
+    sqlx::query(&format!("CREATE DATABASE {db_name}")).execute(&mut admin).await?;
+    let db_url = format!("{}/{db_name}", args.database_server.rsplit_once('/').context("database URL")?.0);
     let result = run(&args, &standin, &control, &token, &db_url).await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")).execute(&mut admin).await?;
     standin.shutdown().await;
     result
 }
@@ -100,12 +88,7 @@ async fn run(
     let bot = ticketeer::bot::Bot::connect(&config).await?;
     let shutdown = CancellationToken::new();
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let options = ClusterOptions {
-        cluster: 0,
-        clusters: 1,
-        total_shards: None,
-        ops_listen: config.ops_listen,
-    };
+    let options = ClusterOptions { cluster: 0, clusters: 1, total_shards: None, ops_listen: config.ops_listen };
     let gateway = tokio::spawn(cluster::run(bot, options, shutdown.clone(), Some(tx)));
     rx.await?;
 
@@ -115,9 +98,7 @@ async fn run(
     let mut guilds = Vec::new();
     for g in 0..args.guilds {
         let guild = control.create_guild(&format!("Load {g}"), owner).await?;
-        let staff_role = control
-            .create_role(guild, "Staff", 1 << 10 | 1 << 11)
-            .await?;
+        let staff_role = control.create_role(guild, "Staff", 1 << 10 | 1 << 11).await?;
         let inbox = control.create_channel(guild, "Inbox", 4, None).await?;
         let general = control.create_channel(guild, "general", 0, None).await?;
         guilds.push((guild, staff_role, inbox, general));
@@ -132,10 +113,7 @@ async fn run(
         control.add_bot(*guild, None).await?;
     }
     wait(Duration::from_secs(30), || async {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_members")
-            .fetch_one(&db)
-            .await
-            .unwrap_or(0);
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_members").fetch_one(&db).await.unwrap_or(0);
         n >= i64::from(args.users) + i64::from(args.guilds)
     })
     .await
@@ -144,16 +122,13 @@ async fn run(
         let setup = serde_json::json!([{"name": "setup", "type": 1, "options": [
             {"name": "inbox-category", "type": 7, "value": inbox.to_string()},
             {"name": "staff-role", "type": 8, "value": staff_role.to_string()}]}]);
-        control
-            .run_command(owner, Some(*guild), Some(*general), "modmail", setup)
-            .await?;
+        control.run_command(owner, Some(*guild), Some(*general), "modmail", setup).await?;
     }
     wait(Duration::from_secs(10), || async {
-        let n: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM guild_settings WHERE modmail_enabled")
-                .fetch_one(&db)
-                .await
-                .unwrap_or(0);
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_settings WHERE modmail_enabled")
+            .fetch_one(&db)
+            .await
+            .unwrap_or(0);
         n == i64::from(args.guilds)
     })
     .await
@@ -162,19 +137,13 @@ async fn run(
 
     // The burst.
     let started = Instant::now();
-    join_all(
-        users
-            .iter()
-            .map(|u| control.user_dm(*u, "load test: I need help")),
-    )
-    .await;
+    join_all(users.iter().map(|u| control.user_dm(*u, "load test: I need help"))).await;
     let sent = started.elapsed();
     let done = wait(Duration::from_secs(args.timeout_secs), || async {
-        let relayed: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM inbound_dms WHERE state = 'relayed'")
-                .fetch_one(&db)
-                .await
-                .unwrap_or(0);
+        let relayed: i64 = sqlx::query_scalar("SELECT count(*) FROM inbound_dms WHERE state = 'relayed'")
+            .fetch_one(&db)
+            .await
+            .unwrap_or(0);
         relayed >= i64::from(args.users)
     })
     .await;
@@ -184,15 +153,12 @@ async fn run(
     done.with_context(|| format!("not every ticket opened within {} s", args.timeout_secs))?;
 
     // Per guild, numbers must be exactly 1..n with n that guild's tickets.
-    let per_guild: Vec<(i64, Vec<i32>)> = sqlx::query_as(
-        "SELECT guild_id, array_agg(number ORDER BY number) FROM tickets GROUP BY guild_id",
-    )
-    .fetch_all(&db)
-    .await?;
+    let per_guild: Vec<(i64, Vec<i32>)> =
+        sqlx::query_as("SELECT guild_id, array_agg(number ORDER BY number) FROM tickets GROUP BY guild_id")
+            .fetch_all(&db)
+            .await?;
     let exact = per_guild.len() == args.guilds as usize
-        && per_guild
-            .iter()
-            .all(|(_, numbers)| *numbers == (1..=numbers.len() as i32).collect::<Vec<_>>())
+        && per_guild.iter().all(|(_, numbers)| *numbers == (1..=numbers.len() as i32).collect::<Vec<_>>())
         && per_guild.iter().map(|(_, n)| n.len()).sum::<usize>() == args.users as usize;
     let open_ms: Vec<f64> = sqlx::query_scalar(
         "SELECT (EXTRACT(EPOCH FROM (t.opened_at - d.received_at)) * 1000)::float8
@@ -208,12 +174,7 @@ async fn run(
         }
     }
     let total: u64 = counts.values().sum();
-    let pct = |p: f64| {
-        open_ms
-            .get(((open_ms.len() as f64 - 1.0) * p) as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let pct = |p: f64| open_ms.get(((open_ms.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
     println!(
         "modmail_burst: {} users in {} guilds, route limits {}",
         args.users,
@@ -226,20 +187,9 @@ async fn run(
         elapsed.as_secs_f64(),
         f64::from(args.users) / elapsed.as_secs_f64()
     );
-    println!(
-        "  DM stored → ticket row: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
-        pct(0.5),
-        pct(0.95),
-        pct(1.0)
-    );
-    println!(
-        "  per-guild numbering exactly 1..n, {} tickets in all: {exact}",
-        args.users
-    );
-    println!(
-        "  REST calls: {total} ({:.2} per ticket)",
-        total as f64 / f64::from(args.users)
-    );
+    println!("  DM stored → ticket row: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms", pct(0.5), pct(0.95), pct(1.0));
+    println!("  per-guild numbering exactly 1..n, {} tickets in all: {exact}", args.users);
+    println!("  REST calls: {total} ({:.2} per ticket)", total as f64 / f64::from(args.users));
     for (route, n) in &counts {
         println!("    {n:>6}  {route}");
     }

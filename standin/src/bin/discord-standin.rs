@@ -13,9 +13,7 @@ fn usage() -> ! {
 }
 
 fn value<T: std::str::FromStr>(args: &mut impl Iterator<Item = String>) -> T {
-    args.next()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| usage())
+    args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage())
 }
 
 #[tokio::main]

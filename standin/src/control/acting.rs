@@ -46,29 +46,17 @@ pub async fn post(State(app): State<App>, Path(c): Path<String>, b: Bytes) -> Ct
     let files = attachments(&b)?;
     ops::validate::message(&b)?;
     let mut st = app.state.lock();
-    let ch = st
-        .world
-        .channels
-        .get(&cid)
-        .cloned()
-        .ok_or_else(|| CtlError::not_found("unknown channel"))?;
+    let ch = st.world.channels.get(&cid).cloned().ok_or_else(|| CtlError::not_found("unknown channel"))?;
     match ch.guild_id {
         Some(g) => {
-            if !st
-                .world
-                .guilds
-                .get(&g)
-                .is_some_and(|g| g.has_member(author))
-            {
+            if !st.world.guilds.get(&g).is_some_and(|g| g.has_member(author)) {
                 return Err(CtlError(
                     axum::http::StatusCode::FORBIDDEN,
                     json!({"error": "the author is not a member of this guild"}),
                 ));
             }
             let have = perms::in_channel(&st.world, &ch, author);
-            if have & (perms::VIEW_CHANNEL | perms::SEND_MESSAGES)
-                != perms::VIEW_CHANNEL | perms::SEND_MESSAGES
-            {
+            if have & (perms::VIEW_CHANNEL | perms::SEND_MESSAGES) != perms::VIEW_CHANNEL | perms::SEND_MESSAGES {
                 return Err(CtlError(
                     axum::http::StatusCode::FORBIDDEN,
                     json!({"error": "the author cannot send messages in this channel", "code": 50013}),
@@ -95,11 +83,7 @@ fn own_message(st: &World, cid: u64, mid: u64) -> CtlResult<()> {
 }
 
 /// The author edits their message: MESSAGE_UPDATE.
-pub async fn edit(
-    State(app): State<App>,
-    Path((c, m)): Path<(String, String)>,
-    b: Bytes,
-) -> CtlResult {
+pub async fn edit(State(app): State<App>, Path((c, m)): Path<(String, String)>, b: Bytes) -> CtlResult {
     let cid = sf(&c, "channel id")?;
     let mid = sf(&m, "message id")?;
     let b = body(&b)?;
@@ -111,10 +95,7 @@ pub async fn edit(
 }
 
 /// The author deletes their message: MESSAGE_DELETE.
-pub async fn delete_message(
-    State(app): State<App>,
-    Path((c, m)): Path<(String, String)>,
-) -> CtlResult {
+pub async fn delete_message(State(app): State<App>, Path((c, m)): Path<(String, String)>) -> CtlResult {
     let cid = sf(&c, "channel id")?;
     let mid = sf(&m, "message id")?;
     let mut st = app.state.lock();

@@ -14,30 +14,17 @@ use serde_json::{json, Value};
 /// status: 429|500..599, count, retry_after_ms?, scope?: "user"|"shared"}`.
 pub async fn add(State(app): State<App>, b: Bytes) -> CtlResult {
     let b = body(&b)?;
-    let route_in = b
-        .get("route")
-        .and_then(Value::as_str)
-        .ok_or_else(|| CtlError::bad("missing \"route\""))?;
+    let route_in = b.get("route").and_then(Value::as_str).ok_or_else(|| CtlError::bad("missing \"route\""))?;
     // Accept "POST /x" in `route` or a separate `method`.
     let (method, route) = match route_in.split_once(' ') {
         Some((m, r)) if !m.starts_with('/') => (m.to_uppercase(), r.to_string()),
-        _ => (
-            b.get("method")
-                .and_then(Value::as_str)
-                .unwrap_or("GET")
-                .to_uppercase(),
-            route_in.to_string(),
-        ),
+        _ => (b.get("method").and_then(Value::as_str).unwrap_or("GET").to_uppercase(), route_in.to_string()),
     };
     let status = b.get("status").and_then(Value::as_u64).unwrap_or(500) as u16;
     if status != 429 && !(500..=599).contains(&status) {
         return Err(CtlError::bad("status must be 429 or 500-599"));
     }
-    let scope = b
-        .get("scope")
-        .and_then(Value::as_str)
-        .unwrap_or("user")
-        .to_string();
+    let scope = b.get("scope").and_then(Value::as_str).unwrap_or("user").to_string();
     if scope != "user" && scope != "shared" {
         return Err(CtlError::bad("scope must be \"user\" or \"shared\""));
     }
@@ -46,10 +33,7 @@ pub async fn add(State(app): State<App>, b: Bytes) -> CtlResult {
         route,
         status,
         remaining: b.get("count").and_then(Value::as_u64).unwrap_or(1) as u32,
-        retry_after_ms: b
-            .get("retry_after_ms")
-            .and_then(Value::as_u64)
-            .unwrap_or(1000),
+        retry_after_ms: b.get("retry_after_ms").and_then(Value::as_u64).unwrap_or(1000),
         scope,
     };
     app.faults.lock().push(fault);

@@ -31,11 +31,7 @@ pub fn inspect_message(app: &App, st: &World, id: u64) -> Value {
 pub async fn guild(State(app): State<App>, Path(g): Path<String>) -> CtlResult {
     let gid = sf(&g, "guild id")?;
     let st = app.state.lock();
-    let guild = st
-        .world
-        .guilds
-        .get(&gid)
-        .ok_or_else(|| CtlError::not_found("unknown guild"))?;
+    let guild = st.world.guilds.get(&gid).ok_or_else(|| CtlError::not_found("unknown guild"))?;
     let mut v = json::guild_create(&st.world, guild, app.bot_id(), true);
     v["bot_present"] = json!(guild.has_member(app.bot_id()));
     Ok(Json(v))
@@ -44,38 +40,21 @@ pub async fn guild(State(app): State<App>, Path(g): Path<String>) -> CtlResult {
 pub async fn guild_channels(State(app): State<App>, Path(g): Path<String>) -> CtlResult {
     let gid = sf(&g, "guild id")?;
     let st = app.state.lock();
-    let guild = st
-        .world
-        .guilds
-        .get(&gid)
-        .ok_or_else(|| CtlError::not_found("unknown guild"))?;
-    let list: Vec<Value> = guild
-        .channels
-        .iter()
-        .filter_map(|c| st.world.channels.get(c))
-        .map(|c| json::channel(&st.world, c))
-        .collect();
+    let guild = st.world.guilds.get(&gid).ok_or_else(|| CtlError::not_found("unknown guild"))?;
+    let list: Vec<Value> =
+        guild.channels.iter().filter_map(|c| st.world.channels.get(c)).map(|c| json::channel(&st.world, c)).collect();
     Ok(Json(Value::Array(list)))
 }
 
 pub async fn channel(State(app): State<App>, Path(c): Path<String>) -> CtlResult {
     let cid = sf(&c, "channel id")?;
     let st = app.state.lock();
-    let ch = st
-        .world
-        .channels
-        .get(&cid)
-        .ok_or_else(|| CtlError::not_found("unknown channel"))?;
+    let ch = st.world.channels.get(&cid).ok_or_else(|| CtlError::not_found("unknown channel"))?;
     Ok(Json(json::channel(&st.world, ch)))
 }
 
 fn all_messages(app: &App, st: &World, cid: u64) -> Value {
-    let ids = st
-        .world
-        .channel_messages
-        .get(&cid)
-        .cloned()
-        .unwrap_or_default();
+    let ids = st.world.channel_messages.get(&cid).cloned().unwrap_or_default();
     Value::Array(ids.iter().map(|i| inspect_message(app, st, *i)).collect())
 }
 
@@ -104,11 +83,8 @@ pub async fn pins(State(app): State<App>, Path(c): Path<String>) -> CtlResult {
     let cid = sf(&c, "channel id")?;
     let st = app.state.lock();
     let ids = crate::ops::messages::live_ids(&st, cid);
-    let list: Vec<Value> = ids
-        .iter()
-        .filter(|i| st.world.messages[i].pinned)
-        .map(|i| inspect_message(&app, &st, *i))
-        .collect();
+    let list: Vec<Value> =
+        ids.iter().filter(|i| st.world.messages[i].pinned).map(|i| inspect_message(&app, &st, *i)).collect();
     Ok(Json(Value::Array(list)))
 }
 
@@ -127,19 +103,9 @@ pub async fn commands(State(app): State<App>) -> CtlResult {
 pub async fn interaction(State(app): State<App>, Path(i): Path<String>) -> CtlResult {
     let iid = sf(&i, "interaction id")?;
     let st = app.state.lock();
-    let it = st
-        .world
-        .interactions
-        .get(&iid)
-        .ok_or_else(|| CtlError::not_found("unknown interaction"))?;
-    let followups: Vec<Value> = it
-        .followups
-        .iter()
-        .map(|m| inspect_message(&app, &st, *m))
-        .collect();
-    let original = it
-        .original_id
-        .map_or(Value::Null, |m| inspect_message(&app, &st, m));
+    let it = st.world.interactions.get(&iid).ok_or_else(|| CtlError::not_found("unknown interaction"))?;
+    let followups: Vec<Value> = it.followups.iter().map(|m| inspect_message(&app, &st, *m)).collect();
+    let original = it.original_id.map_or(Value::Null, |m| inspect_message(&app, &st, m));
     Ok(Json(json!({
         "id": json::id(it.id),
         "type": it.kind,

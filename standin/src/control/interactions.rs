@@ -21,15 +21,8 @@ fn fired(r: Result<(u64, String), String>) -> CtlResult {
 pub async fn command(State(app): State<App>, b: Bytes) -> CtlResult {
     let b = body(&b)?;
     let user_id = need_id(&b, "user_id")?;
-    let name = b
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| CtlError::bad("missing \"name\""))?;
-    let options = b
-        .get("options")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let name = b.get("name").and_then(Value::as_str).ok_or_else(|| CtlError::bad("missing \"name\""))?;
+    let options = b.get("options").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut st = app.state.lock();
     let channel_id = match ops::id_field(&b, "channel_id") {
         Some(c) => c,
@@ -48,18 +41,8 @@ pub async fn command(State(app): State<App>, b: Bytes) -> CtlResult {
         }
     }
     let data = ix::command_data(&st, name, guild_id, &options).map_err(CtlError::bad)?;
-    let kind = if b.get("autocomplete").and_then(Value::as_bool) == Some(true) {
-        4
-    } else {
-        2
-    };
-    let fire = ix::Fire {
-        kind,
-        user_id,
-        channel_id,
-        message_id: None,
-        data,
-    };
+    let kind = if b.get("autocomplete").and_then(Value::as_bool) == Some(true) { 4 } else { 2 };
+    let fire = ix::Fire { kind, user_id, channel_id, message_id: None, data };
     fired(ix::fire(&app, &mut st, fire))
 }
 
@@ -69,10 +52,7 @@ pub async fn component(State(app): State<App>, b: Bytes) -> CtlResult {
     let user_id = need_id(&b, "user_id")?;
     let channel_id = need_id(&b, "channel_id")?;
     let message_id = need_id(&b, "message_id")?;
-    let custom_id = b
-        .get("custom_id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| CtlError::bad("missing \"custom_id\""))?;
+    let custom_id = b.get("custom_id").and_then(Value::as_str).ok_or_else(|| CtlError::bad("missing \"custom_id\""))?;
     let component_type = b.get("component_type").and_then(Value::as_u64).unwrap_or(2);
     let mut st = app.state.lock();
     let msg = st
@@ -82,9 +62,7 @@ pub async fn component(State(app): State<App>, b: Bytes) -> CtlResult {
         .filter(|m| m.channel_id == channel_id && !m.deleted)
         .ok_or_else(|| CtlError::not_found("unknown message in that channel"))?;
     if !ix::has_custom_id(&msg.components, custom_id) {
-        return Err(CtlError::bad(format!(
-            "message {message_id} has no component with custom_id {custom_id:?}"
-        )));
+        return Err(CtlError::bad(format!("message {message_id} has no component with custom_id {custom_id:?}")));
     }
     let mut data = json!({"custom_id": custom_id, "component_type": component_type});
     if let Some(v) = b.get("values") {
@@ -92,13 +70,7 @@ pub async fn component(State(app): State<App>, b: Bytes) -> CtlResult {
     } else if component_type != 2 {
         data["values"] = json!([]);
     }
-    let fire = ix::Fire {
-        kind: 3,
-        user_id,
-        channel_id,
-        message_id: Some(message_id),
-        data,
-    };
+    let fire = ix::Fire { kind: 3, user_id, channel_id, message_id: Some(message_id), data };
     fired(ix::fire(&app, &mut st, fire))
 }
 
@@ -107,15 +79,8 @@ pub async fn component(State(app): State<App>, b: Bytes) -> CtlResult {
 pub async fn modal(State(app): State<App>, b: Bytes) -> CtlResult {
     let b = body(&b)?;
     let user_id = need_id(&b, "user_id")?;
-    let custom_id = b
-        .get("custom_id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| CtlError::bad("missing \"custom_id\""))?;
-    let values = b
-        .get("values")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let custom_id = b.get("custom_id").and_then(Value::as_str).ok_or_else(|| CtlError::bad("missing \"custom_id\""))?;
+    let values = b.get("values").and_then(Value::as_object).cloned().unwrap_or_default();
     let mut st = app.state.lock();
     let key = (user_id, custom_id.to_string());
     let Some(open) = st.world.modals.get(&key).cloned() else {
@@ -126,18 +91,8 @@ pub async fn modal(State(app): State<App>, b: Bytes) -> CtlResult {
     let channel_id = ops::id_field(&b, "channel_id").unwrap_or(open.channel_id);
     let components = ix::modal_components(&open.data, &values);
     let data = json!({"custom_id": custom_id, "components": components});
-    let message_id = st
-        .world
-        .interactions
-        .get(&open.interaction_id)
-        .and_then(|i| i.message_id);
-    let fire = ix::Fire {
-        kind: 5,
-        user_id,
-        channel_id,
-        message_id,
-        data,
-    };
+    let message_id = st.world.interactions.get(&open.interaction_id).and_then(|i| i.message_id);
+    let fire = ix::Fire { kind: 5, user_id, channel_id, message_id, data };
     let r = ix::fire(&app, &mut st, fire);
     if r.is_ok() {
         st.world.modals.remove(&key);

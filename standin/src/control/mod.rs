@@ -25,37 +25,19 @@ pub fn routes() -> Router<App> {
         .route("/guilds", post(setup::create_guild))
         .route("/guilds/{guild_id}", get(inspect::guild))
         .route("/guilds/{guild_id}/roles", post(setup::create_role))
-        .route(
-            "/guilds/{guild_id}/channels",
-            post(setup::create_channel).get(inspect::guild_channels),
-        )
-        .route(
-            "/guilds/{guild_id}/members/{user_id}",
-            put(setup::put_member).delete(setup::remove_member),
-        )
-        .route(
-            "/guilds/{guild_id}/bot",
-            put(setup::add_bot).delete(setup::remove_bot),
-        )
+        .route("/guilds/{guild_id}/channels", post(setup::create_channel).get(inspect::guild_channels))
+        .route("/guilds/{guild_id}/members/{user_id}", put(setup::put_member).delete(setup::remove_member))
+        .route("/guilds/{guild_id}/bot", put(setup::add_bot).delete(setup::remove_bot))
         .route("/channels/{channel_id}", get(inspect::channel))
-        .route(
-            "/channels/{channel_id}/messages",
-            post(acting::post).get(inspect::channel_messages),
-        )
-        .route(
-            "/channels/{channel_id}/messages/{message_id}",
-            patch(acting::edit).delete(acting::delete_message),
-        )
+        .route("/channels/{channel_id}/messages", post(acting::post).get(inspect::channel_messages))
+        .route("/channels/{channel_id}/messages/{message_id}", patch(acting::edit).delete(acting::delete_message))
         .route("/channels/{channel_id}/pins", get(inspect::pins))
         .route("/commands", get(inspect::commands))
         .route("/interactions/command", post(interactions::command))
         .route("/interactions/component", post(interactions::component))
         .route("/interactions/modal", post(interactions::modal))
         .route("/interactions/{interaction_id}", get(inspect::interaction))
-        .route(
-            "/requests",
-            get(inspect::requests).delete(inspect::clear_requests),
-        )
+        .route("/requests", get(inspect::requests).delete(inspect::clear_requests))
         .route("/requests/counts", get(inspect::request_counts))
         .route("/gateway/sessions", get(inspect::sessions))
         .route("/gateway/stats", get(inspect::stats))
@@ -121,25 +103,15 @@ pub fn attachments(v: &Value) -> CtlResult<Vec<crate::ops::messages::NewFile>> {
     };
     list.iter()
         .map(|a| {
-            let filename = a
-                .get("filename")
-                .and_then(Value::as_str)
-                .unwrap_or("file.bin")
-                .to_string();
-            let data = a
-                .get("content_base64")
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let filename = a.get("filename").and_then(Value::as_str).unwrap_or("file.bin").to_string();
+            let data = a.get("content_base64").and_then(Value::as_str).unwrap_or("");
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(data)
                 .map_err(|e| CtlError::bad(format!("attachment {filename}: bad base64: {e}")))?;
             Ok(crate::ops::messages::NewFile {
                 filename,
                 description: None,
-                content_type: a
-                    .get("content_type")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                content_type: a.get("content_type").and_then(Value::as_str).map(str::to_string),
                 bytes,
             })
         })

@@ -21,12 +21,7 @@ fn avatar_hash(v: Option<&str>) -> Option<String> {
 
 pub async fn create_user(State(app): State<App>, b: Bytes) -> CtlResult {
     let b = body(&b)?;
-    let username = b
-        .get("username")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_string();
+    let username = b.get("username").and_then(Value::as_str).unwrap_or("").trim().to_string();
     if username.is_empty() || username.chars().count() > 32 {
         return Err(CtlError::bad("username must be 1-32 characters"));
     }
@@ -34,16 +29,10 @@ pub async fn create_user(State(app): State<App>, b: Bytes) -> CtlResult {
     let user = User {
         id,
         username,
-        global_name: b
-            .get("global_name")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        global_name: b.get("global_name").and_then(Value::as_str).map(str::to_string),
         avatar: avatar_hash(b.get("avatar").and_then(Value::as_str)),
         bot: b.get("bot").and_then(Value::as_bool).unwrap_or(false),
-        dms_closed: b
-            .get("dms_closed")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        dms_closed: b.get("dms_closed").and_then(Value::as_bool).unwrap_or(false),
     };
     let v = json::user(&user);
     app.state.lock().world.users.insert(id, user);
@@ -54,11 +43,7 @@ pub async fn patch_user(State(app): State<App>, Path(u): Path<String>, b: Bytes)
     let uid = sf(&u, "user id")?;
     let b = body(&b)?;
     let mut st = app.state.lock();
-    let user = st
-        .world
-        .users
-        .get_mut(&uid)
-        .ok_or_else(|| CtlError::not_found("unknown user"))?;
+    let user = st.world.users.get_mut(&uid).ok_or_else(|| CtlError::not_found("unknown user"))?;
     if let Some(c) = b.get("dms_closed").and_then(Value::as_bool) {
         user.dms_closed = c;
     }
@@ -72,11 +57,7 @@ pub async fn patch_user(State(app): State<App>, Path(u): Path<String>, b: Bytes)
 
 pub async fn create_guild(State(app): State<App>, b: Bytes) -> CtlResult {
     let b = body(&b)?;
-    let name = b
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let name = b.get("name").and_then(Value::as_str).unwrap_or("").to_string();
     if name.chars().count() < 2 || name.chars().count() > 100 {
         return Err(CtlError::bad("guild name must be 2-100 characters"));
     }
@@ -89,21 +70,14 @@ pub async fn create_guild(State(app): State<App>, b: Bytes) -> CtlResult {
 pub async fn create_role(State(app): State<App>, Path(g): Path<String>, b: Bytes) -> CtlResult {
     let gid = sf(&g, "guild id")?;
     let b = body(&b)?;
-    let name = b
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("new role")
-        .to_string();
+    let name = b.get("name").and_then(Value::as_str).unwrap_or("new role").to_string();
     let permissions = parse_bits(b.get("permissions")).unwrap_or(0);
     let mut st = app.state.lock();
     let id = ops::guilds::create_role(&app, &mut st, gid, &name, permissions, None)?;
     if let Some(r) = st.world.roles.get_mut(&id) {
         r.color = b.get("color").and_then(Value::as_u64).unwrap_or(0) as u32;
         r.hoist = b.get("hoist").and_then(Value::as_bool).unwrap_or(false);
-        r.mentionable = b
-            .get("mentionable")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        r.mentionable = b.get("mentionable").and_then(Value::as_bool).unwrap_or(false);
     }
     Ok(Json(json::role(&st.world.roles[&id])))
 }
@@ -118,11 +92,7 @@ pub async fn create_channel(State(app): State<App>, Path(g): Path<String>, b: By
     Ok(Json(json::channel(&st.world, &st.world.channels[&id])))
 }
 
-pub async fn put_member(
-    State(app): State<App>,
-    Path((g, u)): Path<(String, String)>,
-    b: Bytes,
-) -> CtlResult {
+pub async fn put_member(State(app): State<App>, Path((g, u)): Path<(String, String)>, b: Bytes) -> CtlResult {
     let gid = sf(&g, "guild id")?;
     let uid = sf(&u, "user id")?;
     let b = body(&b)?;
@@ -147,10 +117,7 @@ pub async fn put_member(
     Ok(Json(v))
 }
 
-pub async fn remove_member(
-    State(app): State<App>,
-    Path((g, u)): Path<(String, String)>,
-) -> CtlResult {
+pub async fn remove_member(State(app): State<App>, Path((g, u)): Path<(String, String)>) -> CtlResult {
     let gid = sf(&g, "guild id")?;
     let uid = sf(&u, "user id")?;
     let mut st = app.state.lock();

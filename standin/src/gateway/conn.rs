@@ -26,17 +26,9 @@ pub struct Conn {
 async fn run(app: App, mut socket: WebSocket) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let id = app.state.lock().hub.next_conn_id();
-    let mut conn = Conn {
-        id,
-        tx,
-        session_id: None,
-    };
+    let mut conn = Conn { id, tx, session_id: None };
     let hello = json!({"op": 10, "d": {"heartbeat_interval": app.config.heartbeat_interval_ms}});
-    if socket
-        .send(Message::Text(hello.to_string().into()))
-        .await
-        .is_err()
-    {
+    if socket.send(Message::Text(hello.to_string().into())).await.is_err() {
         return;
     }
     loop {

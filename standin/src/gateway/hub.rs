@@ -118,13 +118,7 @@ impl Hub {
     /// Sends an event to every session of the right shard whose intents
     /// include `intent` (None: always delivered). `make` builds the payload
     /// for a session's intents (MESSAGE_CONTENT changes message bodies).
-    pub fn dispatch(
-        &mut self,
-        target: Target,
-        event: &str,
-        intent: Option<u64>,
-        make: impl Fn(u64) -> Value,
-    ) {
+    pub fn dispatch(&mut self, target: Target, event: &str, intent: Option<u64>, make: impl Fn(u64) -> Value) {
         self.prune();
         for s in self.sessions.values_mut() {
             let shard_ok = match target {
@@ -141,10 +135,7 @@ impl Hub {
 
     /// Drops sessions that have been disconnected too long to resume.
     fn prune(&mut self) {
-        self.sessions.retain(|_, s| {
-            s.disconnected_at
-                .is_none_or(|t| t.elapsed() < RESUMABLE_FOR)
-        });
+        self.sessions.retain(|_, s| s.disconnected_at.is_none_or(|t| t.elapsed() < RESUMABLE_FOR));
     }
 
     /// Detaches a connection from its session when the socket ends.

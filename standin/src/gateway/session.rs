@@ -16,9 +16,7 @@ const IDENTIFY_WINDOW: Duration = Duration::from_secs(5);
 pub fn handle_op(app: &App, conn: &mut Conn, v: Value) {
     match v.get("op").and_then(Value::as_u64) {
         Some(1) => {
-            let _ = conn
-                .tx
-                .send(Outbound::Text(json!({"op": 11, "d": null}).to_string()));
+            let _ = conn.tx.send(Outbound::Text(json!({"op": 11, "d": null}).to_string()));
         }
         Some(2) => identify(app, conn, v.get("d").cloned().unwrap_or(Value::Null)),
         Some(6) => resume(app, conn, v.get("d").cloned().unwrap_or(Value::Null)),
@@ -26,9 +24,7 @@ pub fn handle_op(app: &App, conn: &mut Conn, v: Value) {
         // Presence and voice updates are accepted and ignored.
         Some(3) | Some(4) => {}
         _ => {
-            let _ = conn
-                .tx
-                .send(Outbound::Close(4001, "Unknown opcode.".into()));
+            let _ = conn.tx.send(Outbound::Close(4001, "Unknown opcode.".into()));
         }
     }
 }
@@ -57,10 +53,9 @@ fn identify(app: &App, conn: &mut Conn, d: Value) {
         return close(conn, 4013, "Invalid intent(s).");
     }
     let (shard, total) = match d.get("shard").and_then(Value::as_array) {
-        Some(a) => (
-            a.first().and_then(Value::as_u64).unwrap_or(u64::MAX),
-            a.get(1).and_then(Value::as_u64).unwrap_or(0),
-        ),
+        Some(a) => {
+            (a.first().and_then(Value::as_u64).unwrap_or(u64::MAX), a.get(1).and_then(Value::as_u64).unwrap_or(0))
+        }
         None => (0, 1),
     };
     if total == 0 || shard >= total || total > 4096 {
@@ -71,17 +66,10 @@ fn identify(app: &App, conn: &mut Conn, d: Value) {
     let mut st = app.state.lock();
     let st = &mut *st;
     let bucket = shard % app.config.max_concurrency.max(1);
-    if st
-        .hub
-        .identify_last
-        .get(&bucket)
-        .is_some_and(|t| t.elapsed() < IDENTIFY_WINDOW)
-    {
+    if st.hub.identify_last.get(&bucket).is_some_and(|t| t.elapsed() < IDENTIFY_WINDOW) {
         st.hub.identify_violations += 1;
         tracing::warn!(shard, "identify concurrency violated");
-        let _ = conn
-            .tx
-            .send(Outbound::Text(json!({"op": 9, "d": false}).to_string()));
+        let _ = conn.tx.send(Outbound::Text(json!({"op": 9, "d": false}).to_string()));
         return;
     }
     st.hub.identify_last.insert(bucket, Instant::now());
@@ -136,8 +124,7 @@ fn identify(app: &App, conn: &mut Conn, d: Value) {
     if intents & hub::GUILDS != 0 {
         for gid in &guild_ids {
             if let Some(g) = world.guilds.get(gid) {
-                let payload =
-                    json::guild_create(world, g, bot_id, intents & hub::GUILD_MEMBERS != 0);
+                let payload = json::guild_create(world, g, bot_id, intents & hub::GUILD_MEMBERS != 0);
                 session.push("GUILD_CREATE", payload);
             }
         }
@@ -189,24 +176,14 @@ fn request_members(app: &App, conn: &mut Conn, d: Value) {
         return close(conn, 4003, "Not authenticated.");
     };
     let gids: Vec<u64> = match d.get("guild_id") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|v| v.as_str().and_then(ids::parse))
-            .collect(),
+        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().and_then(ids::parse)).collect(),
         Some(Value::String(s)) => ids::parse(s).into_iter().collect(),
         _ => vec![],
     };
-    let query = d
-        .get("query")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_lowercase();
+    let query = d.get("query").and_then(Value::as_str).unwrap_or("").to_lowercase();
     let limit = d.get("limit").and_then(Value::as_u64).unwrap_or(0) as usize;
     let wanted: Option<Vec<u64>> = d.get("user_ids").map(|u| match u {
-        Value::Array(a) => a
-            .iter()
-            .filter_map(|v| v.as_str().and_then(ids::parse))
-            .collect(),
+        Value::Array(a) => a.iter().filter_map(|v| v.as_str().and_then(ids::parse)).collect(),
         Value::String(s) => ids::parse(s).into_iter().collect(),
         _ => vec![],
     });
@@ -228,12 +205,7 @@ fn request_members(app: &App, conn: &mut Conn, d: Value) {
             }
         } else {
             for m in g.members.values() {
-                let name = st
-                    .world
-                    .users
-                    .get(&m.user_id)
-                    .map(|u| u.username.to_lowercase())
-                    .unwrap_or_default();
+                let name = st.world.users.get(&m.user_id).map(|u| u.username.to_lowercase()).unwrap_or_default();
                 if name.starts_with(&query) {
                     members.push(json::member(&st.world, m, true));
                 }
@@ -242,11 +214,8 @@ fn request_members(app: &App, conn: &mut Conn, d: Value) {
                 }
             }
         }
-        let chunks: Vec<Vec<Value>> = if members.is_empty() {
-            vec![vec![]]
-        } else {
-            members.chunks(1000).map(<[Value]>::to_vec).collect()
-        };
+        let chunks: Vec<Vec<Value>> =
+            if members.is_empty() { vec![vec![]] } else { members.chunks(1000).map(<[Value]>::to_vec).collect() };
         let count = chunks.len();
         let Some(s) = st.hub.sessions.get_mut(&sid) else {
             return;

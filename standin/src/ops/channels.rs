@@ -49,11 +49,7 @@ pub fn overwrite_kind(v: Option<&Value>) -> u8 {
 /// Discord lowercases text channel names and turns spaces into dashes.
 fn normalize_name(kind: u8, name: &str) -> String {
     if matches!(kind, 0 | 5) {
-        name.trim()
-            .to_lowercase()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join("-")
+        name.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join("-")
     } else {
         name.trim().to_string()
     }
@@ -61,33 +57,19 @@ fn normalize_name(kind: u8, name: &str) -> String {
 
 fn check_name(name: Option<&str>) -> ApiResult<()> {
     match name.map(|n| n.chars().count()) {
-        None | Some(0) => Err(ApiError::form(
-            "name",
-            "BASE_TYPE_REQUIRED",
-            "This field is required",
-        )),
-        Some(n) if n > 100 => Err(ApiError::form(
-            "name",
-            "BASE_TYPE_BAD_LENGTH",
-            "Must be between 1 and 100 in length.",
-        )),
+        None | Some(0) => Err(ApiError::form("name", "BASE_TYPE_REQUIRED", "This field is required")),
+        Some(n) if n > 100 => {
+            Err(ApiError::form("name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."))
+        }
         _ => Ok(()),
     }
 }
 
 /// Checks that `parent` can take one more child in `guild_id`.
 fn check_parent(st: &State, guild_id: u64, parent: u64, kind: u8) -> ApiResult<()> {
-    let ok = st
-        .world
-        .channels
-        .get(&parent)
-        .is_some_and(|p| p.kind == 4 && p.guild_id == Some(guild_id));
+    let ok = st.world.channels.get(&parent).is_some_and(|p| p.kind == 4 && p.guild_id == Some(guild_id));
     if !ok || kind == 4 {
-        return Err(ApiError::form(
-            "parent_id",
-            "CHANNEL_PARENT_INVALID_TYPE",
-            "Not a category",
-        ));
+        return Err(ApiError::form("parent_id", "CHANNEL_PARENT_INVALID_TYPE", "Not a category"));
     }
     if st.world.children_of(guild_id, parent) >= MAX_CATEGORY_CHILDREN {
         return Err(ApiError::form(
@@ -109,11 +91,7 @@ pub fn create(app: &App, st: &mut State, guild_id: u64, body: &Value) -> ApiResu
     check_name(name)?;
     let kind = body.get("type").and_then(Value::as_u64).unwrap_or(0) as u8;
     if !matches!(kind, 0 | 2 | 4 | 5 | 13 | 15) {
-        return Err(ApiError::form(
-            "type",
-            "BASE_TYPE_CHOICES",
-            "Value must be one of (0, 2, 4, 5, 13, 15).",
-        ));
+        return Err(ApiError::form("type", "BASE_TYPE_CHOICES", "Value must be one of (0, 2, 4, 5, 13, 15)."));
     }
     if count >= MAX_GUILD_CHANNELS {
         return Err(ApiError::max_guild_channels());
@@ -135,20 +113,11 @@ pub fn create(app: &App, st: &mut State, guild_id: u64, body: &Value) -> ApiResu
         kind,
         guild_id: Some(guild_id),
         name: Some(normalize_name(kind, name.unwrap_or_default())),
-        topic: body
-            .get("topic")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        topic: body.get("topic").and_then(Value::as_str).map(str::to_string),
         parent_id,
-        position: body
-            .get("position")
-            .and_then(Value::as_i64)
-            .unwrap_or(count as i64),
+        position: body.get("position").and_then(Value::as_i64).unwrap_or(count as i64),
         nsfw: body.get("nsfw").and_then(Value::as_bool).unwrap_or(false),
-        rate_limit_per_user: body
-            .get("rate_limit_per_user")
-            .and_then(Value::as_u64)
-            .unwrap_or(0),
+        rate_limit_per_user: body.get("rate_limit_per_user").and_then(Value::as_u64).unwrap_or(0),
         overwrites,
         recipient: None,
         last_message_id: None,
@@ -169,11 +138,7 @@ pub fn modify(app: &App, st: &mut State, id: u64, body: &Value) -> ApiResult<()>
         return Err(ApiError::unknown_channel());
     };
     let Some(guild_id) = c.guild_id else {
-        return Err(ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            50003,
-            "Cannot execute action on a DM channel",
-        ));
+        return Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, 50003, "Cannot execute action on a DM channel"));
     };
     let mut c = c;
     if body.get("name").is_some() {
@@ -185,10 +150,7 @@ pub fn modify(app: &App, st: &mut State, id: u64, body: &Value) -> ApiResult<()>
         c.topic = t.as_str().map(str::to_string);
     }
     if let Some(p) = body.get("parent_id") {
-        let new_parent = p
-            .as_str()
-            .and_then(crate::ids::parse)
-            .or_else(|| p.as_u64());
+        let new_parent = p.as_str().and_then(crate::ids::parse).or_else(|| p.as_u64());
         if new_parent.is_some() && new_parent != c.parent_id {
             check_parent(st, guild_id, new_parent.unwrap_or_default(), c.kind)?;
         }
@@ -233,13 +195,7 @@ pub fn delete(app: &App, st: &mut State, id: u64) -> ApiResult<Value> {
         g.channels.retain(|x| *x != id);
     }
     guild_event(app, st, guild_id, "CHANNEL_DELETE", hub::GUILDS, d.clone());
-    let orphans: Vec<u64> = st
-        .world
-        .channels
-        .values()
-        .filter(|ch| ch.parent_id == Some(id))
-        .map(|ch| ch.id)
-        .collect();
+    let orphans: Vec<u64> = st.world.channels.values().filter(|ch| ch.parent_id == Some(id)).map(|ch| ch.id).collect();
     for o in orphans {
         if let Some(ch) = st.world.channels.get_mut(&o) {
             ch.parent_id = None;
@@ -251,13 +207,7 @@ pub fn delete(app: &App, st: &mut State, id: u64) -> ApiResult<Value> {
 }
 
 /// Adds or replaces one overwrite; `None` removes it.
-pub fn set_overwrite(
-    app: &App,
-    st: &mut State,
-    id: u64,
-    ow_id: u64,
-    ow: Option<Overwrite>,
-) -> ApiResult<()> {
+pub fn set_overwrite(app: &App, st: &mut State, id: u64, ow_id: u64, ow: Option<Overwrite>) -> ApiResult<()> {
     let Some(c) = st.world.channels.get_mut(&id) else {
         return Err(ApiError::unknown_channel());
     };

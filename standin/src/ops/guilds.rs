@@ -35,26 +35,10 @@ pub fn create(app: &App, st: &mut State, name: &str, owner_id: u64) -> ApiResult
         },
     );
     let mut members = std::collections::BTreeMap::new();
-    members.insert(
-        owner_id,
-        Member {
-            user_id: owner_id,
-            roles: vec![],
-            nick: None,
-            joined_at: ids::timestamp_now(),
-        },
-    );
+    members.insert(owner_id, Member { user_id: owner_id, roles: vec![], nick: None, joined_at: ids::timestamp_now() });
     st.world.guilds.insert(
         id,
-        Guild {
-            id,
-            name: name.to_string(),
-            owner_id,
-            roles: vec![id],
-            members,
-            channels: vec![],
-            bot_role: None,
-        },
+        Guild { id, name: name.to_string(), owner_id, roles: vec![id], members, channels: vec![], bot_role: None },
     );
     Ok(id)
 }
@@ -94,13 +78,7 @@ pub fn create_role(
 
 /// Joins a user (GUILD_MEMBER_ADD) or, for a member, replaces their roles
 /// (GUILD_MEMBER_UPDATE). Returns true when the user newly joined.
-pub fn put_member(
-    app: &App,
-    st: &mut State,
-    guild_id: u64,
-    user_id: u64,
-    roles: Option<Vec<u64>>,
-) -> ApiResult<bool> {
+pub fn put_member(app: &App, st: &mut State, guild_id: u64, user_id: u64, roles: Option<Vec<u64>>) -> ApiResult<bool> {
     if !st.world.users.contains_key(&user_id) {
         return Err(ApiError::unknown_user());
     }
@@ -126,11 +104,7 @@ pub fn put_member(
     let m = m.clone();
     let mut d = json::member(world, &m, true);
     d["guild_id"] = json::id(guild_id);
-    let event = if joined {
-        "GUILD_MEMBER_ADD"
-    } else {
-        "GUILD_MEMBER_UPDATE"
-    };
+    let event = if joined { "GUILD_MEMBER_ADD" } else { "GUILD_MEMBER_UPDATE" };
     guild_event(app, st, guild_id, event, hub::GUILD_MEMBERS, d);
     Ok(joined)
 }
@@ -144,14 +118,7 @@ pub fn remove_member(app: &App, st: &mut State, guild_id: u64, user_id: u64) -> 
         return Err(ApiError::unknown_member());
     }
     let d = json!({"guild_id": json::id(guild_id), "user": json::user_by_id(&st.world, user_id)});
-    guild_event(
-        app,
-        st,
-        guild_id,
-        "GUILD_MEMBER_REMOVE",
-        hub::GUILD_MEMBERS,
-        d,
-    );
+    guild_event(app, st, guild_id, "GUILD_MEMBER_REMOVE", hub::GUILD_MEMBERS, d);
     Ok(())
 }
 
@@ -173,24 +140,14 @@ pub fn add_bot(app: &App, st: &mut State, guild_id: u64, permissions: u64) -> Ap
     let role_id = create_role(app, st, guild_id, "Ticketeer", permissions, Some(bot))?;
     if let Some(g) = st.world.guilds.get_mut(&guild_id) {
         g.bot_role = Some(role_id);
-        g.members.insert(
-            bot,
-            Member {
-                user_id: bot,
-                roles: vec![role_id],
-                nick: None,
-                joined_at: ids::timestamp_now(),
-            },
-        );
+        g.members
+            .insert(bot, Member { user_id: bot, roles: vec![role_id], nick: None, joined_at: ids::timestamp_now() });
     }
     let State { world, hub } = st;
     if let Some(g) = world.guilds.get(&guild_id) {
-        hub.dispatch(
-            Target::Guild(guild_id),
-            "GUILD_CREATE",
-            Some(hub::GUILDS),
-            |intents| json::guild_create(world, g, bot, intents & hub::GUILD_MEMBERS != 0),
-        );
+        hub.dispatch(Target::Guild(guild_id), "GUILD_CREATE", Some(hub::GUILDS), |intents| {
+            json::guild_create(world, g, bot, intents & hub::GUILD_MEMBERS != 0)
+        });
     }
     Ok(())
 }
@@ -209,11 +166,6 @@ pub fn remove_bot(app: &App, st: &mut State, guild_id: u64) -> ApiResult<()> {
         st.world.roles.remove(&role);
     }
     let d = json!({"id": json::id(guild_id), "unavailable": false});
-    st.hub.dispatch(
-        Target::Guild(guild_id),
-        "GUILD_DELETE",
-        Some(hub::GUILDS),
-        |_| d.clone(),
-    );
+    st.hub.dispatch(Target::Guild(guild_id), "GUILD_DELETE", Some(hub::GUILDS), |_| d.clone());
     Ok(())
 }

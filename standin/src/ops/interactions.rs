@@ -77,10 +77,7 @@ pub fn fire(app: &App, st: &mut State, f: Fire) -> Result<(u64, String), String>
         }
     }
     if let Some(mid) = f.message_id {
-        let m = world
-            .messages
-            .get(&mid)
-            .filter(|m| m.channel_id == f.channel_id && !m.deleted);
+        let m = world.messages.get(&mid).filter(|m| m.channel_id == f.channel_id && !m.deleted);
         let m = m.ok_or("unknown message in that channel")?;
         let mut mv = json::message(world, &app.base_url, m, true);
         if let Some(g) = guild_id {
@@ -108,8 +105,7 @@ pub fn fire(app: &App, st: &mut State, f: Fire) -> Result<(u64, String), String>
     );
     st.world.interaction_tokens.insert(token.clone(), id);
     let target = guild_id.map_or(Target::Dm, Target::Guild);
-    st.hub
-        .dispatch(target, "INTERACTION_CREATE", None, |_| d.clone());
+    st.hub.dispatch(target, "INTERACTION_CREATE", None, |_| d.clone());
     Ok((id, token))
 }
 
@@ -121,30 +117,15 @@ fn random_token() -> String {
 /// Builds slash-command data from the registered command: its id, the
 /// options (types filled in from the registration when omitted) and
 /// `resolved` for user, role, channel and mentionable options.
-pub fn command_data(
-    st: &State,
-    name: &str,
-    guild_id: Option<u64>,
-    options: &[Value],
-) -> Result<Value, String> {
+pub fn command_data(st: &State, name: &str, guild_id: Option<u64>, options: &[Value]) -> Result<Value, String> {
     let world = &st.world;
     let cmd = world
         .commands
         .values()
         .find(|c| c.name == name && c.guild_id.is_some() && c.guild_id == guild_id)
-        .or_else(|| {
-            world
-                .commands
-                .values()
-                .find(|c| c.name == name && c.guild_id.is_none())
-        })
+        .or_else(|| world.commands.values().find(|c| c.name == name && c.guild_id.is_none()))
         .ok_or_else(|| format!("the bot has not registered a command named {name:?}"))?;
-    let defs = cmd
-        .data
-        .get("options")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let defs = cmd.data.get("options").and_then(Value::as_array).cloned().unwrap_or_default();
     let options = fill_options(options, &defs);
     let mut resolved = Map::new();
     resolve(st, guild_id, &options, &mut resolved);
@@ -170,9 +151,7 @@ fn fill_options(given: &[Value], defs: &[Value]) -> Vec<Value> {
         .iter()
         .map(|o| {
             let name = o.get("name").and_then(Value::as_str).unwrap_or("");
-            let def = defs
-                .iter()
-                .find(|d| d.get("name").and_then(Value::as_str) == Some(name));
+            let def = defs.iter().find(|d| d.get("name").and_then(Value::as_str) == Some(name));
             let kind = o
                 .get("type")
                 .and_then(Value::as_u64)
@@ -180,16 +159,9 @@ fn fill_options(given: &[Value], defs: &[Value]) -> Vec<Value> {
                 .unwrap_or(3);
             let mut out = json!({"name": name, "type": kind});
             if matches!(kind, 1 | 2) {
-                let sub_defs = def
-                    .and_then(|d| d.get("options"))
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                let sub = o
-                    .get("options")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                let sub_defs =
+                    def.and_then(|d| d.get("options")).and_then(Value::as_array).cloned().unwrap_or_default();
+                let sub = o.get("options").and_then(Value::as_array).cloned().unwrap_or_default();
                 out["options"] = json!(fill_options(&sub, &sub_defs));
             } else if let Some(v) = o.get("value") {
                 out["value"] = match (kind, v) {
@@ -222,10 +194,7 @@ fn resolve(st: &State, guild_id: Option<u64>, options: &[Value], out: &mut Map<S
         if matches!(kind, 6 | 9) {
             if let Some(u) = world.users.get(&id) {
                 put("users", id, json::user(u));
-                if let Some(m) = guild_id
-                    .and_then(|g| world.guilds.get(&g))
-                    .and_then(|g| g.members.get(&id))
-                {
+                if let Some(m) = guild_id.and_then(|g| world.guilds.get(&g)).and_then(|g| g.members.get(&id)) {
                     let mut mv = json::member(world, m, false);
                     let perms = guild_id.map_or(0, |g| perms::base(world, g, id));
                     mv["permissions"] = json!(perms.to_string());
@@ -260,8 +229,7 @@ pub fn has_custom_id(components: &[Value], custom_id: &str) -> bool {
     fn walk(v: &Value, id: &str) -> bool {
         match v {
             Value::Object(m) => {
-                m.get("custom_id").and_then(Value::as_str) == Some(id)
-                    || m.values().any(|x| walk(x, id))
+                m.get("custom_id").and_then(Value::as_str) == Some(id) || m.values().any(|x| walk(x, id))
             }
             Value::Array(a) => a.iter().any(|x| walk(x, id)),
             _ => false,
@@ -274,15 +242,8 @@ pub fn has_custom_id(components: &[Value], custom_id: &str) -> bool {
 /// with the values a person typed (missing fields submit empty).
 pub fn modal_components(modal: &Value, values: &Map<String, Value>) -> Vec<Value> {
     let mut next_id = 0;
-    let comps = modal
-        .get("components")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    comps
-        .iter()
-        .map(|c| submit_component(c, values, &mut next_id))
-        .collect()
+    let comps = modal.get("components").and_then(Value::as_array).cloned().unwrap_or_default();
+    comps.iter().map(|c| submit_component(c, values, &mut next_id)).collect()
 }
 
 fn submit_component(c: &Value, values: &Map<String, Value>, next_id: &mut i64) -> Value {
@@ -291,11 +252,7 @@ fn submit_component(c: &Value, values: &Map<String, Value>, next_id: &mut i64) -
     let kind = c.get("type").and_then(Value::as_u64).unwrap_or(0);
     match kind {
         1 => {
-            let inner = c
-                .get("components")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let inner = c.get("components").and_then(Value::as_array).cloned().unwrap_or_default();
             json!({"type": 1, "id": id, "components": inner.iter().map(|i| submit_component(i, values, next_id)).collect::<Vec<_>>()})
         }
         18 => {
@@ -326,22 +283,10 @@ fn submit_component(c: &Value, values: &Map<String, Value>, next_id: &mut i64) -
 
 /// Looks an interaction up by token, checking it has not expired.
 pub fn by_token(st: &State, token: &str) -> ApiResult<u64> {
-    let id = *st
-        .world
-        .interaction_tokens
-        .get(token)
-        .ok_or_else(ApiError::unknown_webhook)?;
-    let i = st
-        .world
-        .interactions
-        .get(&id)
-        .ok_or_else(ApiError::unknown_webhook)?;
+    let id = *st.world.interaction_tokens.get(token).ok_or_else(ApiError::unknown_webhook)?;
+    let i = st.world.interactions.get(&id).ok_or_else(ApiError::unknown_webhook)?;
     if i.created.elapsed() > TOKEN_TTL {
-        return Err(ApiError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            50027,
-            "Invalid Webhook Token",
-        ));
+        return Err(ApiError::new(axum::http::StatusCode::UNAUTHORIZED, 50027, "Invalid Webhook Token"));
     }
     Ok(id)
 }
@@ -357,13 +302,8 @@ pub fn callback(app: &App, st: &mut State, id: u64, token: &str, body: &Value) -
     if i.acknowledged {
         return Err(ApiError::already_acknowledged());
     }
-    let (kind, user_id, channel_id, message_id, itype) = (
-        body.get("type").and_then(Value::as_u64).unwrap_or(0),
-        i.user_id,
-        i.channel_id,
-        i.message_id,
-        i.kind,
-    );
+    let (kind, user_id, channel_id, message_id, itype) =
+        (body.get("type").and_then(Value::as_u64).unwrap_or(0), i.user_id, i.channel_id, i.message_id, i.kind);
     let data = body.get("data").cloned().unwrap_or_else(|| json!({}));
     let mut original = None;
     let mut deferred_update = false;
@@ -405,16 +345,9 @@ pub fn callback(app: &App, st: &mut State, id: u64, token: &str, body: &Value) -
             deferred_update = true;
         }
         9 => {
-            let custom_id = data
-                .get("custom_id")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let custom_id = data.get("custom_id").and_then(Value::as_str).unwrap_or("").to_string();
             let title = data.get("title").and_then(Value::as_str).unwrap_or("");
-            let n = data
-                .get("components")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
+            let n = data.get("components").and_then(Value::as_array).map_or(0, Vec::len);
             if custom_id.is_empty() || title.is_empty() || !(1..=5).contains(&n) {
                 return Err(ApiError::form(
                     "data",
@@ -425,20 +358,11 @@ pub fn callback(app: &App, st: &mut State, id: u64, token: &str, body: &Value) -
             let guild_id = st.world.interactions.get(&id).and_then(|i| i.guild_id);
             st.world.modals.insert(
                 (user_id, custom_id),
-                OpenModal {
-                    interaction_id: id,
-                    channel_id,
-                    guild_id,
-                    data: data.clone(),
-                },
+                OpenModal { interaction_id: id, channel_id, guild_id, data: data.clone() },
             );
         }
         _ => {
-            return Err(ApiError::form(
-                "type",
-                "BASE_TYPE_CHOICES",
-                "Value must be one of (1, 4, 5, 6, 7, 8, 9).",
-            ));
+            return Err(ApiError::form("type", "BASE_TYPE_CHOICES", "Value must be one of (1, 4, 5, 6, 7, 8, 9)."));
         }
     }
     if let Some(i) = st.world.interactions.get_mut(&id) {
@@ -465,29 +389,15 @@ fn create_loading(app: &App, st: &mut State, mut m: NewMessage) -> ApiResult<u64
 
 /// `POST /webhooks/{app}/{token}`: a follow-up message. The first
 /// follow-up after a deferred response replaces the "thinking" message.
-pub fn followup(
-    app: &App,
-    st: &mut State,
-    id: u64,
-    body: &Value,
-    files: Vec<messages::NewFile>,
-) -> ApiResult<u64> {
+pub fn followup(app: &App, st: &mut State, id: u64, body: &Value, files: Vec<messages::NewFile>) -> ApiResult<u64> {
     validate::message(body)?;
-    let i = st
-        .world
-        .interactions
-        .get(&id)
-        .ok_or_else(ApiError::unknown_webhook)?;
+    let i = st.world.interactions.get(&id).ok_or_else(ApiError::unknown_webhook)?;
     if !i.acknowledged {
         return Err(ApiError::unknown_webhook());
     }
     let (channel_id, original, itype) = (i.channel_id, i.original_id, i.kind);
     if let Some(orig) = original {
-        let loading = st
-            .world
-            .messages
-            .get(&orig)
-            .is_some_and(|m| m.flags & 128 != 0 && !m.deleted);
+        let loading = st.world.messages.get(&orig).is_some_and(|m| m.flags & 128 != 0 && !m.deleted);
         if loading && files.is_empty() {
             messages::edit(app, st, orig, body)?;
             return Ok(orig);
@@ -508,11 +418,7 @@ pub fn followup(
 
 /// Resolves `@original` or a message id to a message of this interaction.
 pub fn webhook_message(st: &State, id: u64, which: &str) -> ApiResult<u64> {
-    let i = st
-        .world
-        .interactions
-        .get(&id)
-        .ok_or_else(ApiError::unknown_webhook)?;
+    let i = st.world.interactions.get(&id).ok_or_else(ApiError::unknown_webhook)?;
     let mid = if which == "@original" {
         i.original_id.ok_or_else(ApiError::unknown_message)?
     } else {

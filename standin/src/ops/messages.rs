@@ -49,34 +49,15 @@ impl NewMessage {
         Self {
             channel_id,
             author_id,
-            content: body
-                .get("content")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string(),
+            content: body.get("content").and_then(Value::as_str).unwrap_or("").to_string(),
             embeds: crate::ops::validate::normalize_embeds(
-                body.get("embeds")
-                    .and_then(Value::as_array)
-                    .map_or(&[][..], |v| v.as_slice()),
+                body.get("embeds").and_then(Value::as_array).map_or(&[][..], |v| v.as_slice()),
             ),
-            components: body
-                .get("components")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
+            components: body.get("components").and_then(Value::as_array).cloned().unwrap_or_default(),
             nonce: body.get("nonce").filter(|n| !n.is_null()).cloned(),
-            enforce_nonce: body
-                .get("enforce_nonce")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            allowed_mentions: body
-                .get("allowed_mentions")
-                .filter(|n| !n.is_null())
-                .cloned(),
-            message_reference: body
-                .get("message_reference")
-                .filter(|n| !n.is_null())
-                .cloned(),
+            enforce_nonce: body.get("enforce_nonce").and_then(Value::as_bool).unwrap_or(false),
+            allowed_mentions: body.get("allowed_mentions").filter(|n| !n.is_null()).cloned(),
+            message_reference: body.get("message_reference").filter(|n| !n.is_null()).cloned(),
             flags: body.get("flags").and_then(Value::as_u64).unwrap_or(0),
             tts: body.get("tts").and_then(Value::as_bool).unwrap_or(false),
             ..Default::default()
@@ -84,10 +65,7 @@ impl NewMessage {
     }
 
     fn is_empty(&self) -> bool {
-        self.content.trim().is_empty()
-            && self.embeds.is_empty()
-            && self.files.is_empty()
-            && self.components.is_empty()
+        self.content.trim().is_empty() && self.embeds.is_empty() && self.files.is_empty() && self.components.is_empty()
     }
 }
 
@@ -107,9 +85,7 @@ pub fn create(app: &App, st: &mut State, m: NewMessage) -> ApiResult<u64> {
         _ => None,
     };
     if let Some(key) = &nonce_key {
-        world
-            .nonces
-            .retain(|_, (_, at)| at.elapsed() < NONCE_WINDOW);
+        world.nonces.retain(|_, (_, at)| at.elapsed() < NONCE_WINDOW);
         if let Some((existing, _)) = world.nonces.get(key) {
             return Ok(*existing);
         }
@@ -128,12 +104,7 @@ pub fn create(app: &App, st: &mut State, m: NewMessage) -> ApiResult<u64> {
         });
         world.files.insert(
             aid,
-            StoredFile {
-                channel_id: m.channel_id,
-                filename: f.filename,
-                content_type: f.content_type,
-                bytes: f.bytes,
-            },
+            StoredFile { channel_id: m.channel_id, filename: f.filename, content_type: f.content_type, bytes: f.bytes },
         );
     }
     let msg = Message {
@@ -171,11 +142,7 @@ pub fn create(app: &App, st: &mut State, m: NewMessage) -> ApiResult<u64> {
     if m.ephemeral {
         return Ok(id);
     }
-    world
-        .channel_messages
-        .entry(m.channel_id)
-        .or_default()
-        .push(id);
+    world.channel_messages.entry(m.channel_id).or_default().push(id);
     if let Some(c) = world.channels.get_mut(&m.channel_id) {
         c.last_message_id = Some(id);
     }
@@ -185,11 +152,7 @@ pub fn create(app: &App, st: &mut State, m: NewMessage) -> ApiResult<u64> {
 
 /// Computes `mentions`, `mention_roles`, `mention_everyone` from the
 /// content, honouring `allowed_mentions` and MENTION_EVERYONE.
-fn mentions(
-    world: &crate::state::World,
-    m: &NewMessage,
-    guild_id: Option<u64>,
-) -> (Vec<u64>, Vec<u64>, bool) {
+fn mentions(world: &crate::state::World, m: &NewMessage, guild_id: Option<u64>) -> (Vec<u64>, Vec<u64>, bool) {
     let (users, roles) = parse_mentions(&m.content);
     let am = m.allowed_mentions.as_ref();
     let parse: Vec<&str> = am
@@ -200,42 +163,21 @@ fn mentions(
     let listed = |key: &str| -> Vec<u64> {
         am.and_then(|a| a.get(key))
             .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().and_then(ids::parse))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|v| v.as_str().and_then(ids::parse)).collect())
             .unwrap_or_default()
     };
     let (user_ok, role_ok): (Vec<u64>, Vec<u64>) = (listed("users"), listed("roles"));
     let allow_user = |u: &u64| am.is_none() || parse.contains(&"users") || user_ok.contains(u);
     let allow_role = |r: &u64| am.is_none() || parse.contains(&"roles") || role_ok.contains(r);
-    let mut out_users: Vec<u64> = users
-        .into_iter()
-        .filter(|u| allow_user(u) && world.users.contains_key(u))
-        .collect();
+    let mut out_users: Vec<u64> = users.into_iter().filter(|u| allow_user(u) && world.users.contains_key(u)).collect();
     let out_roles: Vec<u64> = roles
         .into_iter()
-        .filter(|r| {
-            allow_role(r)
-                && world
-                    .roles
-                    .get(r)
-                    .is_some_and(|role| Some(role.guild_id) == guild_id)
-        })
+        .filter(|r| allow_role(r) && world.roles.get(r).is_some_and(|role| Some(role.guild_id) == guild_id))
         .collect();
     // Replies mention the replied-to author unless replied_user is false.
-    let replied_ok = am.is_none_or(|a| {
-        a.get("replied_user")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    });
+    let replied_ok = am.is_none_or(|a| a.get("replied_user").and_then(Value::as_bool).unwrap_or(false));
     if replied_ok {
-        if let Some(rid) = m
-            .message_reference
-            .as_ref()
-            .and_then(|r| crate::ops::id_field(r, "message_id"))
-        {
+        if let Some(rid) = m.message_reference.as_ref().and_then(|r| crate::ops::id_field(r, "message_id")) {
             if let Some(orig) = world.messages.get(&rid) {
                 if !out_users.contains(&orig.author_id) {
                     out_users.push(orig.author_id);
@@ -246,9 +188,7 @@ fn mentions(
     out_users.dedup();
     let wants_everyone = m.content.contains("@everyone") || m.content.contains("@here");
     let may_everyone = match (guild_id, world.channels.get(&m.channel_id)) {
-        (Some(_), Some(c)) => {
-            perms::in_channel(world, c, m.author_id) & perms::MENTION_EVERYONE != 0
-        }
+        (Some(_), Some(c)) => perms::in_channel(world, c, m.author_id) & perms::MENTION_EVERYONE != 0,
         _ => false,
     };
     let everyone = wants_everyone && may_everyone && (am.is_none() || parse.contains(&"everyone"));
@@ -297,10 +237,7 @@ pub fn dispatch(app: &App, st: &mut State, event: &str, id: u64) {
                 return;
             }
             let mentions_bot = m.author_id == bot || m.mentions.contains(&bot);
-            let member = world
-                .guilds
-                .get(&g)
-                .and_then(|gd| gd.members.get(&m.author_id));
+            let member = world.guilds.get(&g).and_then(|gd| gd.members.get(&m.author_id));
             let build = |intents: u64| {
                 let full = mentions_bot || intents & hub::MESSAGE_CONTENT != 0;
                 let mut v = json::message(world, base, m, full);
@@ -337,8 +274,7 @@ pub fn edit(app: &App, st: &mut State, id: u64, body: &Value) -> ApiResult<()> {
         m.content = c.as_str().unwrap_or("").to_string();
     }
     if let Some(e) = body.get("embeds") {
-        m.embeds =
-            crate::ops::validate::normalize_embeds(e.as_array().map_or(&[][..], |v| v.as_slice()));
+        m.embeds = crate::ops::validate::normalize_embeds(e.as_array().map_or(&[][..], |v| v.as_slice()));
     }
     if let Some(c) = body.get("components") {
         m.components = c.as_array().cloned().unwrap_or_default();
@@ -348,10 +284,7 @@ pub fn edit(app: &App, st: &mut State, id: u64, body: &Value) -> ApiResult<()> {
         m.flags = (m.flags & !4) | (f & 4);
     }
     if let Some(keep) = body.get("attachments").and_then(Value::as_array) {
-        let keep: Vec<u64> = keep
-            .iter()
-            .filter_map(|a| crate::ops::id_field(a, "id"))
-            .collect();
+        let keep: Vec<u64> = keep.iter().filter_map(|a| crate::ops::id_field(a, "id")).collect();
         m.attachments.retain(|a| keep.contains(&a.id));
     }
     // A deferred "thinking" response stops loading once edited.
@@ -381,41 +314,25 @@ pub fn delete(app: &App, st: &mut State, id: u64) -> ApiResult<()> {
             d["guild_id"] = json::id(g);
             crate::ops::guild_event(app, st, g, "MESSAGE_DELETE", hub::GUILD_MESSAGES, d);
         }
-        None => st.hub.dispatch(
-            Target::Dm,
-            "MESSAGE_DELETE",
-            Some(hub::DIRECT_MESSAGES),
-            |_| d.clone(),
-        ),
+        None => st.hub.dispatch(Target::Dm, "MESSAGE_DELETE", Some(hub::DIRECT_MESSAGES), |_| d.clone()),
     }
     Ok(())
 }
 
 /// Pins or unpins; dispatches CHANNEL_PINS_UPDATE and MESSAGE_UPDATE.
-pub fn set_pinned(
-    app: &App,
-    st: &mut State,
-    channel_id: u64,
-    id: u64,
-    pinned: bool,
-) -> ApiResult<()> {
-    let Some(m) = st
-        .world
-        .messages
-        .get_mut(&id)
-        .filter(|m| m.channel_id == channel_id && !m.deleted)
-    else {
+pub fn set_pinned(app: &App, st: &mut State, channel_id: u64, id: u64, pinned: bool) -> ApiResult<()> {
+    let Some(m) = st.world.messages.get_mut(&id).filter(|m| m.channel_id == channel_id && !m.deleted) else {
         return Err(ApiError::unknown_message());
     };
     if m.pinned == pinned {
         return Ok(());
     }
     if pinned {
-        let count = st.world.channel_messages.get(&channel_id).map_or(0, |ids| {
-            ids.iter()
-                .filter(|i| st.world.messages.get(i).is_some_and(|m| m.pinned))
-                .count()
-        });
+        let count = st
+            .world
+            .channel_messages
+            .get(&channel_id)
+            .map_or(0, |ids| ids.iter().filter(|i| st.world.messages.get(i).is_some_and(|m| m.pinned)).count());
         if count >= 250 {
             return Err(ApiError::new(
                 axum::http::StatusCode::BAD_REQUEST,
@@ -440,12 +357,7 @@ pub fn set_pinned(
             d["guild_id"] = json::id(g);
             crate::ops::guild_event(app, st, g, "CHANNEL_PINS_UPDATE", hub::GUILDS, d);
         }
-        None => st.hub.dispatch(
-            Target::Dm,
-            "CHANNEL_PINS_UPDATE",
-            Some(hub::DIRECT_MESSAGES),
-            |_| d.clone(),
-        ),
+        None => st.hub.dispatch(Target::Dm, "CHANNEL_PINS_UPDATE", Some(hub::DIRECT_MESSAGES), |_| d.clone()),
     }
     dispatch(app, st, "MESSAGE_UPDATE", id);
     Ok(())
@@ -456,11 +368,6 @@ pub fn live_ids(st: &State, channel_id: u64) -> Vec<u64> {
     st.world
         .channel_messages
         .get(&channel_id)
-        .map(|v| {
-            v.iter()
-                .copied()
-                .filter(|i| st.world.messages.get(i).is_some_and(|m| !m.deleted))
-                .collect()
-        })
+        .map(|v| v.iter().copied().filter(|i| st.world.messages.get(i).is_some_and(|m| !m.deleted)).collect())
         .unwrap_or_default()
 }

@@ -17,8 +17,7 @@ pub fn guild_event(app: &App, st: &mut State, guild_id: u64, event: &str, intent
     if !st.world.bot_in(guild_id, app.bot_id()) {
         return;
     }
-    st.hub
-        .dispatch(Target::Guild(guild_id), event, Some(intent), |_| d.clone());
+    st.hub.dispatch(Target::Guild(guild_id), event, Some(intent), |_| d.clone());
 }
 
 /// The string value of a JSON field, if it is one.

@@ -10,11 +10,7 @@ fn len(v: Option<&Value>) -> usize {
 }
 
 fn too_long(field: &str, max: usize) -> ApiError {
-    ApiError::form(
-        field,
-        "BASE_TYPE_MAX_LENGTH",
-        &format!("Must be {max} or fewer in length."),
-    )
+    ApiError::form(field, "BASE_TYPE_MAX_LENGTH", &format!("Must be {max} or fewer in length."))
 }
 
 /// Checks a message body (create or edit).
@@ -42,10 +38,7 @@ pub fn message(body: &Value) -> ApiResult<()> {
             }
             total += n;
         }
-        let fields = e
-            .get("fields")
-            .and_then(Value::as_array)
-            .map_or(&[][..], |f| f.as_slice());
+        let fields = e.get("fields").and_then(Value::as_array).map_or(&[][..], |f| f.as_slice());
         if fields.len() > 25 {
             return Err(too_long(&format!("embeds.{i}.fields"), 25));
         }
@@ -61,11 +54,7 @@ pub fn message(body: &Value) -> ApiResult<()> {
         }
     }
     if total > 6000 {
-        return Err(ApiError::form(
-            "embeds",
-            "MAX_EMBED_SIZE_EXCEEDED",
-            "Embed size exceeds maximum size of 6000",
-        ));
+        return Err(ApiError::form("embeds", "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000"));
     }
     Ok(())
 }
@@ -82,8 +71,7 @@ pub fn normalize_embeds(embeds: &[Value]) -> Vec<Value> {
             }
             if let Some(ts) = e.get("timestamp").and_then(Value::as_str) {
                 if let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) {
-                    e["timestamp"] =
-                        Value::String(crate::ids::format_ts(t.with_timezone(&chrono::Utc)));
+                    e["timestamp"] = Value::String(crate::ids::format_ts(t.with_timezone(&chrono::Utc)));
                 }
             }
             e

@@ -8,11 +8,7 @@ use crate::state::{App, Channel, State};
 /// A channel the bot can see at all: unknown → 10003, a guild the bot is
 /// not in → 50001.
 pub fn channel(app: &App, st: &State, channel_id: u64) -> ApiResult<Channel> {
-    let c = st
-        .world
-        .channels
-        .get(&channel_id)
-        .ok_or_else(ApiError::unknown_channel)?;
+    let c = st.world.channels.get(&channel_id).ok_or_else(ApiError::unknown_channel)?;
     if let Some(g) = c.guild_id {
         if !st.world.bot_in(g, app.bot_id()) {
             return Err(ApiError::missing_access());

@@ -23,11 +23,7 @@ pub async fn get_channel(State(app): State<App>, Path(c): Path<String>) -> ApiRe
 
 /// Renames are limited separately (about 2 per 10 minutes per channel),
 /// as on Discord, when route limits are on.
-pub async fn modify(
-    State(app): State<App>,
-    Path(c): Path<String>,
-    body: Bytes,
-) -> ApiResult<Response> {
+pub async fn modify(State(app): State<App>, Path(c): Path<String>, body: Bytes) -> ApiResult<Response> {
     let cid = sf(&c, ApiError::unknown_channel)?;
     let body = body_json(&body)?;
     let mut st = app.state.lock();
@@ -37,10 +33,7 @@ pub async fn modify(
         let ows = ops::channels::parse_overwrites(body.get("permission_overwrites"))?;
         access::check_grantable(have, &ows)?;
     }
-    let renaming = body
-        .get("name")
-        .and_then(Value::as_str)
-        .is_some_and(|n| Some(n) != ch.name.as_deref());
+    let renaming = body.get("name").and_then(Value::as_str).is_some_and(|n| Some(n) != ch.name.as_deref());
     if renaming && app.config.route_limits {
         if let Err(limited) = app.ratelimit.lock().rename(cid) {
             return Ok(super::too_many(limited));
@@ -50,10 +43,7 @@ pub async fn modify(
     Ok(Json(json::channel(&st.world, &st.world.channels[&cid])).into_response())
 }
 
-pub async fn delete_channel(
-    State(app): State<App>,
-    Path(c): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn delete_channel(State(app): State<App>, Path(c): Path<String>) -> ApiResult<Json<Value>> {
     let cid = sf(&c, ApiError::unknown_channel)?;
     let mut st = app.state.lock();
     let ch = access::channel(&app, &st, cid)?;
@@ -85,10 +75,7 @@ pub async fn put_overwrite(
     Ok(no_content())
 }
 
-pub async fn delete_overwrite(
-    State(app): State<App>,
-    Path((c, o)): Path<(String, String)>,
-) -> ApiResult<Response> {
+pub async fn delete_overwrite(State(app): State<App>, Path((c, o)): Path<(String, String)>) -> ApiResult<Response> {
     let cid = sf(&c, ApiError::unknown_channel)?;
     let oid = sf(&o, ApiError::unknown_overwrite)?;
     let mut st = app.state.lock();

@@ -13,11 +13,7 @@ use serde_json::{json, Value};
 
 fn check_app(app: &App, app_id: &str) -> ApiResult<()> {
     if sf(app_id, ApiError::not_found)? != app.config.application_id {
-        return Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            50001,
-            "Missing Access",
-        ));
+        return Err(ApiError::new(axum::http::StatusCode::FORBIDDEN, 50001, "Missing Access"));
     }
     Ok(())
 }
@@ -57,44 +53,21 @@ fn validate(c: &Value, i: usize) -> ApiResult<(String, u8)> {
             "Must be between 1 and 32 in length.",
         ));
     }
-    Ok((
-        name.to_string(),
-        c.get("type").and_then(Value::as_u64).unwrap_or(1) as u8,
-    ))
+    Ok((name.to_string(), c.get("type").and_then(Value::as_u64).unwrap_or(1) as u8))
 }
 
 /// Replaces the command set of one scope (global or one guild).
-fn overwrite(
-    app: &App,
-    st: &mut State,
-    guild_id: Option<u64>,
-    list: &[Value],
-) -> ApiResult<Vec<Value>> {
+fn overwrite(app: &App, st: &mut State, guild_id: Option<u64>, list: &[Value]) -> ApiResult<Vec<Value>> {
     let mut parsed = Vec::new();
     for (i, c) in list.iter().enumerate() {
         parsed.push((validate(c, i)?, c.clone()));
     }
-    let old: Vec<Command> = st
-        .world
-        .commands
-        .values()
-        .filter(|c| c.guild_id == guild_id)
-        .cloned()
-        .collect();
+    let old: Vec<Command> = st.world.commands.values().filter(|c| c.guild_id == guild_id).cloned().collect();
     st.world.commands.retain(|_, c| c.guild_id != guild_id);
     let mut out = Vec::new();
     for ((name, kind), data) in parsed {
-        let id = old
-            .iter()
-            .find(|c| c.name == name && c.kind == kind)
-            .map_or_else(|| app.ids.next(), |c| c.id);
-        let c = Command {
-            id,
-            guild_id,
-            name,
-            kind,
-            data,
-        };
+        let id = old.iter().find(|c| c.name == name && c.kind == kind).map_or_else(|| app.ids.next(), |c| c.id);
+        let c = Command { id, guild_id, name, kind, data };
         out.push(render(app, &c));
         st.world.commands.insert(id, c);
     }
@@ -109,35 +82,20 @@ fn create_one(app: &App, st: &mut State, guild_id: Option<u64>, data: Value) -> 
         .values()
         .find(|c| c.guild_id == guild_id && c.name == name && c.kind == kind)
         .map_or_else(|| app.ids.next(), |c| c.id);
-    let c = Command {
-        id,
-        guild_id,
-        name,
-        kind,
-        data,
-    };
+    let c = Command { id, guild_id, name, kind, data };
     let v = render(app, &c);
     st.world.commands.insert(id, c);
     Ok(v)
 }
 
 fn list(app: &App, st: &State, guild_id: Option<u64>) -> Vec<Value> {
-    st.world
-        .commands
-        .values()
-        .filter(|c| c.guild_id == guild_id)
-        .map(|c| render(app, c))
-        .collect()
+    st.world.commands.values().filter(|c| c.guild_id == guild_id).map(|c| render(app, c)).collect()
 }
 
 fn body_list(body: &Bytes) -> ApiResult<Vec<Value>> {
     match body_json(body)? {
         Value::Array(a) => Ok(a),
-        _ => Err(ApiError::form(
-            "_root",
-            "BASE_TYPE_ARRAY",
-            "Must be an array.",
-        )),
+        _ => Err(ApiError::form("_root", "BASE_TYPE_ARRAY", "Must be an array.")),
     }
 }
 
@@ -146,26 +104,13 @@ pub async fn list_global(St(app): St<App>, Path(a): Path<String>) -> ApiResult<J
     Ok(Json(Value::Array(list(&app, &app.state.lock(), None))))
 }
 
-pub async fn overwrite_global(
-    St(app): St<App>,
-    Path(a): Path<String>,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
+pub async fn overwrite_global(St(app): St<App>, Path(a): Path<String>, body: Bytes) -> ApiResult<Json<Value>> {
     check_app(&app, &a)?;
     let cmds = body_list(&body)?;
-    Ok(Json(Value::Array(overwrite(
-        &app,
-        &mut app.state.lock(),
-        None,
-        &cmds,
-    )?)))
+    Ok(Json(Value::Array(overwrite(&app, &mut app.state.lock(), None, &cmds)?)))
 }
 
-pub async fn create_global(
-    St(app): St<App>,
-    Path(a): Path<String>,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
+pub async fn create_global(St(app): St<App>, Path(a): Path<String>, body: Bytes) -> ApiResult<Json<Value>> {
     check_app(&app, &a)?;
     let data = body_json(&body)?;
     Ok(Json(create_one(&app, &mut app.state.lock(), None, data)?))
@@ -177,10 +122,7 @@ fn guild_scope(app: &App, st: &State, g: &str) -> ApiResult<u64> {
     Ok(gid)
 }
 
-pub async fn list_guild(
-    St(app): St<App>,
-    Path((a, g)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+pub async fn list_guild(St(app): St<App>, Path((a, g)): Path<(String, String)>) -> ApiResult<Json<Value>> {
     check_app(&app, &a)?;
     let st = app.state.lock();
     let gid = guild_scope(&app, &st, &g)?;
@@ -196,12 +138,7 @@ pub async fn overwrite_guild(
     let cmds = body_list(&body)?;
     let mut st = app.state.lock();
     let gid = guild_scope(&app, &st, &g)?;
-    Ok(Json(Value::Array(overwrite(
-        &app,
-        &mut st,
-        Some(gid),
-        &cmds,
-    )?)))
+    Ok(Json(Value::Array(overwrite(&app, &mut st, Some(gid), &cmds)?)))
 }
 
 pub async fn create_guild(

@@ -24,18 +24,10 @@ pub async fn message_body(req: Request) -> ApiResult<(Value, Vec<NewFile>)> {
     if !is_multipart {
         let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY)
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    40005,
-                    "Request entity too large",
-                )
-            })?;
+            .map_err(|_| ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, 40005, "Request entity too large"))?;
         return Ok((body_json(&bytes)?, Vec::new()));
     }
-    let mut mp = Multipart::from_request(req, &())
-        .await
-        .map_err(|_| ApiError::invalid_json())?;
+    let mut mp = Multipart::from_request(req, &()).await.map_err(|_| ApiError::invalid_json())?;
     let mut payload = json!({});
     let mut files: Vec<(usize, NewFile)> = Vec::new();
     while let Ok(Some(field)) = mp.next_field().await {
@@ -47,10 +39,8 @@ pub async fn message_body(req: Request) -> ApiResult<(Value, Vec<NewFile>)> {
         };
         if name == "payload_json" {
             payload = body_json(&bytes)?;
-        } else if let Some(n) = name
-            .strip_prefix("files[")
-            .and_then(|r| r.strip_suffix(']'))
-            .and_then(|n| n.parse::<usize>().ok())
+        } else if let Some(n) =
+            name.strip_prefix("files[").and_then(|r| r.strip_suffix(']')).and_then(|n| n.parse::<usize>().ok())
         {
             files.push((
                 n,
@@ -66,20 +56,15 @@ pub async fn message_body(req: Request) -> ApiResult<(Value, Vec<NewFile>)> {
     // `attachments: [{id: n, filename, description}]` names files[n].
     if let Some(meta) = payload.get("attachments").and_then(Value::as_array) {
         for m in meta {
-            let Some(n) = m.get("id").and_then(|v| {
-                v.as_u64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            }) else {
+            let Some(n) = m.get("id").and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+            else {
                 continue;
             };
             if let Some((_, f)) = files.iter_mut().find(|(i, _)| *i as u64 == n) {
                 if let Some(name) = m.get("filename").and_then(Value::as_str) {
                     f.filename = name.to_string();
                 }
-                f.description = m
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
+                f.description = m.get("description").and_then(Value::as_str).map(str::to_string);
             }
         }
     }
@@ -88,20 +73,14 @@ pub async fn message_body(req: Request) -> ApiResult<(Value, Vec<NewFile>)> {
 }
 
 /// Serves a stored attachment.
-pub async fn serve(
-    State(app): State<App>,
-    Path((c, a, _name)): Path<(String, String, String)>,
-) -> Response {
+pub async fn serve(State(app): State<App>, Path((c, a, _name)): Path<(String, String, String)>) -> Response {
     let (Some(cid), Some(aid)) = (crate::ids::parse(&c), crate::ids::parse(&a)) else {
         return ApiError::not_found().into_response();
     };
     let st = app.state.lock();
     match st.world.files.get(&aid).filter(|f| f.channel_id == cid) {
         Some(f) => {
-            let ct = f
-                .content_type
-                .clone()
-                .unwrap_or_else(|| "application/octet-stream".into());
+            let ct = f.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
             ([(header::CONTENT_TYPE, ct)], f.bytes.clone()).into_response()
         }
         None => ApiError::not_found().into_response(),

@@ -36,11 +36,7 @@ pub async fn channels(State(app): State<App>, Path(g): Path<String>) -> ApiResul
 
 /// `POST /guilds/{id}/channels`: needs MANAGE_CHANNELS (and MANAGE_ROLES
 /// plus the granted bits for overwrites); 500 per guild, 50 per category.
-pub async fn create_channel(
-    State(app): State<App>,
-    Path(g): Path<String>,
-    body: Bytes,
-) -> ApiResult<Response> {
+pub async fn create_channel(State(app): State<App>, Path(g): Path<String>, body: Bytes) -> ApiResult<Response> {
     let gid = sf(&g, ApiError::unknown_guild)?;
     let body = body_json(&body)?;
     let mut st = app.state.lock();
@@ -56,19 +52,11 @@ pub async fn roles(State(app): State<App>, Path(g): Path<String>) -> ApiResult<J
     let gid = sf(&g, ApiError::unknown_guild)?;
     let st = app.state.lock();
     access::guild(&app, &st, gid)?;
-    let list = st.world.guilds[&gid]
-        .roles
-        .iter()
-        .filter_map(|r| st.world.roles.get(r))
-        .map(json::role)
-        .collect();
+    let list = st.world.guilds[&gid].roles.iter().filter_map(|r| st.world.roles.get(r)).map(json::role).collect();
     Ok(Json(Value::Array(list)))
 }
 
-pub async fn member(
-    State(app): State<App>,
-    Path((g, u)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+pub async fn member(State(app): State<App>, Path((g, u)): Path<(String, String)>) -> ApiResult<Json<Value>> {
     let gid = sf(&g, ApiError::unknown_guild)?;
     let uid = sf(&u, ApiError::unknown_user)?;
     let st = app.state.lock();
@@ -76,10 +64,7 @@ pub async fn member(
     if !st.world.users.contains_key(&uid) {
         return Err(ApiError::unknown_user());
     }
-    let m = st.world.guilds[&gid]
-        .members
-        .get(&uid)
-        .ok_or_else(ApiError::unknown_member)?;
+    let m = st.world.guilds[&gid].members.get(&uid).ok_or_else(ApiError::unknown_member)?;
     Ok(Json(json::member(&st.world, m, true)))
 }
 
@@ -93,18 +78,9 @@ pub async fn members(
     let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
         None => 1,
         Some(Ok(l)) if (1..=1000).contains(&l) => l,
-        Some(_) => {
-            return Err(ApiError::form(
-                "limit",
-                "NUMBER_TYPE_MAX",
-                "int value should be between 1 and 1000.",
-            ))
-        }
+        Some(_) => return Err(ApiError::form("limit", "NUMBER_TYPE_MAX", "int value should be between 1 and 1000.")),
     };
-    let after = q
-        .get("after")
-        .and_then(|a| a.parse::<u64>().ok())
-        .unwrap_or(0);
+    let after = q.get("after").and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
     let st = app.state.lock();
     access::guild(&app, &st, gid)?;
     let list = st.world.guilds[&gid]
@@ -117,10 +93,7 @@ pub async fn members(
 }
 
 /// Kick: KICK_MEMBERS, never the owner.
-pub async fn kick(
-    State(app): State<App>,
-    Path((g, u)): Path<(String, String)>,
-) -> ApiResult<Response> {
+pub async fn kick(State(app): State<App>, Path((g, u)): Path<(String, String)>) -> ApiResult<Response> {
     let gid = sf(&g, ApiError::unknown_guild)?;
     let uid = sf(&u, ApiError::unknown_user)?;
     let mut st = app.state.lock();

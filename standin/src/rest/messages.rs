@@ -35,16 +35,9 @@ pub fn check_send(app: &App, st: &World, channel_id: u64, with_files: bool) -> A
             access::require(app, st, &ch, need)?;
         }
         None => {
-            let user = ch
-                .recipient
-                .and_then(|u| st.world.users.get(&u))
-                .ok_or_else(ApiError::cannot_dm)?;
+            let user = ch.recipient.and_then(|u| st.world.users.get(&u)).ok_or_else(ApiError::cannot_dm)?;
             let bot = app.bot_id();
-            let mutual = st
-                .world
-                .guilds
-                .values()
-                .any(|g| g.has_member(bot) && g.has_member(user.id));
+            let mutual = st.world.guilds.values().any(|g| g.has_member(bot) && g.has_member(user.id));
             if user.dms_closed || user.bot || !mutual {
                 return Err(ApiError::cannot_dm());
             }
@@ -53,11 +46,7 @@ pub fn check_send(app: &App, st: &World, channel_id: u64, with_files: bool) -> A
     Ok(())
 }
 
-pub async fn create(
-    State(app): State<App>,
-    Path(c): Path<String>,
-    req: Request,
-) -> ApiResult<Json<Value>> {
+pub async fn create(State(app): State<App>, Path(c): Path<String>, req: Request) -> ApiResult<Json<Value>> {
     let cid = sf(&c, ApiError::unknown_channel)?;
     let (body, files) = files::message_body(req).await?;
     validate::message(&body)?;
@@ -67,19 +56,10 @@ pub async fn create(
     m.files = files;
     if let Some(r) = &m.message_reference {
         let rid = ops::id_field(r, "message_id");
-        let exists = rid
-            .and_then(|r| st.world.messages.get(&r))
-            .is_some_and(|o| o.channel_id == cid && !o.deleted);
-        let must = r
-            .get("fail_if_not_exists")
-            .and_then(Value::as_bool)
-            .unwrap_or(true);
+        let exists = rid.and_then(|r| st.world.messages.get(&r)).is_some_and(|o| o.channel_id == cid && !o.deleted);
+        let must = r.get("fail_if_not_exists").and_then(Value::as_bool).unwrap_or(true);
         if !exists && must {
-            return Err(ApiError::form(
-                "message_reference",
-                "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
-                "Unknown message",
-            ));
+            return Err(ApiError::form("message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message"));
         }
         if exists {
             m.kind = 19;
@@ -99,13 +79,7 @@ pub async fn list(
     let limit = match q.get("limit").map(|l| l.parse::<usize>()) {
         None => 50,
         Some(Ok(l)) if (1..=100).contains(&l) => l,
-        Some(_) => {
-            return Err(ApiError::form(
-                "limit",
-                "NUMBER_TYPE_MAX",
-                "int value should be between 1 and 100.",
-            ))
-        }
+        Some(_) => return Err(ApiError::form("limit", "NUMBER_TYPE_MAX", "int value should be between 1 and 100.")),
     };
     let anchor = |k: &str| q.get(k).and_then(|v| v.parse::<u64>().ok());
     let st = app.state.lock();
@@ -127,9 +101,7 @@ pub async fn list(
     } else {
         ids[ids.len().saturating_sub(limit)..].to_vec()
     };
-    Ok(Json(Value::Array(
-        picked.iter().rev().map(|i| render(&app, &st, *i)).collect(),
-    )))
+    Ok(Json(Value::Array(picked.iter().rev().map(|i| render(&app, &st, *i)).collect())))
 }
 
 fn live_message(st: &World, cid: u64, mid: u64) -> ApiResult<()> {
@@ -139,10 +111,7 @@ fn live_message(st: &World, cid: u64, mid: u64) -> ApiResult<()> {
     }
 }
 
-pub async fn get_message(
-    State(app): State<App>,
-    Path((c, m)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+pub async fn get_message(State(app): State<App>, Path((c, m)): Path<(String, String)>) -> ApiResult<Json<Value>> {
     let cid = sf(&c, ApiError::unknown_channel)?;
     let mid = sf(&m, ApiError::unknown_message)?;
     let st = app.state.lock();
@@ -174,10 +143,7 @@ pub async fn edit(
 }
 
 /// Deletes a message: own freely, others' with MANAGE_MESSAGES (guilds only).
-pub async fn delete_message(
-    State(app): State<App>,
-    Path((c, m)): Path<(String, String)>,
-) -> ApiResult<Response> {
+pub async fn delete_message(State(app): State<App>, Path((c, m)): Path<(String, String)>) -> ApiResult<Response> {
     let cid = sf(&c, ApiError::unknown_channel)?;
     let mid = sf(&m, ApiError::unknown_message)?;
     let mut st = app.state.lock();
@@ -186,11 +152,7 @@ pub async fn delete_message(
     live_message(&st, cid, mid)?;
     if st.world.messages[&mid].author_id != app.bot_id() {
         if ch.guild_id.is_none() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                50003,
-                "Cannot execute action on a DM channel",
-            ));
+            return Err(ApiError::new(StatusCode::FORBIDDEN, 50003, "Cannot execute action on a DM channel"));
         }
         access::require(&app, &st, &ch, perms::MANAGE_MESSAGES)?;
     }
@@ -199,60 +161,31 @@ pub async fn delete_message(
 }
 
 /// `POST /channels/{id}/messages/bulk-delete {"messages":[…]}` (2–100).
-pub async fn bulk_delete(
-    State(app): State<App>,
-    Path(c): Path<String>,
-    body: Bytes,
-) -> ApiResult<Response> {
+pub async fn bulk_delete(State(app): State<App>, Path(c): Path<String>, body: Bytes) -> ApiResult<Response> {
     let cid = sf(&c, ApiError::unknown_channel)?;
     let body = body_json(&body)?;
     let ids: Vec<u64> = body
         .get("messages")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().and_then(crate::ids::parse))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|v| v.as_str().and_then(crate::ids::parse)).collect())
         .unwrap_or_default();
     if !(2..=100).contains(&ids.len()) {
-        return Err(ApiError::form(
-            "messages",
-            "BASE_TYPE_BAD_LENGTH",
-            "Must be between 2 and 100 in length.",
-        ));
+        return Err(ApiError::form("messages", "BASE_TYPE_BAD_LENGTH", "Must be between 2 and 100 in length."));
     }
     let mut st = app.state.lock();
     let ch = access::channel(&app, &st, cid)?;
     let Some(gid) = ch.guild_id else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            50003,
-            "Cannot execute action on a DM channel",
-        ));
+        return Err(ApiError::new(StatusCode::FORBIDDEN, 50003, "Cannot execute action on a DM channel"));
     };
     access::require(&app, &st, &ch, perms::MANAGE_MESSAGES)?;
     let mut deleted = Vec::new();
     for id in ids {
-        if let Some(m) = st
-            .world
-            .messages
-            .get_mut(&id)
-            .filter(|m| m.channel_id == cid && !m.deleted)
-        {
+        if let Some(m) = st.world.messages.get_mut(&id).filter(|m| m.channel_id == cid && !m.deleted) {
             m.deleted = true;
             deleted.push(id);
         }
     }
-    let d =
-        json!({"ids": json::ids(&deleted), "channel_id": json::id(cid), "guild_id": json::id(gid)});
-    ops::guild_event(
-        &app,
-        &mut st,
-        gid,
-        "MESSAGE_DELETE_BULK",
-        hub::GUILD_MESSAGES,
-        d,
-    );
+    let d = json!({"ids": json::ids(&deleted), "channel_id": json::id(cid), "guild_id": json::id(gid)});
+    ops::guild_event(&app, &mut st, gid, "MESSAGE_DELETE_BULK", hub::GUILD_MESSAGES, d);
     Ok(no_content())
 }

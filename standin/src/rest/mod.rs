@@ -35,79 +35,45 @@ pub fn routes(app: App) -> Router<App> {
         .route("/applications/@me", get(users::application))
         .route(
             "/applications/{application_id}/commands",
-            get(commands::list_global)
-                .put(commands::overwrite_global)
-                .post(commands::create_global),
+            get(commands::list_global).put(commands::overwrite_global).post(commands::create_global),
         )
         .route(
             "/applications/{application_id}/guilds/{guild_id}/commands",
-            get(commands::list_guild)
-                .put(commands::overwrite_guild)
-                .post(commands::create_guild),
+            get(commands::list_guild).put(commands::overwrite_guild).post(commands::create_guild),
         )
         .route("/guilds/{guild_id}", get(guilds::get_guild))
-        .route(
-            "/guilds/{guild_id}/channels",
-            get(guilds::channels).post(guilds::create_channel),
-        )
+        .route("/guilds/{guild_id}/channels", get(guilds::channels).post(guilds::create_channel))
         .route("/guilds/{guild_id}/roles", get(guilds::roles))
         .route("/guilds/{guild_id}/members", get(guilds::members))
-        .route(
-            "/guilds/{guild_id}/members/{user_id}",
-            get(guilds::member).delete(guilds::kick),
-        )
+        .route("/guilds/{guild_id}/members/{user_id}", get(guilds::member).delete(guilds::kick))
         .route(
             "/channels/{channel_id}",
-            get(channels::get_channel)
-                .patch(channels::modify)
-                .delete(channels::delete_channel),
+            get(channels::get_channel).patch(channels::modify).delete(channels::delete_channel),
         )
         .route(
             "/channels/{channel_id}/permissions/{overwrite_id}",
             put(channels::put_overwrite).delete(channels::delete_overwrite),
         )
         .route("/channels/{channel_id}/typing", post(channels::typing))
-        .route(
-            "/channels/{channel_id}/messages",
-            get(messages::list).post(messages::create),
-        )
-        .route(
-            "/channels/{channel_id}/messages/bulk-delete",
-            post(messages::bulk_delete),
-        )
+        .route("/channels/{channel_id}/messages", get(messages::list).post(messages::create))
+        .route("/channels/{channel_id}/messages/bulk-delete", post(messages::bulk_delete))
         .route("/channels/{channel_id}/messages/pins", get(reactions::pins))
         .route("/channels/{channel_id}/pins", get(reactions::pins))
-        .route(
-            "/channels/{channel_id}/messages/pins/{message_id}",
-            put(reactions::pin).delete(reactions::unpin),
-        )
-        .route(
-            "/channels/{channel_id}/pins/{message_id}",
-            put(reactions::pin).delete(reactions::unpin),
-        )
+        .route("/channels/{channel_id}/messages/pins/{message_id}", put(reactions::pin).delete(reactions::unpin))
+        .route("/channels/{channel_id}/pins/{message_id}", put(reactions::pin).delete(reactions::unpin))
         .route(
             "/channels/{channel_id}/messages/{message_id}",
-            get(messages::get_message)
-                .patch(messages::edit)
-                .delete(messages::delete_message),
+            get(messages::get_message).patch(messages::edit).delete(messages::delete_message),
         )
         .route(
             "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
             put(reactions::react).delete(reactions::unreact),
         )
-        .route(
-            "/interactions/{interaction_id}/{interaction_token}/callback",
-            post(interactions::callback),
-        )
-        .route(
-            "/webhooks/{application_id}/{interaction_token}",
-            post(interactions::followup),
-        )
+        .route("/interactions/{interaction_id}/{interaction_token}/callback", post(interactions::callback))
+        .route("/webhooks/{application_id}/{interaction_token}", post(interactions::followup))
         .route(
             "/webhooks/{application_id}/{interaction_token}/messages/{message_id}",
-            get(interactions::get_message)
-                .patch(interactions::edit_message)
-                .delete(interactions::delete_message),
+            get(interactions::get_message).patch(interactions::edit_message).delete(interactions::delete_message),
         )
         .route_layer(middleware::from_fn_with_state(app, layer))
         .fallback(not_found)
@@ -130,11 +96,7 @@ async fn layer(State(app): State<App>, req: Request, next: Next) -> Response {
     // Interaction callbacks and webhooks are authorised by their token and
     // do not count toward the global limit.
     let open = route.starts_with("/interactions/") || route.starts_with("/webhooks/");
-    let auth = req
-        .headers()
-        .get("authorization")
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string);
+    let auth = req.headers().get("authorization").and_then(|h| h.to_str().ok()).map(str::to_string);
     let expected = format!("Bot {}", app.config.bot_token);
     let response = if !open && auth.as_deref() != Some(expected.as_str()) {
         ApiError::unauthorized().into_response()
@@ -195,28 +157,15 @@ pub fn too_many(l: ratelimit::Limited) -> Response {
 fn take_fault(app: &App, method: &str, route: &str) -> Option<Response> {
     let key = format!("{method} {route}");
     let mut faults = app.faults.lock();
-    let f = faults
-        .iter_mut()
-        .find(|f| f.remaining > 0 && format!("{} {}", f.method, f.route) == key)?;
+    let f = faults.iter_mut().find(|f| f.remaining > 0 && format!("{} {}", f.method, f.route) == key)?;
     f.remaining -= 1;
     let f = f.clone();
     faults.retain(|f| f.remaining > 0);
     if f.status == 429 {
-        return Some(too_many(ratelimit::injected_429(
-            method,
-            route,
-            &f.scope,
-            f.retry_after_ms,
-        )));
+        return Some(too_many(ratelimit::injected_429(method, route, &f.scope, f.retry_after_ms)));
     }
     let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    Some(
-        (
-            status,
-            Json(json!({"code": 0, "message": format!("{}: injected fault", f.status)})),
-        )
-            .into_response(),
-    )
+    Some((status, Json(json!({"code": 0, "message": format!("{}: injected fault", f.status)}))).into_response())
 }
 
 /// Parses a JSON body; an empty body is `{}`.

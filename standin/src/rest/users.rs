@@ -31,11 +31,7 @@ pub async fn gateway_bot(State(app): State<App>) -> Json<Value> {
 
 pub async fn me(State(app): State<App>) -> ApiResult<Json<Value>> {
     let st = app.state.lock();
-    let u = st
-        .world
-        .users
-        .get(&app.bot_id())
-        .ok_or_else(ApiError::unknown_user)?;
+    let u = st.world.users.get(&app.bot_id()).ok_or_else(ApiError::unknown_user)?;
     let mut v = json::user(u);
     v["verified"] = json!(true);
     v["mfa_enabled"] = json!(false);
@@ -43,10 +39,7 @@ pub async fn me(State(app): State<App>) -> ApiResult<Json<Value>> {
     Ok(Json(v))
 }
 
-pub async fn get_user(
-    State(app): State<App>,
-    Path(user_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn get_user(State(app): State<App>, Path(user_id): Path<String>) -> ApiResult<Json<Value>> {
     let id = sf(&user_id, ApiError::unknown_user)?;
     let st = app.state.lock();
     let u = st.world.users.get(&id).ok_or_else(ApiError::unknown_user)?;
@@ -78,11 +71,7 @@ pub async fn my_guilds(State(app): State<App>) -> Json<Value> {
 
 pub async fn application(State(app): State<App>) -> ApiResult<Json<Value>> {
     let st = app.state.lock();
-    let bot = st
-        .world
-        .users
-        .get(&app.bot_id())
-        .ok_or_else(ApiError::unknown_user)?;
+    let bot = st.world.users.get(&app.bot_id()).ok_or_else(ApiError::unknown_user)?;
     Ok(Json(json!({
         "id": json::id(app.config.application_id),
         "name": bot.username,
@@ -105,20 +94,11 @@ pub async fn application(State(app): State<App>) -> ApiResult<Json<Value>> {
 /// time for the same user.
 pub async fn open_dm(State(app): State<App>, body: Bytes) -> ApiResult<Json<Value>> {
     let body = body_json(&body)?;
-    let user = id_field(&body, "recipient_id").ok_or_else(|| {
-        ApiError::form(
-            "recipient_id",
-            "BASE_TYPE_REQUIRED",
-            "This field is required",
-        )
-    })?;
+    let user = id_field(&body, "recipient_id")
+        .ok_or_else(|| ApiError::form("recipient_id", "BASE_TYPE_REQUIRED", "This field is required"))?;
     let mut st = app.state.lock();
     if !st.world.users.contains_key(&user) || user == app.bot_id() {
-        return Err(ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            50033,
-            "Invalid Recipients",
-        ));
+        return Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, 50033, "Invalid Recipients"));
     }
     let id = ops::channels::dm_channel(&app, &mut st, user);
     Ok(Json(json::channel(&st.world, &st.world.channels[&id])))

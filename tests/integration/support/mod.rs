@@ -29,11 +29,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self {
-            shards: 1,
-            clusters: 1,
-            route_limits: false,
-        }
+        Self { shards: 1, clusters: 1, route_limits: false }
     }
 }
 
@@ -89,23 +85,13 @@ impl TestApp {
             ("DISCORD_TOKEN", token),
             ("DISCORD_API_URL", standin.base_url()),
             ("DATABASE_URL", db.url.clone()),
-            (
-                "REDIS_URL",
-                std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-            ),
+            ("REDIS_URL", std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())),
             ("TICKETEER_OPS_LISTEN", "127.0.0.1:0".into()),
             ("TICKETEER_API_LISTEN", "127.0.0.1:0".into()),
         ]))
         .expect("test configuration is valid");
         let control = standin.control();
-        let mut app = TestApp {
-            standin: Some(standin),
-            control,
-            db,
-            config,
-            clusters: Vec::new(),
-            options,
-        };
+        let mut app = TestApp { standin: Some(standin), control, db, config, clusters: Vec::new(), options };
         for cluster in 0..app.options.clusters {
             app.start_cluster(cluster).await;
         }
@@ -124,12 +110,7 @@ impl TestApp {
             total_shards: Some(self.options.shards),
             ops_listen: self.config.ops_listen,
         };
-        let task = tokio::spawn(cluster::run(
-            bot.clone(),
-            options,
-            shutdown.clone(),
-            Some(started_tx),
-        ));
+        let task = tokio::spawn(cluster::run(bot.clone(), options, shutdown.clone(), Some(started_tx)));
         let info = tokio::time::timeout(Duration::from_secs(20), started_rx)
             .await
             .expect("cluster starts within 20 s")
@@ -141,34 +122,19 @@ impl TestApp {
             let shards = shards.clone();
             async move {
                 let sessions = control.gateway_sessions().await.ok()?;
-                let live: Vec<u64> = sessions
-                    .iter()
-                    .filter_map(|s| s["shard"].as_u64())
-                    .collect();
-                shards
-                    .iter()
-                    .all(|s| live.contains(&u64::from(*s)))
-                    .then_some(())
+                let live: Vec<u64> = sessions.iter().filter_map(|s| s["shard"].as_u64()).collect();
+                shards.iter().all(|s| live.contains(&u64::from(*s))).then_some(())
             }
         })
         .await;
-        self.clusters.push(RunningCluster {
-            info,
-            bot,
-            shutdown,
-            task,
-        });
+        self.clusters.push(RunningCluster { info, bot, shutdown, task });
     }
 
     /// Stops cluster `index` gracefully (sessions saved for a resume).
     pub async fn stop_cluster(&mut self, position: usize) {
         let cluster = self.clusters.remove(position);
         cluster.shutdown.cancel();
-        cluster
-            .task
-            .await
-            .expect("cluster task joins")
-            .expect("cluster stops cleanly");
+        cluster.task.await.expect("cluster task joins").expect("cluster stops cleanly");
     }
 
     pub fn bot(&self) -> &Arc<Bot> {
@@ -183,10 +149,7 @@ impl TestApp {
         let owner = c.create_user(&format!("{name}-owner")).await.unwrap();
         let staff = c.create_user(&format!("{name}-staff")).await.unwrap();
         let id = c.create_guild(name, owner).await.unwrap();
-        let staff_role = c
-            .create_role(id, "Staff", 1 << 10 | 1 << 11 | 1 << 16)
-            .await
-            .unwrap();
+        let staff_role = c.create_role(id, "Staff", 1 << 10 | 1 << 11 | 1 << 16).await.unwrap();
         c.put_member(id, staff, &[staff_role]).await.unwrap();
         let inbox = c.create_channel(id, "Inbox", 4, None).await.unwrap();
         let general = c.create_channel(id, "general", 0, None).await.unwrap();
@@ -195,24 +158,16 @@ impl TestApp {
         eventually("the bot has recorded the guild", || {
             let db = db.clone();
             async move {
-                let known: Option<i64> =
-                    sqlx::query_scalar("SELECT guild_id FROM guilds WHERE guild_id = $1")
-                        .bind(id as i64)
-                        .fetch_optional(&db)
-                        .await
-                        .ok()?;
+                let known: Option<i64> = sqlx::query_scalar("SELECT guild_id FROM guilds WHERE guild_id = $1")
+                    .bind(id as i64)
+                    .fetch_optional(&db)
+                    .await
+                    .ok()?;
                 known.map(|_| ())
             }
         })
         .await;
-        Guild {
-            id,
-            owner,
-            staff_role,
-            staff,
-            inbox,
-            general,
-        }
+        Guild { id, owner, staff_role, staff, inbox, general }
     }
 
     /// A user who is a member of the given guilds (the bot sees the join).
@@ -226,12 +181,11 @@ impl TestApp {
         eventually("the bot has indexed the membership", || {
             let db = db.clone();
             async move {
-                let n: i64 =
-                    sqlx::query_scalar("SELECT count(*) FROM guild_members WHERE user_id = $1")
-                        .bind(user as i64)
-                        .fetch_one(&db)
-                        .await
-                        .ok()?;
+                let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_members WHERE user_id = $1")
+                    .bind(user as i64)
+                    .fetch_one(&db)
+                    .await
+                    .ok()?;
                 (n == expected).then_some(())
             }
         })
@@ -248,24 +202,12 @@ impl TestApp {
                 {"name": "staff-role", "type": 8, "value": guild.staff_role.to_string()},
             ]
         }]);
-        self.command(guild.owner, guild, guild.general, "modmail", options)
-            .await
+        self.command(guild.owner, guild, guild.general, "modmail", options).await
     }
 
     /// Runs a slash command and waits for the bot's first answer to it.
-    pub async fn command(
-        &self,
-        user: u64,
-        guild: &Guild,
-        channel: u64,
-        name: &str,
-        options: Value,
-    ) -> Value {
-        let fired = self
-            .control
-            .run_command(user, Some(guild.id), Some(channel), name, options)
-            .await
-            .unwrap();
+    pub async fn command(&self, user: u64, guild: &Guild, channel: u64, name: &str, options: Value) -> Value {
+        let fired = self.control.run_command(user, Some(guild.id), Some(channel), name, options).await.unwrap();
         let control = self.control.clone();
         eventually("the bot answers the interaction", || {
             let control = control.clone();
@@ -290,10 +232,7 @@ impl TestApp {
     }
 
     pub async fn ticket_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM tickets")
-            .fetch_one(&self.db.pool)
-            .await
-            .unwrap()
+        sqlx::query_scalar("SELECT count(*) FROM tickets").fetch_one(&self.db.pool).await.unwrap()
     }
 
     pub async fn shutdown(mut self) {
@@ -345,13 +284,15 @@ impl TestApp {
         let channel: i64 = eventually("the ticket opens", || {
             let db = db.clone();
             async move {
-                sqlx::query_scalar("SELECT channel_id FROM tickets WHERE guild_id = $1 AND opener_id = $2 AND status = 'open'")
-                    .bind(guild_id as i64)
-                    .bind(user as i64)
-                    .fetch_optional(&db)
-                    .await
-                    .ok()
-                    .flatten()
+                sqlx::query_scalar(
+                    "SELECT channel_id FROM tickets WHERE guild_id = $1 AND opener_id = $2 AND status = 'open'",
+                )
+                .bind(guild_id as i64)
+                .bind(user as i64)
+                .fetch_optional(&db)
+                .await
+                .ok()
+                .flatten()
             }
         })
         .await;
@@ -363,10 +304,7 @@ impl TestApp {
             let text = text.clone();
             async move {
                 let messages = control.channel_messages(channel).await.ok()?;
-                messages
-                    .iter()
-                    .any(|m| text_of(m).contains(&text))
-                    .then_some(())
+                messages.iter().any(|m| text_of(m).contains(&text)).then_some(())
             }
         })
         .await;
@@ -377,9 +315,7 @@ impl TestApp {
             let control = control.clone();
             async move {
                 let dms = control.dm_messages(user).await.ok()?;
-                dms.iter()
-                    .any(|m| !is_id(&m["author"]["id"], user) && text_of(m).contains("ticket #"))
-                    .then_some(())
+                dms.iter().any(|m| !is_id(&m["author"]["id"], user) && text_of(m).contains("ticket #")).then_some(())
             }
         })
         .await;
@@ -389,9 +325,7 @@ impl TestApp {
     /// Lets `user` see and write in a ticket channel without being staff.
     pub async fn grant_channel_access(&self, channel: u64, user: u64) {
         use twilight_model::guild::Permissions;
-        use twilight_model::http::permission_overwrite::{
-            PermissionOverwrite, PermissionOverwriteType,
-        };
+        use twilight_model::http::permission_overwrite::{PermissionOverwrite, PermissionOverwriteType};
         use twilight_model::id::Id;
         let overwrite = PermissionOverwrite {
             allow: Some(Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES),
@@ -399,22 +333,12 @@ impl TestApp {
             id: Id::new(user),
             kind: PermissionOverwriteType::Member,
         };
-        self.bot()
-            .http
-            .update_channel_permission(Id::new(channel), &overwrite)
-            .await
-            .expect("overwrite is set");
+        self.bot().http.update_channel_permission(Id::new(channel), &overwrite).await.expect("overwrite is set");
     }
 
     /// Messages the bot sent the user in DMs.
     pub async fn bot_dms(&self, user: u64) -> Vec<Value> {
-        self.control
-            .dm_messages(user)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|m| !is_id(&m["author"]["id"], user))
-            .collect()
+        self.control.dm_messages(user).await.unwrap().into_iter().filter(|m| !is_id(&m["author"]["id"], user)).collect()
     }
 }
 
