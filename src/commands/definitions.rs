@@ -6,7 +6,7 @@ use twilight_model::application::interaction::InteractionContextType;
 use twilight_model::channel::ChannelType;
 use twilight_model::guild::Permissions;
 use twilight_util::builder::command::{
-    BooleanBuilder, ChannelBuilder, CommandBuilder, RoleBuilder, StringBuilder, SubCommandBuilder,
+    BooleanBuilder, ChannelBuilder, CommandBuilder, IntegerBuilder, RoleBuilder, StringBuilder, SubCommandBuilder,
 };
 
 /// Longest reply a slash command accepts; Discord's option limit is 6000 and an
@@ -14,7 +14,7 @@ use twilight_util::builder::command::{
 pub const REPLY_MAX_LENGTH: u16 = 4000;
 
 pub fn all() -> Vec<Command> {
-    vec![modmail(), reply(), close()]
+    vec![modmail(), reply(), close(), edit(), delete()]
 }
 
 fn modmail() -> Command {
@@ -51,6 +51,23 @@ fn close() -> Command {
         .default_member_permissions(Permissions::SEND_MESSAGES)
         .contexts([InteractionContextType::Guild])
         .option(BooleanBuilder::new("silent", "Close without messaging the user"))
+        .build()
+}
+
+fn edit() -> Command {
+    CommandBuilder::new("edit", "Edit one of your replies in this ticket (both copies)", CommandType::ChatInput)
+        .default_member_permissions(Permissions::SEND_MESSAGES)
+        .contexts([InteractionContextType::Guild])
+        .option(IntegerBuilder::new("message_id", "The reply's number, from its footer").required(true).min_value(1))
+        .option(StringBuilder::new("new_content", "The new text").required(true).max_length(REPLY_MAX_LENGTH))
+        .build()
+}
+
+fn delete() -> Command {
+    CommandBuilder::new("delete", "Delete a reply in this ticket (both copies)", CommandType::ChatInput)
+        .default_member_permissions(Permissions::SEND_MESSAGES)
+        .contexts([InteractionContextType::Guild])
+        .option(IntegerBuilder::new("message_id", "The reply's number, from its footer").required(true).min_value(1))
         .build()
 }
 

@@ -15,6 +15,8 @@ use crate::tickets::{Outcome, TicketResult, TicketService};
 pub enum Command {
     Reply { content: String, anonymous: bool },
     Close { silent: bool },
+    Edit { number: i32, content: String },
+    Delete { number: i32 },
     ModmailSetup { inbox_category: u64, staff_role: u64, log_channel: Option<u64> },
 }
 
@@ -42,6 +44,8 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
     match command {
         Command::Reply { content, anonymous } => tickets.reply(&ctx, &content, anonymous).await,
         Command::Close { silent } => tickets.close(&ctx, silent).await,
+        Command::Edit { number, content } => tickets.edit_staff_message(&ctx, number, &content).await,
+        Command::Delete { number } => tickets.delete_staff_message(&ctx, number).await,
         Command::ModmailSetup { inbox_category, staff_role, log_channel } => {
             let setup = ModmailSetup {
                 inbox_category: ChannelId(inbox_category),

@@ -14,6 +14,16 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
             anonymous: boolean(&data.options, "anonymous").unwrap_or(false),
         }),
         "close" => Ok(Command::Close { silent: boolean(&data.options, "silent").unwrap_or(false) }),
+        "edit" => match integer(&data.options, "message_id") {
+            Some(number) => {
+                Ok(Command::Edit { number, content: string(&data.options, "new_content").unwrap_or_default() })
+            }
+            None => Err("Give the number of the message to edit (it is in the reply's footer).".to_owned()),
+        },
+        "delete" => match integer(&data.options, "message_id") {
+            Some(number) => Ok(Command::Delete { number }),
+            None => Err("Give the number of the message to delete (it is in the reply's footer).".to_owned()),
+        },
         "modmail" => match data.options.first().map(|o| (o.name.as_str(), &o.value)) {
             Some(("setup", CommandOptionValue::SubCommand(options))) => {
                 match (id(options, "inbox-category"), id(options, "staff-role")) {
@@ -39,6 +49,13 @@ fn find<'a>(options: &'a [CommandDataOption], name: &str) -> Option<&'a CommandO
 fn string(options: &[CommandDataOption], name: &str) -> Option<String> {
     match find(options, name)? {
         CommandOptionValue::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn integer(options: &[CommandDataOption], name: &str) -> Option<i32> {
+    match find(options, name)? {
+        CommandOptionValue::Integer(n) => i32::try_from(*n).ok().filter(|n| *n > 0),
         _ => None,
     }
 }

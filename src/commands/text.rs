@@ -19,6 +19,18 @@ pub fn parse(prefix: &str, content: &str) -> Option<Result<Command, String>> {
             "-s" | "silent" => Ok(Command::Close { silent: true }),
             _ => Err(format!("Usage: `{prefix}close` or `{prefix}close -s` (silent).")),
         },
+        "edit" => match args.split_once(char::is_whitespace) {
+            Some((number, text)) if number.parse::<i32>().is_ok_and(|n| n > 0) => {
+                Ok(Command::Edit { number: number.parse().unwrap_or(0), content: text.trim().to_owned() })
+            }
+            _ => {
+                Err(format!("Usage: `{prefix}edit <message number> <new text>` (the number is in the reply's footer)."))
+            }
+        },
+        "delete" => match args.parse::<i32>() {
+            Ok(number) if number > 0 => Ok(Command::Delete { number }),
+            _ => Err(format!("Usage: `{prefix}delete <message number>` (the number is in the reply's footer).")),
+        },
         "modmail" => parse_modmail(prefix, args),
         _ => return None,
     };
@@ -73,6 +85,15 @@ mod tests {
         assert_eq!(parse("!", "!close"), Some(Ok(Command::Close { silent: false })));
         assert_eq!(parse("!", "!close -s"), Some(Ok(Command::Close { silent: true })));
         assert!(matches!(parse("!", "!close soon"), Some(Err(_))));
+    }
+
+    #[test]
+    fn edit_and_delete_take_a_message_number() {
+        assert_eq!(parse("!", "!edit 3 New text"), Some(Ok(Command::Edit { number: 3, content: "New text".into() })));
+        assert_eq!(parse("!", "!delete 3"), Some(Ok(Command::Delete { number: 3 })));
+        assert!(matches!(parse("!", "!edit three x"), Some(Err(_))));
+        assert!(matches!(parse("!", "!edit 3"), Some(Err(_))));
+        assert!(matches!(parse("!", "!delete -1"), Some(Err(_))));
     }
 
     #[test]

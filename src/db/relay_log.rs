@@ -39,26 +39,119 @@ pub async fn record_to_staff(
     tx.commit().await
 }
 
+/// A staff reply delivered to the user, as recorded.
+pub struct StaffReply<'a> {
+    pub ticket_id: i64,
+    pub source: u64,
+    pub author: UserId,
+    pub author_name: &'a str,
+    pub anonymous: bool,
+    pub content: &'a str,
+    pub number: i32,
+    pub user_copy: MessageId,
+}
+
 /// Records a staff reply delivered to the user. `false` if this source was
 /// already recorded (a replayed command).
-#[tracing::instrument(skip(db, content))]
-pub async fn record_to_user(
-    db: &PgPool,
-    ticket_id: i64,
-    source: u64,
-    author: UserId,
-    content: &str,
-    user_copy: MessageId,
-) -> sqlx::Result<bool> {
+#[tracing::instrument(skip(db, reply), fields(ticket = reply.ticket_id, number = reply.number))]
+pub async fn record_to_user(db: &PgPool, reply: &StaffReply<'_>) -> sqlx::Result<bool> {
     let done = sqlx::query!(
-        r#"INSERT INTO ticket_messages (ticket_id, direction, source_id, author_id, content, user_copy_message_id)
-           VALUES ($1, 'to_user', $2, $3, $4, $5)
+        r#"INSERT INTO ticket_messages (ticket_id, direction, source_id, author_id, author_name, anonymous, content,
+                                        staff_number, user_copy_message_id)
+           VALUES ($1, 'to_user', $2, $3, $4, $5, $6, $7, $8)
            ON CONFLICT (source_id) DO NOTHING"#,
+        reply.ticket_id,
+        reply.source as i64,
+        reply.author.db(),
+        reply.author_name,
+        reply.anonymous,
+        reply.content,
+        reply.number,
+        reply.user_copy.db()
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Takes the ticket's next staff message number. Never reused: a send that
+/// fails afterwards leaves a gap rather than a number meaning two messages.
+#[tracing::instrument(skip(db))]
+pub async fn next_staff_number(db: &PgPool, ticket_id: i64) -> sqlx::Result<i32> {
+    sqlx::query_scalar!(
+        "UPDATE tickets SET last_staff_number = last_staff_number + 1 WHERE ticket_id = $1 RETURNING last_staff_number",
+        ticket_id
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// A numbered staff message of a ticket.
+#[derive(Debug, Clone)]
+pub struct StaffMessage {
+    pub id: i64,
+    pub number: i32,
+    pub content: String,
+    pub author_name: String,
+    pub anonymous: bool,
+    pub user_copy: Option<MessageId>,
+    pub staff_copy: Option<MessageId>,
+    pub deleted: bool,
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn staff_message(db: &PgPool, ticket_id: i64, number: i32) -> sqlx::Result<Option<StaffMessage>> {
+    let row = sqlx::query!(
+        r#"SELECT ticket_message_id, staff_number AS "staff_number!", content, author_name, anonymous,
+                  user_copy_message_id, staff_copy_message_id, deleted_at IS NOT NULL AS "deleted!"
+           FROM ticket_messages WHERE ticket_id = $1 AND staff_number = $2"#,
         ticket_id,
-        source as i64,
-        author.db(),
-        content,
-        user_copy.db()
+        number
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| StaffMessage {
+        id: r.ticket_message_id,
+        number: r.staff_number,
+        content: r.content,
+        author_name: r.author_name.unwrap_or_default(),
+        anonymous: r.anonymous,
+        user_copy: r.user_copy_message_id.map(MessageId::from_db),
+        staff_copy: r.staff_copy_message_id.map(MessageId::from_db),
+        deleted: r.deleted,
+    }))
+}
+
+/// Records an edit: the new text, and the old one in the history.
+#[tracing::instrument(skip(db, old, new))]
+pub async fn record_edit(db: &PgPool, message: i64, old: &str, new: &str, by: UserId) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query!(
+        "UPDATE ticket_messages SET content = $2, edited_at = now() WHERE ticket_message_id = $1",
+        message,
+        new
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO ticket_message_edits (ticket_message_id, old_content, new_content, edited_by) VALUES ($1, $2, $3, $4)",
+        message,
+        old,
+        new,
+        by.db()
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Marks a message deleted; its text stays on record. `false` if it already was.
+#[tracing::instrument(skip(db))]
+pub async fn record_delete(db: &PgPool, message: i64, by: UserId) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE ticket_messages SET deleted_at = now(), deleted_by = $2 WHERE ticket_message_id = $1 AND deleted_at IS NULL",
+        message,
+        by.db()
     )
     .execute(db)
     .await?;

@@ -148,6 +148,23 @@ impl DiscordPort for TwilightDiscord {
         Ok(MessageId(sent.id.get()))
     }
 
+    async fn edit_message(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        to: &OutgoingMessage,
+    ) -> Result<(), PortError> {
+        let embeds = payload::embeds(to);
+        let mentions = payload::allowed_mentions(to);
+        let request = self
+            .http
+            .update_message(id(channel.get())?, id(message.get())?)
+            .content(to.content.as_deref())
+            .embeds(Some(&embeds))
+            .allowed_mentions(Some(&mentions));
+        send("edit_message", request).await
+    }
+
     async fn delete_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError> {
         send("delete_message", self.http.delete_message(id(channel.get())?, id(message.get())?)).await
     }

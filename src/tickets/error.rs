@@ -32,6 +32,10 @@ pub enum Refusal {
     BotMissingPermissions,
     #[error("Another request for the same ticket is in progress; try again in a few seconds.")]
     Busy,
+    #[error("There is no staff message #{0} in this ticket: the number is in the footer of each reply.")]
+    UnknownStaffMessage(i32),
+    #[error("Staff message #{0} was deleted, so it can't be changed any more.")]
+    StaffMessageDeleted(i32),
 }
 
 #[derive(Debug, thiserror::Error)]

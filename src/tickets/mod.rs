@@ -7,6 +7,7 @@
 //! `crate::db` and `crate::redis`.
 
 pub mod close;
+pub mod edit;
 pub mod error;
 pub mod ids;
 pub mod inbox;

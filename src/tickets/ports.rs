@@ -128,6 +128,8 @@ pub trait DiscordPort: Send + Sync + 'static {
     async fn delete_channel(&self, channel: ChannelId) -> Result<(), PortError>;
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, PortError>;
     async fn send_message(&self, channel: ChannelId, message: &OutgoingMessage) -> Result<MessageId, PortError>;
+    async fn edit_message(&self, channel: ChannelId, message: MessageId, to: &OutgoingMessage)
+        -> Result<(), PortError>;
     async fn delete_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError>;
     /// The DM channel with a user (created by Discord on first use).
     async fn open_dm(&self, user: UserId) -> Result<ChannelId, PortError>;

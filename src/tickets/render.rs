@@ -2,7 +2,7 @@
 //! the one place to change the look of a ticket.
 
 use super::inbox::IncomingDm;
-use super::model::{Actor, Ticket};
+use super::model::Ticket;
 use super::ports::{ChoiceMenu, ChoiceOption, Embed, EmbedField, OutgoingMessage};
 use super::routing::GUILD_CHOICE_MENU;
 use crate::db::members::ModmailGuild;
@@ -45,25 +45,36 @@ pub fn user_message_for_staff(dm: &IncomingDm, ticket: &Ticket, with_header: boo
     OutgoingMessage { embeds, ..OutgoingMessage::default() }
 }
 
+/// A numbered staff reply, as rendered on either side.
+#[derive(Debug, Clone, Copy)]
+pub struct StaffReplyView<'a> {
+    pub content: &'a str,
+    pub author_name: &'a str,
+    pub anonymous: bool,
+    pub number: i32,
+}
+
 /// A staff reply as the user sees it in DMs.
-pub fn staff_reply_for_user(content: &str, actor: &Actor, anonymous: bool, guild_name: &str) -> OutgoingMessage {
+pub fn staff_reply_for_user(reply: StaffReplyView<'_>, guild_name: &str) -> OutgoingMessage {
     OutgoingMessage::embed(Embed {
-        author: Some(if anonymous { "Staff Team".to_owned() } else { actor.name.clone() }),
-        description: Some(fit(content)),
+        author: Some(if reply.anonymous { "Staff Team".to_owned() } else { reply.author_name.to_owned() }),
+        description: Some(fit(reply.content)),
         color: Some(STAFF_COLOR),
-        footer: Some(guild_name.to_owned()),
+        footer: Some(format!("{guild_name} · #{}", reply.number)),
         ..Embed::default()
     })
 }
 
-/// A staff reply as staff see it in the ticket channel: always who sent it.
-pub fn staff_reply_for_staff(content: &str, actor: &Actor, anonymous: bool) -> OutgoingMessage {
-    let author = if anonymous { format!("{} (anonymous)", actor.name) } else { actor.name.clone() };
+/// A staff reply as staff see it in the ticket channel: always who sent it,
+/// and the number `!edit` and `!delete` take.
+pub fn staff_reply_for_staff(reply: StaffReplyView<'_>) -> OutgoingMessage {
+    let author =
+        if reply.anonymous { format!("{} (anonymous)", reply.author_name) } else { reply.author_name.to_owned() };
     OutgoingMessage::embed(Embed {
         author: Some(author),
-        description: Some(fit(content)),
+        description: Some(fit(reply.content)),
         color: Some(STAFF_COLOR),
-        footer: Some("Staff reply · sent to the user".into()),
+        footer: Some(format!("Staff reply #{} · sent to the user", reply.number)),
         ..Embed::default()
     })
 }

@@ -6,8 +6,10 @@ use super::ids::{ChannelId, GuildId};
 use super::model::{Actor, GuildSettings, Ticket};
 use super::outcome::Outcome;
 use super::ports::PortError;
+use super::render::StaffReplyView;
 use super::{render, TicketService};
 use crate::db;
+use crate::db::relay_log::StaffReply;
 use crate::metrics;
 
 /// Where and by whom a staff action was invoked.
@@ -51,13 +53,25 @@ impl TicketService {
             None => self.discord.open_dm(ticket.opener).await?,
         };
         let guild_name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_default();
-        let to_user = render::staff_reply_for_user(content, &ctx.actor, anonymous, &guild_name).with_nonce(ctx.source);
+        let number = db::relay_log::next_staff_number(&self.db, ticket.id).await?;
+        let view = StaffReplyView { content, author_name: &ctx.actor.name, anonymous, number };
+        let to_user = render::staff_reply_for_user(view, &guild_name).with_nonce(ctx.source);
         let user_copy = self.discord.send_message(dm_channel, &to_user).await.map_err(|e| match e {
             PortError::CannotMessageUser => Refusal::UserUnreachable.into(),
             other => super::TicketError::from(other),
         })?;
-        db::relay_log::record_to_user(&self.db, ticket.id, ctx.source, ctx.actor.user, content, user_copy).await?;
+        let record = StaffReply {
+            ticket_id: ticket.id,
+            source: ctx.source,
+            author: ctx.actor.user,
+            author_name: &ctx.actor.name,
+            anonymous,
+            content,
+            number,
+            user_copy,
+        };
+        db::relay_log::record_to_user(&self.db, &record).await?;
         metrics::relayed_message("to_user");
-        Ok(Outcome::Post(render::staff_reply_for_staff(content, &ctx.actor, anonymous)))
+        Ok(Outcome::Post(render::staff_reply_for_staff(view)))
     }
 }
