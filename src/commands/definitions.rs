@@ -14,7 +14,15 @@ use twilight_util::builder::command::{
 pub const REPLY_MAX_LENGTH: u16 = 4000;
 
 pub fn all() -> Vec<Command> {
-    vec![modmail(), reply(), close(), edit(), delete()]
+    vec![
+        modmail(),
+        reply(),
+        close(),
+        edit(),
+        delete(),
+        staff("force_close", "Close an orphaned ticket without messaging anyone"),
+        staff("id", "Show the ticket user's Discord id"),
+    ]
 }
 
 fn modmail() -> Command {
@@ -51,6 +59,14 @@ fn close() -> Command {
         .default_member_permissions(Permissions::SEND_MESSAGES)
         .contexts([InteractionContextType::Guild])
         .option(BooleanBuilder::new("silent", "Close without messaging the user"))
+        .build()
+}
+
+/// A staff command without options.
+fn staff(name: &str, description: &str) -> Command {
+    CommandBuilder::new(name, description, CommandType::ChatInput)
+        .default_member_permissions(Permissions::SEND_MESSAGES)
+        .contexts([InteractionContextType::Guild])
         .build()
 }
 

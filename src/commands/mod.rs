@@ -15,6 +15,8 @@ use crate::tickets::{Outcome, TicketResult, TicketService};
 pub enum Command {
     Reply { content: String, anonymous: bool },
     Close { silent: bool },
+    ForceClose,
+    Id,
     Edit { number: i32, content: String },
     Delete { number: i32 },
     ModmailSetup { inbox_category: u64, staff_role: u64, log_channel: Option<u64> },
@@ -24,7 +26,7 @@ impl Command {
     /// Commands whose work removes the place they were invoked from (closing
     /// deletes the channel): an interaction must be acknowledged before.
     pub fn acknowledge_first(&self) -> bool {
-        matches!(self, Self::Close { .. })
+        matches!(self, Self::Close { .. } | Self::ForceClose)
     }
 }
 
@@ -44,6 +46,8 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
     match command {
         Command::Reply { content, anonymous } => tickets.reply(&ctx, &content, anonymous).await,
         Command::Close { silent } => tickets.close(&ctx, silent).await,
+        Command::ForceClose => tickets.force_close(&ctx).await,
+        Command::Id => tickets.opener_id(&ctx).await,
         Command::Edit { number, content } => tickets.edit_staff_message(&ctx, number, &content).await,
         Command::Delete { number } => tickets.delete_staff_message(&ctx, number).await,
         Command::ModmailSetup { inbox_category, staff_role, log_channel } => {

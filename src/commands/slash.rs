@@ -14,6 +14,8 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
             anonymous: boolean(&data.options, "anonymous").unwrap_or(false),
         }),
         "close" => Ok(Command::Close { silent: boolean(&data.options, "silent").unwrap_or(false) }),
+        "force_close" => Ok(Command::ForceClose),
+        "id" => Ok(Command::Id),
         "edit" => match integer(&data.options, "message_id") {
             Some(number) => {
                 Ok(Command::Edit { number, content: string(&data.options, "new_content").unwrap_or_default() })

@@ -19,6 +19,8 @@ pub fn parse(prefix: &str, content: &str) -> Option<Result<Command, String>> {
             "-s" | "silent" => Ok(Command::Close { silent: true }),
             _ => Err(format!("Usage: `{prefix}close` or `{prefix}close -s` (silent).")),
         },
+        "force_close" => Ok(Command::ForceClose),
+        "id" => Ok(Command::Id),
         "edit" => match args.split_once(char::is_whitespace) {
             Some((number, text)) if number.parse::<i32>().is_ok_and(|n| n > 0) => {
                 Ok(Command::Edit { number: number.parse().unwrap_or(0), content: text.trim().to_owned() })

@@ -19,6 +19,24 @@ impl TicketService {
         self.close_ticket(&ticket, Some(ctx.actor.user.get()), !silent).await
     }
 
+    /// `force_close`: closes an orphaned ticket (the user left, or their DMs
+    /// are closed) without messaging anyone.
+    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn force_close(&self, ctx: &StaffContext) -> TicketResult<Outcome> {
+        let (ticket, _settings) = self.staff_ticket(ctx).await?;
+        self.close_ticket(&ticket, Some(ctx.actor.user.get()), false).await
+    }
+
+    /// `id`: the ticket user's Discord id, for staff.
+    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn opener_id(&self, ctx: &StaffContext) -> TicketResult<Outcome> {
+        let (ticket, _settings) = self.staff_ticket(ctx).await?;
+        Ok(Outcome::Notice(format!(
+            "The user of ticket #{} is <@{}>, id `{}`.",
+            ticket.number, ticket.opener, ticket.opener
+        )))
+    }
+
     /// Closes a ticket: the record first (the truth, and the guard that makes a
     /// replay a no-op), then the user's close message, then the channel.
     pub(crate) async fn close_ticket(

@@ -189,3 +189,43 @@ async fn the_same_dm_or_command_delivered_twice_does_nothing_twice() {
     assert_eq!(replies, 1, "the replayed command replied once");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn force_close_closes_an_orphaned_ticket_without_messaging_anyone() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "help please").await;
+    app.control.remove_member(acme.id, alice).await.unwrap();
+    let before = app.bot_dms(alice).await.len();
+
+    app.control.post_message(channel, acme.staff, "!force_close").await.unwrap();
+
+    eventually("the channel is deleted", || async { app.control.channel(channel).await.is_err().then_some(()) }).await;
+    let status: String = sqlx::query_scalar("SELECT status FROM tickets").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(status, "closed");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(app.bot_dms(alice).await.len(), before, "nobody was messaged");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn id_shows_staff_the_ticket_users_discord_id_in_both_forms() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "help please").await;
+
+    app.control.post_message(channel, acme.staff, "!id").await.unwrap();
+    eventually("the id is shown", || async {
+        let messages = app.control.channel_messages(channel).await.ok()?;
+        messages.iter().any(|m| text_of(m).contains(&format!("`{alice}`"))).then_some(())
+    })
+    .await;
+    let answer = app.command(acme.staff, &acme, channel, "id", json!([])).await;
+    assert_eq!(answer["data"]["flags"], 64);
+    assert!(answer["data"]["content"].as_str().unwrap().contains(&alice.to_string()), "{answer}");
+    app.shutdown().await;
+}
