@@ -2,6 +2,7 @@
 //! and the API.
 
 use super::error::TicketResult;
+use super::ids::{ChannelId, UserId};
 use super::model::Ticket;
 use super::outcome::Outcome;
 use super::ports::{OutgoingMessage, PortError};
@@ -16,7 +17,7 @@ impl TicketService {
     #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
     pub async fn close(&self, ctx: &StaffContext, silent: bool) -> TicketResult<Outcome> {
         let (ticket, _settings) = self.staff_ticket(ctx).await?;
-        self.close_ticket(&ticket, Some(ctx.actor.user.get()), !silent).await
+        self.close_ticket(&ticket, Some(ctx.actor.user), !silent).await
     }
 
     /// `force_close`: closes an orphaned ticket (the user left, or their DMs
@@ -24,7 +25,7 @@ impl TicketService {
     #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
     pub async fn force_close(&self, ctx: &StaffContext) -> TicketResult<Outcome> {
         let (ticket, _settings) = self.staff_ticket(ctx).await?;
-        self.close_ticket(&ticket, Some(ctx.actor.user.get()), false).await
+        self.close_ticket(&ticket, Some(ctx.actor.user), false).await
     }
 
     /// `id`: the ticket user's Discord id, for staff.
@@ -42,10 +43,9 @@ impl TicketService {
     pub(crate) async fn close_ticket(
         &self,
         ticket: &Ticket,
-        closed_by: Option<u64>,
+        closed_by: Option<UserId>,
         notify_user: bool,
     ) -> TicketResult<Outcome> {
-        let closed_by = closed_by.map(super::ids::UserId);
         if !db::tickets::close(&self.db, ticket.id, closed_by).await? {
             // Closed before (a replay, or a crash after the record changed):
             // only make sure the channel is gone.
@@ -80,7 +80,7 @@ impl TicketService {
 
     /// A ticket channel was deleted by hand: the ticket is closed, nobody told.
     #[tracing::instrument(skip(self))]
-    pub async fn ticket_channel_deleted(&self, channel: super::ids::ChannelId) -> TicketResult<()> {
+    pub async fn ticket_channel_deleted(&self, channel: ChannelId) -> TicketResult<()> {
         if let Some(ticket) = db::tickets::open_by_channel(&self.db, channel).await? {
             if db::tickets::close(&self.db, ticket.id, None).await? {
                 metrics::ticket_closed(ticket.kind.as_str());

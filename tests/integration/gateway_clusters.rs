@@ -1,6 +1,6 @@
 //! Several clusters: shards split with `bucket`, DMs on shard 0 only.
 
-use crate::support::{eventually, text_of, Options, TestApp};
+use crate::support::{Options, TestApp};
 
 #[tokio::test]
 async fn a_dm_on_cluster_zero_opens_a_ticket_in_a_guild_owned_by_cluster_one() {
@@ -22,10 +22,7 @@ async fn a_dm_on_cluster_zero_opens_a_ticket_in_a_guild_owned_by_cluster_one() {
 
     // Staff answer in the guild: that event arrives on cluster 1.
     app.control.post_message(channel, guild.staff, "!reply answered by cluster one").await.unwrap();
-    eventually("the reply reaches the user", || async {
-        app.bot_dms(alice).await.into_iter().find(|m| text_of(m).contains("answered by cluster one"))
-    })
-    .await;
+    app.wait_for_bot_dm(alice, "answered by cluster one").await;
     let stats = app.control.gateway_stats().await.unwrap();
     assert_eq!(stats.identify_violations, 0, "identifies were paced per bucket");
     app.shutdown().await;

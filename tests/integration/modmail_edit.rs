@@ -47,10 +47,7 @@ async fn replies_are_numbered_in_both_footers_and_numbers_are_never_reused() {
 
     app.control.post_message(channel, acme.staff, "!delete 2").await.unwrap();
     app.control.post_message(channel, acme.staff, "!reply third answer").await.unwrap();
-    let third = eventually("the third reply arrives", || async {
-        app.bot_dms(alice).await.into_iter().find(|m| text_of(m).contains("third answer"))
-    })
-    .await;
+    let third = app.wait_for_bot_dm(alice, "third answer").await;
     assert!(third["embeds"][0]["footer"]["text"].as_str().unwrap().ends_with("#3"), "a deleted number is not reused");
     app.shutdown().await;
 }
@@ -140,22 +137,14 @@ async fn edit_and_delete_are_refused_for_non_staff_and_unknown_numbers() {
     app.grant_channel_access(channel, mallory).await;
 
     app.control.post_message(channel, mallory, "!edit 1 hacked").await.unwrap();
-    eventually("the non-staff edit is refused", || async {
-        let messages = app.control.channel_messages(channel).await.ok()?;
-        messages.iter().any(|m| text_of(m).contains("Only staff")).then_some(())
-    })
-    .await;
+    app.wait_for_channel_text(channel, "Only staff").await;
     let answer =
         app.command(mallory, &acme, channel, "delete", json!([{"name": "message_id", "type": 4, "value": 1}])).await;
     assert_eq!(answer["data"]["flags"], 64);
     assert!(answer["data"]["content"].as_str().unwrap().contains("Only staff"));
 
     app.control.post_message(channel, acme.staff, "!edit 7 nothing here").await.unwrap();
-    eventually("an unknown number is explained", || async {
-        let messages = app.control.channel_messages(channel).await.ok()?;
-        messages.iter().any(|m| text_of(m).contains("no staff message #7")).then_some(())
-    })
-    .await;
+    app.wait_for_channel_text(channel, "no staff message #7").await;
     let dms = app.bot_dms(alice).await;
     assert!(dms.iter().any(|m| text_of(m).contains("original text")), "the user's copy is untouched");
     assert!(!dms.iter().any(|m| text_of(m).contains("hacked")));

@@ -14,10 +14,7 @@ async fn staff_reply_with_the_text_command_reaches_the_user_and_is_logged_in_the
 
     let command = app.control.post_message(channel, acme.staff, "!reply We are on it!").await.unwrap();
 
-    let dm = eventually("the reply reaches the user", || async {
-        app.bot_dms(alice).await.into_iter().find(|m| text_of(m).contains("We are on it!"))
-    })
-    .await;
+    let dm = app.wait_for_bot_dm(alice, "We are on it!").await;
     assert_eq!(dm["embeds"][0]["author"]["name"], "acme-staff", "the user sees who answered");
     let logged = eventually("the reply is logged in the ticket", || async {
         let messages = app.control.channel_messages(channel).await.ok()?;
@@ -52,10 +49,7 @@ async fn staff_reply_with_the_slash_command_shows_the_copy_as_the_response() {
         .await;
     assert_eq!(answer["type"], 4);
     assert!(answer["data"]["flags"].is_null() || answer["data"]["flags"] == 0, "the copy is public: {answer}");
-    eventually("the reply reaches the user", || async {
-        app.bot_dms(alice).await.into_iter().find(|m| text_of(m).contains("Slash hello"))
-    })
-    .await;
+    app.wait_for_bot_dm(alice, "Slash hello").await;
     app.shutdown().await;
 }
 
@@ -96,10 +90,7 @@ async fn closing_sends_the_close_message_deletes_the_channel_and_keeps_the_recor
     app.control.post_message(channel, acme.staff, "!close").await.unwrap();
 
     eventually("the channel is deleted", || async { app.control.channel(channel).await.is_err().then_some(()) }).await;
-    let close = eventually("the user gets the close message", || async {
-        app.bot_dms(alice).await.into_iter().find(|m| text_of(m).contains("closed"))
-    })
-    .await;
+    let close = app.wait_for_bot_dm(alice, "closed").await;
     assert!(text_of(&close).contains("#1"));
     let (status, closed_by): (String, Option<i64>) =
         sqlx::query_as("SELECT status, closed_by FROM tickets").fetch_one(&app.db.pool).await.unwrap();
@@ -142,11 +133,7 @@ async fn the_same_dm_or_command_delivered_twice_does_nothing_twice() {
     let alice = app.member("alice", &[&acme]).await;
     let channel = app.open_ticket(&acme, alice, "first").await;
     let dm = app.control.user_dm(alice, "replayed message").await.unwrap();
-    eventually("the DM is relayed once", || async {
-        let messages = app.control.channel_messages(channel).await.ok()?;
-        messages.iter().any(|m| text_of(m).contains("replayed message")).then_some(())
-    })
-    .await;
+    app.wait_for_channel_text(channel, "replayed message").await;
 
     // The gateway delivers the same MESSAGE_CREATE again (a resume replay).
     let replay = IncomingDm {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::support::{eventually, text_of, TestApp};
+use crate::support::{eventually, TestApp};
 
 /// Requests per route since the last reset, interaction callbacks excluded
 /// (Discord does not count them against the global limit).
@@ -37,11 +37,7 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
 
     app.control.clear_requests().await.unwrap();
     app.control.user_dm(alice, "second message").await.unwrap();
-    eventually("the second DM is relayed", || async {
-        let messages = app.control.channel_messages(channel).await.ok()?;
-        messages.iter().any(|m| text_of(m).contains("second message")).then_some(())
-    })
-    .await;
+    app.wait_for_channel_text(channel, "second message").await;
     let relay = counted(&app).await;
     assert_eq!(relay.values().sum::<u64>(), 1, "{relay:?}");
 

@@ -346,3 +346,22 @@ impl TestApp {
 pub fn is_id(value: &Value, id: u64) -> bool {
     value.as_str().and_then(|s| s.parse::<u64>().ok()) == Some(id)
 }
+
+impl TestApp {
+    /// Waits until the bot has sent `user` a DM containing `needle`; returns it.
+    pub async fn wait_for_bot_dm(&self, user: u64, needle: &str) -> Value {
+        eventually(&format!("the user receives {needle:?}"), || async {
+            self.bot_dms(user).await.into_iter().find(|m| text_of(m).contains(needle))
+        })
+        .await
+    }
+
+    /// Waits until a message containing `needle` is in `channel`; returns it.
+    pub async fn wait_for_channel_text(&self, channel: u64, needle: &str) -> Value {
+        eventually(&format!("the channel shows {needle:?}"), || async {
+            let messages = self.control.channel_messages(channel).await.ok()?;
+            messages.into_iter().find(|m| text_of(m).contains(needle))
+        })
+        .await
+    }
+}
