@@ -26,6 +26,18 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Connections per process in the PostgreSQL pool.
     pub database_pool_size: u32,
+    pub timers: TimerConfig,
+}
+
+/// How often gateway processes look for due timers (scheduled closes,
+/// reminders, category-prompt timeouts).
+#[derive(Debug, Clone, Copy)]
+pub struct TimerConfig {
+    /// Between two looks at the Redis index of due timers.
+    pub poll: std::time::Duration,
+    /// Between two rebuilds of the Redis index from PostgreSQL (which also
+    /// restores it after Redis lost its data).
+    pub reindex: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +173,18 @@ impl Config {
             )?,
             log_format: src.parsed("TICKETEER_LOG_FORMAT", LogFormat::Human, "\"human\" or \"json\"")?,
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
+            timers: TimerConfig {
+                poll: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_TIMER_POLL_MS",
+                    1000,
+                    "a whole number of milliseconds",
+                )?),
+                reindex: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_TIMER_REINDEX_MS",
+                    30_000,
+                    "a whole number of milliseconds",
+                )?),
+            },
         })
     }
 

@@ -7,6 +7,7 @@ use twilight_model::channel::ChannelType;
 use twilight_model::guild::Permissions;
 use twilight_util::builder::command::{
     BooleanBuilder, ChannelBuilder, CommandBuilder, IntegerBuilder, RoleBuilder, StringBuilder, SubCommandBuilder,
+    UserBuilder,
 };
 
 /// Longest reply a slash command accepts; Discord's option limit is 6000 and an
@@ -22,6 +23,17 @@ pub fn all() -> Vec<Command> {
         delete(),
         staff("force_close", "Close an orphaned ticket without messaging anyone"),
         staff("id", "Show the ticket user's Discord id"),
+        staff("take", "Assign this ticket to yourself"),
+        staff("release", "Remove the assignment of this ticket"),
+        staff("logs", "Show this ticket's activity and the user's earlier tickets"),
+        with_user("add_staff", "Give a member access to this ticket"),
+        with_user("remove_staff", "Remove a member's own access to this ticket"),
+        with_user("new_thread", "Open a modmail ticket for a member"),
+        with_user("unblock", "Let a blocked user open tickets again"),
+        block(),
+        add_reminder(),
+        remove_reminder(),
+        alert(),
     ]
 }
 
@@ -42,7 +54,41 @@ fn modmail() -> Command {
                         .channel_types([ChannelType::GuildText]),
                 ),
         )
+        .option(settings())
         .build()
+}
+
+/// `/modmail settings`: with no option it shows them; each option changes one.
+fn settings() -> SubCommandBuilder {
+    let text = |name: &str, description: &str, max: u16| StringBuilder::new(name, description).max_length(max);
+    let flag = |name: &str, description: &str| BooleanBuilder::new(name, description);
+    SubCommandBuilder::new("settings", "Show or change this server's modmail settings")
+        .option(text("prefix", "Prefix of text commands (1-5 characters)", 5))
+        .option(text(
+            "welcome_message",
+            "Sent when a ticket opens ({user}, {guild}, {ticket_number}); `default` resets",
+            1800,
+        ))
+        .option(text("close_message", "Sent when a ticket closes; `default` resets", 1800))
+        .option(text("anonymous_label", "Shown instead of names on anonymous replies", 64))
+        .option(flag("embedded_message", "Relay messages as embeds (off: plain text)"))
+        .option(flag("block_quote", "Quote relayed text"))
+        .option(flag("show_log_on_edit", "Log edits of staff messages in the ticket"))
+        .option(flag("show_log_on_delete", "Log deletions of staff messages in the ticket"))
+        .option(
+            StringBuilder::new("close_action", "On close: delete the channel or archive it")
+                .choices([("delete", "delete"), ("archive", "archive")]),
+        )
+        .option(
+            ChannelBuilder::new("archive_category", "Where closed tickets are archived")
+                .channel_types([ChannelType::GuildCategory]),
+        )
+        .option(text("time_to_close_thread", "Default delay of /close: 30m, 2h, 1d (off: at once)", 20))
+        .option(flag("close_on_leave", "Close a ticket when its user leaves the server"))
+        .option(flag(
+            "create_ticket_by_create_channel",
+            "A channel named with a user id in the inbox opens their ticket",
+        ))
 }
 
 fn reply() -> Command {
@@ -55,10 +101,56 @@ fn reply() -> Command {
 }
 
 fn close() -> Command {
-    CommandBuilder::new("close", "Close this ticket", CommandType::ChatInput)
+    CommandBuilder::new("close", "Close this ticket, now or later", CommandType::ChatInput)
         .default_member_permissions(Permissions::SEND_MESSAGES)
         .contexts([InteractionContextType::Guild])
         .option(BooleanBuilder::new("silent", "Close without messaging the user"))
+        .option(StringBuilder::new("time", "Close after a delay: 30m, 2h, 1d, 1d12h (or now)").max_length(20))
+        .option(BooleanBuilder::new("cancel", "Cancel a scheduled close"))
+        .build()
+}
+
+/// A staff command that takes one user.
+fn with_user(name: &str, description: &str) -> Command {
+    CommandBuilder::new(name, description, CommandType::ChatInput)
+        .default_member_permissions(Permissions::SEND_MESSAGES)
+        .contexts([InteractionContextType::Guild])
+        .option(UserBuilder::new("user", "The member").required(true))
+        .build()
+}
+
+fn block() -> Command {
+    CommandBuilder::new("block", "Stop a user's DMs from opening tickets here", CommandType::ChatInput)
+        .default_member_permissions(Permissions::SEND_MESSAGES)
+        .contexts([InteractionContextType::Guild])
+        .option(UserBuilder::new("user", "Who to block").required(true))
+        .option(StringBuilder::new("duration", "How long: 30m, 2h, 7d (default: until unblocked)").max_length(20))
+        .option(StringBuilder::new("reason", "Why (kept for staff)").max_length(500))
+        .build()
+}
+
+fn add_reminder() -> Command {
+    CommandBuilder::new("add_reminder", "Get pinged in this ticket after a delay", CommandType::ChatInput)
+        .default_member_permissions(Permissions::SEND_MESSAGES)
+        .contexts([InteractionContextType::Guild])
+        .option(StringBuilder::new("time", "When: 30m, 2h, 1d, 1d12h").required(true).max_length(20))
+        .option(StringBuilder::new("content", "What to remind you of").required(true).max_length(1000))
+        .build()
+}
+
+fn remove_reminder() -> Command {
+    CommandBuilder::new("remove_reminder", "Remove a reminder of this ticket", CommandType::ChatInput)
+        .default_member_permissions(Permissions::SEND_MESSAGES)
+        .contexts([InteractionContextType::Guild])
+        .option(IntegerBuilder::new("reminder_id", "The reminder's number").required(true).min_value(1))
+        .build()
+}
+
+fn alert() -> Command {
+    CommandBuilder::new("alert", "Get pinged when the user next writes", CommandType::ChatInput)
+        .default_member_permissions(Permissions::SEND_MESSAGES)
+        .contexts([InteractionContextType::Guild])
+        .option(BooleanBuilder::new("cancel", "Cancel your alert"))
         .build()
 }
 

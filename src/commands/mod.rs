@@ -5,28 +5,80 @@ pub mod definitions;
 pub mod slash;
 pub mod text;
 
-use crate::tickets::ids::{ChannelId, GuildId};
+use std::time::Duration;
+
+use crate::tickets::ids::{ChannelId, GuildId, UserId};
 use crate::tickets::model::Actor;
 use crate::tickets::reply::StaffContext;
 use crate::tickets::setup::ModmailSetup;
+pub use crate::tickets::timers::CloseWhen;
 use crate::tickets::{Outcome, TicketResult, TicketService};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Reply { content: String, anonymous: bool },
-    Close { silent: bool },
+    Reply {
+        content: String,
+        anonymous: bool,
+    },
+    Close {
+        silent: bool,
+        when: CloseWhen,
+    },
     ForceClose,
     Id,
-    Edit { number: i32, content: String },
-    Delete { number: i32 },
-    ModmailSetup { inbox_category: u64, staff_role: u64, log_channel: Option<u64> },
+    Edit {
+        number: i32,
+        content: String,
+    },
+    Delete {
+        number: i32,
+    },
+    Take,
+    Release,
+    AddStaff {
+        user: u64,
+    },
+    RemoveStaff {
+        user: u64,
+    },
+    AddReminder {
+        delay: Duration,
+        content: String,
+    },
+    RemoveReminder {
+        number: i32,
+    },
+    Alert {
+        cancel: bool,
+    },
+    Logs,
+    NewThread {
+        user: u64,
+    },
+    Block {
+        user: u64,
+        length: Option<Duration>,
+        reason: String,
+    },
+    Unblock {
+        user: u64,
+    },
+    ModmailSetup {
+        inbox_category: u64,
+        staff_role: u64,
+        log_channel: Option<u64>,
+    },
+    /// No changes: show the settings.
+    ModmailSettings {
+        changes: Vec<(String, String)>,
+    },
 }
 
 impl Command {
-    /// Commands whose work removes the place they were invoked from (closing
+    /// Commands whose work may remove the place they were invoked from (closing
     /// deletes the channel): an interaction must be acknowledged before.
     pub fn acknowledge_first(&self) -> bool {
-        matches!(self, Self::Close { .. } | Self::ForceClose)
+        matches!(self, Self::Close { when: CloseWhen::Now | CloseWhen::GuildDefault, .. } | Self::ForceClose)
     }
 }
 
@@ -45,11 +97,25 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
     let ctx = StaffContext { guild: at.guild, channel: at.channel, actor: at.actor.clone(), source: at.source };
     match command {
         Command::Reply { content, anonymous } => tickets.reply(&ctx, &content, anonymous).await,
-        Command::Close { silent } => tickets.close(&ctx, silent).await,
+        Command::Close { silent, when } => tickets.close(&ctx, silent, when).await,
         Command::ForceClose => tickets.force_close(&ctx).await,
         Command::Id => tickets.opener_id(&ctx).await,
         Command::Edit { number, content } => tickets.edit_staff_message(&ctx, number, &content).await,
         Command::Delete { number } => tickets.delete_staff_message(&ctx, number).await,
+        Command::Take => tickets.take(&ctx).await,
+        Command::Release => tickets.release(&ctx).await,
+        Command::AddStaff { user } => tickets.add_staff(&ctx, UserId(user)).await,
+        Command::RemoveStaff { user } => tickets.remove_staff(&ctx, UserId(user)).await,
+        Command::AddReminder { delay, content } => tickets.add_reminder(&ctx, delay, &content).await,
+        Command::RemoveReminder { number } => tickets.remove_reminder(&ctx, number).await,
+        Command::Alert { cancel } => tickets.alert(&ctx, cancel).await,
+        Command::Logs => tickets.logs(&ctx).await,
+        Command::NewThread { user } => tickets.new_ticket_for(at.guild, &at.actor, UserId(user)).await,
+        Command::Block { user, length, reason } => {
+            tickets.block(at.guild, &at.actor, UserId(user), length, &reason).await
+        }
+        Command::Unblock { user } => tickets.unblock(at.guild, &at.actor, UserId(user)).await,
+        Command::ModmailSettings { changes } => tickets.modmail_settings(at.guild, &at.actor, &changes).await,
         Command::ModmailSetup { inbox_category, staff_role, log_channel } => {
             let setup = ModmailSetup {
                 inbox_category: ChannelId(inbox_category),

@@ -4,7 +4,8 @@ use twilight_model::application::interaction::application_command::{
     CommandData, CommandDataOption, CommandOptionValue,
 };
 
-use super::Command;
+use super::{CloseWhen, Command};
+use crate::tickets::duration;
 
 /// `None` for a command we do not know (registered by an older version).
 pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
@@ -13,7 +14,30 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
             content: string(&data.options, "content").unwrap_or_default(),
             anonymous: boolean(&data.options, "anonymous").unwrap_or(false),
         }),
-        "close" => Ok(Command::Close { silent: boolean(&data.options, "silent").unwrap_or(false) }),
+        "close" => close(&data.options),
+        "take" => Ok(Command::Take),
+        "release" => Ok(Command::Release),
+        "logs" => Ok(Command::Logs),
+        "alert" => Ok(Command::Alert { cancel: boolean(&data.options, "cancel").unwrap_or(false) }),
+        "add_staff" => user(&data.options).map(|user| Command::AddStaff { user }),
+        "remove_staff" => user(&data.options).map(|user| Command::RemoveStaff { user }),
+        "new_thread" => user(&data.options).map(|user| Command::NewThread { user }),
+        "unblock" => user(&data.options).map(|user| Command::Unblock { user }),
+        "block" => user(&data.options).and_then(|user| {
+            let length = string(&data.options, "duration").map(|d| duration::parse(&d)).transpose()?;
+            Ok(Command::Block { user, length, reason: string(&data.options, "reason").unwrap_or_default() })
+        }),
+        "add_reminder" => match string(&data.options, "time").map(|t| duration::parse(&t)) {
+            Some(Ok(delay)) => {
+                Ok(Command::AddReminder { delay, content: string(&data.options, "content").unwrap_or_default() })
+            }
+            Some(Err(e)) => Err(e),
+            None => Err(format!("Give a delay: {}.", duration::FORMATS)),
+        },
+        "remove_reminder" => match integer(&data.options, "reminder_id") {
+            Some(number) => Ok(Command::RemoveReminder { number }),
+            None => Err("Give the reminder's number (it was shown when the reminder was set).".to_owned()),
+        },
         "force_close" => Ok(Command::ForceClose),
         "id" => Ok(Command::Id),
         "edit" => match integer(&data.options, "message_id") {
@@ -37,11 +61,43 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
                     _ => Err("Pick an inbox category and a staff role.".to_owned()),
                 }
             }
+            Some(("settings", CommandOptionValue::SubCommand(options))) => Ok(Command::ModmailSettings {
+                changes: options.iter().filter_map(|o| Some((o.name.clone(), option_text(&o.value)?))).collect(),
+            }),
             _ => Err("Unknown modmail subcommand.".to_owned()),
         },
         _ => return None,
     };
     Some(command)
+}
+
+fn close(options: &[CommandDataOption]) -> Result<Command, String> {
+    let silent = boolean(options, "silent").unwrap_or(false);
+    let when = if boolean(options, "cancel").unwrap_or(false) {
+        CloseWhen::Cancel
+    } else {
+        match string(options, "time").as_deref().map(str::trim) {
+            None => CloseWhen::GuildDefault,
+            Some("now" | "0") => CloseWhen::Now,
+            Some(time) => CloseWhen::After(duration::parse(time)?),
+        }
+    };
+    Ok(Command::Close { silent, when })
+}
+
+fn user(options: &[CommandDataOption]) -> Result<u64, String> {
+    id(options, "user").ok_or_else(|| "Pick a user.".to_owned())
+}
+
+/// A setting's value as text, whatever the option's type.
+fn option_text(value: &CommandOptionValue) -> Option<String> {
+    match value {
+        CommandOptionValue::String(s) => Some(s.clone()),
+        CommandOptionValue::Boolean(b) => Some(b.to_string()),
+        CommandOptionValue::Integer(n) => Some(n.to_string()),
+        CommandOptionValue::Channel(id) => Some(id.get().to_string()),
+        _ => None,
+    }
 }
 
 fn find<'a>(options: &'a [CommandDataOption], name: &str) -> Option<&'a CommandOptionValue> {

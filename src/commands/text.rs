@@ -1,7 +1,8 @@
 //! Text commands (`!reply hello`): parsed from a guild message with the
 //! guild's prefix into the same [`Command`] the slash commands produce.
 
-use super::Command;
+use super::{CloseWhen, Command};
+use crate::tickets::duration;
 
 /// `None` if the message is not a command of ours; `Some(Err(usage))` if it is
 /// one, but malformed.
@@ -14,11 +15,7 @@ pub fn parse(prefix: &str, content: &str) -> Option<Result<Command, String>> {
     let command = match name.to_ascii_lowercase().as_str() {
         "reply" | "r" => Ok(Command::Reply { content: args.to_owned(), anonymous: false }),
         "anonreply" | "ar" => Ok(Command::Reply { content: args.to_owned(), anonymous: true }),
-        "close" => match args {
-            "" => Ok(Command::Close { silent: false }),
-            "-s" | "silent" => Ok(Command::Close { silent: true }),
-            _ => Err(format!("Usage: `{prefix}close` or `{prefix}close -s` (silent).")),
-        },
+        "close" => parse_close(prefix, args),
         "force_close" => Ok(Command::ForceClose),
         "id" => Ok(Command::Id),
         "edit" => match args.split_once(char::is_whitespace) {
@@ -33,17 +30,112 @@ pub fn parse(prefix: &str, content: &str) -> Option<Result<Command, String>> {
             Ok(number) if number > 0 => Ok(Command::Delete { number }),
             _ => Err(format!("Usage: `{prefix}delete <message number>` (the number is in the reply's footer).")),
         },
+        "take" => Ok(Command::Take),
+        "release" => Ok(Command::Release),
+        "logs" => Ok(Command::Logs),
+        "alert" => match args {
+            "" => Ok(Command::Alert { cancel: false }),
+            "cancel" | "-c" => Ok(Command::Alert { cancel: true }),
+            _ => Err(format!("Usage: `{prefix}alert` or `{prefix}alert cancel`.")),
+        },
+        "add_staff" => user_arg(args)
+            .map(|user| Command::AddStaff { user })
+            .ok_or_else(|| format!("Usage: `{prefix}add_staff <user id or @mention>`.")),
+        "remove_staff" => user_arg(args)
+            .map(|user| Command::RemoveStaff { user })
+            .ok_or_else(|| format!("Usage: `{prefix}remove_staff <user id or @mention>`.")),
+        "new_thread" => user_arg(args)
+            .map(|user| Command::NewThread { user })
+            .ok_or_else(|| format!("Usage: `{prefix}new_thread <user id or @mention>`.")),
+        "unblock" => user_arg(args)
+            .map(|user| Command::Unblock { user })
+            .ok_or_else(|| format!("Usage: `{prefix}unblock <user id or @mention>`.")),
+        "block" => parse_block(prefix, args),
+        "add_reminder" => parse_reminder(prefix, args),
+        "remove_reminder" => match args.parse::<i32>() {
+            Ok(number) if number > 0 => Ok(Command::RemoveReminder { number }),
+            _ => Err(format!("Usage: `{prefix}remove_reminder <reminder number>`.")),
+        },
         "modmail" => parse_modmail(prefix, args),
         _ => return None,
     };
     Some(command)
 }
 
-fn parse_modmail(prefix: &str, args: &str) -> Result<Command, String> {
-    let usage = format!("Usage: `{prefix}modmail setup <inbox category id> <staff role id> [log channel id]`.");
-    let mut words = args.split_whitespace();
-    if words.next() != Some("setup") {
+/// `!close`, `!close -s`, `!close 2h`, `!close -s 2h`, `!close now`, `!close -c`.
+fn parse_close(prefix: &str, args: &str) -> Result<Command, String> {
+    let usage = || {
+        format!(
+            "Usage: `{prefix}close` (add `-s` to close silently), `{prefix}close <delay>` to schedule it (formats: {}), `{prefix}close now`, or `{prefix}close -c` to cancel a scheduled close.",
+            duration::FORMATS
+        )
+    };
+    let mut silent = false;
+    let mut when = CloseWhen::GuildDefault;
+    for word in args.split_whitespace() {
+        match word.to_ascii_lowercase().as_str() {
+            "-s" | "silent" | "--silent" => silent = true,
+            "-c" | "cancel" | "--cancel" => when = CloseWhen::Cancel,
+            "now" => when = CloseWhen::Now,
+            other if other.starts_with(|c: char| c.is_ascii_digit()) => {
+                when = CloseWhen::After(duration::parse(other).map_err(|e| format!("{e}\n{}", usage()))?);
+            }
+            _ => return Err(usage()),
+        }
+    }
+    Ok(Command::Close { silent, when })
+}
+
+/// `!add_reminder 2h Check if the user answered`.
+fn parse_reminder(prefix: &str, args: &str) -> Result<Command, String> {
+    let usage =
+        format!("Usage: `{prefix}add_reminder <delay> <text>`, for example `{prefix}add_reminder 2h Check back`.");
+    let Some((delay, content)) = args.split_once(char::is_whitespace) else {
         return Err(usage);
+    };
+    let delay = duration::parse(delay)?;
+    Ok(Command::AddReminder { delay, content: content.trim().to_owned() })
+}
+
+/// `!block <user> [delay] [reason…]`.
+fn parse_block(prefix: &str, args: &str) -> Result<Command, String> {
+    let usage = format!("Usage: `{prefix}block <user id or @mention> [duration, e.g. 7d] [reason]`.");
+    let mut words = args.splitn(2, char::is_whitespace);
+    let user = words.next().and_then(user_arg).ok_or(usage)?;
+    let rest = words.next().unwrap_or("").trim();
+    let (first, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    match duration::parse(first) {
+        Ok(length) => Ok(Command::Block { user, length: Some(length), reason: after.trim().to_owned() }),
+        Err(_) => Ok(Command::Block { user, length: None, reason: rest.to_owned() }),
+    }
+}
+
+fn user_arg(args: &str) -> Option<u64> {
+    let word = args.trim();
+    if word.is_empty() || word.contains(char::is_whitespace) {
+        return None;
+    }
+    snowflake(word.trim_start_matches("<@!"))
+}
+
+fn parse_modmail(prefix: &str, args: &str) -> Result<Command, String> {
+    let usage = format!(
+        "Usage: `{prefix}modmail setup <inbox category id> <staff role id> [log channel id]`, `{prefix}modmail settings`, or `{prefix}modmail set <name> <value>`."
+    );
+    let mut words = args.split_whitespace();
+    match words.next() {
+        Some("setup") => {}
+        Some("settings") => return Ok(Command::ModmailSettings { changes: Vec::new() }),
+        Some("set") => {
+            let rest = args.trim_start().strip_prefix("set").unwrap_or("").trim();
+            return match rest.split_once(char::is_whitespace) {
+                Some((name, value)) => {
+                    Ok(Command::ModmailSettings { changes: vec![(name.to_ascii_lowercase(), value.trim().to_owned())] })
+                }
+                None => Err(format!("Usage: `{prefix}modmail set <name> <value>`; see `{prefix}modmail settings`.")),
+            };
+        }
+        _ => return Err(usage),
     }
     let ids: Vec<Option<u64>> = words.map(snowflake).collect();
     match ids.as_slice() {
@@ -65,6 +157,8 @@ fn snowflake(word: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -83,10 +177,54 @@ mod tests {
     }
 
     #[test]
-    fn close_knows_silent_and_refuses_junk() {
-        assert_eq!(parse("!", "!close"), Some(Ok(Command::Close { silent: false })));
-        assert_eq!(parse("!", "!close -s"), Some(Ok(Command::Close { silent: true })));
+    fn close_knows_silent_delays_cancel_and_refuses_junk() {
+        let close = |silent, when| Some(Ok(Command::Close { silent, when }));
+        assert_eq!(parse("!", "!close"), close(false, CloseWhen::GuildDefault));
+        assert_eq!(parse("!", "!close -s"), close(true, CloseWhen::GuildDefault));
+        assert_eq!(parse("!", "!close 1d12h"), close(false, CloseWhen::After(Duration::from_secs(129_600))));
+        assert_eq!(parse("!", "!close -s 30m"), close(true, CloseWhen::After(Duration::from_secs(1800))));
+        assert_eq!(parse("!", "!close -c"), close(false, CloseWhen::Cancel));
+        assert_eq!(parse("!", "!close now"), close(false, CloseWhen::Now));
         assert!(matches!(parse("!", "!close soon"), Some(Err(_))));
+        let Some(Err(bad)) = parse("!", "!close 2x") else { panic!("2x parsed") };
+        assert!(bad.contains("`1d12h`"), "{bad}");
+    }
+
+    #[test]
+    fn staff_workflow_commands_take_users_delays_and_numbers() {
+        assert_eq!(parse("!", "!add_staff <@!42>"), Some(Ok(Command::AddStaff { user: 42 })));
+        assert_eq!(parse("!", "!remove_staff 42"), Some(Ok(Command::RemoveStaff { user: 42 })));
+        assert_eq!(
+            parse("!", "!add_reminder 2h Check back"),
+            Some(Ok(Command::AddReminder { delay: Duration::from_secs(7200), content: "Check back".into() }))
+        );
+        assert_eq!(parse("!", "!remove_reminder 5"), Some(Ok(Command::RemoveReminder { number: 5 })));
+        assert_eq!(parse("!", "!alert cancel"), Some(Ok(Command::Alert { cancel: true })));
+        assert_eq!(
+            parse("!", "!block 42 7d spam links"),
+            Some(Ok(Command::Block {
+                user: 42,
+                length: Some(Duration::from_secs(604_800)),
+                reason: "spam links".into()
+            }))
+        );
+        assert_eq!(
+            parse("!", "!block <@42> rude"),
+            Some(Ok(Command::Block { user: 42, length: None, reason: "rude".into() }))
+        );
+        assert!(matches!(parse("!", "!add_staff bob"), Some(Err(_))));
+        assert!(matches!(parse("!", "!add_reminder 2h"), Some(Err(_))));
+    }
+
+    #[test]
+    fn modmail_set_takes_a_name_and_the_rest_as_value() {
+        assert_eq!(
+            parse("!", "!modmail set welcome_message Hello {user}, welcome!"),
+            Some(Ok(Command::ModmailSettings {
+                changes: vec![("welcome_message".into(), "Hello {user}, welcome!".into())]
+            }))
+        );
+        assert_eq!(parse("!", "!modmail settings"), Some(Ok(Command::ModmailSettings { changes: vec![] })));
     }
 
     #[test]

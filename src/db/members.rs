@@ -74,3 +74,16 @@ pub async fn modmail_guilds_of(db: &PgPool, user: UserId) -> sqlx::Result<Vec<Mo
     .await?;
     Ok(rows.into_iter().map(|r| ModmailGuild { guild: GuildId::from_db(r.guild_id), name: r.name }).collect())
 }
+
+/// Whether the user is in the guild, by the membership index.
+#[tracing::instrument(skip(db))]
+pub async fn is_member(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<bool> {
+    let found = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM guild_members WHERE guild_id = $1 AND user_id = $2) AS "found!""#,
+        guild.db(),
+        user.db()
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(found)
+}

@@ -1,13 +1,17 @@
 //! PostgreSQL: the source of truth. All SQL lives in this folder, one file per
 //! table family, as compile-checked `sqlx::query!` calls (offline data in `.sqlx/`).
 
+pub mod alerts;
+pub mod blocks;
 pub mod choices;
+pub mod events;
 pub mod guilds;
 pub mod inbound;
 pub mod members;
 pub mod relay_log;
 pub mod settings;
 pub mod tickets;
+pub mod timers;
 
 use std::time::Duration;
 

@@ -181,3 +181,22 @@ pub async fn set_staff_copy(db: &PgPool, source: u64, staff_copy: MessageId) -> 
     .await?;
     Ok(())
 }
+
+/// How many messages a ticket relayed each way.
+pub struct Counts {
+    pub to_staff: i64,
+    pub to_user: i64,
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn counts(db: &PgPool, ticket_id: i64) -> sqlx::Result<Counts> {
+    let row = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE direction = 'to_staff') AS "to_staff!",
+                  count(*) FILTER (WHERE direction = 'to_user') AS "to_user!"
+           FROM ticket_messages WHERE ticket_id = $1"#,
+        ticket_id
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(Counts { to_staff: row.to_staff, to_user: row.to_user })
+}

@@ -1,25 +1,111 @@
 //! Per-guild settings.
 
+use std::time::Duration;
+
 use sqlx::PgPool;
 
 use crate::tickets::ids::{ChannelId, GuildId, RoleId};
-use crate::tickets::model::GuildSettings;
+use crate::tickets::model::{CloseAction, GuildSettings};
 
 /// The guild's settings, or the defaults if it has configured nothing.
 #[tracing::instrument(skip(db))]
 pub async fn get(db: &PgPool, guild: GuildId) -> sqlx::Result<GuildSettings> {
-    let row = sqlx::query!(
-        r#"SELECT command_prefix, modmail_enabled, inbox_category_id, staff_role_id,
-                  log_channel_id, welcome_message, close_message
+    let row = sqlx::query_as!(
+        SettingsRow,
+        r#"SELECT guild_id, command_prefix, modmail_enabled, inbox_category_id, staff_role_id, log_channel_id,
+                  welcome_message, close_message, anonymous_label, embedded_message, block_quote,
+                  show_log_on_edit, show_log_on_delete, close_action, archive_category_id,
+                  time_to_close_seconds, close_on_leave, create_ticket_by_create_channel
            FROM guild_settings WHERE guild_id = $1"#,
         guild.db()
     )
     .fetch_optional(db)
     .await?;
-    Ok(match row {
-        None => GuildSettings::defaults(guild),
-        Some(r) => GuildSettings {
-            guild,
+    Ok(row.map_or_else(|| GuildSettings::defaults(guild), GuildSettings::from))
+}
+
+/// Changes a guild's settings: `change` runs on the current values under a row
+/// lock, so two admins changing different settings at once both win. Returns
+/// the settings as stored, or `change`'s refusal (nothing is written then).
+#[tracing::instrument(skip(db, change))]
+pub async fn update<E>(
+    db: &PgPool,
+    guild: GuildId,
+    change: impl FnOnce(&mut GuildSettings) -> Result<(), E>,
+) -> sqlx::Result<Result<GuildSettings, E>> {
+    let mut tx = db.begin().await?;
+    sqlx::query!("INSERT INTO guild_settings (guild_id) VALUES ($1) ON CONFLICT DO NOTHING", guild.db())
+        .execute(&mut *tx)
+        .await?;
+    let row = sqlx::query_as!(
+        SettingsRow,
+        r#"SELECT guild_id, command_prefix, modmail_enabled, inbox_category_id, staff_role_id, log_channel_id,
+                      welcome_message, close_message, anonymous_label, embedded_message, block_quote,
+                      show_log_on_edit, show_log_on_delete, close_action, archive_category_id,
+                      time_to_close_seconds, close_on_leave, create_ticket_by_create_channel
+               FROM guild_settings WHERE guild_id = $1 FOR UPDATE"#,
+        guild.db()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut settings = GuildSettings::from(row);
+    if let Err(refused) = change(&mut settings) {
+        return Ok(Err(refused));
+    }
+    let s = &settings;
+    sqlx::query!(
+        r#"UPDATE guild_settings SET
+               command_prefix = $2, welcome_message = $3, close_message = $4, anonymous_label = $5,
+               embedded_message = $6, block_quote = $7, show_log_on_edit = $8, show_log_on_delete = $9,
+               close_action = $10, archive_category_id = $11, time_to_close_seconds = $12,
+               close_on_leave = $13, create_ticket_by_create_channel = $14, updated_at = now()
+           WHERE guild_id = $1"#,
+        guild.db(),
+        s.command_prefix,
+        s.welcome_message,
+        s.close_message,
+        s.anonymous_label,
+        s.embedded_message,
+        s.block_quote,
+        s.show_log_on_edit,
+        s.show_log_on_delete,
+        s.close_action.as_str(),
+        s.archive_category.map(ChannelId::db),
+        s.time_to_close.map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
+        s.close_on_leave,
+        s.create_ticket_by_create_channel
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(settings))
+}
+
+struct SettingsRow {
+    guild_id: i64,
+    command_prefix: String,
+    modmail_enabled: bool,
+    inbox_category_id: Option<i64>,
+    staff_role_id: Option<i64>,
+    log_channel_id: Option<i64>,
+    welcome_message: Option<String>,
+    close_message: Option<String>,
+    anonymous_label: String,
+    embedded_message: bool,
+    block_quote: bool,
+    show_log_on_edit: bool,
+    show_log_on_delete: bool,
+    close_action: String,
+    archive_category_id: Option<i64>,
+    time_to_close_seconds: Option<i32>,
+    close_on_leave: bool,
+    create_ticket_by_create_channel: bool,
+}
+
+impl From<SettingsRow> for GuildSettings {
+    fn from(r: SettingsRow) -> Self {
+        GuildSettings {
+            guild: GuildId::from_db(r.guild_id),
             command_prefix: r.command_prefix,
             modmail_enabled: r.modmail_enabled,
             inbox_category: r.inbox_category_id.map(ChannelId::from_db),
@@ -27,8 +113,19 @@ pub async fn get(db: &PgPool, guild: GuildId) -> sqlx::Result<GuildSettings> {
             log_channel: r.log_channel_id.map(ChannelId::from_db),
             welcome_message: r.welcome_message,
             close_message: r.close_message,
-        },
-    })
+            anonymous_label: r.anonymous_label,
+            embedded_message: r.embedded_message,
+            block_quote: r.block_quote,
+            show_log_on_edit: r.show_log_on_edit,
+            show_log_on_delete: r.show_log_on_delete,
+            // The CHECK constraint admits only the two values.
+            close_action: CloseAction::parse(&r.close_action).unwrap_or(CloseAction::Delete),
+            archive_category: r.archive_category_id.map(ChannelId::from_db),
+            time_to_close: r.time_to_close_seconds.map(|s| Duration::from_secs(s.unsigned_abs().into())),
+            close_on_leave: r.close_on_leave,
+            create_ticket_by_create_channel: r.create_ticket_by_create_channel,
+        }
+    }
 }
 
 /// Stores what `/modmail setup` chose and turns modmail on. Running it again

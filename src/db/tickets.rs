@@ -2,7 +2,7 @@
 
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::tickets::ids::{ChannelId, GuildId, UserId};
+use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
 use crate::tickets::model::{Ticket, TicketKind, TicketStatus};
 
 /// Takes the guild's next ticket number. Must run in the transaction that
@@ -27,20 +27,22 @@ pub struct NewTicket {
     pub opener: UserId,
     pub channel: ChannelId,
     pub dm_channel: Option<ChannelId>,
+    pub opener_name: String,
 }
 
 #[tracing::instrument(skip(tx, new), fields(guild = %new.guild, number = new.number))]
 pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewTicket) -> sqlx::Result<Ticket> {
     let row = sqlx::query!(
-        r#"INSERT INTO tickets (guild_id, number, kind, opener_id, channel_id, dm_channel_id)
-           VALUES ($1, $2, $3, $4, $5, $6)
+        r#"INSERT INTO tickets (guild_id, number, kind, opener_id, channel_id, dm_channel_id, opener_name)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
            RETURNING ticket_id, opened_at"#,
         new.guild.db(),
         new.number,
         new.kind.as_str(),
         new.opener.db(),
         new.channel.db(),
-        new.dm_channel.map(ChannelId::db)
+        new.dm_channel.map(ChannelId::db),
+        new.opener_name
     )
     .fetch_one(&mut **tx)
     .await?;
@@ -50,10 +52,12 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewTicket) -> sqlx
         number: new.number,
         kind: new.kind,
         opener: new.opener,
+        opener_name: new.opener_name.clone(),
         channel: new.channel,
         dm_channel: new.dm_channel,
         status: TicketStatus::Open,
         opened_at: row.opened_at,
+        assigned_to: None,
     })
 }
 
@@ -67,6 +71,8 @@ struct TicketRow {
     dm_channel_id: Option<i64>,
     status: String,
     opened_at: chrono::DateTime<chrono::Utc>,
+    assigned_to: Option<i64>,
+    opener_name: String,
 }
 
 impl From<TicketRow> for Ticket {
@@ -78,10 +84,12 @@ impl From<TicketRow> for Ticket {
             // The CHECK constraint admits only these two values.
             kind: TicketKind::parse(&r.kind).unwrap_or(TicketKind::Modmail),
             opener: UserId::from_db(r.opener_id),
+            opener_name: r.opener_name,
             channel: ChannelId::from_db(r.channel_id),
             dm_channel: r.dm_channel_id.map(ChannelId::from_db),
             status: if r.status == "open" { TicketStatus::Open } else { TicketStatus::Closed },
             opened_at: r.opened_at,
+            assigned_to: r.assigned_to.map(UserId::from_db),
         }
     }
 }
@@ -91,7 +99,8 @@ impl From<TicketRow> for Ticket {
 pub async fn open_modmail_for_user(db: &PgPool, user: UserId) -> sqlx::Result<Option<Ticket>> {
     let row = sqlx::query_as!(
         TicketRow,
-        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at
+        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
+                  assigned_to, opener_name
            FROM tickets
            WHERE opener_id = $1 AND status = 'open' AND kind = 'modmail'
            ORDER BY opened_at DESC, ticket_id DESC LIMIT 1"#,
@@ -106,7 +115,8 @@ pub async fn open_modmail_for_user(db: &PgPool, user: UserId) -> sqlx::Result<Op
 pub async fn open_modmail_in_guild(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<Option<Ticket>> {
     let row = sqlx::query_as!(
         TicketRow,
-        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at
+        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
+                  assigned_to, opener_name
            FROM tickets
            WHERE guild_id = $1 AND opener_id = $2 AND status = 'open' AND kind = 'modmail'"#,
         guild.db(),
@@ -122,7 +132,8 @@ pub async fn open_modmail_in_guild(db: &PgPool, guild: GuildId, user: UserId) ->
 pub async fn open_by_channel(db: &PgPool, channel: ChannelId) -> sqlx::Result<Option<Ticket>> {
     let row = sqlx::query_as!(
         TicketRow,
-        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at
+        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
+                  assigned_to, opener_name
            FROM tickets WHERE channel_id = $1 AND status = 'open'"#,
         channel.db()
     )
@@ -144,4 +155,63 @@ pub async fn close(db: &PgPool, ticket_id: i64, closed_by: Option<UserId>) -> sq
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A ticket by its internal id, open or closed.
+#[tracing::instrument(skip(db))]
+pub async fn by_id(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<Ticket>> {
+    let row = sqlx::query_as!(
+        TicketRow,
+        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
+                  assigned_to, opener_name
+           FROM tickets WHERE ticket_id = $1"#,
+        ticket_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Ticket::from))
+}
+
+/// Assigns the ticket to `staff` (or nobody). Returns the previous assignee.
+#[tracing::instrument(skip(db))]
+pub async fn set_assigned(db: &PgPool, ticket_id: i64, staff: Option<UserId>) -> sqlx::Result<()> {
+    sqlx::query!("UPDATE tickets SET assigned_to = $2 WHERE ticket_id = $1", ticket_id, staff.map(UserId::db))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A user's tickets in a guild, newest first, for `/logs`.
+#[tracing::instrument(skip(db))]
+pub async fn history_of(db: &PgPool, guild: GuildId, user: UserId, limit: i64) -> sqlx::Result<Vec<Ticket>> {
+    let rows = sqlx::query_as!(
+        TicketRow,
+        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
+                  assigned_to, opener_name
+           FROM tickets WHERE guild_id = $1 AND opener_id = $2
+           ORDER BY ticket_id DESC LIMIT $3"#,
+        guild.db(),
+        user.db(),
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Ticket::from).collect())
+}
+
+/// The pinned status message of a ticket (assignment), if posted.
+#[tracing::instrument(skip(db))]
+pub async fn status_message(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<MessageId>> {
+    let id = sqlx::query_scalar!("SELECT status_message_id FROM tickets WHERE ticket_id = $1", ticket_id)
+        .fetch_one(db)
+        .await?;
+    Ok(id.map(MessageId::from_db))
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn set_status_message(db: &PgPool, ticket_id: i64, message: MessageId) -> sqlx::Result<()> {
+    sqlx::query!("UPDATE tickets SET status_message_id = $2 WHERE ticket_id = $1", ticket_id, message.db())
+        .execute(db)
+        .await?;
+    Ok(())
 }

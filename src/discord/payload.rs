@@ -11,14 +11,14 @@ use twilight_util::builder::embed::{EmbedAuthorBuilder, EmbedBuilder, EmbedField
 
 use crate::tickets::ports::{self, OutgoingMessage};
 
-/// Only the roles a message names may be pinged: never `@everyone`, `@here`,
-/// other roles or users, whatever relayed text contains.
+/// Only the roles and users a message names may be pinged: never `@everyone`,
+/// `@here`, other roles or users, whatever relayed text contains.
 pub fn allowed_mentions(message: &OutgoingMessage) -> AllowedMentions {
     AllowedMentions {
         parse: Vec::new(),
         replied_user: false,
         roles: message.ping_roles.iter().map(|r| Id::new(r.get().max(1))).collect(),
-        users: Vec::new(),
+        users: message.ping_users.iter().map(|u| Id::new(u.get().max(1))).collect(),
     }
 }
 

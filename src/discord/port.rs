@@ -16,7 +16,9 @@ use super::errors::port_error;
 use super::metered::metered;
 use super::payload;
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
-use crate::tickets::ports::{ChannelInfo, ChannelKind, DiscordPort, OutgoingMessage, PortError, TicketChannelSpec};
+use crate::tickets::ports::{
+    ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, OutgoingMessage, PortError, TicketChannelSpec,
+};
 
 pub struct TwilightDiscord {
     http: Arc<Client>,
@@ -173,5 +175,59 @@ impl DiscordPort for TwilightDiscord {
         let channel: twilight_model::channel::Channel =
             fetch("create_dm", self.http.create_private_channel(id(user.get())?)).await?;
         Ok(ChannelId(channel.id.get()))
+    }
+
+    async fn grant_member(&self, channel: ChannelId, user: UserId) -> Result<(), PortError> {
+        use twilight_model::http::permission_overwrite as http_overwrite;
+        let overwrite = http_overwrite::PermissionOverwrite {
+            id: id(user.get())?,
+            kind: http_overwrite::PermissionOverwriteType::Member,
+            allow: Some(staff_allow()),
+            deny: None,
+        };
+        send("update_permission", self.http.update_channel_permission(id(channel.get())?, &overwrite)).await
+    }
+
+    async fn revoke_member(&self, channel: ChannelId, user: UserId) -> Result<(), PortError> {
+        let request = self.http.delete_channel_permission(id(channel.get())?).member(id::<UserMarker>(user.get())?);
+        send("delete_permission", request).await
+    }
+
+    async fn archive_channel(&self, archive: &ArchiveSpec) -> Result<(), PortError> {
+        let read_only = Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY;
+        let overwrites = [
+            PermissionOverwrite {
+                id: id(archive.guild.get())?,
+                kind: PermissionOverwriteType::Role,
+                allow: Permissions::empty(),
+                deny: Permissions::VIEW_CHANNEL,
+            },
+            PermissionOverwrite {
+                id: id(archive.staff_role.get())?,
+                kind: PermissionOverwriteType::Role,
+                allow: read_only,
+                deny: Permissions::SEND_MESSAGES | Permissions::ADD_REACTIONS,
+            },
+            PermissionOverwrite {
+                id: self.bot_user.cast(),
+                kind: PermissionOverwriteType::Member,
+                allow: bot_allow(),
+                deny: Permissions::empty(),
+            },
+        ];
+        let mut request = self.http.update_channel(id(archive.channel.get())?).permission_overwrites(&overwrites);
+        if let Some(parent) = archive.parent {
+            request = request.parent_id(Some(id(parent.get())?));
+        }
+        send("update_channel", request).await
+    }
+
+    async fn pin_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError> {
+        send("pin_message", self.http.create_pin(id(channel.get())?, id(message.get())?)).await
+    }
+
+    async fn user_name(&self, user: UserId) -> Result<String, PortError> {
+        let user: twilight_model::user::User = fetch("get_user", self.http.user(id(user.get())?)).await?;
+        Ok(user.global_name.unwrap_or(user.name))
     }
 }

@@ -70,8 +70,12 @@ pub async fn member_add(bot: &Bot, guild: Id<GuildMarker>, user: u64) {
 }
 
 pub async fn member_remove(bot: &Bot, guild: Id<GuildMarker>, user: u64) {
-    if let Err(e) = db::members::remove(&bot.db, GuildId(guild.get()), UserId(user)).await {
-        super::report("member_remove", &e.into());
+    let (guild, user) = (GuildId(guild.get()), UserId(user));
+    if let Err(e) = db::members::remove(&bot.db, guild, user).await {
+        return super::report("member_remove", &e.into());
+    }
+    if let Err(e) = bot.tickets.user_left_guild(guild, user).await {
+        super::report("member_remove", &e);
     }
 }
 

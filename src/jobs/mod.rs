@@ -2,3 +2,4 @@
 //! number of processes may run them.
 
 pub mod inbox_sweeper;
+pub mod timer_worker;

@@ -43,4 +43,15 @@ impl Keys {
     pub fn inbox_sweeper_lock(&self) -> String {
         format!("{}:lock:inbox-sweeper", self.prefix)
     }
+
+    /// The sorted set of pending timer ids, scored by due time in milliseconds.
+    /// Rebuilt from PostgreSQL's `timers` table.
+    pub fn timer_index(&self) -> String {
+        format!("{}:timers:due", self.prefix)
+    }
+
+    /// Held by the process rebuilding the timer index.
+    pub fn timer_reindex_lock(&self) -> String {
+        format!("{}:lock:timer-reindex", self.prefix)
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod keys;
 pub mod lock;
+pub mod timer_index;
 
 pub use deadpool_redis::Pool as RedisPool;
 

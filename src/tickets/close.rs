@@ -1,25 +1,24 @@
-//! Closing a ticket: `!close`, `/close`, and later timers, `close_on_leave`
-//! and the API.
+//! Closing a ticket: the one implementation behind `/close` (see `timers.rs`
+//! for scheduled closes), `/force_close`, timers, `close_on_leave`, and a
+//! ticket channel deleted by hand.
 
 use super::error::TicketResult;
-use super::ids::{ChannelId, UserId};
+use super::ids::{ChannelId, GuildId, UserId};
+use super::model::CloseAction;
 use super::model::Ticket;
 use super::outcome::Outcome;
-use super::ports::{OutgoingMessage, PortError};
+use super::ports::{ArchiveSpec, OutgoingMessage, PortError};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
 use crate::metrics;
 use crate::templates::Template;
 
-impl TicketService {
-    /// A staff member closes the ticket of this channel.
-    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
-    pub async fn close(&self, ctx: &StaffContext, silent: bool) -> TicketResult<Outcome> {
-        let (ticket, _settings) = self.staff_ticket(ctx).await?;
-        self.close_ticket(&ticket, Some(ctx.actor.user), !silent).await
-    }
+/// Mixed into the leave notice's nonce so it never equals another nonce of
+/// the channel (those are Discord message or interaction ids).
+const LEAVE_NONCE: u64 = 0x4C45_4156_4500_0000;
 
+impl TicketService {
     /// `force_close`: closes an orphaned ticket (the user left, or their DMs
     /// are closed) without messaging anyone.
     #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
@@ -48,14 +47,17 @@ impl TicketService {
     ) -> TicketResult<Outcome> {
         if !db::tickets::close(&self.db, ticket.id, closed_by).await? {
             // Closed before (a replay, or a crash after the record changed):
-            // only make sure the channel is gone.
-            self.delete_ticket_channel(ticket).await;
+            // only make sure the channel is retired.
+            self.retire_ticket_channel(ticket).await?;
             return Ok(Outcome::Done);
         }
         metrics::ticket_closed(ticket.kind.as_str());
+        db::timers::cancel_for_ticket(&self.db, ticket.id).await?;
+        let detail = if notify_user { "" } else { "silently" };
+        db::events::record(&self.db, ticket.id, "closed", closed_by, detail).await?;
         if notify_user {
             if let Some(dm_channel) = ticket.dm_channel {
-                let text = self.guild_text(ticket, Template::Close, None, None).await?;
+                let text = self.guild_text(ticket, Template::Close, Some(&ticket.opener_name), None).await?;
                 match self.discord.send_message(dm_channel, &OutgoingMessage::text(text)).await {
                     Ok(_) | Err(PortError::CannotMessageUser) => {}
                     Err(e) => {
@@ -64,9 +66,34 @@ impl TicketService {
                 }
             }
         }
-        self.delete_ticket_channel(ticket).await;
+        self.retire_ticket_channel(ticket).await?;
         tracing::info!(ticket = ticket.id, number = ticket.number, "ticket closed");
         Ok(Outcome::Done)
+    }
+
+    /// Deletes the closed ticket's channel, or archives it: moved to the
+    /// archive category, read-only for staff. If the archive category is full
+    /// (50 channels) the channel is locked where it is rather than lost.
+    async fn retire_ticket_channel(&self, ticket: &Ticket) -> TicketResult<()> {
+        let settings = db::settings::get(&self.db, ticket.guild).await?;
+        let (CloseAction::Archive, Some(archive), Some(staff_role)) =
+            (settings.close_action, settings.archive_category, settings.staff_role)
+        else {
+            self.delete_ticket_channel(ticket).await;
+            return Ok(());
+        };
+        let mut spec = ArchiveSpec { guild: ticket.guild, channel: ticket.channel, parent: Some(archive), staff_role };
+        let mut archived = self.discord.archive_channel(&spec).await;
+        if archived == Err(PortError::CategoryFull) {
+            tracing::warn!(ticket = ticket.id, "the archive category is full; locking the channel in place");
+            spec.parent = None;
+            archived = self.discord.archive_channel(&spec).await;
+        }
+        match archived {
+            Ok(()) | Err(PortError::NotFound) => {}
+            Err(e) => tracing::warn!(error = %e, ticket = ticket.id, "could not archive the ticket channel"),
+        }
+        Ok(())
     }
 
     async fn delete_ticket_channel(&self, ticket: &Ticket) {
@@ -76,6 +103,35 @@ impl TicketService {
                 tracing::warn!(error = %e, ticket = ticket.id, "could not delete the ticket channel")
             }
         }
+    }
+
+    /// The user of an open modmail ticket left the guild: with `close_on_leave`
+    /// the ticket closes (staff are told in the channel first); without it
+    /// staff are only told, so they know replies may not arrive.
+    #[tracing::instrument(skip(self))]
+    pub async fn user_left_guild(&self, guild: GuildId, user: UserId) -> TicketResult<()> {
+        let Some(ticket) = db::tickets::open_modmail_in_guild(&self.db, guild, user).await? else {
+            return Ok(());
+        };
+        let settings = db::settings::get(&self.db, guild).await?;
+        let text = if settings.close_on_leave {
+            "👋 The user left the server, so this ticket is closing (`close_on_leave`)."
+        } else {
+            "👋 The user left the server. Replies may not reach them; `force_close` closes the ticket without messaging anyone."
+        };
+        // The notice carries a nonce: a replayed leave event posts it once.
+        let notice = OutgoingMessage::text(text).with_nonce(ticket.id.unsigned_abs() ^ LEAVE_NONCE);
+        match self.discord.send_message(ticket.channel, &notice).await {
+            Ok(_) | Err(PortError::NotFound) => {}
+            Err(e) => tracing::warn!(error = %e, ticket = ticket.id, "could not tell staff the user left"),
+        }
+        if settings.close_on_leave {
+            db::events::record(&self.db, ticket.id, "user_left", None, "close_on_leave").await?;
+            self.close_ticket(&ticket, None, false).await?;
+        } else {
+            db::events::record(&self.db, ticket.id, "user_left", None, "").await?;
+        }
+        Ok(())
     }
 
     /// A ticket channel was deleted by hand: the ticket is closed, nobody told.

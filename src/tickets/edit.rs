@@ -4,8 +4,9 @@
 
 use super::error::{Refusal, TicketResult};
 use super::outcome::Outcome;
+use super::ports::OutgoingMessage;
 use super::ports::PortError;
-use super::render::{self, StaffReplyView};
+use super::render::{self, RelayStyle, StaffReplyView};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
@@ -43,26 +44,34 @@ impl TicketService {
             anonymous: message.anonymous,
             number,
         };
+        let guild_name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_default();
+        let style = RelayStyle::of(&settings, &guild_name);
         if let (Some(dm), Some(copy)) = (ticket.dm_channel, message.user_copy) {
-            let guild_name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_default();
-            match self.discord.edit_message(dm, copy, &render::staff_reply_for_user(view, &guild_name)).await {
+            match self.discord.edit_message(dm, copy, &render::staff_reply_for_user(view, &style)).await {
                 Ok(()) | Err(PortError::NotFound | PortError::CannotMessageUser) => {}
                 Err(e) => return Err(e.into()),
             }
         }
         if let Some(copy) = message.staff_copy {
-            match self.discord.edit_message(ticket.channel, copy, &render::staff_reply_for_staff(view)).await {
+            match self.discord.edit_message(ticket.channel, copy, &render::staff_reply_for_staff(view, &style)).await {
                 Ok(()) | Err(PortError::NotFound) => {}
                 Err(e) => return Err(e.into()),
             }
         }
         db::relay_log::record_edit(&self.db, message.id, &message.content, new_content, ctx.actor.user).await?;
+        if settings.show_log_on_edit {
+            return Ok(Outcome::Post(OutgoingMessage::text(format!(
+                "✏️ Staff message #{number} was edited by {}. Before: {}",
+                ctx.actor.name,
+                excerpt(&message.content)
+            ))));
+        }
         Ok(Outcome::Notice(format!("Message #{number} edited for the user.")))
     }
 
     #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
     pub async fn delete_staff_message(&self, ctx: &StaffContext, number: i32) -> TicketResult<Outcome> {
-        let (ticket, _settings) = self.staff_ticket(ctx).await?;
+        let (ticket, settings) = self.staff_ticket(ctx).await?;
         let message = db::relay_log::staff_message(&self.db, ticket.id, number)
             .await?
             .ok_or(Refusal::UnknownStaffMessage(number))?;
@@ -83,6 +92,20 @@ impl TicketService {
             }
         }
         db::relay_log::record_delete(&self.db, message.id, ctx.actor.user).await?;
+        if settings.show_log_on_delete {
+            return Ok(Outcome::Post(OutgoingMessage::text(format!(
+                "🗑️ Staff message #{number} was deleted by {}. It said: {}",
+                ctx.actor.name,
+                excerpt(&message.content)
+            ))));
+        }
         Ok(Outcome::Notice(format!("Message #{number} deleted for the user.")))
     }
+}
+
+/// The old text, quoted and short enough for a log line.
+fn excerpt(text: &str) -> String {
+    let short: String = text.chars().take(1500).collect();
+    let more = if short.len() < text.len() { " …" } else { "" };
+    format!("\n>>> {short}{more}")
 }

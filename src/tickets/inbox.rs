@@ -96,14 +96,17 @@ impl TicketService {
                     continue;
                 }
             };
+            let style = self.relay_style(ticket.guild).await?;
+            let mut relayed = false;
             for (i, dm) in batch.iter().enumerate() {
-                match self.relay_to_staff(&ticket, dm, opened && i == 0).await {
-                    Ok(()) => {}
+                match self.relay_to_staff(&ticket, dm, opened && i == 0, &style).await {
+                    Ok(()) => relayed = true,
                     Err(TicketError::Discord(PortError::NotFound)) => {
                         // Staff deleted the ticket channel by hand: the ticket is
                         // over; route what is left anew.
                         tracing::info!(ticket = ticket.id, "ticket channel is gone; closing the ticket record");
                         db::tickets::close(&self.db, ticket.id, None).await?;
+                        relayed = false;
                         break;
                     }
                     Err(e) => return Err(e),
@@ -115,6 +118,10 @@ impl TicketService {
                     tracing::warn!("lost the DM drain lock; stopping so another worker can continue");
                     return Ok(Drained::Empty);
                 }
+            }
+            if relayed && !opened {
+                // Once per batch: cancel a scheduled close, ping `/alert`ers.
+                self.user_wrote(&ticket).await?;
             }
         }
     }

@@ -7,6 +7,7 @@
 //! `crate::db` and `crate::redis`.
 
 pub mod close;
+pub mod duration;
 pub mod edit;
 pub mod error;
 pub mod ids;
@@ -19,13 +20,17 @@ pub mod relay;
 pub mod render;
 pub mod reply;
 pub mod routing;
+pub mod settings;
 pub mod setup;
+pub mod staff;
+pub mod timers;
 
 use std::sync::Arc;
 
 use sqlx::PgPool;
 
 use crate::redis::keys::Keys;
+use crate::redis::timer_index::TimerIndex;
 use crate::redis::RedisPool;
 pub use error::{Refusal, TicketError, TicketResult};
 pub use outcome::Outcome;
@@ -38,11 +43,13 @@ pub struct TicketService {
     redis: RedisPool,
     keys: Keys,
     discord: Arc<dyn DiscordPort>,
+    timer_index: TimerIndex,
 }
 
 impl TicketService {
     pub fn new(db: PgPool, redis: RedisPool, keys: Keys, discord: Arc<dyn DiscordPort>) -> Self {
-        Self { db, redis, keys, discord }
+        let timer_index = TimerIndex::new(redis.clone(), keys.timer_index());
+        Self { db, redis, keys, discord, timer_index }
     }
 
     pub fn db(&self) -> &PgPool {

@@ -44,10 +44,20 @@ pub struct Ticket {
     pub number: i32,
     pub kind: TicketKind,
     pub opener: UserId,
+    /// The opener's name when the ticket opened.
+    pub opener_name: String,
     pub channel: ChannelId,
     pub dm_channel: Option<ChannelId>,
     pub status: TicketStatus,
     pub opened_at: DateTime<Utc>,
+    /// The staff member who took the ticket (`/take`).
+    pub assigned_to: Option<UserId>,
+}
+
+impl Ticket {
+    pub fn is_open(&self) -> bool {
+        self.status == TicketStatus::Open
+    }
 }
 
 /// A guild's modmail configuration, once `/modmail setup` has run.
@@ -62,6 +72,45 @@ pub struct GuildSettings {
     /// Per-guild overrides of the message templates; `None` uses `templates/`.
     pub welcome_message: Option<String>,
     pub close_message: Option<String>,
+    /// What anonymous replies show instead of the staff member's name.
+    pub anonymous_label: String,
+    /// Relay messages as embeds (`true`) or as plain text.
+    pub embedded_message: bool,
+    /// Quote relayed plain text with `> `.
+    pub block_quote: bool,
+    pub show_log_on_edit: bool,
+    pub show_log_on_delete: bool,
+    pub close_action: CloseAction,
+    pub archive_category: Option<ChannelId>,
+    /// The default delay of `/close`; `None` closes at once.
+    pub time_to_close: Option<std::time::Duration>,
+    pub close_on_leave: bool,
+    pub create_ticket_by_create_channel: bool,
+}
+
+/// What happens to a ticket's channel when the ticket closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseAction {
+    Delete,
+    /// Moved to the archive category, read-only for staff.
+    Archive,
+}
+
+impl CloseAction {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Delete => "delete",
+            Self::Archive => "archive",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "delete" => Some(Self::Delete),
+            "archive" => Some(Self::Archive),
+            _ => None,
+        }
+    }
 }
 
 impl GuildSettings {
@@ -76,11 +125,22 @@ impl GuildSettings {
             log_channel: None,
             welcome_message: None,
             close_message: None,
+            anonymous_label: DEFAULT_ANONYMOUS_LABEL.to_owned(),
+            embedded_message: true,
+            block_quote: false,
+            show_log_on_edit: true,
+            show_log_on_delete: true,
+            close_action: CloseAction::Delete,
+            archive_category: None,
+            time_to_close: None,
+            close_on_leave: false,
+            create_ticket_by_create_channel: false,
         }
     }
 }
 
 pub const DEFAULT_PREFIX: &str = "!";
+pub const DEFAULT_ANONYMOUS_LABEL: &str = "Staff Team";
 
 /// Who is acting, as the transport saw them.
 #[derive(Debug, Clone)]

@@ -24,6 +24,8 @@ pub struct OpenRequest {
     pub guild: GuildId,
     pub opener: UserId,
     pub opener_name: String,
+    /// The opener, or the staff member who opened it for them.
+    pub opened_by: UserId,
     pub kind: TicketKind,
     pub dm_channel: Option<ChannelId>,
 }
@@ -90,6 +92,7 @@ impl TicketService {
             opener: request.opener,
             channel,
             dm_channel: request.dm_channel,
+            opener_name: request.opener_name.clone(),
         };
         let ticket = match db::tickets::insert(&mut tx, &new).await {
             Ok(ticket) => ticket,
@@ -103,6 +106,10 @@ impl TicketService {
             return Err(e.into());
         }
         metrics::ticket_opened(request.kind.as_str());
+        let detail = if request.opened_by == request.opener { "" } else { "by staff" };
+        if let Err(e) = db::events::record(&self.db, ticket.id, "opened", Some(request.opened_by), detail).await {
+            tracing::warn!(error = %e, ticket = ticket.id, "could not log the opening");
+        }
         tracing::info!(ticket = ticket.id, number, channel = %channel, "ticket opened");
         Ok(Opened::New(ticket))
     }

@@ -21,6 +21,17 @@ pub struct TicketChannelSpec {
     pub members: Vec<UserId>,
 }
 
+/// A closed ticket's channel to archive.
+#[derive(Debug, Clone)]
+pub struct ArchiveSpec {
+    pub guild: GuildId,
+    pub channel: ChannelId,
+    /// The archive category; `None` leaves the channel where it is.
+    pub parent: Option<ChannelId>,
+    /// Staff keep read access; nobody can write any more.
+    pub staff_role: RoleId,
+}
+
 /// A message to send, in the core's words.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutgoingMessage {
@@ -34,6 +45,8 @@ pub struct OutgoingMessage {
     /// Roles this message may ping. Everything else (`@everyone`, `@here`, other
     /// roles, users) is never pinged, whatever the text says.
     pub ping_roles: Vec<RoleId>,
+    /// Users this message may ping (a reminder's staff member, an alert).
+    pub ping_users: Vec<UserId>,
     /// Answer to this message (Discord's message reference).
     pub reply_to: Option<MessageId>,
 }
@@ -133,4 +146,15 @@ pub trait DiscordPort: Send + Sync + 'static {
     async fn delete_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError>;
     /// The DM channel with a user (created by Discord on first use).
     async fn open_dm(&self, user: UserId) -> Result<ChannelId, PortError>;
+    /// Lets a member see and write in a channel (a permission overwrite).
+    async fn grant_member(&self, channel: ChannelId, user: UserId) -> Result<(), PortError>;
+    /// Removes a member's own overwrite from a channel.
+    async fn revoke_member(&self, channel: ChannelId, user: UserId) -> Result<(), PortError>;
+    /// Moves a closed ticket's channel to the archive category (or keeps it
+    /// where it is, with `parent: None`) and makes it read-only for staff, in
+    /// one request.
+    async fn archive_channel(&self, archive: &ArchiveSpec) -> Result<(), PortError>;
+    /// A user's display name (global name, else username).
+    async fn user_name(&self, user: UserId) -> Result<String, PortError>;
+    async fn pin_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError>;
 }

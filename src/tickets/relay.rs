@@ -1,9 +1,11 @@
 //! Relaying a user's DM into their ticket channel, and the welcome message.
 
 use super::error::TicketResult;
+use super::ids::GuildId;
 use super::inbox::IncomingDm;
 use super::model::Ticket;
 use super::ports::OutgoingMessage;
+use super::render::RelayStyle;
 use super::{render, TicketService};
 use crate::db;
 use crate::metrics;
@@ -13,12 +15,25 @@ impl TicketService {
     /// Posts one DM in the ticket channel and records it. Safe to repeat: the
     /// send carries the DM's id as nonce, so Discord keeps one copy, and the
     /// record is keyed by the DM's id.
-    pub(crate) async fn relay_to_staff(&self, ticket: &Ticket, dm: &IncomingDm, with_header: bool) -> TicketResult<()> {
-        let message = render::user_message_for_staff(dm, ticket, with_header).with_nonce(dm.message.get());
+    pub(crate) async fn relay_to_staff(
+        &self,
+        ticket: &Ticket,
+        dm: &IncomingDm,
+        with_header: bool,
+        style: &RelayStyle,
+    ) -> TicketResult<()> {
+        let message = render::user_message_for_staff(dm, ticket, with_header, style).with_nonce(dm.message.get());
         let copy = self.discord.send_message(ticket.channel, &message).await?;
         db::relay_log::record_to_staff(&self.db, ticket.id, dm.message, dm.user, &dm.content, copy).await?;
         metrics::relayed_message("to_staff");
         Ok(())
+    }
+
+    /// How the guild wants relayed messages to look.
+    pub(crate) async fn relay_style(&self, guild: GuildId) -> TicketResult<RelayStyle> {
+        let settings = db::settings::get(&self.db, guild).await?;
+        let guild_name = db::guilds::name(&self.db, guild).await?.unwrap_or_default();
+        Ok(RelayStyle::of(&settings, &guild_name))
     }
 
     /// Sends the guild's welcome message to a user whose ticket just opened.

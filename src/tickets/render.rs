@@ -2,7 +2,7 @@
 //! the one place to change the look of a ticket.
 
 use super::inbox::IncomingDm;
-use super::model::Ticket;
+use super::model::{GuildSettings, Ticket};
 use super::ports::{ChoiceMenu, ChoiceOption, Embed, EmbedField, OutgoingMessage};
 use super::routing::GUILD_CHOICE_MENU;
 use crate::db::members::ModmailGuild;
@@ -12,11 +12,54 @@ use crate::templates::Template;
 pub const EMBED_DESCRIPTION_MAX: usize = 4096;
 const USER_COLOR: u32 = 0x5865F2;
 const STAFF_COLOR: u32 = 0x57F287;
-const HEADER_COLOR: u32 = 0xFEE75C;
+pub const HEADER_COLOR: u32 = 0xFEE75C;
+
+/// Discord's limit on a message's text.
+pub const CONTENT_MAX: usize = 2000;
+
+/// How a guild wants relayed messages to look (from its settings).
+#[derive(Debug, Clone)]
+pub struct RelayStyle {
+    /// Embeds (`true`) or plain text. Plain text that would exceed 2,000
+    /// characters is sent as an embed instead (4,096), never cut.
+    pub embedded: bool,
+    pub block_quote: bool,
+    pub anonymous_label: String,
+    pub guild_name: String,
+}
+
+impl RelayStyle {
+    pub fn of(settings: &GuildSettings, guild_name: &str) -> Self {
+        Self {
+            embedded: settings.embedded_message,
+            block_quote: settings.block_quote,
+            anonymous_label: settings.anonymous_label.clone(),
+            guild_name: guild_name.to_owned(),
+        }
+    }
+
+    fn quote(&self, text: &str) -> String {
+        if !self.block_quote {
+            return text.to_owned();
+        }
+        text.lines().map(|line| format!("> {line}")).collect::<Vec<_>>().join("\n")
+    }
+
+    /// A plain-text message if the guild wants one and it fits; else `None`.
+    fn plain(&self, author: &str, body: &str, footer: &str) -> Option<String> {
+        let text = format!("**{author}:**\n{}\n-# {footer}", self.quote(body));
+        (!self.embedded && text.chars().count() <= CONTENT_MAX).then_some(text)
+    }
+}
 
 /// A user's DM as staff see it in the ticket channel. The first message of a
 /// new ticket also carries the ticket header, so opening costs no extra call.
-pub fn user_message_for_staff(dm: &IncomingDm, ticket: &Ticket, with_header: bool) -> OutgoingMessage {
+pub fn user_message_for_staff(
+    dm: &IncomingDm,
+    ticket: &Ticket,
+    with_header: bool,
+    style: &RelayStyle,
+) -> OutgoingMessage {
     let mut embeds = Vec::with_capacity(2);
     if with_header {
         embeds.push(Embed {
@@ -35,11 +78,15 @@ pub fn user_message_for_staff(dm: &IncomingDm, ticket: &Ticket, with_header: boo
     if description.trim().is_empty() {
         description = "*(empty message)*".into();
     }
+    let footer = format!("User · message {}", dm.message);
+    if let Some(text) = style.plain(&dm.author_name, &description, &footer) {
+        return OutgoingMessage { content: Some(text), embeds, ..OutgoingMessage::default() };
+    }
     embeds.push(Embed {
         author: Some(dm.author_name.clone()),
-        description: Some(fit(&description)),
+        description: Some(fit(&style.quote(&description))),
         color: Some(USER_COLOR),
-        footer: Some(format!("User · message {}", dm.message)),
+        footer: Some(footer),
         ..Embed::default()
     });
     OutgoingMessage { embeds, ..OutgoingMessage::default() }
@@ -54,27 +101,37 @@ pub struct StaffReplyView<'a> {
     pub number: i32,
 }
 
-/// A staff reply as the user sees it in DMs.
-pub fn staff_reply_for_user(reply: StaffReplyView<'_>, guild_name: &str) -> OutgoingMessage {
+/// A staff reply as the user sees it in DMs: an anonymous one shows the
+/// guild's staff label instead of a name.
+pub fn staff_reply_for_user(reply: StaffReplyView<'_>, style: &RelayStyle) -> OutgoingMessage {
+    let author = if reply.anonymous { style.anonymous_label.as_str() } else { reply.author_name };
+    let footer = format!("{} · #{}", style.guild_name, reply.number);
+    if let Some(text) = style.plain(author, reply.content, &footer) {
+        return OutgoingMessage::text(text);
+    }
     OutgoingMessage::embed(Embed {
-        author: Some(if reply.anonymous { "Staff Team".to_owned() } else { reply.author_name.to_owned() }),
-        description: Some(fit(reply.content)),
+        author: Some(author.to_owned()),
+        description: Some(fit(&style.quote(reply.content))),
         color: Some(STAFF_COLOR),
-        footer: Some(format!("{guild_name} · #{}", reply.number)),
+        footer: Some(footer),
         ..Embed::default()
     })
 }
 
 /// A staff reply as staff see it in the ticket channel: always who sent it,
 /// and the number `!edit` and `!delete` take.
-pub fn staff_reply_for_staff(reply: StaffReplyView<'_>) -> OutgoingMessage {
+pub fn staff_reply_for_staff(reply: StaffReplyView<'_>, style: &RelayStyle) -> OutgoingMessage {
     let author =
         if reply.anonymous { format!("{} (anonymous)", reply.author_name) } else { reply.author_name.to_owned() };
+    let footer = format!("Staff reply #{} · sent to the user", reply.number);
+    if let Some(text) = style.plain(&author, reply.content, &footer) {
+        return OutgoingMessage::text(text);
+    }
     OutgoingMessage::embed(Embed {
         author: Some(author),
-        description: Some(fit(reply.content)),
+        description: Some(fit(&style.quote(reply.content))),
         color: Some(STAFF_COLOR),
-        footer: Some(format!("Staff reply #{} · sent to the user", reply.number)),
+        footer: Some(footer),
         ..Embed::default()
     })
 }
@@ -96,9 +153,10 @@ pub fn guild_choice_prompt(guilds: &[ModmailGuild]) -> OutgoingMessage {
     }
 }
 
-/// Keeps a text within an embed description. Longer texts are split into
-/// several messages by the modmail relay (next milestone); until then the cut
-/// is marked, never silent.
+/// Keeps a text within an embed description. Discord messages hold at most
+/// 4,000 characters and staff replies are capped at 4,000, so a relay fits;
+/// should a longer text ever arrive (block quotes add two characters a line),
+/// the cut is marked, never silent.
 fn fit(text: &str) -> String {
     if text.chars().count() <= EMBED_DESCRIPTION_MAX {
         return text.to_owned();

@@ -6,7 +6,7 @@ use super::ids::{ChannelId, GuildId};
 use super::model::{Actor, GuildSettings, Ticket};
 use super::outcome::Outcome;
 use super::ports::PortError;
-use super::render::StaffReplyView;
+use super::render::{RelayStyle, StaffReplyView};
 use super::{render, TicketService};
 use crate::db;
 use crate::db::relay_log::StaffReply;
@@ -55,7 +55,8 @@ impl TicketService {
         let guild_name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_default();
         let number = db::relay_log::next_staff_number(&self.db, ticket.id).await?;
         let view = StaffReplyView { content, author_name: &ctx.actor.name, anonymous, number };
-        let to_user = render::staff_reply_for_user(view, &guild_name).with_nonce(ctx.source);
+        let style = RelayStyle::of(&settings, &guild_name);
+        let to_user = render::staff_reply_for_user(view, &style).with_nonce(ctx.source);
         let user_copy = self.discord.send_message(dm_channel, &to_user).await.map_err(|e| match e {
             PortError::CannotMessageUser => Refusal::UserUnreachable.into(),
             other => super::TicketError::from(other),
@@ -72,6 +73,6 @@ impl TicketService {
         };
         db::relay_log::record_to_user(&self.db, &record).await?;
         metrics::relayed_message("to_user");
-        Ok(Outcome::Post(render::staff_reply_for_staff(view)))
+        Ok(Outcome::Post(render::staff_reply_for_staff(view, &style)))
     }
 }

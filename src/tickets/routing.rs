@@ -31,11 +31,22 @@ pub(crate) enum Route {
 
 impl TicketService {
     pub(crate) async fn route_dm(&self, first: &IncomingDm) -> TicketResult<Route> {
+        let blocked = db::blocks::blocked_guilds(&self.db, first.user).await?;
         if let Some(ticket) = db::tickets::open_modmail_for_user(&self.db, first.user).await? {
+            if blocked.contains(&ticket.guild) {
+                self.tell_blocked(first, &[ticket.guild]).await?;
+                return Ok(Route::Refused);
+            }
             return Ok(Route::Existing(ticket));
         }
-        let guilds = db::members::modmail_guilds_of(&self.db, first.user).await?;
+        let mut guilds = db::members::modmail_guilds_of(&self.db, first.user).await?;
+        let before = guilds.len();
+        guilds.retain(|g| !blocked.contains(&g.guild));
         match guilds.as_slice() {
+            [] if before > 0 => {
+                self.tell_blocked(first, &blocked).await?;
+                Ok(Route::Refused)
+            }
             [] => {
                 self.explain_no_guild(first).await?;
                 Ok(Route::Refused)
@@ -79,6 +90,25 @@ impl TicketService {
         Ok(Route::Held)
     }
 
+    /// Tells a blocked user, once per block, that their messages open nothing.
+    async fn tell_blocked(&self, first: &IncomingDm, guilds: &[GuildId]) -> TicketResult<()> {
+        let untold = db::blocks::take_untold(&self.db, first.user, guilds).await?;
+        if untold.is_empty() {
+            return Ok(());
+        }
+        let mut names = Vec::with_capacity(untold.len());
+        for guild in untold {
+            names.push(db::guilds::name(&self.db, guild).await?.unwrap_or_else(|| guild.to_string()));
+        }
+        let text = format!(
+            "You can't open support tickets in **{}** at the moment, so your messages were not passed on to its staff.",
+            names.join("**, **")
+        );
+        let message = OutgoingMessage::text(text).with_nonce(first.message.get());
+        self.discord.send_message(first.dm_channel, &message).await?;
+        Ok(())
+    }
+
     async fn explain_no_guild(&self, first: &IncomingDm) -> TicketResult<()> {
         let text = templates::render(
             Template::NoModmailGuild.default_text(),
@@ -94,6 +124,7 @@ impl TicketService {
             guild,
             opener: first.user,
             opener_name: first.author_name.clone(),
+            opened_by: first.user,
             kind: TicketKind::Modmail,
             dm_channel: Some(first.dm_channel),
         };

@@ -40,7 +40,7 @@ impl TicketService {
         )))
     }
 
-    async fn expect_channel(
+    pub(crate) async fn expect_channel(
         &self,
         guild: GuildId,
         channel: ChannelId,

@@ -87,7 +87,11 @@ async fn editing_a_reply_changes_both_copies_and_keeps_the_old_text() {
             json!([{"name": "message_id", "type": 4, "value": 1}, {"name": "new_content", "type": 3, "value": "Refund: 15 euros"}]),
         )
         .await;
-    assert_eq!(answer["data"]["flags"], 64, "{answer}");
+    // `show_log_on_edit` is on by default: the answer is a public log line
+    // with the text as it was.
+    let log = answer["data"]["content"].as_str().unwrap_or_default();
+    assert!(log.contains("#1 was edited") && log.contains("12 euros"), "{answer}");
+    assert!(answer["data"]["flags"].is_null(), "the log line is public: {answer}");
     eventually("the slash edit reaches the user", || async {
         app.bot_dms(alice).await.iter().any(|m| text_of(m).contains("15 euros")).then_some(())
     })

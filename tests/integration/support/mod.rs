@@ -88,6 +88,10 @@ impl TestApp {
             ("REDIS_URL", std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())),
             ("TICKETEER_OPS_LISTEN", "127.0.0.1:0".into()),
             ("TICKETEER_API_LISTEN", "127.0.0.1:0".into()),
+            // Timers are looked at often so tests that move a timer's due time
+            // to now (see `advance_timers`) see it fire quickly.
+            ("TICKETEER_TIMER_POLL_MS", "100".into()),
+            ("TICKETEER_TIMER_REINDEX_MS", "500".into()),
         ]))
         .expect("test configuration is valid");
         let control = standin.control();
@@ -356,6 +360,15 @@ impl TestApp {
         .await
     }
 
+    /// Waits until `count` messages containing `needle` are in `channel`.
+    pub async fn wait_for_channel_count(&self, channel: u64, needle: &str, count: usize) {
+        eventually(&format!("the channel shows {needle:?} {count} times"), || async {
+            let messages = self.control.channel_messages(channel).await.ok()?;
+            (messages.iter().filter(|m| text_of(m).contains(needle)).count() >= count).then_some(())
+        })
+        .await
+    }
+
     /// Waits until a message containing `needle` is in `channel`; returns it.
     pub async fn wait_for_channel_text(&self, channel: u64, needle: &str) -> Value {
         eventually(&format!("the channel shows {needle:?}"), || async {
@@ -363,5 +376,56 @@ impl TestApp {
             messages.into_iter().find(|m| text_of(m).contains(needle))
         })
         .await
+    }
+}
+
+impl TestApp {
+    /// Makes every pending timer due now, as if its delay had passed: the
+    /// timer's row is the truth, and the Redis index is rebuilt from it within
+    /// the reindex period. Returns how many timers were moved.
+    pub async fn advance_timers(&self) -> u64 {
+        sqlx::query("UPDATE timers SET due_at = now() WHERE state = 'pending'")
+            .execute(&self.db.pool)
+            .await
+            .unwrap()
+            .rows_affected()
+    }
+
+    /// Runs a slash command and returns the text of the bot's answer.
+    pub async fn slash(&self, user: u64, guild: &Guild, channel: u64, name: &str, options: Value) -> String {
+        let answer = self.command(user, guild, channel, name, options).await;
+        answer["data"]["content"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// A staff member of `guild` as the ticket core sees them, for driving the
+    /// core's entry points directly (duplicate-delivery tests).
+    pub fn staff_invocation(&self, guild: &Guild, channel: u64, source: u64) -> ticketeer::commands::Invocation {
+        use ticketeer::tickets::ids::{ChannelId, GuildId, RoleId, UserId};
+        ticketeer::commands::Invocation {
+            guild: GuildId(guild.id),
+            channel: ChannelId(channel),
+            actor: ticketeer::tickets::model::Actor {
+                user: UserId(guild.staff),
+                name: "staff".into(),
+                roles: vec![RoleId(guild.staff_role)],
+                manage_guild: false,
+            },
+            source,
+        }
+    }
+
+    /// The ticket's status in the database.
+    pub async fn ticket_status(&self, channel: u64) -> String {
+        sqlx::query_scalar("SELECT status FROM tickets WHERE channel_id = $1")
+            .bind(channel as i64)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the ticket of `channel` is closed.
+    pub async fn wait_until_closed(&self, channel: u64) {
+        eventually("the ticket is closed", || async { (self.ticket_status(channel).await == "closed").then_some(()) })
+            .await;
     }
 }

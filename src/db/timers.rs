@@ -1,0 +1,299 @@
+//! Timers: scheduled closes, reminders and category-prompt timeouts. This
+//! table is the truth; the Redis index (`crate::redis::timer_index`) only says
+//! which ids to look at when.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgPool;
+
+use crate::tickets::ids::{GuildId, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerKind {
+    Close,
+    Reminder,
+    CategoryPrompt,
+}
+
+impl TimerKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Close => "close",
+            Self::Reminder => "reminder",
+            Self::CategoryPrompt => "category_prompt",
+        }
+    }
+
+    fn parse(value: &str) -> Self {
+        match value {
+            "close" => Self::Close,
+            "reminder" => Self::Reminder,
+            // The CHECK constraint admits only the three values.
+            _ => Self::CategoryPrompt,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Timer {
+    pub id: i64,
+    pub kind: TimerKind,
+    pub guild: GuildId,
+    pub ticket_id: Option<i64>,
+    pub number: Option<i32>,
+    pub created_by: Option<UserId>,
+    pub payload: Value,
+    pub due_at: DateTime<Utc>,
+}
+
+struct TimerRow {
+    timer_id: i64,
+    kind: String,
+    guild_id: i64,
+    ticket_id: Option<i64>,
+    number: Option<i32>,
+    created_by: Option<i64>,
+    payload: Value,
+    due_at: DateTime<Utc>,
+}
+
+impl From<TimerRow> for Timer {
+    fn from(r: TimerRow) -> Self {
+        Timer {
+            id: r.timer_id,
+            kind: TimerKind::parse(&r.kind),
+            guild: GuildId::from_db(r.guild_id),
+            ticket_id: r.ticket_id,
+            number: r.number,
+            created_by: r.created_by.map(UserId::from_db),
+            payload: r.payload,
+            due_at: r.due_at,
+        }
+    }
+}
+
+/// What scheduling a close did.
+#[derive(Debug)]
+pub enum Scheduled {
+    New(i64),
+    /// The same command (same `payload.source`) scheduled it before: this is
+    /// when it is due.
+    Replayed(DateTime<Utc>),
+}
+
+/// Schedules the ticket's close, replacing a close scheduled before.
+#[tracing::instrument(skip(db, payload))]
+pub async fn schedule_close(
+    db: &PgPool,
+    guild: GuildId,
+    ticket_id: i64,
+    by: UserId,
+    due_at: DateTime<Utc>,
+    payload: Value,
+) -> sqlx::Result<Scheduled> {
+    let mut tx = db.begin().await?;
+    let replayed = sqlx::query_scalar!(
+        r#"SELECT due_at FROM timers
+           WHERE ticket_id = $1 AND kind = 'close' AND payload->'source' = $2::jsonb->'source'"#,
+        ticket_id,
+        payload
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(due) = replayed {
+        return Ok(Scheduled::Replayed(due));
+    }
+    sqlx::query!(
+        r#"UPDATE timers SET state = 'cancelled', finished_at = now()
+           WHERE ticket_id = $1 AND kind = 'close' AND state = 'pending'"#,
+        ticket_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO timers (kind, guild_id, ticket_id, created_by, payload, due_at)
+           VALUES ('close', $1, $2, $3, $4, $5) RETURNING timer_id"#,
+        guild.db(),
+        ticket_id,
+        by.db(),
+        payload,
+        due_at
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Scheduled::New(id))
+}
+
+/// Cancels the ticket's scheduled close; returns when it was due, if there was one.
+#[tracing::instrument(skip(db))]
+pub async fn cancel_close(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar!(
+        r#"UPDATE timers SET state = 'cancelled', finished_at = now()
+           WHERE ticket_id = $1 AND kind = 'close' AND state = 'pending'
+           RETURNING due_at"#,
+        ticket_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Adds a reminder with the ticket's next reminder number (never reused).
+/// Returns (timer id, number, due). The same command delivered twice (same
+/// `payload.source`) returns the reminder it added the first time.
+#[tracing::instrument(skip(db, payload))]
+pub async fn add_reminder(
+    db: &PgPool,
+    guild: GuildId,
+    ticket_id: i64,
+    by: UserId,
+    due_at: DateTime<Utc>,
+    payload: Value,
+) -> sqlx::Result<(i64, i32, DateTime<Utc>)> {
+    let mut tx = db.begin().await?;
+    let replayed = sqlx::query!(
+        r#"SELECT timer_id, number AS "number!", due_at FROM timers
+           WHERE ticket_id = $1 AND kind = 'reminder' AND payload->'source' = $2::jsonb->'source'"#,
+        ticket_id,
+        payload
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(r) = replayed {
+        return Ok((r.timer_id, r.number, r.due_at));
+    }
+    let number = sqlx::query_scalar!(
+        "UPDATE tickets SET last_reminder_number = last_reminder_number + 1 WHERE ticket_id = $1
+         RETURNING last_reminder_number",
+        ticket_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO timers (kind, guild_id, ticket_id, number, created_by, payload, due_at)
+           VALUES ('reminder', $1, $2, $3, $4, $5, $6) RETURNING timer_id"#,
+        guild.db(),
+        ticket_id,
+        number,
+        by.db(),
+        payload,
+        due_at
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((id, number, due_at))
+}
+
+/// What removing a reminder found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removed {
+    Cancelled,
+    AlreadyDone,
+    Unknown,
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn cancel_reminder(db: &PgPool, ticket_id: i64, number: i32) -> sqlx::Result<Removed> {
+    let state = sqlx::query_scalar!(
+        "SELECT state FROM timers WHERE ticket_id = $1 AND kind = 'reminder' AND number = $2",
+        ticket_id,
+        number
+    )
+    .fetch_optional(db)
+    .await?;
+    match state.as_deref() {
+        None => Ok(Removed::Unknown),
+        Some("pending") => {
+            let done = sqlx::query!(
+                r#"UPDATE timers SET state = 'cancelled', finished_at = now()
+                   WHERE ticket_id = $1 AND kind = 'reminder' AND number = $2 AND state = 'pending'"#,
+                ticket_id,
+                number
+            )
+            .execute(db)
+            .await?;
+            Ok(if done.rows_affected() == 1 { Removed::Cancelled } else { Removed::AlreadyDone })
+        }
+        Some(_) => Ok(Removed::AlreadyDone),
+    }
+}
+
+/// Every pending timer, for rebuilding the Redis index.
+#[tracing::instrument(skip(db))]
+pub async fn pending(db: &PgPool) -> sqlx::Result<Vec<(i64, DateTime<Utc>)>> {
+    let rows = sqlx::query!("SELECT timer_id, due_at FROM timers WHERE state = 'pending'").fetch_all(db).await?;
+    Ok(rows.into_iter().map(|r| (r.timer_id, r.due_at)).collect())
+}
+
+/// The pending timer of this id, if it is due and no other worker holds it:
+/// claimed for `lease_seconds`. At most one worker gets it at a time; if that
+/// worker dies, the lease runs out and the next one gets it.
+#[tracing::instrument(skip(db))]
+pub async fn claim(db: &PgPool, timer_id: i64, lease_seconds: f64) -> sqlx::Result<Option<Timer>> {
+    let row = sqlx::query_as!(
+        TimerRow,
+        r#"UPDATE timers SET claimed_until = now() + make_interval(secs => $2)
+           WHERE timer_id = $1 AND state = 'pending' AND due_at <= now()
+             AND (claimed_until IS NULL OR claimed_until < now())
+           RETURNING timer_id, kind, guild_id, ticket_id, number, created_by, payload, due_at"#,
+        timer_id,
+        lease_seconds
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Timer::from))
+}
+
+/// Marks a claimed timer as fired.
+#[tracing::instrument(skip(db))]
+pub async fn finish(db: &PgPool, timer_id: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE timers SET state = 'fired', finished_at = now() WHERE timer_id = $1 AND state = 'pending'",
+        timer_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Cancels every pending timer of a ticket (it closed), except one being
+/// fired right now (it is marked fired when it is done).
+#[tracing::instrument(skip(db))]
+pub async fn cancel_for_ticket(db: &PgPool, ticket_id: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"UPDATE timers SET state = 'cancelled', finished_at = now()
+           WHERE ticket_id = $1 AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())"#,
+        ticket_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The ticket's scheduled close and pending reminders, for `/logs`.
+#[tracing::instrument(skip(db))]
+pub async fn pending_for_ticket(db: &PgPool, ticket_id: i64) -> sqlx::Result<Vec<Timer>> {
+    let rows = sqlx::query_as!(
+        TimerRow,
+        r#"SELECT timer_id, kind, guild_id, ticket_id, number, created_by, payload, due_at
+           FROM timers WHERE ticket_id = $1 AND state = 'pending' ORDER BY due_at"#,
+        ticket_id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Timer::from).collect())
+}
+
+/// When a pending timer should next be looked at: its due time, or the end of
+/// the lease of a worker holding it. `None` once it fired or was cancelled.
+#[tracing::instrument(skip(db))]
+pub async fn next_look(db: &PgPool, timer_id: i64) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar!(
+        r#"SELECT GREATEST(due_at, COALESCE(claimed_until, due_at)) AS "at!"
+           FROM timers WHERE timer_id = $1 AND state = 'pending'"#,
+        timer_id
+    )
+    .fetch_optional(db)
+    .await
+}

@@ -1,0 +1,319 @@
+//! The staff workflow inside a ticket: `/take` and `/release`, `/add_staff`
+//! and `/remove_staff`, `/alert`, `/logs`; and around tickets: `/new_thread`,
+//! `/block` and `/unblock`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::duration;
+use super::error::{Refusal, TicketResult};
+use super::ids::{GuildId, UserId};
+use super::model::{Actor, Ticket, TicketKind};
+use super::open::{OpenRequest, Opened};
+use super::outcome::Outcome;
+use super::ports::{Embed, OutgoingMessage, PortError};
+use super::reply::StaffContext;
+use super::TicketService;
+use crate::db;
+use crate::templates::Template;
+
+/// What `/logs` shows at most, to stay within one message.
+const LOG_EVENTS: i64 = 15;
+const LOG_EARLIER_TICKETS: i64 = 10;
+const MESSAGE_BUDGET: usize = 1900;
+
+impl TicketService {
+    /// `/take`: the ticket becomes the actor's; a pinned status message shows it.
+    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn take(&self, ctx: &StaffContext) -> TicketResult<Outcome> {
+        let (ticket, settings) = self.staff_ticket(ctx).await?;
+        match ticket.assigned_to {
+            Some(staff) if staff == ctx.actor.user => {
+                return Ok(Outcome::Notice("This ticket is already yours.".into()));
+            }
+            Some(staff) if !ctx.actor.manage_guild => {
+                return Err(Refusal::InvalidInput(format!(
+                    "<@{staff}> has taken this ticket. They can `{}release` it, or someone with Manage Server can take it over.",
+                    settings.command_prefix
+                ))
+                .into());
+            }
+            _ => {}
+        }
+        db::tickets::set_assigned(&self.db, ticket.id, Some(ctx.actor.user)).await?;
+        db::events::record(&self.db, ticket.id, "taken", Some(ctx.actor.user), "").await?;
+        self.show_assignment(&ticket, Some((ctx.actor.user, &ctx.actor.name))).await?;
+        Ok(Outcome::Notice("You took this ticket; the pinned status shows it.".into()))
+    }
+
+    /// `/release`: nobody is assigned any more (the assignee, or Manage Server).
+    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn release(&self, ctx: &StaffContext) -> TicketResult<Outcome> {
+        let (ticket, _settings) = self.staff_ticket(ctx).await?;
+        match ticket.assigned_to {
+            None => return Ok(Outcome::Notice("Nobody has taken this ticket.".into())),
+            Some(staff) if staff != ctx.actor.user && !ctx.actor.manage_guild => {
+                return Err(Refusal::InvalidInput(format!(
+                    "Only <@{staff}>, who took this ticket, or someone with Manage Server can release it."
+                ))
+                .into());
+            }
+            Some(_) => {}
+        }
+        db::tickets::set_assigned(&self.db, ticket.id, None).await?;
+        db::events::record(&self.db, ticket.id, "released", Some(ctx.actor.user), "").await?;
+        self.show_assignment(&ticket, None).await?;
+        Ok(Outcome::Notice("The ticket is no longer assigned.".into()))
+    }
+
+    /// Shows the assignment in the ticket's pinned status message: posted and
+    /// pinned the first time (2 calls), edited after (1 call). Never a channel
+    /// rename: Discord allows only 2 per 10 minutes.
+    async fn show_assignment(&self, ticket: &Ticket, staff: Option<(UserId, &str)>) -> TicketResult<()> {
+        let text = match staff {
+            Some((id, name)) => format!("📌 Assigned to <@{id}> ({name}) since <t:{}:f>.", Utc::now().timestamp()),
+            None => "📌 Not assigned: anyone on staff may `take` it.".to_owned(),
+        };
+        let message = OutgoingMessage::text(text);
+        if let Some(status) = db::tickets::status_message(&self.db, ticket.id).await? {
+            match self.discord.edit_message(ticket.channel, status, &message).await {
+                Ok(()) => return Ok(()),
+                // Deleted by hand: post a new one below.
+                Err(PortError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let status = self.discord.send_message(ticket.channel, &message).await?;
+        db::tickets::set_status_message(&self.db, ticket.id, status).await?;
+        if let Err(e) = self.discord.pin_message(ticket.channel, status).await {
+            // Pins are capped at 50 per channel; the message is there either way.
+            tracing::warn!(error = %e, ticket = ticket.id, "could not pin the status message");
+        }
+        Ok(())
+    }
+
+    /// `/add_staff user`: one more member sees this ticket (a permission overwrite).
+    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn add_staff(&self, ctx: &StaffContext, user: UserId) -> TicketResult<Outcome> {
+        let (ticket, _settings) = self.staff_ticket(ctx).await?;
+        if !db::members::is_member(&self.db, ticket.guild, user).await? {
+            return Err(
+                Refusal::InvalidInput(format!("<@{user}> (id `{user}`) is not a member of this server.")).into()
+            );
+        }
+        self.discord.grant_member(ticket.channel, user).await?;
+        db::events::record(&self.db, ticket.id, "staff_added", Some(ctx.actor.user), &user.to_string()).await?;
+        Ok(Outcome::Post(OutgoingMessage::text(format!("➕ <@{user}> can now see and answer this ticket."))))
+    }
+
+    /// `/remove_staff user`: takes back what `/add_staff` gave.
+    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn remove_staff(&self, ctx: &StaffContext, user: UserId) -> TicketResult<Outcome> {
+        let (ticket, _settings) = self.staff_ticket(ctx).await?;
+        if ticket.kind == TicketKind::Panel && user == ticket.opener {
+            return Err(Refusal::InvalidInput("That is the member who opened this ticket.".into()).into());
+        }
+        match self.discord.revoke_member(ticket.channel, user).await {
+            Ok(()) | Err(PortError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+        db::events::record(&self.db, ticket.id, "staff_removed", Some(ctx.actor.user), &user.to_string()).await?;
+        Ok(Outcome::Post(OutgoingMessage::text(format!(
+            "➖ <@{user}> no longer has their own access to this ticket (the staff role still does)."
+        ))))
+    }
+
+    /// `/alert`: ping me on the user's next message; `/alert cancel:true` stops it.
+    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn alert(&self, ctx: &StaffContext, cancel: bool) -> TicketResult<Outcome> {
+        let (ticket, _settings) = self.staff_ticket(ctx).await?;
+        let text = if cancel {
+            if db::alerts::remove(&self.db, ticket.id, ctx.actor.user).await? {
+                "🔕 Alert cancelled."
+            } else {
+                "You had no alert on this ticket."
+            }
+        } else {
+            db::alerts::add(&self.db, ticket.id, ctx.actor.user).await?;
+            "🔔 I'll ping you here when the user next writes."
+        };
+        Ok(Outcome::Notice(text.into()))
+    }
+
+    /// `/logs`: this ticket's activity and the user's earlier tickets.
+    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn logs(&self, ctx: &StaffContext) -> TicketResult<Outcome> {
+        let (ticket, _settings) = self.staff_ticket(ctx).await?;
+        let events = db::events::latest(&self.db, ticket.id, LOG_EVENTS).await?;
+        let timers = db::timers::pending_for_ticket(&self.db, ticket.id).await?;
+        let history = db::tickets::history_of(&self.db, ticket.guild, ticket.opener, LOG_EARLIER_TICKETS + 1).await?;
+        let counts = db::relay_log::counts(&self.db, ticket.id).await?;
+        let mut out = format!(
+            "**Ticket #{}** for <@{}>, opened <t:{}:f>. {} messages from the user, {} staff replies.\n",
+            ticket.number,
+            ticket.opener,
+            ticket.opened_at.timestamp(),
+            counts.to_staff,
+            counts.to_user
+        );
+        if let Some(staff) = ticket.assigned_to {
+            let _ = writeln!(out, "Assigned to <@{staff}>.");
+        }
+        for timer in &timers {
+            let what = match timer.kind {
+                db::timers::TimerKind::Close => "close".to_owned(),
+                db::timers::TimerKind::Reminder => format!("reminder #{}", timer.number.unwrap_or_default()),
+                db::timers::TimerKind::CategoryPrompt => "category prompt".to_owned(),
+            };
+            let _ = writeln!(out, "⏰ Scheduled: {what} <t:{}:R>", timer.due_at.timestamp());
+        }
+        let mut lines = Vec::new();
+        for event in &events {
+            let by = event.actor.map(|a| format!(" by <@{a}>")).unwrap_or_default();
+            let detail = if event.detail.is_empty() { String::new() } else { format!(" ({})", event.detail) };
+            lines.push(format!("<t:{}:f> {}{by}{detail}", event.at.timestamp(), event.kind.replace('_', " ")));
+        }
+        push_section(&mut out, "**Activity**", &lines);
+        let earlier: Vec<String> = history
+            .iter()
+            .filter(|t| t.id != ticket.id)
+            .take(LOG_EARLIER_TICKETS as usize)
+            .map(|t| {
+                format!(
+                    "#{} opened <t:{}:d>, {}",
+                    t.number,
+                    t.opened_at.timestamp(),
+                    if t.is_open() { "open" } else { "closed" }
+                )
+            })
+            .collect();
+        if earlier.is_empty() {
+            out.push_str("\nNo earlier tickets from this user.");
+        } else {
+            push_section(&mut out, "**Earlier tickets**", &earlier);
+        }
+        Ok(Outcome::Notice(out))
+    }
+
+    /// `/new_thread user`: staff open a ticket for a member. The member gets
+    /// the welcome message; if their DMs are closed, staff are told and the
+    /// ticket stays open.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn new_ticket_for(&self, guild: GuildId, actor: &Actor, user: UserId) -> TicketResult<Outcome> {
+        let settings = db::settings::get(&self.db, guild).await?;
+        if !actor.is_staff(&settings) {
+            return Err(Refusal::NotStaff.into());
+        }
+        if !db::members::is_member(&self.db, guild, user).await? {
+            return Err(
+                Refusal::InvalidInput(format!("<@{user}> (id `{user}`) is not a member of this server.")).into()
+            );
+        }
+        let name = match self.discord.user_name(user).await {
+            Ok(name) => name,
+            Err(PortError::NotFound) => {
+                return Err(Refusal::InvalidInput(format!("There is no Discord user with id `{user}`.")).into())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let dm_channel = self.discord.open_dm(user).await.ok();
+        let request = OpenRequest {
+            guild,
+            opener: user,
+            opener_name: name.clone(),
+            opened_by: actor.user,
+            kind: TicketKind::Modmail,
+            dm_channel,
+        };
+        let ticket = match self.open_ticket(&request).await? {
+            Opened::Existing(ticket) => {
+                return Ok(Outcome::Notice(format!("<@{user}> already has an open ticket: <#{}>.", ticket.channel)))
+            }
+            Opened::New(ticket) => ticket,
+        };
+        let header = OutgoingMessage::embed(Embed {
+            title: Some(format!("New modmail ticket #{}", ticket.number)),
+            description: Some(format!("Opened by <@{}> for <@{user}> ({name}).", actor.user)),
+            color: Some(super::render::HEADER_COLOR),
+            ..Embed::default()
+        });
+        self.discord.send_message(ticket.channel, &header).await?;
+        let text = self.guild_text(&ticket, Template::Welcome, Some(&name), Some(&actor.name)).await?;
+        let delivered = match dm_channel {
+            Some(dm) => self.discord.send_message(dm, &OutgoingMessage::text(text)).await,
+            None => Err(PortError::CannotMessageUser),
+        };
+        let note = match delivered {
+            Ok(_) => "They got the welcome message.".to_owned(),
+            Err(PortError::CannotMessageUser) => {
+                let warning = "⚠️ This user does not accept DMs from the bot: replies will not reach them until they open their DMs.";
+                self.discord.send_message(ticket.channel, &OutgoingMessage::text(warning)).await?;
+                "Their DMs are closed, so they did not get the welcome message; the ticket is open anyway.".to_owned()
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Outcome::Notice(format!("Opened <#{}> for <@{user}>. {note}", ticket.channel)))
+    }
+
+    /// `/block user [duration] [reason]`: the user's DMs open nothing in this
+    /// guild (they are told once).
+    #[tracing::instrument(skip(self, actor, reason))]
+    pub async fn block(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        user: UserId,
+        length: Option<Duration>,
+        reason: &str,
+    ) -> TicketResult<Outcome> {
+        let settings = db::settings::get(&self.db, guild).await?;
+        if !actor.is_staff(&settings) {
+            return Err(Refusal::NotStaff.into());
+        }
+        if user == actor.user {
+            return Err(Refusal::InvalidInput("You can't block yourself.".into()).into());
+        }
+        if reason.chars().count() > 500 {
+            return Err(Refusal::InvalidInput("Keep the reason within 500 characters.".into()).into());
+        }
+        let expires = length.map(|d| Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(30)));
+        db::blocks::block(&self.db, guild, user, actor.user, reason.trim(), expires).await?;
+        let until = match (length, expires) {
+            (Some(d), Some(at)) => format!(" for {} (until <t:{}:f>)", duration::format(d), at.timestamp()),
+            _ => " until unblocked".to_owned(),
+        };
+        Ok(Outcome::Notice(format!(
+            "⛔ <@{user}> is blocked{until}: their DMs will open no ticket here. Undo with `{}unblock {user}`.",
+            settings.command_prefix
+        )))
+    }
+
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn unblock(&self, guild: GuildId, actor: &Actor, user: UserId) -> TicketResult<Outcome> {
+        let settings = db::settings::get(&self.db, guild).await?;
+        if !actor.is_staff(&settings) {
+            return Err(Refusal::NotStaff.into());
+        }
+        let text = if db::blocks::unblock(&self.db, guild, user).await? {
+            format!("✅ <@{user}> is unblocked and can open tickets again.")
+        } else {
+            format!("<@{user}> was not blocked.")
+        };
+        Ok(Outcome::Notice(text))
+    }
+}
+
+/// Adds a titled list, stopping (and saying how many were left out) before
+/// the message would exceed Discord's limit.
+fn push_section(out: &mut String, title: &str, lines: &[String]) {
+    let _ = write!(out, "\n{title}\n");
+    for (i, line) in lines.iter().enumerate() {
+        if out.len() + line.len() + 40 > MESSAGE_BUDGET {
+            let _ = writeln!(out, "… and {} more.", lines.len() - i);
+            return;
+        }
+        let _ = writeln!(out, "{line}");
+    }
+}

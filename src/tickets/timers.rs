@@ -1,0 +1,207 @@
+//! Delayed ticket actions: `/close time:2h` and `/close cancel`, reminders,
+//! and what fires them. Each timer is a row in PostgreSQL first (the truth),
+//! then an entry in the Redis index (the fast path); [`TicketService::fire_timer`]
+//! runs a claimed timer and is safe to run twice.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::json;
+
+use super::duration;
+use super::error::{Refusal, TicketResult};
+use super::ids::UserId;
+use super::model::Ticket;
+use super::outcome::Outcome;
+use super::ports::OutgoingMessage;
+use super::reply::StaffContext;
+use super::TicketService;
+use crate::db;
+use crate::db::timers::{Removed, Timer, TimerKind};
+use crate::metrics;
+
+/// When `/close` should close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseWhen {
+    /// The guild's `time_to_close_thread`, or at once if it has none.
+    GuildDefault,
+    Now,
+    After(Duration),
+    /// Cancel a scheduled close.
+    Cancel,
+}
+
+impl TicketService {
+    /// `/close`, `!close`, with or without a delay, or cancelling one.
+    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn close(&self, ctx: &StaffContext, silent: bool, when: CloseWhen) -> TicketResult<Outcome> {
+        let (ticket, settings) = self.staff_ticket(ctx).await?;
+        let delay = match when {
+            CloseWhen::Cancel => return self.cancel_scheduled_close(&ticket, ctx.actor.user).await,
+            CloseWhen::Now => None,
+            CloseWhen::After(delay) => Some(delay),
+            CloseWhen::GuildDefault => settings.time_to_close,
+        };
+        let Some(delay) = delay else {
+            return self.close_ticket(&ticket, Some(ctx.actor.user), !silent).await;
+        };
+        let due = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::days(30));
+        let payload = json!({ "silent": silent, "source": ctx.source.to_string() });
+        let scheduled =
+            db::timers::schedule_close(&self.db, ticket.guild, ticket.id, ctx.actor.user, due, payload).await?;
+        let due = match scheduled {
+            db::timers::Scheduled::New(id) => {
+                self.index_timer(id, due).await;
+                let detail = format!("in {}{}", duration::format(delay), if silent { ", silently" } else { "" });
+                db::events::record(&self.db, ticket.id, "close_scheduled", Some(ctx.actor.user), &detail).await?;
+                due
+            }
+            // The same command delivered twice: it was scheduled the first time.
+            db::timers::Scheduled::Replayed(due) => due,
+        };
+        let prefix = &settings.command_prefix;
+        Ok(Outcome::Post(OutgoingMessage::text(format!(
+            "⏰ This ticket will close <t:{ts}:R> (<t:{ts}:f>){}. A message from the user cancels it; so does `{prefix}close -c` or `/close cancel:true`.",
+            if silent { ", without messaging the user" } else { "" },
+            ts = due.timestamp()
+        ))))
+    }
+
+    async fn cancel_scheduled_close(&self, ticket: &Ticket, by: UserId) -> TicketResult<Outcome> {
+        match db::timers::cancel_close(&self.db, ticket.id).await? {
+            Some(_) => {
+                db::events::record(&self.db, ticket.id, "close_cancelled", Some(by), "").await?;
+                Ok(Outcome::Post(OutgoingMessage::text("⏰ The scheduled close was cancelled.")))
+            }
+            None => Ok(Outcome::Notice("No close is scheduled for this ticket.".into())),
+        }
+    }
+
+    /// The user wrote in their ticket: a scheduled close is called off and
+    /// staff waiting with `/alert` are pinged, in one message.
+    pub(crate) async fn user_wrote(&self, ticket: &Ticket) -> TicketResult<()> {
+        let cancelled = db::timers::cancel_close(&self.db, ticket.id).await?;
+        let alerted = db::alerts::take_all(&self.db, ticket.id).await?;
+        if cancelled.is_none() && alerted.is_empty() {
+            return Ok(());
+        }
+        let mut lines = Vec::new();
+        if cancelled.is_some() {
+            db::events::record(&self.db, ticket.id, "close_cancelled", None, "the user wrote").await?;
+            lines.push("⏰ The user wrote again, so the scheduled close was cancelled.".to_owned());
+        }
+        if !alerted.is_empty() {
+            let mentions: Vec<String> = alerted.iter().map(|u| format!("<@{u}>")).collect();
+            lines.push(format!("🔔 {}: the user replied.", mentions.join(" ")));
+        }
+        let message = OutgoingMessage { ping_users: alerted, ..OutgoingMessage::text(lines.join("\n")) };
+        self.discord.send_message(ticket.channel, &message).await?;
+        Ok(())
+    }
+
+    /// `/add_reminder time:2h content:…`: pings the staff member in the ticket later.
+    #[tracing::instrument(skip(self, ctx, content), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn add_reminder(&self, ctx: &StaffContext, delay: Duration, content: &str) -> TicketResult<Outcome> {
+        let (ticket, settings) = self.staff_ticket(ctx).await?;
+        let content = content.trim();
+        if content.is_empty() || content.chars().count() > 1000 {
+            return Err(Refusal::InvalidInput(format!(
+                "Write what to be reminded of (up to 1,000 characters), for example `{}add_reminder 2h Check if the user answered`.",
+                settings.command_prefix
+            ))
+            .into());
+        }
+        let due = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::days(30));
+        let payload = json!({ "content": content, "source": ctx.source.to_string() });
+        let (id, number, due) =
+            db::timers::add_reminder(&self.db, ticket.guild, ticket.id, ctx.actor.user, due, payload).await?;
+        self.index_timer(id, due).await;
+        db::events::record(&self.db, ticket.id, "reminder_added", Some(ctx.actor.user), &format!("#{number}")).await?;
+        Ok(Outcome::Notice(format!(
+            "⏰ Reminder #{number} set for <t:{ts}:f> (<t:{ts}:R>). Remove it with `{}remove_reminder {number}`.",
+            settings.command_prefix,
+            ts = due.timestamp()
+        )))
+    }
+
+    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn remove_reminder(&self, ctx: &StaffContext, number: i32) -> TicketResult<Outcome> {
+        let (ticket, _settings) = self.staff_ticket(ctx).await?;
+        match db::timers::cancel_reminder(&self.db, ticket.id, number).await? {
+            Removed::Cancelled => {
+                db::events::record(
+                    &self.db,
+                    ticket.id,
+                    "reminder_removed",
+                    Some(ctx.actor.user),
+                    &format!("#{number}"),
+                )
+                .await?;
+                Ok(Outcome::Notice(format!("Reminder #{number} removed.")))
+            }
+            Removed::AlreadyDone => Ok(Outcome::Notice(format!("Reminder #{number} already went off or was removed."))),
+            Removed::Unknown => Err(Refusal::InvalidInput(format!(
+                "This ticket has no reminder #{number}: the number was shown when the reminder was set."
+            ))
+            .into()),
+        }
+    }
+
+    /// Puts a timer in the Redis index. If Redis is down the timer is still
+    /// safe in PostgreSQL: the next rebuild of the index picks it up.
+    async fn index_timer(&self, id: i64, due: chrono::DateTime<Utc>) {
+        if let Err(e) = self.timer_index.add(&[(id, due)]).await {
+            tracing::warn!(error = %e, timer = id, "could not index a timer; the next rebuild will");
+        }
+    }
+
+    /// Runs a claimed timer. Idempotent: a close of a closed ticket does
+    /// nothing, and a reminder's send carries a nonce.
+    #[tracing::instrument(skip(self, timer), fields(timer = timer.id, kind = timer.kind.as_str()))]
+    pub async fn fire_timer(&self, timer: &Timer) -> TicketResult<()> {
+        metrics::timer_fired(timer.kind.as_str());
+        let ticket = match timer.ticket_id {
+            Some(id) => db::tickets::by_id(&self.db, id).await?,
+            None => None,
+        };
+        match timer.kind {
+            TimerKind::Close => {
+                let Some(ticket) = ticket.filter(Ticket::is_open) else {
+                    return Ok(());
+                };
+                let silent = timer.payload["silent"].as_bool().unwrap_or(false);
+                self.close_ticket(&ticket, timer.created_by, !silent).await?;
+            }
+            TimerKind::Reminder => {
+                let Some(ticket) = ticket.filter(Ticket::is_open) else {
+                    return Ok(());
+                };
+                let content = timer.payload["content"].as_str().unwrap_or_default();
+                let number = timer.number.unwrap_or_default();
+                let (text, ping) = match timer.created_by {
+                    Some(staff) => (format!("⏰ <@{staff}>, reminder #{number}: {content}"), vec![staff]),
+                    None => (format!("⏰ Reminder #{number}: {content}"), Vec::new()),
+                };
+                let message = OutgoingMessage { ping_users: ping, ..OutgoingMessage::text(text) }
+                    .with_nonce(timer.id.unsigned_abs());
+                self.discord.send_message(ticket.channel, &message).await?;
+            }
+            TimerKind::CategoryPrompt => {
+                tracing::debug!("category prompts are not handled by this version");
+            }
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the Redis index from PostgreSQL (after a Redis restart, or a
+    /// timer whose indexing failed). Returns how many pending timers there are.
+    pub async fn reindex_timers(&self) -> TicketResult<usize> {
+        let pending = db::timers::pending(&self.db).await?;
+        self.timer_index.add(&pending).await?;
+        Ok(pending.len())
+    }
+
+    pub fn timer_index(&self) -> &crate::redis::timer_index::TimerIndex {
+        &self.timer_index
+    }
+}
