@@ -84,3 +84,19 @@ pub async fn channel_delete(bot: &Bot, channel: u64) {
         super::report("channel_delete", &e);
     }
 }
+
+/// Staff may turn a new channel in the inbox into a ticket
+/// (`create_ticket_by_create_channel`).
+pub async fn channel_create(bot: &Bot, channel: &twilight_model::channel::Channel) {
+    let (Some(guild), Some(parent), twilight_model::channel::ChannelType::GuildText) =
+        (channel.guild_id, channel.parent_id, channel.kind)
+    else {
+        return;
+    };
+    let name = channel.name.as_deref().unwrap_or_default();
+    let result =
+        bot.tickets.channel_created(GuildId(guild.get()), ChannelId(channel.id.get()), ChannelId(parent.get()), name);
+    if let Err(e) = result.await {
+        super::report("channel_create", &e);
+    }
+}

@@ -6,6 +6,7 @@
 //! to Discord only through [`ports::DiscordPort`] and to storage through
 //! `crate::db` and `crate::redis`.
 
+pub mod adopt;
 pub mod close;
 pub mod duration;
 pub mod edit;

@@ -30,6 +30,14 @@ pub struct OpenRequest {
     pub dm_channel: Option<ChannelId>,
 }
 
+/// Where an opening ticket's channel comes from.
+enum ChannelSource {
+    /// A new private channel, made to this spec (name and topic filled in).
+    Create(TicketChannelSpec),
+    /// A channel staff already created.
+    Existing(ChannelId),
+}
+
 #[derive(Debug)]
 pub enum Opened {
     New(Ticket),
@@ -62,14 +70,28 @@ impl TicketService {
                 TicketKind::Panel => vec![request.opener],
             },
         };
-        let opened = self.open_locked(request, spec).await;
+        let opened = self.open_locked(request, ChannelSource::Create(spec)).await;
         if let Err(e) = lock.release().await {
             tracing::warn!(error = %e, "could not release the ticket-open lock; it will expire");
         }
         opened
     }
 
-    async fn open_locked(&self, request: &OpenRequest, mut spec: TicketChannelSpec) -> TicketResult<Opened> {
+    /// Turns a channel staff created into the user's ticket
+    /// (`create_ticket_by_create_channel`): the same numbering and record as
+    /// any ticket, without creating a channel.
+    #[tracing::instrument(skip(self, request), fields(guild = %request.guild, opener = %request.opener))]
+    pub async fn adopt_channel(&self, request: &OpenRequest, channel: ChannelId) -> TicketResult<Opened> {
+        let key = self.keys.ticket_open_lock(request.guild, request.opener);
+        let lock = Lock::acquire(&self.redis, key, OPEN_LOCK_TTL, OPEN_LOCK_WAIT).await?.ok_or(Refusal::Busy)?;
+        let opened = self.open_locked(request, ChannelSource::Existing(channel)).await;
+        if let Err(e) = lock.release().await {
+            tracing::warn!(error = %e, "could not release the ticket-open lock; it will expire");
+        }
+        opened
+    }
+
+    async fn open_locked(&self, request: &OpenRequest, source: ChannelSource) -> TicketResult<Opened> {
         if request.kind == TicketKind::Modmail {
             if let Some(existing) = db::tickets::open_modmail_in_guild(&self.db, request.guild, request.opener).await? {
                 return Ok(Opened::Existing(existing));
@@ -77,14 +99,19 @@ impl TicketService {
         }
         let mut tx = self.db.begin().await?;
         let number = db::tickets::next_number(&mut tx, request.guild).await?;
-        spec.name = channel_name(number, &request.opener_name);
-        spec.topic = format!(
-            "{} ticket #{number} for <@{opener}> (user id {opener})",
-            if request.kind == TicketKind::Modmail { "Modmail" } else { "Support" },
-            opener = request.opener
-        );
         // Dropping `tx` on any early return rolls the number back.
-        let channel = self.discord.create_ticket_channel(&spec).await.map_err(open_refusal)?;
+        let (channel, created) = match source {
+            ChannelSource::Create(mut spec) => {
+                spec.name = channel_name(number, &request.opener_name);
+                spec.topic = format!(
+                    "{} ticket #{number} for <@{opener}> (user id {opener})",
+                    if request.kind == TicketKind::Modmail { "Modmail" } else { "Support" },
+                    opener = request.opener
+                );
+                (self.discord.create_ticket_channel(&spec).await.map_err(open_refusal)?, true)
+            }
+            ChannelSource::Existing(channel) => (channel, false),
+        };
         let new = NewTicket {
             guild: request.guild,
             number,
@@ -97,12 +124,16 @@ impl TicketService {
         let ticket = match db::tickets::insert(&mut tx, &new).await {
             Ok(ticket) => ticket,
             Err(e) => {
-                self.discard_channel(channel).await;
+                if created {
+                    self.discard_channel(channel).await;
+                }
                 return Err(e.into());
             }
         };
         if let Err(e) = tx.commit().await {
-            self.discard_channel(channel).await;
+            if created {
+                self.discard_channel(channel).await;
+            }
             return Err(e.into());
         }
         metrics::ticket_opened(request.kind.as_str());

@@ -275,3 +275,37 @@ async fn workflow_commands_are_refused_for_non_staff_in_both_forms() {
     assert_eq!(timers, 0);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_channel_staff_create_in_the_inbox_named_with_a_member_id_becomes_their_ticket() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+
+    // Off by default: the channel stays an ordinary channel.
+    app.control.create_channel(acme.id, &alice.to_string(), 0, Some(acme.inbox)).await.unwrap();
+    // Let the bot see that channel while the setting is still off.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.control.post_message(acme.general, acme.owner, "!modmail set create_ticket_by_create_channel on").await.unwrap();
+    app.wait_for_channel_text(acme.general, "Saved: create_ticket_by_create_channel").await;
+    assert_eq!(app.ticket_count().await, 0);
+
+    let channel = app.control.create_channel(acme.id, &alice.to_string(), 0, Some(acme.inbox)).await.unwrap();
+    app.wait_for_channel_text(channel, "is now the ticket of").await;
+    app.wait_for_bot_dm(alice, "ticket #1").await;
+    let (opener, number): (i64, i32) = sqlx::query_as("SELECT opener_id, number FROM tickets WHERE channel_id = $1")
+        .bind(channel as i64)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!((opener as u64, number), (alice, 1));
+    app.control.user_dm(alice, "thanks for the ping").await.unwrap();
+    app.wait_for_channel_text(channel, "thanks for the ping").await;
+
+    // A name that is no member's id gets an explanation, and no ticket.
+    let stray = app.control.create_channel(acme.id, "123456789", 0, Some(acme.inbox)).await.unwrap();
+    app.wait_for_channel_text(stray, "No member of this server has the id").await;
+    assert_eq!(app.ticket_count().await, 1);
+    app.shutdown().await;
+}
