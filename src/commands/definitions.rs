@@ -34,6 +34,7 @@ pub fn all() -> Vec<Command> {
         add_reminder(),
         remove_reminder(),
         alert(),
+        snippet(),
     ]
 }
 
@@ -143,6 +144,29 @@ fn remove_reminder() -> Command {
         .default_member_permissions(Permissions::SEND_MESSAGES)
         .contexts([InteractionContextType::Guild])
         .option(IntegerBuilder::new("reminder_id", "The reminder's number").required(true).min_value(1))
+        .build()
+}
+
+fn snippet() -> Command {
+    let name =
+        || StringBuilder::new("name", "The snippet's name (letters, digits, - and _)").required(true).max_length(32);
+    let content = || {
+        StringBuilder::new("content", "The text ({user}, {guild}, {ticket_number}, {staff} are filled in)")
+            .required(true)
+            .max_length(REPLY_MAX_LENGTH)
+    };
+    CommandBuilder::new("snippet", "Saved answers", CommandType::ChatInput)
+        .default_member_permissions(Permissions::SEND_MESSAGES)
+        .contexts([InteractionContextType::Guild])
+        .option(SubCommandBuilder::new("create", "Save a new answer").option(name()).option(content()))
+        .option(SubCommandBuilder::new("edit", "Change a saved answer").option(name()).option(content()))
+        .option(SubCommandBuilder::new("delete", "Delete a saved answer").option(name()))
+        .option(SubCommandBuilder::new("list", "List the saved answers"))
+        .option(
+            SubCommandBuilder::new("send", "Send a saved answer to this ticket's user")
+                .option(name())
+                .option(BooleanBuilder::new("anonymous", "Hide your name from the user")),
+        )
         .build()
 }
 

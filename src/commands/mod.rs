@@ -11,6 +11,7 @@ use crate::tickets::ids::{ChannelId, GuildId, UserId};
 use crate::tickets::model::Actor;
 use crate::tickets::reply::StaffContext;
 use crate::tickets::setup::ModmailSetup;
+pub use crate::tickets::snippets::SnippetAction;
 pub use crate::tickets::timers::CloseWhen;
 use crate::tickets::{Outcome, TicketResult, TicketService};
 
@@ -62,6 +63,11 @@ pub enum Command {
     },
     Unblock {
         user: u64,
+    },
+    Snippet(SnippetAction),
+    SendSnippet {
+        name: String,
+        anonymous: bool,
     },
     ModmailSetup {
         inbox_category: u64,
@@ -115,6 +121,8 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
             tickets.block(at.guild, &at.actor, UserId(user), length, &reason).await
         }
         Command::Unblock { user } => tickets.unblock(at.guild, &at.actor, UserId(user)).await,
+        Command::Snippet(action) => tickets.manage_snippets(at.guild, &at.actor, action).await,
+        Command::SendSnippet { name, anonymous } => tickets.send_snippet(&ctx, &name, anonymous).await,
         Command::ModmailSettings { changes } => tickets.modmail_settings(at.guild, &at.actor, &changes).await,
         Command::ModmailSetup { inbox_category, staff_role, log_channel } => {
             let setup = ModmailSetup {

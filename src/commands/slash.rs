@@ -4,7 +4,7 @@ use twilight_model::application::interaction::application_command::{
     CommandData, CommandDataOption, CommandOptionValue,
 };
 
-use super::{CloseWhen, Command};
+use super::{CloseWhen, Command, SnippetAction};
 use crate::tickets::duration;
 
 /// `None` for a command we do not know (registered by an older version).
@@ -27,6 +27,7 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
             let length = string(&data.options, "duration").map(|d| duration::parse(&d)).transpose()?;
             Ok(Command::Block { user, length, reason: string(&data.options, "reason").unwrap_or_default() })
         }),
+        "snippet" => snippet(data),
         "add_reminder" => match string(&data.options, "time").map(|t| duration::parse(&t)) {
             Some(Ok(delay)) => {
                 Ok(Command::AddReminder { delay, content: string(&data.options, "content").unwrap_or_default() })
@@ -83,6 +84,25 @@ fn close(options: &[CommandDataOption]) -> Result<Command, String> {
         }
     };
     Ok(Command::Close { silent, when })
+}
+
+/// `/snippet create|edit|delete|list|send`.
+fn snippet(data: &CommandData) -> Result<Command, String> {
+    let Some((sub, CommandOptionValue::SubCommand(options))) =
+        data.options.first().map(|o| (o.name.as_str(), &o.value))
+    else {
+        return Err("Pick a snippet subcommand.".to_owned());
+    };
+    let name = string(options, "name").unwrap_or_default();
+    let content = string(options, "content").unwrap_or_default();
+    Ok(match sub {
+        "create" => Command::Snippet(SnippetAction::Create { name, content }),
+        "edit" => Command::Snippet(SnippetAction::Edit { name, content }),
+        "delete" => Command::Snippet(SnippetAction::Delete { name }),
+        "list" => Command::Snippet(SnippetAction::List),
+        "send" => Command::SendSnippet { name, anonymous: boolean(options, "anonymous").unwrap_or(false) },
+        _ => return Err("Unknown snippet subcommand.".to_owned()),
+    })
 }
 
 fn user(options: &[CommandDataOption]) -> Result<u64, String> {

@@ -1,7 +1,7 @@
 //! Text commands (`!reply hello`): parsed from a guild message with the
 //! guild's prefix into the same [`Command`] the slash commands produce.
 
-use super::{CloseWhen, Command};
+use super::{CloseWhen, Command, SnippetAction};
 use crate::tickets::duration;
 
 /// `None` if the message is not a command of ours; `Some(Err(usage))` if it is
@@ -51,6 +51,11 @@ pub fn parse(prefix: &str, content: &str) -> Option<Result<Command, String>> {
             .map(|user| Command::Unblock { user })
             .ok_or_else(|| format!("Usage: `{prefix}unblock <user id or @mention>`.")),
         "block" => parse_block(prefix, args),
+        command @ ("s" | "as") => match args.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [snippet] => Ok(Command::SendSnippet { name: (*snippet).to_owned(), anonymous: command == "as" }),
+            _ => Err(format!("Usage: `{prefix}s <snippet name>` (`{prefix}as <name>` sends it anonymously).")),
+        },
+        "snippet" | "snippets" => parse_snippet(prefix, args),
         "add_reminder" => parse_reminder(prefix, args),
         "remove_reminder" => match args.parse::<i32>() {
             Ok(number) if number > 0 => Ok(Command::RemoveReminder { number }),
@@ -84,6 +89,23 @@ fn parse_close(prefix: &str, args: &str) -> Result<Command, String> {
         }
     }
     Ok(Command::Close { silent, when })
+}
+
+/// `!snippet create <name> <text>`, `edit <name> <text>`, `delete <name>`, `list`.
+fn parse_snippet(prefix: &str, args: &str) -> Result<Command, String> {
+    let usage = format!(
+        "Usage: `{prefix}snippet create <name> <text>`, `{prefix}snippet edit <name> <text>`, `{prefix}snippet delete <name>` or `{prefix}snippet list`."
+    );
+    let (action, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+    let (name, text) = rest.trim().split_once(char::is_whitespace).unwrap_or((rest.trim(), ""));
+    let (name, content) = (name.to_owned(), text.trim().to_owned());
+    match (action.to_ascii_lowercase().as_str(), name.is_empty(), content.is_empty()) {
+        ("create" | "add", false, false) => Ok(Command::Snippet(SnippetAction::Create { name, content })),
+        ("edit", false, false) => Ok(Command::Snippet(SnippetAction::Edit { name, content })),
+        ("delete" | "remove", false, true) => Ok(Command::Snippet(SnippetAction::Delete { name })),
+        ("list" | "", true, true) => Ok(Command::Snippet(SnippetAction::List)),
+        _ => Err(usage),
+    }
 }
 
 /// `!add_reminder 2h Check if the user answered`.
@@ -214,6 +236,21 @@ mod tests {
         );
         assert!(matches!(parse("!", "!add_staff bob"), Some(Err(_))));
         assert!(matches!(parse("!", "!add_reminder 2h"), Some(Err(_))));
+    }
+
+    #[test]
+    fn snippet_commands_parse_in_their_text_form() {
+        let snippet = |action| Some(Ok(Command::Snippet(action)));
+        assert_eq!(
+            parse("!", "!snippet create refund We refund within 14 days."),
+            snippet(SnippetAction::Create { name: "refund".into(), content: "We refund within 14 days.".into() })
+        );
+        assert_eq!(parse("!", "!snippet delete refund"), snippet(SnippetAction::Delete { name: "refund".into() }));
+        assert_eq!(parse("!", "!snippet list"), snippet(SnippetAction::List));
+        assert_eq!(parse("!", "!s refund"), Some(Ok(Command::SendSnippet { name: "refund".into(), anonymous: false })));
+        assert_eq!(parse("!", "!as refund"), Some(Ok(Command::SendSnippet { name: "refund".into(), anonymous: true })));
+        assert!(matches!(parse("!", "!snippet create refund"), Some(Err(_))));
+        assert!(matches!(parse("!", "!s"), Some(Err(_))));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod inbound;
 pub mod members;
 pub mod relay_log;
 pub mod settings;
+pub mod snippets;
 pub mod tickets;
 pub mod timers;
 

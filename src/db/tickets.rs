@@ -219,10 +219,7 @@ pub async fn set_status_message(db: &PgPool, ticket_id: i64, message: MessageId)
 /// Whether any ticket, open or closed, has this channel.
 #[tracing::instrument(skip(db))]
 pub async fn any_by_channel(db: &PgPool, channel: ChannelId) -> sqlx::Result<bool> {
-    sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM tickets WHERE channel_id = $1) AS "found!""#,
-        channel.db()
-    )
-    .fetch_one(db)
-    .await
+    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM tickets WHERE channel_id = $1) AS "found!""#, channel.db())
+        .fetch_one(db)
+        .await
 }

@@ -23,6 +23,7 @@ pub mod reply;
 pub mod routing;
 pub mod settings;
 pub mod setup;
+pub mod snippets;
 pub mod staff;
 pub mod timers;
 

@@ -287,7 +287,10 @@ async fn a_channel_staff_create_in_the_inbox_named_with_a_member_id_becomes_thei
     app.control.create_channel(acme.id, &alice.to_string(), 0, Some(acme.inbox)).await.unwrap();
     // Let the bot see that channel while the setting is still off.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    app.control.post_message(acme.general, acme.owner, "!modmail set create_ticket_by_create_channel on").await.unwrap();
+    app.control
+        .post_message(acme.general, acme.owner, "!modmail set create_ticket_by_create_channel on")
+        .await
+        .unwrap();
     app.wait_for_channel_text(acme.general, "Saved: create_ticket_by_create_channel").await;
     assert_eq!(app.ticket_count().await, 0);
 
@@ -307,5 +310,81 @@ async fn a_channel_staff_create_in_the_inbox_named_with_a_member_id_becomes_thei
     let stray = app.control.create_channel(acme.id, "123456789", 0, Some(acme.inbox)).await.unwrap();
     app.wait_for_channel_text(stray, "No member of this server has the id").await;
     assert_eq!(app.ticket_count().await, 1);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn snippets_are_managed_in_both_forms_and_sent_as_numbered_replies() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let mallory = app.member("mallory", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "where is my refund?").await;
+    let sub = |name: &str, options: serde_json::Value| json!([{"name": name, "type": 1, "options": options}]);
+
+    let created = app
+        .slash(
+            acme.staff,
+            &acme,
+            acme.general,
+            "snippet",
+            sub(
+                "create",
+                json!([
+                    {"name": "name", "type": 3, "value": "refund"},
+                    {"name": "content", "type": 3, "value": "Hi {user}, refunds take 5 days (ticket {ticket_number})."}
+                ]),
+            ),
+        )
+        .await;
+    assert!(created.contains("Snippet `refund` saved"), "{created}");
+    app.control.post_message(acme.general, acme.staff, "!snippet create hello Hello from {guild}!").await.unwrap();
+    app.wait_for_channel_text(acme.general, "Snippet `hello` saved").await;
+    app.control.post_message(acme.general, acme.staff, "!snippet create hello again").await.unwrap();
+    app.wait_for_channel_text(acme.general, "already exists").await;
+    let listed = app.slash(acme.staff, &acme, acme.general, "snippet", sub("list", json!([]))).await;
+    assert!(listed.contains("`hello`") && listed.contains("`refund`"), "{listed}");
+
+    app.control.post_message(channel, acme.staff, "!s refund").await.unwrap();
+    let sent = app.wait_for_bot_dm(alice, "refunds take 5 days").await;
+    assert!(text_of(&sent).contains("Hi alice") && text_of(&sent).contains("ticket 1"), "{sent}");
+    let answer = app
+        .command(
+            acme.staff,
+            &acme,
+            channel,
+            "snippet",
+            sub("send", json!([{"name": "name", "type": 3, "value": "hello"}])),
+        )
+        .await;
+    assert!(text_of(&answer["data"]).contains("Hello from acme"), "the staff copy is the answer: {answer}");
+    app.wait_for_bot_dm(alice, "Hello from acme!").await;
+    let numbers: Vec<i32> =
+        sqlx::query_scalar("SELECT staff_number FROM ticket_messages WHERE staff_number IS NOT NULL ORDER BY 1")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(numbers, [1, 2], "snippets are numbered replies");
+
+    app.control.post_message(acme.general, acme.staff, "!snippet edit hello Hello again").await.unwrap();
+    app.wait_for_channel_text(acme.general, "Snippet `hello` updated").await;
+    let deleted = app
+        .slash(
+            acme.staff,
+            &acme,
+            acme.general,
+            "snippet",
+            sub("delete", json!([{"name": "name", "type": 3, "value": "hello"}])),
+        )
+        .await;
+    assert!(deleted.contains("deleted"), "{deleted}");
+    app.control.post_message(channel, acme.staff, "!s hello").await.unwrap();
+    app.wait_for_channel_text(channel, "There is no snippet `hello`").await;
+
+    let refused = app.slash(mallory, &acme, acme.general, "snippet", sub("list", json!([]))).await;
+    assert!(refused.contains("Only staff"), "{refused}");
+    app.control.post_message(acme.general, mallory, "!snippet delete refund").await.unwrap();
+    app.wait_for_channel_text(acme.general, "Only staff").await;
     app.shutdown().await;
 }
