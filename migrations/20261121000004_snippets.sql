@@ -9,3 +9,8 @@ CREATE TABLE snippets (
     updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (guild_id, name)
 );
+
+-- Whether a relayed user message also carries the ticket header (the first
+-- message of a ticket opened by DM), so mirroring the user's edit re-renders
+-- it the same way.
+ALTER TABLE ticket_messages ADD COLUMN carries_header BOOLEAN NOT NULL DEFAULT false;

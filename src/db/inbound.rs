@@ -89,3 +89,37 @@ pub async fn users_with_stale_pending(db: &PgPool, older_than_seconds: f64, limi
     .await?;
     Ok(rows.into_iter().map(UserId::from_db).collect())
 }
+
+/// One stored DM, whatever its state.
+#[tracing::instrument(skip(db))]
+pub async fn get(db: &PgPool, message: MessageId) -> sqlx::Result<Option<IncomingDm>> {
+    let row = sqlx::query!(
+        r#"SELECT message_id, user_id, dm_channel_id, author_name, content, attachments
+           FROM inbound_dms WHERE message_id = $1"#,
+        message.db()
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| IncomingDm {
+        message: MessageId::from_db(r.message_id),
+        user: UserId::from_db(r.user_id),
+        dm_channel: ChannelId::from_db(r.dm_channel_id),
+        author_name: r.author_name,
+        content: r.content,
+        attachments: serde_json::from_value::<Vec<Attachment>>(r.attachments).unwrap_or_default(),
+    }))
+}
+
+/// A DM edited before it was relayed: the relay will carry the new text.
+/// `false` if it is no longer pending.
+#[tracing::instrument(skip(db, content))]
+pub async fn update_pending(db: &PgPool, message: MessageId, content: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE inbound_dms SET content = $2 WHERE message_id = $1 AND state = 'pending'",
+        message.db(),
+        content
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

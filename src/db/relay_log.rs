@@ -15,17 +15,20 @@ pub async fn record_to_staff(
     author: UserId,
     content: &str,
     staff_copy: MessageId,
+    carries_header: bool,
 ) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
     sqlx::query!(
-        r#"INSERT INTO ticket_messages (ticket_id, direction, source_id, author_id, content, staff_copy_message_id, user_copy_message_id)
-           VALUES ($1, 'to_staff', $2, $3, $4, $5, $2)
+        r#"INSERT INTO ticket_messages (ticket_id, direction, source_id, author_id, content, staff_copy_message_id,
+                                        user_copy_message_id, carries_header)
+           VALUES ($1, 'to_staff', $2, $3, $4, $5, $2, $6)
            ON CONFLICT (source_id) DO NOTHING"#,
         ticket_id,
         source.db(),
         author.db(),
         content,
-        staff_copy.db()
+        staff_copy.db(),
+        carries_header
     )
     .execute(&mut *tx)
     .await?;
@@ -199,4 +202,35 @@ pub async fn counts(db: &PgPool, ticket_id: i64) -> sqlx::Result<Counts> {
     .fetch_one(db)
     .await?;
     Ok(Counts { to_staff: row.to_staff, to_user: row.to_user })
+}
+
+/// A user's message as relayed into a ticket.
+pub struct UserMessage {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub content: String,
+    pub staff_copy: Option<MessageId>,
+    pub deleted: bool,
+    pub carries_header: bool,
+}
+
+/// The relayed copy of the user's DM `source`, if it was relayed.
+#[tracing::instrument(skip(db))]
+pub async fn user_message(db: &PgPool, source: MessageId) -> sqlx::Result<Option<UserMessage>> {
+    let row = sqlx::query!(
+        r#"SELECT ticket_message_id, ticket_id, content, staff_copy_message_id,
+                  deleted_at IS NOT NULL AS "deleted!", carries_header
+           FROM ticket_messages WHERE source_id = $1 AND direction = 'to_staff'"#,
+        source.db()
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| UserMessage {
+        id: r.ticket_message_id,
+        ticket_id: r.ticket_id,
+        content: r.content,
+        staff_copy: r.staff_copy_message_id.map(MessageId::from_db),
+        deleted: r.deleted,
+        carries_header: r.carries_header,
+    }))
 }

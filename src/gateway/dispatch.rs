@@ -16,6 +16,12 @@ pub async fn dispatch(bot: Arc<Bot>, sender: MessageSender, event: Event) {
         }
         Event::MessageCreate(message) if message.guild_id.is_none() => {}
         Event::MessageCreate(message) => guild_message::handle(&bot, &message).await,
+        Event::MessageUpdate(message) if message.guild_id.is_none() && !message.author.bot => {
+            direct_message::edited(&bot, &message).await;
+        }
+        Event::MessageDelete(event) if event.guild_id.is_none() => {
+            direct_message::deleted(&bot, event.id.get()).await;
+        }
         Event::InteractionCreate(event) => interaction::handle(&bot, &event).await,
         Event::GuildCreate(event) => membership::guild_create(&bot, &sender, &event).await,
         Event::GuildDelete(event) => membership::guild_delete(&bot, event.id, event.unavailable.unwrap_or(false)).await,

@@ -37,4 +37,6 @@ pub const WANTED_EVENTS: EventTypeFlags = EventTypeFlags::READY
     .union(EventTypeFlags::MEMBER_REMOVE)
     .union(EventTypeFlags::MEMBER_CHUNK)
     .union(EventTypeFlags::MESSAGE_CREATE)
+    .union(EventTypeFlags::MESSAGE_UPDATE)
+    .union(EventTypeFlags::MESSAGE_DELETE)
     .union(EventTypeFlags::INTERACTION_CREATE);

@@ -50,3 +50,27 @@ pub async fn relay(bot: &Bot, user: UserId) {
         super::report("direct_message", &e);
     }
 }
+
+/// The user edited a DM: mirrored into their ticket.
+pub async fn edited(bot: &Bot, message: &Message) {
+    let result =
+        bot.tickets.user_edited_dm(MessageId(message.id.get()), UserId(message.author.id.get()), &message.content);
+    if let Err(e) = result.await {
+        super::report("direct_message_edit", &e);
+    }
+}
+
+/// A DM was deleted. The event names only the channel and the message; the
+/// stored DM says whose it was.
+pub async fn deleted(bot: &Bot, message: u64) {
+    let message = MessageId(message);
+    let user = match crate::db::inbound::get(&bot.db, message).await {
+        Ok(Some(dm)) => dm.user,
+        // Not a DM we relayed (one of the bot's own, say): nothing to mirror.
+        Ok(None) => return,
+        Err(e) => return super::report("direct_message_delete", &e.into()),
+    };
+    if let Err(e) = bot.tickets.user_deleted_dm(message, user).await {
+        super::report("direct_message_delete", &e);
+    }
+}

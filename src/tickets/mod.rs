@@ -26,6 +26,7 @@ pub mod setup;
 pub mod snippets;
 pub mod staff;
 pub mod timers;
+pub mod user_changes;
 
 use std::sync::Arc;
 

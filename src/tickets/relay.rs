@@ -24,7 +24,8 @@ impl TicketService {
     ) -> TicketResult<()> {
         let message = render::user_message_for_staff(dm, ticket, with_header, style).with_nonce(dm.message.get());
         let copy = self.discord.send_message(ticket.channel, &message).await?;
-        db::relay_log::record_to_staff(&self.db, ticket.id, dm.message, dm.user, &dm.content, copy).await?;
+        db::relay_log::record_to_staff(&self.db, ticket.id, dm.message, dm.user, &dm.content, copy, with_header)
+            .await?;
         metrics::relayed_message("to_staff");
         Ok(())
     }

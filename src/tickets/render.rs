@@ -13,6 +13,7 @@ pub const EMBED_DESCRIPTION_MAX: usize = 4096;
 const USER_COLOR: u32 = 0x5865F2;
 const STAFF_COLOR: u32 = 0x57F287;
 pub const HEADER_COLOR: u32 = 0xFEE75C;
+const CHANGE_COLOR: u32 = 0x99AAB5;
 
 /// Discord's limit on a message's text.
 pub const CONTENT_MAX: usize = 2000;
@@ -90,6 +91,38 @@ pub fn user_message_for_staff(
         ..Embed::default()
     });
     OutgoingMessage { embeds, ..OutgoingMessage::default() }
+}
+
+/// What the user did to a message already relayed.
+#[derive(Debug, Clone, Copy)]
+pub enum UserChange<'a> {
+    /// Edited; `before` is the text staff saw until now.
+    Edited {
+        before: &'a str,
+    },
+    Deleted,
+}
+
+/// A relayed user message after the user edited or deleted it: the current
+/// text (for a deletion, the last text, kept) and a note saying what changed.
+pub fn user_message_changed(
+    dm: &IncomingDm,
+    ticket: &Ticket,
+    with_header: bool,
+    style: &RelayStyle,
+    change: UserChange<'_>,
+) -> OutgoingMessage {
+    let mut message = user_message_for_staff(dm, ticket, with_header, style);
+    let note = match change {
+        UserChange::Edited { before } => {
+            let short: String = before.chars().take(1000).collect();
+            let cut = if short.len() < before.len() { " …" } else { "" };
+            format!("✏️ The user edited this message. Before:\n>>> {short}{cut}")
+        }
+        UserChange::Deleted => "🗑️ The user deleted this message in their DMs; the text above is kept.".to_owned(),
+    };
+    message.embeds.push(Embed { description: Some(note), color: Some(CHANGE_COLOR), ..Embed::default() });
+    message
 }
 
 /// A numbered staff reply, as rendered on either side.

@@ -136,3 +136,36 @@ async fn modmail_setup_is_refused_without_manage_server() {
     assert_eq!(enabled, None, "nothing was stored");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_user_editing_or_deleting_a_dm_is_mirrored_in_the_ticket_with_the_old_text_kept() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "first message").await;
+    let dm = app.control.user_dm(alice, "my order id is 1234").await.unwrap();
+    app.wait_for_channel_text(channel, "my order id is 1234").await;
+    let dm_channel: u64 = dm["channel_id"].as_str().unwrap().parse().unwrap();
+    let dm_id: u64 = dm["id"].as_str().unwrap().parse().unwrap();
+
+    app.control.edit_message(dm_channel, dm_id, "my order id is 4321").await.unwrap();
+    let edited = app.wait_for_channel_text(channel, "my order id is 4321").await;
+    assert!(text_of(&edited).contains("edited this message") && text_of(&edited).contains("1234"), "{edited}");
+    let history: Vec<(String, String)> = sqlx::query_as("SELECT old_content, new_content FROM ticket_message_edits")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(history, vec![("my order id is 1234".to_owned(), "my order id is 4321".to_owned())]);
+
+    app.control.delete_message(dm_channel, dm_id).await.unwrap();
+    let deleted = app.wait_for_channel_text(channel, "deleted this message").await;
+    assert!(text_of(&deleted).contains("my order id is 4321"), "the text is kept: {deleted}");
+    let gone: bool = sqlx::query_scalar("SELECT deleted_at IS NOT NULL FROM ticket_messages WHERE source_id = $1")
+        .bind(dm_id as i64)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(gone);
+    app.shutdown().await;
+}

@@ -1,0 +1,84 @@
+//! A user editing or deleting a DM they sent: mirrored into the ticket (the
+//! staff copy is edited to show the change, the old text kept) and recorded
+//! in the message's history. Replays change nothing twice.
+
+use super::error::TicketResult;
+use super::ids::{MessageId, UserId};
+use super::ports::PortError;
+use super::render::{self, UserChange};
+use super::TicketService;
+use crate::db;
+
+impl TicketService {
+    #[tracing::instrument(skip(self, new_content))]
+    pub async fn user_edited_dm(&self, message: MessageId, user: UserId, new_content: &str) -> TicketResult<()> {
+        let Some(relayed) = db::relay_log::user_message(&self.db, message).await? else {
+            // Not relayed yet: the relay will carry the new text.
+            db::inbound::update_pending(&self.db, message, new_content).await?;
+            return Ok(());
+        };
+        if relayed.deleted || relayed.content == new_content {
+            return Ok(());
+        }
+        self.mirror(
+            message,
+            relayed.ticket_id,
+            relayed.staff_copy,
+            relayed.carries_header,
+            new_content,
+            UserChange::Edited { before: &relayed.content },
+        )
+        .await?;
+        db::relay_log::record_edit(&self.db, relayed.id, &relayed.content, new_content, user).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn user_deleted_dm(&self, message: MessageId, user: UserId) -> TicketResult<()> {
+        let Some(relayed) = db::relay_log::user_message(&self.db, message).await? else {
+            return Ok(());
+        };
+        if relayed.deleted {
+            return Ok(());
+        }
+        self.mirror(
+            message,
+            relayed.ticket_id,
+            relayed.staff_copy,
+            relayed.carries_header,
+            &relayed.content,
+            UserChange::Deleted,
+        )
+        .await?;
+        db::relay_log::record_delete(&self.db, relayed.id, user).await?;
+        Ok(())
+    }
+
+    /// Edits the staff copy to show the change. A ticket closed since, or a
+    /// copy deleted by staff, has nothing left to edit: only the record changes.
+    async fn mirror(
+        &self,
+        message: MessageId,
+        ticket_id: i64,
+        staff_copy: Option<MessageId>,
+        with_header: bool,
+        content: &str,
+        change: UserChange<'_>,
+    ) -> TicketResult<()> {
+        let (Some(ticket), Some(copy), Some(mut dm)) =
+            (db::tickets::by_id(&self.db, ticket_id).await?, staff_copy, db::inbound::get(&self.db, message).await?)
+        else {
+            return Ok(());
+        };
+        if !ticket.is_open() {
+            return Ok(());
+        }
+        content.clone_into(&mut dm.content);
+        let style = self.relay_style(ticket.guild).await?;
+        let shown = render::user_message_changed(&dm, &ticket, with_header, &style, change);
+        match self.discord.edit_message(ticket.channel, copy, &shown).await {
+            Ok(()) | Err(PortError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
