@@ -27,6 +27,8 @@ pub struct Config {
     /// Connections per process in the PostgreSQL pool.
     pub database_pool_size: u32,
     pub timers: TimerConfig,
+    /// Whether gateway cluster 0 reads back DMs missed while no bot ran.
+    pub recover_on_start: bool,
 }
 
 /// How often gateway processes look for due timers (scheduled closes,
@@ -173,6 +175,7 @@ impl Config {
             )?,
             log_format: src.parsed("TICKETEER_LOG_FORMAT", LogFormat::Human, "\"human\" or \"json\"")?,
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
+            recover_on_start: src.parsed("TICKETEER_RECOVER_ON_START", true, "true or false")?,
             timers: TimerConfig {
                 poll: std::time::Duration::from_millis(src.parsed(
                     "TICKETEER_TIMER_POLL_MS",

@@ -42,6 +42,8 @@ pub const LOCK_CONTENDED: &str = "ticketeer_redis_lock_contended_total";
 pub const HANDLER_ERRORS: &str = "ticketeer_handler_errors_total";
 /// Scheduled timers (auto-close, reminders, ...) that fired, by kind.
 pub const TIMERS_FIRED: &str = "ticketeer_timers_fired_total";
+/// DMs read back from Discord that the gateway never delivered.
+pub const RECOVERED_MESSAGES: &str = "ticketeer_recovered_messages_total";
 /// Whether the last readiness check could reach a dependency (1) or not (0).
 pub const DEPENDENCY_UP: &str = "ticketeer_dependency_up";
 
@@ -127,6 +129,10 @@ fn describe() {
     );
     describe_counter!(HANDLER_ERRORS, "Errors returned by event and command handlers, by handler name.");
     describe_counter!(TIMERS_FIRED, "Scheduled timers that fired, by kind.");
+    describe_counter!(
+        RECOVERED_MESSAGES,
+        "DMs read back from Discord at start-up or by /recover that the gateway never delivered."
+    );
     describe_gauge!(DEPENDENCY_UP, "1 if the last readiness check reached the dependency (postgres, redis), else 0.");
 }
 
@@ -200,6 +206,11 @@ pub fn lock_contended(name: &'static str) {
 /// The handler `handler` returned an error.
 pub fn handler_error(handler: &'static str) {
     metrics::counter!(HANDLER_ERRORS, "handler" => handler).increment(1);
+}
+
+/// `n` DMs were recovered.
+pub fn recovered_messages(n: u64) {
+    metrics::counter!(RECOVERED_MESSAGES).increment(n);
 }
 
 /// A scheduled timer of `kind` fired.

@@ -24,6 +24,7 @@ pub fn all() -> Vec<Command> {
         staff("force_close", "Close an orphaned ticket without messaging anyone"),
         staff("id", "Show the ticket user's Discord id"),
         staff("take", "Assign this ticket to yourself"),
+        staff("recover", "Fetch messages the user sent while the bot was offline"),
         staff("release", "Remove the assignment of this ticket"),
         staff("logs", "Show this ticket's activity and the user's earlier tickets"),
         with_user("add_staff", "Give a member access to this ticket"),

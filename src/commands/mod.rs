@@ -69,6 +69,7 @@ pub enum Command {
         name: String,
         anonymous: bool,
     },
+    Recover,
     ModmailSetup {
         inbox_category: u64,
         staff_role: u64,
@@ -121,6 +122,7 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
             tickets.block(at.guild, &at.actor, UserId(user), length, &reason).await
         }
         Command::Unblock { user } => tickets.unblock(at.guild, &at.actor, UserId(user)).await,
+        Command::Recover => tickets.recover_ticket(&ctx).await,
         Command::Snippet(action) => tickets.manage_snippets(at.guild, &at.actor, action).await,
         Command::SendSnippet { name, anonymous } => tickets.send_snippet(&ctx, &name, anonymous).await,
         Command::ModmailSettings { changes } => tickets.modmail_settings(at.guild, &at.actor, &changes).await,

@@ -16,6 +16,7 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
         }),
         "close" => close(&data.options),
         "take" => Ok(Command::Take),
+        "recover" => Ok(Command::Recover),
         "release" => Ok(Command::Release),
         "logs" => Ok(Command::Logs),
         "alert" => Ok(Command::Alert { cancel: boolean(&data.options, "cancel").unwrap_or(false) }),

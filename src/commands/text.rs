@@ -31,6 +31,7 @@ pub fn parse(prefix: &str, content: &str) -> Option<Result<Command, String>> {
             _ => Err(format!("Usage: `{prefix}delete <message number>` (the number is in the reply's footer).")),
         },
         "take" => Ok(Command::Take),
+        "recover" => Ok(Command::Recover),
         "release" => Ok(Command::Release),
         "logs" => Ok(Command::Logs),
         "alert" => match args {

@@ -123,3 +123,50 @@ pub async fn update_pending(db: &PgPool, message: MessageId, content: &str) -> s
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The newest DM stored for a user.
+#[tracing::instrument(skip(db))]
+pub async fn latest_of(db: &PgPool, user: UserId) -> sqlx::Result<Option<MessageId>> {
+    let id = sqlx::query_scalar!("SELECT max(message_id) FROM inbound_dms WHERE user_id = $1", user.db())
+        .fetch_one(db)
+        .await?;
+    Ok(id.map(MessageId::from_db))
+}
+
+/// A user's DM channel that recovery reads.
+pub struct RecoverableChannel {
+    pub user: UserId,
+    pub dm_channel: ChannelId,
+    /// When the user's open ticket opened, if they have one.
+    pub ticket_opened_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// DM channels to recover: those of open modmail tickets (with when the
+/// ticket opened) and those of users who DMed since `since`.
+#[tracing::instrument(skip(db))]
+pub async fn recent_dm_channels(
+    db: &PgPool,
+    since: chrono::DateTime<chrono::Utc>,
+) -> sqlx::Result<Vec<RecoverableChannel>> {
+    let rows = sqlx::query!(
+        r#"SELECT opener_id AS "user_id!", dm_channel_id AS "dm_channel_id!", min(opened_at) AS opened_at
+           FROM tickets WHERE status = 'open' AND kind = 'modmail' AND dm_channel_id IS NOT NULL
+           GROUP BY opener_id, dm_channel_id
+           UNION
+           SELECT user_id, dm_channel_id, NULL FROM inbound_dms WHERE received_at > $1
+           GROUP BY user_id, dm_channel_id"#,
+        since
+    )
+    .fetch_all(db)
+    .await?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(rows
+        .into_iter()
+        .filter(|r| seen.insert(r.user_id))
+        .map(|r| RecoverableChannel {
+            user: UserId::from_db(r.user_id),
+            dm_channel: ChannelId::from_db(r.dm_channel_id),
+            ticket_opened_at: r.opened_at,
+        })
+        .collect())
+}

@@ -16,8 +16,9 @@ use super::errors::port_error;
 use super::metered::metered;
 use super::payload;
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
+use crate::tickets::inbox::Attachment;
 use crate::tickets::ports::{
-    ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, OutgoingMessage, PortError, TicketChannelSpec,
+    ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, FetchedMessage, OutgoingMessage, PortError, TicketChannelSpec,
 };
 
 pub struct TwilightDiscord {
@@ -229,5 +230,34 @@ impl DiscordPort for TwilightDiscord {
     async fn user_name(&self, user: UserId) -> Result<String, PortError> {
         let user: twilight_model::user::User = fetch("get_user", self.http.user(id(user.get())?)).await?;
         Ok(user.global_name.unwrap_or(user.name))
+    }
+
+    async fn messages_after(
+        &self,
+        channel: ChannelId,
+        after: MessageId,
+        limit: u16,
+    ) -> Result<Vec<FetchedMessage>, PortError> {
+        let request = self.http.channel_messages(id(channel.get())?).after(id(after.get())?).limit(limit.min(100));
+        let response = metered("get_messages", request).await.map_err(|e| port_error(&e))?;
+        let messages = response.models().await.map_err(|e| PortError::Other(e.to_string()))?;
+        let mut fetched: Vec<FetchedMessage> = messages
+            .into_iter()
+            .map(|m| FetchedMessage {
+                id: MessageId(m.id.get()),
+                author: UserId(m.author.id.get()),
+                author_name: m.author.global_name.clone().unwrap_or_else(|| m.author.name.clone()),
+                author_is_bot: m.author.bot,
+                content: m.content,
+                attachments: m
+                    .attachments
+                    .iter()
+                    .map(|a| Attachment { filename: a.filename.clone(), url: a.url.clone(), size: a.size })
+                    .collect(),
+            })
+            .collect();
+        // Discord answers newest first.
+        fetched.sort_by_key(|m| m.id);
+        Ok(fetched)
     }
 }

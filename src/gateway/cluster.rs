@@ -14,7 +14,7 @@ use super::queue::RedisIdentifyQueue;
 use super::{sessions, shard_runner, INTENTS};
 use crate::bot::Bot;
 use crate::discord::metered::metered;
-use crate::jobs::{inbox_sweeper, timer_worker};
+use crate::jobs::{inbox_sweeper, recovery, timer_worker};
 
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
@@ -96,6 +96,9 @@ pub async fn run(
     tracing::info!(cluster = options.cluster, shards = ?shard_ids, total, %ops_addr, "gateway cluster started");
 
     let sweeper = (options.cluster == 0).then(|| tokio::spawn(inbox_sweeper::run(bot.clone(), shutdown.clone())));
+    // DMs arrive on shard 0 only, so cluster 0 recovers what it may have missed.
+    let recovery = (options.cluster == 0 && bot.config.recover_on_start)
+        .then(|| tokio::spawn(recovery::run(bot.clone(), shutdown.clone())));
     // Every cluster fires timers: claims are atomic, so more workers only
     // means less delay and no single point of failure.
     let timers = tokio::spawn(timer_worker::run(bot.clone(), shutdown.clone()));
@@ -115,6 +118,9 @@ pub async fn run(
         let _ = sweeper.await;
     }
     let _ = timers.await;
+    if let Some(recovery) = recovery {
+        let _ = recovery.await;
+    }
     let _ = ops_task.await;
     tracing::info!(cluster = options.cluster, "gateway cluster stopped");
     Ok(())

@@ -2,4 +2,5 @@
 //! number of processes may run them.
 
 pub mod inbox_sweeper;
+pub mod recovery;
 pub mod timer_worker;

@@ -54,4 +54,9 @@ impl Keys {
     pub fn timer_reindex_lock(&self) -> String {
         format!("{}:lock:timer-reindex", self.prefix)
     }
+
+    /// Held by the process recovering missed DMs at start-up.
+    pub fn recovery_lock(&self) -> String {
+        format!("{}:lock:recovery", self.prefix)
+    }
 }

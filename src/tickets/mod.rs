@@ -17,6 +17,7 @@ pub mod model;
 pub mod open;
 pub mod outcome;
 pub mod ports;
+pub mod recovery;
 pub mod relay;
 pub mod render;
 pub mod reply;

@@ -101,6 +101,17 @@ pub struct ChoiceOption {
     pub description: Option<String>,
 }
 
+/// A message read back from a channel (recovery).
+#[derive(Debug, Clone)]
+pub struct FetchedMessage {
+    pub id: MessageId,
+    pub author: UserId,
+    pub author_name: String,
+    pub author_is_bot: bool,
+    pub content: String,
+    pub attachments: Vec<super::inbox::Attachment>,
+}
+
 /// Kinds of channel the core cares about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -154,6 +165,14 @@ pub trait DiscordPort: Send + Sync + 'static {
     /// where it is, with `parent: None`) and makes it read-only for staff, in
     /// one request.
     async fn archive_channel(&self, archive: &ArchiveSpec) -> Result<(), PortError>;
+    /// Up to `limit` (≤ 100) messages of a channel sent after `after`, oldest
+    /// first.
+    async fn messages_after(
+        &self,
+        channel: ChannelId,
+        after: MessageId,
+        limit: u16,
+    ) -> Result<Vec<FetchedMessage>, PortError>;
     /// A user's display name (global name, else username).
     async fn user_name(&self, user: UserId) -> Result<String, PortError>;
     async fn pin_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError>;

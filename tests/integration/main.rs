@@ -8,6 +8,7 @@ mod api_health;
 mod gateway_clusters;
 mod modmail_edit;
 mod modmail_open;
+mod modmail_recovery;
 mod modmail_scale;
 mod modmail_settings;
 mod modmail_staff;

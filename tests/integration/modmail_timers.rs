@@ -80,15 +80,16 @@ async fn a_scheduled_close_is_cancelled_by_staff_in_both_forms_and_by_the_user_w
 
     app.control.post_message(channel, acme.staff, "!close 1h").await.unwrap();
     eventually("a second close is scheduled", || async {
-        timer_states(&app).await.iter().any(|(_, state)| state == "pending").then_some(())
+        (timer_states(&app).await.last().map(|(_, state)| state.as_str()) == Some("pending")).then_some(())
     })
     .await;
     app.control.post_message(channel, acme.staff, "!close -c").await.unwrap();
-    app.wait_for_channel_text(channel, "The scheduled close was cancelled").await;
+    app.wait_for_channel_count(channel, "The scheduled close was cancelled", 2).await;
 
     app.control.post_message(channel, acme.staff, "!close 1d").await.unwrap();
     eventually("a third close is scheduled", || async {
-        timer_states(&app).await.iter().any(|(_, state)| state == "pending").then_some(())
+        let states = timer_states(&app).await;
+        (states.len() == 3 && states[2].1 == "pending").then_some(())
     })
     .await;
     app.control.user_dm(alice, "wait, one more thing").await.unwrap();

@@ -25,11 +25,14 @@ pub struct Options {
     /// Discord's per-route limits; off by default so tests run fast (the
     /// global 50/s limit always applies).
     pub route_limits: bool,
+    /// Cluster 0 recovers missed DMs at start-up (tests of `/recover` turn
+    /// it off to see the command do the work).
+    pub recover_on_start: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { shards: 1, clusters: 1, route_limits: false }
+        Self { shards: 1, clusters: 1, route_limits: false, recover_on_start: true }
     }
 }
 
@@ -92,6 +95,7 @@ impl TestApp {
             // to now (see `advance_timers`) see it fire quickly.
             ("TICKETEER_TIMER_POLL_MS", "100".into()),
             ("TICKETEER_TIMER_REINDEX_MS", "500".into()),
+            ("TICKETEER_RECOVER_ON_START", options.recover_on_start.to_string()),
         ]))
         .expect("test configuration is valid");
         let control = standin.control();
@@ -364,16 +368,18 @@ impl TestApp {
     pub async fn wait_for_channel_count(&self, channel: u64, needle: &str, count: usize) {
         eventually(&format!("the channel shows {needle:?} {count} times"), || async {
             let messages = self.control.channel_messages(channel).await.ok()?;
-            (messages.iter().filter(|m| text_of(m).contains(needle)).count() >= count).then_some(())
+            let visible = messages.iter().filter(|m| m["ephemeral"] != true);
+            (visible.filter(|m| text_of(m).contains(needle)).count() >= count).then_some(())
         })
         .await
     }
 
-    /// Waits until a message containing `needle` is in `channel`; returns it.
+    /// Waits until a message everyone sees (not an ephemeral answer)
+    /// containing `needle` is in `channel`; returns it.
     pub async fn wait_for_channel_text(&self, channel: u64, needle: &str) -> Value {
         eventually(&format!("the channel shows {needle:?}"), || async {
             let messages = self.control.channel_messages(channel).await.ok()?;
-            messages.into_iter().find(|m| text_of(m).contains(needle))
+            messages.into_iter().find(|m| m["ephemeral"] != true && text_of(m).contains(needle))
         })
         .await
     }
@@ -427,5 +433,21 @@ impl TestApp {
     pub async fn wait_until_closed(&self, channel: u64) {
         eventually("the ticket is closed", || async { (self.ticket_status(channel).await == "closed").then_some(()) })
             .await;
+    }
+}
+
+impl TestApp {
+    /// Stops cluster 0 and forgets its saved gateway sessions, so the next
+    /// start identifies afresh and Discord replays nothing: what a crash or a
+    /// session that expired during an outage looks like.
+    pub async fn stop_and_lose_sessions(&mut self) {
+        use deadpool_redis::redis;
+        let (keys, redis_pool, total) =
+            (self.bot().keys.clone(), self.bot().redis.clone(), self.clusters[0].info.total_shards);
+        self.stop_cluster(0).await;
+        let mut conn = redis_pool.get().await.unwrap();
+        for shard in 0..total {
+            let _: i64 = redis::cmd("DEL").arg(keys.shard_session(shard, total)).query_async(&mut conn).await.unwrap();
+        }
     }
 }

@@ -1,0 +1,39 @@
+//! Start-up recovery: once cluster 0 (which receives every DM) is up, DMs
+//! sent while no bot was listening are read back from Discord and relayed in
+//! order. One process at a time (a Redis lock); safe to repeat, because the
+//! inbox is keyed by message id.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::bot::Bot;
+use crate::redis::lock::Lock;
+
+/// Users who DMed within this window are checked (besides every open ticket).
+const WINDOW_DAYS: i64 = 7;
+/// Let the shards connect and resume first: a resumed session replays what it
+/// missed, and recovery then finds nothing left to do.
+const START_DELAY: Duration = Duration::from_secs(2);
+
+pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
+    tokio::select! {
+        () = shutdown.cancelled() => return,
+        () = tokio::time::sleep(START_DELAY) => {}
+    }
+    let lock = match Lock::try_acquire(&bot.redis, bot.keys.recovery_lock(), Duration::from_secs(600)).await {
+        Ok(Some(lock)) => lock,
+        Ok(None) => return tracing::info!("another process is recovering missed DMs"),
+        Err(e) => return tracing::warn!(error = %e, "could not start recovery"),
+    };
+    let work = bot.tickets.recover_all(chrono::Duration::days(WINDOW_DAYS));
+    tokio::select! {
+        () = shutdown.cancelled() => tracing::info!("recovery interrupted by shutdown; the next start repeats it"),
+        result = work => match result {
+            Ok(recovered) => tracing::info!(recovered, "start-up recovery done"),
+            Err(e) => crate::handlers::report("recovery", &e),
+        },
+    }
+    let _ = lock.release().await;
+}
