@@ -6,8 +6,8 @@ use twilight_model::application::interaction::InteractionContextType;
 use twilight_model::channel::ChannelType;
 use twilight_model::guild::Permissions;
 use twilight_util::builder::command::{
-    BooleanBuilder, ChannelBuilder, CommandBuilder, IntegerBuilder, RoleBuilder, StringBuilder, SubCommandBuilder,
-    UserBuilder,
+    AttachmentBuilder, BooleanBuilder, ChannelBuilder, CommandBuilder, IntegerBuilder, RoleBuilder, StringBuilder,
+    SubCommandBuilder, UserBuilder,
 };
 
 /// Longest reply a slash command accepts; Discord's option limit is 6000 and an
@@ -99,6 +99,7 @@ fn reply() -> Command {
         .contexts([InteractionContextType::Guild])
         .option(StringBuilder::new("content", "What to send").required(true).max_length(REPLY_MAX_LENGTH))
         .option(BooleanBuilder::new("anonymous", "Hide your name from the user"))
+        .option(AttachmentBuilder::new("attachment", "A file to send (up to 10 MB)"))
         .build()
 }
 

@@ -8,6 +8,7 @@ pub mod text;
 use std::time::Duration;
 
 use crate::tickets::ids::{ChannelId, GuildId, UserId};
+use crate::tickets::inbox::Attachment;
 use crate::tickets::model::Actor;
 use crate::tickets::reply::StaffContext;
 use crate::tickets::setup::ModmailSetup;
@@ -97,11 +98,19 @@ pub struct Invocation {
     pub actor: Actor,
     /// The command message id or the interaction id (replays share it).
     pub source: u64,
+    /// Files attached to the command message or interaction.
+    pub attachments: Vec<Attachment>,
 }
 
 /// Runs a command, whatever its entry point.
 pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation) -> TicketResult<Outcome> {
-    let ctx = StaffContext { guild: at.guild, channel: at.channel, actor: at.actor.clone(), source: at.source };
+    let ctx = StaffContext {
+        guild: at.guild,
+        channel: at.channel,
+        actor: at.actor.clone(),
+        source: at.source,
+        attachments: at.attachments.clone(),
+    };
     match command {
         Command::Reply { content, anonymous } => tickets.reply(&ctx, &content, anonymous).await,
         Command::Close { silent, when } => tickets.close(&ctx, silent, when).await,

@@ -115,6 +115,15 @@ struct CreateMessageBody<'a> {
     enforce_nonce: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     message_reference: Option<MessageReference>,
+    /// With files: which uploaded part (`files[id]`) is which attachment.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<AttachmentRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct AttachmentRef<'a> {
+    id: u64,
+    filename: &'a str,
 }
 
 #[derive(Serialize)]
@@ -134,6 +143,12 @@ pub fn create_message_body(message: &OutgoingMessage) -> Vec<u8> {
         message_reference: message
             .reply_to
             .map(|m| MessageReference { message_id: m.to_string(), fail_if_not_exists: false }),
+        attachments: message
+            .files
+            .iter()
+            .enumerate()
+            .map(|(id, f)| AttachmentRef { id: id as u64, filename: &f.filename })
+            .collect(),
     };
     // Serialising plain data cannot fail.
     serde_json::to_vec(&body).unwrap_or_default()

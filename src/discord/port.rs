@@ -19,17 +19,55 @@ use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
 use crate::tickets::inbox::Attachment;
 use crate::tickets::ports::{
     ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, FetchedMessage, OutgoingMessage, PortError, TicketChannelSpec,
+    UPLOAD_LIMIT,
 };
 
 pub struct TwilightDiscord {
     http: Arc<Client>,
     cache: Arc<InMemoryCache>,
     bot_user: Id<UserMarker>,
+    /// Fetches attachments to re-upload them (Discord's CDN, or the stand-in).
+    files: reqwest::Client,
 }
 
 impl TwilightDiscord {
     pub fn new(http: Arc<Client>, cache: Arc<InMemoryCache>, bot_user: Id<UserMarker>) -> Self {
-        Self { http, cache, bot_user }
+        let files = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self { http, cache, bot_user, files }
+    }
+
+    /// Fetches files to re-upload. Each is at most [`UPLOAD_LIMIT`] (the core
+    /// only passes those), checked again here as it streams.
+    async fn download(
+        &self,
+        files: &[Attachment],
+    ) -> Result<Vec<twilight_model::http::attachment::Attachment>, PortError> {
+        let mut out = Vec::with_capacity(files.len());
+        for (index, file) in files.iter().enumerate() {
+            let response = self
+                .files
+                .get(&file.url)
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .map_err(|e| PortError::Other(format!("could not fetch {}: {e}", file.filename)))?;
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| PortError::Other(format!("could not read {}: {e}", file.filename)))?;
+            if bytes.len() as u64 > UPLOAD_LIMIT {
+                return Err(PortError::Other(format!("{} is larger than the upload limit", file.filename)));
+            }
+            out.push(twilight_model::http::attachment::Attachment::from_bytes(
+                file.filename.clone(),
+                bytes.to_vec(),
+                index as u64,
+            ));
+        }
+        Ok(out)
     }
 }
 
@@ -146,7 +184,8 @@ impl DiscordPort for TwilightDiscord {
 
     async fn send_message(&self, channel: ChannelId, message: &OutgoingMessage) -> Result<MessageId, PortError> {
         let body = payload::create_message_body(message);
-        let request = self.http.create_message(id(channel.get())?).payload_json(&body);
+        let files = self.download(&message.files).await?;
+        let request = self.http.create_message(id(channel.get())?).payload_json(&body).attachments(&files);
         let sent: twilight_model::channel::Message = fetch("create_message", request).await?;
         Ok(MessageId(sent.id.get()))
     }

@@ -8,6 +8,7 @@ use crate::bot::Bot;
 use crate::commands::{self, text, Invocation};
 use crate::discord::metered::metered;
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
+use crate::tickets::inbox::Attachment;
 use crate::tickets::model::Actor;
 use crate::tickets::ports::DiscordPort;
 use crate::tickets::ports::OutgoingMessage;
@@ -17,7 +18,10 @@ pub async fn handle(bot: &Bot, message: &Message) {
     let Some(guild_id) = message.guild_id else {
         return;
     };
-    if message.author.bot || message.webhook_id.is_some() || message.content.is_empty() {
+    if message.author.bot
+        || message.webhook_id.is_some()
+        || (message.content.is_empty() && message.attachments.is_empty())
+    {
         return;
     }
     let guild = GuildId(guild_id.get());
@@ -46,7 +50,12 @@ pub async fn handle(bot: &Bot, message: &Message) {
         roles: roles.iter().map(|r| RoleId(r.get())).collect(),
         manage_guild: can_manage_guild(&bot.cache, guild_id, message.author.id, &roles),
     };
-    let at = Invocation { guild, channel, actor, source: message.id.get() };
+    let attachments = message
+        .attachments
+        .iter()
+        .map(|a| Attachment { filename: a.filename.clone(), url: a.url.clone(), size: a.size })
+        .collect();
+    let at = Invocation { guild, channel, actor, source: message.id.get(), attachments };
     match commands::execute(&bot.tickets, command, &at).await {
         Ok(Outcome::Post(post)) => {
             match bot.discord.send_message(channel, &post.with_nonce(message.id.get())).await {

@@ -13,6 +13,7 @@ use crate::bot::Bot;
 use crate::commands::{self, slash, Command, Invocation};
 use crate::discord::payload;
 use crate::tickets::ids::{ChannelId, GuildId, RoleId, UserId};
+use crate::tickets::inbox::Attachment;
 use crate::tickets::model::Actor;
 use crate::tickets::ports::DiscordPort;
 use crate::tickets::routing::GUILD_CHOICE_MENU;
@@ -65,6 +66,23 @@ fn actor(interaction: &Interaction) -> Option<Actor> {
     })
 }
 
+/// Files given to a slash command (`/reply attachment:`).
+fn attachments(interaction: &Interaction) -> Vec<Attachment> {
+    let Some(InteractionData::ApplicationCommand(data)) = &interaction.data else {
+        return Vec::new();
+    };
+    let Some(resolved) = &data.resolved else {
+        return Vec::new();
+    };
+    let mut files: Vec<Attachment> = resolved
+        .attachments
+        .values()
+        .map(|a| Attachment { filename: a.filename.clone(), url: a.url.clone(), size: a.size })
+        .collect();
+    files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    files
+}
+
 async fn run_command(bot: &Bot, interaction: &Interaction, command: Command) {
     let (Some(guild), Some(channel), Some(actor)) =
         (interaction.guild_id, interaction.channel.as_ref(), actor(interaction))
@@ -76,8 +94,12 @@ async fn run_command(bot: &Bot, interaction: &Interaction, command: Command) {
         channel: ChannelId(channel.id.get()),
         actor,
         source: interaction.id.get(),
+        attachments: attachments(interaction),
     };
-    if command.acknowledge_first() {
+    // Files are fetched and re-uploaded, which may take longer than the 3 s an
+    // answer may take; and a reply's staff copy must carry them, which only a
+    // channel message (not the interaction answer) does.
+    if command.acknowledge_first() || !at.attachments.is_empty() {
         defer(bot, interaction, InteractionResponseType::DeferredChannelMessageWithSource).await;
         let result = commands::execute(&bot.tickets, command, &at).await;
         // The channel may be gone by now (a close): failing to edit is fine.

@@ -40,6 +40,7 @@ impl TicketService {
         }
         let view = StaffReplyView {
             content: new_content,
+            files: &[],
             author_name: &message.author_name,
             anonymous: message.anonymous,
             number,

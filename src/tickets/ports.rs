@@ -49,7 +49,14 @@ pub struct OutgoingMessage {
     pub ping_users: Vec<UserId>,
     /// Answer to this message (Discord's message reference).
     pub reply_to: Option<MessageId>,
+    /// Files to upload with the message, fetched from where they are now (the
+    /// other side's attachment): re-uploaded, never linked. Each must be at
+    /// most [`UPLOAD_LIMIT`].
+    pub files: Vec<super::inbox::Attachment>,
 }
+
+/// The largest file a bot may upload to a channel without boosts (10 MiB).
+pub const UPLOAD_LIMIT: u64 = 10 * 1024 * 1024;
 
 impl OutgoingMessage {
     pub fn text(content: impl Into<String>) -> Self {

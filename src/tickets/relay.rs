@@ -11,6 +11,10 @@ use crate::db;
 use crate::metrics;
 use crate::templates::{self, Placeholders, Template};
 
+/// Mixed into the too-large notice's nonce so it never equals the nonce of
+/// another message in the DM channel.
+const TOO_LARGE_NONCE: u64 = 0x4249_4746_494C_4500;
+
 impl TicketService {
     /// Posts one DM in the ticket channel and records it. Safe to repeat: the
     /// send carries the DM's id as nonce, so Discord keeps one copy, and the
@@ -24,6 +28,16 @@ impl TicketService {
     ) -> TicketResult<()> {
         let message = render::user_message_for_staff(dm, ticket, with_header, style).with_nonce(dm.message.get());
         let copy = self.discord.send_message(ticket.channel, &message).await?;
+        let too_large = render::uploadable(&dm.attachments).1;
+        if !too_large.is_empty() {
+            // Tell the user their file did not reach staff (once: the nonce).
+            let notes: Vec<String> = too_large.into_iter().map(render::too_large_note).collect();
+            let text = format!("{}\nYour message itself was passed on.", notes.join("\n"));
+            let notice = OutgoingMessage::text(text).with_nonce(dm.message.get() ^ TOO_LARGE_NONCE);
+            if let Err(e) = self.discord.send_message(dm.dm_channel, &notice).await {
+                tracing::warn!(error = %e, "could not tell the user a file was too large");
+            }
+        }
         db::relay_log::record_to_staff(&self.db, ticket.id, dm.message, dm.user, &dm.content, copy, with_header)
             .await?;
         metrics::relayed_message("to_staff");

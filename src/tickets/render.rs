@@ -1,9 +1,9 @@
 //! How relayed messages look on each side. Pure functions: easy to test, and
 //! the one place to change the look of a ticket.
 
-use super::inbox::IncomingDm;
+use super::inbox::{Attachment, IncomingDm};
 use super::model::{GuildSettings, Ticket};
-use super::ports::{ChoiceMenu, ChoiceOption, Embed, EmbedField, OutgoingMessage};
+use super::ports::{ChoiceMenu, ChoiceOption, Embed, EmbedField, OutgoingMessage, UPLOAD_LIMIT};
 use super::routing::GUILD_CHOICE_MENU;
 use crate::db::members::ModmailGuild;
 use crate::templates::Template;
@@ -72,16 +72,17 @@ pub fn user_message_for_staff(
             ..Embed::default()
         });
     }
+    let (files, too_large) = uploadable(&dm.attachments);
     let mut description = dm.content.clone();
-    for attachment in &dm.attachments {
-        description.push_str(&format!("\n📎 [{}]({})", attachment.filename, attachment.url));
+    for file in &too_large {
+        description.push_str(&format!("\n📎 {}", too_large_note(file)));
     }
     if description.trim().is_empty() {
-        description = "*(empty message)*".into();
+        description = if files.is_empty() { "*(empty message)*".into() } else { "📎 *(attachment)*".into() };
     }
     let footer = format!("User · message {}", dm.message);
     if let Some(text) = style.plain(&dm.author_name, &description, &footer) {
-        return OutgoingMessage { content: Some(text), embeds, ..OutgoingMessage::default() };
+        return OutgoingMessage { content: Some(text), embeds, files, ..OutgoingMessage::default() };
     }
     embeds.push(Embed {
         author: Some(dm.author_name.clone()),
@@ -90,7 +91,23 @@ pub fn user_message_for_staff(
         footer: Some(footer),
         ..Embed::default()
     });
-    OutgoingMessage { embeds, ..OutgoingMessage::default() }
+    OutgoingMessage { embeds, files, ..OutgoingMessage::default() }
+}
+
+/// Splits attachments into those a bot may re-upload and those too large.
+pub fn uploadable(attachments: &[Attachment]) -> (Vec<Attachment>, Vec<&Attachment>) {
+    let (fit, large): (Vec<&Attachment>, Vec<&Attachment>) = attachments.iter().partition(|a| a.size <= UPLOAD_LIMIT);
+    (fit.into_iter().cloned().collect(), large)
+}
+
+/// What replaces a file too large to pass on.
+pub fn too_large_note(file: &Attachment) -> String {
+    format!(
+        "{} ({:.1} MB) is larger than the {} MB a bot may upload, so it could not be passed on.",
+        file.filename,
+        file.size as f64 / 1_048_576.0,
+        UPLOAD_LIMIT / 1_048_576
+    )
 }
 
 /// What the user did to a message already relayed.
@@ -129,6 +146,8 @@ pub fn user_message_changed(
 #[derive(Debug, Clone, Copy)]
 pub struct StaffReplyView<'a> {
     pub content: &'a str,
+    /// Files the staff member attached (re-uploaded to the user).
+    pub files: &'a [Attachment],
     pub author_name: &'a str,
     pub anonymous: bool,
     pub number: i32,
@@ -139,16 +158,18 @@ pub struct StaffReplyView<'a> {
 pub fn staff_reply_for_user(reply: StaffReplyView<'_>, style: &RelayStyle) -> OutgoingMessage {
     let author = if reply.anonymous { style.anonymous_label.as_str() } else { reply.author_name };
     let footer = format!("{} · #{}", style.guild_name, reply.number);
-    if let Some(text) = style.plain(author, reply.content, &footer) {
-        return OutgoingMessage::text(text);
-    }
-    OutgoingMessage::embed(Embed {
-        author: Some(author.to_owned()),
-        description: Some(fit(&style.quote(reply.content))),
-        color: Some(STAFF_COLOR),
-        footer: Some(footer),
-        ..Embed::default()
-    })
+    let content = staff_text(reply);
+    let message = match style.plain(author, &content, &footer) {
+        Some(text) => OutgoingMessage::text(text),
+        None => OutgoingMessage::embed(Embed {
+            author: Some(author.to_owned()),
+            description: Some(fit(&style.quote(&content))),
+            color: Some(STAFF_COLOR),
+            footer: Some(footer),
+            ..Embed::default()
+        }),
+    };
+    OutgoingMessage { files: uploadable(reply.files).0, ..message }
 }
 
 /// A staff reply as staff see it in the ticket channel: always who sent it,
@@ -157,16 +178,27 @@ pub fn staff_reply_for_staff(reply: StaffReplyView<'_>, style: &RelayStyle) -> O
     let author =
         if reply.anonymous { format!("{} (anonymous)", reply.author_name) } else { reply.author_name.to_owned() };
     let footer = format!("Staff reply #{} · sent to the user", reply.number);
-    if let Some(text) = style.plain(&author, reply.content, &footer) {
-        return OutgoingMessage::text(text);
+    let content = staff_text(reply);
+    let message = match style.plain(&author, &content, &footer) {
+        Some(text) => OutgoingMessage::text(text),
+        None => OutgoingMessage::embed(Embed {
+            author: Some(author),
+            description: Some(fit(&style.quote(&content))),
+            color: Some(STAFF_COLOR),
+            footer: Some(footer),
+            ..Embed::default()
+        }),
+    };
+    OutgoingMessage { files: uploadable(reply.files).0, ..message }
+}
+
+/// A reply's text: what staff wrote, or a placeholder when they only sent files.
+fn staff_text(reply: StaffReplyView<'_>) -> String {
+    if reply.content.trim().is_empty() {
+        "📎 *(attachment)*".to_owned()
+    } else {
+        reply.content.to_owned()
     }
-    OutgoingMessage::embed(Embed {
-        author: Some(author),
-        description: Some(fit(&style.quote(reply.content))),
-        color: Some(STAFF_COLOR),
-        footer: Some(footer),
-        ..Embed::default()
-    })
 }
 
 /// The menu a user in several modmail guilds picks from (Discord allows 25 options).

@@ -3,6 +3,7 @@
 
 use super::error::{Refusal, TicketResult};
 use super::ids::{ChannelId, GuildId};
+use super::inbox::Attachment;
 use super::model::{Actor, GuildSettings, Ticket};
 use super::outcome::Outcome;
 use super::ports::PortError;
@@ -21,6 +22,8 @@ pub struct StaffContext {
     /// The id of what invoked it (the command message, or the interaction): a
     /// replay of the same invocation carries the same id and does nothing.
     pub source: u64,
+    /// Files attached to the command (`!reply` with an upload, `/reply attachment:`).
+    pub attachments: Vec<Attachment>,
 }
 
 impl TicketService {
@@ -42,8 +45,11 @@ impl TicketService {
     pub async fn reply(&self, ctx: &StaffContext, content: &str, anonymous: bool) -> TicketResult<Outcome> {
         let (ticket, settings) = self.staff_ticket(ctx).await?;
         let content = content.trim();
-        if content.is_empty() {
+        if content.is_empty() && ctx.attachments.is_empty() {
             return Err(Refusal::EmptyReply { prefix: settings.command_prefix }.into());
+        }
+        if let Some(file) = render::uploadable(&ctx.attachments).1.first() {
+            return Err(Refusal::InvalidInput(format!("{} Nothing was sent.", render::too_large_note(file))).into());
         }
         if db::relay_log::exists(&self.db, ctx.source).await? {
             return Ok(Outcome::Done);
@@ -54,7 +60,7 @@ impl TicketService {
         };
         let guild_name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_default();
         let number = db::relay_log::next_staff_number(&self.db, ticket.id).await?;
-        let view = StaffReplyView { content, author_name: &ctx.actor.name, anonymous, number };
+        let view = StaffReplyView { content, files: &ctx.attachments, author_name: &ctx.actor.name, anonymous, number };
         let style = RelayStyle::of(&settings, &guild_name);
         let to_user = render::staff_reply_for_user(view, &style).with_nonce(ctx.source);
         let user_copy = self.discord.send_message(dm_channel, &to_user).await.map_err(|e| match e {

@@ -169,3 +169,68 @@ async fn a_user_editing_or_deleting_a_dm_is_mirrored_in_the_ticket_with_the_old_
     assert!(gone);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn attachments_are_re_uploaded_both_ways_and_files_too_large_are_explained() {
+    use discord_standin::client::FileSpec;
+
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "hello").await;
+
+    // User → staff: the file is uploaded again into the ticket channel.
+    let file = FileSpec {
+        filename: "receipt.txt".into(),
+        content_type: Some("text/plain".into()),
+        bytes: b"total: 12 EUR".to_vec(),
+    };
+    app.control.user_dm_with_files(alice, "here is my receipt", &[file]).await.unwrap();
+    let relayed = app.wait_for_channel_text(channel, "here is my receipt").await;
+    let attachment = &relayed["attachments"][0];
+    assert_eq!(attachment["filename"], "receipt.txt", "{relayed}");
+    assert!(
+        attachment["url"].as_str().unwrap().contains(&channel.to_string()),
+        "re-uploaded, not linked: {attachment}"
+    );
+    let bytes = reqwest::get(attachment["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&bytes[..], b"total: 12 EUR");
+
+    // Staff → user: `!reply` with a file.
+    let file = FileSpec {
+        filename: "invoice.txt".into(),
+        content_type: Some("text/plain".into()),
+        bytes: b"invoice 42".to_vec(),
+    };
+    app.control.post_message_with_files(channel, acme.staff, "!reply Your invoice", &[file]).await.unwrap();
+    let delivered = app.wait_for_bot_dm(alice, "Your invoice").await;
+    assert_eq!(delivered["attachments"][0]["filename"], "invoice.txt", "{delivered}");
+    let copy = eventually("the staff copy carries the file", || async {
+        let messages = app.control.channel_messages(channel).await.ok()?;
+        messages.into_iter().find(|m| m["author"]["bot"] == true && text_of(m).contains("Your invoice"))
+    })
+    .await;
+    assert_eq!(copy["attachments"][0]["filename"], "invoice.txt", "{copy}");
+
+    // A file larger than a bot may upload: staff and the user are told.
+    let url = attachment["url"].as_str().unwrap().to_owned();
+    let dm = ticketeer::tickets::inbox::IncomingDm {
+        message: ticketeer::tickets::ids::MessageId(relayed["id"].as_str().unwrap().parse::<u64>().unwrap() + 1),
+        user: ticketeer::tickets::ids::UserId(alice),
+        dm_channel: ticketeer::tickets::ids::ChannelId(delivered["channel_id"].as_str().unwrap().parse().unwrap()),
+        author_name: "alice".into(),
+        content: "a huge video".into(),
+        attachments: vec![ticketeer::tickets::inbox::Attachment {
+            filename: "video.mp4".into(),
+            url,
+            size: 50 * 1024 * 1024,
+        }],
+    };
+    app.bot().tickets.receive_dm(dm).await.unwrap();
+    let shown = app.wait_for_channel_text(channel, "a huge video").await;
+    assert!(text_of(&shown).contains("video.mp4 (50.0 MB) is larger than the 10 MB"), "{shown}");
+    assert!(shown["attachments"].as_array().unwrap().is_empty());
+    app.wait_for_bot_dm(alice, "video.mp4 (50.0 MB) is larger").await;
+    app.shutdown().await;
+}

@@ -158,6 +158,7 @@ async fn the_same_dm_or_command_delivered_twice_does_nothing_twice() {
             manage_guild: false,
         },
         source: 4242,
+        attachments: vec![],
     };
     let reply = Command::Reply { content: "only once".into(), anonymous: false };
     execute(&app.bot().tickets, reply.clone(), &at).await.unwrap();

@@ -417,6 +417,7 @@ impl TestApp {
                 manage_guild: false,
             },
             source,
+            attachments: vec![],
         }
     }
 
