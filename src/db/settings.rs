@@ -15,7 +15,8 @@ pub async fn get(db: &PgPool, guild: GuildId) -> sqlx::Result<GuildSettings> {
         r#"SELECT guild_id, command_prefix, modmail_enabled, inbox_category_id, staff_role_id, log_channel_id,
                   welcome_message, close_message, anonymous_label, embedded_message, block_quote,
                   show_log_on_edit, show_log_on_delete, close_action, archive_category_id,
-                  time_to_close_seconds, close_on_leave, create_ticket_by_create_channel
+                  time_to_close_seconds, close_on_leave, create_ticket_by_create_channel,
+                  overflow_category_ids
            FROM guild_settings WHERE guild_id = $1"#,
         guild.db()
     )
@@ -42,7 +43,8 @@ pub async fn update<E>(
         r#"SELECT guild_id, command_prefix, modmail_enabled, inbox_category_id, staff_role_id, log_channel_id,
                       welcome_message, close_message, anonymous_label, embedded_message, block_quote,
                       show_log_on_edit, show_log_on_delete, close_action, archive_category_id,
-                      time_to_close_seconds, close_on_leave, create_ticket_by_create_channel
+                      time_to_close_seconds, close_on_leave, create_ticket_by_create_channel,
+                  overflow_category_ids
                FROM guild_settings WHERE guild_id = $1 FOR UPDATE"#,
         guild.db()
     )
@@ -100,6 +102,7 @@ struct SettingsRow {
     time_to_close_seconds: Option<i32>,
     close_on_leave: bool,
     create_ticket_by_create_channel: bool,
+    overflow_category_ids: Vec<i64>,
 }
 
 impl From<SettingsRow> for GuildSettings {
@@ -124,6 +127,7 @@ impl From<SettingsRow> for GuildSettings {
             time_to_close: r.time_to_close_seconds.map(|s| Duration::from_secs(s.unsigned_abs().into())),
             close_on_leave: r.close_on_leave,
             create_ticket_by_create_channel: r.create_ticket_by_create_channel,
+            overflow_categories: r.overflow_category_ids.into_iter().map(ChannelId::from_db).collect(),
         }
     }
 }
@@ -149,6 +153,21 @@ pub async fn setup_modmail(
         inbox_category.db(),
         staff_role.db(),
         log_channel.map(ChannelId::db)
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Remembers a category created because the inbox (and earlier overflow
+/// categories) were full.
+#[tracing::instrument(skip(db))]
+pub async fn add_overflow_category(db: &PgPool, guild: GuildId, category: ChannelId) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"UPDATE guild_settings SET overflow_category_ids = array_append(overflow_category_ids, $2), updated_at = now()
+           WHERE guild_id = $1 AND NOT ($2 = ANY(overflow_category_ids))"#,
+        guild.db(),
+        category.db()
     )
     .execute(db)
     .await?;

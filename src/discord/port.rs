@@ -15,7 +15,7 @@ use twilight_model::id::Id;
 use super::errors::port_error;
 use super::metered::metered;
 use super::payload;
-use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
+use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 use crate::tickets::inbox::Attachment;
 use crate::tickets::ports::{
     ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, FetchedMessage, OutgoingMessage, PortError, TicketChannelSpec,
@@ -298,5 +298,45 @@ impl DiscordPort for TwilightDiscord {
         // Discord answers newest first.
         fetched.sort_by_key(|m| m.id);
         Ok(fetched)
+    }
+
+    async fn create_private_category(
+        &self,
+        guild: GuildId,
+        name: &str,
+        staff_role: RoleId,
+    ) -> Result<ChannelId, PortError> {
+        let overwrites = [
+            PermissionOverwrite {
+                id: id(guild.get())?,
+                kind: PermissionOverwriteType::Role,
+                allow: Permissions::empty(),
+                deny: Permissions::VIEW_CHANNEL,
+            },
+            PermissionOverwrite {
+                id: id(staff_role.get())?,
+                kind: PermissionOverwriteType::Role,
+                allow: staff_allow(),
+                deny: Permissions::empty(),
+            },
+            PermissionOverwrite {
+                id: self.bot_user.cast(),
+                kind: PermissionOverwriteType::Member,
+                allow: bot_allow(),
+                deny: Permissions::empty(),
+            },
+        ];
+        let request = self
+            .http
+            .create_guild_channel(id(guild.get())?, name)
+            .kind(ChannelType::GuildCategory)
+            .permission_overwrites(&overwrites);
+        let channel: twilight_model::channel::Channel = fetch("create_channel", request).await?;
+        Ok(ChannelId(channel.id.get()))
+    }
+
+    fn known_channel_count(&self, guild: GuildId) -> Option<usize> {
+        let guild = Id::new_checked(guild.get())?;
+        self.cache.guild_channels(guild).map(|channels| channels.len())
     }
 }

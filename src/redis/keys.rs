@@ -59,4 +59,9 @@ impl Keys {
     pub fn recovery_lock(&self) -> String {
         format!("{}:lock:recovery", self.prefix)
     }
+
+    /// Set for 6 hours once staff of a guild were warned it nears 500 channels.
+    pub fn guild_full_warning(&self, guild: GuildId) -> String {
+        format!("{}:warned:guild-channels:{guild}", self.prefix)
+    }
 }

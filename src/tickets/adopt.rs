@@ -24,11 +24,15 @@ impl TicketService {
         parent: ChannelId,
         name: &str,
     ) -> TicketResult<()> {
+        // Most channels are not named with an id: decide that before any query.
+        let Ok(user) = name.trim().parse::<u64>() else {
+            return Ok(());
+        };
         let settings = db::settings::get(&self.db, guild).await?;
         if !settings.modmail_enabled || !settings.create_ticket_by_create_channel {
             return Ok(());
         }
-        let (Some(inbox), Ok(user)) = (settings.inbox_category, name.trim().parse::<u64>()) else {
+        let Some(inbox) = settings.inbox_category else {
             return Ok(());
         };
         if parent != inbox || db::tickets::any_by_channel(&self.db, channel).await? {

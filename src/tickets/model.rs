@@ -86,6 +86,8 @@ pub struct GuildSettings {
     pub time_to_close: Option<std::time::Duration>,
     pub close_on_leave: bool,
     pub create_ticket_by_create_channel: bool,
+    /// Categories made because the inbox was full, oldest first.
+    pub overflow_categories: Vec<ChannelId>,
 }
 
 /// What happens to a ticket's channel when the ticket closes.
@@ -135,6 +137,7 @@ impl GuildSettings {
             time_to_close: None,
             close_on_leave: false,
             create_ticket_by_create_channel: false,
+            overflow_categories: Vec::new(),
         }
     }
 }

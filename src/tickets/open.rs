@@ -32,7 +32,8 @@ pub struct OpenRequest {
 
 /// Where an opening ticket's channel comes from.
 enum ChannelSource {
-    /// A new private channel, made to this spec (name and topic filled in).
+    /// A new private channel, made to this spec (name and topic filled in),
+    /// in the inbox or, if it is full, in an overflow category.
     Create(TicketChannelSpec),
     /// A channel staff already created.
     Existing(ChannelId),
@@ -45,6 +46,8 @@ pub enum Opened {
     Existing(Ticket),
 }
 
+/// Channels in a guild from which staff are warned (Discord's limit is 500).
+const GUILD_CHANNEL_WARNING: usize = 450;
 const OPEN_LOCK_TTL: Duration = Duration::from_secs(60);
 const OPEN_LOCK_WAIT: Duration = Duration::from_secs(20);
 
@@ -108,7 +111,7 @@ impl TicketService {
                     if request.kind == TicketKind::Modmail { "Modmail" } else { "Support" },
                     opener = request.opener
                 );
-                (self.discord.create_ticket_channel(&spec).await.map_err(open_refusal)?, true)
+                (self.create_with_overflow(&mut spec).await?, true)
             }
             ChannelSource::Existing(channel) => (channel, false),
         };
@@ -137,12 +140,66 @@ impl TicketService {
             return Err(e.into());
         }
         metrics::ticket_opened(request.kind.as_str());
+        self.warn_if_guild_nearly_full(&ticket).await;
         let detail = if request.opened_by == request.opener { "" } else { "by staff" };
         if let Err(e) = db::events::record(&self.db, ticket.id, "opened", Some(request.opened_by), detail).await {
             tracing::warn!(error = %e, ticket = ticket.id, "could not log the opening");
         }
         tracing::info!(ticket = ticket.id, number, channel = %channel, "ticket opened");
         Ok(Opened::New(ticket))
+    }
+
+    /// Creates the ticket channel in the inbox category; if it is full (50
+    /// channels), in the newest overflow category with room; if all are full,
+    /// in a new overflow category (remembered in the guild's settings).
+    ///
+    /// Runs while the guild's counter row is locked, so openings in one guild
+    /// take turns here and the overflow list read now includes a category
+    /// the previous opening just made: a burst makes one category, not many.
+    async fn create_with_overflow(&self, spec: &mut TicketChannelSpec) -> TicketResult<ChannelId> {
+        let overflow = db::settings::get(&self.db, spec.guild).await?.overflow_categories;
+        let inbox = spec.parent;
+        for parent in std::iter::once(inbox).chain(overflow.iter().rev().copied()) {
+            spec.parent = parent;
+            match self.discord.create_ticket_channel(spec).await {
+                Ok(channel) => return Ok(channel),
+                Err(PortError::CategoryFull) => continue,
+                // An overflow category deleted by hand: try the next one.
+                Err(PortError::NotFound) if parent != inbox => continue,
+                Err(e) => return Err(open_refusal(e)),
+            }
+        }
+        let inbox_name = self.discord.channel_info(inbox).await.map(|c| c.name).unwrap_or_else(|_| "Tickets".into());
+        let name = format!("{inbox_name} {}", overflow.len() + 2);
+        let category =
+            self.discord.create_private_category(spec.guild, &name, spec.staff_role).await.map_err(open_refusal)?;
+        db::settings::add_overflow_category(&self.db, spec.guild, category).await?;
+        tracing::info!(guild = %spec.guild, %category, "the inbox is full; opened an overflow category");
+        spec.parent = category;
+        self.discord.create_ticket_channel(spec).await.map_err(open_refusal)
+    }
+
+    /// Tells staff, in the new ticket, when the guild nears Discord's limit of
+    /// 500 channels (at most every 6 hours per guild).
+    pub(crate) async fn warn_if_guild_nearly_full(&self, ticket: &Ticket) {
+        let Some(count) = self.discord.known_channel_count(ticket.guild) else {
+            return;
+        };
+        if count < GUILD_CHANNEL_WARNING {
+            return;
+        }
+        // A set-once flag (`SET NX PX`), never released: it expires.
+        let key = self.keys.guild_full_warning(ticket.guild);
+        match Lock::try_acquire(&self.redis, key, Duration::from_secs(6 * 3600)).await {
+            Ok(Some(_held)) => {}
+            _ => return,
+        }
+        let text = format!(
+            "⚠️ This server has {count} of the 500 channels Discord allows. Close or archive tickets (or delete channels) soon: at 500 no ticket can open."
+        );
+        if let Err(e) = self.discord.send_message(ticket.channel, &super::ports::OutgoingMessage::text(text)).await {
+            tracing::warn!(error = %e, "could not warn about the channel limit");
+        }
     }
 
     /// Deletes a channel made for a ticket that could not be recorded.

@@ -157,6 +157,16 @@ pub enum PortError {
 pub trait DiscordPort: Send + Sync + 'static {
     async fn create_ticket_channel(&self, spec: &TicketChannelSpec) -> Result<ChannelId, PortError>;
     async fn delete_channel(&self, channel: ChannelId) -> Result<(), PortError>;
+    /// A category only staff and the bot see (for overflowing tickets).
+    async fn create_private_category(
+        &self,
+        guild: GuildId,
+        name: &str,
+        staff_role: RoleId,
+    ) -> Result<ChannelId, PortError>;
+    /// How many channels the guild has, if this process knows without asking
+    /// Discord (its gateway cache); `None` otherwise.
+    fn known_channel_count(&self, guild: GuildId) -> Option<usize>;
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, PortError>;
     async fn send_message(&self, channel: ChannelId, message: &OutgoingMessage) -> Result<MessageId, PortError>;
     async fn edit_message(&self, channel: ChannelId, message: MessageId, to: &OutgoingMessage)

@@ -1,9 +1,11 @@
 //! Modmail under load and faults: concurrency, bursts, 429s, reconnects.
 
+use std::time::Duration;
+
 use discord_standin::client::FaultSpec;
 use futures_util::future::join_all;
 
-use crate::support::{eventually, text_of, TestApp};
+use crate::support::{eventually, eventually_within, text_of, TestApp};
 
 #[tokio::test]
 async fn fifty_users_dming_at_once_get_fifty_tickets_numbered_one_to_fifty() {
@@ -17,7 +19,7 @@ async fn fifty_users_dming_at_once_get_fifty_tickets_numbered_one_to_fifty() {
 
     join_all(users.iter().map(|u| app.control.user_dm(*u, "I need help"))).await;
 
-    let numbers: Vec<i32> = eventually("fifty tickets open", || async {
+    let numbers: Vec<i32> = eventually_within(Duration::from_secs(60), "fifty tickets open", || async {
         let numbers: Vec<i32> =
             sqlx::query_scalar("SELECT number FROM tickets ORDER BY number").fetch_all(&app.db.pool).await.ok()?;
         (numbers.len() == 50).then_some(numbers)

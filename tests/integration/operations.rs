@@ -54,7 +54,7 @@ async fn each_gateway_cluster_serves_metrics_with_shard_and_ticket_series() {
 }
 
 #[tokio::test]
-async fn a_full_inbox_category_tells_the_user_and_leaves_nothing_half_made() {
+async fn a_full_inbox_overflows_into_a_new_private_category_that_later_tickets_share() {
     let app = TestApp::spawn().await;
     let acme = app.guild("acme").await;
     app.setup_modmail(&acme).await;
@@ -62,7 +62,45 @@ async fn a_full_inbox_category_tells_the_user_and_leaves_nothing_half_made() {
         app.control.create_channel(acme.id, &format!("old-{i}"), 0, Some(acme.inbox)).await.unwrap();
     }
     let alice = app.member("alice", &[&acme]).await;
+    let bob = app.member("bob", &[&acme]).await;
 
+    // Both at once: the openings take turns on the guild's counter, so one
+    // overflow category is made, not two.
+    app.control.user_dm(alice, "is anyone there?").await.unwrap();
+    app.control.user_dm(bob, "me too").await.unwrap();
+    let first = app.open_ticket(&acme, alice, "still there?").await;
+    let second = app.open_ticket(&acme, bob, "me too, again").await;
+    let first = app.control.channel(first).await.unwrap();
+    let second = app.control.channel(second).await.unwrap();
+    assert_eq!(first["parent_id"], second["parent_id"], "one overflow category for both");
+    let overflow = app.control.channel(first["parent_id"].as_str().unwrap().parse().unwrap()).await.unwrap();
+    assert_eq!(overflow["name"], "Inbox 2");
+    assert_eq!(overflow["type"], 4);
+    let everyone =
+        overflow["permission_overwrites"].as_array().unwrap().iter().find(|o| is_id(&o["id"], acme.id)).cloned();
+    let deny: u64 = everyone.expect("@everyone is denied")["deny"].as_str().unwrap().parse().unwrap();
+    assert!(deny & (1 << 10) != 0, "the overflow category is private");
+    let stored: Vec<i64> = sqlx::query_scalar("SELECT unnest(overflow_category_ids) FROM guild_settings")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_guild_at_discords_channel_limit_tells_the_user_and_leaves_nothing_half_made() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    for i in 0..50 {
+        app.control.create_channel(acme.id, &format!("old-{i}"), 0, Some(acme.inbox)).await.unwrap();
+    }
+    // inbox + general + 50 = 52; fill the guild to Discord's 500.
+    for i in 0..448 {
+        app.control.create_channel(acme.id, &format!("filler-{i}"), 0, None).await.unwrap();
+    }
+    let alice = app.member("alice", &[&acme]).await;
     app.control.user_dm(alice, "is anyone there?").await.unwrap();
 
     let answer = eventually("the user is told", || async {
@@ -70,11 +108,29 @@ async fn a_full_inbox_category_tells_the_user_and_leaves_nothing_half_made() {
         dms.into_iter().find(|m| !is_id(&m["author"]["id"], alice))
     })
     .await;
-    assert!(text_of(&answer).contains("full"), "{answer}");
+    assert!(text_of(&answer).contains("500 channels"), "{answer}");
     assert_eq!(app.ticket_count().await, 0, "no ticket row");
     let counter: Option<i32> =
         sqlx::query_scalar("SELECT last_number FROM ticket_counters").fetch_optional(&app.db.pool).await.unwrap();
     assert_eq!(counter, None, "the number was given back");
-    assert_eq!(app.ticket_channels(&acme).await.len(), 50, "no extra channel");
+    assert_eq!(app.control.guild_channels(acme.id).await.unwrap().len(), 500, "no extra channel");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn staff_are_warned_in_new_tickets_when_the_guild_nears_500_channels() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    for i in 0..450 {
+        app.control.create_channel(acme.id, &format!("filler-{i}"), 0, None).await.unwrap();
+    }
+    let alice = app.member("alice", &[&acme]).await;
+    let bob = app.member("bob", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "hello").await;
+    app.wait_for_channel_text(channel, "of the 500 channels Discord allows").await;
+    let later = app.open_ticket(&acme, bob, "hi").await;
+    let messages = app.control.channel_messages(later).await.unwrap();
+    assert!(!messages.iter().any(|m| text_of(m).contains("500 channels")), "warned once per 6 hours, not per ticket");
     app.shutdown().await;
 }

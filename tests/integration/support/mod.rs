@@ -254,12 +254,23 @@ impl TestApp {
 }
 
 /// Polls `check` until it returns `Some`, for up to 15 seconds.
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    eventually_within(Duration::from_secs(15), what, check).await
+}
+
+/// [`eventually`] with a longer bound, for tests whose work is bounded by
+/// Discord's rate limits rather than by the bot (their speed is measured by
+/// the load tests in `loadtests/`, not here).
+pub async fn eventually_within<T, F, Fut>(bound: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + bound;
     loop {
         if let Some(value) = check().await {
             return value;
