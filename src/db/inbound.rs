@@ -29,7 +29,8 @@ pub async fn insert(db: &PgPool, dm: &IncomingDm) -> sqlx::Result<bool> {
 /// The user's unhandled DMs, oldest first.
 #[tracing::instrument(skip(db))]
 pub async fn pending(db: &PgPool, user: UserId, limit: i64) -> sqlx::Result<Vec<IncomingDm>> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        InboundRow,
         r#"SELECT message_id, user_id, dm_channel_id, author_name, content, attachments
            FROM inbound_dms WHERE user_id = $1 AND state = 'pending'
            ORDER BY message_id LIMIT $2"#,
@@ -38,17 +39,29 @@ pub async fn pending(db: &PgPool, user: UserId, limit: i64) -> sqlx::Result<Vec<
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| IncomingDm {
+    Ok(rows.into_iter().map(IncomingDm::from).collect())
+}
+
+struct InboundRow {
+    message_id: i64,
+    user_id: i64,
+    dm_channel_id: i64,
+    author_name: String,
+    content: String,
+    attachments: serde_json::Value,
+}
+
+impl From<InboundRow> for IncomingDm {
+    fn from(r: InboundRow) -> Self {
+        IncomingDm {
             message: MessageId::from_db(r.message_id),
             user: UserId::from_db(r.user_id),
             dm_channel: ChannelId::from_db(r.dm_channel_id),
             author_name: r.author_name,
             content: r.content,
             attachments: serde_json::from_value::<Vec<Attachment>>(r.attachments).unwrap_or_default(),
-        })
-        .collect())
+        }
+    }
 }
 
 #[tracing::instrument(skip(db))]
@@ -93,21 +106,15 @@ pub async fn users_with_stale_pending(db: &PgPool, older_than_seconds: f64, limi
 /// One stored DM, whatever its state.
 #[tracing::instrument(skip(db))]
 pub async fn get(db: &PgPool, message: MessageId) -> sqlx::Result<Option<IncomingDm>> {
-    let row = sqlx::query!(
+    let row = sqlx::query_as!(
+        InboundRow,
         r#"SELECT message_id, user_id, dm_channel_id, author_name, content, attachments
            FROM inbound_dms WHERE message_id = $1"#,
         message.db()
     )
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|r| IncomingDm {
-        message: MessageId::from_db(r.message_id),
-        user: UserId::from_db(r.user_id),
-        dm_channel: ChannelId::from_db(r.dm_channel_id),
-        author_name: r.author_name,
-        content: r.content,
-        attachments: serde_json::from_value::<Vec<Attachment>>(r.attachments).unwrap_or_default(),
-    }))
+    Ok(row.map(IncomingDm::from))
 }
 
 /// A DM edited before it was relayed: the relay will carry the new text.

@@ -208,6 +208,7 @@ pub async fn counts(db: &PgPool, ticket_id: i64) -> sqlx::Result<Counts> {
 pub struct UserMessage {
     pub id: i64,
     pub ticket_id: i64,
+    pub author: UserId,
     pub content: String,
     pub staff_copy: Option<MessageId>,
     pub deleted: bool,
@@ -218,7 +219,7 @@ pub struct UserMessage {
 #[tracing::instrument(skip(db))]
 pub async fn user_message(db: &PgPool, source: MessageId) -> sqlx::Result<Option<UserMessage>> {
     let row = sqlx::query!(
-        r#"SELECT ticket_message_id, ticket_id, content, staff_copy_message_id,
+        r#"SELECT ticket_message_id, ticket_id, author_id, content, staff_copy_message_id,
                   deleted_at IS NOT NULL AS "deleted!", carries_header
            FROM ticket_messages WHERE source_id = $1 AND direction = 'to_staff'"#,
         source.db()
@@ -228,6 +229,7 @@ pub async fn user_message(db: &PgPool, source: MessageId) -> sqlx::Result<Option
     Ok(row.map(|r| UserMessage {
         id: r.ticket_message_id,
         ticket_id: r.ticket_id,
+        author: UserId::from_db(r.author_id),
         content: r.content,
         staff_copy: r.staff_copy_message_id.map(MessageId::from_db),
         deleted: r.deleted,

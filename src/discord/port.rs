@@ -92,6 +92,45 @@ fn bot_allow() -> Permissions {
         | Permissions::MANAGE_CHANNELS
 }
 
+impl TwilightDiscord {
+    /// The overwrites of a private channel or category: @everyone (whose
+    /// role id is the guild id) cannot see it, the staff role gets
+    /// `staff_allow` minus `staff_deny`, the bot what it needs.
+    fn private_overwrites(
+        &self,
+        guild: GuildId,
+        staff_role: RoleId,
+        staff_allow: Permissions,
+        staff_deny: Permissions,
+    ) -> Result<Vec<PermissionOverwrite>, PortError> {
+        Ok(vec![
+            PermissionOverwrite {
+                id: id(guild.get())?,
+                kind: PermissionOverwriteType::Role,
+                allow: Permissions::empty(),
+                deny: Permissions::VIEW_CHANNEL,
+            },
+            PermissionOverwrite {
+                id: id(staff_role.get())?,
+                kind: PermissionOverwriteType::Role,
+                allow: staff_allow,
+                deny: staff_deny,
+            },
+            PermissionOverwrite {
+                id: self.bot_user.cast(),
+                kind: PermissionOverwriteType::Member,
+                allow: bot_allow(),
+                deny: Permissions::empty(),
+            },
+        ])
+    }
+}
+
+/// A twilight attachment as the ticket core sees it.
+pub fn attachment(a: &twilight_model::channel::Attachment) -> Attachment {
+    Attachment { filename: a.filename.clone(), url: a.url.clone(), size: a.size }
+}
+
 /// Sends a request and decodes its body: one metered REST call.
 async fn fetch<T, R>(route: &'static str, request: R) -> Result<T, PortError>
 where
@@ -118,27 +157,8 @@ fn id<T>(raw: u64) -> Result<Id<T>, PortError> {
 #[async_trait]
 impl DiscordPort for TwilightDiscord {
     async fn create_ticket_channel(&self, spec: &TicketChannelSpec) -> Result<ChannelId, PortError> {
-        let mut overwrites = vec![
-            // @everyone's role id is the guild id: nobody else sees the ticket.
-            PermissionOverwrite {
-                id: id(spec.guild.get())?,
-                kind: PermissionOverwriteType::Role,
-                allow: Permissions::empty(),
-                deny: Permissions::VIEW_CHANNEL,
-            },
-            PermissionOverwrite {
-                id: id(spec.staff_role.get())?,
-                kind: PermissionOverwriteType::Role,
-                allow: staff_allow(),
-                deny: Permissions::empty(),
-            },
-            PermissionOverwrite {
-                id: self.bot_user.cast(),
-                kind: PermissionOverwriteType::Member,
-                allow: bot_allow(),
-                deny: Permissions::empty(),
-            },
-        ];
+        let mut overwrites =
+            self.private_overwrites(spec.guild, spec.staff_role, staff_allow(), Permissions::empty())?;
         for member in &spec.members {
             overwrites.push(PermissionOverwrite {
                 id: id(member.get())?,
@@ -234,27 +254,13 @@ impl DiscordPort for TwilightDiscord {
     }
 
     async fn archive_channel(&self, archive: &ArchiveSpec) -> Result<(), PortError> {
-        let read_only = Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY;
-        let overwrites = [
-            PermissionOverwrite {
-                id: id(archive.guild.get())?,
-                kind: PermissionOverwriteType::Role,
-                allow: Permissions::empty(),
-                deny: Permissions::VIEW_CHANNEL,
-            },
-            PermissionOverwrite {
-                id: id(archive.staff_role.get())?,
-                kind: PermissionOverwriteType::Role,
-                allow: read_only,
-                deny: Permissions::SEND_MESSAGES | Permissions::ADD_REACTIONS,
-            },
-            PermissionOverwrite {
-                id: self.bot_user.cast(),
-                kind: PermissionOverwriteType::Member,
-                allow: bot_allow(),
-                deny: Permissions::empty(),
-            },
-        ];
+        // Staff keep reading; nobody writes any more.
+        let overwrites = self.private_overwrites(
+            archive.guild,
+            archive.staff_role,
+            Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY,
+            Permissions::SEND_MESSAGES | Permissions::ADD_REACTIONS,
+        )?;
         let mut request = self.http.update_channel(id(archive.channel.get())?).permission_overwrites(&overwrites);
         if let Some(parent) = archive.parent {
             request = request.parent_id(Some(id(parent.get())?));
@@ -288,11 +294,7 @@ impl DiscordPort for TwilightDiscord {
                 author_name: m.author.global_name.clone().unwrap_or_else(|| m.author.name.clone()),
                 author_is_bot: m.author.bot,
                 content: m.content,
-                attachments: m
-                    .attachments
-                    .iter()
-                    .map(|a| Attachment { filename: a.filename.clone(), url: a.url.clone(), size: a.size })
-                    .collect(),
+                attachments: m.attachments.iter().map(attachment).collect(),
             })
             .collect();
         // Discord answers newest first.
@@ -306,26 +308,7 @@ impl DiscordPort for TwilightDiscord {
         name: &str,
         staff_role: RoleId,
     ) -> Result<ChannelId, PortError> {
-        let overwrites = [
-            PermissionOverwrite {
-                id: id(guild.get())?,
-                kind: PermissionOverwriteType::Role,
-                allow: Permissions::empty(),
-                deny: Permissions::VIEW_CHANNEL,
-            },
-            PermissionOverwrite {
-                id: id(staff_role.get())?,
-                kind: PermissionOverwriteType::Role,
-                allow: staff_allow(),
-                deny: Permissions::empty(),
-            },
-            PermissionOverwrite {
-                id: self.bot_user.cast(),
-                kind: PermissionOverwriteType::Member,
-                allow: bot_allow(),
-                deny: Permissions::empty(),
-            },
-        ];
+        let overwrites = self.private_overwrites(guild, staff_role, staff_allow(), Permissions::empty())?;
         let request = self
             .http
             .create_guild_channel(id(guild.get())?, name)

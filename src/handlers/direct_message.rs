@@ -5,7 +5,7 @@ use twilight_model::channel::Message;
 
 use crate::bot::Bot;
 use crate::tickets::ids::{ChannelId, MessageId, UserId};
-use crate::tickets::inbox::{Attachment, IncomingDm};
+use crate::tickets::inbox::IncomingDm;
 
 /// The core's view of a DM; `None` for messages that are not a user's DM.
 pub fn incoming(message: &Message) -> Option<IncomingDm> {
@@ -18,11 +18,7 @@ pub fn incoming(message: &Message) -> Option<IncomingDm> {
         dm_channel: ChannelId(message.channel_id.get()),
         author_name: message.author.global_name.clone().unwrap_or_else(|| message.author.name.clone()),
         content: message.content.clone(),
-        attachments: message
-            .attachments
-            .iter()
-            .map(|a| Attachment { filename: a.filename.clone(), url: a.url.clone(), size: a.size })
-            .collect(),
+        attachments: message.attachments.iter().map(crate::discord::port::attachment).collect(),
     })
 }
 
@@ -60,17 +56,9 @@ pub async fn edited(bot: &Bot, message: &Message) {
     }
 }
 
-/// A DM was deleted. The event names only the channel and the message; the
-/// stored DM says whose it was.
+/// A DM was deleted: mirrored into its ticket, if it was relayed.
 pub async fn deleted(bot: &Bot, message: u64) {
-    let message = MessageId(message);
-    let user = match crate::db::inbound::get(&bot.db, message).await {
-        Ok(Some(dm)) => dm.user,
-        // Not a DM we relayed (one of the bot's own, say): nothing to mirror.
-        Ok(None) => return,
-        Err(e) => return super::report("direct_message_delete", &e.into()),
-    };
-    if let Err(e) = bot.tickets.user_deleted_dm(message, user).await {
+    if let Err(e) = bot.tickets.user_deleted_dm(MessageId(message)).await {
         super::report("direct_message_delete", &e);
     }
 }

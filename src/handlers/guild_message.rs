@@ -8,7 +8,6 @@ use crate::bot::Bot;
 use crate::commands::{self, text, Invocation};
 use crate::discord::metered::metered;
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
-use crate::tickets::inbox::Attachment;
 use crate::tickets::model::Actor;
 use crate::tickets::ports::DiscordPort;
 use crate::tickets::ports::OutgoingMessage;
@@ -50,11 +49,7 @@ pub async fn handle(bot: &Bot, message: &Message) {
         roles: roles.iter().map(|r| RoleId(r.get())).collect(),
         manage_guild: can_manage_guild(&bot.cache, guild_id, message.author.id, &roles),
     };
-    let attachments = message
-        .attachments
-        .iter()
-        .map(|a| Attachment { filename: a.filename.clone(), url: a.url.clone(), size: a.size })
-        .collect();
+    let attachments = message.attachments.iter().map(crate::discord::port::attachment).collect();
     let at = Invocation { guild, channel, actor, source: message.id.get(), attachments };
     match commands::execute(&bot.tickets, command, &at).await {
         Ok(Outcome::Post(post)) => {

@@ -74,11 +74,7 @@ fn attachments(interaction: &Interaction) -> Vec<Attachment> {
     let Some(resolved) = &data.resolved else {
         return Vec::new();
     };
-    let mut files: Vec<Attachment> = resolved
-        .attachments
-        .values()
-        .map(|a| Attachment { filename: a.filename.clone(), url: a.url.clone(), size: a.size })
-        .collect();
+    let mut files: Vec<Attachment> = resolved.attachments.values().map(crate::discord::port::attachment).collect();
     files.sort_by(|a, b| a.filename.cmp(&b.filename));
     files
 }

@@ -8,6 +8,7 @@ use super::ports::PortError;
 use super::render::{self, UserChange};
 use super::TicketService;
 use crate::db;
+use crate::db::relay_log::UserMessage;
 
 impl TicketService {
     #[tracing::instrument(skip(self, new_content))]
@@ -20,37 +21,23 @@ impl TicketService {
         if relayed.deleted || relayed.content == new_content {
             return Ok(());
         }
-        self.mirror(
-            message,
-            relayed.ticket_id,
-            relayed.staff_copy,
-            relayed.carries_header,
-            new_content,
-            UserChange::Edited { before: &relayed.content },
-        )
-        .await?;
+        self.mirror(message, &relayed, new_content, UserChange::Edited { before: &relayed.content }).await?;
         db::relay_log::record_edit(&self.db, relayed.id, &relayed.content, new_content, user).await?;
         Ok(())
     }
 
+    /// A DM was deleted. Deletion events name only the message; a DM we
+    /// never relayed (one of the bot's own, say) has nothing to mirror.
     #[tracing::instrument(skip(self))]
-    pub async fn user_deleted_dm(&self, message: MessageId, user: UserId) -> TicketResult<()> {
+    pub async fn user_deleted_dm(&self, message: MessageId) -> TicketResult<()> {
         let Some(relayed) = db::relay_log::user_message(&self.db, message).await? else {
             return Ok(());
         };
         if relayed.deleted {
             return Ok(());
         }
-        self.mirror(
-            message,
-            relayed.ticket_id,
-            relayed.staff_copy,
-            relayed.carries_header,
-            &relayed.content,
-            UserChange::Deleted,
-        )
-        .await?;
-        db::relay_log::record_delete(&self.db, relayed.id, user).await?;
+        self.mirror(message, &relayed, &relayed.content, UserChange::Deleted).await?;
+        db::relay_log::record_delete(&self.db, relayed.id, relayed.author).await?;
         Ok(())
     }
 
@@ -59,15 +46,15 @@ impl TicketService {
     async fn mirror(
         &self,
         message: MessageId,
-        ticket_id: i64,
-        staff_copy: Option<MessageId>,
-        with_header: bool,
+        relayed: &UserMessage,
         content: &str,
         change: UserChange<'_>,
     ) -> TicketResult<()> {
-        let (Some(ticket), Some(copy), Some(mut dm)) =
-            (db::tickets::by_id(&self.db, ticket_id).await?, staff_copy, db::inbound::get(&self.db, message).await?)
-        else {
+        let (Some(ticket), Some(copy), Some(mut dm)) = (
+            db::tickets::by_id(&self.db, relayed.ticket_id).await?,
+            relayed.staff_copy,
+            db::inbound::get(&self.db, message).await?,
+        ) else {
             return Ok(());
         };
         if !ticket.is_open() {
@@ -75,7 +62,7 @@ impl TicketService {
         }
         content.clone_into(&mut dm.content);
         let style = self.relay_style(ticket.guild).await?;
-        let shown = render::user_message_changed(&dm, &ticket, with_header, &style, change);
+        let shown = render::user_message_changed(&dm, &ticket, relayed.carries_header, &style, change);
         match self.discord.edit_message(ticket.channel, copy, &shown).await {
             Ok(()) | Err(PortError::NotFound) => Ok(()),
             Err(e) => Err(e.into()),
