@@ -35,14 +35,12 @@ async fn replies_are_numbered_in_both_footers_and_numbers_are_never_reused() {
     .await;
     assert!(dms[0]["embeds"][0]["footer"]["text"].as_str().unwrap().ends_with("#1"), "{}", dms[0]);
     assert!(dms[1]["embeds"][0]["footer"]["text"].as_str().unwrap().ends_with("#2"), "{}", dms[1]);
-    let staff_copy = app
-        .control
-        .channel_messages(channel)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|m| text_of(m).contains("second answer") && m["author"]["bot"] == true)
-        .unwrap();
+    // The staff copy is posted after the user's copy is delivered.
+    let staff_copy = eventually("the staff copy is posted", || async {
+        let messages = app.control.channel_messages(channel).await.ok()?;
+        messages.into_iter().find(|m| text_of(m).contains("second answer") && m["author"]["bot"] == true)
+    })
+    .await;
     assert!(staff_copy["embeds"][0]["footer"]["text"].as_str().unwrap().contains("#2"));
 
     app.control.post_message(channel, acme.staff, "!delete 2").await.unwrap();
