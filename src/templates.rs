@@ -10,6 +10,9 @@ pub enum Template {
     NoModmailGuild,
     ChooseGuild,
     GuildChosen,
+    ChooseCategory,
+    CategoryChosen,
+    CategoryTimedOut,
 }
 
 impl Template {
@@ -20,6 +23,9 @@ impl Template {
             Self::NoModmailGuild => include_str!("../templates/messages/no_modmail_guild.md"),
             Self::ChooseGuild => include_str!("../templates/messages/choose_guild.md"),
             Self::GuildChosen => include_str!("../templates/messages/guild_chosen.md"),
+            Self::ChooseCategory => include_str!("../templates/messages/choose_category.md"),
+            Self::CategoryChosen => include_str!("../templates/messages/category_chosen.md"),
+            Self::CategoryTimedOut => include_str!("../templates/messages/category_timed_out.md"),
         }
     }
 }
@@ -31,17 +37,23 @@ pub struct Placeholders<'a> {
     pub guild: Option<&'a str>,
     pub ticket_number: Option<i32>,
     pub staff: Option<&'a str>,
+    /// A modmail category's name.
+    pub category: Option<&'a str>,
+    /// How long a prompt waits, as staff wrote it (`5m`).
+    pub timeout: Option<&'a str>,
 }
 
 /// Renders `text` (a template or a guild's override). Unknown `{words}` are
 /// left as they are, so a guild's text with braces is never mangled.
 pub fn render(text: &str, values: &Placeholders<'_>) -> String {
     let number = values.ticket_number.map(|n| n.to_string());
-    let pairs: [(&str, Option<&str>); 4] = [
+    let pairs: [(&str, Option<&str>); 6] = [
         ("{user}", values.user),
         ("{guild}", values.guild),
         ("{ticket_number}", number.as_deref()),
         ("{staff}", values.staff),
+        ("{category}", values.category),
+        ("{timeout}", values.timeout),
     ];
     let mut out = text.trim().to_owned();
     for (key, value) in pairs {
@@ -60,17 +72,36 @@ mod tests {
     fn placeholders_are_filled_and_unknown_ones_kept() {
         let text = render(
             "Hi {user}, ticket #{ticket_number} in {guild} {unknown}",
-            &Placeholders { user: Some("alice"), guild: Some("Acme"), ticket_number: Some(7), staff: None },
+            &Placeholders {
+                user: Some("alice"),
+                guild: Some("Acme"),
+                ticket_number: Some(7),
+                ..Placeholders::default()
+            },
         );
         assert_eq!(text, "Hi alice, ticket #7 in Acme {unknown}");
     }
 
     #[test]
     fn every_template_renders_without_leftover_placeholders() {
-        let values = Placeholders { user: Some("u"), guild: Some("g"), ticket_number: Some(1), staff: Some("s") };
-        for t in
-            [Template::Welcome, Template::Close, Template::NoModmailGuild, Template::ChooseGuild, Template::GuildChosen]
-        {
+        let values = Placeholders {
+            user: Some("u"),
+            guild: Some("g"),
+            ticket_number: Some(1),
+            staff: Some("s"),
+            category: Some("c"),
+            timeout: Some("5m"),
+        };
+        for t in [
+            Template::Welcome,
+            Template::Close,
+            Template::NoModmailGuild,
+            Template::ChooseGuild,
+            Template::GuildChosen,
+            Template::ChooseCategory,
+            Template::CategoryChosen,
+            Template::CategoryTimedOut,
+        ] {
             let text = render(t.default_text(), &values);
             assert!(!text.contains('{'), "{t:?} left a placeholder: {text}");
             assert!(!text.is_empty());

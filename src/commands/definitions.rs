@@ -36,6 +36,8 @@ pub fn all() -> Vec<Command> {
         remove_reminder(),
         alert(),
         snippet(),
+        category(),
+        move_thread(),
     ]
 }
 
@@ -91,6 +93,54 @@ fn settings() -> SubCommandBuilder {
             "create_ticket_by_create_channel",
             "A channel named with a user id in the inbox opens their ticket",
         ))
+        .option(flag("category_prompt", "Ask users to pick a category before their ticket opens"))
+        .option(text("category_prompt_timeout", "How long the category prompt waits: seconds, or 5m", 20))
+}
+
+/// `/category`: the modmail categories users pick from.
+fn category() -> Command {
+    let name = || StringBuilder::new("name", "The category's name").required(true).max_length(80);
+    let discord_category = |required: bool| {
+        ChannelBuilder::new("discord_category", "The Discord category its tickets open in")
+            .channel_types([ChannelType::GuildCategory])
+            .required(required)
+    };
+    let description = || StringBuilder::new("description", "Shown under its name in the menu").max_length(100);
+    let emoji = || StringBuilder::new("emoji", "One emoji, like 💳, or a server emoji").max_length(64);
+    CommandBuilder::new("category", "Ticket categories users pick from", CommandType::ChatInput)
+        .default_member_permissions(Permissions::MANAGE_GUILD)
+        .contexts([InteractionContextType::Guild])
+        .option(
+            SubCommandBuilder::new("create", "Add a category")
+                .option(discord_category(true))
+                .option(name())
+                .option(description())
+                .option(emoji()),
+        )
+        .option(SubCommandBuilder::new("list", "Show the categories and the prompt's settings"))
+        .option(
+            SubCommandBuilder::new("edit", "Change a category")
+                .option(name())
+                .option(StringBuilder::new("new_name", "Its new name").max_length(80))
+                .option(description())
+                .option(emoji())
+                .option(discord_category(false)),
+        )
+        .option(SubCommandBuilder::new("delete", "Delete a category").option(name()))
+        .option(SubCommandBuilder::new("on", "Ask users to pick a category before their ticket opens"))
+        .option(SubCommandBuilder::new("off", "Open tickets in the inbox without asking"))
+        .option(SubCommandBuilder::new("timeout", "How long the prompt waits before using the inbox").option(
+            IntegerBuilder::new("seconds", "Seconds (10 to 86400)").required(true).min_value(10).max_value(86_400),
+        ))
+        .build()
+}
+
+fn move_thread() -> Command {
+    CommandBuilder::new("move_thread", "Move this ticket to another category", CommandType::ChatInput)
+        .default_member_permissions(Permissions::SEND_MESSAGES)
+        .contexts([InteractionContextType::Guild])
+        .option(StringBuilder::new("category", "The category's name").required(true).max_length(80))
+        .build()
 }
 
 fn reply() -> Command {

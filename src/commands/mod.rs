@@ -7,6 +7,7 @@ pub mod text;
 
 use std::time::Duration;
 
+pub use crate::tickets::categories::CategoryAction;
 use crate::tickets::ids::{ChannelId, GuildId, UserId};
 use crate::tickets::inbox::Attachment;
 use crate::tickets::model::Actor;
@@ -71,6 +72,10 @@ pub enum Command {
         anonymous: bool,
     },
     Recover,
+    Category(CategoryAction),
+    MoveThread {
+        category: String,
+    },
     ModmailSetup {
         inbox_category: u64,
         staff_role: u64,
@@ -132,6 +137,8 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
         }
         Command::Unblock { user } => tickets.unblock(at.guild, &at.actor, UserId(user)).await,
         Command::Recover => tickets.recover_ticket(&ctx).await,
+        Command::Category(action) => tickets.manage_categories(at.guild, &at.actor, action).await,
+        Command::MoveThread { category } => tickets.move_ticket(&ctx, &category).await,
         Command::Snippet(action) => tickets.manage_snippets(at.guild, &at.actor, action).await,
         Command::SendSnippet { name, anonymous } => tickets.send_snippet(&ctx, &name, anonymous).await,
         Command::ModmailSettings { changes } => tickets.modmail_settings(at.guild, &at.actor, &changes).await,

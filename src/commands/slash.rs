@@ -4,7 +4,7 @@ use twilight_model::application::interaction::application_command::{
     CommandData, CommandDataOption, CommandOptionValue,
 };
 
-use super::{CloseWhen, Command, SnippetAction};
+use super::{CategoryAction, CloseWhen, Command, SnippetAction};
 use crate::tickets::duration;
 
 /// `None` for a command we do not know (registered by an older version).
@@ -29,6 +29,8 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
             Ok(Command::Block { user, length, reason: string(&data.options, "reason").unwrap_or_default() })
         }),
         "snippet" => snippet(data),
+        "category" => category(data),
+        "move_thread" => Ok(Command::MoveThread { category: string(&data.options, "category").unwrap_or_default() }),
         "add_reminder" => match string(&data.options, "time").map(|t| duration::parse(&t)) {
             Some(Ok(delay)) => {
                 Ok(Command::AddReminder { delay, content: string(&data.options, "content").unwrap_or_default() })
@@ -104,6 +106,41 @@ fn snippet(data: &CommandData) -> Result<Command, String> {
         "send" => Command::SendSnippet { name, anonymous: boolean(options, "anonymous").unwrap_or(false) },
         _ => return Err("Unknown snippet subcommand.".to_owned()),
     })
+}
+
+/// `/category create|list|edit|delete|on|off|timeout`.
+fn category(data: &CommandData) -> Result<Command, String> {
+    let Some((sub, CommandOptionValue::SubCommand(options))) =
+        data.options.first().map(|o| (o.name.as_str(), &o.value))
+    else {
+        return Err("Pick a category subcommand.".to_owned());
+    };
+    let name = string(options, "name").unwrap_or_default();
+    let discord_category = id(options, "discord_category").map(|c| c.to_string());
+    Ok(Command::Category(match sub {
+        "create" => CategoryAction::Create {
+            discord_category: discord_category.unwrap_or_default(),
+            name,
+            description: string(options, "description").unwrap_or_default(),
+            emoji: string(options, "emoji"),
+        },
+        "list" => CategoryAction::List,
+        "edit" => CategoryAction::Edit {
+            name,
+            new_name: string(options, "new_name"),
+            description: string(options, "description"),
+            emoji: string(options, "emoji"),
+            discord_category,
+        },
+        "delete" => CategoryAction::Delete { name },
+        "on" => CategoryAction::On,
+        "off" => CategoryAction::Off,
+        "timeout" => match find(options, "seconds") {
+            Some(CommandOptionValue::Integer(seconds)) => CategoryAction::Timeout { value: seconds.to_string() },
+            _ => return Err("Give the timeout in seconds.".to_owned()),
+        },
+        _ => return Err("Unknown category subcommand.".to_owned()),
+    }))
 }
 
 fn user(options: &[CommandDataOption]) -> Result<u64, String> {

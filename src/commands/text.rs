@@ -1,7 +1,7 @@
 //! Text commands (`!reply hello`): parsed from a guild message with the
 //! guild's prefix into the same [`Command`] the slash commands produce.
 
-use super::{CloseWhen, Command, SnippetAction};
+use super::{CategoryAction, CloseWhen, Command, SnippetAction};
 use crate::tickets::duration;
 
 /// `None` if the message is not a command of ours; `Some(Err(usage))` if it is
@@ -63,6 +63,11 @@ pub fn parse(prefix: &str, content: &str) -> Option<Result<Command, String>> {
             _ => Err(format!("Usage: `{prefix}remove_reminder <reminder number>`.")),
         },
         "modmail" => parse_modmail(prefix, args),
+        "category" | "categories" => parse_category(prefix, args),
+        "move_thread" | "move" => match args {
+            "" => Err(format!("Usage: `{prefix}move_thread <category name>`; `{prefix}category list` shows them.")),
+            name => Ok(Command::MoveThread { category: name.to_owned() }),
+        },
         _ => return None,
     };
     Some(command)
@@ -107,6 +112,56 @@ fn parse_snippet(prefix: &str, args: &str) -> Result<Command, String> {
         ("list" | "", true, true) => Ok(Command::Snippet(SnippetAction::List)),
         _ => Err(usage),
     }
+}
+
+/// `!category create <discord_category_id> <name> | <description> | <emoji>`,
+/// `list`, `edit <name> | <field> | <value>`, `delete <name>`, `on`, `off`,
+/// `timeout <seconds>`.
+fn parse_category(prefix: &str, args: &str) -> Result<Command, String> {
+    let usage = format!(
+        "Usage: `{prefix}category create <discord_category_id> <name> | <description> | <emoji>`, `{prefix}category list`, `{prefix}category edit <name> | <name, description, emoji or discord_category> | <value>`, `{prefix}category delete <name>`, `{prefix}category on`, `{prefix}category off` or `{prefix}category timeout <seconds>`."
+    );
+    let (action, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+    let rest = rest.trim();
+    let action = match action.to_ascii_lowercase().as_str() {
+        "create" | "add" => {
+            let (discord_category, rest) = rest.split_once(char::is_whitespace).ok_or_else(|| usage.clone())?;
+            let mut parts = rest.split('|').map(str::trim);
+            let name = parts.next().filter(|n| !n.is_empty()).ok_or_else(|| usage.clone())?.to_owned();
+            let description = parts.next().unwrap_or_default().to_owned();
+            let emoji = parts.next().filter(|e| !e.is_empty()).map(str::to_owned);
+            if parts.next().is_some() {
+                return Err(usage);
+            }
+            CategoryAction::Create { discord_category: discord_category.to_owned(), name, description, emoji }
+        }
+        "list" | "" if rest.is_empty() => CategoryAction::List,
+        "edit" => {
+            let parts: Vec<&str> = rest.split('|').map(str::trim).collect();
+            let [name, field, value] = parts.as_slice() else {
+                return Err(usage);
+            };
+            let (name, value) = ((*name).to_owned(), Some((*value).to_owned()));
+            let mut edit =
+                CategoryAction::Edit { name, new_name: None, description: None, emoji: None, discord_category: None };
+            if let CategoryAction::Edit { new_name, description, emoji, discord_category, .. } = &mut edit {
+                match field.to_ascii_lowercase().as_str() {
+                    "name" => *new_name = value,
+                    "description" => *description = value,
+                    "emoji" => *emoji = value,
+                    "discord_category" | "category" | "channel" => *discord_category = value,
+                    _ => return Err(usage),
+                }
+            }
+            edit
+        }
+        "delete" | "remove" if !rest.is_empty() => CategoryAction::Delete { name: rest.to_owned() },
+        "on" | "enable" if rest.is_empty() => CategoryAction::On,
+        "off" | "disable" if rest.is_empty() => CategoryAction::Off,
+        "timeout" if !rest.is_empty() => CategoryAction::Timeout { value: rest.to_owned() },
+        _ => return Err(usage),
+    };
+    Ok(Command::Category(action))
 }
 
 /// `!add_reminder 2h Check if the user answered`.
@@ -237,6 +292,51 @@ mod tests {
         );
         assert!(matches!(parse("!", "!add_staff bob"), Some(Err(_))));
         assert!(matches!(parse("!", "!add_reminder 2h"), Some(Err(_))));
+    }
+
+    #[test]
+    fn category_commands_parse_in_their_text_form() {
+        let category = |action| Some(Ok(Command::Category(action)));
+        assert_eq!(
+            parse("!", "!category create 123 Billing | Payments and refunds | 💳"),
+            category(CategoryAction::Create {
+                discord_category: "123".into(),
+                name: "Billing".into(),
+                description: "Payments and refunds".into(),
+                emoji: Some("💳".into()),
+            })
+        );
+        assert_eq!(
+            parse("!", "!category create 123 Escalations"),
+            category(CategoryAction::Create {
+                discord_category: "123".into(),
+                name: "Escalations".into(),
+                description: String::new(),
+                emoji: None,
+            })
+        );
+        assert_eq!(
+            parse("!", "!category edit Billing | description | Invoices"),
+            category(CategoryAction::Edit {
+                name: "Billing".into(),
+                new_name: None,
+                description: Some("Invoices".into()),
+                emoji: None,
+                discord_category: None,
+            })
+        );
+        assert_eq!(parse("!", "!category list"), category(CategoryAction::List));
+        assert_eq!(parse("!", "!category delete Billing"), category(CategoryAction::Delete { name: "Billing".into() }));
+        assert_eq!(parse("!", "!category on"), category(CategoryAction::On));
+        assert_eq!(parse("!", "!category off"), category(CategoryAction::Off));
+        assert_eq!(parse("!", "!category timeout 90"), category(CategoryAction::Timeout { value: "90".into() }));
+        assert!(matches!(parse("!", "!category create 123"), Some(Err(_))));
+        assert!(matches!(parse("!", "!category edit Billing | colour | red"), Some(Err(_))));
+        assert_eq!(
+            parse("!", "!move_thread Billing Team"),
+            Some(Ok(Command::MoveThread { category: "Billing Team".into() }))
+        );
+        assert!(matches!(parse("!", "!move_thread"), Some(Err(_))));
     }
 
     #[test]

@@ -42,6 +42,22 @@ pub async fn pending(db: &PgPool, user: UserId, limit: i64) -> sqlx::Result<Vec<
     Ok(rows.into_iter().map(IncomingDm::from).collect())
 }
 
+/// Those of `messages` that are still pending, oldest first.
+#[tracing::instrument(skip(db, messages))]
+pub async fn pending_among(db: &PgPool, messages: &[MessageId]) -> sqlx::Result<Vec<IncomingDm>> {
+    let ids: Vec<i64> = messages.iter().map(|m| m.db()).collect();
+    let rows = sqlx::query_as!(
+        InboundRow,
+        r#"SELECT message_id, user_id, dm_channel_id, author_name, content, attachments
+           FROM inbound_dms WHERE message_id = ANY($1) AND state = 'pending'
+           ORDER BY message_id"#,
+        &ids
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(IncomingDm::from).collect())
+}
+
 struct InboundRow {
     message_id: i64,
     user_id: i64,

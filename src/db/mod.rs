@@ -3,11 +3,13 @@
 
 pub mod alerts;
 pub mod blocks;
+pub mod categories;
 pub mod choices;
 pub mod events;
 pub mod guilds;
 pub mod inbound;
 pub mod members;
+pub mod prompts;
 pub mod relay_log;
 pub mod settings;
 pub mod snippets;

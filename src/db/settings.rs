@@ -16,7 +16,7 @@ pub async fn get(db: &PgPool, guild: GuildId) -> sqlx::Result<GuildSettings> {
                   welcome_message, close_message, anonymous_label, embedded_message, block_quote,
                   show_log_on_edit, show_log_on_delete, close_action, archive_category_id,
                   time_to_close_seconds, close_on_leave, create_ticket_by_create_channel,
-                  overflow_category_ids
+                  overflow_category_ids, category_prompt, category_prompt_timeout_seconds
            FROM guild_settings WHERE guild_id = $1"#,
         guild.db()
     )
@@ -44,7 +44,7 @@ pub async fn update<E>(
                       welcome_message, close_message, anonymous_label, embedded_message, block_quote,
                       show_log_on_edit, show_log_on_delete, close_action, archive_category_id,
                       time_to_close_seconds, close_on_leave, create_ticket_by_create_channel,
-                  overflow_category_ids
+                  overflow_category_ids, category_prompt, category_prompt_timeout_seconds
                FROM guild_settings WHERE guild_id = $1 FOR UPDATE"#,
         guild.db()
     )
@@ -60,7 +60,8 @@ pub async fn update<E>(
                command_prefix = $2, welcome_message = $3, close_message = $4, anonymous_label = $5,
                embedded_message = $6, block_quote = $7, show_log_on_edit = $8, show_log_on_delete = $9,
                close_action = $10, archive_category_id = $11, time_to_close_seconds = $12,
-               close_on_leave = $13, create_ticket_by_create_channel = $14, updated_at = now()
+               close_on_leave = $13, create_ticket_by_create_channel = $14, category_prompt = $15,
+               category_prompt_timeout_seconds = $16, updated_at = now()
            WHERE guild_id = $1"#,
         guild.db(),
         s.command_prefix,
@@ -75,7 +76,9 @@ pub async fn update<E>(
         s.archive_category.map(ChannelId::db),
         s.time_to_close.map(|d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX)),
         s.close_on_leave,
-        s.create_ticket_by_create_channel
+        s.create_ticket_by_create_channel,
+        s.category_prompt,
+        i32::try_from(s.category_prompt_timeout.as_secs()).unwrap_or(i32::MAX)
     )
     .execute(&mut *tx)
     .await?;
@@ -103,6 +106,8 @@ struct SettingsRow {
     close_on_leave: bool,
     create_ticket_by_create_channel: bool,
     overflow_category_ids: Vec<i64>,
+    category_prompt: bool,
+    category_prompt_timeout_seconds: i32,
 }
 
 impl From<SettingsRow> for GuildSettings {
@@ -128,6 +133,8 @@ impl From<SettingsRow> for GuildSettings {
             close_on_leave: r.close_on_leave,
             create_ticket_by_create_channel: r.create_ticket_by_create_channel,
             overflow_categories: r.overflow_category_ids.into_iter().map(ChannelId::from_db).collect(),
+            category_prompt: r.category_prompt,
+            category_prompt_timeout: Duration::from_secs(r.category_prompt_timeout_seconds.unsigned_abs().into()),
         }
     }
 }

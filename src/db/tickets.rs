@@ -28,13 +28,16 @@ pub struct NewTicket {
     pub channel: ChannelId,
     pub dm_channel: Option<ChannelId>,
     pub opener_name: String,
+    /// The modmail category the user picked, if any.
+    pub modmail_category: Option<i64>,
 }
 
 #[tracing::instrument(skip(tx, new), fields(guild = %new.guild, number = new.number))]
 pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewTicket) -> sqlx::Result<Ticket> {
     let row = sqlx::query!(
-        r#"INSERT INTO tickets (guild_id, number, kind, opener_id, channel_id, dm_channel_id, opener_name)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+        r#"INSERT INTO tickets (guild_id, number, kind, opener_id, channel_id, dm_channel_id, opener_name,
+                                  modmail_category_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
            RETURNING ticket_id, opened_at"#,
         new.guild.db(),
         new.number,
@@ -42,7 +45,8 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewTicket) -> sqlx
         new.opener.db(),
         new.channel.db(),
         new.dm_channel.map(ChannelId::db),
-        new.opener_name
+        new.opener_name,
+        new.modmail_category
     )
     .fetch_one(&mut **tx)
     .await?;

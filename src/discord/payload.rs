@@ -2,7 +2,10 @@
 //! twilight's interaction response data.
 
 use serde::Serialize;
-use twilight_model::channel::message::component::{ActionRow, Component, SelectMenu, SelectMenuOption, SelectMenuType};
+use twilight_model::channel::message::component::{
+    ActionRow, Button, ButtonStyle, Component, SelectMenu, SelectMenuOption, SelectMenuType,
+};
+use twilight_model::channel::message::EmojiReactionType;
 use twilight_model::channel::message::{AllowedMentions, Embed, MessageFlags};
 use twilight_model::http::interaction::InteractionResponseData;
 use twilight_model::id::Id;
@@ -68,9 +71,24 @@ pub fn components(message: &OutgoingMessage) -> Vec<Component> {
     let Some(menu) = &message.menu else {
         return Vec::new();
     };
-    vec![Component::ActionRow(ActionRow {
-        id: None,
-        components: vec![Component::SelectMenu(SelectMenu {
+    let components = if menu.buttons {
+        menu.options
+            .iter()
+            .map(|o| {
+                Component::Button(Button {
+                    custom_id: Some(format!("{}:{}", menu.custom_id, o.value)),
+                    disabled: false,
+                    emoji: o.emoji.as_deref().and_then(emoji),
+                    id: None,
+                    label: Some(o.label.clone()),
+                    sku_id: None,
+                    style: ButtonStyle::Primary,
+                    url: None,
+                })
+            })
+            .collect()
+    } else {
+        vec![Component::SelectMenu(SelectMenu {
             channel_types: None,
             custom_id: menu.custom_id.clone(),
             default_values: None,
@@ -84,8 +102,8 @@ pub fn components(message: &OutgoingMessage) -> Vec<Component> {
                     .iter()
                     .map(|o| SelectMenuOption {
                         default: false,
-                        description: o.description.clone(),
-                        emoji: None,
+                        description: o.description.clone().filter(|d| !d.is_empty()),
+                        emoji: o.emoji.as_deref().and_then(emoji),
                         label: o.label.clone(),
                         value: o.value.clone(),
                     })
@@ -93,8 +111,23 @@ pub fn components(message: &OutgoingMessage) -> Vec<Component> {
             ),
             placeholder: Some(menu.placeholder.clone()),
             required: None,
-        })],
-    })]
+        })]
+    };
+    vec![Component::ActionRow(ActionRow { id: None, components })]
+}
+
+/// A unicode emoji as it is, or a custom one from `<:name:id>` / `<a:name:id>`.
+fn emoji(text: &str) -> Option<EmojiReactionType> {
+    if let Some(inner) = text.strip_prefix('<').and_then(|t| t.strip_suffix('>')) {
+        let (animated, rest) = match inner.strip_prefix("a:") {
+            Some(rest) => (true, rest),
+            None => (false, inner.strip_prefix(':')?),
+        };
+        let (name, id) = rest.split_once(':')?;
+        let id = id.parse::<u64>().ok().and_then(twilight_model::id::Id::new_checked)?;
+        return Some(EmojiReactionType::Custom { animated, id, name: Some(name.to_owned()) });
+    }
+    Some(EmojiReactionType::Unicode { name: text.to_owned() })
 }
 
 /// The JSON body of `POST /channels/{id}/messages`. Built here rather than with

@@ -126,6 +126,56 @@ impl TwilightDiscord {
     }
 }
 
+impl TwilightDiscord {
+    /// A channel's guild and permission overwrites, from the cache if it holds
+    /// the channel (the cluster owning the guild does), else one GET.
+    async fn overwrites_of(
+        &self,
+        channel: ChannelId,
+    ) -> Result<(Option<Id<twilight_model::id::marker::GuildMarker>>, Vec<PermissionOverwrite>), PortError> {
+        let channel_id = id(channel.get())?;
+        if let Some(cached) = self.cache.channel(channel_id) {
+            return Ok((cached.guild_id, cached.permission_overwrites.clone().unwrap_or_default()));
+        }
+        let fetched: twilight_model::channel::Channel = fetch("get_channel", self.http.channel(channel_id)).await?;
+        Ok((fetched.guild_id, fetched.permission_overwrites.unwrap_or_default()))
+    }
+}
+
+/// A moved ticket's overwrites: its new category's, except that `@everyone`
+/// never sees the channel, the bot keeps its access, and members given access
+/// to this ticket alone (`/add_staff`, a panel ticket's opener) keep theirs.
+fn synced_overwrites(
+    guild: Id<twilight_model::id::marker::GuildMarker>,
+    bot: Id<UserMarker>,
+    category: &[PermissionOverwrite],
+    ticket: &[PermissionOverwrite],
+) -> Vec<PermissionOverwrite> {
+    let everyone = guild.cast();
+    let ticket_members: Vec<&PermissionOverwrite> =
+        ticket.iter().filter(|o| o.kind == PermissionOverwriteType::Member && o.id != bot.cast()).collect();
+    let mut out: Vec<PermissionOverwrite> = category
+        .iter()
+        .filter(|o| o.id != everyone && o.id != bot.cast() && !ticket_members.iter().any(|m| m.id == o.id))
+        .cloned()
+        .collect();
+    let everyone_from_category = category.iter().find(|o| o.id == everyone);
+    out.push(PermissionOverwrite {
+        id: everyone,
+        kind: PermissionOverwriteType::Role,
+        allow: everyone_from_category.map_or(Permissions::empty(), |o| o.allow) - Permissions::VIEW_CHANNEL,
+        deny: everyone_from_category.map_or(Permissions::empty(), |o| o.deny) | Permissions::VIEW_CHANNEL,
+    });
+    out.extend(ticket_members.into_iter().cloned());
+    out.push(PermissionOverwrite {
+        id: bot.cast(),
+        kind: PermissionOverwriteType::Member,
+        allow: bot_allow(),
+        deny: Permissions::empty(),
+    });
+    out
+}
+
 /// A twilight attachment as the ticket core sees it.
 pub fn attachment(a: &twilight_model::channel::Attachment) -> Attachment {
     Attachment { filename: a.filename.clone(), url: a.url.clone(), size: a.size }
@@ -218,11 +268,14 @@ impl DiscordPort for TwilightDiscord {
     ) -> Result<(), PortError> {
         let embeds = payload::embeds(to);
         let mentions = payload::allowed_mentions(to);
+        // The message's components become `to`'s: none, unless it has a menu.
+        let components = payload::components(to);
         let request = self
             .http
             .update_message(id(channel.get())?, id(message.get())?)
             .content(to.content.as_deref())
             .embeds(Some(&embeds))
+            .components(Some(&components))
             .allowed_mentions(Some(&mentions));
         send("edit_message", request).await
     }
@@ -265,6 +318,19 @@ impl DiscordPort for TwilightDiscord {
         if let Some(parent) = archive.parent {
             request = request.parent_id(Some(id(parent.get())?));
         }
+        send("update_channel", request).await
+    }
+
+    async fn move_ticket_channel(&self, channel: ChannelId, parent: ChannelId) -> Result<(), PortError> {
+        let (guild, ticket_overwrites) = self.overwrites_of(channel).await?;
+        let (_, category_overwrites) = self.overwrites_of(parent).await?;
+        let guild = guild.ok_or_else(|| PortError::Other(format!("channel {channel} is not in a guild")))?;
+        let overwrites = synced_overwrites(guild, self.bot_user, &category_overwrites, &ticket_overwrites);
+        let request = self
+            .http
+            .update_channel(id(channel.get())?)
+            .parent_id(Some(id(parent.get())?))
+            .permission_overwrites(&overwrites);
         send("update_channel", request).await
     }
 

@@ -16,6 +16,7 @@ use crate::tickets::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::tickets::inbox::Attachment;
 use crate::tickets::model::Actor;
 use crate::tickets::ports::DiscordPort;
+use crate::tickets::prompt::{self, CATEGORY_MENU};
 use crate::tickets::routing::GUILD_CHOICE_MENU;
 use crate::tickets::{Outcome, TicketResult};
 
@@ -41,6 +42,18 @@ pub async fn handle(bot: &Bot, interaction: &Interaction) {
                 return respond(bot, interaction, message("Pick one of the servers in the menu.", true)).await;
             };
             let work = bot.tickets.choose_guild(UserId(user.get()), GuildId(guild));
+            answer_component(bot, interaction, work).await;
+        }
+        (InteractionType::MessageComponent, Some(InteractionData::MessageComponent(data)))
+            if data.custom_id.starts_with(CATEGORY_MENU) =>
+        {
+            let Some(user) = interaction.author_id() else {
+                return;
+            };
+            let Some(category) = prompt::chosen_category(&data.custom_id, &data.values) else {
+                return respond(bot, interaction, message("Pick one of the categories offered.", true)).await;
+            };
+            let work = bot.tickets.choose_category(UserId(user.get()), category);
             answer_component(bot, interaction, work).await;
         }
         (InteractionType::Ping, _) => {

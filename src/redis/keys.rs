@@ -64,4 +64,11 @@ impl Keys {
     pub fn guild_full_warning(&self, guild: GuildId) -> String {
         format!("{}:warned:guild-channels:{guild}", self.prefix)
     }
+
+    /// A user's messages held while they pick a guild or a category, in order
+    /// (a sorted set; see `crate::redis::held_queue`). Rebuilt from the pending
+    /// rows of `inbound_dms` by every drain.
+    pub fn held_messages(&self, user: UserId) -> String {
+        format!("{}:held:{user}", self.prefix)
+    }
 }

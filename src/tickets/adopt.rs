@@ -57,6 +57,7 @@ impl TicketService {
             opened_by: user,
             kind: TicketKind::Modmail,
             dm_channel,
+            category: None,
         };
         let ticket = match self.adopt_channel(&request, channel).await? {
             Opened::New(ticket) => ticket,

@@ -51,7 +51,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 /// `1d 12h`, `2h 30m`, `45m`: how a delay is shown back.
 pub fn format(duration: Duration) -> String {
     let secs = duration.as_secs();
-    let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    let (days, hours, minutes, seconds) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60, secs % 60);
     let mut parts = Vec::new();
     if days > 0 {
         parts.push(format!("{days}d"));
@@ -59,8 +59,12 @@ pub fn format(duration: Duration) -> String {
     if hours > 0 {
         parts.push(format!("{hours}h"));
     }
-    if minutes > 0 || parts.is_empty() {
+    if minutes > 0 || (parts.is_empty() && seconds == 0) {
         parts.push(format!("{minutes}m"));
+    }
+    // Only prompt timeouts are set to the second (`!category timeout 90`).
+    if seconds > 0 {
+        parts.push(format!("{seconds}s"));
     }
     parts.join(" ")
 }
@@ -92,6 +96,8 @@ mod tests {
     fn durations_format_back_compactly() {
         assert_eq!(format(Duration::from_secs(129_600)), "1d 12h");
         assert_eq!(format(Duration::from_secs(5400)), "1h 30m");
-        assert_eq!(format(Duration::from_secs(30)), "0m");
+        assert_eq!(format(Duration::from_secs(0)), "0m");
+        assert_eq!(format(Duration::from_secs(30)), "30s");
+        assert_eq!(format(Duration::from_secs(90)), "1m 30s");
     }
 }

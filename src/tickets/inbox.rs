@@ -60,11 +60,32 @@ impl TicketService {
     /// worker is draining this user: that worker will see the new DMs.
     #[tracing::instrument(skip(self))]
     pub async fn drain_inbox(&self, user: UserId) -> TicketResult<()> {
+        self.drain(user, false).await
+    }
+
+    /// Drains after the user answered a prompt (or it timed out). A drain
+    /// running now may have read the prompt before the answer and will stop
+    /// at "held", so this one waits for it rather than leaving the work to it.
+    #[tracing::instrument(skip(self))]
+    pub(crate) async fn drain_inbox_after_answer(&self, user: UserId) -> TicketResult<()> {
+        self.drain(user, true).await
+    }
+
+    async fn drain(&self, user: UserId, mut wait: bool) -> TicketResult<()> {
         loop {
-            let Some(lock) = Lock::try_acquire(&self.redis, self.keys.dm_drain_lock(user), DRAIN_LOCK_TTL).await?
-            else {
+            let key = self.keys.dm_drain_lock(user);
+            let lock = if wait {
+                Lock::acquire(&self.redis, key, DRAIN_LOCK_TTL, DRAIN_LOCK_TTL).await?
+            } else {
+                Lock::try_acquire(&self.redis, key, DRAIN_LOCK_TTL).await?
+            };
+            let Some(lock) = lock else {
+                if wait {
+                    tracing::warn!("the DM drain lock stayed taken; the inbox sweeper will finish this drain");
+                }
                 return Ok(());
             };
+            wait = false;
             let drained = self.drain_locked(user, &lock).await;
             if let Err(e) = lock.release().await {
                 tracing::warn!(error = %e, "could not release the DM drain lock; it will expire");
@@ -89,13 +110,17 @@ impl TicketService {
             let (ticket, opened) = match self.route_dm(first).await? {
                 Route::Existing(ticket) => (ticket, false),
                 Route::Opened(ticket) => (ticket, true),
-                Route::Held => return Ok(Drained::Held),
+                Route::Held => {
+                    self.hold(user, &batch).await;
+                    return Ok(Drained::Held);
+                }
                 Route::Refused => {
                     let ids: Vec<MessageId> = batch.iter().map(|dm| dm.message).collect();
                     db::inbound::mark_refused(&self.db, &ids).await?;
                     continue;
                 }
             };
+            let batch = if opened { self.with_held(user, batch).await? } else { batch };
             let style = self.relay_style(ticket.guild).await?;
             let mut relayed = false;
             for (i, dm) in batch.iter().enumerate() {
@@ -123,6 +148,44 @@ impl TicketService {
                 // Once per batch: cancel a scheduled close, ping `/alert`ers.
                 self.user_wrote(&ticket).await?;
             }
+            if opened {
+                // Everything held is in the ticket now.
+                if let Err(e) = self.held.clear(user).await {
+                    tracing::warn!(error = %e, "could not clear the held-message queue; it expires");
+                }
+            }
         }
+    }
+
+    /// Puts the pending messages of a user who is choosing in the held queue.
+    /// Every drain adds them all again, so a queue Redis lost is whole again.
+    async fn hold(&self, user: UserId, batch: &[IncomingDm]) {
+        let ids: Vec<MessageId> = batch.iter().map(|dm| dm.message).collect();
+        if let Err(e) = self.held.hold(user, &ids).await {
+            // They are still pending in PostgreSQL, which the forward reads too.
+            tracing::warn!(error = %e, "could not queue held messages in Redis");
+        }
+    }
+
+    /// The messages to forward into a just-opened ticket: the held queue, in
+    /// order, together with the pending rows (the truth), each once.
+    async fn with_held(&self, user: UserId, batch: Vec<IncomingDm>) -> TicketResult<Vec<IncomingDm>> {
+        let held = match self.held.held(user).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the held-message queue; forwarding from PostgreSQL");
+                return Ok(batch);
+            }
+        };
+        let missing: Vec<MessageId> = held.into_iter().filter(|id| !batch.iter().any(|dm| dm.message == *id)).collect();
+        if missing.is_empty() {
+            return Ok(batch);
+        }
+        let mut all = batch;
+        // Only rows still pending: a held id already relayed is never sent again.
+        all.extend(db::inbound::pending_among(&self.db, &missing).await?);
+        all.sort_by_key(|dm| dm.message);
+        all.dedup_by_key(|dm| dm.message);
+        Ok(all)
     }
 }

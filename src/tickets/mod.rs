@@ -7,6 +7,7 @@
 //! `crate::db` and `crate::redis`.
 
 pub mod adopt;
+pub mod categories;
 pub mod close;
 pub mod duration;
 pub mod edit;
@@ -17,6 +18,7 @@ pub mod model;
 pub mod open;
 pub mod outcome;
 pub mod ports;
+pub mod prompt;
 pub mod recovery;
 pub mod relay;
 pub mod render;
@@ -33,6 +35,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use crate::redis::held_queue::HeldQueue;
 use crate::redis::keys::Keys;
 use crate::redis::timer_index::TimerIndex;
 use crate::redis::RedisPool;
@@ -48,12 +51,14 @@ pub struct TicketService {
     keys: Keys,
     discord: Arc<dyn DiscordPort>,
     timer_index: TimerIndex,
+    held: HeldQueue,
 }
 
 impl TicketService {
     pub fn new(db: PgPool, redis: RedisPool, keys: Keys, discord: Arc<dyn DiscordPort>) -> Self {
         let timer_index = TimerIndex::new(redis.clone(), keys.timer_index());
-        Self { db, redis, keys, discord, timer_index }
+        let held = HeldQueue::new(redis.clone(), keys.clone());
+        Self { db, redis, keys, discord, timer_index, held }
     }
 
     pub fn db(&self) -> &PgPool {

@@ -88,6 +88,10 @@ pub struct GuildSettings {
     pub create_ticket_by_create_channel: bool,
     /// Categories made because the inbox was full, oldest first.
     pub overflow_categories: Vec<ChannelId>,
+    /// Ask a user who DMs to pick a modmail category first.
+    pub category_prompt: bool,
+    /// How long the prompt waits before opening the ticket in the inbox.
+    pub category_prompt_timeout: std::time::Duration,
 }
 
 /// What happens to a ticket's channel when the ticket closes.
@@ -138,11 +142,15 @@ impl GuildSettings {
             close_on_leave: false,
             create_ticket_by_create_channel: false,
             overflow_categories: Vec::new(),
+            category_prompt: false,
+            category_prompt_timeout: DEFAULT_CATEGORY_PROMPT_TIMEOUT,
         }
     }
 }
 
 pub const DEFAULT_PREFIX: &str = "!";
+/// How long a category prompt waits by default (the column's default too).
+pub const DEFAULT_CATEGORY_PROMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 pub const DEFAULT_ANONYMOUS_LABEL: &str = "Staff Team";
 
 /// Who is acting, as the transport saw them.

@@ -15,6 +15,7 @@ use super::model::{Ticket, TicketKind};
 use super::ports::{PortError, TicketChannelSpec};
 use super::TicketService;
 use crate::db;
+use crate::db::categories::ModmailCategory;
 use crate::db::tickets::NewTicket;
 use crate::metrics;
 use crate::redis::lock::Lock;
@@ -28,6 +29,9 @@ pub struct OpenRequest {
     pub opened_by: UserId,
     pub kind: TicketKind,
     pub dm_channel: Option<ChannelId>,
+    /// The modmail category the user picked: the ticket opens in its Discord
+    /// category instead of the inbox.
+    pub category: Option<ModmailCategory>,
 }
 
 /// Where an opening ticket's channel comes from.
@@ -64,7 +68,7 @@ impl TicketService {
         let lock = Lock::acquire(&self.redis, key, OPEN_LOCK_TTL, OPEN_LOCK_WAIT).await?.ok_or(Refusal::Busy)?;
         let spec = TicketChannelSpec {
             guild: request.guild,
-            parent: inbox,
+            parent: request.category.as_ref().map_or(inbox, |c| c.discord_category),
             name: String::new(),
             topic: String::new(),
             staff_role,
@@ -123,8 +127,14 @@ impl TicketService {
             channel,
             dm_channel: request.dm_channel,
             opener_name: request.opener_name.clone(),
+            modmail_category: request.category.as_ref().map(|c| c.id),
         };
-        let ticket = match db::tickets::insert(&mut tx, &new).await {
+        let inserted = match db::tickets::insert(&mut tx, &new).await {
+            // The user's category prompt, if any, is answered by this ticket.
+            Ok(ticket) => db::prompts::finish(&mut tx, request.opener, request.guild).await.map(|()| ticket),
+            Err(e) => Err(e),
+        };
+        let ticket = match inserted {
             Ok(ticket) => ticket,
             Err(e) => {
                 if created {

@@ -37,7 +37,7 @@ pub struct ArchiveSpec {
 pub struct OutgoingMessage {
     pub content: Option<String>,
     pub embeds: Vec<Embed>,
-    pub menu: Option<ChoiceMenu>,
+    pub menu: Option<Box<ChoiceMenu>>,
     /// Deduplicates the send at Discord (`nonce` + `enforce_nonce`): a retry with
     /// the same nonce within a few minutes returns the first message instead of
     /// posting a second one.
@@ -93,19 +93,29 @@ pub struct EmbedField {
     pub inline: bool,
 }
 
-/// A select menu asking the reader to pick one option.
+/// Asks the reader to pick one option: as a select menu, or as a row of
+/// buttons (at most [`MAX_BUTTONS`]; each button's custom id is
+/// `{custom_id}:{value}`, since a button carries no value of its own).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChoiceMenu {
     pub custom_id: String,
     pub placeholder: String,
     pub options: Vec<ChoiceOption>,
+    pub buttons: bool,
 }
+
+/// Buttons in one action row (Discord's limit).
+pub const MAX_BUTTONS: usize = 5;
+/// Options in one select menu (Discord's limit).
+pub const MAX_MENU_OPTIONS: usize = 25;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChoiceOption {
     pub label: String,
     pub value: String,
     pub description: Option<String>,
+    /// A unicode emoji, or a custom one written `<:name:id>`.
+    pub emoji: Option<String>,
 }
 
 /// A message read back from a channel (recovery).
@@ -182,6 +192,13 @@ pub trait DiscordPort: Send + Sync + 'static {
     /// where it is, with `parent: None`) and makes it read-only for staff, in
     /// one request.
     async fn archive_channel(&self, archive: &ArchiveSpec) -> Result<(), PortError>;
+
+    /// Moves a ticket's channel into another category and syncs its
+    /// permissions with that category's, keeping what makes it a ticket: the
+    /// channel stays hidden from `@everyone`, the bot keeps its access, and
+    /// members given access to this ticket alone keep it. One PATCH, plus a
+    /// read of each channel the cache does not hold.
+    async fn move_ticket_channel(&self, channel: ChannelId, parent: ChannelId) -> Result<(), PortError>;
     /// Up to `limit` (≤ 100) messages of a channel sent after `after`, oldest
     /// first.
     async fn messages_after(

@@ -95,7 +95,11 @@ impl TicketService {
         let channels = db::inbound::recent_dm_channels(&self.db, since).await?;
         let mut total = 0;
         for channel in channels {
-            let from = snowflake_at(channel.ticket_opened_at.unwrap_or(since));
+            // Each channel is read after its newest stored DM, and never from
+            // later than the window's start: a ticket that opened after the
+            // restart (a category prompt timing out) may follow DMs the user
+            // sent during the outage.
+            let from = snowflake_at(channel.ticket_opened_at.map_or(since, |opened| opened.min(since)));
             match self.recover_dm_channel(channel.user, channel.dm_channel, from).await {
                 Ok(n) => total += n,
                 Err(e) => tracing::warn!(error = %e, user = %channel.user, "could not recover a DM channel"),

@@ -84,7 +84,13 @@ impl TicketService {
         let text = custom.as_deref().unwrap_or(template.default_text());
         Ok(templates::render(
             text,
-            &Placeholders { user, guild: Some(&guild_name), ticket_number: Some(ticket.number), staff },
+            &Placeholders {
+                user,
+                guild: Some(&guild_name),
+                ticket_number: Some(ticket.number),
+                staff,
+                ..Placeholders::default()
+            },
         ))
     }
 }

@@ -205,15 +205,21 @@ fn staff_text(reply: StaffReplyView<'_>) -> String {
 pub fn guild_choice_prompt(guilds: &[ModmailGuild]) -> OutgoingMessage {
     OutgoingMessage {
         content: Some(Template::ChooseGuild.default_text().trim().to_owned()),
-        menu: Some(ChoiceMenu {
+        menu: Some(Box::new(ChoiceMenu {
             custom_id: GUILD_CHOICE_MENU.to_owned(),
             placeholder: "Choose a server".to_owned(),
             options: guilds
                 .iter()
                 .take(25)
-                .map(|g| ChoiceOption { label: truncate(&g.name, 100), value: g.guild.to_string(), description: None })
+                .map(|g| ChoiceOption {
+                    label: truncate(&g.name, 100),
+                    value: g.guild.to_string(),
+                    description: None,
+                    emoji: None,
+                })
                 .collect(),
-        }),
+            buttons: false,
+        })),
         ..OutgoingMessage::default()
     }
 }
@@ -231,6 +237,6 @@ fn fit(text: &str) -> String {
     cut
 }
 
-fn truncate(text: &str, max: usize) -> String {
+pub(crate) fn truncate(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }

@@ -1,6 +1,7 @@
 //! Which ticket a DM belongs to: the user's open ticket, else a new ticket in
 //! the one modmail guild they share with the bot, else (several guilds) the
-//! guild they pick from a menu, else (none) an explanation.
+//! guild they pick from a menu, else (none) an explanation. Within the guild,
+//! the category prompt (`super::prompt`) may ask which team first.
 //!
 //! Membership comes from the `guild_members` index kept by whichever cluster
 //! owns each guild, so routing costs no REST call (see docs/ARCHITECTURE.md).
@@ -12,6 +13,7 @@ use super::model::{Ticket, TicketKind};
 use super::open::{OpenRequest, Opened};
 use super::outcome::Outcome;
 use super::ports::OutgoingMessage;
+use super::prompt::Placement;
 use super::{render, TicketService};
 use crate::db;
 use crate::db::members::ModmailGuild;
@@ -23,7 +25,7 @@ pub const GUILD_CHOICE_MENU: &str = "modmail:choose-guild";
 pub(crate) enum Route {
     Existing(Ticket),
     Opened(Ticket),
-    /// Waiting for the user to pick a guild.
+    /// Waiting for the user to pick a guild or a category.
     Held,
     /// No guild to route to; the user was told why.
     Refused,
@@ -61,7 +63,11 @@ impl TicketService {
             Some(choice) => match choice.chosen {
                 Some(chosen) if guilds.iter().any(|g| g.guild == chosen) => {
                     let route = self.open_for_dm(chosen, first).await?;
-                    db::choices::clear(&self.db, first.user).await?;
+                    // Kept while the guild's category prompt waits, so the
+                    // next drain does not ask for the guild again.
+                    if !matches!(route, Route::Held) {
+                        db::choices::clear(&self.db, first.user).await?;
+                    }
                     Ok(route)
                 }
                 None => Ok(Route::Held),
@@ -120,6 +126,11 @@ impl TicketService {
     }
 
     async fn open_for_dm(&self, guild: GuildId, first: &IncomingDm) -> TicketResult<Route> {
+        let category = match self.place_new_ticket(guild, first).await? {
+            Placement::Held => return Ok(Route::Held),
+            Placement::Inbox => None,
+            Placement::Category(category) => Some(category),
+        };
         let request = OpenRequest {
             guild,
             opener: first.user,
@@ -127,6 +138,7 @@ impl TicketService {
             opened_by: first.user,
             kind: TicketKind::Modmail,
             dm_channel: Some(first.dm_channel),
+            category,
         };
         match self.open_ticket(&request).await {
             Ok(Opened::New(ticket)) => Ok(Route::Opened(ticket)),
@@ -155,7 +167,7 @@ impl TicketService {
         if !recorded && !already_open {
             return Err(Refusal::StaleChoice.into());
         }
-        self.drain_inbox(user).await?;
+        self.drain_inbox_after_answer(user).await?;
         Ok(Outcome::Notice(templates::render(
             Template::GuildChosen.default_text(),
             &Placeholders { guild: Some(&picked.name), ..Placeholders::default() },

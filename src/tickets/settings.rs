@@ -14,7 +14,7 @@ use super::TicketService;
 use crate::db;
 
 /// Every setting, by the name staff type (the reference guide's names).
-pub const NAMES: [&str; 13] = [
+pub const NAMES: [&str; 15] = [
     "prefix",
     "welcome_message",
     "close_message",
@@ -28,7 +28,13 @@ pub const NAMES: [&str; 13] = [
     "time_to_close_thread",
     "close_on_leave",
     "create_ticket_by_create_channel",
+    "category_prompt",
+    "category_prompt_timeout",
 ];
+
+/// Bounds of `category_prompt_timeout`, in seconds (the column's CHECK too).
+pub const PROMPT_TIMEOUT_MIN: u64 = 10;
+pub const PROMPT_TIMEOUT_MAX: u64 = 86_400;
 
 /// Longest welcome or close message (leaves room for the placeholders' values
 /// within Discord's 2,000 characters).
@@ -104,6 +110,21 @@ pub fn apply(settings: &mut GuildSettings, name: &str, value: &str) -> Result<()
         "show_log_on_delete" => settings.show_log_on_delete = boolean(name, value)?,
         "close_on_leave" => settings.close_on_leave = boolean(name, value)?,
         "create_ticket_by_create_channel" => settings.create_ticket_by_create_channel = boolean(name, value)?,
+        "category_prompt" => settings.category_prompt = boolean(name, value)?,
+        "category_prompt_timeout" => {
+            // Seconds, as the reference's `!category timeout <seconds>`, or a duration.
+            let wait = match value.parse::<u64>() {
+                Ok(seconds) => std::time::Duration::from_secs(seconds),
+                Err(_) => duration::parse(value).map_err(|e| invalid(name, &e.to_string()))?,
+            };
+            if !(PROMPT_TIMEOUT_MIN..=PROMPT_TIMEOUT_MAX).contains(&wait.as_secs()) {
+                return Err(invalid(
+                    name,
+                    &format!("use {PROMPT_TIMEOUT_MIN} to {PROMPT_TIMEOUT_MAX} seconds (or a duration like `5m`)"),
+                ));
+            }
+            settings.category_prompt_timeout = wait;
+        }
         "close_action" => {
             settings.close_action = CloseAction::parse(&value.to_ascii_lowercase())
                 .ok_or_else(|| invalid(name, "use `archive` or `delete`"))?;
@@ -155,6 +176,8 @@ pub fn describe(s: &GuildSettings) -> String {
         ("time_to_close_thread", s.time_to_close.map_or("off (close at once)".to_owned(), duration::format)),
         ("close_on_leave", on(s.close_on_leave).to_owned()),
         ("create_ticket_by_create_channel", on(s.create_ticket_by_create_channel).to_owned()),
+        ("category_prompt", on(s.category_prompt).to_owned()),
+        ("category_prompt_timeout", duration::format(s.category_prompt_timeout)),
     ];
     for (name, value) in lines {
         let _ = writeln!(out, "`{name}`: {value}");
@@ -197,7 +220,7 @@ fn invalid(name: &str, what: &str) -> Refusal {
 }
 
 /// An id, or a channel mention of one.
-fn snowflake(value: &str) -> Option<u64> {
+pub(crate) fn snowflake(value: &str) -> Option<u64> {
     value.trim().trim_start_matches("<#").trim_end_matches('>').parse().ok().filter(|id| *id > 0)
 }
 
@@ -226,6 +249,8 @@ mod tests {
             ("time_to_close_thread", "1d12h"),
             ("close_on_leave", "true"),
             ("create_ticket_by_create_channel", "yes"),
+            ("category_prompt", "on"),
+            ("category_prompt_timeout", "90"),
         ] {
             apply(&mut s, name, value).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
@@ -235,8 +260,9 @@ mod tests {
         assert!(!s.embedded_message && s.block_quote && !s.show_log_on_edit && !s.show_log_on_delete);
         assert_eq!((s.close_action, s.archive_category), (CloseAction::Archive, Some(ChannelId(55))));
         assert_eq!(s.time_to_close, Some(std::time::Duration::from_secs(129_600)));
-        assert!(s.close_on_leave && s.create_ticket_by_create_channel);
-        assert_eq!(NAMES.len(), 13);
+        assert!(s.close_on_leave && s.create_ticket_by_create_channel && s.category_prompt);
+        assert_eq!(s.category_prompt_timeout, std::time::Duration::from_secs(90));
+        assert_eq!(NAMES.len(), 15);
     }
 
     #[test]

@@ -97,6 +97,7 @@ impl TicketService {
                 guild: Some(&guild_name),
                 ticket_number: Some(ticket.number),
                 staff: Some(&ctx.actor.name),
+                ..Placeholders::default()
             },
         );
         self.reply(ctx, &content, anonymous).await

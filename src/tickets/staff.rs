@@ -226,6 +226,7 @@ impl TicketService {
             opened_by: actor.user,
             kind: TicketKind::Modmail,
             dm_channel,
+            category: None,
         };
         let ticket = match self.open_ticket(&request).await? {
             Opened::Existing(ticket) => {

@@ -149,7 +149,7 @@ impl TicketService {
 
     /// Puts a timer in the Redis index. If Redis is down the timer is still
     /// safe in PostgreSQL: the next rebuild of the index picks it up.
-    async fn index_timer(&self, id: i64, due: chrono::DateTime<Utc>) {
+    pub(crate) async fn index_timer(&self, id: i64, due: chrono::DateTime<Utc>) {
         if let Err(e) = self.timer_index.add(&[(id, due)]).await {
             tracing::warn!(error = %e, timer = id, "could not index a timer; the next rebuild will");
         }
@@ -186,9 +186,7 @@ impl TicketService {
                     .with_nonce(timer.id.unsigned_abs());
                 self.discord.send_message(ticket.channel, &message).await?;
             }
-            TimerKind::CategoryPrompt => {
-                tracing::debug!("category prompts are not handled by this version");
-            }
+            TimerKind::CategoryPrompt => self.category_prompt_timed_out(timer).await?,
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ mod support;
 
 mod api_health;
 mod gateway_clusters;
+mod modmail_categories;
 mod modmail_edit;
 mod modmail_open;
 mod modmail_recovery;

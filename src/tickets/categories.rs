@@ -1,0 +1,346 @@
+//! Modmail categories: `/category create|list|edit|delete|on|off|timeout`
+//! (and `!category …`) to manage them, and `/move_thread` to move a ticket
+//! into one. How a DM picks one is in `super::prompt`.
+
+use std::fmt::Write as _;
+
+use super::duration;
+use super::error::{Refusal, TicketResult};
+use super::ids::{ChannelId, GuildId};
+use super::model::Actor;
+use super::outcome::Outcome;
+use super::ports::{ChannelKind, OutgoingMessage, PortError, MAX_MENU_OPTIONS};
+use super::reply::StaffContext;
+use super::settings;
+use super::TicketService;
+use crate::db;
+use crate::db::categories::{CategoryFields, ModmailCategory};
+
+/// What to do with the guild's categories. Values are as staff typed them;
+/// this module validates them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CategoryAction {
+    Create {
+        discord_category: String,
+        name: String,
+        description: String,
+        emoji: Option<String>,
+    },
+    List,
+    /// Changes the fields given; `None` keeps a field as it is.
+    Edit {
+        name: String,
+        new_name: Option<String>,
+        description: Option<String>,
+        emoji: Option<String>,
+        discord_category: Option<String>,
+    },
+    Delete {
+        name: String,
+    },
+    On,
+    Off,
+    Timeout {
+        value: String,
+    },
+}
+
+/// Discord's limits for what a category becomes: a button label (80), a
+/// select option's description (100).
+pub const NAME_MAX: usize = 80;
+pub const DESCRIPTION_MAX: usize = 100;
+
+impl TicketService {
+    /// Runs a `/category` action. Listing is for staff; changes need Manage Server.
+    #[tracing::instrument(skip(self, actor, action))]
+    pub async fn manage_categories(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        action: CategoryAction,
+    ) -> TicketResult<Outcome> {
+        let current = db::settings::get(&self.db, guild).await?;
+        if !actor.is_staff(&current) {
+            return Err(Refusal::NotStaff.into());
+        }
+        if action != CategoryAction::List && !actor.manage_guild {
+            return Err(Refusal::NeedsManageGuild.into());
+        }
+        let prefix = current.command_prefix.clone();
+        let text = match action {
+            CategoryAction::Create { discord_category, name, description, emoji } => {
+                let fields = CategoryFields {
+                    discord_category: self.discord_category(guild, &discord_category).await?,
+                    name: valid_name(&name)?,
+                    description: valid_description(&description)?,
+                    emoji: valid_emoji(emoji.as_deref())?,
+                };
+                match db::categories::create(&self.db, guild, &fields, actor.user, MAX_MENU_OPTIONS).await? {
+                    db::categories::Created::Yes(category) => {
+                        let mut text = format!(
+                            "Category **{}** created: its tickets open in <#{}>.",
+                            category.name, category.discord_category
+                        );
+                        if !current.category_prompt {
+                            let _ = write!(text, " Turn the prompt on with `{prefix}category on`.");
+                        }
+                        text
+                    }
+                    db::categories::Created::NameTaken => {
+                        return Err(Refusal::InvalidInput(format!(
+                            "A category **{}** already exists: change it with `{prefix}category edit`.",
+                            fields.name
+                        ))
+                        .into())
+                    }
+                    db::categories::Created::Full => {
+                        return Err(Refusal::InvalidInput(format!(
+                            "This server has {MAX_MENU_OPTIONS} categories, the most a Discord menu can offer. Delete one first."
+                        ))
+                        .into())
+                    }
+                }
+            }
+            CategoryAction::List => {
+                let categories = db::categories::list(&self.db, guild).await?;
+                list(&categories, &current, &prefix)
+            }
+            CategoryAction::Edit { name, new_name, description, emoji, discord_category } => {
+                let category = self.category_named(guild, &name, &prefix).await?;
+                let fields = CategoryFields {
+                    discord_category: match discord_category {
+                        Some(raw) => self.discord_category(guild, &raw).await?,
+                        None => category.discord_category,
+                    },
+                    name: match new_name {
+                        Some(raw) => valid_name(&raw)?,
+                        None => category.name.clone(),
+                    },
+                    description: match description {
+                        Some(raw) if is_none(&raw) => String::new(),
+                        Some(raw) => valid_description(&raw)?,
+                        None => category.description.clone(),
+                    },
+                    emoji: match emoji {
+                        Some(raw) if is_none(&raw) => None,
+                        Some(raw) => valid_emoji(Some(&raw))?,
+                        None => category.emoji.clone(),
+                    },
+                };
+                match db::categories::update(&self.db, category.id, &fields).await {
+                    Ok(Some(updated)) => format!("Category **{}** updated.", updated.name),
+                    Ok(None) => return Err(unknown(&name, &prefix).into()),
+                    Err(e) if db::is_unique_violation(&e) => {
+                        return Err(Refusal::InvalidInput(format!(
+                            "Another category is already called **{}**.",
+                            fields.name
+                        ))
+                        .into())
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            CategoryAction::Delete { name } => {
+                let category = self.category_named(guild, &name, &prefix).await?;
+                db::categories::delete(&self.db, category.id).await?;
+                format!(
+                    "Category **{}** deleted. Its open tickets stay where they are; its Discord category was not touched.",
+                    category.name
+                )
+            }
+            CategoryAction::On | CategoryAction::Off => {
+                let on = action == CategoryAction::On;
+                self.change_setting(guild, "category_prompt", if on { "on" } else { "off" }).await?;
+                let count = db::categories::list(&self.db, guild).await?.len();
+                match (on, count) {
+                    (false, _) => "The category prompt is off: new tickets open in the inbox.".to_owned(),
+                    (true, 0) => format!(
+                        "The category prompt is on, but there are no categories yet: create one with `{prefix}category create`."
+                    ),
+                    (true, _) => format!(
+                        "The category prompt is on: users pick one of {count} categories before their ticket opens."
+                    ),
+                }
+            }
+            CategoryAction::Timeout { value } => {
+                let saved = self.change_setting(guild, "category_prompt_timeout", &value).await?;
+                format!(
+                    "Users now have {} to pick a category; then their ticket opens in the inbox.",
+                    duration::format(saved.category_prompt_timeout)
+                )
+            }
+        };
+        Ok(Outcome::Notice(text))
+    }
+
+    /// `/move_thread category:<name>`: moves the ticket's channel into the
+    /// category's Discord category and syncs its permissions with it (members
+    /// added to this ticket keep their access).
+    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
+    pub async fn move_ticket(&self, ctx: &StaffContext, name: &str) -> TicketResult<Outcome> {
+        let (ticket, settings) = self.staff_ticket(ctx).await?;
+        let category = self.category_named(ctx.guild, name, &settings.command_prefix).await?;
+        if db::categories::of_ticket(&self.db, ticket.id).await?.is_some_and(|c| c.id == category.id) {
+            return Ok(Outcome::Notice(format!("This ticket is already in **{}**.", category.name)));
+        }
+        match self.discord.move_ticket_channel(ticket.channel, category.discord_category).await {
+            Ok(()) => {}
+            Err(PortError::CategoryFull) => {
+                return Err(Refusal::InvalidInput(format!(
+                "The Discord category of **{}** is full (Discord allows 50 channels). Close some of its tickets first.",
+                category.name
+            ))
+                .into())
+            }
+            Err(PortError::NotFound) => {
+                return Err(Refusal::InvalidInput(format!(
+                    "The Discord category of **{}** no longer exists: an admin can fix it with `{}category edit`.",
+                    category.name, settings.command_prefix
+                ))
+                .into())
+            }
+            Err(e) => return Err(e.into()),
+        }
+        db::categories::set_for_ticket(&self.db, ticket.id, Some(category.id)).await?;
+        db::events::record(&self.db, ticket.id, "moved", Some(ctx.actor.user), &category.name).await?;
+        Ok(Outcome::Post(OutgoingMessage::text(format!(
+            "📂 Moved to **{}** by {}; the channel's permissions now follow that category.",
+            category.name, ctx.actor.name
+        ))))
+    }
+
+    async fn category_named(&self, guild: GuildId, name: &str, prefix: &str) -> TicketResult<ModmailCategory> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Refusal::InvalidInput(format!(
+                "Name the category, for example `{prefix}move_thread Billing`. `{prefix}category list` shows them."
+            ))
+            .into());
+        }
+        match db::categories::by_name(&self.db, guild, name).await? {
+            Some(category) => Ok(category),
+            None => Err(unknown(name, prefix).into()),
+        }
+    }
+
+    /// A Discord category of this guild, given as an id or a `<#mention>`.
+    async fn discord_category(&self, guild: GuildId, raw: &str) -> TicketResult<ChannelId> {
+        let id = settings::snowflake(raw).ok_or_else(|| {
+            Refusal::InvalidInput(format!(
+                "`{raw}` is not a Discord category id. Copy the category's id (Developer Mode) and try again."
+            ))
+        })?;
+        self.expect_channel(guild, ChannelId(id), ChannelKind::Category, "Discord category", "a category").await?;
+        Ok(ChannelId(id))
+    }
+
+    /// Applies one setting through the settings' one validation.
+    async fn change_setting(
+        &self,
+        guild: GuildId,
+        name: &str,
+        value: &str,
+    ) -> TicketResult<super::model::GuildSettings> {
+        Ok(db::settings::update(&self.db, guild, |s| settings::apply(s, name, value)).await??)
+    }
+}
+
+fn list(categories: &[ModmailCategory], settings: &super::model::GuildSettings, prefix: &str) -> String {
+    let mut out = format!(
+        "**Modmail categories** ({}): the prompt is **{}**, waiting {} for a choice.\n",
+        categories.len(),
+        if settings.category_prompt { "on" } else { "off" },
+        duration::format(settings.category_prompt_timeout)
+    );
+    if categories.is_empty() {
+        let _ = write!(
+            out,
+            "None yet. Create one with `{prefix}category create <discord_category_id> <name> | <description> | <emoji>`."
+        );
+        return out;
+    }
+    for c in categories {
+        let emoji = c.emoji.as_deref().map(|e| format!("{e} ")).unwrap_or_default();
+        let description = if c.description.is_empty() { String::new() } else { format!(": {}", c.description) };
+        let _ = writeln!(out, "{emoji}**{}** → <#{}>{description}", c.name, c.discord_category);
+    }
+    out
+}
+
+fn unknown(name: &str, prefix: &str) -> Refusal {
+    Refusal::InvalidInput(format!("There is no category **{name}**. `{prefix}category list` shows them."))
+}
+
+fn is_none(value: &str) -> bool {
+    matches!(value.trim().to_ascii_lowercase().as_str(), "none" | "-" | "off")
+}
+
+fn valid_name(raw: &str) -> Result<String, Refusal> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX || name.contains('|') {
+        return Err(Refusal::InvalidInput(format!(
+            "A category name has 1 to {NAME_MAX} characters and no `|`, for example `Billing`."
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+fn valid_description(raw: &str) -> Result<String, Refusal> {
+    let description = raw.trim();
+    if description.chars().count() > DESCRIPTION_MAX {
+        return Err(Refusal::InvalidInput(format!(
+            "Keep the description within {DESCRIPTION_MAX} characters (Discord's limit for a menu option)."
+        )));
+    }
+    Ok(description.to_owned())
+}
+
+/// A unicode emoji (a few code points, no letters or digits) or a custom
+/// emoji as Discord writes it, `<:name:id>` or `<a:name:id>`.
+fn valid_emoji(raw: Option<&str>) -> Result<Option<String>, Refusal> {
+    let Some(emoji) = raw.map(str::trim).filter(|e| !e.is_empty()) else {
+        return Ok(None);
+    };
+    let custom = emoji.strip_prefix('<').and_then(|e| e.strip_suffix('>')).is_some_and(|inner| {
+        let inner = inner.strip_prefix('a').unwrap_or(inner);
+        let mut parts = inner.split(':');
+        matches!(
+            (parts.next(), parts.next(), parts.next(), parts.next()),
+            (Some(""), Some(name), Some(id), None)
+                if !name.is_empty() && name.len() <= 32 && id.parse::<u64>().is_ok()
+        )
+    });
+    let unicode = emoji.chars().count() <= 8
+        && !emoji.chars().any(|c| c.is_ascii_alphanumeric() || c.is_whitespace() || c == '<' || c == ':');
+    if custom || unicode {
+        Ok(Some(emoji.to_owned()))
+    } else {
+        Err(Refusal::InvalidInput(
+            "The emoji must be one emoji, like 💳, or a server emoji like `<:billing:123456789012345678>`.".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emoji_are_unicode_or_discord_custom_ones() {
+        assert_eq!(valid_emoji(Some("💳")).unwrap().as_deref(), Some("💳"));
+        assert!(valid_emoji(Some("<:billing:123456789012345678>")).is_ok());
+        assert!(valid_emoji(Some("<a:spin:123>")).is_ok());
+        assert!(valid_emoji(Some(":billing:")).is_err());
+        assert!(valid_emoji(Some("billing")).is_err());
+        assert!(valid_emoji(Some("<:x:notanid>")).is_err());
+        assert_eq!(valid_emoji(Some("  ")).unwrap(), None);
+    }
+
+    #[test]
+    fn names_fit_a_button_and_keep_the_separator_free() {
+        assert_eq!(valid_name("  Billing ").unwrap(), "Billing");
+        assert!(valid_name("").is_err());
+        assert!(valid_name("a | b").is_err());
+        assert!(valid_name(&"x".repeat(81)).is_err());
+    }
+}
