@@ -29,7 +29,7 @@ pub async fn dispatch(bot: Arc<Bot>, sender: MessageSender, event: Event) {
         Event::MemberRemove(event) => membership::member_remove(&bot, event.guild_id, event.user.id.get()).await,
         Event::MemberChunk(chunk) => membership::member_chunk(&bot, &chunk).await,
         Event::ChannelCreate(channel) => membership::channel_create(&bot, &channel).await,
-        Event::ChannelDelete(channel) => membership::channel_delete(&bot, channel.id.get()).await,
+        Event::ChannelDelete(channel) => membership::channel_delete(&bot, &channel).await,
         _ => {}
     }
 }

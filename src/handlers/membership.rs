@@ -25,6 +25,7 @@ pub async fn guild_create(bot: &Bot, sender: &MessageSender, event: &GuildCreate
     if let Err(e) = result {
         return super::report("guild_create", &e.into());
     }
+    share_channel_count(bot, guild.id).await;
     // Large guilds send only some members in GUILD_CREATE: ask for the rest in
     // chunks (a gateway command, not a REST call).
     let total = guild.member_count.unwrap_or(0);
@@ -79,15 +80,30 @@ pub async fn member_remove(bot: &Bot, guild: Id<GuildMarker>, user: u64) {
     }
 }
 
-pub async fn channel_delete(bot: &Bot, channel: u64) {
-    if let Err(e) = bot.tickets.ticket_channel_deleted(ChannelId(channel)).await {
+pub async fn channel_delete(bot: &Bot, channel: &twilight_model::channel::Channel) {
+    if let Some(guild) = channel.guild_id {
+        share_channel_count(bot, guild).await;
+    }
+    if let Err(e) = bot.tickets.ticket_channel_deleted(ChannelId(channel.id.get())).await {
         super::report("channel_delete", &e);
+    }
+}
+
+/// Shares the guild's channel count from this cluster's cache (already
+/// updated with the event), for clusters that do not hold the guild.
+async fn share_channel_count(bot: &Bot, guild: Id<GuildMarker>) {
+    let count = bot.cache.guild_channels(guild).map(|channels| channels.len());
+    if let Some(count) = count {
+        bot.tickets.guild_channels_counted(GuildId(guild.get()), count).await;
     }
 }
 
 /// Staff may turn a new channel in the inbox into a ticket
 /// (`create_ticket_by_create_channel`).
 pub async fn channel_create(bot: &Bot, channel: &twilight_model::channel::Channel) {
+    if let Some(guild) = channel.guild_id {
+        share_channel_count(bot, guild).await;
+    }
     let (Some(guild), Some(parent), twilight_model::channel::ChannelType::GuildText) =
         (channel.guild_id, channel.parent_id, channel.kind)
     else {

@@ -71,4 +71,10 @@ impl Keys {
     pub fn held_messages(&self, user: UserId) -> String {
         format!("{}:held:{user}", self.prefix)
     }
+
+    /// The guild's channel count, written by the cluster that owns the guild
+    /// (`crate::redis::channel_counts`).
+    pub fn guild_channel_count(&self, guild: GuildId) -> String {
+        format!("{}:guild-channels:{guild}", self.prefix)
+    }
 }

@@ -3,6 +3,7 @@
 //! Redis holds only what can be rebuilt from PostgreSQL or safely lost (locks,
 //! caches, gateway resume sessions, identify pacing); see docs/ARCHITECTURE.md.
 
+pub mod channel_counts;
 pub mod held_queue;
 pub mod keys;
 pub mod lock;

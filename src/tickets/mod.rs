@@ -35,6 +35,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use crate::redis::channel_counts::ChannelCounts;
 use crate::redis::held_queue::HeldQueue;
 use crate::redis::keys::Keys;
 use crate::redis::timer_index::TimerIndex;
@@ -52,13 +53,15 @@ pub struct TicketService {
     discord: Arc<dyn DiscordPort>,
     timer_index: TimerIndex,
     held: HeldQueue,
+    channel_counts: ChannelCounts,
 }
 
 impl TicketService {
     pub fn new(db: PgPool, redis: RedisPool, keys: Keys, discord: Arc<dyn DiscordPort>) -> Self {
         let timer_index = TimerIndex::new(redis.clone(), keys.timer_index());
         let held = HeldQueue::new(redis.clone(), keys.clone());
-        Self { db, redis, keys, discord, timer_index, held }
+        let channel_counts = ChannelCounts::new(redis.clone(), keys.clone());
+        Self { db, redis, keys, discord, timer_index, held, channel_counts }
     }
 
     pub fn db(&self) -> &PgPool {

@@ -192,7 +192,15 @@ impl TicketService {
     /// Tells staff, in the new ticket, when the guild nears Discord's limit of
     /// 500 channels (at most every 6 hours per guild).
     pub(crate) async fn warn_if_guild_nearly_full(&self, ticket: &Ticket) {
-        let Some(count) = self.discord.known_channel_count(ticket.guild) else {
+        // This process's cache if it owns the guild, else what the owner shared.
+        let count = match self.discord.known_channel_count(ticket.guild) {
+            Some(count) => Some(count),
+            None => self.channel_counts.get(ticket.guild).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "could not read the guild's channel count");
+                None
+            }),
+        };
+        let Some(count) = count else {
             return;
         };
         if count < GUILD_CHANNEL_WARNING {
@@ -209,6 +217,14 @@ impl TicketService {
         );
         if let Err(e) = self.discord.send_message(ticket.channel, &super::ports::OutgoingMessage::text(text)).await {
             tracing::warn!(error = %e, "could not warn about the channel limit");
+        }
+    }
+
+    /// The cluster owning `guild` saw its channels change: shares the count,
+    /// so any cluster opening a ticket there can warn before the limit.
+    pub async fn guild_channels_counted(&self, guild: GuildId, count: usize) {
+        if let Err(e) = self.channel_counts.set(guild, count).await {
+            tracing::warn!(error = %e, %guild, "could not share the guild's channel count");
         }
     }
 

@@ -278,6 +278,28 @@ impl ControlClient {
         Self::interaction_ref(&self.post("/interactions/command", body).await?)
     }
 
+    /// Runs a slash command with files: an attachment option's `value` is the
+    /// index of its file in `files`.
+    pub async fn run_command_with_files(
+        &self,
+        user_id: u64,
+        guild_id: u64,
+        channel_id: u64,
+        name: &str,
+        options: Value,
+        files: &[FileSpec],
+    ) -> Result<InteractionRef> {
+        let body = json!({
+            "user_id": user_id.to_string(),
+            "guild_id": guild_id.to_string(),
+            "channel_id": channel_id.to_string(),
+            "name": name,
+            "options": options,
+            "attachments": files_json(files),
+        });
+        Self::interaction_ref(&self.post("/interactions/command", body).await?)
+    }
+
     /// Clicks a button (component_type 2) or picks select values.
     pub async fn click(
         &self,

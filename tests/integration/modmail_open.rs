@@ -213,6 +213,31 @@ async fn attachments_are_re_uploaded_both_ways_and_files_too_large_are_explained
     .await;
     assert_eq!(copy["attachments"][0]["filename"], "invoice.txt", "{copy}");
 
+    // Staff → user: `/reply attachment:` (the interaction carries the file in
+    // `resolved.attachments`; the bot fetches and re-uploads it).
+    let file = FileSpec {
+        filename: "refund.txt".into(),
+        content_type: Some("text/plain".into()),
+        bytes: b"refund approved".to_vec(),
+    };
+    let options = json!([
+        {"name": "content", "type": 3, "value": "Your refund"},
+        {"name": "attachment", "type": 11, "value": 0},
+    ]);
+    app.control.run_command_with_files(acme.staff, acme.id, channel, "reply", options, &[file]).await.unwrap();
+    let delivered = app.wait_for_bot_dm(alice, "Your refund").await;
+    let sent = &delivered["attachments"][0];
+    assert_eq!(sent["filename"], "refund.txt", "{delivered}");
+    assert!(sent["url"].as_str().unwrap().contains(delivered["channel_id"].as_str().unwrap()), "re-uploaded: {sent}");
+    let bytes = reqwest::get(sent["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&bytes[..], b"refund approved");
+    let copy = eventually("the staff copy of /reply carries the file", || async {
+        let messages = app.control.channel_messages(channel).await.ok()?;
+        messages.into_iter().find(|m| m["author"]["bot"] == true && text_of(m).contains("Your refund"))
+    })
+    .await;
+    assert_eq!(copy["attachments"][0]["filename"], "refund.txt", "{copy}");
+
     // A file larger than a bot may upload: staff and the user are told.
     let url = attachment["url"].as_str().unwrap().to_owned();
     let dm = ticketeer::tickets::inbox::IncomingDm {

@@ -118,9 +118,16 @@ async fn a_guild_at_discords_channel_limit_tells_the_user_and_leaves_nothing_hal
 }
 
 #[tokio::test]
-async fn staff_are_warned_in_new_tickets_when_the_guild_nears_500_channels() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
+async fn staff_are_warned_in_new_tickets_when_the_guild_nears_500_channels_even_when_another_cluster_owns_it() {
+    // The DM opens the ticket on cluster 0; the guild's channels are in
+    // cluster 1's cache, which shares their count through Redis.
+    let app = TestApp::spawn_with(crate::support::Options { shards: 4, clusters: 2, ..Default::default() }).await;
+    let mut acme = app.guild("acme").await;
+    let mut n = 1;
+    while !matches!((acme.id >> 22) % 4, 2 | 3) {
+        acme = app.guild(&format!("acme{n}")).await;
+        n += 1;
+    }
     app.setup_modmail(&acme).await;
     for i in 0..450 {
         app.control.create_channel(acme.id, &format!("filler-{i}"), 0, None).await.unwrap();

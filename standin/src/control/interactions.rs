@@ -40,7 +40,11 @@ pub async fn command(State(app): State<App>, b: Bytes) -> CtlResult {
             return Err(CtlError::bad("channel_id is not a channel of guild_id"));
         }
     }
-    let data = ix::command_data(&st, name, guild_id, &options).map_err(CtlError::bad)?;
+    // Files for attachment options (type 11): the option's value is the
+    // file's index in `attachments`, as a client uploads them first.
+    let files = super::attachments(&b)?;
+    let uploads = ix::upload_command_files(&app, &mut st, channel_id, files);
+    let data = ix::command_data(&st, name, guild_id, &options, &uploads).map_err(CtlError::bad)?;
     let kind = if b.get("autocomplete").and_then(Value::as_bool) == Some(true) { 4 } else { 2 };
     let fire = ix::Fire { kind, user_id, channel_id, message_id: None, data };
     fired(ix::fire(&app, &mut st, fire))

@@ -6,10 +6,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::gateway::hub::Target;
 use crate::ids;
 use crate::json;
-use crate::ops::messages::{self, NewMessage};
+use crate::ops::messages::{self, NewFile, NewMessage};
 use crate::ops::validate;
 use crate::perms;
-use crate::state::{App, Interaction, OpenModal, State};
+use crate::state::{App, Interaction, OpenModal, State, StoredFile};
 use serde_json::{json, Map, Value};
 use std::time::{Duration, Instant};
 
@@ -117,7 +117,40 @@ fn random_token() -> String {
 /// Builds slash-command data from the registered command: its id, the
 /// options (types filled in from the registration when omitted) and
 /// `resolved` for user, role, channel and mentionable options.
-pub fn command_data(st: &State, name: &str, guild_id: Option<u64>, options: &[Value]) -> Result<Value, String> {
+/// Stores files given to a slash command as Discord's ephemeral attachments
+/// (served under `/attachments/…` like any other) and returns each one's
+/// JSON as `resolved.attachments` shows it.
+pub fn upload_command_files(app: &App, st: &mut State, channel_id: u64, files: Vec<NewFile>) -> Vec<Value> {
+    files
+        .into_iter()
+        .map(|f| {
+            let id = app.ids.next();
+            let url = format!("{}/attachments/{channel_id}/{id}/{}", app.base_url, f.filename);
+            let v = json!({
+                "id": json::id(id),
+                "filename": f.filename,
+                "content_type": f.content_type,
+                "size": f.bytes.len(),
+                "url": url,
+                "proxy_url": url,
+                "ephemeral": true,
+            });
+            st.world.files.insert(
+                id,
+                StoredFile { channel_id, filename: f.filename, content_type: f.content_type, bytes: f.bytes },
+            );
+            v
+        })
+        .collect()
+}
+
+pub fn command_data(
+    st: &State,
+    name: &str,
+    guild_id: Option<u64>,
+    options: &[Value],
+    uploads: &[Value],
+) -> Result<Value, String> {
     let world = &st.world;
     let cmd = world
         .commands
@@ -126,8 +159,9 @@ pub fn command_data(st: &State, name: &str, guild_id: Option<u64>, options: &[Va
         .or_else(|| world.commands.values().find(|c| c.name == name && c.guild_id.is_none()))
         .ok_or_else(|| format!("the bot has not registered a command named {name:?}"))?;
     let defs = cmd.data.get("options").and_then(Value::as_array).cloned().unwrap_or_default();
-    let options = fill_options(options, &defs);
+    let mut options = fill_options(options, &defs);
     let mut resolved = Map::new();
+    attach(&mut options, uploads, &mut resolved)?;
     resolve(st, guild_id, &options, &mut resolved);
     let mut d = json!({
         "id": json::id(cmd.id),
@@ -175,6 +209,31 @@ fn fill_options(given: &[Value], defs: &[Value]) -> Vec<Value> {
             out
         })
         .collect()
+}
+
+/// Attachment options name an uploaded file by index; Discord sends the
+/// attachment's id as the value and the attachment in `resolved`.
+fn attach(options: &mut [Value], uploads: &[Value], out: &mut Map<String, Value>) -> Result<(), String> {
+    for o in options.iter_mut() {
+        if let Some(sub) = o.get_mut("options").and_then(Value::as_array_mut) {
+            attach(sub, uploads, out)?;
+        }
+        if o.get("type").and_then(Value::as_u64) != Some(11) {
+            continue;
+        }
+        let index = o
+            .get("value")
+            .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+            .ok_or("an attachment option's value is the index of a file in \"attachments\"")?;
+        let upload = uploads
+            .get(usize::try_from(index).unwrap_or(usize::MAX))
+            .ok_or_else(|| format!("no file at index {index} in \"attachments\""))?;
+        let id = upload["id"].clone();
+        let bucket = out.entry("attachments").or_insert_with(|| json!({}));
+        bucket[id.as_str().unwrap_or_default()] = upload.clone();
+        o["value"] = id;
+    }
+    Ok(())
 }
 
 fn resolve(st: &State, guild_id: Option<u64>, options: &[Value], out: &mut Map<String, Value>) {
