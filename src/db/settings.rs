@@ -180,3 +180,24 @@ pub async fn add_overflow_category(db: &PgPool, guild: GuildId, category: Channe
     .await?;
     Ok(())
 }
+
+/// Forgets overflow categories that were deleted because they were empty.
+#[tracing::instrument(skip(tx))]
+pub async fn remove_overflow_categories(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    guild: GuildId,
+    categories: &[ChannelId],
+) -> sqlx::Result<()> {
+    let ids: Vec<i64> = categories.iter().map(|c| c.db()).collect();
+    sqlx::query!(
+        r#"UPDATE guild_settings
+           SET overflow_category_ids = ARRAY(SELECT c FROM unnest(overflow_category_ids) AS c WHERE c <> ALL($2)),
+               updated_at = now()
+           WHERE guild_id = $1"#,
+        guild.db(),
+        &ids
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -20,6 +20,17 @@ pub async fn next_number(tx: &mut Transaction<'_, Postgres>, guild: GuildId) -> 
     .await
 }
 
+/// Locks the guild's counter row (if it has one) for the transaction: what
+/// an opening holds while it picks a category, so work on the guild's
+/// categories can take turns with openings.
+#[tracing::instrument(skip(tx))]
+pub async fn lock_counter(tx: &mut Transaction<'_, Postgres>, guild: GuildId) -> sqlx::Result<()> {
+    sqlx::query_scalar!("SELECT last_number FROM ticket_counters WHERE guild_id = $1 FOR UPDATE", guild.db())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub struct NewTicket {
     pub guild: GuildId,
     pub number: i32,

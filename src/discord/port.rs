@@ -334,6 +334,17 @@ impl DiscordPort for TwilightDiscord {
         send("update_channel", request).await
     }
 
+    async fn category_sizes(&self, guild: GuildId, categories: &[ChannelId]) -> Result<Vec<usize>, PortError> {
+        let response = metered("get_guild_channels", self.http.guild_channels(id(guild.get())?))
+            .await
+            .map_err(|e| port_error(&e))?;
+        let channels = response.models().await.map_err(|e| PortError::Other(e.to_string()))?;
+        Ok(categories
+            .iter()
+            .map(|category| channels.iter().filter(|c| c.parent_id.is_some_and(|p| p.get() == category.get())).count())
+            .collect())
+    }
+
     async fn pin_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError> {
         send("pin_message", self.http.create_pin(id(channel.get())?, id(message.get())?)).await
     }

@@ -7,7 +7,7 @@ use super::ids::{ChannelId, GuildId, UserId};
 use super::model::CloseAction;
 use super::model::Ticket;
 use super::outcome::Outcome;
-use super::ports::{ArchiveSpec, OutgoingMessage, PortError};
+use super::ports::{ArchiveSpec, OutgoingMessage, PortError, CATEGORY_LIMIT};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
@@ -76,11 +76,62 @@ impl TicketService {
     /// (50 channels) the channel is locked where it is rather than lost.
     async fn retire_ticket_channel(&self, ticket: &Ticket) -> TicketResult<()> {
         let settings = db::settings::get(&self.db, ticket.guild).await?;
+        self.move_or_delete_channel(ticket, &settings).await;
+        if !settings.overflow_categories.is_empty() {
+            let overflow = &settings.overflow_categories;
+            if let Err(e) = self.drop_empty_overflow_categories(ticket.guild, settings.inbox_category, overflow).await {
+                tracing::warn!(error = %e, guild = %ticket.guild, "could not tidy the overflow categories");
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes the overflow categories the inbox no longer needs (empty now
+    /// that a ticket left), so `Inbox 2`, `Inbox 3`… do not pile up. While the
+    /// inbox is still full, one empty overflow category is kept for the next
+    /// ticket rather than deleted and made again. Runs with the guild's
+    /// counter row locked, as openings do when they pick a category: an
+    /// opening never puts a channel in a category being deleted.
+    async fn drop_empty_overflow_categories(
+        &self,
+        guild: GuildId,
+        inbox: Option<ChannelId>,
+        overflow: &[ChannelId],
+    ) -> TicketResult<()> {
+        let mut tx = self.db.begin().await?;
+        db::tickets::lock_counter(&mut tx, guild).await?;
+        let categories: Vec<ChannelId> = inbox.into_iter().chain(overflow.iter().copied()).collect();
+        let sizes = self.discord.category_sizes(guild, &categories).await?;
+        let inbox_full = inbox.is_some() && sizes.first().is_some_and(|n| *n >= CATEGORY_LIMIT);
+        let overflow_sizes = &sizes[usize::from(inbox.is_some())..];
+        let mut empty: Vec<ChannelId> =
+            overflow.iter().zip(overflow_sizes).filter(|(_, n)| **n == 0).map(|(c, _)| *c).collect();
+        let has_room = overflow_sizes.iter().any(|n| *n > 0 && *n < CATEGORY_LIMIT);
+        if inbox_full && !has_room {
+            // Keep the oldest empty one: the next ticket goes there.
+            empty.drain(..empty.len().min(1));
+        }
+        if empty.is_empty() {
+            return Ok(());
+        }
+        for category in &empty {
+            match self.discord.delete_channel(*category).await {
+                Ok(()) | Err(PortError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        db::settings::remove_overflow_categories(&mut tx, guild, &empty).await?;
+        tx.commit().await?;
+        tracing::info!(%guild, removed = empty.len(), "deleted empty overflow categories");
+        Ok(())
+    }
+
+    async fn move_or_delete_channel(&self, ticket: &Ticket, settings: &super::model::GuildSettings) {
         let (CloseAction::Archive, Some(archive), Some(staff_role)) =
             (settings.close_action, settings.archive_category, settings.staff_role)
         else {
             self.delete_ticket_channel(ticket).await;
-            return Ok(());
+            return;
         };
         let mut spec = ArchiveSpec { guild: ticket.guild, channel: ticket.channel, parent: Some(archive), staff_role };
         let mut archived = self.discord.archive_channel(&spec).await;
@@ -93,7 +144,6 @@ impl TicketService {
             Ok(()) | Err(PortError::NotFound) => {}
             Err(e) => tracing::warn!(error = %e, ticket = ticket.id, "could not archive the ticket channel"),
         }
-        Ok(())
     }
 
     async fn delete_ticket_channel(&self, ticket: &Ticket) {

@@ -55,6 +55,9 @@ pub struct OutgoingMessage {
     pub files: Vec<super::inbox::Attachment>,
 }
 
+/// Channels a Discord category holds at most.
+pub const CATEGORY_LIMIT: usize = 50;
+
 /// The largest file a bot may upload to a channel without boosts (10 MiB).
 pub const UPLOAD_LIMIT: u64 = 10 * 1024 * 1024;
 
@@ -199,6 +202,11 @@ pub trait DiscordPort: Send + Sync + 'static {
     /// members given access to this ticket alone keep it. One PATCH, plus a
     /// read of each channel the cache does not hold.
     async fn move_ticket_channel(&self, channel: ChannelId, parent: ChannelId) -> Result<(), PortError>;
+
+    /// How many channels each of `categories` holds now (0 for one that no
+    /// longer exists), read from Discord with one GET of the guild's
+    /// channels, not from a cache that may lag a deletion.
+    async fn category_sizes(&self, guild: GuildId, categories: &[ChannelId]) -> Result<Vec<usize>, PortError>;
     /// Up to `limit` (≤ 100) messages of a channel sent after `after`, oldest
     /// first.
     async fn messages_after(

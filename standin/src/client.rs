@@ -243,6 +243,12 @@ impl ControlClient {
         self.patch(&format!("/channels/{channel_id}/messages/{message_id}"), json!({"content": content})).await
     }
 
+    /// A member deletes a guild channel in the client (CHANNEL_DELETE follows).
+    pub async fn delete_channel(&self, channel_id: u64) -> Result<()> {
+        self.delete(&format!("/channels/{channel_id}")).await?;
+        Ok(())
+    }
+
     /// The author deletes their message.
     pub async fn delete_message(&self, channel_id: u64, message_id: u64) -> Result<()> {
         self.delete(&format!("/channels/{channel_id}/messages/{message_id}")).await?;

@@ -85,7 +85,51 @@ async fn a_full_inbox_overflows_into_a_new_private_category_that_later_tickets_s
         .await
         .unwrap();
     assert_eq!(stored.len(), 1);
+
+    // Closing both leaves it empty, but the inbox is still full: it is kept
+    // for the next ticket rather than deleted and made again.
+    let overflow_id: u64 = overflow["id"].as_str().unwrap().parse().unwrap();
+    let (first, second) = (id_of(&first), id_of(&second));
+    for channel in [first, second] {
+        app.control.post_message(channel, acme.staff, "!close").await.unwrap();
+        app.wait_until_closed(channel).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(app.control.channel(overflow_id).await.is_ok(), "kept while the inbox is full");
+
+    // Once the inbox has room, the next close deletes the empty overflow category.
+    let old: Vec<u64> = app
+        .control
+        .guild_channels(acme.id)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"].as_str().is_some_and(|n| n.starts_with("old-")))
+        .map(id_of)
+        .take(10)
+        .collect();
+    for channel in old {
+        app.control.delete_channel(channel).await.unwrap();
+    }
+    let carol = app.member("carol", &[&acme]).await;
+    let third = app.open_ticket(&acme, carol, "hello").await;
+    assert!(is_id(&app.control.channel(third).await.unwrap()["parent_id"], acme.inbox), "the inbox has room again");
+    app.control.post_message(third, acme.staff, "!close").await.unwrap();
+    app.wait_until_closed(third).await;
+    eventually("the empty overflow category is deleted", || async {
+        app.control.channel(overflow_id).await.is_err().then_some(())
+    })
+    .await;
+    let stored: Vec<i64> = sqlx::query_scalar("SELECT unnest(overflow_category_ids) FROM guild_settings")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(stored.is_empty(), "and forgotten: {stored:?}");
     app.shutdown().await;
+}
+
+fn id_of(channel: &serde_json::Value) -> u64 {
+    channel["id"].as_str().unwrap().parse().unwrap()
 }
 
 #[tokio::test]

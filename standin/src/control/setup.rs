@@ -92,6 +92,14 @@ pub async fn create_channel(State(app): State<App>, Path(g): Path<String>, b: By
     Ok(Json(json::channel(&st.world, &st.world.channels[&id])))
 }
 
+/// Someone with Manage Channels deletes a channel in the client.
+pub async fn delete_channel(State(app): State<App>, Path(c): Path<String>) -> CtlResult {
+    let cid = sf(&c, "channel id")?;
+    let mut st = app.state.lock();
+    ops::channels::delete(&app, &mut st, cid)?;
+    Ok(Json(json!({"ok": true})))
+}
+
 pub async fn put_member(State(app): State<App>, Path((g, u)): Path<(String, String)>, b: Bytes) -> CtlResult {
     let gid = sf(&g, "guild id")?;
     let uid = sf(&u, "user id")?;
