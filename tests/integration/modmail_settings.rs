@@ -87,6 +87,44 @@ async fn anonymous_replies_show_the_label_and_plain_text_relays_follow_the_setti
 }
 
 #[tokio::test]
+async fn relayed_text_pings_nobody_and_long_texts_arrive_whole_in_both_directions() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    app.control.post_message(acme.general, acme.owner, "!modmail set embedded_message off").await.unwrap();
+    app.wait_for_channel_text(acme.general, "Saved: embedded_message").await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "hello").await;
+
+    // Plain text carrying every kind of ping pings nobody.
+    let pings = format!("@everyone @here <@&{}> <@{}> look", acme.staff_role, acme.staff);
+    app.control.user_dm(alice, &pings).await.unwrap();
+    let relayed = app.wait_for_channel_text(channel, "look").await;
+    assert!(relayed["content"].as_str().unwrap().contains("@everyone"), "the text is kept: {relayed}");
+    assert_eq!(relayed["mention_everyone"], false, "{relayed}");
+    assert_eq!(relayed["mention_roles"], json!([]), "{relayed}");
+    assert_eq!(relayed["mentions"], json!([]), "{relayed}");
+
+    // A DM that no longer fits a plain message with its header and footer is
+    // sent as an embed, whole.
+    let long: String = (0..220).map(|i| format!("line{i:04} ")).collect();
+    assert_eq!(long.chars().count(), 1980);
+    app.control.user_dm(alice, &long).await.unwrap();
+    let relayed = app.wait_for_channel_text(channel, "line0219").await;
+    let description = relayed["embeds"][0]["description"].as_str().unwrap_or_default();
+    assert!(description.contains(long.trim_end()), "the whole text: {relayed}");
+
+    // Staff may write 4,000 characters (twice a message): the user gets all of it.
+    let reply: String = (0..400).map(|i| format!("word{i:04}. ")).collect::<String>()[..3990].to_owned();
+    let options = json!([{"name": "content", "type": 3, "value": reply}]);
+    app.command(acme.staff, &acme, channel, "reply", options).await;
+    let delivered = app.wait_for_bot_dm(alice, "word0000").await;
+    let shown = delivered["embeds"][0]["description"].as_str().unwrap_or_default();
+    assert!(shown.contains(reply.trim_end()), "the user gets the whole reply: {delivered}");
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn closing_archives_the_channel_read_only_when_the_guild_archives() {
     let app = TestApp::spawn().await;
     let acme = app.guild("acme").await;

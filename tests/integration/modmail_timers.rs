@@ -1,5 +1,6 @@
 //! Scheduled closes and reminders: kept in PostgreSQL, indexed in Redis,
-//! fired once by any process, surviving restarts of the bot and of Redis.
+//! fired once by any process, surviving restarts of the bot, of Redis and of
+//! PostgreSQL.
 //!
 //! Tests do not wait hours: `advance_timers` moves pending timers' due time to
 //! now in PostgreSQL (the truth), exactly what the passing of time would do.
@@ -273,5 +274,45 @@ async fn the_same_timer_command_delivered_twice_schedules_once() {
         vec![("close".into(), "pending".into()), ("reminder".into(), "pending".into())],
         "one close, one reminder"
     );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_timer_due_while_postgres_is_unreachable_fires_once_it_is_back() {
+    use sqlx::{Connection, PgConnection};
+
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "hello").await;
+    app.control.post_message(channel, acme.staff, "!add_reminder 1h check the refund").await.unwrap();
+    app.wait_for_channel_text(channel, "Reminder #1 set").await;
+    sqlx::query("UPDATE timers SET due_at = now() + interval '1 second' WHERE state = 'pending'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+
+    // What a PostgreSQL restart looks like to the bot, for this test's
+    // database only: every connection is cut and new ones are refused while
+    // the timer falls due.
+    let mut admin = PgConnection::connect(&crate::support::database::server_url()).await.unwrap();
+    let name = &app.db.name;
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).execute(&mut admin).await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(name)
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let messages = app.control.channel_messages(channel).await.unwrap();
+    assert!(!messages.iter().any(|m| text_of(m).contains("reminder #1:")), "nothing fires without PostgreSQL");
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).execute(&mut admin).await.unwrap();
+
+    app.wait_for_channel_text(channel, "reminder #1: check the refund").await;
+    assert_eq!(timer_states(&app).await, vec![("reminder".to_owned(), "fired".to_owned())]);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let fired = app.control.channel_messages(channel).await.unwrap();
+    assert_eq!(fired.iter().filter(|m| text_of(m).contains("reminder #1:")).count(), 1, "it fired once");
     app.shutdown().await;
 }

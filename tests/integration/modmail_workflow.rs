@@ -242,21 +242,32 @@ async fn workflow_commands_are_refused_for_non_staff_in_both_forms() {
             json!([{"name": "time", "type": 3, "value": "2h"}, {"name": "content", "type": 3, "value": "x"}]),
         ),
         ("remove_reminder", json!([{"name": "reminder_id", "type": 4, "value": 1}])),
+        ("move_thread", json!([{"name": "category", "type": 3, "value": "Billing"}])),
+        ("category", json!([{"name": "list", "type": 1, "options": []}])),
     ] {
         let answer = app.command(mallory, &acme, channel, name, options).await;
         assert_eq!(answer["data"]["flags"], 64, "{name}: {answer}");
         assert!(answer["data"]["content"].as_str().unwrap().contains("Only staff"), "{name}: {answer}");
     }
-    for text in ["!take", "!release", "!logs", "!alert", "!close 2h", "!add_reminder 2h x", "!remove_reminder 1"]
-        .into_iter()
-        .map(String::from)
-        .chain([
-            format!("!add_staff {mallory}"),
-            format!("!new_thread {alice}"),
-            format!("!block {alice}"),
-            format!("!unblock {alice}"),
-        ])
-    {
+    for text in [
+        "!take",
+        "!release",
+        "!logs",
+        "!alert",
+        "!close 2h",
+        "!add_reminder 2h x",
+        "!remove_reminder 1",
+        "!move_thread Billing",
+        "!category list",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain([
+        format!("!add_staff {mallory}"),
+        format!("!new_thread {alice}"),
+        format!("!block {alice}"),
+        format!("!unblock {alice}"),
+    ]) {
         let sent = app.control.post_message(channel, mallory, &text).await.unwrap();
         let id = sent["id"].as_str().unwrap_or_else(|| panic!("{text}: {sent}")).to_owned();
         eventually(&format!("{text} is refused"), || async {
