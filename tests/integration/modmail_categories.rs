@@ -33,6 +33,17 @@ async fn wait_for_prompt(app: &TestApp, user: u64) -> Value {
     .await
 }
 
+/// A guild with modmail, one category `Billing` and the prompt on, and a member.
+async fn guild_with_prompt(app: &TestApp) -> (Guild, u64, u64) {
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let billing = discord_category(app, &acme, "Billing").await;
+    create_category(app, &acme, billing, "Billing").await;
+    turn_prompt_on(app, &acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    (acme, billing, alice)
+}
+
 fn id_of(value: &Value) -> u64 {
     value.as_str().unwrap().parse().unwrap()
 }
@@ -316,12 +327,7 @@ async fn six_categories_are_offered_in_a_select_menu() {
 #[tokio::test]
 async fn an_unanswered_prompt_times_out_into_the_inbox_across_a_restart_with_messages_sent_meanwhile() {
     let mut app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let billing = discord_category(&app, &acme, "Billing").await;
-    create_category(&app, &acme, billing, "Billing").await;
-    turn_prompt_on(&app, &acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let (acme, billing, alice) = guild_with_prompt(&app).await;
 
     app.control.user_dm(alice, "before the restart").await.unwrap();
     let prompt = wait_for_prompt(&app, alice).await;
@@ -360,12 +366,7 @@ async fn an_unanswered_prompt_times_out_into_the_inbox_across_a_restart_with_mes
 #[tokio::test]
 async fn a_pending_prompt_survives_a_restart_and_redis_losing_its_held_queue() {
     let mut app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let billing = discord_category(&app, &acme, "Billing").await;
-    create_category(&app, &acme, billing, "Billing").await;
-    turn_prompt_on(&app, &acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let (acme, billing, alice) = guild_with_prompt(&app).await;
 
     app.control.user_dm(alice, "one").await.unwrap();
     let prompt = wait_for_prompt(&app, alice).await;
