@@ -71,6 +71,31 @@ impl TicketService {
         self.drain(user, true).await
     }
 
+    /// Waits for the user's drain lock (a drain running now finishes its
+    /// message first). `None` if it stayed taken: go on without it, as before
+    /// locks existed, rather than drop the change.
+    pub(crate) async fn wait_for_inbox(&self, user: UserId) -> TicketResult<Option<Lock>> {
+        let lock = Lock::acquire(&self.redis, self.keys.dm_drain_lock(user), DRAIN_LOCK_TTL, DRAIN_LOCK_TTL).await?;
+        if lock.is_none() {
+            tracing::warn!("the DM drain lock stayed taken; going on without it");
+        }
+        Ok(lock)
+    }
+
+    /// Releases what [`Self::wait_for_inbox`] took. A DM that arrived
+    /// meanwhile found the lock taken and left its relay to the holder: relay it.
+    pub(crate) async fn release_inbox(&self, user: UserId, lock: Option<Lock>) -> TicketResult<()> {
+        if let Some(lock) = lock {
+            if let Err(e) = lock.release().await {
+                tracing::warn!(error = %e, "could not release the DM drain lock; it will expire");
+            }
+        }
+        if db::inbound::has_pending(&self.db, user).await? {
+            self.drain_inbox(user).await?;
+        }
+        Ok(())
+    }
+
     async fn drain(&self, user: UserId, mut wait: bool) -> TicketResult<()> {
         loop {
             let key = self.keys.dm_drain_lock(user);

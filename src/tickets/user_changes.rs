@@ -11,8 +11,18 @@ use crate::db;
 use crate::db::relay_log::UserMessage;
 
 impl TicketService {
+    /// A DM was edited. Runs under the user's drain lock, so it never falls
+    /// between a relay's post and its record: the DM is either still pending
+    /// (the relay will carry the new text) or relayed with its staff copy known.
     #[tracing::instrument(skip(self, new_content))]
     pub async fn user_edited_dm(&self, message: MessageId, user: UserId, new_content: &str) -> TicketResult<()> {
+        let lock = self.wait_for_inbox(user).await?;
+        let result = self.mirror_edit(message, user, new_content).await;
+        self.release_inbox(user, lock).await?;
+        result
+    }
+
+    async fn mirror_edit(&self, message: MessageId, user: UserId, new_content: &str) -> TicketResult<()> {
         let Some(relayed) = db::relay_log::user_message(&self.db, message).await? else {
             // Not relayed yet: the relay will carry the new text.
             db::inbound::update_pending(&self.db, message, new_content).await?;
@@ -27,9 +37,20 @@ impl TicketService {
     }
 
     /// A DM was deleted. Deletion events name only the message; a DM we
-    /// never relayed (one of the bot's own, say) has nothing to mirror.
+    /// never stored (one of the bot's own, say) has nothing to mirror. Under
+    /// the author's drain lock, like an edit.
     #[tracing::instrument(skip(self))]
     pub async fn user_deleted_dm(&self, message: MessageId) -> TicketResult<()> {
+        let Some(stored) = db::inbound::get(&self.db, message).await? else {
+            return Ok(());
+        };
+        let lock = self.wait_for_inbox(stored.user).await?;
+        let result = self.mirror_delete(message).await;
+        self.release_inbox(stored.user, lock).await?;
+        result
+    }
+
+    async fn mirror_delete(&self, message: MessageId) -> TicketResult<()> {
         let Some(relayed) = db::relay_log::user_message(&self.db, message).await? else {
             return Ok(());
         };
