@@ -38,6 +38,7 @@ pub fn all() -> Vec<Command> {
         snippet(),
         category(),
         move_thread(),
+        ticket(),
     ]
 }
 
@@ -132,6 +133,32 @@ fn category() -> Command {
         .option(SubCommandBuilder::new("timeout", "How long the prompt waits before using the inbox").option(
             IntegerBuilder::new("seconds", "Seconds (10 to 86400)").required(true).min_value(10).max_value(86_400),
         ))
+        .build()
+}
+
+/// `/ticket`: panel tickets (the ticket menu).
+fn ticket() -> Command {
+    CommandBuilder::new("ticket", "Set up the ticket menu", CommandType::ChatInput)
+        .default_member_permissions(Permissions::MANAGE_GUILD)
+        .contexts([InteractionContextType::Guild])
+        .option(
+            SubCommandBuilder::new("setup", "Post the ticket menu and choose where tickets open")
+                .option(
+                    ChannelBuilder::new("menu-channel", "Where the ticket menu is posted")
+                        .channel_types([ChannelType::GuildText])
+                        .required(true),
+                )
+                .option(
+                    ChannelBuilder::new("category", "The category ticket channels are created in")
+                        .channel_types([ChannelType::GuildCategory])
+                        .required(true),
+                )
+                .option(
+                    ChannelBuilder::new("log-channel", "Where openings, closings, claims and added users are logged")
+                        .channel_types([ChannelType::GuildText]),
+                )
+                .option(RoleBuilder::new("support-role", "Pinged on new tickets; answers them")),
+        )
         .build()
 }
 

@@ -7,6 +7,7 @@ pub mod text;
 
 use std::time::Duration;
 
+pub use crate::db::panel::PanelSetup;
 pub use crate::tickets::categories::CategoryAction;
 use crate::tickets::ids::{ChannelId, GuildId, UserId};
 use crate::tickets::inbox::Attachment;
@@ -73,6 +74,7 @@ pub enum Command {
     },
     Recover,
     Category(CategoryAction),
+    TicketSetup(PanelSetup),
     MoveThread {
         category: String,
     },
@@ -139,6 +141,7 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
         Command::Recover => tickets.recover_ticket(&ctx).await,
         Command::Category(action) => tickets.manage_categories(at.guild, &at.actor, action).await,
         Command::MoveThread { category } => tickets.move_ticket(&ctx, &category).await,
+        Command::TicketSetup(setup) => tickets.setup_panel(at.guild, &at.actor, &setup).await,
         Command::Snippet(action) => tickets.manage_snippets(at.guild, &at.actor, action).await,
         Command::SendSnippet { name, anonymous } => tickets.send_snippet(&ctx, &name, anonymous).await,
         Command::ModmailSettings { changes } => tickets.modmail_settings(at.guild, &at.actor, &changes).await,

@@ -30,6 +30,7 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
         }),
         "snippet" => snippet(data),
         "category" => category(data),
+        "ticket" => ticket(data),
         "move_thread" => Ok(Command::MoveThread { category: string(&data.options, "category").unwrap_or_default() }),
         "add_reminder" => match string(&data.options, "time").map(|t| duration::parse(&t)) {
             Some(Ok(delay)) => {
@@ -106,6 +107,25 @@ fn snippet(data: &CommandData) -> Result<Command, String> {
         "send" => Command::SendSnippet { name, anonymous: boolean(options, "anonymous").unwrap_or(false) },
         _ => return Err("Unknown snippet subcommand.".to_owned()),
     })
+}
+
+/// `/ticket setup`.
+fn ticket(data: &CommandData) -> Result<Command, String> {
+    use crate::tickets::ids::{ChannelId, RoleId};
+    match data.options.first().map(|o| (o.name.as_str(), &o.value)) {
+        Some(("setup", CommandOptionValue::SubCommand(options))) => {
+            match (id(options, "menu-channel"), id(options, "category")) {
+                (Some(menu_channel), Some(category)) => Ok(Command::TicketSetup(super::PanelSetup {
+                    menu_channel: ChannelId(menu_channel),
+                    category: ChannelId(category),
+                    log_channel: id(options, "log-channel").map(ChannelId),
+                    support_role: id(options, "support-role").map(RoleId),
+                })),
+                _ => Err("Pick the menu channel and the category for ticket channels.".to_owned()),
+            }
+        }
+        _ => Err("Unknown ticket subcommand.".to_owned()),
+    }
 }
 
 /// `/category create|list|edit|delete|on|off|timeout`.

@@ -9,6 +9,7 @@ pub mod events;
 pub mod guilds;
 pub mod inbound;
 pub mod members;
+pub mod panel;
 pub mod prompts;
 pub mod relay_log;
 pub mod settings;

@@ -77,4 +77,9 @@ impl Keys {
     pub fn guild_channel_count(&self, guild: GuildId) -> String {
         format!("{}:guild-channels:{guild}", self.prefix)
     }
+
+    /// Held while one process posts or edits a guild's ticket menu.
+    pub fn menu_refresh_lock(&self, guild: GuildId) -> String {
+        format!("{}:lock:menu-refresh:{guild}", self.prefix)
+    }
 }

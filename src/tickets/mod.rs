@@ -17,6 +17,7 @@ pub mod inbox;
 pub mod model;
 pub mod open;
 pub mod outcome;
+pub mod panel;
 pub mod ports;
 pub mod prompt;
 pub mod recovery;

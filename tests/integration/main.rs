@@ -16,4 +16,5 @@ mod modmail_staff;
 mod modmail_timers;
 mod modmail_workflow;
 mod operations;
+mod panel_setup;
 mod rest_budget;

@@ -1,0 +1,239 @@
+//! Panel tickets' configuration: the guild's menu settings (`panel_settings`),
+//! its ticket types and their intake questions.
+
+use sqlx::PgPool;
+
+use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelSettings {
+    pub guild: GuildId,
+    pub menu_channel: ChannelId,
+    pub category: ChannelId,
+    pub log_channel: Option<ChannelId>,
+    pub support_role: Option<RoleId>,
+    pub menu_message: Option<MessageId>,
+    pub max_open_per_member: i32,
+}
+
+/// What `/ticket setup` chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelSetup {
+    pub menu_channel: ChannelId,
+    pub category: ChannelId,
+    pub log_channel: Option<ChannelId>,
+    pub support_role: Option<RoleId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuestionStyle {
+    Short,
+    Paragraph,
+}
+
+impl QuestionStyle {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Short => "short",
+            Self::Paragraph => "paragraph",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    pub label: String,
+    pub style: QuestionStyle,
+    pub required: bool,
+    pub min_length: Option<i32>,
+    pub max_length: Option<i32>,
+    pub placeholder: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketType {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub emoji: Option<String>,
+    pub questions: Vec<Question>,
+}
+
+/// A type to create: its fields and questions.
+#[derive(Debug, Clone)]
+pub struct NewType {
+    pub name: String,
+    pub description: String,
+    pub emoji: Option<String>,
+    pub questions: Vec<Question>,
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn settings(db: &PgPool, guild: GuildId) -> sqlx::Result<Option<PanelSettings>> {
+    let row = sqlx::query!(
+        r#"SELECT menu_channel_id, category_id, log_channel_id, support_role_id, menu_message_id, max_open_per_member
+           FROM panel_settings WHERE guild_id = $1"#,
+        guild.db()
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| PanelSettings {
+        guild,
+        menu_channel: ChannelId::from_db(r.menu_channel_id),
+        category: ChannelId::from_db(r.category_id),
+        log_channel: r.log_channel_id.map(ChannelId::from_db),
+        support_role: r.support_role_id.map(RoleId::from_db),
+        menu_message: r.menu_message_id.map(MessageId::from_db),
+        max_open_per_member: r.max_open_per_member,
+    }))
+}
+
+/// Stores what setup chose, and creates the default types if the guild has
+/// none, in one transaction: running setup twice at once makes one set.
+/// A menu moved to another channel forgets its old message (a new one is
+/// posted there). Returns the settings and how many types were created.
+#[tracing::instrument(skip(db, setup, defaults))]
+pub async fn save_setup(
+    db: &PgPool,
+    guild: GuildId,
+    setup: &PanelSetup,
+    defaults: &[NewType],
+) -> sqlx::Result<(PanelSettings, usize)> {
+    let mut tx = db.begin().await?;
+    sqlx::query!(
+        r#"INSERT INTO panel_settings (guild_id, menu_channel_id, category_id, log_channel_id, support_role_id)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (guild_id) DO UPDATE SET
+               menu_message_id = CASE WHEN panel_settings.menu_channel_id = EXCLUDED.menu_channel_id
+                                      THEN panel_settings.menu_message_id END,
+               menu_channel_id = EXCLUDED.menu_channel_id, category_id = EXCLUDED.category_id,
+               log_channel_id = EXCLUDED.log_channel_id, support_role_id = EXCLUDED.support_role_id,
+               updated_at = now()"#,
+        guild.db(),
+        setup.menu_channel.db(),
+        setup.category.db(),
+        setup.log_channel.map(ChannelId::db),
+        setup.support_role.map(RoleId::db)
+    )
+    .execute(&mut *tx)
+    .await?;
+    // The row lock serialises concurrent setups of one guild from here on.
+    sqlx::query!("SELECT guild_id FROM panel_settings WHERE guild_id = $1 FOR UPDATE", guild.db())
+        .fetch_one(&mut *tx)
+        .await?;
+    let existing =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM ticket_types WHERE guild_id = $1"#, guild.db())
+            .fetch_one(&mut *tx)
+            .await?;
+    let mut created = 0;
+    if existing == 0 {
+        for (position, new) in defaults.iter().enumerate() {
+            insert_type(&mut tx, guild, new, i32::try_from(position).unwrap_or(i32::MAX)).await?;
+            created += 1;
+        }
+    }
+    tx.commit().await?;
+    let saved = settings(db, guild).await?.ok_or(sqlx::Error::RowNotFound)?;
+    Ok((saved, created))
+}
+
+async fn insert_type(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    guild: GuildId,
+    new: &NewType,
+    position: i32,
+) -> sqlx::Result<i64> {
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO ticket_types (guild_id, name, description, emoji, position)
+           VALUES ($1, $2, $3, $4, $5) RETURNING type_id"#,
+        guild.db(),
+        new.name,
+        new.description,
+        new.emoji,
+        position
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    for (i, q) in new.questions.iter().enumerate() {
+        sqlx::query!(
+            r#"INSERT INTO ticket_type_questions
+                   (type_id, position, label, style, required, min_length, max_length, placeholder)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
+            id,
+            i32::try_from(i).unwrap_or(i32::MAX),
+            q.label,
+            q.style.as_str(),
+            q.required,
+            q.min_length,
+            q.max_length,
+            q.placeholder
+        )
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn set_menu_message(db: &PgPool, guild: GuildId, message: MessageId) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE panel_settings SET menu_message_id = $2, updated_at = now() WHERE guild_id = $1",
+        guild.db(),
+        message.db()
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The guild's ticket types in menu order, each with its questions in order.
+#[tracing::instrument(skip(db))]
+pub async fn types(db: &PgPool, guild: GuildId) -> sqlx::Result<Vec<TicketType>> {
+    let types = sqlx::query!(
+        r#"SELECT type_id, name, description, emoji FROM ticket_types
+           WHERE guild_id = $1 ORDER BY position, type_id"#,
+        guild.db()
+    )
+    .fetch_all(db)
+    .await?;
+    let ids: Vec<i64> = types.iter().map(|t| t.type_id).collect();
+    let questions = sqlx::query!(
+        r#"SELECT type_id, label, style, required, min_length, max_length, placeholder
+           FROM ticket_type_questions WHERE type_id = ANY($1) ORDER BY type_id, position"#,
+        &ids
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(types
+        .into_iter()
+        .map(|t| TicketType {
+            id: t.type_id,
+            name: t.name,
+            description: t.description,
+            emoji: t.emoji,
+            questions: questions
+                .iter()
+                .filter(|q| q.type_id == t.type_id)
+                .map(|q| Question {
+                    label: q.label.clone(),
+                    style: if q.style == "paragraph" { QuestionStyle::Paragraph } else { QuestionStyle::Short },
+                    required: q.required,
+                    min_length: q.min_length,
+                    max_length: q.max_length,
+                    placeholder: q.placeholder.clone(),
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+/// Open panel tickets in the guild (the menu shows it).
+#[tracing::instrument(skip(db))]
+pub async fn open_count(db: &PgPool, guild: GuildId) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM tickets WHERE guild_id = $1 AND status = 'open' AND kind = 'panel'"#,
+        guild.db()
+    )
+    .fetch_one(db)
+    .await
+}

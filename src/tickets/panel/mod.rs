@@ -1,0 +1,7 @@
+//! Panel tickets: the ticket menu members open tickets from, its ticket
+//! types and their intake forms. The tickets themselves are the one ticket
+//! model (`super::open`, `super::close`), kind `panel`.
+
+pub mod defaults;
+pub mod menu;
+pub mod setup;

@@ -1,0 +1,57 @@
+//! `/ticket setup`: where the menu lives, where ticket channels go, who
+//! answers and where events are logged. Creates the default ticket types in
+//! a guild that has none and posts (or updates) the menu. Running it again
+//! updates the configuration; the menu is edited, never posted twice.
+
+use std::fmt::Write as _;
+
+use super::super::error::{Refusal, TicketResult};
+use super::super::ids::GuildId;
+use super::super::model::Actor;
+use super::super::outcome::Outcome;
+use super::super::ports::ChannelKind;
+use super::super::TicketService;
+use crate::db;
+use crate::db::panel::PanelSetup;
+
+impl TicketService {
+    #[tracing::instrument(skip(self, actor, setup))]
+    pub async fn setup_panel(&self, guild: GuildId, actor: &Actor, setup: &PanelSetup) -> TicketResult<Outcome> {
+        if !actor.manage_guild {
+            return Err(Refusal::NeedsManageGuild.into());
+        }
+        self.expect_channel(guild, setup.menu_channel, ChannelKind::Text, "menu-channel", "a text channel").await?;
+        self.expect_channel(guild, setup.category, ChannelKind::Category, "category", "a category").await?;
+        if let Some(log) = setup.log_channel {
+            self.expect_channel(guild, log, ChannelKind::Text, "log-channel", "a text channel").await?;
+        }
+        let (settings, created) = db::panel::save_setup(&self.db, guild, setup, &super::defaults::types()).await?;
+        let types = db::panel::types(&self.db, guild).await?;
+        self.refresh_menu(guild).await?;
+
+        let mut text =
+            format!("✅ The ticket menu is in <#{}> with {} ticket types", settings.menu_channel, types.len());
+        if created > 0 {
+            let _ = write!(text, " (the {created} defaults: {})", names(&types));
+        }
+        let _ = write!(text, ". Tickets open in <#{}>", settings.category);
+        match settings.support_role {
+            Some(role) => {
+                let _ = write!(text, ", <@&{role}> is pinged and answers them");
+            }
+            None => text.push_str(", answered by members with Manage Server (add a `support-role` to change that)"),
+        }
+        match settings.log_channel {
+            Some(log) => {
+                let _ = write!(text, "; events are logged in <#{log}>.");
+            }
+            None => text.push_str("; no log channel."),
+        }
+        text.push_str(" Change the types and their questions with `/ticket admin`.");
+        Ok(Outcome::Notice(text))
+    }
+}
+
+fn names(types: &[crate::db::panel::TicketType]) -> String {
+    types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
+}
