@@ -41,14 +41,17 @@ pub struct NewTicket {
     pub opener_name: String,
     /// The modmail category the user picked, if any.
     pub modmail_category: Option<i64>,
+    /// A panel ticket's type and intake answers.
+    pub ticket_type: Option<i64>,
+    pub answers: Option<Vec<(String, String)>>,
 }
 
 #[tracing::instrument(skip(tx, new), fields(guild = %new.guild, number = new.number))]
 pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewTicket) -> sqlx::Result<Ticket> {
     let row = sqlx::query!(
         r#"INSERT INTO tickets (guild_id, number, kind, opener_id, channel_id, dm_channel_id, opener_name,
-                                  modmail_category_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                  modmail_category_id, ticket_type_id, answers)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
            RETURNING ticket_id, opened_at"#,
         new.guild.db(),
         new.number,
@@ -57,7 +60,13 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewTicket) -> sqlx
         new.channel.db(),
         new.dm_channel.map(ChannelId::db),
         new.opener_name,
-        new.modmail_category
+        new.modmail_category,
+        new.ticket_type,
+        new.answers.as_ref().map(|answers| {
+            serde_json::Value::Array(
+                answers.iter().map(|(q, a)| serde_json::json!({"question": q, "answer": a})).collect(),
+            )
+        })
     )
     .fetch_one(&mut **tx)
     .await?;
@@ -140,6 +149,43 @@ pub async fn open_modmail_in_guild(db: &PgPool, guild: GuildId, user: UserId) ->
     .fetch_optional(db)
     .await?;
     Ok(row.map(Ticket::from))
+}
+
+/// The member's open panel tickets in the guild, oldest first, read in the
+/// opening transaction (which holds the guild's counter row lock).
+#[tracing::instrument(skip(tx))]
+pub async fn open_panel_of(
+    tx: &mut Transaction<'_, Postgres>,
+    guild: GuildId,
+    user: UserId,
+) -> sqlx::Result<Vec<Ticket>> {
+    let rows = sqlx::query_as!(
+        TicketRow,
+        r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
+                  assigned_to, opener_name
+           FROM tickets
+           WHERE guild_id = $1 AND opener_id = $2 AND status = 'open' AND kind = 'panel'
+           ORDER BY ticket_id"#,
+        guild.db(),
+        user.db()
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(Ticket::from).collect())
+}
+
+/// The channels of the member's open panel tickets in the guild.
+#[tracing::instrument(skip(db))]
+pub async fn open_panel_channels(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<Vec<ChannelId>> {
+    let rows = sqlx::query_scalar!(
+        r#"SELECT channel_id FROM tickets
+           WHERE guild_id = $1 AND opener_id = $2 AND status = 'open' AND kind = 'panel' ORDER BY ticket_id"#,
+        guild.db(),
+        user.db()
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(ChannelId::from_db).collect())
 }
 
 /// The open ticket whose channel this is, if any.

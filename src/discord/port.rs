@@ -94,39 +94,38 @@ fn bot_allow() -> Permissions {
 
 impl TwilightDiscord {
     /// The overwrites of a private channel or category: @everyone (whose
-    /// role id is the guild id) cannot see it, the staff role gets
-    /// `staff_allow` minus `staff_deny`, the bot what it needs.
+    /// role id is the guild id) cannot see it, the staff role (if the guild
+    /// has one) gets `staff_allow` minus `staff_deny`, the bot what it needs.
     fn private_overwrites(
         &self,
         guild: GuildId,
-        staff_role: RoleId,
+        staff_role: Option<RoleId>,
         staff_allow: Permissions,
         staff_deny: Permissions,
     ) -> Result<Vec<PermissionOverwrite>, PortError> {
-        Ok(vec![
-            PermissionOverwrite {
-                id: id(guild.get())?,
-                kind: PermissionOverwriteType::Role,
-                allow: Permissions::empty(),
-                deny: Permissions::VIEW_CHANNEL,
-            },
-            PermissionOverwrite {
-                id: id(staff_role.get())?,
+        let mut overwrites = vec![PermissionOverwrite {
+            id: id(guild.get())?,
+            kind: PermissionOverwriteType::Role,
+            allow: Permissions::empty(),
+            deny: Permissions::VIEW_CHANNEL,
+        }];
+        if let Some(role) = staff_role {
+            overwrites.push(PermissionOverwrite {
+                id: id(role.get())?,
                 kind: PermissionOverwriteType::Role,
                 allow: staff_allow,
                 deny: staff_deny,
-            },
-            PermissionOverwrite {
-                id: self.bot_user.cast(),
-                kind: PermissionOverwriteType::Member,
-                allow: bot_allow(),
-                deny: Permissions::empty(),
-            },
-        ])
+            });
+        }
+        overwrites.push(PermissionOverwrite {
+            id: self.bot_user.cast(),
+            kind: PermissionOverwriteType::Member,
+            allow: bot_allow(),
+            deny: Permissions::empty(),
+        });
+        Ok(overwrites)
     }
-}
 
-impl TwilightDiscord {
     /// A channel's guild and permission overwrites, from the cache if it holds
     /// the channel (the cluster owning the guild does), else one GET.
     async fn overwrites_of(
@@ -310,7 +309,7 @@ impl DiscordPort for TwilightDiscord {
         // Staff keep reading; nobody writes any more.
         let overwrites = self.private_overwrites(
             archive.guild,
-            archive.staff_role,
+            Some(archive.staff_role),
             Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY,
             Permissions::SEND_MESSAGES | Permissions::ADD_REACTIONS,
         )?;
@@ -383,7 +382,7 @@ impl DiscordPort for TwilightDiscord {
         &self,
         guild: GuildId,
         name: &str,
-        staff_role: RoleId,
+        staff_role: Option<RoleId>,
     ) -> Result<ChannelId, PortError> {
         let overwrites = self.private_overwrites(guild, staff_role, staff_allow(), Permissions::empty())?;
         let request = self

@@ -15,6 +15,8 @@ use crate::discord::payload;
 use crate::tickets::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::tickets::inbox::Attachment;
 use crate::tickets::model::Actor;
+use crate::tickets::panel::menu::TYPE_MENU;
+use crate::tickets::panel::open::FORM_PREFIX;
 use crate::tickets::ports::DiscordPort;
 use crate::tickets::prompt::{self, CATEGORY_MENU};
 use crate::tickets::routing::GUILD_CHOICE_MENU;
@@ -56,6 +58,16 @@ pub async fn handle(bot: &Bot, interaction: &Interaction) {
             let work = bot.tickets.choose_category(UserId(user.get()), category);
             answer_component(bot, interaction, work).await;
         }
+        (InteractionType::MessageComponent, Some(InteractionData::MessageComponent(data)))
+            if data.custom_id == TYPE_MENU =>
+        {
+            super::panel::type_picked(bot, interaction, &data.values).await;
+        }
+        (InteractionType::ModalSubmit, Some(InteractionData::ModalSubmit(data)))
+            if data.custom_id.starts_with(FORM_PREFIX) =>
+        {
+            super::panel::form_submitted(bot, interaction, data).await;
+        }
         (InteractionType::Ping, _) => {
             let pong = InteractionResponse { kind: InteractionResponseType::Pong, data: None };
             respond(bot, interaction, pong).await;
@@ -67,7 +79,7 @@ pub async fn handle(bot: &Bot, interaction: &Interaction) {
 }
 
 /// The invoking member as the core sees them (interactions carry permissions).
-fn actor(interaction: &Interaction) -> Option<Actor> {
+pub(super) fn actor(interaction: &Interaction) -> Option<Actor> {
     let member = interaction.member.as_ref()?;
     let user = member.user.as_ref()?;
     let permissions = member.permissions.unwrap_or(Permissions::empty());
@@ -162,7 +174,7 @@ async fn answer_component(
     respond(bot, interaction, response).await;
 }
 
-fn text_of(result: &TicketResult<Outcome>) -> String {
+pub(super) fn text_of(result: &TicketResult<Outcome>) -> String {
     match result {
         Ok(Outcome::Notice(text)) => text.clone(),
         Ok(Outcome::Post(post)) => post.content.clone().unwrap_or_else(|| "Done.".into()),
@@ -184,7 +196,7 @@ fn outcome_response(result: TicketResult<Outcome>) -> InteractionResponse {
     }
 }
 
-fn message(text: &str, ephemeral: bool) -> InteractionResponse {
+pub(super) fn message(text: &str, ephemeral: bool) -> InteractionResponse {
     InteractionResponse {
         kind: InteractionResponseType::ChannelMessageWithSource,
         data: Some(InteractionResponseData {
@@ -196,7 +208,7 @@ fn message(text: &str, ephemeral: bool) -> InteractionResponse {
     }
 }
 
-async fn defer(bot: &Bot, interaction: &Interaction, kind: InteractionResponseType) {
+pub(super) async fn defer(bot: &Bot, interaction: &Interaction, kind: InteractionResponseType) {
     let response = InteractionResponse {
         kind,
         data: Some(InteractionResponseData {
@@ -226,7 +238,7 @@ async fn finish_deferred(bot: &Bot, interaction: &Interaction, channel: ChannelI
     }
 }
 
-async fn respond(bot: &Bot, interaction: &Interaction, response: InteractionResponse) {
+pub(super) async fn respond(bot: &Bot, interaction: &Interaction, response: InteractionResponse) {
     let client = bot.http.interaction(bot.application_id);
     let sent = crate::discord::metered::metered(
         "interaction_callback",

@@ -5,6 +5,7 @@ pub mod direct_message;
 pub mod guild_message;
 pub mod interaction;
 pub mod membership;
+pub mod panel;
 pub mod permissions;
 
 use crate::tickets::TicketError;

@@ -58,6 +58,7 @@ impl TicketService {
             kind: TicketKind::Modmail,
             dm_channel,
             category: None,
+            panel: None,
         };
         let ticket = match self.adopt_channel(&request, channel).await? {
             Opened::New(ticket) => ticket,

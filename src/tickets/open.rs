@@ -32,6 +32,17 @@ pub struct OpenRequest {
     /// The modmail category the user picked: the ticket opens in its Discord
     /// category instead of the inbox.
     pub category: Option<ModmailCategory>,
+    /// A panel ticket's type and intake answers (`kind` is then `Panel`).
+    pub panel: Option<PanelPick>,
+}
+
+/// What a member chose and answered in the ticket menu.
+#[derive(Debug, Clone)]
+pub struct PanelPick {
+    pub type_id: i64,
+    pub type_name: String,
+    /// (question, answer) in the form's order; unanswered optional ones are left out.
+    pub answers: Vec<(String, String)>,
 }
 
 /// Where an opening ticket's channel comes from.
@@ -58,17 +69,26 @@ const OPEN_LOCK_WAIT: Duration = Duration::from_secs(20);
 impl TicketService {
     #[tracing::instrument(skip(self, request), fields(guild = %request.guild, opener = %request.opener))]
     pub async fn open_ticket(&self, request: &OpenRequest) -> TicketResult<Opened> {
-        let settings = db::settings::get(&self.db, request.guild).await?;
-        let (true, Some(inbox), Some(staff_role)) =
-            (settings.modmail_enabled, settings.inbox_category, settings.staff_role)
-        else {
-            return Err(Refusal::ModmailNotSetUp.into());
+        let (parent, staff_role, limit) = match &request.panel {
+            None => {
+                let settings = db::settings::get(&self.db, request.guild).await?;
+                let (true, Some(inbox), Some(staff_role)) =
+                    (settings.modmail_enabled, settings.inbox_category, settings.staff_role)
+                else {
+                    return Err(Refusal::ModmailNotSetUp.into());
+                };
+                (request.category.as_ref().map_or(inbox, |c| c.discord_category), Some(staff_role), 1)
+            }
+            Some(_) => {
+                let panel = db::panel::settings(&self.db, request.guild).await?.ok_or(Refusal::PanelNotSetUp)?;
+                (panel.category, panel.support_role, panel.max_open_per_member)
+            }
         };
         let key = self.keys.ticket_open_lock(request.guild, request.opener);
         let lock = Lock::acquire(&self.redis, key, OPEN_LOCK_TTL, OPEN_LOCK_WAIT).await?.ok_or(Refusal::Busy)?;
         let spec = TicketChannelSpec {
             guild: request.guild,
-            parent: request.category.as_ref().map_or(inbox, |c| c.discord_category),
+            parent,
             name: String::new(),
             topic: String::new(),
             staff_role,
@@ -77,7 +97,7 @@ impl TicketService {
                 TicketKind::Panel => vec![request.opener],
             },
         };
-        let opened = self.open_locked(request, ChannelSource::Create(spec)).await;
+        let opened = self.open_locked(request, ChannelSource::Create(spec), limit).await;
         if let Err(e) = lock.release().await {
             tracing::warn!(error = %e, "could not release the ticket-open lock; it will expire");
         }
@@ -91,14 +111,18 @@ impl TicketService {
     pub async fn adopt_channel(&self, request: &OpenRequest, channel: ChannelId) -> TicketResult<Opened> {
         let key = self.keys.ticket_open_lock(request.guild, request.opener);
         let lock = Lock::acquire(&self.redis, key, OPEN_LOCK_TTL, OPEN_LOCK_WAIT).await?.ok_or(Refusal::Busy)?;
-        let opened = self.open_locked(request, ChannelSource::Existing(channel)).await;
+        let opened = self.open_locked(request, ChannelSource::Existing(channel), 1).await;
         if let Err(e) = lock.release().await {
             tracing::warn!(error = %e, "could not release the ticket-open lock; it will expire");
         }
         opened
     }
 
-    async fn open_locked(&self, request: &OpenRequest, source: ChannelSource) -> TicketResult<Opened> {
+    /// `limit`: open tickets of this kind the opener may have in the guild
+    /// (modmail: one, also guarded by a unique index; panel: the guild's
+    /// setting, counted while the guild's counter row is locked, so a burst
+    /// of clicks cannot slip past it).
+    async fn open_locked(&self, request: &OpenRequest, source: ChannelSource, limit: i32) -> TicketResult<Opened> {
         if request.kind == TicketKind::Modmail {
             if let Some(existing) = db::tickets::open_modmail_in_guild(&self.db, request.guild, request.opener).await? {
                 return Ok(Opened::Existing(existing));
@@ -107,15 +131,40 @@ impl TicketService {
         let mut tx = self.db.begin().await?;
         let number = db::tickets::next_number(&mut tx, request.guild).await?;
         // Dropping `tx` on any early return rolls the number back.
+        if request.kind == TicketKind::Panel {
+            let open = db::tickets::open_panel_of(&mut tx, request.guild, request.opener).await?;
+            if open.len() >= usize::try_from(limit).unwrap_or(1) {
+                if let Some(existing) = open.into_iter().next() {
+                    return Ok(Opened::Existing(existing));
+                }
+            }
+        }
         let (channel, created) = match source {
             ChannelSource::Create(mut spec) => {
-                spec.name = channel_name(number, &request.opener_name);
-                spec.topic = format!(
-                    "{} ticket #{number} for <@{opener}> (user id {opener})",
-                    if request.kind == TicketKind::Modmail { "Modmail" } else { "Support" },
-                    opener = request.opener
-                );
-                (self.create_with_overflow(&mut spec).await?, true)
+                spec.name = match &request.panel {
+                    Some(pick) => panel_channel_name(&pick.type_name, number),
+                    None => channel_name(number, &request.opener_name),
+                };
+                spec.topic = match &request.panel {
+                    Some(pick) => format!(
+                        "{} ticket #{number} for <@{opener}> (user id {opener})",
+                        pick.type_name,
+                        opener = request.opener
+                    ),
+                    None => {
+                        format!("Modmail ticket #{number} for <@{opener}> (user id {opener})", opener = request.opener)
+                    }
+                };
+                let channel = match request.kind {
+                    TicketKind::Modmail => self.create_with_overflow(&mut spec).await?,
+                    // A panel's category is the admin's choice: a full one is
+                    // reported, not worked around.
+                    TicketKind::Panel => self.discord.create_ticket_channel(&spec).await.map_err(|e| match e {
+                        PortError::CategoryFull => Refusal::TicketCategoryFull.into(),
+                        other => open_refusal(other),
+                    })?,
+                };
+                (channel, true)
             }
             ChannelSource::Existing(channel) => (channel, false),
         };
@@ -128,6 +177,8 @@ impl TicketService {
             dm_channel: request.dm_channel,
             opener_name: request.opener_name.clone(),
             modmail_category: request.category.as_ref().map(|c| c.id),
+            ticket_type: request.panel.as_ref().map(|p| p.type_id),
+            answers: request.panel.as_ref().map(|p| p.answers.clone()),
         };
         let inserted = match db::tickets::insert(&mut tx, &new).await {
             // The user's category prompt, if any, is answered by this ticket.
@@ -245,15 +296,30 @@ fn open_refusal(error: PortError) -> TicketError {
     }
 }
 
-/// `0042-alice`: the number first so channels sort by age; the name reduced to
-/// what Discord keeps in a channel name.
-pub fn channel_name(number: i32, opener_name: &str) -> String {
+/// `billing-0042`: the type, then the per-server number.
+pub fn panel_channel_name(type_name: &str, number: i32) -> String {
+    let slug = slug(type_name, 24);
+    if slug.is_empty() {
+        format!("ticket-{number:04}")
+    } else {
+        format!("{slug}-{number:04}")
+    }
+}
+
+/// A name reduced to what Discord keeps in a channel name.
+fn slug(name: &str, max: usize) -> String {
     let mut slug: String =
-        opener_name.to_lowercase().chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' }).collect();
+        name.to_lowercase().chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { '-' }).collect();
     while slug.contains("--") {
         slug = slug.replace("--", "-");
     }
-    let slug: String = slug.trim_matches('-').chars().take(24).collect();
+    slug.trim_matches('-').chars().take(max).collect::<String>().trim_matches('-').to_owned()
+}
+
+/// `0042-alice`: the number first so channels sort by age; the name reduced to
+/// what Discord keeps in a channel name.
+pub fn channel_name(number: i32, opener_name: &str) -> String {
+    let slug = slug(opener_name, 24);
     if slug.is_empty() {
         format!("{number:04}-ticket")
     } else {
@@ -263,7 +329,14 @@ pub fn channel_name(number: i32, opener_name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::channel_name;
+    use super::{channel_name, panel_channel_name};
+
+    #[test]
+    fn panel_channels_are_named_from_the_type_and_number() {
+        assert_eq!(panel_channel_name("Billing", 42), "billing-0042");
+        assert_eq!(panel_channel_name("Report a user", 7), "report-a-user-0007");
+        assert_eq!(panel_channel_name("!!!", 1), "ticket-0001");
+    }
 
     #[test]
     fn channel_names_start_with_the_padded_number() {

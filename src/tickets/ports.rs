@@ -14,8 +14,9 @@ pub struct TicketChannelSpec {
     pub parent: ChannelId,
     pub name: String,
     pub topic: String,
-    /// Staff who may see and write in the channel.
-    pub staff_role: RoleId,
+    /// Staff who may see and write in the channel (a panel without a support
+    /// role has none: Manage Server sees every channel anyway).
+    pub staff_role: Option<RoleId>,
     /// Members (besides staff and the bot) who may see the channel: the opener
     /// of a panel ticket; nobody for modmail, where the user stays in DMs.
     pub members: Vec<UserId>,
@@ -121,6 +122,28 @@ pub struct ChoiceOption {
     pub emoji: Option<String>,
 }
 
+/// A form (Discord's modal) to show the person who clicked: a title and up
+/// to five text fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub custom_id: String,
+    pub title: String,
+    pub fields: Vec<FormField>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormField {
+    /// Returned with the answer.
+    pub custom_id: String,
+    pub label: String,
+    /// A paragraph box rather than one line.
+    pub long: bool,
+    pub required: bool,
+    pub min_length: Option<u16>,
+    pub max_length: Option<u16>,
+    pub placeholder: Option<String>,
+}
+
 /// A message read back from a channel (recovery).
 #[derive(Debug, Clone)]
 pub struct FetchedMessage {
@@ -175,7 +198,7 @@ pub trait DiscordPort: Send + Sync + 'static {
         &self,
         guild: GuildId,
         name: &str,
-        staff_role: RoleId,
+        staff_role: Option<RoleId>,
     ) -> Result<ChannelId, PortError>;
     /// How many channels the guild has, if this process knows without asking
     /// Discord (its gateway cache); `None` otherwise.

@@ -139,6 +139,7 @@ impl TicketService {
             kind: TicketKind::Modmail,
             dm_channel: Some(first.dm_channel),
             category,
+            panel: None,
         };
         match self.open_ticket(&request).await {
             Ok(Opened::New(ticket)) => Ok(Route::Opened(ticket)),

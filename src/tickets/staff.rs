@@ -227,6 +227,7 @@ impl TicketService {
             kind: TicketKind::Modmail,
             dm_channel,
             category: None,
+            panel: None,
         };
         let ticket = match self.open_ticket(&request).await? {
             Opened::Existing(ticket) => {

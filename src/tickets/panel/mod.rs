@@ -4,4 +4,5 @@
 
 pub mod defaults;
 pub mod menu;
+pub mod open;
 pub mod setup;

@@ -1,0 +1,179 @@
+//! Opening a panel ticket from the menu: pick a type, answer its form, get a
+//! private channel with the answers and the support role pinged; a second
+//! attempt links the open ticket instead.
+
+use serde_json::{json, Value};
+
+use crate::support::{eventually, is_id, text_of, Guild, TestApp};
+
+struct Panel {
+    menu_channel: u64,
+    category: u64,
+    support_role: u64,
+    menu: Value,
+}
+
+/// `/ticket setup` with a support role; returns the posted menu.
+async fn set_up_panel(app: &TestApp, guild: &Guild) -> Panel {
+    let c = &app.control;
+    let menu_channel = c.create_channel(guild.id, "open-a-ticket", 0, None).await.unwrap();
+    let category = c.create_channel(guild.id, "Tickets", 4, None).await.unwrap();
+    let support_role = c.create_role(guild.id, "Support", 0).await.unwrap();
+    let options = json!([{"name": "setup", "type": 1, "options": [
+        {"name": "menu-channel", "type": 7, "value": menu_channel.to_string()},
+        {"name": "category", "type": 7, "value": category.to_string()},
+        {"name": "support-role", "type": 8, "value": support_role.to_string()},
+    ]}]);
+    app.slash(guild.owner, guild, guild.general, "ticket", options).await;
+    let menu =
+        c.channel_messages(menu_channel).await.unwrap().into_iter().find(|m| m["author"]["bot"] == true).unwrap();
+    Panel { menu_channel, category, support_role, menu }
+}
+
+fn id_of(value: &Value) -> u64 {
+    value.as_str().unwrap().parse().unwrap()
+}
+
+/// The value of the menu option whose label is `name`.
+fn type_value(menu: &Value, name: &str) -> String {
+    let options = menu["components"][0]["components"][0]["options"].as_array().unwrap();
+    options.iter().find(|o| o["label"] == name).unwrap()["value"].as_str().unwrap().to_owned()
+}
+
+async fn first_callback(app: &TestApp, interaction: u64) -> Value {
+    eventually("the bot answers", || async {
+        app.control.interaction(interaction).await.ok()?["callbacks"].as_array()?.first().cloned()
+    })
+    .await
+}
+
+async fn pick(app: &TestApp, panel: &Panel, member: u64, type_name: &str) -> Value {
+    let value = type_value(&panel.menu, type_name);
+    let click = app
+        .control
+        .click(member, panel.menu_channel, id_of(&panel.menu["id"]), "panel:open", 3, Some(vec![value]))
+        .await
+        .unwrap();
+    first_callback(app, click.id).await
+}
+
+#[tokio::test]
+async fn a_member_picks_a_type_answers_its_form_and_gets_a_private_channel_with_the_answers() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let panel = set_up_panel(&app, &acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+
+    // Picking Billing shows its form: two questions.
+    let shown = pick(&app, &panel, alice, "Billing").await;
+    assert_eq!(shown["type"], 9, "a modal: {shown}");
+    assert_eq!(shown["data"]["title"], "Billing");
+    let fields = shown["data"]["components"].as_array().unwrap();
+    assert_eq!(fields.len(), 2, "{shown}");
+    assert_eq!(fields[1]["label"], "What is the problem?");
+    let custom_id = shown["data"]["custom_id"].as_str().unwrap().to_owned();
+
+    let submitted = app
+        .control
+        .submit_modal(alice, &custom_id, &[("q0", "INV-2041"), ("q1", "I was charged twice <script>")])
+        .await
+        .unwrap();
+    let channel = eventually("the ticket channel opens in the category", || async {
+        let channels = app.control.guild_channels(acme.id).await.ok()?;
+        channels.into_iter().find(|c| c["parent_id"].as_str() == Some(&panel.category.to_string()))
+    })
+    .await;
+    assert_eq!(channel["name"], "billing-0001");
+    let overwrites = channel["permission_overwrites"].as_array().unwrap();
+    let find = |id: u64| overwrites.iter().find(|o| is_id(&o["id"], id)).cloned();
+    let deny = |o: Value| o["deny"].as_str().unwrap().parse::<u64>().unwrap();
+    let allow = |o: Value| o["allow"].as_str().unwrap().parse::<u64>().unwrap();
+    assert_ne!(deny(find(acme.id).expect("@everyone")) & 1024, 0, "@everyone cannot see it");
+    assert_ne!(allow(find(alice).expect("the opener")) & 1024, 0, "the opener can");
+    assert_ne!(allow(find(panel.support_role).expect("the support role")) & 1024, 0, "support can");
+
+    let channel_id = id_of(&channel["id"]);
+    let intro = app.wait_for_channel_text(channel_id, "**Billing** ticket #1 opened by").await;
+    assert!(intro["mention_roles"].as_array().unwrap().iter().any(|r| is_id(r, panel.support_role)), "{intro}");
+    let answers = app.wait_for_channel_text(channel_id, "I was charged twice").await;
+    let embeds = answers["embeds"].as_array().unwrap();
+    assert_eq!(embeds[0]["title"], "Order or invoice number");
+    assert_eq!(embeds[0]["description"], "INV-2041");
+    assert_eq!(embeds[1]["description"], "I was charged twice <script>", "kept as text");
+
+    // The member is told where, privately.
+    let state = eventually("the deferred answer is filled in", || async {
+        let state = app.control.interaction(submitted.id).await.ok()?;
+        text_of(&state["original"]).contains("Your ticket is open").then_some(state)
+    })
+    .await;
+    assert!(text_of(&state["original"]).contains(&format!("<#{channel_id}>")), "{state}");
+    let stored: (String, i32, Value) = sqlx::query_as(
+        "SELECT t.kind, t.number, t.answers FROM tickets t JOIN ticket_types y ON y.type_id = t.ticket_type_id
+         WHERE y.name = 'Billing'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!((stored.0.as_str(), stored.1), ("panel", 1));
+    assert_eq!(stored.2[1]["answer"], "I was charged twice <script>");
+
+    // The menu counts it.
+    eventually("the menu shows one open ticket", || async {
+        let menu = app
+            .control
+            .channel_messages(panel.menu_channel)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|m| m["id"] == panel.menu["id"])?;
+        (menu["embeds"][0]["footer"]["text"] == "Open tickets: 1").then_some(())
+    })
+    .await;
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_second_ticket_is_refused_with_a_link_to_the_open_one_and_nothing_is_created() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let panel = set_up_panel(&app, &acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let shown = pick(&app, &panel, alice, "General Support").await;
+    let custom_id = shown["data"]["custom_id"].as_str().unwrap().to_owned();
+    app.control.submit_modal(alice, &custom_id, &[("q0", "help")]).await.unwrap();
+    let channel = eventually("the ticket opens", || async {
+        let channels = app.control.guild_channels(acme.id).await.ok()?;
+        channels.into_iter().find(|c| c["parent_id"].as_str() == Some(&panel.category.to_string()))
+    })
+    .await;
+    let channel_id = id_of(&channel["id"]);
+
+    // Picking again: refused at once, privately, with the link.
+    let again = pick(&app, &panel, alice, "Billing").await;
+    assert_eq!(again["type"], 4, "{again}");
+    assert_eq!(again["data"]["flags"], 64, "{again}");
+    assert!(text_of(&again["data"]).contains(&format!("<#{channel_id}>")), "{again}");
+
+    // The same form delivered again (a replayed interaction reaches the same
+    // entry point): linked, not opened twice.
+    let type_id: i64 = custom_id.strip_prefix("panel:form:").unwrap().parse().unwrap();
+    let opener =
+        ticketeer::tickets::panel::open::Opener { user: ticketeer::tickets::ids::UserId(alice), name: "alice".into() };
+    let replay = app
+        .bot()
+        .tickets
+        .open_from_menu(ticketeer::tickets::ids::GuildId(acme.id), &opener, type_id, &[("q0".into(), "help".into())])
+        .await;
+    let refusal = replay.expect_err("a second ticket is refused").user_message();
+    assert!(
+        refusal.contains("already have an open ticket") && refusal.contains(&format!("<#{channel_id}>")),
+        "{refusal}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let tickets: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(tickets, 1);
+    let channels = app.control.guild_channels(acme.id).await.unwrap();
+    assert_eq!(channels.iter().filter(|c| c["parent_id"].as_str() == Some(&panel.category.to_string())).count(), 1);
+    app.shutdown().await;
+}
