@@ -14,6 +14,8 @@ pub struct PanelSettings {
     pub support_role: Option<RoleId>,
     pub menu_message: Option<MessageId>,
     pub max_open_per_member: i32,
+    /// Categories made because the ticket category was full, oldest first.
+    pub overflow_categories: Vec<ChannelId>,
 }
 
 /// What `/ticket setup` chose.
@@ -71,7 +73,8 @@ pub struct NewType {
 #[tracing::instrument(skip(db))]
 pub async fn settings(db: &PgPool, guild: GuildId) -> sqlx::Result<Option<PanelSettings>> {
     let row = sqlx::query!(
-        r#"SELECT menu_channel_id, category_id, log_channel_id, support_role_id, menu_message_id, max_open_per_member
+        r#"SELECT menu_channel_id, category_id, log_channel_id, support_role_id, menu_message_id, max_open_per_member,
+                  overflow_category_ids
            FROM panel_settings WHERE guild_id = $1"#,
         guild.db()
     )
@@ -85,6 +88,7 @@ pub async fn settings(db: &PgPool, guild: GuildId) -> sqlx::Result<Option<PanelS
         support_role: r.support_role_id.map(RoleId::from_db),
         menu_message: r.menu_message_id.map(MessageId::from_db),
         max_open_per_member: r.max_open_per_member,
+        overflow_categories: r.overflow_category_ids.into_iter().map(ChannelId::from_db).collect(),
     }))
 }
 
@@ -172,6 +176,36 @@ async fn insert_type(
         .await?;
     }
     Ok(id)
+}
+
+/// The overflow categories, oldest first. Read inside the opening
+/// transaction (with the guild's counter row locked), so it sees the one the
+/// previous opening just made.
+#[tracing::instrument(skip(db))]
+pub async fn overflow_categories(db: impl sqlx::PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Vec<ChannelId>> {
+    let ids = sqlx::query_scalar!("SELECT overflow_category_ids FROM panel_settings WHERE guild_id = $1", guild.db())
+        .fetch_optional(db)
+        .await?;
+    Ok(ids.unwrap_or_default().into_iter().map(ChannelId::from_db).collect())
+}
+
+/// Remembers a category made because the ticket category (and earlier
+/// overflow categories) were full.
+#[tracing::instrument(skip(db))]
+pub async fn add_overflow_category(
+    db: impl sqlx::PgExecutor<'_>,
+    guild: GuildId,
+    category: ChannelId,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"UPDATE panel_settings SET overflow_category_ids = array_append(overflow_category_ids, $2), updated_at = now()
+           WHERE guild_id = $1 AND NOT ($2 = ANY(overflow_category_ids))"#,
+        guild.db(),
+        category.db()
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 #[tracing::instrument(skip(db))]

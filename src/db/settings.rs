@@ -166,10 +166,25 @@ pub async fn setup_modmail(
     Ok(())
 }
 
+/// The overflow categories, oldest first. Read inside the opening
+/// transaction (with the guild's counter row locked), so it sees the one the
+/// previous opening just made.
+#[tracing::instrument(skip(db))]
+pub async fn overflow_categories(db: impl sqlx::PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Vec<ChannelId>> {
+    let ids = sqlx::query_scalar!("SELECT overflow_category_ids FROM guild_settings WHERE guild_id = $1", guild.db())
+        .fetch_optional(db)
+        .await?;
+    Ok(ids.unwrap_or_default().into_iter().map(ChannelId::from_db).collect())
+}
+
 /// Remembers a category created because the inbox (and earlier overflow
 /// categories) were full.
 #[tracing::instrument(skip(db))]
-pub async fn add_overflow_category(db: &PgPool, guild: GuildId, category: ChannelId) -> sqlx::Result<()> {
+pub async fn add_overflow_category(
+    db: impl sqlx::PgExecutor<'_>,
+    guild: GuildId,
+    category: ChannelId,
+) -> sqlx::Result<()> {
     sqlx::query!(
         r#"UPDATE guild_settings SET overflow_category_ids = array_append(overflow_category_ids, $2), updated_at = now()
            WHERE guild_id = $1 AND NOT ($2 = ANY(overflow_category_ids))"#,

@@ -13,6 +13,8 @@ pub enum TimerKind {
     Close,
     Reminder,
     CategoryPrompt,
+    /// Update a guild's ticket menu (coalesced: one waiting per guild).
+    MenuRefresh,
 }
 
 impl TimerKind {
@@ -21,6 +23,7 @@ impl TimerKind {
             Self::Close => "close",
             Self::Reminder => "reminder",
             Self::CategoryPrompt => "category_prompt",
+            Self::MenuRefresh => "menu_refresh",
         }
     }
 
@@ -28,7 +31,8 @@ impl TimerKind {
         match value {
             "close" => Self::Close,
             "reminder" => Self::Reminder,
-            // The CHECK constraint admits only the three values.
+            "menu_refresh" => Self::MenuRefresh,
+            // The CHECK constraint admits only the four values.
             _ => Self::CategoryPrompt,
         }
     }
@@ -123,6 +127,29 @@ pub async fn schedule_close(
     .await?;
     tx.commit().await?;
     Ok(Scheduled::New(id))
+}
+
+/// Schedules a refresh of the guild's ticket menu `delay_ms` from now,
+/// unless one is already waiting (which will show this change too). Returns
+/// the new timer and when it is due, to index.
+#[tracing::instrument(skip(db))]
+pub async fn schedule_menu_refresh(
+    db: &PgPool,
+    guild: GuildId,
+    delay_ms: f64,
+) -> sqlx::Result<Option<(i64, DateTime<Utc>)>> {
+    let row = sqlx::query!(
+        r#"INSERT INTO timers (kind, guild_id, due_at)
+           VALUES ('menu_refresh', $1, now() + make_interval(secs => $2::FLOAT8 / 1000))
+           ON CONFLICT (guild_id) WHERE kind = 'menu_refresh' AND state = 'pending' AND claimed_until IS NULL
+           DO NOTHING
+           RETURNING timer_id, due_at"#,
+        guild.db(),
+        delay_ms
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.timer_id, r.due_at)))
 }
 
 /// Cancels the ticket's scheduled close; returns when it was due, if there was one.

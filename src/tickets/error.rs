@@ -26,8 +26,6 @@ pub enum Refusal {
     StaleChoice,
     #[error("The ticket menu is not set up in this server: an admin can run `/ticket setup`.")]
     PanelNotSetUp,
-    #[error("The ticket category is full (Discord allows 50 channels per category), so no ticket can open right now. Please tell the server's staff.")]
-    TicketCategoryFull,
     #[error("The ticket inbox category is full (Discord allows 50 channels per category). Staff need to close or move some tickets.")]
     InboxFull,
     #[error("This server has reached Discord's limit of 500 channels, so no ticket channel can be created.")]

@@ -155,16 +155,7 @@ impl TicketService {
                         format!("Modmail ticket #{number} for <@{opener}> (user id {opener})", opener = request.opener)
                     }
                 };
-                let channel = match request.kind {
-                    TicketKind::Modmail => self.create_with_overflow(&mut spec).await?,
-                    // A panel's category is the admin's choice: a full one is
-                    // reported, not worked around.
-                    TicketKind::Panel => self.discord.create_ticket_channel(&spec).await.map_err(|e| match e {
-                        PortError::CategoryFull => Refusal::TicketCategoryFull.into(),
-                        other => open_refusal(other),
-                    })?,
-                };
-                (channel, true)
+                (self.create_with_overflow(&mut tx, &mut spec, request.kind).await?, true)
             }
             ChannelSource::Existing(channel) => (channel, false),
         };
@@ -210,32 +201,48 @@ impl TicketService {
         Ok(Opened::New(ticket))
     }
 
-    /// Creates the ticket channel in the inbox category; if it is full (50
-    /// channels), in the newest overflow category with room; if all are full,
-    /// in a new overflow category (remembered in the guild's settings).
+    /// Creates the ticket channel in its category (the modmail inbox, or the
+    /// panel's category); if that is full (50 channels), in the newest
+    /// overflow category of that kind with room; if all are full, in a new
+    /// overflow category (remembered in the guild's settings of that kind).
     ///
     /// Runs while the guild's counter row is locked, so openings in one guild
     /// take turns here and the overflow list read now includes a category
     /// the previous opening just made: a burst makes one category, not many.
-    async fn create_with_overflow(&self, spec: &mut TicketChannelSpec) -> TicketResult<ChannelId> {
-        let overflow = db::settings::get(&self.db, spec.guild).await?.overflow_categories;
-        let inbox = spec.parent;
-        for parent in std::iter::once(inbox).chain(overflow.iter().rev().copied()) {
+    ///
+    /// It uses only the opening's own connection (`tx`): a burst of openings
+    /// waiting on the row lock holds pool connections, and the holder must
+    /// never need another one.
+    async fn create_with_overflow(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        spec: &mut TicketChannelSpec,
+        kind: TicketKind,
+    ) -> TicketResult<ChannelId> {
+        let overflow = match kind {
+            TicketKind::Modmail => db::settings::overflow_categories(&mut **tx, spec.guild).await?,
+            TicketKind::Panel => db::panel::overflow_categories(&mut **tx, spec.guild).await?,
+        };
+        let home = spec.parent;
+        for parent in std::iter::once(home).chain(overflow.iter().rev().copied()) {
             spec.parent = parent;
             match self.discord.create_ticket_channel(spec).await {
                 Ok(channel) => return Ok(channel),
                 Err(PortError::CategoryFull) => continue,
                 // An overflow category deleted by hand: try the next one.
-                Err(PortError::NotFound) if parent != inbox => continue,
+                Err(PortError::NotFound) if parent != home => continue,
                 Err(e) => return Err(open_refusal(e)),
             }
         }
-        let inbox_name = self.discord.channel_info(inbox).await.map(|c| c.name).unwrap_or_else(|_| "Tickets".into());
-        let name = format!("{inbox_name} {}", overflow.len() + 2);
+        let home_name = self.discord.channel_info(home).await.map(|c| c.name).unwrap_or_else(|_| "Tickets".into());
+        let name = format!("{home_name} {}", overflow.len() + 2);
         let category =
             self.discord.create_private_category(spec.guild, &name, spec.staff_role).await.map_err(open_refusal)?;
-        db::settings::add_overflow_category(&self.db, spec.guild, category).await?;
-        tracing::info!(guild = %spec.guild, %category, "the inbox is full; opened an overflow category");
+        match kind {
+            TicketKind::Modmail => db::settings::add_overflow_category(&mut **tx, spec.guild, category).await?,
+            TicketKind::Panel => db::panel::add_overflow_category(&mut **tx, spec.guild, category).await?,
+        }
+        tracing::info!(guild = %spec.guild, %category, "the ticket category is full; opened an overflow category");
         spec.parent = category;
         self.discord.create_ticket_channel(spec).await.map_err(open_refusal)
     }

@@ -187,6 +187,9 @@ impl TicketService {
                 self.discord.send_message(ticket.channel, &message).await?;
             }
             TimerKind::CategoryPrompt => self.category_prompt_timed_out(timer).await?,
+            TimerKind::MenuRefresh => {
+                self.refresh_menu(timer.guild).await?;
+            }
         }
         Ok(())
     }

@@ -177,3 +177,67 @@ async fn a_second_ticket_is_refused_with_a_link_to_the_open_one_and_nothing_is_c
     assert_eq!(channels.iter().filter(|c| c["parent_id"].as_str() == Some(&panel.category.to_string())).count(), 1);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn two_hundred_members_opening_at_once_get_tickets_one_to_two_hundred_and_the_menu_few_edits() {
+    use futures_util::future::join_all;
+
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let panel = set_up_panel(&app, &acme).await;
+    let mut members = Vec::new();
+    for i in 0..200 {
+        let user = app.control.create_user(&format!("member{i}")).await.unwrap();
+        app.control.put_member(acme.id, user, &[]).await.unwrap();
+        members.push(user);
+    }
+    app.control.clear_requests().await.unwrap();
+
+    let open = |member: u64| {
+        let panel = &panel;
+        let app = &app;
+        async move {
+            let shown = pick(app, panel, member, "General Support").await;
+            let custom_id = shown["data"]["custom_id"].as_str().unwrap().to_owned();
+            app.control.submit_modal(member, &custom_id, &[("q0", "help")]).await.unwrap();
+        }
+    };
+    join_all(members.iter().map(|m| open(*m))).await;
+
+    let numbers: Vec<i32> =
+        crate::support::eventually_within(std::time::Duration::from_secs(90), "200 tickets open", || async {
+            let numbers: Vec<i32> =
+                sqlx::query_scalar("SELECT number FROM tickets ORDER BY number").fetch_all(&app.db.pool).await.ok()?;
+            (numbers.len() == 200).then_some(numbers)
+        })
+        .await;
+    assert_eq!(numbers, (1..=200).collect::<Vec<_>>(), "numbered exactly 1..200");
+    let channels = app.control.guild_channels(acme.id).await.unwrap();
+    let tickets = channels
+        .iter()
+        .filter(|c| c["type"] == 0 && c["name"].as_str().unwrap().starts_with("general-support-"))
+        .count();
+    assert_eq!(tickets, 200, "one channel each, spread over overflow categories of 50");
+    let overflow: Vec<i64> = sqlx::query_scalar("SELECT unnest(overflow_category_ids) FROM panel_settings")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(overflow.len(), 3, "the category and three overflow categories hold 200");
+
+    eventually("the menu shows 200 open tickets", || async {
+        let menu = app
+            .control
+            .channel_messages(panel.menu_channel)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|m| m["id"] == panel.menu["id"])?;
+        (menu["embeds"][0]["footer"]["text"] == "Open tickets: 200").then_some(())
+    })
+    .await;
+    let counts = app.control.request_counts().await.unwrap();
+    let edits = counts.get("PATCH /channels/{channel_id}/messages/{message_id}").copied().unwrap_or(0);
+    println!("menu edits for 200 openings: {edits}");
+    assert!((1..=10).contains(&edits), "coalesced menu edits, not one per ticket: {edits}");
+    app.shutdown().await;
+}

@@ -18,7 +18,22 @@ pub const TYPE_MENU: &str = "panel:open";
 const MENU_COLOR: u32 = 0x5865F2;
 const REFRESH_LOCK_TTL: Duration = Duration::from_secs(30);
 
+/// How long a change waits before the menu shows it: every change in this
+/// window is shown by one edit (Discord rate limits message edits).
+const REFRESH_DELAY_MS: f64 = 3000.0;
+
 impl TicketService {
+    /// The guild's open tickets changed: the menu is refreshed shortly, once
+    /// for every change until then. Kept as a timer in PostgreSQL, so a
+    /// process dying in between delays the refresh, never loses it.
+    pub async fn menu_changed(&self, guild: GuildId) {
+        match db::timers::schedule_menu_refresh(&self.db, guild, REFRESH_DELAY_MS).await {
+            Ok(Some((timer, due))) => self.index_timer(timer, due).await,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, %guild, "could not schedule a ticket menu refresh"),
+        }
+    }
+
     /// Brings the guild's menu up to date: edits it, or posts it if it was
     /// never posted or was deleted. One refresh at a time per guild, so two
     /// refreshes never post two menus. `None` if the guild has no menu set up.

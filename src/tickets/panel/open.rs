@@ -84,9 +84,7 @@ impl TicketService {
         for message in intake_messages(&ticket_type, ticket.number, opener.user, support_role, &answers) {
             self.discord.send_message(ticket.channel, &message).await?;
         }
-        if let Err(e) = self.refresh_menu(guild).await {
-            tracing::warn!(error = %e, "could not update the ticket menu");
-        }
+        self.menu_changed(guild).await;
         Ok(Outcome::Notice(format!("🎫 Your ticket is open: <#{}>", ticket.channel)))
     }
 
