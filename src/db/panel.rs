@@ -271,3 +271,24 @@ pub async fn open_count(db: &PgPool, guild: GuildId) -> sqlx::Result<i64> {
     .fetch_one(db)
     .await
 }
+
+/// Forgets overflow categories that were deleted because they were empty.
+#[tracing::instrument(skip(tx))]
+pub async fn remove_overflow_categories(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    guild: GuildId,
+    categories: &[ChannelId],
+) -> sqlx::Result<()> {
+    let ids: Vec<i64> = categories.iter().map(|c| c.db()).collect();
+    sqlx::query!(
+        r#"UPDATE panel_settings
+           SET overflow_category_ids = ARRAY(SELECT c FROM unnest(overflow_category_ids) AS c WHERE c <> ALL($2)),
+               updated_at = now()
+           WHERE guild_id = $1"#,
+        guild.db(),
+        &ids
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -77,12 +77,12 @@ pub fn components(message: &OutgoingMessage) -> Vec<Component> {
             .map(|o| {
                 Component::Button(Button {
                     custom_id: Some(format!("{}:{}", menu.custom_id, o.value)),
-                    disabled: false,
+                    disabled: o.disabled,
                     emoji: o.emoji.as_deref().and_then(emoji),
                     id: None,
                     label: Some(o.label.clone()),
                     sku_id: None,
-                    style: ButtonStyle::Primary,
+                    style: if o.danger { ButtonStyle::Danger } else { ButtonStyle::Primary },
                     url: None,
                 })
             })

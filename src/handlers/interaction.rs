@@ -15,6 +15,7 @@ use crate::discord::payload;
 use crate::tickets::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::tickets::inbox::Attachment;
 use crate::tickets::model::Actor;
+use crate::tickets::panel::control::{ADD_USER_FORM, CLOSE_CONFIRM, CONTROL};
 use crate::tickets::panel::menu::TYPE_MENU;
 use crate::tickets::panel::open::FORM_PREFIX;
 use crate::tickets::ports::DiscordPort;
@@ -68,6 +69,19 @@ pub async fn handle(bot: &Bot, interaction: &Interaction) {
         {
             super::panel::form_submitted(bot, interaction, data).await;
         }
+        (InteractionType::MessageComponent, Some(InteractionData::MessageComponent(data)))
+            if data.custom_id.starts_with(CONTROL) =>
+        {
+            super::panel::control_pressed(bot, interaction, &data.custom_id).await;
+        }
+        (InteractionType::MessageComponent, Some(InteractionData::MessageComponent(data)))
+            if data.custom_id.starts_with(CLOSE_CONFIRM) =>
+        {
+            super::panel::close_confirmed(bot, interaction).await;
+        }
+        (InteractionType::ModalSubmit, Some(InteractionData::ModalSubmit(data))) if data.custom_id == ADD_USER_FORM => {
+            super::panel::add_user_submitted(bot, interaction, data).await;
+        }
         (InteractionType::Ping, _) => {
             let pong = InteractionResponse { kind: InteractionResponseType::Pong, data: None };
             respond(bot, interaction, pong).await;
@@ -104,7 +118,7 @@ fn attachments(interaction: &Interaction) -> Vec<Attachment> {
     files
 }
 
-async fn run_command(bot: &Bot, interaction: &Interaction, command: Command) {
+pub(super) async fn run_command(bot: &Bot, interaction: &Interaction, command: Command) {
     let (Some(guild), Some(channel), Some(actor)) =
         (interaction.guild_id, interaction.channel.as_ref(), actor(interaction))
     else {

@@ -7,11 +7,16 @@ use twilight_model::application::interaction::Interaction;
 use twilight_model::channel::message::component::{Component, Label, TextInput, TextInputStyle};
 use twilight_model::http::interaction::{InteractionResponse, InteractionResponseData, InteractionResponseType};
 
-use super::interaction::{defer, message, respond, text_of};
+use super::interaction::{defer, message, respond, run_command, text_of};
 use crate::bot::Bot;
-use crate::tickets::ids::GuildId;
+use crate::commands::Command;
+use crate::discord::payload;
+use crate::tickets::ids::{ChannelId, GuildId};
+use crate::tickets::model::Actor;
+use crate::tickets::panel::control::{self, ControlButton, ADD_USER_FIELD};
 use crate::tickets::panel::open::{form_type, MenuPick, Opener};
 use crate::tickets::ports::Form;
+use crate::tickets::reply::StaffContext;
 
 /// A member picked a type from the menu: show its form (a modal must be the
 /// first answer, so nothing slow runs before it), or open the ticket.
@@ -57,6 +62,78 @@ async fn open(
     if let Err(e) = client.update_response(&interaction.token).content(Some(&text)).await {
         tracing::warn!(error = %e, "could not answer a ticket opening");
     }
+}
+
+/// A button of a ticket's control panel.
+pub async fn control_pressed(bot: &Bot, interaction: &Interaction, custom_id: &str) {
+    let Some((guild, channel, actor)) = place(interaction) else {
+        return respond(bot, interaction, message("This works only in a ticket channel.", true)).await;
+    };
+    match ControlButton::from_custom_id(custom_id) {
+        // `/take`: the same claim, and the panel shows it.
+        Some(ControlButton::Claim) => run_command(bot, interaction, Command::Take).await,
+        Some(ControlButton::AddUser) => {
+            let ctx = StaffContext { guild, channel, actor, source: interaction.id.get(), attachments: Vec::new() };
+            match bot.tickets.staff_ticket(&ctx).await {
+                Ok(_) => respond(bot, interaction, modal(&control::add_user_form())).await,
+                Err(e) => respond(bot, interaction, message(&text_of(&Err(e)), true)).await,
+            }
+        }
+        Some(ControlButton::Close) => match bot.tickets.may_close_panel_ticket(guild, channel, &actor).await {
+            Ok(()) => {
+                let ask = control::close_confirmation();
+                let response = InteractionResponse {
+                    kind: InteractionResponseType::ChannelMessageWithSource,
+                    data: Some(InteractionResponseData {
+                        content: ask.content.clone(),
+                        components: Some(payload::components(&ask)),
+                        flags: Some(twilight_model::channel::message::MessageFlags::EPHEMERAL),
+                        ..InteractionResponseData::default()
+                    }),
+                };
+                respond(bot, interaction, response).await;
+            }
+            Err(e) => respond(bot, interaction, message(&text_of(&Err(e)), true)).await,
+        },
+        None => respond(bot, interaction, message("This button is no longer in use.", true)).await,
+    }
+}
+
+/// Close confirmed: the ticket closes and its channel goes (so the answer
+/// may have nowhere left to show; that is fine).
+pub async fn close_confirmed(bot: &Bot, interaction: &Interaction) {
+    let Some((guild, channel, actor)) = place(interaction) else {
+        return respond(bot, interaction, message("This works only in a ticket channel.", true)).await;
+    };
+    defer(bot, interaction, InteractionResponseType::DeferredUpdateMessage).await;
+    let result = bot.tickets.close_panel_ticket(guild, channel, &actor).await;
+    if result.is_err() {
+        let text = text_of(&result);
+        let client = bot.http.interaction(bot.application_id);
+        if let Err(e) = client.update_response(&interaction.token).content(Some(&text)).components(Some(&[])).await {
+            tracing::debug!(error = %e, "could not answer a close confirmation");
+        }
+    }
+}
+
+/// The Add User form was submitted: `/add_staff` for that member.
+pub async fn add_user_submitted(bot: &Bot, interaction: &Interaction, data: &ModalInteractionData) {
+    let typed = answers(&data.components).into_iter().find(|(k, _)| k == ADD_USER_FIELD).map(|(_, v)| v);
+    match typed.as_deref().and_then(control::user_id) {
+        Some(user) => run_command(bot, interaction, Command::AddStaff { user: user.get() }).await,
+        None => {
+            let text =
+                "That is not a user id. Right-click the member (Developer Mode on) → Copy User ID, and paste it.";
+            respond(bot, interaction, message(text, true)).await;
+        }
+    }
+}
+
+/// Where a control-panel interaction happened, and who acted.
+fn place(interaction: &Interaction) -> Option<(GuildId, ChannelId, Actor)> {
+    let guild = GuildId(interaction.guild_id?.get());
+    let channel = ChannelId(interaction.channel.as_ref()?.id.get());
+    Some((guild, channel, super::interaction::actor(interaction)?))
 }
 
 fn opener(interaction: &Interaction) -> Option<Opener> {

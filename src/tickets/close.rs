@@ -5,7 +5,7 @@
 use super::error::TicketResult;
 use super::ids::{ChannelId, GuildId, UserId};
 use super::model::CloseAction;
-use super::model::Ticket;
+use super::model::{Ticket, TicketKind};
 use super::outcome::Outcome;
 use super::ports::{ArchiveSpec, OutgoingMessage, PortError, CATEGORY_LIMIT};
 use super::reply::StaffContext;
@@ -67,6 +67,9 @@ impl TicketService {
             }
         }
         self.retire_ticket_channel(ticket).await?;
+        if ticket.kind == TicketKind::Panel {
+            self.menu_changed(ticket.guild).await;
+        }
         tracing::info!(ticket = ticket.id, number = ticket.number, "ticket closed");
         Ok(Outcome::Done)
     }
@@ -74,12 +77,24 @@ impl TicketService {
     /// Deletes the closed ticket's channel, or archives it: moved to the
     /// archive category, read-only for staff. If the archive category is full
     /// (50 channels) the channel is locked where it is rather than lost.
+    /// A panel ticket's channel is always deleted (its transcript keeps it).
     async fn retire_ticket_channel(&self, ticket: &Ticket) -> TicketResult<()> {
-        let settings = db::settings::get(&self.db, ticket.guild).await?;
-        self.move_or_delete_channel(ticket, &settings).await;
-        if !settings.overflow_categories.is_empty() {
-            let overflow = &settings.overflow_categories;
-            if let Err(e) = self.drop_empty_overflow_categories(ticket.guild, settings.inbox_category, overflow).await {
+        let (home, overflow) = match ticket.kind {
+            TicketKind::Modmail => {
+                let settings = db::settings::get(&self.db, ticket.guild).await?;
+                self.move_or_delete_channel(ticket, &settings).await;
+                (settings.inbox_category, settings.overflow_categories)
+            }
+            TicketKind::Panel => {
+                self.delete_ticket_channel(ticket).await;
+                match db::panel::settings(&self.db, ticket.guild).await? {
+                    Some(panel) => (Some(panel.category), panel.overflow_categories),
+                    None => (None, Vec::new()),
+                }
+            }
+        };
+        if !overflow.is_empty() {
+            if let Err(e) = self.drop_empty_overflow_categories(ticket.guild, ticket.kind, home, &overflow).await {
                 tracing::warn!(error = %e, guild = %ticket.guild, "could not tidy the overflow categories");
             }
         }
@@ -95,6 +110,7 @@ impl TicketService {
     async fn drop_empty_overflow_categories(
         &self,
         guild: GuildId,
+        kind: TicketKind,
         inbox: Option<ChannelId>,
         overflow: &[ChannelId],
     ) -> TicketResult<()> {
@@ -120,7 +136,10 @@ impl TicketService {
                 Err(e) => return Err(e.into()),
             }
         }
-        db::settings::remove_overflow_categories(&mut tx, guild, &empty).await?;
+        match kind {
+            TicketKind::Modmail => db::settings::remove_overflow_categories(&mut tx, guild, &empty).await?,
+            TicketKind::Panel => db::panel::remove_overflow_categories(&mut tx, guild, &empty).await?,
+        }
         tx.commit().await?;
         tracing::info!(%guild, removed = empty.len(), "deleted empty overflow categories");
         Ok(())

@@ -113,13 +113,17 @@ pub const MAX_BUTTONS: usize = 5;
 /// Options in one select menu (Discord's limit).
 pub const MAX_MENU_OPTIONS: usize = 25;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChoiceOption {
     pub label: String,
     pub value: String,
     pub description: Option<String>,
     /// A unicode emoji, or a custom one written `<:name:id>`.
     pub emoji: Option<String>,
+    /// Buttons only: shown greyed out, cannot be pressed.
+    pub disabled: bool,
+    /// Buttons only: red, for what cannot be undone.
+    pub danger: bool,
 }
 
 /// A form (Discord's modal) to show the person who clicked: a title and up

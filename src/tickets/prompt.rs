@@ -170,6 +170,7 @@ pub fn category_prompt(guild_name: &str, timeout: &str, categories: &[ModmailCat
                     value: c.id.to_string(),
                     description: Some(c.description.clone()).filter(|d| !d.is_empty()),
                     emoji: c.emoji.clone(),
+                    ..ChoiceOption::default()
                 })
                 .collect(),
             buttons: categories.len() <= MAX_BUTTONS,

@@ -216,6 +216,7 @@ pub fn guild_choice_prompt(guilds: &[ModmailGuild]) -> OutgoingMessage {
                     value: g.guild.to_string(),
                     description: None,
                     emoji: None,
+                    ..ChoiceOption::default()
                 })
                 .collect(),
             buttons: false,

@@ -35,10 +35,30 @@ impl TicketService {
             .await?
             .filter(|t| t.guild == ctx.guild)
             .ok_or(Refusal::NotATicket)?;
-        if !ctx.actor.is_staff(&settings) {
+        if !self.is_ticket_staff(&ticket, &ctx.actor, &settings).await? {
             return Err(Refusal::NotStaff.into());
         }
         Ok((ticket, settings))
+    }
+
+    /// Staff of a ticket: Manage Server, or the guild's staff role (modmail)
+    /// or the panel's support role (panel tickets).
+    pub(crate) async fn is_ticket_staff(
+        &self,
+        ticket: &Ticket,
+        actor: &super::model::Actor,
+        settings: &GuildSettings,
+    ) -> TicketResult<bool> {
+        Ok(match ticket.kind {
+            super::model::TicketKind::Modmail => actor.is_staff(settings),
+            super::model::TicketKind::Panel => {
+                actor.manage_guild
+                    || db::panel::settings(&self.db, ticket.guild)
+                        .await?
+                        .and_then(|p| p.support_role)
+                        .is_some_and(|role| actor.roles.contains(&role))
+            }
+        })
     }
 
     #[tracing::instrument(skip(self, ctx, content), fields(guild = %ctx.guild, channel = %ctx.channel))]

@@ -71,12 +71,16 @@ impl TicketService {
     /// Shows the assignment in the ticket's pinned status message: posted and
     /// pinned the first time (2 calls), edited after (1 call). Never a channel
     /// rename: Discord allows only 2 per 10 minutes.
-    async fn show_assignment(&self, ticket: &Ticket, staff: Option<(UserId, &str)>) -> TicketResult<()> {
+    pub(crate) async fn show_assignment(&self, ticket: &Ticket, staff: Option<(UserId, &str)>) -> TicketResult<()> {
         let text = match staff {
             Some((id, name)) => format!("📌 Assigned to <@{id}> ({name}) since <t:{}:f>.", Utc::now().timestamp()),
             None => "📌 Not assigned: anyone on staff may `take` it.".to_owned(),
         };
-        let message = OutgoingMessage::text(text);
+        // A panel ticket's status is its control panel.
+        let message = match ticket.kind {
+            TicketKind::Modmail => OutgoingMessage::text(text),
+            TicketKind::Panel => super::panel::control::control_panel(ticket, staff),
+        };
         if let Some(status) = db::tickets::status_message(&self.db, ticket.id).await? {
             match self.discord.edit_message(ticket.channel, status, &message).await {
                 Ok(()) => return Ok(()),

@@ -6,15 +6,15 @@ use serde_json::{json, Value};
 
 use crate::support::{eventually, is_id, text_of, Guild, TestApp};
 
-struct Panel {
-    menu_channel: u64,
-    category: u64,
-    support_role: u64,
-    menu: Value,
+pub(crate) struct Panel {
+    pub menu_channel: u64,
+    pub category: u64,
+    pub support_role: u64,
+    pub menu: Value,
 }
 
 /// `/ticket setup` with a support role; returns the posted menu.
-async fn set_up_panel(app: &TestApp, guild: &Guild) -> Panel {
+pub(crate) async fn set_up_panel(app: &TestApp, guild: &Guild) -> Panel {
     let c = &app.control;
     let menu_channel = c.create_channel(guild.id, "open-a-ticket", 0, None).await.unwrap();
     let category = c.create_channel(guild.id, "Tickets", 4, None).await.unwrap();
@@ -30,7 +30,7 @@ async fn set_up_panel(app: &TestApp, guild: &Guild) -> Panel {
     Panel { menu_channel, category, support_role, menu }
 }
 
-fn id_of(value: &Value) -> u64 {
+pub(crate) fn id_of(value: &Value) -> u64 {
     value.as_str().unwrap().parse().unwrap()
 }
 
@@ -40,14 +40,14 @@ fn type_value(menu: &Value, name: &str) -> String {
     options.iter().find(|o| o["label"] == name).unwrap()["value"].as_str().unwrap().to_owned()
 }
 
-async fn first_callback(app: &TestApp, interaction: u64) -> Value {
+pub(crate) async fn first_callback(app: &TestApp, interaction: u64) -> Value {
     eventually("the bot answers", || async {
         app.control.interaction(interaction).await.ok()?["callbacks"].as_array()?.first().cloned()
     })
     .await
 }
 
-async fn pick(app: &TestApp, panel: &Panel, member: u64, type_name: &str) -> Value {
+pub(crate) async fn pick(app: &TestApp, panel: &Panel, member: u64, type_name: &str) -> Value {
     let value = type_value(&panel.menu, type_name);
     let click = app
         .control
@@ -55,6 +55,21 @@ async fn pick(app: &TestApp, panel: &Panel, member: u64, type_name: &str) -> Val
         .await
         .unwrap();
     first_callback(app, click.id).await
+}
+
+/// `member` opens a General Support ticket; returns its channel.
+pub(crate) async fn open_panel_ticket(app: &TestApp, panel: &Panel, member: u64) -> u64 {
+    let shown = pick(app, panel, member, "General Support").await;
+    let custom_id = shown["data"]["custom_id"].as_str().unwrap().to_owned();
+    let submitted = app.control.submit_modal(member, &custom_id, &[("q0", "help")]).await.unwrap();
+    let state = eventually("the ticket opens", || async {
+        let state = app.control.interaction(submitted.id).await.ok()?;
+        text_of(&state["original"]).contains("Your ticket is open").then_some(state)
+    })
+    .await;
+    let text = text_of(&state["original"]);
+    let start = text.find("<#").unwrap() + 2;
+    text[start..start + text[start..].find('>').unwrap()].parse().unwrap()
 }
 
 #[tokio::test]

@@ -102,6 +102,7 @@ pub fn render(types: &[TicketType], open: i64) -> OutgoingMessage {
                     value: t.id.to_string(),
                     description: Some(t.description.clone()).filter(|d| !d.is_empty()),
                     emoji: t.emoji.clone(),
+                    ..ChoiceOption::default()
                 })
                 .collect(),
             buttons: false,

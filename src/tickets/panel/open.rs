@@ -84,6 +84,8 @@ impl TicketService {
         for message in intake_messages(&ticket_type, ticket.number, opener.user, support_role, &answers) {
             self.discord.send_message(ticket.channel, &message).await?;
         }
+        // The control panel, pinned (it is the ticket's status message).
+        self.show_assignment(&ticket, None).await?;
         self.menu_changed(guild).await;
         Ok(Outcome::Notice(format!("🎫 Your ticket is open: <#{}>", ticket.channel)))
     }
