@@ -7,6 +7,7 @@ use super::ids::{ChannelId, GuildId, UserId};
 use super::model::CloseAction;
 use super::model::{Ticket, TicketKind};
 use super::outcome::Outcome;
+use super::panel::log::PanelEvent;
 use super::ports::{ArchiveSpec, OutgoingMessage, PortError, CATEGORY_LIMIT};
 use super::reply::StaffContext;
 use super::TicketService;
@@ -68,6 +69,7 @@ impl TicketService {
         }
         self.retire_ticket_channel(ticket).await?;
         if ticket.kind == TicketKind::Panel {
+            self.log_panel_event(ticket, PanelEvent::Closed { by: closed_by }).await;
             self.menu_changed(ticket.guild).await;
         }
         tracing::info!(ticket = ticket.id, number = ticket.number, "ticket closed");

@@ -145,3 +145,39 @@ async fn close_asks_first_then_deletes_the_channel_and_the_menu_counts_it() {
     assert_eq!(closed_by, Some(alice as i64));
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_log_channel_records_the_opening_the_claim_an_added_member_and_the_closing() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let panel = set_up_panel(&app, &acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let bob = app.member("bob", &[&acme]).await;
+    let sam = app.control.create_user("sam").await.unwrap();
+    app.control.put_member(acme.id, sam, &[panel.support_role]).await.unwrap();
+    let channel = open_panel_ticket(&app, &panel, alice).await;
+    let shown = control_panel(&app, channel).await;
+    press(&app, sam, channel, &shown, "panel:control:claim").await;
+    press(&app, sam, channel, &shown, "panel:control:add-user").await;
+    let added = app.control.submit_modal(sam, "panel:add-user", &[("user", &bob.to_string())]).await.unwrap();
+    first_callback(&app, added.id).await;
+    let click = app.control.click(alice, channel, id_of(&shown["id"]), "panel:control:close", 2, None).await.unwrap();
+    first_callback(&app, click.id).await;
+    let confirmation = app.control.interaction(click.id).await.unwrap()["original"].clone();
+    app.control.click(alice, channel, id_of(&confirmation["id"]), "panel:close-confirm:yes", 2, None).await.unwrap();
+
+    let titles = eventually("four log entries", || async {
+        let log = app.control.channel_messages(panel.log_channel).await.ok()?;
+        let titles: Vec<String> =
+            log.iter().filter_map(|m| m["embeds"][0]["title"].as_str().map(str::to_owned)).collect();
+        (titles.len() == 4).then_some(titles)
+    })
+    .await;
+    assert_eq!(titles, ["Ticket opened", "Ticket claimed", "Member added", "Ticket closed"]);
+    let log = app.control.channel_messages(panel.log_channel).await.unwrap();
+    let fields = |i: usize| log[i]["embeds"][0]["fields"].to_string();
+    assert!(fields(1).contains(&format!("<@{sam}>")), "who claimed: {}", fields(1));
+    assert!(fields(2).contains(&format!("<@{bob}>")), "who was added: {}", fields(2));
+    assert!(fields(3).contains(&format!("<@{alice}>")), "who closed: {}", fields(3));
+    app.shutdown().await;
+}

@@ -10,6 +10,7 @@ pub(crate) struct Panel {
     pub menu_channel: u64,
     pub category: u64,
     pub support_role: u64,
+    pub log_channel: u64,
     pub menu: Value,
 }
 
@@ -19,15 +20,17 @@ pub(crate) async fn set_up_panel(app: &TestApp, guild: &Guild) -> Panel {
     let menu_channel = c.create_channel(guild.id, "open-a-ticket", 0, None).await.unwrap();
     let category = c.create_channel(guild.id, "Tickets", 4, None).await.unwrap();
     let support_role = c.create_role(guild.id, "Support", 0).await.unwrap();
+    let log_channel = c.create_channel(guild.id, "ticket-log", 0, None).await.unwrap();
     let options = json!([{"name": "setup", "type": 1, "options": [
         {"name": "menu-channel", "type": 7, "value": menu_channel.to_string()},
         {"name": "category", "type": 7, "value": category.to_string()},
         {"name": "support-role", "type": 8, "value": support_role.to_string()},
+        {"name": "log-channel", "type": 7, "value": log_channel.to_string()},
     ]}]);
     app.slash(guild.owner, guild, guild.general, "ticket", options).await;
     let menu =
         c.channel_messages(menu_channel).await.unwrap().into_iter().find(|m| m["author"]["bot"] == true).unwrap();
-    Panel { menu_channel, category, support_role, menu }
+    Panel { menu_channel, category, support_role, log_channel, menu }
 }
 
 pub(crate) fn id_of(value: &Value) -> u64 {

@@ -4,6 +4,7 @@
 
 pub mod control;
 pub mod defaults;
+pub mod log;
 pub mod menu;
 pub mod open;
 pub mod setup;
