@@ -30,6 +30,7 @@ pub mod setup;
 pub mod snippets;
 pub mod staff;
 pub mod timers;
+pub mod transcript;
 pub mod user_changes;
 
 use std::sync::Arc;

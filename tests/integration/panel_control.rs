@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::panel_open::{first_callback, id_of, open_panel_ticket, set_up_panel};
+use crate::panel_open::{first_callback, id_of, open_panel_ticket, set_up_panel, support_member, wait_for_menu_count};
 use crate::support::{eventually, is_id, text_of, TestApp};
 
 /// The ticket's pinned control panel.
@@ -23,6 +23,15 @@ async fn press(app: &TestApp, member: u64, channel: u64, message: &Value, custom
     first_callback(app, click.id).await
 }
 
+/// `member` presses Close, then confirms; returns the confirmation asked.
+async fn close_with_confirmation(app: &TestApp, member: u64, channel: u64, panel: &Value) -> Value {
+    let click = app.control.click(member, channel, id_of(&panel["id"]), "panel:control:close", 2, None).await.unwrap();
+    let asked = first_callback(app, click.id).await;
+    let confirmation = app.control.interaction(click.id).await.unwrap()["original"].clone();
+    app.control.click(member, channel, id_of(&confirmation["id"]), "panel:close-confirm:yes", 2, None).await.unwrap();
+    asked
+}
+
 fn buttons(message: &Value) -> Vec<Value> {
     message["components"][0]["components"].as_array().unwrap().clone()
 }
@@ -33,8 +42,7 @@ async fn claim_disables_the_button_and_shows_the_claimer_and_is_refused_for_non_
     let acme = app.guild("acme").await;
     let panel = set_up_panel(&app, &acme).await;
     let alice = app.member("alice", &[&acme]).await;
-    let sam = app.control.create_user("sam").await.unwrap();
-    app.control.put_member(acme.id, sam, &[panel.support_role]).await.unwrap();
+    let sam = support_member(&app, &acme, &panel, "sam").await;
     let channel = open_panel_ticket(&app, &panel, alice).await;
 
     let shown = control_panel(&app, channel).await;
@@ -68,8 +76,7 @@ async fn add_user_grants_a_member_access_and_refuses_a_non_member_and_non_staff(
     let alice = app.member("alice", &[&acme]).await;
     let bob = app.member("bob", &[&acme]).await;
     let stranger = app.control.create_user("stranger").await.unwrap();
-    let sam = app.control.create_user("sam").await.unwrap();
-    app.control.put_member(acme.id, sam, &[panel.support_role]).await.unwrap();
+    let sam = support_member(&app, &acme, &panel, "sam").await;
     let channel = open_panel_ticket(&app, &panel, alice).await;
     let shown = control_panel(&app, channel).await;
 
@@ -103,17 +110,7 @@ async fn close_asks_first_then_deletes_the_channel_and_the_menu_counts_it() {
     let channel = open_panel_ticket(&app, &panel, alice).await;
     app.grant_channel_access(channel, bob).await;
     let shown = control_panel(&app, channel).await;
-    eventually("the menu counts the ticket", || async {
-        let menu = app
-            .control
-            .channel_messages(panel.menu_channel)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|m| m["id"] == panel.menu["id"])?;
-        (menu["embeds"][0]["footer"]["text"] == "Open tickets: 1").then_some(())
-    })
-    .await;
+    wait_for_menu_count(&app, &panel, 1).await;
 
     let refused = press(&app, bob, channel, &shown, "panel:control:close").await;
     assert!(text_of(&refused["data"]).contains("Only staff or the member who opened"), "{refused}");
@@ -129,17 +126,7 @@ async fn close_asks_first_then_deletes_the_channel_and_the_menu_counts_it() {
 
     app.wait_until_closed(channel).await;
     eventually("the channel is deleted", || async { app.control.channel(channel).await.is_err().then_some(()) }).await;
-    eventually("the menu counts it closed", || async {
-        let menu = app
-            .control
-            .channel_messages(panel.menu_channel)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|m| m["id"] == panel.menu["id"])?;
-        (menu["embeds"][0]["footer"]["text"] == "Open tickets: 0").then_some(())
-    })
-    .await;
+    wait_for_menu_count(&app, &panel, 0).await;
     let closed_by: Option<i64> =
         sqlx::query_scalar("SELECT closed_by FROM tickets").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(closed_by, Some(alice as i64));
@@ -153,18 +140,14 @@ async fn the_log_channel_records_the_opening_the_claim_an_added_member_and_the_c
     let panel = set_up_panel(&app, &acme).await;
     let alice = app.member("alice", &[&acme]).await;
     let bob = app.member("bob", &[&acme]).await;
-    let sam = app.control.create_user("sam").await.unwrap();
-    app.control.put_member(acme.id, sam, &[panel.support_role]).await.unwrap();
+    let sam = support_member(&app, &acme, &panel, "sam").await;
     let channel = open_panel_ticket(&app, &panel, alice).await;
     let shown = control_panel(&app, channel).await;
     press(&app, sam, channel, &shown, "panel:control:claim").await;
     press(&app, sam, channel, &shown, "panel:control:add-user").await;
     let added = app.control.submit_modal(sam, "panel:add-user", &[("user", &bob.to_string())]).await.unwrap();
     first_callback(&app, added.id).await;
-    let click = app.control.click(alice, channel, id_of(&shown["id"]), "panel:control:close", 2, None).await.unwrap();
-    first_callback(&app, click.id).await;
-    let confirmation = app.control.interaction(click.id).await.unwrap()["original"].clone();
-    app.control.click(alice, channel, id_of(&confirmation["id"]), "panel:close-confirm:yes", 2, None).await.unwrap();
+    close_with_confirmation(&app, alice, channel, &shown).await;
 
     let titles = eventually("four log entries", || async {
         let log = app.control.channel_messages(panel.log_channel).await.ok()?;

@@ -60,6 +60,24 @@ pub(crate) async fn pick(app: &TestApp, panel: &Panel, member: u64, type_name: &
     first_callback(app, click.id).await
 }
 
+/// Waits until the menu's footer shows `open` open tickets.
+pub(crate) async fn wait_for_menu_count(app: &TestApp, panel: &Panel, open: usize) {
+    let footer = format!("Open tickets: {open}");
+    eventually(&format!("the menu shows {open} open tickets"), || async {
+        let messages = app.control.channel_messages(panel.menu_channel).await.ok()?;
+        let menu = messages.into_iter().find(|m| m["id"] == panel.menu["id"])?;
+        (menu["embeds"][0]["footer"]["text"] == footer.as_str()).then_some(())
+    })
+    .await;
+}
+
+/// A member with the support role.
+pub(crate) async fn support_member(app: &TestApp, guild: &Guild, panel: &Panel, name: &str) -> u64 {
+    let user = app.control.create_user(name).await.unwrap();
+    app.control.put_member(guild.id, user, &[panel.support_role]).await.unwrap();
+    user
+}
+
 /// `member` opens a General Support ticket; returns its channel.
 pub(crate) async fn open_panel_ticket(app: &TestApp, panel: &Panel, member: u64) -> u64 {
     let shown = pick(app, panel, member, "General Support").await;
@@ -137,17 +155,7 @@ async fn a_member_picks_a_type_answers_its_form_and_gets_a_private_channel_with_
     assert_eq!(stored.2[1]["answer"], "I was charged twice <script>");
 
     // The menu counts it.
-    eventually("the menu shows one open ticket", || async {
-        let menu = app
-            .control
-            .channel_messages(panel.menu_channel)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|m| m["id"] == panel.menu["id"])?;
-        (menu["embeds"][0]["footer"]["text"] == "Open tickets: 1").then_some(())
-    })
-    .await;
+    wait_for_menu_count(&app, &panel, 1).await;
     app.shutdown().await;
 }
 
@@ -242,17 +250,7 @@ async fn two_hundred_members_opening_at_once_get_tickets_one_to_two_hundred_and_
         .unwrap();
     assert_eq!(overflow.len(), 3, "the category and three overflow categories hold 200");
 
-    eventually("the menu shows 200 open tickets", || async {
-        let menu = app
-            .control
-            .channel_messages(panel.menu_channel)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|m| m["id"] == panel.menu["id"])?;
-        (menu["embeds"][0]["footer"]["text"] == "Open tickets: 200").then_some(())
-    })
-    .await;
+    wait_for_menu_count(&app, &panel, 200).await;
     let counts = app.control.request_counts().await.unwrap();
     let edits = counts.get("PATCH /channels/{channel_id}/messages/{message_id}").copied().unwrap_or(0);
     println!("menu edits for 200 openings: {edits}");

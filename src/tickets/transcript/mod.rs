@@ -1,0 +1,4 @@
+//! Ticket transcripts: a closed ticket's messages as one self-contained HTML
+//! file that looks like Discord.
+
+pub mod markdown;
