@@ -18,8 +18,8 @@ use super::payload;
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 use crate::tickets::inbox::Attachment;
 use crate::tickets::ports::{
-    ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, FetchedMessage, OutgoingMessage, PortError, TicketChannelSpec,
-    UPLOAD_LIMIT,
+    ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, FetchedEmbed, FetchedMessage, OutgoingMessage, PortError,
+    TicketChannelSpec, UPLOAD_LIMIT,
 };
 
 pub struct TwilightDiscord {
@@ -173,6 +173,38 @@ fn synced_overwrites(
         deny: Permissions::empty(),
     });
     out
+}
+
+/// A message read back, as the core sees it.
+fn fetched_message(m: twilight_model::channel::Message) -> FetchedMessage {
+    let time =
+        |t: twilight_model::util::Timestamp| chrono::DateTime::from_timestamp_micros(t.as_micros()).unwrap_or_default();
+    FetchedMessage {
+        id: MessageId(m.id.get()),
+        author: UserId(m.author.id.get()),
+        author_name: m.author.global_name.clone().unwrap_or_else(|| m.author.name.clone()),
+        author_is_bot: m.author.bot,
+        author_avatar_url: m
+            .author
+            .avatar
+            .map(|hash| format!("https://cdn.discordapp.com/avatars/{}/{hash}.png?size=64", m.author.id)),
+        attachments: m.attachments.iter().map(attachment).collect(),
+        sent_at: time(m.timestamp),
+        edited_at: m.edited_timestamp.map(time),
+        embeds: m
+            .embeds
+            .iter()
+            .map(|e| FetchedEmbed {
+                title: e.title.clone(),
+                description: e.description.clone(),
+                fields: e.fields.iter().map(|f| (f.name.clone(), f.value.clone())).collect(),
+                footer: e.footer.as_ref().map(|f| f.text.clone()),
+                color: e.color,
+            })
+            .collect(),
+        mentions: m.mentions.iter().map(|u| (UserId(u.id.get()), u.name.clone())).collect(),
+        content: m.content,
+    }
 }
 
 /// A twilight attachment as the ticket core sees it.
@@ -362,17 +394,7 @@ impl DiscordPort for TwilightDiscord {
         let request = self.http.channel_messages(id(channel.get())?).after(id(after.get())?).limit(limit.min(100));
         let response = metered("get_messages", request).await.map_err(|e| port_error(&e))?;
         let messages = response.models().await.map_err(|e| PortError::Other(e.to_string()))?;
-        let mut fetched: Vec<FetchedMessage> = messages
-            .into_iter()
-            .map(|m| FetchedMessage {
-                id: MessageId(m.id.get()),
-                author: UserId(m.author.id.get()),
-                author_name: m.author.global_name.clone().unwrap_or_else(|| m.author.name.clone()),
-                author_is_bot: m.author.bot,
-                content: m.content,
-                attachments: m.attachments.iter().map(attachment).collect(),
-            })
-            .collect();
+        let mut fetched: Vec<FetchedMessage> = messages.into_iter().map(fetched_message).collect();
         // Discord answers newest first.
         fetched.sort_by_key(|m| m.id);
         Ok(fetched)

@@ -148,15 +148,32 @@ pub struct FormField {
     pub placeholder: Option<String>,
 }
 
-/// A message read back from a channel (recovery).
+/// A message read back from a channel (recovery, transcripts).
 #[derive(Debug, Clone)]
 pub struct FetchedMessage {
     pub id: MessageId,
     pub author: UserId,
     pub author_name: String,
     pub author_is_bot: bool,
+    /// The author's avatar picture, if they have one.
+    pub author_avatar_url: Option<String>,
     pub content: String,
     pub attachments: Vec<super::inbox::Attachment>,
+    pub sent_at: chrono::DateTime<chrono::Utc>,
+    pub edited_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub embeds: Vec<FetchedEmbed>,
+    /// Names of the users the message mentions (for showing `<@id>`).
+    pub mentions: Vec<(UserId, String)>,
+}
+
+/// What a transcript shows of an embed.
+#[derive(Debug, Clone, Default)]
+pub struct FetchedEmbed {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub fields: Vec<(String, String)>,
+    pub footer: Option<String>,
+    pub color: Option<u32>,
 }
 
 /// Kinds of channel the core cares about.

@@ -152,21 +152,30 @@ async fn a_user_editing_or_deleting_a_dm_is_mirrored_in_the_ticket_with_the_old_
     app.control.edit_message(dm_channel, dm_id, "my order id is 4321").await.unwrap();
     let edited = app.wait_for_channel_text(channel, "my order id is 4321").await;
     assert!(text_of(&edited).contains("edited this message") && text_of(&edited).contains("1234"), "{edited}");
-    let history: Vec<(String, String)> = sqlx::query_as("SELECT old_content, new_content FROM ticket_message_edits")
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap();
+    // The record is written right after the staff copy is edited.
+    let history: Vec<(String, String)> = eventually("the edit is recorded", || async {
+        let history: Vec<(String, String)> =
+            sqlx::query_as("SELECT old_content, new_content FROM ticket_message_edits")
+                .fetch_all(&app.db.pool)
+                .await
+                .ok()?;
+        (!history.is_empty()).then_some(history)
+    })
+    .await;
     assert_eq!(history, vec![("my order id is 1234".to_owned(), "my order id is 4321".to_owned())]);
 
     app.control.delete_message(dm_channel, dm_id).await.unwrap();
     let deleted = app.wait_for_channel_text(channel, "deleted this message").await;
     assert!(text_of(&deleted).contains("my order id is 4321"), "the text is kept: {deleted}");
-    let gone: bool = sqlx::query_scalar("SELECT deleted_at IS NOT NULL FROM ticket_messages WHERE source_id = $1")
-        .bind(dm_id as i64)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-    assert!(gone);
+    eventually("the deletion is recorded", || async {
+        let gone: bool = sqlx::query_scalar("SELECT deleted_at IS NOT NULL FROM ticket_messages WHERE source_id = $1")
+            .bind(dm_id as i64)
+            .fetch_one(&app.db.pool)
+            .await
+            .ok()?;
+        gone.then_some(())
+    })
+    .await;
     app.shutdown().await;
 }
 

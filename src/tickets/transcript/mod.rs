@@ -1,4 +1,5 @@
 //! Ticket transcripts: a closed ticket's messages as one self-contained HTML
 //! file that looks like Discord.
 
+pub mod html;
 pub mod markdown;
