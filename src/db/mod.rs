@@ -16,6 +16,7 @@ pub mod settings;
 pub mod snippets;
 pub mod tickets;
 pub mod timers;
+pub mod transcripts;
 
 use std::time::Duration;
 

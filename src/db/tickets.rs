@@ -188,6 +188,17 @@ pub async fn open_panel_channels(db: &PgPool, guild: GuildId, user: UserId) -> s
     Ok(rows.into_iter().map(ChannelId::from_db).collect())
 }
 
+/// The name of a panel ticket's type (if it still exists).
+#[tracing::instrument(skip(db))]
+pub async fn type_name(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        r#"SELECT y.name FROM tickets t JOIN ticket_types y ON y.type_id = t.ticket_type_id WHERE t.ticket_id = $1"#,
+        ticket_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// The open ticket whose channel this is, if any.
 #[tracing::instrument(skip(db))]
 pub async fn open_by_channel(db: &PgPool, channel: ChannelId) -> sqlx::Result<Option<Ticket>> {

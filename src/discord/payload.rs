@@ -179,8 +179,10 @@ pub fn create_message_body(message: &OutgoingMessage) -> Vec<u8> {
         attachments: message
             .files
             .iter()
+            .map(|f| f.filename.as_str())
+            .chain(message.uploads.iter().map(|u| u.filename.as_str()))
             .enumerate()
-            .map(|(id, f)| AttachmentRef { id: id as u64, filename: &f.filename })
+            .map(|(id, filename)| AttachmentRef { id: id as u64, filename })
             .collect(),
     };
     // Serialising plain data cannot fail.

@@ -285,7 +285,15 @@ impl DiscordPort for TwilightDiscord {
 
     async fn send_message(&self, channel: ChannelId, message: &OutgoingMessage) -> Result<MessageId, PortError> {
         let body = payload::create_message_body(message);
-        let files = self.download(&message.files).await?;
+        let mut files = self.download(&message.files).await?;
+        for upload in &message.uploads {
+            let index = files.len() as u64;
+            files.push(twilight_model::http::attachment::Attachment::from_bytes(
+                upload.filename.clone(),
+                upload.bytes.clone(),
+                index,
+            ));
+        }
         let request = self.http.create_message(id(channel.get())?).payload_json(&body).attachments(&files);
         let sent: twilight_model::channel::Message = fetch("create_message", request).await?;
         Ok(MessageId(sent.id.get()))

@@ -39,16 +39,24 @@ impl TicketService {
     }
 
     /// Closes a ticket: the record first (the truth, and the guard that makes a
-    /// replay a no-op), then the user's close message, then the channel.
+    /// replay a no-op), then the transcript (while the channel still exists),
+    /// then the user's close message, which carries the transcript (one DM,
+    /// not two), then the channel.
     pub(crate) async fn close_ticket(
         &self,
         ticket: &Ticket,
         closed_by: Option<UserId>,
         notify_user: bool,
     ) -> TicketResult<Outcome> {
+        // A silent (or forced) modmail close sends the user nothing; a panel
+        // ticket's opener always gets the transcript.
+        let deliver = notify_user || ticket.kind == TicketKind::Panel;
         if !db::tickets::close(&self.db, ticket.id, closed_by).await? {
             // Closed before (a replay, or a crash after the record changed):
-            // only make sure the channel is retired.
+            // only make sure the transcript is kept and the channel retired.
+            if let Some(transcript) = self.ensure_transcript(ticket).await?.filter(|_| deliver) {
+                self.deliver_transcript(ticket, &transcript, None).await;
+            }
             self.retire_ticket_channel(ticket).await?;
             return Ok(Outcome::Done);
         }
@@ -56,20 +64,33 @@ impl TicketService {
         db::timers::cancel_for_ticket(&self.db, ticket.id).await?;
         let detail = if notify_user { "" } else { "silently" };
         db::events::record(&self.db, ticket.id, "closed", closed_by, detail).await?;
-        if notify_user {
-            if let Some(dm_channel) = ticket.dm_channel {
-                let text = self.guild_text(ticket, Template::Close, Some(&ticket.opener_name), None).await?;
-                match self.discord.send_message(dm_channel, &OutgoingMessage::text(text)).await {
-                    Ok(_) | Err(PortError::CannotMessageUser) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, ticket = ticket.id, "could not send the close message")
+        // If the channel cannot be read, this fails here and the channel stays
+        // for a retry: nothing is lost.
+        let transcript = self.ensure_transcript(ticket).await?;
+        if deliver {
+            let close_text = match ticket.kind {
+                TicketKind::Modmail => {
+                    Some(self.guild_text(ticket, Template::Close, Some(&ticket.opener_name), None).await?)
+                }
+                TicketKind::Panel => None,
+            };
+            match &transcript {
+                Some(file) => self.deliver_transcript(ticket, file, close_text).await,
+                None => {
+                    if let (Some(text), Some(dm_channel)) = (close_text, ticket.dm_channel) {
+                        match self.discord.send_message(dm_channel, &OutgoingMessage::text(text)).await {
+                            Ok(_) | Err(PortError::CannotMessageUser) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, ticket = ticket.id, "could not send the close message")
+                            }
+                        }
                     }
                 }
             }
         }
         self.retire_ticket_channel(ticket).await?;
         if ticket.kind == TicketKind::Panel {
-            self.log_panel_event(ticket, PanelEvent::Closed { by: closed_by }).await;
+            self.log_panel_event(ticket, PanelEvent::Closed { by: closed_by }, transcript).await;
             self.menu_changed(ticket.guild).await;
         }
         tracing::info!(ticket = ticket.id, number = ticket.number, "ticket closed");

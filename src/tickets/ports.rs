@@ -54,6 +54,15 @@ pub struct OutgoingMessage {
     /// other side's attachment): re-uploaded, never linked. Each must be at
     /// most [`UPLOAD_LIMIT`].
     pub files: Vec<super::inbox::Attachment>,
+    /// Files made here (a transcript), uploaded with the message after `files`.
+    pub uploads: Vec<Upload>,
+}
+
+/// A file to upload that we made ourselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Channels a Discord category holds at most.

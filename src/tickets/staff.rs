@@ -45,7 +45,7 @@ impl TicketService {
         }
         db::tickets::set_assigned(&self.db, ticket.id, Some(ctx.actor.user)).await?;
         db::events::record(&self.db, ticket.id, "taken", Some(ctx.actor.user), "").await?;
-        self.log_panel_event(&ticket, PanelEvent::Claimed { by: ctx.actor.user }).await;
+        self.log_panel_event(&ticket, PanelEvent::Claimed { by: ctx.actor.user }, None).await;
         self.show_assignment(&ticket, Some((ctx.actor.user, &ctx.actor.name))).await?;
         Ok(Outcome::Notice("You took this ticket; the pinned status shows it.".into()))
     }
@@ -111,7 +111,7 @@ impl TicketService {
         }
         self.discord.grant_member(ticket.channel, user).await?;
         db::events::record(&self.db, ticket.id, "staff_added", Some(ctx.actor.user), &user.to_string()).await?;
-        self.log_panel_event(&ticket, PanelEvent::UserAdded { by: ctx.actor.user, user }).await;
+        self.log_panel_event(&ticket, PanelEvent::UserAdded { by: ctx.actor.user, user }, None).await;
         Ok(Outcome::Post(OutgoingMessage::text(format!("➕ <@{user}> can now see and answer this ticket."))))
     }
 

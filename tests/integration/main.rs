@@ -20,3 +20,4 @@ mod panel_control;
 mod panel_open;
 mod panel_setup;
 mod rest_budget;
+mod transcripts;

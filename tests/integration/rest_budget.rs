@@ -46,6 +46,11 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
     eventually("the channel is gone", || async { app.control.channel(channel).await.is_err().then_some(()) }).await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let close = counted(&app).await;
-    assert_eq!(close.values().sum::<u64>(), 2, "close DM + channel delete: {close:?}");
+    assert_eq!(
+        close.values().sum::<u64>(),
+        3,
+        "one page of the channel read for the transcript, the close DM carrying it, the channel delete: {close:?}"
+    );
+    assert_eq!(close.get("GET /channels/{channel_id}/messages"), Some(&1), "{close:?}");
     app.shutdown().await;
 }

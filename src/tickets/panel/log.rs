@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use super::super::ids::UserId;
 use super::super::model::{Ticket, TicketKind};
-use super::super::ports::{Embed, EmbedField, OutgoingMessage};
+use super::super::ports::{Embed, EmbedField, OutgoingMessage, Upload, UPLOAD_LIMIT};
 use super::super::TicketService;
 use crate::db;
 
@@ -52,7 +52,8 @@ impl PanelEvent {
 impl TicketService {
     /// Posts `event` to the panel's log channel, if the ticket is a panel
     /// ticket and the guild has one.
-    pub(crate) async fn log_panel_event(&self, ticket: &Ticket, event: PanelEvent) {
+    /// The closing entry carries the transcript, when there is one.
+    pub(crate) async fn log_panel_event(&self, ticket: &Ticket, event: PanelEvent, transcript: Option<Upload>) {
         if ticket.kind != TicketKind::Panel {
             return;
         }
@@ -69,6 +70,9 @@ impl TicketService {
         };
         let mut message = OutgoingMessage::embed(log_embed(ticket, event));
         message.nonce = event.nonce(ticket);
+        if let Some(transcript) = transcript.filter(|t| t.bytes.len() as u64 <= UPLOAD_LIMIT) {
+            message.uploads.push(transcript);
+        }
         if let Err(e) = self.discord.send_message(log_channel, &message).await {
             tracing::warn!(error = %e, ticket = ticket.id, "could not post to the ticket log channel");
         }

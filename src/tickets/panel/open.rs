@@ -86,7 +86,7 @@ impl TicketService {
         }
         // The control panel, pinned (it is the ticket's status message).
         self.show_assignment(&ticket, None).await?;
-        self.log_panel_event(&ticket, super::log::PanelEvent::Opened).await;
+        self.log_panel_event(&ticket, super::log::PanelEvent::Opened, None).await;
         self.menu_changed(guild).await;
         Ok(Outcome::Notice(format!("🎫 Your ticket is open: <#{}>", ticket.channel)))
     }

@@ -2,4 +2,5 @@
 //! file that looks like Discord.
 
 pub mod html;
+pub mod make;
 pub mod markdown;

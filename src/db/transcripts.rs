@@ -1,0 +1,38 @@
+//! Stored transcripts of closed tickets.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::tickets::ids::GuildId;
+
+/// Stores a ticket's transcript; `false` if it already has one (a replayed
+/// close), which is kept.
+#[tracing::instrument(skip(db, html))]
+pub async fn save(
+    db: &PgPool,
+    ticket_id: i64,
+    guild: GuildId,
+    html: &str,
+    message_count: i32,
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        r#"INSERT INTO transcripts (ticket_id, guild_id, html, message_count, expires_at)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (ticket_id) DO NOTHING"#,
+        ticket_id,
+        guild.db(),
+        html,
+        message_count,
+        expires_at
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn exists(db: &PgPool, ticket_id: i64) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM transcripts WHERE ticket_id = $1) AS "found!""#, ticket_id)
+        .fetch_one(db)
+        .await
+}

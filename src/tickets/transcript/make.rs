@@ -1,0 +1,143 @@
+//! Making a closed ticket's transcript: every message of its channel, read
+//! page by page (Discord gives at most 100 per request) before the channel
+//! goes, rendered, stored in PostgreSQL with its retention, and delivered
+//! once: DMed to the opener and attached to the log channel's entry.
+//!
+//! Why PostgreSQL: a transcript belongs to its ticket row (same guild
+//! scoping, same backups, deleted with the guild's data), pages are a few
+//! hundred kilobytes, and the API serves them with one indexed read. A file
+//! store behind an interface would pay for itself only at a size we are far
+//! from.
+
+use chrono::{Duration, Utc};
+
+use super::super::error::TicketResult;
+use super::super::ids::MessageId;
+use super::super::model::{Ticket, TicketKind};
+use super::super::ports::{FetchedMessage, OutgoingMessage, PortError, Upload, UPLOAD_LIMIT};
+use super::super::TicketService;
+use super::html::{self, TranscriptHeader};
+use super::markdown::Names;
+use crate::db;
+
+/// How long transcripts are kept (the Free plan's retention).
+pub const RETENTION_DAYS: i64 = 30;
+/// Pages read at most (100 messages each): far beyond any real ticket.
+const MAX_PAGES: usize = 1000;
+
+impl TicketService {
+    /// Makes and stores the ticket's transcript unless it has one. Returns the
+    /// file to deliver when it was made now (so a replay delivers nothing
+    /// twice); `None` if it existed or the channel is already gone.
+    pub(crate) async fn ensure_transcript(&self, ticket: &Ticket) -> TicketResult<Option<Upload>> {
+        if db::transcripts::exists(&self.db, ticket.id).await? {
+            return Ok(None);
+        }
+        let messages = match self.read_channel(ticket).await {
+            Ok(messages) => messages,
+            Err(PortError::NotFound) => {
+                tracing::warn!(ticket = ticket.id, "the ticket channel is gone; no transcript");
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let guild_name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_default();
+        let kind_label = match ticket.kind {
+            TicketKind::Modmail => "Modmail".to_owned(),
+            TicketKind::Panel => db::tickets::type_name(&self.db, ticket.id).await?.unwrap_or_else(|| "Support".into()),
+        };
+        let header = TranscriptHeader {
+            guild_name: guild_name.clone(),
+            ticket_number: ticket.number,
+            kind_label,
+            opener_name: ticket.opener_name.clone(),
+            opened_at: ticket.opened_at,
+            closed_at: Utc::now(),
+        };
+        let page = html::render(&header, &messages, &Names::default());
+        let count = i32::try_from(messages.len()).unwrap_or(i32::MAX);
+        let expires = Utc::now() + Duration::days(RETENTION_DAYS);
+        if !db::transcripts::save(&self.db, ticket.id, ticket.guild, &page, count, expires).await? {
+            return Ok(None);
+        }
+        tracing::info!(ticket = ticket.id, messages = count, bytes = page.len(), "transcript stored");
+        Ok(Some(Upload {
+            filename: format!("transcript-{}-{}.html", slug(&guild_name), ticket.number),
+            bytes: page.into_bytes(),
+        }))
+    }
+
+    /// Every message of the ticket's channel, oldest first.
+    async fn read_channel(&self, ticket: &Ticket) -> Result<Vec<FetchedMessage>, PortError> {
+        let mut all = Vec::new();
+        // Every message of a channel has a larger id than the channel itself.
+        let mut after = MessageId(ticket.channel.get());
+        for _ in 0..MAX_PAGES {
+            let page = self.discord.messages_after(ticket.channel, after, 100).await?;
+            let Some(last) = page.last().map(|m| m.id) else {
+                break;
+            };
+            let full = page.len() == 100;
+            all.extend(page);
+            if !full {
+                break;
+            }
+            after = last;
+        }
+        Ok(all)
+    }
+
+    /// DMs the transcript to the opener, below `text` (a modmail ticket's
+    /// close message) if given. Closed DMs are recorded, not fatal.
+    pub(crate) async fn deliver_transcript(&self, ticket: &Ticket, transcript: &Upload, text: Option<String>) {
+        let guild_name = db::guilds::name(&self.db, ticket.guild).await.ok().flatten().unwrap_or_default();
+        let dm = match ticket.dm_channel {
+            Some(channel) => Ok(channel),
+            None => self.discord.open_dm(ticket.opener).await,
+        };
+        let fits = transcript.bytes.len() as u64 <= UPLOAD_LIMIT;
+        let note = if fits {
+            format!("📄 The transcript of your ticket #{} in **{guild_name}** is attached.", ticket.number)
+        } else {
+            format!(
+                "📄 The transcript of your ticket #{} in **{guild_name}** is too large to attach; the server's staff can send it to you.",
+                ticket.number
+            )
+        };
+        let mut message = OutgoingMessage::text(match text {
+            Some(text) => format!("{text}\n\n{note}"),
+            None => note,
+        });
+        if fits {
+            message.uploads.push(transcript.clone());
+        }
+        let sent = match dm {
+            Ok(channel) => self.discord.send_message(channel, &message).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            tracing::info!(error = %e, ticket = ticket.id, "the transcript could not be DMed to the opener");
+            let detail = format!("transcript not delivered: {e}");
+            if let Err(e) = db::events::record(&self.db, ticket.id, "transcript_undelivered", None, &detail).await {
+                tracing::warn!(error = %e, "could not record the failed delivery");
+            }
+        }
+    }
+}
+
+fn slug(name: &str) -> String {
+    let slug: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if slug.is_empty() {
+        "server".to_owned()
+    } else {
+        slug.chars().take(40).collect()
+    }
+}
