@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL and Redis answer on 127.0.0.1:5432 and :6379, starting
-# them (and installing them with apt-get on a fresh machine) when they do not.
+# them (and installing them with apt-get on a fresh machine) when they do not,
+# and that headless Chromium is installed (for the transcript browser test).
 # Sourced by scripts/test.sh and .ci/run; run it directly to just start them.
 set -euo pipefail
 
@@ -118,8 +119,18 @@ ensure_redis() {
 }
 
 
-# Run directly: ensure both and stop.
+# Headless Chromium (Debian's package) for the transcript browser test.
+ensure_chromium() {
+    if ! command -v chromium >/dev/null; then
+        echo "Chromium is not installed; installing it"
+        apt_install chromium
+    fi
+    echo "Chromium is ready: $(chromium --version 2>/dev/null || echo unknown version)"
+}
+
+# Run directly: ensure all and stop.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     ensure_postgres
     ensure_redis
+    ensure_chromium
 fi

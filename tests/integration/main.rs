@@ -20,4 +20,5 @@ mod panel_control;
 mod panel_open;
 mod panel_setup;
 mod rest_budget;
+mod transcript_browser;
 mod transcripts;

@@ -59,6 +59,7 @@ pub fn to_html(text: &str, names: &Names) -> String {
         out.push_str(&inline(&text[last..whole.start], names));
         let code = block.get(2).map_or("", |m| m.as_str());
         out.push_str("<pre><code>");
+        let code = code.strip_prefix('\n').unwrap_or(code);
         out.push_str(&escape(code.strip_suffix('\n').unwrap_or(code)));
         out.push_str("</code></pre>");
         last = whole.end;
@@ -159,6 +160,7 @@ mod tests {
     fn code_is_literal() {
         assert_eq!(html("`**not bold**`"), "<code>**not bold**</code>");
         assert_eq!(html("```rust\nlet x = 1 < 2;\n```"), "<pre><code>let x = 1 &lt; 2;</code></pre>");
+        assert_eq!(html("```\nplain\n```"), "<pre><code>plain</code></pre>");
     }
 
     #[test]
