@@ -36,3 +36,16 @@ pub async fn exists(db: &PgPool, ticket_id: i64) -> sqlx::Result<bool> {
         .fetch_one(db)
         .await
 }
+
+/// Deletes up to `batch` transcripts past their expiry; returns how many.
+#[tracing::instrument(skip(db))]
+pub async fn delete_expired(db: &PgPool, batch: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        r#"DELETE FROM transcripts WHERE ticket_id IN
+               (SELECT ticket_id FROM transcripts WHERE expires_at < now() ORDER BY expires_at LIMIT $1)"#,
+        batch
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -4,3 +4,4 @@
 pub mod inbox_sweeper;
 pub mod recovery;
 pub mod timer_worker;
+pub mod transcript_purge;

@@ -132,3 +132,44 @@ async fn a_modmail_ticket_gets_a_transcript_and_closed_dms_do_not_stop_the_close
     assert!(!app.bot_dms(carol).await.iter().any(|m| text_of(m).contains("transcript")), "silent means silent");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn transcripts_past_their_retention_are_deleted_and_others_kept() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let bob = app.member("bob", &[&acme]).await;
+    let one = app.open_ticket(&acme, alice, "one").await;
+    let two = app.open_ticket(&acme, bob, "two").await;
+    for channel in [one, two] {
+        app.control.post_message(channel, acme.staff, "!close -s").await.unwrap();
+        app.wait_until_closed(channel).await;
+    }
+    let kept: i64 = eventually("both transcripts stored", || async {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM transcripts").fetch_one(&app.db.pool).await.ok()?;
+        (n == 2).then_some(n)
+    })
+    .await;
+    assert_eq!(kept, 2);
+    // Alice's ticket was closed long ago: its retention has run out.
+    sqlx::query(
+        "UPDATE transcripts SET expires_at = now() - interval '1 day'
+         WHERE ticket_id = (SELECT ticket_id FROM tickets WHERE opener_id = $1)",
+    )
+    .bind(alice as i64)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+
+    assert_eq!(app.bot().tickets.purge_expired_transcripts().await.unwrap(), 1);
+    assert_eq!(app.bot().tickets.purge_expired_transcripts().await.unwrap(), 0, "a second run finds nothing");
+    let left: Vec<i64> = sqlx::query_scalar("SELECT t.opener_id FROM transcripts x JOIN tickets t USING (ticket_id)")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, vec![bob as i64]);
+    let tickets: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(tickets, 2, "the ticket records stay");
+    app.shutdown().await;
+}

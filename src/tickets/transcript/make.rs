@@ -67,6 +67,18 @@ impl TicketService {
         }))
     }
 
+    /// Deletes every transcript past its retention, a batch at a time.
+    pub async fn purge_expired_transcripts(&self) -> TicketResult<u64> {
+        let mut total = 0;
+        loop {
+            let deleted = db::transcripts::delete_expired(&self.db, 500).await?;
+            total += deleted;
+            if deleted < 500 {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Every message of the ticket's channel, oldest first.
     async fn read_channel(&self, ticket: &Ticket) -> Result<Vec<FetchedMessage>, PortError> {
         let mut all = Vec::new();
