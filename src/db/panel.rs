@@ -42,7 +42,7 @@ impl QuestionStyle {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
     pub label: String,
     pub style: QuestionStyle,
@@ -59,6 +59,15 @@ pub struct TicketType {
     pub description: String,
     pub emoji: Option<String>,
     pub questions: Vec<Question>,
+}
+
+/// What creating a type did.
+#[derive(Debug)]
+pub enum TypeCreated {
+    Yes(i64),
+    NameTaken,
+    /// The guild has `limit` types already.
+    Full,
 }
 
 /// A type to create: its fields and questions.
@@ -291,4 +300,138 @@ pub async fn remove_overflow_categories(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Adds a type at the end of the menu, unless the guild has `limit` types.
+/// Counted under the panel settings row lock, so two admins cannot both
+/// slip under the limit.
+#[tracing::instrument(skip(db, new), fields(name = %new.name))]
+pub async fn create_type(db: &PgPool, guild: GuildId, new: &NewType, limit: usize) -> sqlx::Result<TypeCreated> {
+    let mut tx = db.begin().await?;
+    sqlx::query!("SELECT guild_id FROM panel_settings WHERE guild_id = $1 FOR UPDATE", guild.db())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (count, last) = sqlx::query!(
+        r#"SELECT count(*) AS "count!", max(position) AS last FROM ticket_types WHERE guild_id = $1"#,
+        guild.db()
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map(|r| (r.count, r.last))?;
+    if usize::try_from(count).unwrap_or(usize::MAX) >= limit {
+        return Ok(TypeCreated::Full);
+    }
+    let taken = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM ticket_types WHERE guild_id = $1 AND lower(name) = lower($2)) AS "taken!""#,
+        guild.db(),
+        new.name
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if taken {
+        return Ok(TypeCreated::NameTaken);
+    }
+    let id = insert_type(&mut tx, guild, new, last.map_or(0, |p| p + 1)).await?;
+    tx.commit().await?;
+    Ok(TypeCreated::Yes(id))
+}
+
+/// Changes a type's name, description and emoji; `false` if there is no such
+/// type in the guild. A name another type has fails with a unique violation.
+#[tracing::instrument(skip(db))]
+pub async fn update_type(
+    db: &PgPool,
+    guild: GuildId,
+    type_id: i64,
+    name: &str,
+    description: &str,
+    emoji: Option<&str>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        r#"UPDATE ticket_types SET name = $3, description = $4, emoji = $5, updated_at = now()
+           WHERE type_id = $2 AND guild_id = $1"#,
+        guild.db(),
+        type_id,
+        name,
+        description,
+        emoji
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes a type and its questions; tickets of it keep their answers.
+#[tracing::instrument(skip(db))]
+pub async fn delete_type(db: &PgPool, guild: GuildId, type_id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query!("DELETE FROM ticket_types WHERE type_id = $2 AND guild_id = $1", guild.db(), type_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Changes a type's questions: `change` runs on the current list under the
+/// type's row lock and the list it leaves replaces the old one (so two admins
+/// editing at once never lose each other's change). `None` if there is no
+/// such type; otherwise `change`'s answer.
+#[tracing::instrument(skip(db, change))]
+pub async fn change_questions<T, E>(
+    db: &PgPool,
+    guild: GuildId,
+    type_id: i64,
+    change: impl FnOnce(&mut Vec<Question>) -> Result<T, E>,
+) -> sqlx::Result<Option<Result<T, E>>> {
+    let mut tx = db.begin().await?;
+    let found = sqlx::query_scalar!(
+        "SELECT type_id FROM ticket_types WHERE type_id = $2 AND guild_id = $1 FOR UPDATE",
+        guild.db(),
+        type_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if found.is_none() {
+        return Ok(None);
+    }
+    let rows = sqlx::query!(
+        r#"SELECT label, style, required, min_length, max_length, placeholder
+           FROM ticket_type_questions WHERE type_id = $1 ORDER BY position"#,
+        type_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut questions: Vec<Question> = rows
+        .into_iter()
+        .map(|q| Question {
+            label: q.label,
+            style: if q.style == "paragraph" { QuestionStyle::Paragraph } else { QuestionStyle::Short },
+            required: q.required,
+            min_length: q.min_length,
+            max_length: q.max_length,
+            placeholder: q.placeholder,
+        })
+        .collect();
+    let answer = match change(&mut questions) {
+        Ok(answer) => answer,
+        Err(refused) => return Ok(Some(Err(refused))),
+    };
+    sqlx::query!("DELETE FROM ticket_type_questions WHERE type_id = $1", type_id).execute(&mut *tx).await?;
+    for (i, q) in questions.iter().enumerate() {
+        sqlx::query!(
+            r#"INSERT INTO ticket_type_questions
+                   (type_id, position, label, style, required, min_length, max_length, placeholder)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
+            type_id,
+            i32::try_from(i).unwrap_or(i32::MAX),
+            q.label,
+            q.style.as_str(),
+            q.required,
+            q.min_length,
+            q.max_length,
+            q.placeholder
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Some(Ok(answer)))
 }

@@ -297,7 +297,7 @@ fn valid_description(raw: &str) -> Result<String, Refusal> {
 
 /// A unicode emoji (a few code points, no letters or digits) or a custom
 /// emoji as Discord writes it, `<:name:id>` or `<a:name:id>`.
-fn valid_emoji(raw: Option<&str>) -> Result<Option<String>, Refusal> {
+pub(crate) fn valid_emoji(raw: Option<&str>) -> Result<Option<String>, Refusal> {
     let Some(emoji) = raw.map(str::trim).filter(|e| !e.is_empty()) else {
         return Ok(None);
     };

@@ -16,6 +16,7 @@ mod modmail_staff;
 mod modmail_timers;
 mod modmail_workflow;
 mod operations;
+mod panel_admin;
 mod panel_control;
 mod panel_open;
 mod panel_setup;

@@ -2,6 +2,7 @@
 //! types and their intake forms. The tickets themselves are the one ticket
 //! model (`super::open`, `super::close`), kind `panel`.
 
+pub mod admin;
 pub mod control;
 pub mod defaults;
 pub mod log;

@@ -1,0 +1,333 @@
+//! Managing ticket types without re-running setup (`/ticket admin`): add,
+//! edit and remove types; add, edit, remove and reorder their questions.
+//! Every change is checked against Discord's limits here, with a message that
+//! says what to do, and refreshes the menu.
+
+use super::super::error::{Refusal, TicketResult};
+use super::super::ids::GuildId;
+use super::super::model::Actor;
+use super::super::TicketService;
+use crate::db;
+use crate::db::panel::{NewType, Question, QuestionStyle, TicketType, TypeCreated};
+
+/// A select menu holds 25 options.
+pub const MAX_TYPES: usize = 25;
+/// A modal holds 5 inputs.
+pub const MAX_QUESTIONS: usize = 5;
+/// A modal's title and an input's label.
+pub const NAME_MAX: usize = 45;
+pub const LABEL_MAX: usize = 45;
+/// A select option's description.
+pub const DESCRIPTION_MAX: usize = 100;
+pub const PLACEHOLDER_MAX: usize = 100;
+/// A text input's longest answer.
+pub const ANSWER_MAX: i32 = 4000;
+
+/// A type's fields as an admin typed them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeFields {
+    pub name: String,
+    pub description: String,
+    pub emoji: Option<String>,
+}
+
+/// A question's fields as an admin typed them (the form is all text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionFields {
+    pub label: String,
+    /// `short` or `paragraph`.
+    pub style: String,
+    /// `yes` or `no`.
+    pub required: String,
+    /// `min-max`, `-max`, `min-` or empty.
+    pub length: String,
+    pub placeholder: String,
+}
+
+/// What to do to one question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuestionChange {
+    Add(QuestionFields),
+    Edit(usize, QuestionFields),
+    Remove(usize),
+    MoveUp(usize),
+    MoveDown(usize),
+}
+
+impl TicketService {
+    /// The guild's types, for the admin panel (Manage Server only).
+    pub async fn admin_types(&self, guild: GuildId, actor: &Actor) -> TicketResult<Vec<TicketType>> {
+        require_manager(actor)?;
+        Ok(db::panel::types(&self.db, guild).await?)
+    }
+
+    #[tracing::instrument(skip(self, actor, fields))]
+    pub async fn add_ticket_type(&self, guild: GuildId, actor: &Actor, fields: &TypeFields) -> TicketResult<i64> {
+        require_manager(actor)?;
+        db::panel::settings(&self.db, guild).await?.ok_or(Refusal::PanelNotSetUp)?;
+        let new = NewType {
+            name: valid_type_name(&fields.name)?,
+            description: valid_description(&fields.description)?,
+            emoji: super::super::categories::valid_emoji(fields.emoji.as_deref())?,
+            questions: Vec::new(),
+        };
+        let id = match db::panel::create_type(&self.db, guild, &new, MAX_TYPES).await? {
+            TypeCreated::Yes(id) => id,
+            TypeCreated::NameTaken => return Err(name_taken(&new.name).into()),
+            TypeCreated::Full => {
+                return Err(Refusal::InvalidInput(format!(
+                    "This server has {MAX_TYPES} ticket types, the most a Discord menu can offer. Remove one first."
+                ))
+                .into())
+            }
+        };
+        self.menu_changed(guild).await;
+        Ok(id)
+    }
+
+    #[tracing::instrument(skip(self, actor, fields))]
+    pub async fn edit_ticket_type(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        type_id: i64,
+        fields: &TypeFields,
+    ) -> TicketResult<()> {
+        require_manager(actor)?;
+        let name = valid_type_name(&fields.name)?;
+        let description = valid_description(&fields.description)?;
+        let emoji = super::super::categories::valid_emoji(fields.emoji.as_deref())?;
+        match db::panel::update_type(&self.db, guild, type_id, &name, &description, emoji.as_deref()).await {
+            Ok(true) => {}
+            Ok(false) => return Err(gone().into()),
+            Err(e) if db::is_unique_violation(&e) => return Err(name_taken(&name).into()),
+            Err(e) => return Err(e.into()),
+        }
+        self.menu_changed(guild).await;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn remove_ticket_type(&self, guild: GuildId, actor: &Actor, type_id: i64) -> TicketResult<()> {
+        require_manager(actor)?;
+        if !db::panel::delete_type(&self.db, guild, type_id).await? {
+            return Err(gone().into());
+        }
+        self.menu_changed(guild).await;
+        Ok(())
+    }
+
+    /// Changes one question of a type; returns the questions as they are now.
+    #[tracing::instrument(skip(self, actor, change))]
+    pub async fn change_question(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        type_id: i64,
+        change: QuestionChange,
+    ) -> TicketResult<Vec<Question>> {
+        require_manager(actor)?;
+        let parsed = match &change {
+            QuestionChange::Add(fields) | QuestionChange::Edit(_, fields) => Some(parse_question(fields)?),
+            _ => None,
+        };
+        let changed = db::panel::change_questions(&self.db, guild, type_id, |questions| {
+            let count = questions.len();
+            let at = |i: usize| {
+                if i < count {
+                    Ok(i)
+                } else {
+                    Err(Refusal::InvalidInput(format!("There is no question {} any more.", i + 1)))
+                }
+            };
+            match change {
+                QuestionChange::Add(_) => {
+                    if count >= MAX_QUESTIONS {
+                        return Err(Refusal::InvalidInput(format!(
+                            "A ticket type has at most {MAX_QUESTIONS} questions (a Discord form holds 5). Remove one first."
+                        )));
+                    }
+                    questions.extend(parsed);
+                }
+                QuestionChange::Edit(i, _) => {
+                    let i = at(i)?;
+                    if let Some(q) = parsed {
+                        questions[i] = q;
+                    }
+                }
+                QuestionChange::Remove(i) => {
+                    questions.remove(at(i)?);
+                }
+                QuestionChange::MoveUp(i) => {
+                    let i = at(i)?;
+                    if i > 0 {
+                        questions.swap(i, i - 1);
+                    }
+                }
+                QuestionChange::MoveDown(i) => {
+                    let i = at(i)?;
+                    if i + 1 < count {
+                        questions.swap(i, i + 1);
+                    }
+                }
+            }
+            Ok(questions.clone())
+        })
+        .await?;
+        let questions = changed.ok_or_else(gone)??;
+        self.menu_changed(guild).await;
+        Ok(questions)
+    }
+}
+
+fn require_manager(actor: &Actor) -> Result<(), Refusal> {
+    if actor.manage_guild {
+        Ok(())
+    } else {
+        Err(Refusal::NeedsManageGuild)
+    }
+}
+
+fn gone() -> Refusal {
+    Refusal::InvalidInput("That ticket type no longer exists. Open `/ticket admin` again.".into())
+}
+
+fn name_taken(name: &str) -> Refusal {
+    Refusal::InvalidInput(format!("There is already a ticket type called **{name}**. Pick another name."))
+}
+
+fn valid_type_name(raw: &str) -> Result<String, Refusal> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX {
+        return Err(Refusal::InvalidInput(format!(
+            "A ticket type's name has 1 to {NAME_MAX} characters (it is the form's title)."
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+fn valid_description(raw: &str) -> Result<String, Refusal> {
+    let description = raw.trim();
+    if description.chars().count() > DESCRIPTION_MAX {
+        return Err(Refusal::InvalidInput(format!(
+            "Keep the description within {DESCRIPTION_MAX} characters (Discord's limit for a menu option)."
+        )));
+    }
+    Ok(description.to_owned())
+}
+
+/// A question from the form's text fields, or what is wrong with it.
+pub fn parse_question(fields: &QuestionFields) -> Result<Question, Refusal> {
+    let label = fields.label.trim();
+    if label.is_empty() || label.chars().count() > LABEL_MAX {
+        return Err(Refusal::InvalidInput(format!("A question has 1 to {LABEL_MAX} characters.")));
+    }
+    let style = match fields.style.trim().to_ascii_lowercase().as_str() {
+        "" | "short" | "line" => QuestionStyle::Short,
+        "paragraph" | "long" => QuestionStyle::Paragraph,
+        other => return Err(Refusal::InvalidInput(format!("The style is `short` or `paragraph`, not `{other}`."))),
+    };
+    let required = match fields.required.trim().to_ascii_lowercase().as_str() {
+        "" | "yes" | "y" | "true" | "required" => true,
+        "no" | "n" | "false" | "optional" => false,
+        other => return Err(Refusal::InvalidInput(format!("Required is `yes` or `no`, not `{other}`."))),
+    };
+    let (min_length, max_length) = parse_lengths(&fields.length)?;
+    let placeholder = fields.placeholder.trim();
+    if placeholder.chars().count() > PLACEHOLDER_MAX {
+        return Err(Refusal::InvalidInput(format!("Keep the placeholder within {PLACEHOLDER_MAX} characters.")));
+    }
+    Ok(Question {
+        label: label.to_owned(),
+        style,
+        required,
+        min_length,
+        max_length,
+        placeholder: Some(placeholder.to_owned()).filter(|p| !p.is_empty()),
+    })
+}
+
+/// `10-500`, `-500`, `10-` or empty: the answer's length bounds.
+fn parse_lengths(raw: &str) -> Result<(Option<i32>, Option<i32>), Refusal> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok((None, None));
+    }
+    let bad = || {
+        Refusal::InvalidInput(format!(
+            "Write the answer's length as `min-max` (for example `10-500`), each from 0 to {ANSWER_MAX}, min not above max."
+        ))
+    };
+    let (min, max) = raw.split_once('-').ok_or_else(bad)?;
+    let number = |s: &str| -> Result<Option<i32>, Refusal> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        s.parse::<i32>().ok().filter(|n| (0..=ANSWER_MAX).contains(n)).map(Some).ok_or_else(bad)
+    };
+    let (min, max) = (number(min)?, number(max)?);
+    if max == Some(0) || matches!((min, max), (Some(a), Some(b)) if a > b) {
+        return Err(bad());
+    }
+    Ok((min, max))
+}
+
+/// A question as the edit form shows it again.
+pub fn question_fields(q: &Question) -> QuestionFields {
+    let length = match (q.min_length, q.max_length) {
+        (None, None) => String::new(),
+        (min, max) => format!(
+            "{}-{}",
+            min.map(|n| n.to_string()).unwrap_or_default(),
+            max.map(|n| n.to_string()).unwrap_or_default()
+        ),
+    };
+    QuestionFields {
+        label: q.label.clone(),
+        style: q.style.as_str().to_owned(),
+        required: if q.required { "yes" } else { "no" }.to_owned(),
+        length,
+        placeholder: q.placeholder.clone().unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(label: &str, style: &str, required: &str, length: &str) -> QuestionFields {
+        QuestionFields {
+            label: label.into(),
+            style: style.into(),
+            required: required.into(),
+            length: length.into(),
+            placeholder: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_question_form_is_read_and_written_back_the_same() {
+        let q = parse_question(&fields("Order number", "short", "no", "5-20")).unwrap();
+        assert_eq!((q.style, q.required, q.min_length, q.max_length), (QuestionStyle::Short, false, Some(5), Some(20)));
+        assert_eq!(parse_question(&question_fields(&q)).unwrap(), q);
+        let open = parse_question(&fields("What happened?", "paragraph", "", "-1000")).unwrap();
+        assert_eq!((open.required, open.min_length, open.max_length), (true, None, Some(1000)));
+    }
+
+    #[test]
+    fn bad_question_fields_say_what_to_write() {
+        for (f, hint) in [
+            (fields("", "short", "yes", ""), "1 to 45"),
+            (fields(&"x".repeat(46), "short", "yes", ""), "1 to 45"),
+            (fields("Q", "huge", "yes", ""), "`short` or `paragraph`"),
+            (fields("Q", "short", "maybe", ""), "`yes` or `no`"),
+            (fields("Q", "short", "yes", "50-10"), "min not above max"),
+            (fields("Q", "short", "yes", "0-5000"), "min-max"),
+            (fields("Q", "short", "yes", "ten"), "min-max"),
+        ] {
+            let e = parse_question(&f).unwrap_err().to_string();
+            assert!(e.contains(hint), "{f:?}: {e}");
+        }
+    }
+}
