@@ -159,6 +159,7 @@ fn ticket() -> Command {
                 )
                 .option(RoleBuilder::new("support-role", "Pinged on new tickets; answers them")),
         )
+        .option(SubCommandBuilder::new("admin", "Manage the ticket types and their questions"))
         .build()
 }
 

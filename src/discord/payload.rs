@@ -12,7 +12,7 @@ use twilight_model::id::Id;
 use twilight_model::util::Timestamp;
 use twilight_util::builder::embed::{EmbedAuthorBuilder, EmbedBuilder, EmbedFieldBuilder, EmbedFooterBuilder};
 
-use crate::tickets::ports::{self, OutgoingMessage};
+use crate::tickets::ports::{self, ChoiceMenu, OutgoingMessage};
 
 /// Only the roles and users a message names may be pinged: never `@everyone`,
 /// `@here`, other roles or users, whatever relayed text contains.
@@ -68,9 +68,11 @@ fn embed(source: &ports::Embed) -> Embed {
 }
 
 pub fn components(message: &OutgoingMessage) -> Vec<Component> {
-    let Some(menu) = &message.menu else {
-        return Vec::new();
-    };
+    message.menu.as_deref().into_iter().chain(message.more_menus.iter()).map(action_row).collect()
+}
+
+/// One menu as one action row: its buttons, or its select menu.
+fn action_row(menu: &ChoiceMenu) -> Component {
     let components = if menu.buttons {
         menu.options
             .iter()
@@ -113,7 +115,7 @@ pub fn components(message: &OutgoingMessage) -> Vec<Component> {
             required: None,
         })]
     };
-    vec![Component::ActionRow(ActionRow { id: None, components })]
+    Component::ActionRow(ActionRow { id: None, components })
 }
 
 /// A unicode emoji as it is, or a custom one from `<:name:id>` / `<a:name:id>`.

@@ -15,6 +15,7 @@ use crate::discord::payload;
 use crate::tickets::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::tickets::inbox::Attachment;
 use crate::tickets::model::Actor;
+use crate::tickets::panel::admin_view::ADMIN;
 use crate::tickets::panel::control::{ADD_USER_FORM, CLOSE_CONFIRM, CONTROL};
 use crate::tickets::panel::menu::TYPE_MENU;
 use crate::tickets::panel::open::FORM_PREFIX;
@@ -27,6 +28,11 @@ const DEADLINE: Duration = Duration::from_millis(2500);
 
 pub async fn handle(bot: &Bot, interaction: &Interaction) {
     match (&interaction.kind, &interaction.data) {
+        (InteractionType::ApplicationCommand, Some(InteractionData::ApplicationCommand(data)))
+            if data.name == "ticket" && data.options.first().is_some_and(|o| o.name == "admin") =>
+        {
+            super::panel_admin::open(bot, interaction).await;
+        }
         (InteractionType::ApplicationCommand, Some(InteractionData::ApplicationCommand(data))) => {
             let command = match slash::parse(data) {
                 Some(Ok(command)) => command,
@@ -81,6 +87,16 @@ pub async fn handle(bot: &Bot, interaction: &Interaction) {
         }
         (InteractionType::ModalSubmit, Some(InteractionData::ModalSubmit(data))) if data.custom_id == ADD_USER_FORM => {
             super::panel::add_user_submitted(bot, interaction, data).await;
+        }
+        (InteractionType::MessageComponent, Some(InteractionData::MessageComponent(data)))
+            if data.custom_id.starts_with(ADMIN) =>
+        {
+            super::panel_admin::component(bot, interaction, &data.custom_id, &data.values).await;
+        }
+        (InteractionType::ModalSubmit, Some(InteractionData::ModalSubmit(data)))
+            if data.custom_id.starts_with(ADMIN) =>
+        {
+            super::panel_admin::form(bot, interaction, data).await;
         }
         (InteractionType::Ping, _) => {
             let pong = InteractionResponse { kind: InteractionResponseType::Pong, data: None };

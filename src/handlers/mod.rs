@@ -6,6 +6,7 @@ pub mod guild_message;
 pub mod interaction;
 pub mod membership;
 pub mod panel;
+pub mod panel_admin;
 pub mod permissions;
 
 use crate::tickets::TicketError;

@@ -130,7 +130,7 @@ pub async fn add_user_submitted(bot: &Bot, interaction: &Interaction, data: &Mod
 }
 
 /// Where a control-panel interaction happened, and who acted.
-fn place(interaction: &Interaction) -> Option<(GuildId, ChannelId, Actor)> {
+pub(super) fn place(interaction: &Interaction) -> Option<(GuildId, ChannelId, Actor)> {
     let guild = GuildId(interaction.guild_id?.get());
     let channel = ChannelId(interaction.channel.as_ref()?.id.get());
     Some((guild, channel, super::interaction::actor(interaction)?))
@@ -142,7 +142,7 @@ fn opener(interaction: &Interaction) -> Option<Opener> {
 }
 
 /// `(field custom id, value)` of every text field, whatever layout holds it.
-fn answers(components: &[ModalInteractionComponent]) -> Vec<(String, String)> {
+pub(super) fn answers(components: &[ModalInteractionComponent]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for component in components {
         match component {
@@ -156,7 +156,7 @@ fn answers(components: &[ModalInteractionComponent]) -> Vec<(String, String)> {
 }
 
 /// The form as Discord's modal: each field a text input inside a label.
-fn modal(form: &Form) -> InteractionResponse {
+pub(super) fn modal(form: &Form) -> InteractionResponse {
     let components = form
         .fields
         .iter()
@@ -171,7 +171,7 @@ fn modal(form: &Form) -> InteractionResponse {
                 placeholder: f.placeholder.clone(),
                 required: Some(f.required),
                 style: if f.long { TextInputStyle::Paragraph } else { TextInputStyle::Short },
-                value: None,
+                value: f.value.clone(),
             };
             Component::Label(Label {
                 component: Box::new(Component::TextInput(input)),

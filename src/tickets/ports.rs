@@ -39,6 +39,8 @@ pub struct OutgoingMessage {
     pub content: Option<String>,
     pub embeds: Vec<Embed>,
     pub menu: Option<Box<ChoiceMenu>>,
+    /// Further rows of buttons or selects, below `menu` (Discord allows 5 rows).
+    pub more_menus: Vec<ChoiceMenu>,
     /// Deduplicates the send at Discord (`nonce` + `enforce_nonce`): a retry with
     /// the same nonce within a few minutes returns the first message instead of
     /// posting a second one.
@@ -155,6 +157,8 @@ pub struct FormField {
     pub min_length: Option<u16>,
     pub max_length: Option<u16>,
     pub placeholder: Option<String>,
+    /// Filled in already (editing what exists).
+    pub value: Option<String>,
 }
 
 /// A message read back from a channel (recovery, transcripts).

@@ -149,3 +149,155 @@ async fn ticket_types_and_their_questions_are_managed_within_discords_limits_and
     assert!(full.user_message().contains("25 ticket types"), "{}", full.user_message());
     app.shutdown().await;
 }
+
+/// The message a callback of `interaction` put in the channel (its original).
+async fn original(app: &TestApp, interaction: u64) -> serde_json::Value {
+    eventually("the answer is posted", || async {
+        let state = app.control.interaction(interaction).await.ok()?;
+        state["original"]["id"].is_string().then(|| state["original"].clone())
+    })
+    .await
+}
+
+fn custom_ids(message: &serde_json::Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    for row in message["components"].as_array().into_iter().flatten() {
+        for c in row["components"].as_array().into_iter().flatten() {
+            ids.push(c["custom_id"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn the_admin_panel_adds_edits_and_removes_types_and_questions_through_buttons_selects_and_forms() {
+    use crate::panel_open::first_callback;
+
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let panel = set_up_panel(&app, &acme).await;
+    let admin = serde_json::json!([{"name": "admin", "type": 1, "options": []}]);
+    let channel = acme.general;
+    let owner = acme.owner;
+
+    let refused = app.command(acme.staff, &acme, channel, "ticket", admin.clone()).await;
+    assert!(refused["data"]["content"].as_str().unwrap().contains("Manage Server"), "{refused}");
+
+    // The list of types, privately.
+    let opened = app.control.run_command(owner, Some(acme.id), Some(channel), "ticket", admin).await.unwrap();
+    let shown = first_callback(&app, opened.id).await;
+    assert_eq!(shown["data"]["flags"], 64, "{shown}");
+    assert_eq!(shown["data"]["embeds"][0]["title"], "Ticket types (3/25)");
+    let home = original(&app, opened.id).await;
+    assert_eq!(custom_ids(&home), ["padmin:add", "padmin:pick"]);
+    let click = |member: u64, message: serde_json::Value, custom_id: String, kind: u8, values: Option<Vec<String>>| {
+        let app = &app;
+        async move {
+            let click = app
+                .control
+                .click(member, channel, crate::panel_open::id_of(&message["id"]), &custom_id, kind, values)
+                .await
+                .unwrap();
+            (first_callback(app, click.id).await, click.id)
+        }
+    };
+
+    // Add a type through its form.
+    let (form, _) = click(owner, home.clone(), "padmin:add".into(), 2, None).await;
+    assert_eq!((form["type"].as_u64(), form["data"]["custom_id"].as_str()), (Some(9), Some("padmin:tf:new")));
+    let added = app
+        .control
+        .submit_modal(owner, "padmin:tf:new", &[("name", "Partners"), ("description", "Work with us"), ("emoji", "🤝")])
+        .await
+        .unwrap();
+    let answer = first_callback(&app, added.id).await;
+    assert!(text(&answer).contains("Type added"), "{answer}");
+    assert_eq!(answer["data"]["embeds"][0]["title"], "🤝 Partners");
+    let type_id: i64 = sqlx::query_scalar("SELECT type_id FROM ticket_types WHERE name = 'Partners'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let type_view = original(&app, added.id).await;
+
+    // Add a question through its form.
+    let (form, _) = click(owner, type_view.clone(), format!("padmin:t:{type_id}:addq"), 2, None).await;
+    assert_eq!(form["data"]["components"].as_array().unwrap().len(), 5, "label, style, required, length, placeholder");
+    let qform = format!("padmin:qf:{type_id}:new");
+    let bad = app.control.submit_modal(owner, &qform, &[("label", "Company"), ("style", "huge")]).await.unwrap();
+    assert!(text(&first_callback(&app, bad.id).await).contains("`short` or `paragraph`"));
+    let (form, _) = click(owner, type_view.clone(), format!("padmin:t:{type_id}:addq"), 2, None).await;
+    assert_eq!(form["type"], 9);
+    let saved = app
+        .control
+        .submit_modal(
+            owner,
+            &qform,
+            &[("label", "Company"), ("style", "short"), ("required", "yes"), ("length", "2-100")],
+        )
+        .await
+        .unwrap();
+    let answer = first_callback(&app, saved.id).await;
+    assert!(
+        text(&answer).contains("1.") && text(&answer).contains("Company (short, required, 2–100 characters)"),
+        "{answer}"
+    );
+    let type_view = original(&app, saved.id).await;
+
+    // Edit the type: the form comes filled in.
+    let (form, _) = click(owner, type_view.clone(), format!("padmin:t:{type_id}:edit"), 2, None).await;
+    assert_eq!(form["data"]["components"][0]["component"]["value"], "Partners", "{form}");
+    let renamed = app
+        .control
+        .submit_modal(
+            owner,
+            &format!("padmin:tf:{type_id}"),
+            &[("name", "Partner program"), ("description", "Work with us"), ("emoji", "🤝")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(first_callback(&app, renamed.id).await["data"]["embeds"][0]["title"], "🤝 Partner program");
+    let type_view = original(&app, renamed.id).await;
+
+    // Pick the question, then remove it: the panel updates in place.
+    let (question, _) =
+        click(owner, type_view.clone(), format!("padmin:t:{type_id}:q"), 3, Some(vec!["0".into()])).await;
+    assert_eq!(question["type"], 7, "{question}");
+    let (removed, _) = click(owner, type_view.clone(), format!("padmin:q:{type_id}:0:remove"), 2, None).await;
+    assert_eq!(removed["type"], 7, "{removed}");
+    assert!(text(&removed).contains("Question removed") && text(&removed).contains("No questions"), "{removed}");
+    let questions: i64 = sqlx::query_scalar("SELECT count(*) FROM ticket_type_questions WHERE type_id = $1")
+        .bind(type_id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(questions, 0);
+
+    // The menu offers the renamed type; deleting it takes it away.
+    eventually("the menu offers the renamed type", || async {
+        let menu = app
+            .control
+            .channel_messages(panel.menu_channel)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|m| m["id"] == panel.menu["id"])?;
+        menu["components"][0]["components"][0]["options"]
+            .as_array()?
+            .iter()
+            .any(|o| o["label"] == "Partner program")
+            .then_some(())
+    })
+    .await;
+    let (deleted, _) = click(owner, type_view, format!("padmin:t:{type_id}:delete"), 2, None).await;
+    assert!(
+        text(&deleted).contains("was deleted") && deleted["data"]["embeds"][0]["title"] == "Ticket types (3/25)",
+        "{deleted}"
+    );
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM ticket_types").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(left, 3);
+    app.shutdown().await;
+}
+
+fn text(callback: &serde_json::Value) -> String {
+    crate::support::text_of(&callback["data"])
+}

@@ -113,6 +113,7 @@ pub fn add_user_form() -> Form {
             min_length: Some(15),
             max_length: Some(22),
             placeholder: Some("Right-click the member → Copy User ID".to_owned()),
+            value: None,
         }],
     }
 }

@@ -3,6 +3,7 @@
 //! model (`super::open`, `super::close`), kind `panel`.
 
 pub mod admin;
+pub mod admin_view;
 pub mod control;
 pub mod defaults;
 pub mod log;

@@ -125,6 +125,7 @@ pub fn form(ticket_type: &TicketType) -> Form {
                 min_length: q.min_length.and_then(|n| u16::try_from(n).ok()),
                 max_length: q.max_length.and_then(|n| u16::try_from(n).ok()),
                 placeholder: q.placeholder.clone(),
+                value: None,
             })
             .collect(),
     }
