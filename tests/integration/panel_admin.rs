@@ -243,6 +243,41 @@ async fn the_admin_panel_adds_edits_and_removes_types_and_questions_through_butt
     );
     let type_view = original(&app, saved.id).await;
 
+    // A second question; then edit the first and move it down, all from the panel.
+    let (_, _) = click(owner, type_view.clone(), format!("padmin:t:{type_id}:addq"), 2, None).await;
+    let second = app.control.submit_modal(owner, &qform, &[("label", "Website"), ("required", "no")]).await.unwrap();
+    assert!(text(&first_callback(&app, second.id).await).contains("**2.** Website (short, optional)"));
+    let type_view = original(&app, second.id).await;
+    let (question, _) =
+        click(owner, type_view.clone(), format!("padmin:t:{type_id}:q"), 3, Some(vec!["0".into()])).await;
+    assert_eq!(question["type"], 7, "the question's own view: {question}");
+    let ids = custom_ids(&question["data"]);
+    assert!(
+        ids.contains(&format!("padmin:q:{type_id}:0:down")) && !ids.iter().any(|i| i.ends_with(":0:up")),
+        "{ids:?}"
+    );
+    let (form, _) = click(owner, type_view.clone(), format!("padmin:q:{type_id}:0:edit"), 2, None).await;
+    assert_eq!(form["data"]["components"][3]["component"]["value"], "2-100", "filled in: {form}");
+    let edited = app
+        .control
+        .submit_modal(
+            owner,
+            &format!("padmin:qf:{type_id}:0"),
+            &[("label", "Company name"), ("style", "short"), ("required", "yes"), ("length", "2-100")],
+        )
+        .await
+        .unwrap();
+    assert!(text(&first_callback(&app, edited.id).await).contains("**1.** Company name"));
+    let (moved, _) = click(owner, type_view.clone(), format!("padmin:q:{type_id}:0:down"), 2, None).await;
+    assert!(text(&moved).contains("**1.** Website") && text(&moved).contains("**2.** Company name"), "{moved}");
+    // The panel shows the type again: pick the moved question, move it back up, then remove the other.
+    click(owner, type_view.clone(), format!("padmin:t:{type_id}:q"), 3, Some(vec!["1".into()])).await;
+    let (moved, _) = click(owner, type_view.clone(), format!("padmin:q:{type_id}:1:up"), 2, None).await;
+    assert!(text(&moved).contains("**1.** Company name"), "{moved}");
+    click(owner, type_view.clone(), format!("padmin:t:{type_id}:q"), 3, Some(vec!["1".into()])).await;
+    let (removed, _) = click(owner, type_view.clone(), format!("padmin:q:{type_id}:1:remove"), 2, None).await;
+    assert!(!text(&removed).contains("Website"), "{removed}");
+
     // Edit the type: the form comes filled in.
     let (form, _) = click(owner, type_view.clone(), format!("padmin:t:{type_id}:edit"), 2, None).await;
     assert_eq!(form["data"]["components"][0]["component"]["value"], "Partners", "{form}");
@@ -272,20 +307,22 @@ async fn the_admin_panel_adds_edits_and_removes_types_and_questions_through_butt
         .unwrap();
     assert_eq!(questions, 0);
 
-    // The menu offers the renamed type; deleting it takes it away.
-    eventually("the menu offers the renamed type", || async {
-        let menu = app
-            .control
-            .channel_messages(panel.menu_channel)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|m| m["id"] == panel.menu["id"])?;
-        menu["components"][0]["components"][0]["options"]
-            .as_array()?
-            .iter()
-            .any(|o| o["label"] == "Partner program")
-            .then_some(())
+    // The menu offers the renamed type, which asks nothing now: picking it
+    // opens the ticket at once. Deleting the type takes it away.
+    let menu = eventually("the menu offers the renamed type", || async {
+        let messages = app.control.channel_messages(panel.menu_channel).await.ok()?;
+        let menu = messages.into_iter().find(|m| m["id"] == panel.menu["id"])?;
+        let options = menu["components"][0]["components"][0]["options"].as_array()?.clone();
+        options.iter().any(|o| o["label"] == "Partner program").then_some(menu)
+    })
+    .await;
+    let member = app.member("alice", &[&acme]).await;
+    let current = crate::panel_open::Panel { menu, ..panel };
+    let opened = crate::panel_open::pick(&app, &current, member, "Partner program").await;
+    assert_eq!(opened["type"], 5, "no form: deferred while the ticket opens: {opened}");
+    eventually("the ticket opens without a form", || async {
+        let channels = app.control.guild_channels(acme.id).await.ok()?;
+        channels.iter().any(|c| c["name"] == "partner-program-0001").then_some(())
     })
     .await;
     let (deleted, _) = click(owner, type_view, format!("padmin:t:{type_id}:delete"), 2, None).await;

@@ -257,3 +257,31 @@ async fn two_hundred_members_opening_at_once_get_tickets_one_to_two_hundred_and_
     assert!((1..=10).contains(&edits), "coalesced menu edits, not one per ticket: {edits}");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_channel_that_cannot_be_created_gets_the_member_a_clear_answer_and_leaves_nothing_half_made() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let panel = set_up_panel(&app, &acme).await;
+    // The bot loses Manage Channels (it can still read and post).
+    app.control.add_bot(acme.id, Some(1024 | 2048 | 16384 | 65536)).await.unwrap();
+    let alice = app.member("alice", &[&acme]).await;
+
+    let shown = pick(&app, &panel, alice, "General Support").await;
+    let custom_id = shown["data"]["custom_id"].as_str().unwrap().to_owned();
+    let submitted = app.control.submit_modal(alice, &custom_id, &[("q0", "help")]).await.unwrap();
+    let state = eventually("the member is told", || async {
+        let state = app.control.interaction(submitted.id).await.ok()?;
+        text_of(&state["original"]).contains("missing a permission").then_some(state)
+    })
+    .await;
+    assert_eq!(state["original"]["flags"], 64, "privately: {state}");
+    let tickets: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(tickets, 0, "no ticket row");
+    let counter: Option<i32> =
+        sqlx::query_scalar("SELECT last_number FROM ticket_counters").fetch_optional(&app.db.pool).await.unwrap();
+    assert_eq!(counter, None, "the number was given back");
+    let channels = app.control.guild_channels(acme.id).await.unwrap();
+    assert!(!channels.iter().any(|c| c["parent_id"].as_str() == Some(&panel.category.to_string())), "no channel");
+    app.shutdown().await;
+}
