@@ -38,10 +38,10 @@ impl TicketService {
         )))
     }
 
-    /// Closes a ticket: the record first (the truth, and the guard that makes a
-    /// replay a no-op), then the transcript (while the channel still exists),
-    /// then the user's close message, which carries the transcript (one DM,
-    /// not two), then the channel.
+    /// Closes a ticket: the transcript first (while the channel can be read),
+    /// then the record (the truth, and the guard that makes a replay a
+    /// no-op), then the user's close message, which carries the transcript
+    /// (one DM, not two), then the channel.
     pub(crate) async fn close_ticket(
         &self,
         ticket: &Ticket,
@@ -51,10 +51,14 @@ impl TicketService {
         // A silent (or forced) modmail close sends the user nothing; a panel
         // ticket's opener always gets the transcript.
         let deliver = notify_user || ticket.kind == TicketKind::Panel;
+        // The transcript first, while the channel can be read: if that fails,
+        // nothing has changed yet and the close can simply be tried again.
+        let transcript = self.ensure_transcript(ticket).await?;
         if !db::tickets::close(&self.db, ticket.id, closed_by).await? {
             // Closed before (a replay, or a crash after the record changed):
-            // only make sure the transcript is kept and the channel retired.
-            if let Some(transcript) = self.ensure_transcript(ticket).await?.filter(|_| deliver) {
+            // only make sure the transcript reached the user and the channel
+            // is retired.
+            if let Some(transcript) = transcript.filter(|_| deliver) {
                 self.deliver_transcript(ticket, &transcript, None).await;
             }
             self.retire_ticket_channel(ticket).await?;
@@ -64,9 +68,6 @@ impl TicketService {
         db::timers::cancel_for_ticket(&self.db, ticket.id).await?;
         let detail = if notify_user { "" } else { "silently" };
         db::events::record(&self.db, ticket.id, "closed", closed_by, detail).await?;
-        // If the channel cannot be read, this fails here and the channel stays
-        // for a retry: nothing is lost.
-        let transcript = self.ensure_transcript(ticket).await?;
         if deliver {
             let close_text = match ticket.kind {
                 TicketKind::Modmail => {

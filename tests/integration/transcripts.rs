@@ -173,3 +173,36 @@ async fn transcripts_past_their_retention_are_deleted_and_others_kept() {
     assert_eq!(tickets, 2, "the ticket records stay");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_channel_that_cannot_be_read_keeps_the_ticket_open_until_a_close_can_make_the_transcript() {
+    use discord_standin::client::FaultSpec;
+
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "keep this").await;
+    app.control
+        .inject_fault(FaultSpec {
+            method: "GET".into(),
+            route: "/channels/{channel_id}/messages".into(),
+            status: 500,
+            count: 20,
+            retry_after_ms: None,
+            scope: None,
+        })
+        .await
+        .unwrap();
+    app.control.post_message(channel, acme.staff, "!close").await.unwrap();
+    app.wait_for_channel_text(channel, "went wrong").await;
+    assert_eq!(app.ticket_status(channel).await, "open", "nothing changed");
+    assert!(app.control.channel(channel).await.is_ok(), "the channel is kept");
+
+    app.control.clear_faults().await.unwrap();
+    app.control.post_message(channel, acme.staff, "!close").await.unwrap();
+    app.wait_until_closed(channel).await;
+    let dm = app.wait_for_bot_dm(alice, "The transcript of your ticket #1").await;
+    assert!(attached_html(&dm).await.contains("keep this"));
+    app.shutdown().await;
+}
