@@ -157,7 +157,12 @@ fn ticket() -> Command {
                     ChannelBuilder::new("log-channel", "Where openings, closings, claims and added users are logged")
                         .channel_types([ChannelType::GuildText]),
                 )
-                .option(RoleBuilder::new("support-role", "Pinged on new tickets; answers them")),
+                .option(RoleBuilder::new("support-role", "Pinged on new tickets; answers them"))
+                .option(
+                    IntegerBuilder::new("max-open-tickets", "Open tickets a member may have at once (default 1)")
+                        .min_value(1)
+                        .max_value(10),
+                ),
         )
         .option(SubCommandBuilder::new("admin", "Manage the ticket types and their questions"))
         .build()

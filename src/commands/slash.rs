@@ -120,6 +120,7 @@ fn ticket(data: &CommandData) -> Result<Command, String> {
                     category: ChannelId(category),
                     log_channel: id(options, "log-channel").map(ChannelId),
                     support_role: id(options, "support-role").map(RoleId),
+                    max_open_per_member: integer(options, "max-open-tickets"),
                 })),
                 _ => Err("Pick the menu channel and the category for ticket channels.".to_owned()),
             }

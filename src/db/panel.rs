@@ -25,6 +25,9 @@ pub struct PanelSetup {
     pub category: ChannelId,
     pub log_channel: Option<ChannelId>,
     pub support_role: Option<RoleId>,
+    /// Open tickets a member may have at once; `None` keeps the current
+    /// value (1 for a new panel).
+    pub max_open_per_member: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,19 +117,22 @@ pub async fn save_setup(
 ) -> sqlx::Result<(PanelSettings, usize)> {
     let mut tx = db.begin().await?;
     sqlx::query!(
-        r#"INSERT INTO panel_settings (guild_id, menu_channel_id, category_id, log_channel_id, support_role_id)
-           VALUES ($1, $2, $3, $4, $5)
+        r#"INSERT INTO panel_settings
+               (guild_id, menu_channel_id, category_id, log_channel_id, support_role_id, max_open_per_member)
+           VALUES ($1, $2, $3, $4, $5, COALESCE($6, 1))
            ON CONFLICT (guild_id) DO UPDATE SET
                menu_message_id = CASE WHEN panel_settings.menu_channel_id = EXCLUDED.menu_channel_id
                                       THEN panel_settings.menu_message_id END,
                menu_channel_id = EXCLUDED.menu_channel_id, category_id = EXCLUDED.category_id,
                log_channel_id = EXCLUDED.log_channel_id, support_role_id = EXCLUDED.support_role_id,
+               max_open_per_member = COALESCE($6, panel_settings.max_open_per_member),
                updated_at = now()"#,
         guild.db(),
         setup.menu_channel.db(),
         setup.category.db(),
         setup.log_channel.map(ChannelId::db),
-        setup.support_role.map(RoleId::db)
+        setup.support_role.map(RoleId::db),
+        setup.max_open_per_member
     )
     .execute(&mut *tx)
     .await?;

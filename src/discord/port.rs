@@ -18,8 +18,8 @@ use super::payload;
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 use crate::tickets::inbox::Attachment;
 use crate::tickets::ports::{
-    ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, FetchedEmbed, FetchedMessage, OutgoingMessage, PortError,
-    TicketChannelSpec, UPLOAD_LIMIT,
+    ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, FetchedEmbed, FetchedMessage, KnownNames, OutgoingMessage,
+    PortError, TicketChannelSpec, UPLOAD_LIMIT,
 };
 
 pub struct TwilightDiscord {
@@ -422,6 +422,29 @@ impl DiscordPort for TwilightDiscord {
             .permission_overwrites(&overwrites);
         let channel: twilight_model::channel::Channel = fetch("create_channel", request).await?;
         Ok(ChannelId(channel.id.get()))
+    }
+
+    fn known_names(&self, guild: GuildId) -> KnownNames {
+        let Some(guild) = Id::new_checked(guild.get()) else {
+            return KnownNames::default();
+        };
+        let roles = self
+            .cache
+            .guild_roles(guild)
+            .map(|ids| {
+                ids.iter().filter_map(|r| self.cache.role(*r).map(|role| (r.get(), role.name.clone()))).collect()
+            })
+            .unwrap_or_default();
+        let channels = self
+            .cache
+            .guild_channels(guild)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|c| self.cache.channel(*c).and_then(|ch| ch.name.clone()).map(|name| (c.get(), name)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        KnownNames { roles, channels }
     }
 
     fn known_channel_count(&self, guild: GuildId) -> Option<usize> {

@@ -189,6 +189,13 @@ pub struct FetchedEmbed {
     pub color: Option<u32>,
 }
 
+/// Role and channel names by id (for showing mentions).
+#[derive(Debug, Clone, Default)]
+pub struct KnownNames {
+    pub roles: std::collections::HashMap<u64, String>,
+    pub channels: std::collections::HashMap<u64, String>,
+}
+
 /// Kinds of channel the core cares about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -237,6 +244,9 @@ pub trait DiscordPort: Send + Sync + 'static {
     /// How many channels the guild has, if this process knows without asking
     /// Discord (its gateway cache); `None` otherwise.
     fn known_channel_count(&self, guild: GuildId) -> Option<usize>;
+    /// The guild's role and channel names this process knows without asking
+    /// Discord (its gateway cache; empty if another cluster holds the guild).
+    fn known_names(&self, guild: GuildId) -> KnownNames;
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, PortError>;
     async fn send_message(&self, channel: ChannelId, message: &OutgoingMessage) -> Result<MessageId, PortError>;
     async fn edit_message(&self, channel: ChannelId, message: MessageId, to: &OutgoingMessage)

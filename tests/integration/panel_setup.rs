@@ -46,6 +46,7 @@ async fn ticket_setup_posts_the_menu_with_default_types_and_running_it_again_upd
     let extra = [
         json!({"name": "log-channel", "type": 7, "value": panel.log_channel.to_string()}),
         json!({"name": "support-role", "type": 8, "value": panel.support_role.to_string()}),
+        json!({"name": "max-open-tickets", "type": 4, "value": 2}),
     ];
 
     // Only Manage Server may set it up; a wrong channel kind gets a clear answer.
@@ -70,6 +71,7 @@ async fn ticket_setup_posts_the_menu_with_default_types_and_running_it_again_upd
         text.contains(&format!("<@&{}>", panel.support_role)) && text.contains(&format!("<#{}>", panel.log_channel))
     );
 
+    assert!(text.contains("Each member may have 2 open tickets at once"), "{text}");
     let posted = menus(&app, panel.menu_channel).await;
     assert_eq!(posted.len(), 1, "one menu: {posted:?}");
     let menu = &posted[0];
@@ -103,6 +105,9 @@ async fn ticket_setup_posts_the_menu_with_default_types_and_running_it_again_upd
             .await
             .unwrap();
     assert_eq!((role, log), (Some(seniors as i64), None));
+    let limit: i32 =
+        sqlx::query_scalar("SELECT max_open_per_member FROM panel_settings").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(limit, 2, "kept when setup runs again without it");
     app.shutdown().await;
 }
 

@@ -46,6 +46,8 @@ async fn a_closed_panel_ticket_transcript_has_every_message_escaped_and_reaches_
     let channel = open_panel_ticket(&app, &panel, alice).await;
 
     app.control.post_message(channel, alice, "**my order** is late <script>alert('x')</script>").await.unwrap();
+    let mention = format!("see <#{}> or ask <@&{}>", panel.menu_channel, panel.support_role);
+    app.control.post_message(channel, sam, &mention).await.unwrap();
     app.control.post_message(channel, sam, "<img src=x onerror=alert(1)> ||spoiler|| `code`").await.unwrap();
     // More than a page: Discord hands out at most 100 messages per request.
     for i in 0..150 {
@@ -58,12 +60,17 @@ async fn a_closed_panel_ticket_transcript_has_every_message_escaped_and_reaches_
     let page = attached_html(&dm).await;
     assert!(page.contains("<strong>my order</strong>") && page.contains("<span class=\"spoiler\">spoiler</span>"));
     assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"), "shown as text");
+    assert!(
+        page.contains("<span class=\"mention\">#open-a-ticket</span>")
+            && page.contains("<span class=\"mention\">@Support</span>"),
+        "channel and role mentions by name"
+    );
     assert!(!page.contains("<script") && !page.contains("<img src=x"), "nothing injected");
     for i in [0, 99, 100, 149] {
         assert!(page.contains(&format!("filler message {i:03}")), "message {i} is in the transcript");
     }
     let shown = page.matches("class=\"message\"").count();
-    assert!(shown >= 152, "every message, across pages: {shown}");
+    assert!(shown >= 153, "every message, across pages: {shown}");
 
     let log = eventually("the closing log entry", || async {
         let log = app.control.channel_messages(panel.log_channel).await.ok()?;
@@ -77,7 +84,7 @@ async fn a_closed_panel_ticket_transcript_has_every_message_escaped_and_reaches_
     .fetch_one(&app.db.pool)
     .await
     .unwrap();
-    assert!(count >= 152, "{count}");
+    assert!(count >= 153, "{count}");
     assert!((days - 30.0).abs() < 0.01, "kept 30 days: {days}");
     app.shutdown().await;
 }

@@ -47,6 +47,12 @@ impl TicketService {
             }
             None => text.push_str("; no log channel."),
         }
+        let _ = write!(
+            text,
+            " Each member may have {} open ticket{} at once.",
+            settings.max_open_per_member,
+            if settings.max_open_per_member == 1 { "" } else { "s" }
+        );
         text.push_str(" Change the types and their questions with `/ticket admin`.");
         Ok(Outcome::Notice(text))
     }

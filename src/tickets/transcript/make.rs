@@ -54,7 +54,9 @@ impl TicketService {
             opened_at: ticket.opened_at,
             closed_at: Utc::now(),
         };
-        let page = html::render(&header, &messages, &Names::default());
+        let known = self.discord.known_names(ticket.guild);
+        let names = Names { users: std::collections::HashMap::new(), roles: known.roles, channels: known.channels };
+        let page = html::render(&header, &messages, &names);
         let count = i32::try_from(messages.len()).unwrap_or(i32::MAX);
         let expires = Utc::now() + Duration::days(RETENTION_DAYS);
         if !db::transcripts::save(&self.db, ticket.id, ticket.guild, &page, count, expires).await? {
