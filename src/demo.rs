@@ -82,6 +82,20 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
         .run_command(world.owner, Some(world.acme_guild), Some(world.acme_general_channel), "modmail", setup)
         .await?;
 
+    // …and /ticket setup: the ticket menu in #open-a-ticket, tickets in "Tickets".
+    let menu_channel = control.create_channel(world.acme_guild, "open-a-ticket", 0, None).await?;
+    let ticket_category = control.create_channel(world.acme_guild, "Tickets", 4, None).await?;
+    let panel = json!([{
+        "name": "setup", "type": 1,
+        "options": [
+            {"name": "menu-channel", "type": 7, "value": menu_channel.to_string()},
+            {"name": "category", "type": 7, "value": ticket_category.to_string()},
+            {"name": "support-role", "type": 8, "value": world.acme_staff_role.to_string()},
+            {"name": "log-channel", "type": 7, "value": world.acme_log_channel.to_string()},
+        ]
+    }]);
+    control.run_command(world.owner, Some(world.acme_guild), Some(world.acme_general_channel), "ticket", panel).await?;
+
     let base = standin.base_url();
     println!(
         r#"
@@ -93,7 +107,7 @@ Ticketeer demo is running.
   PostgreSQL         {database_url}
   Redis              {redis_url}
 
-Modmail is set up in "Acme Support" (guild {acme}); staff role {staff_role}.
+Modmail and the ticket menu are set up in "Acme Support" (guild {acme}); staff role {staff_role}.
 People: alice {alice} (in both guilds), bob {bob} (Acme only), sam {sam} (staff).
 
 Try it:
@@ -107,6 +121,12 @@ Try it:
   # what bob received
   curl -s {base}/_standin/users/{bob}/dm/messages
 
+  # the ticket menu in #open-a-ticket (MENU: its message id; TYPE: an option's value)
+  curl -s {base}/_standin/channels/{menu_channel}/messages
+  # bob picks a type, then fills in its form
+  curl -s -X POST {base}/_standin/interactions/component -H 'content-type: application/json' -d '{{"user_id":"{bob}","channel_id":"{menu_channel}","message_id":"MENU","custom_id":"panel:open","component_type":3,"values":["TYPE"]}}'
+  curl -s -X POST {base}/_standin/interactions/modal -H 'content-type: application/json' -d '{{"user_id":"{bob}","custom_id":"panel:form:TYPE","values":{{"q0":"I need help"}}}}'
+
 Press Ctrl-C to stop.
 "#,
         shards = cluster_info.shards,
@@ -117,6 +137,7 @@ Press Ctrl-C to stop.
         alice = world.alice,
         bob = world.bob,
         sam = world.sam,
+        menu_channel = menu_channel,
     );
 
     shutdown.cancelled().await;
