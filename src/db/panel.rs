@@ -173,12 +173,22 @@ async fn insert_type(
     )
     .fetch_one(&mut **tx)
     .await?;
-    for (i, q) in new.questions.iter().enumerate() {
+    insert_questions(tx, id, &new.questions).await?;
+    Ok(id)
+}
+
+/// Writes a type's questions in order (positions 0…).
+async fn insert_questions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    type_id: i64,
+    questions: &[Question],
+) -> sqlx::Result<()> {
+    for (i, q) in questions.iter().enumerate() {
         sqlx::query!(
             r#"INSERT INTO ticket_type_questions
                    (type_id, position, label, style, required, min_length, max_length, placeholder)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
-            id,
+            type_id,
             i32::try_from(i).unwrap_or(i32::MAX),
             q.label,
             q.style.as_str(),
@@ -190,7 +200,20 @@ async fn insert_type(
         .execute(&mut **tx)
         .await?;
     }
-    Ok(id)
+    Ok(())
+}
+
+/// A question as stored.
+fn question(
+    label: String,
+    style: &str,
+    required: bool,
+    min_length: Option<i32>,
+    max_length: Option<i32>,
+    placeholder: Option<String>,
+) -> Question {
+    let style = if style == "paragraph" { QuestionStyle::Paragraph } else { QuestionStyle::Short };
+    Question { label, style, required, min_length, max_length, placeholder }
 }
 
 /// The overflow categories, oldest first. Read inside the opening
@@ -263,13 +286,8 @@ pub async fn types(db: &PgPool, guild: GuildId) -> sqlx::Result<Vec<TicketType>>
             questions: questions
                 .iter()
                 .filter(|q| q.type_id == t.type_id)
-                .map(|q| Question {
-                    label: q.label.clone(),
-                    style: if q.style == "paragraph" { QuestionStyle::Paragraph } else { QuestionStyle::Short },
-                    required: q.required,
-                    min_length: q.min_length,
-                    max_length: q.max_length,
-                    placeholder: q.placeholder.clone(),
+                .map(|q| {
+                    question(q.label.clone(), &q.style, q.required, q.min_length, q.max_length, q.placeholder.clone())
                 })
                 .collect(),
         })
@@ -407,37 +425,14 @@ pub async fn change_questions<T, E>(
     .await?;
     let mut questions: Vec<Question> = rows
         .into_iter()
-        .map(|q| Question {
-            label: q.label,
-            style: if q.style == "paragraph" { QuestionStyle::Paragraph } else { QuestionStyle::Short },
-            required: q.required,
-            min_length: q.min_length,
-            max_length: q.max_length,
-            placeholder: q.placeholder,
-        })
+        .map(|q| question(q.label, &q.style, q.required, q.min_length, q.max_length, q.placeholder))
         .collect();
     let answer = match change(&mut questions) {
         Ok(answer) => answer,
         Err(refused) => return Ok(Some(Err(refused))),
     };
     sqlx::query!("DELETE FROM ticket_type_questions WHERE type_id = $1", type_id).execute(&mut *tx).await?;
-    for (i, q) in questions.iter().enumerate() {
-        sqlx::query!(
-            r#"INSERT INTO ticket_type_questions
-                   (type_id, position, label, style, required, min_length, max_length, placeholder)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"#,
-            type_id,
-            i32::try_from(i).unwrap_or(i32::MAX),
-            q.label,
-            q.style.as_str(),
-            q.required,
-            q.min_length,
-            q.max_length,
-            q.placeholder
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
+    insert_questions(&mut tx, type_id, &questions).await?;
     tx.commit().await?;
     Ok(Some(Ok(answer)))
 }

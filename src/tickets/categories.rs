@@ -285,7 +285,8 @@ fn valid_name(raw: &str) -> Result<String, Refusal> {
     Ok(name.to_owned())
 }
 
-fn valid_description(raw: &str) -> Result<String, Refusal> {
+/// A description shown under an option of a select menu.
+pub(crate) fn valid_description(raw: &str) -> Result<String, Refusal> {
     let description = raw.trim();
     if description.chars().count() > DESCRIPTION_MAX {
         return Err(Refusal::InvalidInput(format!(

@@ -6,7 +6,7 @@ use crate::panel_open::{first_callback, id_of, open_panel_ticket, set_up_panel, 
 use crate::support::{eventually, is_id, text_of, TestApp};
 
 /// The ticket's pinned control panel.
-async fn control_panel(app: &TestApp, channel: u64) -> Value {
+pub(crate) async fn control_panel(app: &TestApp, channel: u64) -> Value {
     eventually("the control panel is pinned", || async {
         app.control
             .pins(channel)
@@ -24,7 +24,7 @@ async fn press(app: &TestApp, member: u64, channel: u64, message: &Value, custom
 }
 
 /// `member` presses Close, then confirms; returns the confirmation asked.
-async fn close_with_confirmation(app: &TestApp, member: u64, channel: u64, panel: &Value) -> Value {
+pub(crate) async fn close_with_confirmation(app: &TestApp, member: u64, channel: u64, panel: &Value) -> Value {
     let click = app.control.click(member, channel, id_of(&panel["id"]), "panel:control:close", 2, None).await.unwrap();
     let asked = first_callback(app, click.id).await;
     let confirmation = app.control.interaction(click.id).await.unwrap()["original"].clone();

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::panel_open::{id_of, open_panel_ticket, set_up_panel, support_member};
+use crate::panel_open::{open_panel_ticket, set_up_panel, support_member};
 use crate::support::{eventually, text_of, TestApp};
 
 /// The `.html` file attached to a message, downloaded.
@@ -18,22 +18,8 @@ async fn attached_html(message: &Value) -> String {
 }
 
 async fn close_from_panel(app: &TestApp, member: u64, channel: u64) {
-    let panel = eventually("the control panel", || async {
-        app.control
-            .pins(channel)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|m| m["components"].as_array().is_some_and(|c| !c.is_empty()))
-    })
-    .await;
-    let click = app.control.click(member, channel, id_of(&panel["id"]), "panel:control:close", 2, None).await.unwrap();
-    let confirmation = eventually("the confirmation", || async {
-        let state = app.control.interaction(click.id).await.ok()?;
-        state["original"]["id"].is_string().then(|| state["original"].clone())
-    })
-    .await;
-    app.control.click(member, channel, id_of(&confirmation["id"]), "panel:close-confirm:yes", 2, None).await.unwrap();
+    let panel = crate::panel_control::control_panel(app, channel).await;
+    crate::panel_control::close_with_confirmation(app, member, channel, &panel).await;
 }
 
 #[tokio::test]

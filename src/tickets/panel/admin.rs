@@ -17,8 +17,6 @@ pub const MAX_QUESTIONS: usize = 5;
 /// A modal's title and an input's label.
 pub const NAME_MAX: usize = 45;
 pub const LABEL_MAX: usize = 45;
-/// A select option's description.
-pub const DESCRIPTION_MAX: usize = 100;
 pub const PLACEHOLDER_MAX: usize = 100;
 /// A text input's longest answer.
 pub const ANSWER_MAX: i32 = 4000;
@@ -67,7 +65,7 @@ impl TicketService {
         db::panel::settings(&self.db, guild).await?.ok_or(Refusal::PanelNotSetUp)?;
         let new = NewType {
             name: valid_type_name(&fields.name)?,
-            description: valid_description(&fields.description)?,
+            description: super::super::categories::valid_description(&fields.description)?,
             emoji: super::super::categories::valid_emoji(fields.emoji.as_deref())?,
             questions: Vec::new(),
         };
@@ -95,7 +93,7 @@ impl TicketService {
     ) -> TicketResult<()> {
         require_manager(actor)?;
         let name = valid_type_name(&fields.name)?;
-        let description = valid_description(&fields.description)?;
+        let description = super::super::categories::valid_description(&fields.description)?;
         let emoji = super::super::categories::valid_emoji(fields.emoji.as_deref())?;
         match db::panel::update_type(&self.db, guild, type_id, &name, &description, emoji.as_deref()).await {
             Ok(true) => {}
@@ -204,16 +202,6 @@ fn valid_type_name(raw: &str) -> Result<String, Refusal> {
         )));
     }
     Ok(name.to_owned())
-}
-
-fn valid_description(raw: &str) -> Result<String, Refusal> {
-    let description = raw.trim();
-    if description.chars().count() > DESCRIPTION_MAX {
-        return Err(Refusal::InvalidInput(format!(
-            "Keep the description within {DESCRIPTION_MAX} characters (Discord's limit for a menu option)."
-        )));
-    }
-    Ok(description.to_owned())
 }
 
 /// A question from the form's text fields, or what is wrong with it.
