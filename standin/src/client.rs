@@ -243,6 +243,13 @@ impl ControlClient {
         self.patch(&format!("/channels/{channel_id}/messages/{message_id}"), json!({"content": content})).await
     }
 
+    /// Signs `user_id` in to the stand-in's "browser": `/oauth2/authorize`
+    /// then approves for them.
+    pub async fn sign_in(&self, user_id: u64) -> Result<()> {
+        self.put("/oauth2/user", json!({"user_id": user_id.to_string()})).await?;
+        Ok(())
+    }
+
     /// A member deletes a guild channel in the client (CHANNEL_DELETE follows).
     pub async fn delete_channel(&self, channel_id: u64) -> Result<()> {
         self.delete(&format!("/channels/{channel_id}")).await?;

@@ -42,6 +42,8 @@ pub struct Config {
     pub route_limits: bool,
     pub heartbeat_interval_ms: u64,
     pub bind: SocketAddr,
+    /// The application's OAuth2 client secret (`/api/v10/oauth2/token`).
+    pub client_secret: String,
 }
 
 impl Default for Config {
@@ -55,6 +57,7 @@ impl Default for Config {
             route_limits: true,
             heartbeat_interval_ms: 41_250,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            client_secret: "standin-client-secret".into(),
         }
     }
 }
@@ -100,6 +103,7 @@ impl StandIn {
             .nest("/api/v10", rest::routes(app.clone()))
             .nest("/_standin", control::routes())
             .route("/attachments/{channel_id}/{attachment_id}/{filename}", axum::routing::get(rest::files::serve))
+            .route("/oauth2/authorize", axum::routing::get(rest::oauth::authorize))
             .fallback(rest::not_found)
             .layer(axum::extract::DefaultBodyLimit::max(rest::files::MAX_BODY))
             .with_state(app.clone());

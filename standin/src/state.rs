@@ -68,6 +68,22 @@ pub struct World {
     /// (user, modal custom_id) → the modal the bot showed that user.
     pub modals: HashMap<(u64, String), OpenModal>,
     pub files: HashMap<u64, StoredFile>,
+    /// OAuth2: who is signed in to the stand-in's "browser", and the codes
+    /// and user tokens handed out.
+    pub oauth: OAuth,
+}
+
+/// The stand-in's OAuth2 state (authorization-code grant).
+#[derive(Debug, Default)]
+pub struct OAuth {
+    /// The user `/oauth2/authorize` approves for (set through the control API).
+    pub signed_in: Option<u64>,
+    /// code → (user, redirect_uri, scope, issued).
+    pub codes: HashMap<String, (u64, String, String, Instant)>,
+    /// access token → (user, scope, expires).
+    pub tokens: HashMap<String, (u64, String, Instant)>,
+    /// refresh token → (user, scope).
+    pub refresh_tokens: HashMap<String, (u64, String)>,
 }
 
 #[derive(Clone, Debug)]

@@ -732,3 +732,105 @@ async fn a_third_rename_within_ten_minutes_is_rate_limited() {
     assert_eq!(statuses, vec![200, 200, 429]);
     si.shutdown().await;
 }
+
+#[tokio::test]
+async fn oauth2_code_grant_gives_a_bearer_token_that_sees_only_its_user_and_their_guilds() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (_, guild, channel) = guild_with_bot(&c).await;
+    let admin_role = c.create_role(guild, "Admins", 1 << 5).await.unwrap(); // MANAGE_GUILD
+    let member = c.create_user("mia").await.unwrap();
+    c.put_member(guild, member, &[admin_role]).await.unwrap();
+    let other = c.create_user("other").await.unwrap();
+    let elsewhere = c.create_guild("Elsewhere", other).await.unwrap();
+    let web = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let base = si.base_url();
+    let authorize = format!(
+        "{base}/oauth2/authorize?response_type=code&client_id=1000&scope=identify%20guilds&state=s%201&redirect_uri=http://127.0.0.1:1/callback"
+    );
+
+    // Nobody signed in: a clear refusal.
+    let refused = web.get(&authorize).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "login_required");
+
+    c.sign_in(member).await.unwrap();
+    let redirect = web.get(&authorize).send().await.unwrap();
+    assert!(redirect.status().is_redirection(), "{}", redirect.status());
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("http://127.0.0.1:1/callback?code=") && location.ends_with("&state=s%201"),
+        "{location}"
+    );
+    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+
+    let token_url = format!("{base}/api/v10/oauth2/token");
+    let form = |code: &str, secret: &str| {
+        vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.to_owned()),
+            ("redirect_uri", "http://127.0.0.1:1/callback".to_owned()),
+            ("client_id", "1000".to_owned()),
+            ("client_secret", secret.to_owned()),
+        ]
+    };
+    let wrong = web.post(&token_url).form(&form(&code, "nope")).send().await.unwrap();
+    assert_eq!(wrong.status(), 401, "a wrong client secret");
+    let granted: Value =
+        web.post(&token_url).form(&form(&code, "standin-client-secret")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(granted["token_type"], "Bearer");
+    assert_eq!(granted["scope"], "identify guilds");
+    let again = web.post(&token_url).form(&form(&code, "standin-client-secret")).send().await.unwrap();
+    assert_eq!(again.status(), 400, "a code works once");
+
+    let bearer = format!("Bearer {}", granted["access_token"].as_str().unwrap());
+    let me: Value = web
+        .get(format!("{base}/api/v10/users/@me"))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(id(&me), member);
+    let guilds: Value = web
+        .get(format!("{base}/api/v10/users/@me/guilds"))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let guilds = guilds.as_array().unwrap();
+    assert_eq!(guilds.len(), 1, "only the user's guilds: {guilds:?}");
+    assert_eq!(id(&guilds[0]), guild);
+    assert_eq!(guilds[0]["owner"], false);
+    let perms: u64 = guilds[0]["permissions"].as_str().unwrap().parse().unwrap();
+    assert_ne!(perms & (1 << 5), 0, "Manage Server through the role");
+    assert!(!guilds.iter().any(|g| id(g) == elsewhere));
+
+    // A user's token reaches nothing of the bot's.
+    let denied =
+        web.get(format!("{base}/api/v10/channels/{channel}")).header("authorization", &bearer).send().await.unwrap();
+    assert_eq!(denied.status(), 401);
+
+    // Refreshing gives a new token.
+    let refreshed: Value = web
+        .post(&token_url)
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", granted["refresh_token"].as_str().unwrap()),
+            ("client_id", "1000"),
+            ("client_secret", "standin-client-secret"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(refreshed["access_token"], granted["access_token"]);
+    si.shutdown().await;
+}

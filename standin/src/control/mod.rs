@@ -45,6 +45,7 @@ pub fn routes() -> Router<App> {
         .route("/gateway/invalidate", post(faults::invalidate))
         .route("/gateway/drop", post(faults::drop_sockets))
         .route("/faults", post(faults::add).delete(faults::clear))
+        .route("/oauth2/user", put(setup::sign_in))
 }
 
 /// A control-API error: `{"error": "…"}` plus, when it came from the

@@ -92,6 +92,21 @@ pub async fn create_channel(State(app): State<App>, Path(g): Path<String>, b: By
     Ok(Json(json::channel(&st.world, &st.world.channels[&id])))
 }
 
+/// `{user_id}`: who is signed in to the stand-in's "browser", so
+/// `/oauth2/authorize` approves for them (`null` signs out).
+pub async fn sign_in(State(app): State<App>, b: Bytes) -> CtlResult {
+    let b = body(&b)?;
+    let user = ops::id_field(&b, "user_id");
+    let mut st = app.state.lock();
+    if let Some(user) = user {
+        if !st.world.users.contains_key(&user) {
+            return Err(CtlError::not_found("unknown user"));
+        }
+    }
+    st.world.oauth.signed_in = user;
+    Ok(Json(json!({"ok": true})))
+}
+
 /// Someone with Manage Channels deletes a channel in the client.
 pub async fn delete_channel(State(app): State<App>, Path(c): Path<String>) -> CtlResult {
     let cid = sf(&c, "channel id")?;

@@ -9,6 +9,7 @@ pub mod files;
 pub mod guilds;
 pub mod interactions;
 pub mod messages;
+pub mod oauth;
 pub mod reactions;
 pub mod users;
 
@@ -27,6 +28,7 @@ pub fn routes(app: App) -> Router<App> {
     Router::new()
         .route("/gateway", get(users::gateway))
         .route("/gateway/bot", get(users::gateway_bot))
+        .route("/oauth2/token", post(oauth::token))
         .route("/users/@me", get(users::me))
         .route("/users/@me/guilds", get(users::my_guilds))
         .route("/users/@me/channels", post(users::open_dm))
@@ -95,10 +97,15 @@ async fn layer(State(app): State<App>, req: Request, next: Next) -> Response {
         .unwrap_or_else(|| path.clone());
     // Interaction callbacks and webhooks are authorised by their token and
     // do not count toward the global limit.
-    let open = route.starts_with("/interactions/") || route.starts_with("/webhooks/");
+    // The token endpoint checks the client's own credentials.
+    let open = route.starts_with("/interactions/") || route.starts_with("/webhooks/") || route == "/oauth2/token";
     let auth = req.headers().get("authorization").and_then(|h| h.to_str().ok()).map(str::to_string);
     let expected = format!("Bot {}", app.config.bot_token);
-    let response = if !open && auth.as_deref() != Some(expected.as_str()) {
+    // A user's Bearer token (OAuth2) reaches only what it is for: who the user
+    // is and their guilds.
+    let bearer_ok = matches!(route.as_str(), "/users/@me" | "/users/@me/guilds")
+        && oauth::bearer_user(&app, auth.as_deref()).is_some();
+    let response = if !open && !bearer_ok && auth.as_deref() != Some(expected.as_str()) {
         ApiError::unauthorized().into_response()
     } else if let Some(resp) = take_fault(&app, &method, &route) {
         resp

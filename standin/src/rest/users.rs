@@ -8,6 +8,7 @@ use crate::ops::{self, id_field};
 use crate::state::App;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -29,9 +30,16 @@ pub async fn gateway_bot(State(app): State<App>) -> Json<Value> {
     }))
 }
 
-pub async fn me(State(app): State<App>) -> ApiResult<Json<Value>> {
+/// The bot (Bot token), or the user of a Bearer token.
+fn caller(app: &App, headers: &HeaderMap) -> u64 {
+    let auth = headers.get("authorization").and_then(|h| h.to_str().ok());
+    super::oauth::bearer_user(app, auth).map_or_else(|| app.bot_id(), |(user, _)| user)
+}
+
+pub async fn me(State(app): State<App>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+    let caller = caller(&app, &headers);
     let st = app.state.lock();
-    let u = st.world.users.get(&app.bot_id()).ok_or_else(ApiError::unknown_user)?;
+    let u = st.world.users.get(&caller).ok_or_else(ApiError::unknown_user)?;
     let mut v = json::user(u);
     v["verified"] = json!(true);
     v["mfa_enabled"] = json!(false);
@@ -46,22 +54,24 @@ pub async fn get_user(State(app): State<App>, Path(user_id): Path<String>) -> Ap
     Ok(Json(json::user(u)))
 }
 
-pub async fn my_guilds(State(app): State<App>) -> Json<Value> {
+/// The caller's guilds, with whether they own each and their permissions
+/// there (what a dashboard checks before letting someone manage a guild).
+pub async fn my_guilds(State(app): State<App>, headers: HeaderMap) -> Json<Value> {
+    let caller = caller(&app, &headers);
     let st = app.state.lock();
-    let bot = app.bot_id();
     let list: Vec<Value> = st
         .world
         .guilds
         .values()
-        .filter(|g| g.has_member(bot))
+        .filter(|g| g.has_member(caller))
         .map(|g| {
             json!({
                 "id": json::id(g.id),
                 "name": g.name,
                 "icon": null,
                 "banner": null,
-                "owner": false,
-                "permissions": crate::perms::base(&st.world, g.id, bot).to_string(),
+                "owner": g.owner_id == caller,
+                "permissions": crate::perms::base(&st.world, g.id, caller).to_string(),
                 "features": [],
             })
         })
