@@ -151,14 +151,10 @@ pub async fn open_modmail_in_guild(db: &PgPool, guild: GuildId, user: UserId) ->
     Ok(row.map(Ticket::from))
 }
 
-/// The member's open panel tickets in the guild, oldest first, read in the
-/// opening transaction (which holds the guild's counter row lock).
-#[tracing::instrument(skip(tx))]
-pub async fn open_panel_of(
-    tx: &mut Transaction<'_, Postgres>,
-    guild: GuildId,
-    user: UserId,
-) -> sqlx::Result<Vec<Ticket>> {
+/// The member's open panel tickets in the guild, oldest first. An opening
+/// reads them in its transaction (which holds the guild's counter row lock).
+#[tracing::instrument(skip(db))]
+pub async fn open_panel_of(db: impl sqlx::PgExecutor<'_>, guild: GuildId, user: UserId) -> sqlx::Result<Vec<Ticket>> {
     let rows = sqlx::query_as!(
         TicketRow,
         r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
@@ -169,23 +165,9 @@ pub async fn open_panel_of(
         guild.db(),
         user.db()
     )
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows.into_iter().map(Ticket::from).collect())
-}
-
-/// The channels of the member's open panel tickets in the guild.
-#[tracing::instrument(skip(db))]
-pub async fn open_panel_channels(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<Vec<ChannelId>> {
-    let rows = sqlx::query_scalar!(
-        r#"SELECT channel_id FROM tickets
-           WHERE guild_id = $1 AND opener_id = $2 AND status = 'open' AND kind = 'panel' ORDER BY ticket_id"#,
-        guild.db(),
-        user.db()
-    )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(ChannelId::from_db).collect())
+    Ok(rows.into_iter().map(Ticket::from).collect())
 }
 
 /// The name of a panel ticket's type (if it still exists).

@@ -132,7 +132,7 @@ impl TicketService {
         let number = db::tickets::next_number(&mut tx, request.guild).await?;
         // Dropping `tx` on any early return rolls the number back.
         if request.kind == TicketKind::Panel {
-            let open = db::tickets::open_panel_of(&mut tx, request.guild, request.opener).await?;
+            let open = db::tickets::open_panel_of(&mut *tx, request.guild, request.opener).await?;
             if open.len() >= usize::try_from(limit).unwrap_or(1) {
                 if let Some(existing) = open.into_iter().next() {
                     return Ok(Opened::Existing(existing));

@@ -52,14 +52,7 @@ async fn ticket_types_and_their_questions_are_managed_within_discords_limits_and
         let panel = &panel;
         async move {
             eventually(&format!("the menu lists {name}"), || async {
-                let menu = app
-                    .control
-                    .channel_messages(panel.menu_channel)
-                    .await
-                    .ok()?
-                    .into_iter()
-                    .find(|m| m["id"] == panel.menu["id"])?;
-                let options = menu["components"][0]["components"][0]["options"].as_array()?.clone();
+                let options = crate::panel_open::menu_options(app, panel).await?;
                 options.iter().any(|o| o["label"] == name).then_some(options.len())
             })
             .await
@@ -110,14 +103,7 @@ async fn ticket_types_and_their_questions_are_managed_within_discords_limits_and
 
     // The form members see follows the questions.
     let member = app.member("alice", &[&acme]).await;
-    let menu = app
-        .control
-        .channel_messages(panel.menu_channel)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|m| m["id"] == panel.menu["id"])
-        .unwrap();
+    let menu = crate::panel_open::current_menu(&app, &panel).await.unwrap();
     let current = crate::panel_open::Panel { menu, ..panel };
     let shown = crate::panel_open::pick(&app, &current, member, "Partners").await;
     let panel = current;
@@ -128,14 +114,7 @@ async fn ticket_types_and_their_questions_are_managed_within_discords_limits_and
     // Remove the type: the menu drops it.
     tickets.remove_ticket_type(guild, &owner, id).await.unwrap();
     eventually("the menu drops it", || async {
-        let menu = app
-            .control
-            .channel_messages(panel.menu_channel)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|m| m["id"] == panel.menu["id"])?;
-        let options = menu["components"][0]["components"][0]["options"].as_array()?.clone();
+        let options = crate::panel_open::menu_options(&app, &panel).await?;
         (options.len() == 3).then_some(())
     })
     .await;
@@ -310,8 +289,7 @@ async fn the_admin_panel_adds_edits_and_removes_types_and_questions_through_butt
     // The menu offers the renamed type, which asks nothing now: picking it
     // opens the ticket at once. Deleting the type takes it away.
     let menu = eventually("the menu offers the renamed type", || async {
-        let messages = app.control.channel_messages(panel.menu_channel).await.ok()?;
-        let menu = messages.into_iter().find(|m| m["id"] == panel.menu["id"])?;
+        let menu = crate::panel_open::current_menu(&app, &panel).await?;
         let options = menu["components"][0]["components"][0]["options"].as_array()?.clone();
         options.iter().any(|o| o["label"] == "Partner program").then_some(menu)
     })

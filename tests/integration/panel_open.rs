@@ -61,11 +61,21 @@ pub(crate) async fn pick(app: &TestApp, panel: &Panel, member: u64, type_name: &
 }
 
 /// Waits until the menu's footer shows `open` open tickets.
+/// The menu message as it is now.
+pub(crate) async fn current_menu(app: &TestApp, panel: &Panel) -> Option<Value> {
+    let messages = app.control.channel_messages(panel.menu_channel).await.ok()?;
+    messages.into_iter().find(|m| m["id"] == panel.menu["id"])
+}
+
+/// The menu's dropdown options as they are now.
+pub(crate) async fn menu_options(app: &TestApp, panel: &Panel) -> Option<Vec<Value>> {
+    current_menu(app, panel).await?["components"][0]["components"][0]["options"].as_array().cloned()
+}
+
 pub(crate) async fn wait_for_menu_count(app: &TestApp, panel: &Panel, open: usize) {
     let footer = format!("Open tickets: {open}");
     eventually(&format!("the menu shows {open} open tickets"), || async {
-        let messages = app.control.channel_messages(panel.menu_channel).await.ok()?;
-        let menu = messages.into_iter().find(|m| m["id"] == panel.menu["id"])?;
+        let menu = current_menu(app, panel).await?;
         (menu["embeds"][0]["footer"]["text"] == footer.as_str()).then_some(())
     })
     .await;

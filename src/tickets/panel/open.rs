@@ -43,7 +43,8 @@ impl TicketService {
     pub async fn pick_ticket_type(&self, guild: GuildId, member: UserId, type_id: i64) -> TicketResult<MenuPick> {
         let panel = db::panel::settings(&self.db, guild).await?.ok_or(Refusal::PanelNotSetUp)?;
         let ticket_type = self.ticket_type(guild, type_id).await?;
-        let open = db::tickets::open_panel_channels(&self.db, guild, member).await?;
+        let open: Vec<ChannelId> =
+            db::tickets::open_panel_of(&self.db, guild, member).await?.into_iter().map(|t| t.channel).collect();
         if open.len() >= usize::try_from(panel.max_open_per_member).unwrap_or(1) {
             return Err(already_open(&open).into());
         }

@@ -34,9 +34,14 @@ pub fn render(header: &TranscriptHeader, messages: &[FetchedMessage], names: &Na
         when(header.closed_at),
         messages.len()
     );
+    // Every mentioned user's name, gathered once for the whole page.
+    let mut names = names.clone();
+    for (id, name) in messages.iter().flat_map(|m| &m.mentions) {
+        names.users.entry(id.get()).or_insert_with(|| name.clone());
+    }
     let mut body = String::new();
     for message in messages {
-        body.push_str(&message_html(message, names));
+        body.push_str(&message_html(message, &names));
     }
     // One pass over the template: the values are never scanned for
     // placeholders, so a message containing `{{footer}}` stays as it is.
@@ -71,10 +76,6 @@ fn when(at: DateTime<Utc>) -> String {
 }
 
 fn message_html(m: &FetchedMessage, names: &Names) -> String {
-    let mut names = names.clone();
-    for (id, name) in &m.mentions {
-        names.users.entry(id.get()).or_insert_with(|| name.clone());
-    }
     let mut out = String::from("<div class=\"message\">");
     let initial = m.author_name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
     match m.author_avatar_url.as_deref().filter(|url| safe_url(url)) {
@@ -96,10 +97,10 @@ fn message_html(m: &FetchedMessage, names: &Names) -> String {
     }
     out.push_str("</div>");
     if !m.content.is_empty() {
-        let _ = write!(out, "<div class=\"content\">{}</div>", markdown::to_html(&m.content, &names));
+        let _ = write!(out, "<div class=\"content\">{}</div>", markdown::to_html(&m.content, names));
     }
     for embed in &m.embeds {
-        out.push_str(&embed_html(embed, &names));
+        out.push_str(&embed_html(embed, names));
     }
     for file in &m.attachments {
         let link = if safe_url(&file.url) {
