@@ -81,11 +81,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             cluster::run(bot, options, shutdown_on_ctrl_c(), None).await
         }
         Commands::Api => {
-            let state = crate::api::ApiState {
-                db: crate::db::connect_lazy(config.database_url(), config.database_pool_size)?,
-                redis: crate::redis::connect(config.redis_url())?,
-                metrics: crate::metrics::install(),
-            };
+            let state = crate::api::ApiState::connect(&config, crate::metrics::install()).await?;
             let listener = tokio::net::TcpListener::bind(config.api_listen).await?;
             tracing::info!(addr = %listener.local_addr()?, "API listening");
             crate::api::serve(listener, crate::api::router(state), shutdown_on_ctrl_c()).await

@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::crypto::SecretKey;
 use crate::telemetry::LogFormat;
 
 /// Everything a Ticketeer process needs to start.
@@ -29,6 +30,36 @@ pub struct Config {
     pub timers: TimerConfig,
     /// Whether gateway cluster 0 reads back DMs missed while no bot ran.
     pub recover_on_start: bool,
+    pub api: ApiConfig,
+    /// Encrypts Discord's OAuth2 tokens at rest and signs transcript links.
+    /// Required by `ticketeer api` (see [`Config::secret_key`]).
+    pub secret_key: Option<SecretKey>,
+}
+
+/// What `ticketeer api` needs beyond the database: the Discord application's
+/// OAuth2 client (for dashboard logins), its own public address, and limits.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The application's OAuth2 client secret. (The client id is the
+    /// application id, which the API learns from Discord with the bot token.)
+    pub client_secret: Option<SecretString>,
+    /// The API's origin as browsers reach it (`https://api.example.com`); the
+    /// OAuth2 redirect URI is `{public_url}/v1/auth/callback`.
+    pub public_url: String,
+    /// Where a browser goes after logging in (the dashboard).
+    pub after_login_url: String,
+    /// Whether cookies carry `Secure` (only ever off for local HTTP use).
+    pub cookie_secure: bool,
+    /// Requests per minute for one session or one API token.
+    pub rate_limit_per_minute: u32,
+}
+
+/// The OAuth2 client of the Discord application.
+#[derive(Debug, Clone)]
+pub struct OAuthClient {
+    /// The application id.
+    pub id: u64,
+    pub secret: SecretString,
 }
 
 /// How often gateway processes look for due timers (scheduled closes,
@@ -156,6 +187,29 @@ impl Config {
             return Err(ConfigError::new("REDIS_URL", "must start with redis:// or rediss://"));
         }
 
+        let api_listen: SocketAddr =
+            src.parsed("TICKETEER_API_LISTEN", ([127, 0, 0, 1], 8080).into(), "an address like 127.0.0.1:8080")?;
+        let public_url = src
+            .get("TICKETEER_PUBLIC_URL")
+            .map_or_else(|| format!("http://{api_listen}"), |u| u.trim_end_matches('/').to_owned());
+        validate_http_url("TICKETEER_PUBLIC_URL", &public_url)?;
+        let after_login_url =
+            src.get("TICKETEER_AFTER_LOGIN_URL").map_or_else(|| format!("{public_url}/v1/me"), str::to_owned);
+        if !(after_login_url.starts_with("https://") || after_login_url.starts_with("http://")) {
+            return Err(ConfigError::new("TICKETEER_AFTER_LOGIN_URL", "must be an http:// or https:// URL"));
+        }
+        let secret_key = match src.get("TICKETEER_SECRET_KEY") {
+            None => None,
+            Some(hex) => {
+                Some(SecretKey::from_hex(hex).map_err(|e| ConfigError::new("TICKETEER_SECRET_KEY", e.to_string()))?)
+            }
+        };
+        let rate_limit_per_minute: u32 =
+            src.parsed("TICKETEER_API_RATE_LIMIT", 300, "a whole number of requests per minute")?;
+        if rate_limit_per_minute == 0 {
+            return Err(ConfigError::new("TICKETEER_API_RATE_LIMIT", "must be at least 1"));
+        }
+
         Ok(Self {
             discord: DiscordConfig {
                 token: SecretString::from(token.to_owned()),
@@ -163,11 +217,7 @@ impl Config {
             },
             database_url: SecretString::from(database_url.to_owned()),
             redis_url: SecretString::from(redis_url.to_owned()),
-            api_listen: src.parsed(
-                "TICKETEER_API_LISTEN",
-                ([127, 0, 0, 1], 8080).into(),
-                "an address like 127.0.0.1:8080",
-            )?,
+            api_listen,
             ops_listen: src.parsed(
                 "TICKETEER_OPS_LISTEN",
                 ([127, 0, 0, 1], 9100).into(),
@@ -176,6 +226,14 @@ impl Config {
             log_format: src.parsed("TICKETEER_LOG_FORMAT", LogFormat::Human, "\"human\" or \"json\"")?,
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
             recover_on_start: src.parsed("TICKETEER_RECOVER_ON_START", true, "true or false")?,
+            api: ApiConfig {
+                client_secret: src.get("DISCORD_CLIENT_SECRET").map(|s| SecretString::from(s.to_owned())),
+                public_url,
+                after_login_url,
+                cookie_secure: src.parsed("TICKETEER_COOKIE_SECURE", true, "true or false")?,
+                rate_limit_per_minute,
+            },
+            secret_key,
             timers: TimerConfig {
                 poll: std::time::Duration::from_millis(src.parsed(
                     "TICKETEER_TIMER_POLL_MS",
@@ -195,6 +253,25 @@ impl Config {
     /// (`http://127.0.0.1:PORT`); `None` for real Discord over HTTPS.
     pub fn discord_proxy(&self) -> Option<String> {
         self.discord.api_url.strip_prefix("http://").map(|rest| rest.trim_end_matches('/').to_owned())
+    }
+
+    /// The OAuth2 client of application `id`, which `ticketeer api` cannot
+    /// run without.
+    pub fn oauth_client(&self, id: u64) -> Result<OAuthClient, ConfigError> {
+        let secret = self.api.client_secret.clone().ok_or_else(|| {
+            ConfigError::new(
+                "DISCORD_CLIENT_SECRET",
+                "is not set: the OAuth2 client secret from Discord's developer portal",
+            )
+        })?;
+        Ok(OAuthClient { id, secret })
+    }
+
+    /// The secret key, which `ticketeer api` cannot run without.
+    pub fn secret_key(&self) -> Result<SecretKey, ConfigError> {
+        self.secret_key.clone().ok_or_else(|| {
+            ConfigError::new("TICKETEER_SECRET_KEY", "is not set: 64 hex digits, e.g. from `openssl rand -hex 32`")
+        })
     }
 
     pub fn database_url(&self) -> &str {
@@ -265,6 +342,21 @@ mod tests {
         assert_eq!(config.discord_proxy().as_deref(), Some("127.0.0.1:8900"));
         let config = with(&[("DISCORD_TOKEN", "t")]).unwrap();
         assert_eq!(config.discord_proxy(), None);
+    }
+
+    #[test]
+    fn the_api_needs_its_oauth_client_and_secret_key_named_when_missing() {
+        let config = with(&[("DISCORD_TOKEN", "t")]).unwrap();
+        assert_eq!(config.oauth_client(42).unwrap_err().variable, "DISCORD_CLIENT_SECRET");
+        assert_eq!(config.secret_key().unwrap_err().variable, "TICKETEER_SECRET_KEY");
+        let config = with(&[("DISCORD_TOKEN", "t"), ("DISCORD_CLIENT_SECRET", "s")]).unwrap();
+        assert_eq!(config.oauth_client(42).unwrap().id, 42);
+        let err = with(&[("DISCORD_TOKEN", "t"), ("TICKETEER_SECRET_KEY", "short")]).unwrap_err();
+        assert_eq!(err.variable, "TICKETEER_SECRET_KEY");
+        let config = with(&[("DISCORD_TOKEN", "t"), ("TICKETEER_API_LISTEN", "127.0.0.1:9000")]).unwrap();
+        assert_eq!(config.api.public_url, "http://127.0.0.1:9000");
+        assert_eq!(config.api.after_login_url, "http://127.0.0.1:9000/v1/me");
+        assert!(config.api.cookie_secure, "cookies are Secure unless turned off");
     }
 
     #[test]

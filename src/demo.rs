@@ -46,6 +46,11 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
         ("REDIS_URL", redis_url.clone()),
         ("TICKETEER_API_LISTEN", std::env::var("TICKETEER_API_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into())),
         ("TICKETEER_OPS_LISTEN", std::env::var("TICKETEER_OPS_LISTEN").unwrap_or_else(|_| "127.0.0.1:9100".into())),
+        // The stand-in's OAuth2 client secret; a fresh key each run; plain
+        // HTTP on localhost, so cookies without `Secure`.
+        ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
+        ("TICKETEER_SECRET_KEY", hex::encode(rand::random::<[u8; 32]>())),
+        ("TICKETEER_COOKIE_SECURE", "false".to_owned()),
     ]))?;
     crate::metrics::install();
     let db = crate::db::connect_lazy(config.database_url(), 4)?;
@@ -57,11 +62,7 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
     let gateway = tokio::spawn(cluster::run(bot.clone(), options, shutdown.clone(), Some(started_tx)));
     let cluster_info = started_rx.await.context("the gateway cluster did not start")?;
 
-    let api_state = crate::api::ApiState {
-        db: db.clone(),
-        redis: crate::redis::connect(config.redis_url())?,
-        metrics: crate::metrics::install(),
-    };
+    let api_state = crate::api::ApiState::connect(&config, crate::metrics::install()).await?;
     let api_listener = tokio::net::TcpListener::bind(config.api_listen)
         .await
         .with_context(|| format!("could not listen on {} for the API (set TICKETEER_API_LISTEN)", config.api_listen))?;
@@ -127,8 +128,17 @@ Try it:
   curl -s -X POST {base}/_standin/interactions/component -H 'content-type: application/json' -d '{{"user_id":"{bob}","channel_id":"{menu_channel}","message_id":"MENU","custom_id":"panel:open","component_type":3,"values":["TYPE"]}}'
   curl -s -X POST {base}/_standin/interactions/modal -H 'content-type: application/json' -d '{{"user_id":"{bob}","custom_id":"panel:form:TYPE","values":{{"q0":"I need help"}}}}'
 
+  # the admin API: the owner logs in with Discord (the stand-in approves at once)
+  curl -s -X PUT {base}/_standin/oauth2/user -H 'content-type: application/json' -d '{{"user_id":"{owner}"}}'
+  curl -s -L -c /tmp/ticketeer-demo.cookies http://{api_addr}/v1/auth/login
+  curl -s -b /tmp/ticketeer-demo.cookies http://{api_addr}/v1/guilds/{acme}/settings
+  curl -s -b /tmp/ticketeer-demo.cookies -X PATCH http://{api_addr}/v1/guilds/{acme}/settings -H 'content-type: application/json' -d '{{"modmail":{{"anonymous_label":"Acme Staff"}}}}'
+  # the API's OpenAPI document
+  curl -s http://{api_addr}/v1/openapi.json
+
 Press Ctrl-C to stop.
 "#,
+        owner = world.owner,
         shards = cluster_info.shards,
         total = cluster_info.total_shards,
         ops = cluster_info.ops_addr,

@@ -13,6 +13,7 @@ pub mod bot;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod discord;

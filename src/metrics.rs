@@ -46,6 +46,10 @@ pub const TIMERS_FIRED: &str = "ticketeer_timers_fired_total";
 pub const RECOVERED_MESSAGES: &str = "ticketeer_recovered_messages_total";
 /// Whether the last readiness check could reach a dependency (1) or not (0).
 pub const DEPENDENCY_UP: &str = "ticketeer_dependency_up";
+/// Requests the API made to Discord's OAuth2 and user endpoints, by endpoint.
+pub const DISCORD_OAUTH_REQUESTS: &str = "ticketeer_discord_oauth_requests_total";
+/// API requests refused with 429, by caller kind (session or token).
+pub const API_RATE_LIMITED: &str = "ticketeer_api_rate_limited_total";
 
 /// Histogram buckets (seconds) for request latencies. Discord REST calls usually
 /// take 50–300 ms and rate-limit waits can take seconds, so the buckets run from
@@ -133,6 +137,11 @@ fn describe() {
         RECOVERED_MESSAGES,
         "DMs read back from Discord at start-up or by /recover that the gateway never delivered."
     );
+    describe_counter!(
+        DISCORD_OAUTH_REQUESTS,
+        "Requests the API made to Discord's OAuth2 and user endpoints (logins, guild lists), by endpoint."
+    );
+    describe_counter!(API_RATE_LIMITED, "API requests refused with 429, by caller kind (session or token).");
     describe_gauge!(DEPENDENCY_UP, "1 if the last readiness check reached the dependency (postgres, redis), else 0.");
 }
 
@@ -221,6 +230,16 @@ pub fn timer_fired(kind: &'static str) {
 /// The readiness check reached `dependency` (`"postgres"`, `"redis"`) or not.
 pub fn dependency_up(dependency: &'static str, up: bool) {
     metrics::gauge!(DEPENDENCY_UP, "dependency" => dependency).set(if up { 1.0 } else { 0.0 });
+}
+
+/// The API called Discord's OAuth2 `endpoint` (`token`, `users_me`, `users_me_guilds`).
+pub fn discord_oauth_request(endpoint: &'static str) {
+    metrics::counter!(DISCORD_OAUTH_REQUESTS, "endpoint" => endpoint).increment(1);
+}
+
+/// An API caller of `kind` (`session`, `token`) was refused with 429.
+pub fn api_rate_limited(kind: &'static str) {
+    metrics::counter!(API_RATE_LIMITED, "caller" => kind).increment(1);
 }
 
 #[cfg(test)]

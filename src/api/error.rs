@@ -39,9 +39,14 @@ pub enum Error {
     #[error("authentication required")]
     Unauthorized,
 
-    /// 403: authenticated, but not allowed to do this.
-    #[error("forbidden")]
-    Forbidden,
+    /// 403: authenticated, but not allowed to do this; the message says why
+    /// (e.g. the scope a token lacks).
+    #[error("forbidden: {0}")]
+    Forbidden(Cow<'static, str>),
+
+    /// 402: the guild's plan does not include this; the message names the plan.
+    #[error("payment required: {0}")]
+    PlanRequired(Cow<'static, str>),
 
     /// 404: the resource does not exist (or the caller may not know it does).
     #[error("not found")]
@@ -93,7 +98,8 @@ impl Error {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::PlanRequired(_) => StatusCode::PAYMENT_REQUIRED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -109,7 +115,8 @@ impl Error {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
+            Self::Forbidden(_) => "forbidden",
+            Self::PlanRequired(_) => "plan_required",
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
@@ -125,7 +132,7 @@ impl Error {
         match self {
             Self::BadRequest(message) => message.clone(),
             Self::Unauthorized => "authentication is required".to_owned(),
-            Self::Forbidden => "you are not allowed to do this".to_owned(),
+            Self::Forbidden(message) | Self::PlanRequired(message) => message.to_string(),
             Self::NotFound => "the requested resource does not exist".to_owned(),
             Self::Conflict(message) => message.to_string(),
             Self::PayloadTooLarge => "the request body is too large".to_owned(),
@@ -291,7 +298,7 @@ mod tests {
     async fn statuses_and_codes_of_the_simple_variants() {
         let cases = [
             (Error::Unauthorized, StatusCode::UNAUTHORIZED, "unauthorized"),
-            (Error::Forbidden, StatusCode::FORBIDDEN, "forbidden"),
+            (Error::Forbidden("no".into()), StatusCode::FORBIDDEN, "forbidden"),
             (Error::Conflict("taken".into()), StatusCode::CONFLICT, "conflict"),
             (Error::BadRequest("bad json".into()), StatusCode::BAD_REQUEST, "bad_request"),
             (Error::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),

@@ -1,21 +1,30 @@
 //! Ticketeer's HTTP servers.
 //!
-//! * [`router`] is the API served by `ticketeer api`: probes, metrics and (as the
-//!   lead adds them) the dashboard endpoints, all backed by [`ApiState`].
+//! * [`router`] is the API served by `ticketeer api`: probes, metrics, and the
+//!   `/v1` routes for admins (`v1/`, authenticated and authorised by `auth/`),
+//!   all backed by [`ApiState`], with their OpenAPI document (`openapi.rs`).
 //! * [`ops_router`] is the small operations server each gateway cluster runs on its
 //!   own port, so Prometheus can scrape it and an orchestrator can probe it.
 //!
 //! Both get the same middleware (`layers`): tracing, per-route metrics and a body
 //! size limit, and both answer unknown paths with the API's JSON 404.
 
+pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod health;
 pub mod layers;
 pub mod metrics_route;
+pub mod openapi;
+pub mod v1;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::config::Config;
+use crate::crypto::SecretKey;
+use crate::redis::keys::Keys;
+use crate::tickets::TicketService;
 use anyhow::Context as _;
 use axum::extract::{FromRef, State};
 use axum::routing::get;
@@ -33,6 +42,55 @@ pub struct ApiState {
     pub db: sqlx::PgPool,
     pub redis: deadpool_redis::Pool,
     pub metrics: PrometheusHandle,
+    pub auth: Arc<AuthState>,
+    /// The ticket core: writes go through the same actions as the bot's commands.
+    pub tickets: Arc<TicketService>,
+}
+
+/// What authentication needs: Discord's OAuth2, the key scheme, the secret key.
+pub struct AuthState {
+    pub discord: auth::discord::DiscordOAuth,
+    pub keys: Keys,
+    pub secret_key: SecretKey,
+    pub public_url: String,
+    pub after_login_url: String,
+    pub cookie_secure: bool,
+    pub rate_limit_per_minute: u32,
+}
+
+impl ApiState {
+    /// Connects the API's dependencies: asks Discord who the bot is (one `GET
+    /// /users/@me`: the application id is the OAuth2 client id and names the
+    /// Redis keys), and opens the PostgreSQL and Redis pools lazily.
+    pub async fn connect(config: &Config, metrics: PrometheusHandle) -> anyhow::Result<Self> {
+        let secret_key = config.secret_key()?;
+        let http = Arc::new(crate::discord::build_http_client(&config.discord));
+        let me = crate::discord::metered::metered("get_current_user", http.current_user())
+            .await
+            .context("could not reach Discord's API (GET /users/@me): check DISCORD_API_URL and DISCORD_TOKEN")?
+            .model()
+            .await?;
+        let application_id = me.id.get();
+        let oauth = config.oauth_client(application_id)?;
+        let db = crate::db::connect_lazy(config.database_url(), config.database_pool_size)?;
+        let redis = crate::redis::connect(config.redis_url())?;
+        let keys = Keys::new(application_id);
+        // The API process sees no gateway events, so its cache stays empty and
+        // the adapter reads what it needs over REST.
+        let cache = Arc::new(twilight_cache_inmemory::DefaultInMemoryCache::builder().message_cache_size(0).build());
+        let discord = Arc::new(crate::discord::TwilightDiscord::new(http, cache, me.id));
+        let tickets = Arc::new(TicketService::new(db.clone(), redis.clone(), keys.clone(), discord));
+        let auth = Arc::new(AuthState {
+            discord: auth::discord::DiscordOAuth::new(&config.discord.api_url, oauth),
+            keys,
+            secret_key,
+            public_url: config.api.public_url.clone(),
+            after_login_url: config.api.after_login_url.clone(),
+            cookie_secure: config.api.cookie_secure,
+            rate_limit_per_minute: config.api.rate_limit_per_minute,
+        });
+        Ok(Self { db, redis, metrics, auth, tickets })
+    }
 }
 
 impl FromRef<ApiState> for PrometheusHandle {
@@ -43,12 +101,28 @@ impl FromRef<ApiState> for PrometheusHandle {
 
 /// The API served by `ticketeer api`.
 pub fn router(state: ApiState) -> Router {
+    let (v1, document) = v1::routes().split_for_parts();
+    let document = Arc::new(merge_info(document));
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics_route::metrics))
+        .route("/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
+        .merge(v1)
         .fallback(not_found);
     layers::apply(routes).with_state(state)
+}
+
+/// The OpenAPI document of every `/v1` route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    merge_info(v1::routes().split_for_parts().1)
+}
+
+fn merge_info(paths: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    let mut document = openapi::ApiDoc::openapi();
+    document.merge(paths);
+    document
 }
 
 /// Serves `router` on `listener` until `shutdown` is cancelled, then stops

@@ -36,3 +36,11 @@ pub async fn left(db: &PgPool, guild: GuildId) -> sqlx::Result<()> {
 pub async fn name(db: &PgPool, guild: GuildId) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!("SELECT name FROM guilds WHERE guild_id = $1", guild.db()).fetch_optional(db).await
 }
+
+/// Which of `guilds` the bot is in now (the API's "is the bot there?").
+#[tracing::instrument(skip(db, guilds), fields(count = guilds.len()))]
+pub async fn present(db: &PgPool, guilds: &[i64]) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!("SELECT guild_id FROM guilds WHERE guild_id = ANY($1) AND left_at IS NULL", guilds)
+        .fetch_all(db)
+        .await
+}

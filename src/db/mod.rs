@@ -2,6 +2,9 @@
 //! table family, as compile-checked `sqlx::query!` calls (offline data in `.sqlx/`).
 
 pub mod alerts;
+pub mod api_sessions;
+pub mod api_tokens;
+pub mod audit_log;
 pub mod blocks;
 pub mod categories;
 pub mod choices;

@@ -35,6 +35,19 @@ pub async fn update<E>(
     change: impl FnOnce(&mut GuildSettings) -> Result<(), E>,
 ) -> sqlx::Result<Result<GuildSettings, E>> {
     let mut tx = db.begin().await?;
+    let updated = update_in(&mut tx, guild, change).await?;
+    tx.commit().await?;
+    Ok(updated.map(|(_, after)| after))
+}
+
+/// [`update`] inside the caller's transaction, returning the settings before
+/// and after (so the caller can record the change with it).
+#[tracing::instrument(skip(tx, change))]
+pub async fn update_in<E>(
+    tx: &mut sqlx::PgConnection,
+    guild: GuildId,
+    change: impl FnOnce(&mut GuildSettings) -> Result<(), E>,
+) -> sqlx::Result<Result<(GuildSettings, GuildSettings), E>> {
     sqlx::query!("INSERT INTO guild_settings (guild_id) VALUES ($1) ON CONFLICT DO NOTHING", guild.db())
         .execute(&mut *tx)
         .await?;
@@ -50,7 +63,8 @@ pub async fn update<E>(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let mut settings = GuildSettings::from(row);
+    let before = GuildSettings::from(row);
+    let mut settings = before.clone();
     if let Err(refused) = change(&mut settings) {
         return Ok(Err(refused));
     }
@@ -82,8 +96,7 @@ pub async fn update<E>(
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
-    Ok(Ok(settings))
+    Ok(Ok((before, settings)))
 }
 
 struct SettingsRow {

@@ -82,4 +82,16 @@ impl Keys {
     pub fn menu_refresh_lock(&self, guild: GuildId) -> String {
         format!("{}:lock:menu-refresh:{guild}", self.prefix)
     }
+
+    /// Requests of one API caller (a session or a token) in the current
+    /// minute; expires with the window.
+    pub fn api_rate(&self, caller: &str) -> String {
+        format!("{}:api:rate:{caller}", self.prefix)
+    }
+
+    /// A user's Discord guilds with their permissions, cached for a minute so
+    /// each API request does not ask Discord (`crate::api::auth::guilds`).
+    pub fn api_user_guilds(&self, user: UserId) -> String {
+        format!("{}:api:user-guilds:{user}", self.prefix)
+    }
 }

@@ -150,7 +150,7 @@ impl TicketService {
             }
             CategoryAction::On | CategoryAction::Off => {
                 let on = action == CategoryAction::On;
-                self.change_setting(guild, "category_prompt", if on { "on" } else { "off" }).await?;
+                self.change_setting(guild, actor, "category_prompt", if on { "on" } else { "off" }).await?;
                 let count = db::categories::list(&self.db, guild).await?.len();
                 match (on, count) {
                     (false, _) => "The category prompt is off: new tickets open in the inbox.".to_owned(),
@@ -163,7 +163,7 @@ impl TicketService {
                 }
             }
             CategoryAction::Timeout { value } => {
-                let saved = self.change_setting(guild, "category_prompt_timeout", &value).await?;
+                let saved = self.change_setting(guild, actor, "category_prompt_timeout", &value).await?;
                 format!(
                     "Users now have {} to pick a category; then their ticket opens in the inbox.",
                     duration::format(saved.category_prompt_timeout)
@@ -238,10 +238,11 @@ impl TicketService {
     async fn change_setting(
         &self,
         guild: GuildId,
+        actor: &Actor,
         name: &str,
         value: &str,
     ) -> TicketResult<super::model::GuildSettings> {
-        Ok(db::settings::update(&self.db, guild, |s| settings::apply(s, name, value)).await??)
+        self.change_modmail_settings(guild, actor.audit(), &[(name.to_owned(), value.to_owned())]).await
     }
 }
 

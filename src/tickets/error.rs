@@ -18,6 +18,9 @@ pub enum Refusal {
     EmptyReply { prefix: String },
     #[error("{0}")]
     InvalidInput(String),
+    /// Settings refused, each with what is wrong (setting name, message).
+    #[error("{}", .0.iter().map(|(_, problem)| problem.as_str()).collect::<Vec<_>>().join("\n"))]
+    InvalidSettings(Vec<(String, String)>),
     #[error(
         "The user does not accept direct messages from this server's members or the bot, so nothing was delivered."
     )]

@@ -164,6 +164,11 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// How the audit log names this person.
+    pub fn audit(&self) -> crate::db::audit_log::AuditActor {
+        crate::db::audit_log::AuditActor { user_id: Some(self.user.db()), token_id: None }
+    }
+
     /// Staff are members with the guild's staff role, or with Manage Server.
     pub fn is_staff(&self, settings: &GuildSettings) -> bool {
         self.manage_guild || settings.staff_role.is_some_and(|role| self.roles.contains(&role))

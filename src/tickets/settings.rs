@@ -4,14 +4,17 @@
 
 use std::fmt::Write as _;
 
+use serde_json::{json, Map, Value};
+
 use super::duration;
-use super::error::{Refusal, TicketResult};
+use super::error::{Refusal, TicketError, TicketResult};
 use super::ids::{ChannelId, GuildId};
 use super::model::{Actor, CloseAction, GuildSettings};
 use super::outcome::Outcome;
 use super::ports::ChannelKind;
 use super::TicketService;
 use crate::db;
+use crate::db::audit_log::AuditActor;
 
 /// Every setting, by the name staff type (the reference guide's names).
 pub const NAMES: [&str; 15] = [
@@ -56,31 +59,104 @@ impl TicketService {
             let settings = db::settings::get(&self.db, guild).await?;
             return Ok(Outcome::Notice(describe(&settings)));
         }
-        // The archive category is checked with Discord before anything is written.
-        for (name, value) in changes {
-            if name == "archive_category" && !is_reset(value) {
-                let channel = snowflake(value).ok_or_else(|| invalid(name, "give a category id or #mention"))?;
-                self.expect_channel(guild, ChannelId(channel), ChannelKind::Category, "archive_category", "a category")
-                    .await?;
-            }
-        }
-        let updated = db::settings::update(&self.db, guild, |settings| {
-            for (name, value) in changes {
-                apply(settings, name, value)?;
-            }
-            if settings.close_action == CloseAction::Archive && settings.archive_category.is_none() {
-                return Err(Refusal::InvalidInput(
-                    "`close_action archive` needs an `archive_category`: set that first (or in the same command)."
-                        .into(),
-                ));
-            }
-            Ok(())
-        })
-        .await?;
-        let settings = updated?;
+        let settings = self.change_modmail_settings(guild, actor.audit(), changes).await?;
         let names: Vec<&str> = changes.iter().map(|(name, _)| name.as_str()).collect();
         Ok(Outcome::Notice(format!("Saved: {}.\n\n{}", names.join(", "), describe(&settings))))
     }
+
+    /// Validates and stores changes to the modmail settings, all or none, and
+    /// records them in the audit log in the same transaction: the one
+    /// implementation behind `/modmail settings`, `!modmail set`, `/category
+    /// on|off|timeout` and the API. Every bad setting is named in the refusal.
+    #[tracing::instrument(skip(self, changes))]
+    pub async fn change_modmail_settings(
+        &self,
+        guild: GuildId,
+        by: AuditActor,
+        changes: &[(String, String)],
+    ) -> TicketResult<GuildSettings> {
+        let mut problems: Vec<(String, String)> = Vec::new();
+        // The archive category is checked with Discord before anything is written.
+        for (name, value) in changes {
+            if name == "archive_category" && !is_reset(value) {
+                let checked = match snowflake(value) {
+                    None => Err(invalid(name, "give a category id or #mention").into()),
+                    Some(channel) => {
+                        self.expect_channel(guild, ChannelId(channel), ChannelKind::Category, name, "a category").await
+                    }
+                };
+                match checked {
+                    Ok(()) => {}
+                    Err(TicketError::Refused(refusal)) => problems.push((name.clone(), refusal.to_string())),
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+        let mut tx = self.db.begin().await?;
+        let updated = db::settings::update_in(&mut tx, guild, |settings| {
+            for (name, value) in changes {
+                if problems.iter().any(|(bad, _)| bad == name) {
+                    continue;
+                }
+                if let Err(refusal) = apply(settings, name, value) {
+                    problems.push((name.clone(), refusal.to_string()));
+                }
+            }
+            if settings.close_action == CloseAction::Archive && settings.archive_category.is_none() {
+                problems.push((
+                    "close_action".to_owned(),
+                    "`close_action archive` needs an `archive_category`: set that first (or in the same command)."
+                        .to_owned(),
+                ));
+            }
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(Refusal::InvalidSettings(std::mem::take(&mut problems)))
+            }
+        })
+        .await?;
+        let (before, after) = updated?;
+        let diff = diff(&as_json(&before), &as_json(&after));
+        if !diff.is_empty() {
+            db::audit_log::record(&mut *tx, guild.db(), by, "settings.update", "modmail", &Value::Object(diff)).await?;
+        }
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+/// The settings by their names, as the API shows them and the audit log
+/// records them (delays in seconds, ids as strings).
+pub fn as_json(s: &GuildSettings) -> Map<String, Value> {
+    let id = |c: Option<ChannelId>| c.map(|c| Value::String(c.to_string())).unwrap_or(Value::Null);
+    let pairs = [
+        ("prefix", json!(s.command_prefix)),
+        ("welcome_message", json!(s.welcome_message)),
+        ("close_message", json!(s.close_message)),
+        ("anonymous_label", json!(s.anonymous_label)),
+        ("embedded_message", json!(s.embedded_message)),
+        ("block_quote", json!(s.block_quote)),
+        ("show_log_on_edit", json!(s.show_log_on_edit)),
+        ("show_log_on_delete", json!(s.show_log_on_delete)),
+        ("close_action", json!(s.close_action.as_str())),
+        ("archive_category", id(s.archive_category)),
+        ("time_to_close_thread", json!(s.time_to_close.map(|d| d.as_secs()))),
+        ("close_on_leave", json!(s.close_on_leave)),
+        ("create_ticket_by_create_channel", json!(s.create_ticket_by_create_channel)),
+        ("category_prompt", json!(s.category_prompt)),
+        ("category_prompt_timeout", json!(s.category_prompt_timeout.as_secs())),
+    ];
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// `{name: {"old": …, "new": …}}` for each value that changed.
+pub fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<String, Value> {
+    after
+        .iter()
+        .filter(|(name, new)| before.get(*name) != Some(*new))
+        .map(|(name, new)| (name.clone(), json!({ "old": before.get(name), "new": new })))
+        .collect()
 }
 
 /// Applies one change to `settings`, or says what is wrong with it.
@@ -292,6 +368,23 @@ mod tests {
         apply(&mut s, "welcome_message", "default").unwrap();
         apply(&mut s, "time_to_close_thread", "off").unwrap();
         assert_eq!((s.welcome_message, s.time_to_close), (None, None));
+    }
+
+    #[test]
+    fn the_json_names_every_setting_and_the_diff_shows_only_changes() {
+        let before = settings();
+        let mut after = settings();
+        apply(&mut after, "prefix", "?").unwrap();
+        apply(&mut after, "time_to_close_thread", "2h").unwrap();
+        let (old, new) = (as_json(&before), as_json(&after));
+        assert_eq!(new.keys().count(), NAMES.len());
+        for name in NAMES {
+            assert!(new.contains_key(name), "{name} missing");
+        }
+        let changes = diff(&old, &new);
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert_eq!(changes["prefix"], json!({"old": "!", "new": "?"}));
+        assert_eq!(changes["time_to_close_thread"], json!({"old": null, "new": 7200}));
     }
 
     #[test]

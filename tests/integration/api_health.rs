@@ -1,14 +1,15 @@
 //! The API's probes and metrics endpoint, against real PostgreSQL and Redis on
-//! their default local ports (`.ci/run` makes sure both are up).
+//! their default local ports (`.ci/run` makes sure both are up) and the
+//! Discord stand-in (the API asks Discord who the bot is at start-up).
 
-use std::time::Duration;
-
+use discord_standin::StandIn;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use ticketeer::api::{self, ApiState};
+use ticketeer::config::{Config, Sources};
 
 const DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -18,26 +19,33 @@ struct TestApi {
     base: String,
     shutdown: CancellationToken,
     server: Option<JoinHandle<anyhow::Result<()>>>,
+    _standin: StandIn,
 }
 
 impl TestApi {
     async fn start(redis_url: &str) -> Self {
-        let db = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(2)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(DATABASE_URL)
-            .await
-            .expect("PostgreSQL must accept postgres@127.0.0.1:5432 without a password");
-        let redis = deadpool_redis::Config::from_url(redis_url)
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-            .expect("a valid Redis URL");
-        let state = ApiState { db, redis, metrics: ticketeer::metrics::install() };
+        let standin = StandIn::start(discord_standin::Config {
+            bot_token: "health-token".into(),
+            ..discord_standin::Config::default()
+        })
+        .await
+        .expect("stand-in starts");
+        let config = Config::from_sources(&Sources::from_pairs([
+            ("DISCORD_TOKEN", "health-token".to_owned()),
+            ("DISCORD_API_URL", standin.base_url()),
+            ("DATABASE_URL", DATABASE_URL.to_owned()),
+            ("REDIS_URL", redis_url.to_owned()),
+            ("DISCORD_CLIENT_SECRET", "unused".to_owned()),
+            ("TICKETEER_SECRET_KEY", crate::support::TEST_SECRET_KEY.to_owned()),
+        ]))
+        .unwrap();
+        let state = ApiState::connect(&config, ticketeer::metrics::install()).await.expect("API connects");
 
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(api::serve(listener, api::router(state), shutdown.clone()));
-        Self { base, shutdown, server: Some(server) }
+        Self { base, shutdown, server: Some(server), _standin: standin }
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {

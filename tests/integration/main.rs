@@ -4,7 +4,9 @@
 
 mod support;
 
+mod api_auth;
 mod api_health;
+mod api_settings;
 mod gateway_clusters;
 mod modmail_categories;
 mod modmail_edit;

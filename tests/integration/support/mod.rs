@@ -3,6 +3,7 @@
 //! gateway`) on port 0, and gives tests the stand-in's control client to act
 //! as people.
 
+pub mod api;
 pub mod database;
 
 use std::future::Future;
@@ -18,6 +19,9 @@ use ticketeer::config::{Config, Sources};
 use ticketeer::gateway::cluster::{self, ClusterInfo, ClusterOptions};
 
 pub use database::TestDatabase;
+
+/// The secret key of every test configuration (64 hex digits).
+pub const TEST_SECRET_KEY: &str = "5e7f1c0a9b3d4e2f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3e5b7d9f1a3c5e7b9d0f";
 
 pub struct Options {
     pub shards: u32,
@@ -96,6 +100,9 @@ impl TestApp {
             ("TICKETEER_TIMER_POLL_MS", "100".into()),
             ("TICKETEER_TIMER_REINDEX_MS", "500".into()),
             ("TICKETEER_RECOVER_ON_START", options.recover_on_start.to_string()),
+            // What the API needs (tests that start it use `TestApp::api`).
+            ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
+            ("TICKETEER_SECRET_KEY", TEST_SECRET_KEY.to_owned()),
         ]))
         .expect("test configuration is valid");
         let control = standin.control();

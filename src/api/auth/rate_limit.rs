@@ -1,0 +1,49 @@
+//! Per-caller rate limiting: a fixed one-minute window per session or token,
+//! counted in Redis so every API process shares it.
+
+use std::time::Duration;
+
+use deadpool_redis::redis;
+
+use crate::api::{ApiState, Error};
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// Counts one request of `bucket`; a 429 once the minute's budget is spent.
+///
+/// Redis being down does not take the API down with it: the request is let
+/// through (and logged), since PostgreSQL still guards every write.
+pub async fn check(state: &ApiState, kind: &'static str, bucket: &str) -> Result<(), Error> {
+    let key = state.auth.keys.api_rate(bucket);
+    let counted: Result<(i64, i64), Error> = async {
+        let mut conn = state.redis.get().await?;
+        let (count, ttl_ms): (i64, i64) = redis::pipe()
+            .atomic()
+            .cmd("SET")
+            .arg(&key)
+            .arg(0)
+            .arg("PX")
+            .arg(WINDOW.as_millis() as u64)
+            .arg("NX")
+            .ignore()
+            .cmd("INCR")
+            .arg(&key)
+            .cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await?;
+        Ok((count, ttl_ms))
+    }
+    .await;
+    match counted {
+        Ok((count, ttl_ms)) if count > i64::from(state.auth.rate_limit_per_minute) => {
+            crate::metrics::api_rate_limited(kind);
+            Err(Error::RateLimited { retry_after: Duration::from_millis(ttl_ms.max(1).unsigned_abs()) })
+        }
+        Ok(_) => Ok(()),
+        Err(error) => {
+            tracing::warn!(%error, "rate limit not counted: Redis unavailable");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The OpenAPI 3 document, generated from the handlers' `#[utoipa::path]`
+//! annotations and the types' `ToSchema` derives, served at
+//! `/v1/openapi.json`. `docs/openapi.json` is the committed copy; a test fails
+//! when the two drift (`UPDATE_OPENAPI=1` rewrites it).
+
+use serde::Serialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// The body of every error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `not_found`, `unprocessable_entity`.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// 422 only: the problems of each bad field.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// 429 only: seconds to wait (also in `Retry-After`).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Ticketeer API",
+        description = "Configure Ticketeer for a Discord server, read its tickets and transcripts, and manage billing. \
+                       Log in with Discord (`/v1/auth/login`, a session cookie) or send an API token \
+                       (`Authorization: Bearer tkt_…`). Errors are `{\"error\": {\"code\", \"message\"}}`.",
+        version = "1.0.0"
+    ),
+    modifiers(&Security),
+    components(schemas(ErrorBody, ErrorDetail)),
+    tags(
+        (name = "auth", description = "Logging in with Discord"),
+        (name = "me", description = "The caller and their guilds"),
+        (name = "tokens", description = "API tokens for automation"),
+        (name = "settings", description = "Modmail and panel settings"),
+        (name = "audit", description = "Who changed what"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                super::auth::cookies::SESSION,
+                "Set by the Discord login",
+            ))),
+        );
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token (`tkt_…`) made for one guild"))
+                    .build(),
+            ),
+        );
+    }
+}

@@ -1,0 +1,38 @@
+//! The `/v1` routes, one file per resource. Each handler is annotated for the
+//! OpenAPI document and registered in [`routes`].
+
+pub mod audit_log;
+pub mod me;
+pub mod settings;
+pub mod tokens;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::login;
+use super::ApiState;
+
+/// Every `/v1` route.
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(login::login))
+        .routes(routes!(login::callback))
+        .routes(routes!(login::logout))
+        .routes(routes!(me::me))
+        .routes(routes!(me::guilds))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(settings::get, settings::patch))
+        .routes(routes!(audit_log::list))
+}
+
+/// A page of a list, with the cursor for the next one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Pass as `before` for the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}

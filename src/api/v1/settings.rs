@@ -1,0 +1,360 @@
+//! `GET` and `PATCH /v1/guilds/{guild_id}/settings`: the guild's modmail and
+//! panel settings. A change goes through the ticket core's one settings
+//! implementation (the same as `/modmail settings`), which validates every
+//! field, stores all or none, and records the audit log entry. The bot reads
+//! settings from PostgreSQL for each batch of work, so every cluster acts on a
+//! change at once.
+
+use axum::extract::State;
+use axum::Json as JsonResponse;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
+use crate::api::extract::Json;
+use crate::api::openapi::ErrorBody;
+use crate::api::{ApiState, Error, Result};
+use crate::db;
+use crate::tickets::error::{Refusal, TicketError};
+use crate::tickets::model::GuildSettings;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Settings {
+    pub modmail: ModmailSettings,
+    /// The ticket menu, once `/ticket setup` has run; else null.
+    pub panel: Option<PanelSettings>,
+}
+
+/// Modmail settings, by the reference guide's names.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModmailSettings {
+    /// Whether `/modmail setup` has run (read-only here).
+    pub enabled: bool,
+    /// Set by `/modmail setup` (read-only here).
+    pub inbox_category: Option<String>,
+    pub staff_role: Option<String>,
+    pub log_channel: Option<String>,
+    pub prefix: String,
+    /// null: the built-in text.
+    pub welcome_message: Option<String>,
+    pub close_message: Option<String>,
+    pub anonymous_label: String,
+    pub embedded_message: bool,
+    pub block_quote: bool,
+    pub show_log_on_edit: bool,
+    pub show_log_on_delete: bool,
+    /// `delete` or `archive`.
+    pub close_action: String,
+    pub archive_category: Option<String>,
+    /// Seconds a `close` waits by default; null closes at once.
+    pub time_to_close_thread: Option<u64>,
+    pub close_on_leave: bool,
+    pub create_ticket_by_create_channel: bool,
+    pub category_prompt: bool,
+    /// Seconds.
+    pub category_prompt_timeout: u64,
+}
+
+/// The ticket menu's settings (change them with `/ticket setup`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PanelSettings {
+    pub menu_channel: String,
+    pub category: String,
+    pub log_channel: Option<String>,
+    pub support_role: Option<String>,
+    pub max_open_per_member: i32,
+}
+
+impl From<&GuildSettings> for ModmailSettings {
+    fn from(s: &GuildSettings) -> Self {
+        ModmailSettings {
+            enabled: s.modmail_enabled,
+            inbox_category: s.inbox_category.map(|c| c.to_string()),
+            staff_role: s.staff_role.map(|r| r.to_string()),
+            log_channel: s.log_channel.map(|c| c.to_string()),
+            prefix: s.command_prefix.clone(),
+            welcome_message: s.welcome_message.clone(),
+            close_message: s.close_message.clone(),
+            anonymous_label: s.anonymous_label.clone(),
+            embedded_message: s.embedded_message,
+            block_quote: s.block_quote,
+            show_log_on_edit: s.show_log_on_edit,
+            show_log_on_delete: s.show_log_on_delete,
+            close_action: s.close_action.as_str().to_owned(),
+            archive_category: s.archive_category.map(|c| c.to_string()),
+            time_to_close_thread: s.time_to_close.map(|d| d.as_secs()),
+            close_on_leave: s.close_on_leave,
+            create_ticket_by_create_channel: s.create_ticket_by_create_channel,
+            category_prompt: s.category_prompt,
+            category_prompt_timeout: s.category_prompt_timeout.as_secs(),
+        }
+    }
+}
+
+impl From<db::panel::PanelSettings> for PanelSettings {
+    fn from(p: db::panel::PanelSettings) -> Self {
+        PanelSettings {
+            menu_channel: p.menu_channel.to_string(),
+            category: p.category.to_string(),
+            log_channel: p.log_channel.map(|c| c.to_string()),
+            support_role: p.support_role.map(|r| r.to_string()),
+            max_open_per_member: p.max_open_per_member,
+        }
+    }
+}
+
+/// A change: only the fields present are changed; null resets a text to the
+/// built-in one or turns a delay off.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    #[serde(default)]
+    pub modmail: Option<ModmailPatch>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModmailPatch {
+    /// 1 to 5 characters without spaces, not starting with `/`.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Up to 1,800 characters; null for the built-in text.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub welcome_message: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub close_message: Option<Option<String>>,
+    /// 1 to 64 characters.
+    #[serde(default)]
+    pub anonymous_label: Option<String>,
+    #[serde(default)]
+    pub embedded_message: Option<bool>,
+    #[serde(default)]
+    pub block_quote: Option<bool>,
+    #[serde(default)]
+    pub show_log_on_edit: Option<bool>,
+    #[serde(default)]
+    pub show_log_on_delete: Option<bool>,
+    /// `delete` or `archive` (which needs an `archive_category`).
+    #[serde(default)]
+    pub close_action: Option<String>,
+    /// A category of this guild; null for none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub archive_category: Option<Option<String>>,
+    /// Seconds, a whole number of minutes; null to close at once.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u64>)]
+    pub time_to_close_thread: Option<Option<u64>>,
+    #[serde(default)]
+    pub close_on_leave: Option<bool>,
+    #[serde(default)]
+    pub create_ticket_by_create_channel: Option<bool>,
+    #[serde(default)]
+    pub category_prompt: Option<bool>,
+    /// Seconds, 10 to 86,400.
+    #[serde(default)]
+    pub category_prompt_timeout: Option<u64>,
+}
+
+/// A field that is present, even as null (`Some(None)`), versus absent (`None`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A (setting name, value) pair, or a (field, problem) pair.
+type Change = (String, String);
+
+impl ModmailPatch {
+    /// The changes as the core's (name, value) pairs, or the fields whose
+    /// values cannot be written that way.
+    fn changes(&self) -> Result<Vec<Change>, Vec<Change>> {
+        let mut changes = Vec::new();
+        let mut problems = Vec::new();
+        let flag = |b: bool| if b { "on" } else { "off" }.to_owned();
+        let text = |t: &Option<String>, reset: &str| t.clone().unwrap_or_else(|| reset.to_owned());
+        let mut push = |name: &str, value: String| changes.push((name.to_owned(), value));
+        if let Some(v) = &self.prefix {
+            push("prefix", v.clone());
+        }
+        if let Some(v) = &self.welcome_message {
+            push("welcome_message", text(v, "default"));
+        }
+        if let Some(v) = &self.close_message {
+            push("close_message", text(v, "default"));
+        }
+        if let Some(v) = &self.anonymous_label {
+            push("anonymous_label", v.clone());
+        }
+        for (name, value) in [
+            ("embedded_message", self.embedded_message),
+            ("block_quote", self.block_quote),
+            ("show_log_on_edit", self.show_log_on_edit),
+            ("show_log_on_delete", self.show_log_on_delete),
+            ("close_on_leave", self.close_on_leave),
+            ("create_ticket_by_create_channel", self.create_ticket_by_create_channel),
+            ("category_prompt", self.category_prompt),
+        ] {
+            if let Some(v) = value {
+                push(name, flag(v));
+            }
+        }
+        if let Some(v) = &self.close_action {
+            push("close_action", v.clone());
+        }
+        if let Some(v) = &self.archive_category {
+            match v {
+                Some(id) if id.trim().is_empty() || id.trim().parse::<u64>().is_err() => {
+                    problems.push(("archive_category".to_owned(), "must be a category id (digits) or null".to_owned()))
+                }
+                Some(id) => push("archive_category", id.trim().to_owned()),
+                None => push("archive_category", "none".to_owned()),
+            }
+        }
+        if let Some(v) = self.time_to_close_thread {
+            match v {
+                None => push("time_to_close_thread", "off".to_owned()),
+                Some(seconds) if seconds == 0 || seconds % 60 != 0 => problems.push((
+                    "time_to_close_thread".to_owned(),
+                    "must be a positive whole number of minutes, in seconds (e.g. 3600), or null".to_owned(),
+                )),
+                Some(seconds) => push("time_to_close_thread", format!("{}m", seconds / 60)),
+            }
+        }
+        if let Some(v) = self.category_prompt_timeout {
+            push("category_prompt_timeout", v.to_string());
+        }
+        if problems.is_empty() {
+            Ok(changes)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+async fn read(state: &ApiState, guild: crate::tickets::ids::GuildId) -> Result<Settings> {
+    let (modmail, panel) =
+        tokio::try_join!(db::settings::get(&state.db, guild), db::panel::settings(&state.db, guild))?;
+    Ok(Settings { modmail: ModmailSettings::from(&modmail), panel: panel.map(PanelSettings::from) })
+}
+
+/// The guild's settings.
+#[utoipa::path(get, path = "/v1/guilds/{guild_id}/settings", tag = "settings",
+    params(("guild_id" = String, Path, description = "The guild's id")),
+    security(("session" = []), ("token" = ["settings:read"])),
+    responses(
+        (status = 200, body = Settings),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn get(State(state): State<ApiState>, access: Authorized<ReadSettings>) -> Result<JsonResponse<Settings>> {
+    Ok(JsonResponse(read(&state, access.guild).await?))
+}
+
+/// Changes some settings, all or none; a 422 names every bad field.
+#[utoipa::path(patch, path = "/v1/guilds/{guild_id}/settings", tag = "settings", request_body = SettingsPatch,
+    params(("guild_id" = String, Path, description = "The guild's id")),
+    security(("session" = []), ("token" = ["settings:write"])),
+    responses(
+        (status = 200, description = "The settings after the change", body = Settings),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn patch(
+    State(state): State<ApiState>,
+    access: Authorized<WriteSettings>,
+    Json(patch): Json<SettingsPatch>,
+) -> Result<JsonResponse<Settings>> {
+    if let Some(modmail) = &patch.modmail {
+        let changes = match modmail.changes() {
+            Ok(changes) => changes,
+            Err(mut problems) => {
+                // Name the other bad fields too, without writing anything.
+                problems.extend(dry_run(&state, access.guild, modmail).await?);
+                return Err(Error::unprocessable(prefixed(problems)));
+            }
+        };
+        if !changes.is_empty() {
+            match state.tickets.change_modmail_settings(access.guild, access.caller.actor(), &changes).await {
+                Ok(_) => {}
+                Err(TicketError::Refused(Refusal::InvalidSettings(problems))) => {
+                    return Err(Error::unprocessable(prefixed(problems)))
+                }
+                Err(TicketError::Refused(refusal)) => {
+                    return Err(Error::unprocessable([("modmail", refusal.to_string())]))
+                }
+                Err(other) => return Err(Error::Internal(other.into())),
+            }
+        }
+    }
+    Ok(JsonResponse(read(&state, access.guild).await?))
+}
+
+/// The problems the core would find in the fields that did convert.
+async fn dry_run(
+    state: &ApiState,
+    guild: crate::tickets::ids::GuildId,
+    patch: &ModmailPatch,
+) -> Result<Vec<(String, String)>> {
+    let mut settings = db::settings::get(&state.db, guild).await?;
+    let convertible = ModmailPatch { time_to_close_thread: None, archive_category: None, ..patch.clone() };
+    let changes = convertible.changes().unwrap_or_default();
+    Ok(changes
+        .iter()
+        .filter_map(|(name, value)| {
+            crate::tickets::settings::apply(&mut settings, name, value).err().map(|e| (name.clone(), e.to_string()))
+        })
+        .collect())
+}
+
+/// Field names as the body has them (`modmail.prefix`), with the core's
+/// messages stripped of Discord's markdown backticks.
+fn prefixed(problems: Vec<(String, String)>) -> Vec<(String, String)> {
+    problems.into_iter().map(|(name, problem)| (format!("modmail.{name}"), problem.replace('`', ""))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tickets::ids::GuildId;
+
+    #[test]
+    fn the_api_shows_each_setting_as_the_audit_log_records_it() {
+        let settings = GuildSettings::defaults(GuildId(1));
+        let shown = serde_json::to_value(ModmailSettings::from(&settings)).unwrap();
+        for (name, value) in crate::tickets::settings::as_json(&settings) {
+            assert_eq!(shown[&name], value, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_patch_becomes_the_cores_changes_and_null_resets() {
+        let patch: ModmailPatch = serde_json::from_value(serde_json::json!({
+            "prefix": "?", "welcome_message": null, "block_quote": true,
+            "time_to_close_thread": 7200, "archive_category": null, "category_prompt_timeout": 90
+        }))
+        .unwrap();
+        let changes = patch.changes().unwrap();
+        let expected: Vec<(String, String)> = [
+            ("prefix", "?"),
+            ("welcome_message", "default"),
+            ("block_quote", "on"),
+            ("archive_category", "none"),
+            ("time_to_close_thread", "120m"),
+            ("category_prompt_timeout", "90"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        assert_eq!(changes, expected);
+        let absent: ModmailPatch = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert!(absent.changes().unwrap().is_empty());
+        let bad: ModmailPatch = serde_json::from_value(serde_json::json!({"time_to_close_thread": 61})).unwrap();
+        assert_eq!(bad.changes().unwrap_err()[0].0, "time_to_close_thread");
+        assert!(serde_json::from_value::<ModmailPatch>(serde_json::json!({"colour": "red"})).is_err());
+    }
+}

@@ -1,0 +1,178 @@
+//! API tokens of a guild: made by a logged-in admin for automation, shown
+//! once, stored only as a hash, listed without the secret, revocable.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json as JsonResponse;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::api::auth::access::{Authorized, Session};
+use crate::api::auth::{Scope, TOKEN_PREFIX};
+use crate::api::extract::{Json, Path};
+use crate::api::openapi::ErrorBody;
+use crate::api::{ApiState, Error, Result};
+use crate::crypto;
+use crate::db;
+
+/// Live tokens a guild may have at once.
+pub const MAX_TOKENS_PER_GUILD: i64 = 25;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewToken {
+    /// What the token is for (1 to 100 characters).
+    pub name: String,
+    /// At least one of `settings:read`, `settings:write`, `tickets:read`, `audit_log:read`.
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub token: TokenView,
+    /// The secret, shown this once: send it as `Authorization: Bearer …`.
+    pub secret: String,
+}
+
+impl From<db::api_tokens::TokenRow> for TokenView {
+    fn from(row: db::api_tokens::TokenRow) -> Self {
+        TokenView {
+            id: row.token_id.to_string(),
+            name: row.name,
+            scopes: row.scopes,
+            created_by: row.created_by.to_string(),
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+        }
+    }
+}
+
+/// The guild's live tokens (never their secrets).
+#[utoipa::path(get, path = "/v1/guilds/{guild_id}/tokens", tag = "tokens",
+    params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
+    responses(
+        (status = 200, body = [TokenView]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn list(State(state): State<ApiState>, access: Authorized<Session>) -> Result<JsonResponse<Vec<TokenView>>> {
+    let tokens = db::api_tokens::list(&state.db, access.guild_db()).await?;
+    Ok(JsonResponse(tokens.into_iter().map(TokenView::from).collect()))
+}
+
+/// Makes a token; its secret is in this answer only.
+#[utoipa::path(post, path = "/v1/guilds/{guild_id}/tokens", tag = "tokens", request_body = NewToken,
+    params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
+    responses(
+        (status = 201, body = CreatedToken),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn create(
+    State(state): State<ApiState>,
+    access: Authorized<Session>,
+    Json(new): Json<NewToken>,
+) -> Result<(StatusCode, JsonResponse<CreatedToken>)> {
+    let name = new.name.trim();
+    let mut problems = Vec::new();
+    if name.is_empty() || name.chars().count() > 100 {
+        problems.push(("name", "must be 1 to 100 characters".to_owned()));
+    }
+    let mut scopes: Vec<Scope> = Vec::new();
+    for raw in &new.scopes {
+        match Scope::parse(raw) {
+            Some(scope) if !scopes.contains(&scope) => scopes.push(scope),
+            Some(_) => {}
+            None => problems.push(("scopes", format!("unknown scope {raw:?}"))),
+        }
+    }
+    if new.scopes.is_empty() {
+        problems.push(("scopes", "name at least one scope".to_owned()));
+    }
+    if !problems.is_empty() {
+        return Err(Error::unprocessable(problems));
+    }
+
+    let secret = format!("{TOKEN_PREFIX}{}", crypto::random_secret(32));
+    let scope_names: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
+    let mut tx = state.db.begin().await?;
+    // One writer per guild at a time, so the limit holds under concurrency.
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('api_tokens:' || $1::TEXT, 0))",
+        access.guild_db().to_string()
+    )
+    .execute(&mut *tx)
+    .await?;
+    if db::api_tokens::count(&mut *tx, access.guild_db()).await? >= MAX_TOKENS_PER_GUILD {
+        return Err(Error::Conflict(
+            format!("a guild can have {MAX_TOKENS_PER_GUILD} tokens; revoke one first").into(),
+        ));
+    }
+    let actor = access.caller.actor();
+    let row = db::api_tokens::create(
+        &mut *tx,
+        access.guild_db(),
+        name,
+        &scope_names,
+        &crypto::hash_secret(&secret),
+        actor.user_id.unwrap_or_default(),
+    )
+    .await?;
+    db::audit_log::record(
+        &mut *tx,
+        access.guild_db(),
+        actor,
+        "token.create",
+        &format!("token:{}", row.token_id),
+        &json!({ "name": name, "scopes": scope_names }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, JsonResponse(CreatedToken { token: row.into(), secret })))
+}
+
+/// Revokes a token at once.
+#[utoipa::path(delete, path = "/v1/guilds/{guild_id}/tokens/{token_id}", tag = "tokens",
+    params(("guild_id" = String, Path, description = "The guild's id"), ("token_id" = String, Path, description = "The token's id")),
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn revoke(
+    State(state): State<ApiState>,
+    access: Authorized<Session>,
+    Path(ids): Path<(String, i64)>,
+) -> Result<StatusCode> {
+    let token_id = ids.1;
+    let mut tx = state.db.begin().await?;
+    let revoked = db::api_tokens::revoke(&mut *tx, access.guild_db(), token_id).await?.ok_or(Error::NotFound)?;
+    db::audit_log::record(
+        &mut *tx,
+        access.guild_db(),
+        access.caller.actor(),
+        "token.revoke",
+        &format!("token:{token_id}"),
+        &json!({ "name": revoked.name }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
