@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::db::{self, PgPool};
 use crate::discord::{self, metered::metered, TwilightDiscord};
 use crate::redis::{self, keys::Keys, RedisPool};
+use crate::tickets::transcript::link::TranscriptLinks;
 use crate::tickets::TicketService;
 
 pub struct Bot {
@@ -52,7 +53,10 @@ impl Bot {
         let redis = redis::connect(config.redis_url())?;
         let keys = Keys::new(application_id.get());
         let discord = Arc::new(TwilightDiscord::new(http.clone(), cache.clone(), me.id));
-        let tickets = TicketService::new(db.clone(), redis.clone(), keys.clone(), discord.clone());
+        let mut tickets = TicketService::new(db.clone(), redis.clone(), keys.clone(), discord.clone());
+        if let Some(key) = &config.secret_key {
+            tickets = tickets.with_transcript_links(TranscriptLinks::new(&config.api.public_url, key.clone()));
+        }
         Ok(Arc::new(Bot {
             tickets,
             discord,

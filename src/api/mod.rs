@@ -24,6 +24,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::crypto::SecretKey;
 use crate::redis::keys::Keys;
+use crate::tickets::transcript::link::TranscriptLinks;
 use crate::tickets::TicketService;
 use anyhow::Context as _;
 use axum::extract::{FromRef, State};
@@ -56,6 +57,8 @@ pub struct AuthState {
     pub after_login_url: String,
     pub cookie_secure: bool,
     pub rate_limit_per_minute: u32,
+    /// Checks the signed transcript links the bot puts in close DMs.
+    pub transcript_links: TranscriptLinks,
 }
 
 impl ApiState {
@@ -79,7 +82,10 @@ impl ApiState {
         // the adapter reads what it needs over REST.
         let cache = Arc::new(twilight_cache_inmemory::DefaultInMemoryCache::builder().message_cache_size(0).build());
         let discord = Arc::new(crate::discord::TwilightDiscord::new(http, cache, me.id));
-        let tickets = Arc::new(TicketService::new(db.clone(), redis.clone(), keys.clone(), discord));
+        let links = TranscriptLinks::new(&config.api.public_url, secret_key.clone());
+        let tickets = Arc::new(
+            TicketService::new(db.clone(), redis.clone(), keys.clone(), discord).with_transcript_links(links.clone()),
+        );
         let auth = Arc::new(AuthState {
             discord: auth::discord::DiscordOAuth::new(&config.discord.api_url, oauth),
             keys,
@@ -88,6 +94,7 @@ impl ApiState {
             after_login_url: config.api.after_login_url.clone(),
             cookie_secure: config.api.cookie_secure,
             rate_limit_per_minute: config.api.rate_limit_per_minute,
+            transcript_links: links,
         });
         Ok(Self { db, redis, metrics, auth, tickets })
     }

@@ -46,6 +46,8 @@ pub struct ErrorDetail {
         (name = "tokens", description = "API tokens for automation"),
         (name = "settings", description = "Modmail and panel settings"),
         (name = "audit", description = "Who changed what"),
+        (name = "tickets", description = "Tickets, their messages, transcripts and statistics"),
+        (name = "data", description = "Export and erasure of a guild's data (the owner's rights)"),
     )
 )]
 pub struct ApiDoc;

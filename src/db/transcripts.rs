@@ -49,3 +49,11 @@ pub async fn delete_expired(db: &PgPool, batch: i64) -> sqlx::Result<u64> {
     .await?;
     Ok(done.rows_affected())
 }
+
+/// A transcript's page, unless it has expired.
+#[tracing::instrument(skip(db))]
+pub async fn html(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("SELECT html FROM transcripts WHERE ticket_id = $1 AND expires_at > now()", ticket_id)
+        .fetch_optional(db)
+        .await
+}

@@ -56,6 +56,8 @@ pub struct TicketService {
     timer_index: TimerIndex,
     held: HeldQueue,
     channel_counts: ChannelCounts,
+    /// Signed transcript links for close DMs, when a secret key is configured.
+    transcript_links: Option<transcript::link::TranscriptLinks>,
 }
 
 impl TicketService {
@@ -63,7 +65,13 @@ impl TicketService {
         let timer_index = TimerIndex::new(redis.clone(), keys.timer_index());
         let held = HeldQueue::new(redis.clone(), keys.clone());
         let channel_counts = ChannelCounts::new(redis.clone(), keys.clone());
-        Self { db, redis, keys, discord, timer_index, held, channel_counts }
+        Self { db, redis, keys, discord, timer_index, held, channel_counts, transcript_links: None }
+    }
+
+    /// Close DMs also carry a signed link to the transcript page.
+    pub fn with_transcript_links(mut self, links: transcript::link::TranscriptLinks) -> Self {
+        self.transcript_links = Some(links);
+        self
     }
 
     pub fn db(&self) -> &PgPool {

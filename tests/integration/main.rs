@@ -5,8 +5,10 @@
 mod support;
 
 mod api_auth;
+mod api_data;
 mod api_health;
 mod api_settings;
+mod api_tickets;
 mod gateway_clusters;
 mod modmail_categories;
 mod modmail_edit;

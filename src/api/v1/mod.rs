@@ -2,9 +2,13 @@
 //! OpenAPI document and registered in [`routes`].
 
 pub mod audit_log;
+pub mod data;
 pub mod me;
 pub mod settings;
+pub mod stats;
+pub mod tickets;
 pub mod tokens;
+pub mod transcripts;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -26,6 +30,14 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(tokens::revoke))
         .routes(routes!(settings::get, settings::patch))
         .routes(routes!(audit_log::list))
+        .routes(routes!(tickets::list))
+        .routes(routes!(tickets::get))
+        .routes(routes!(stats::get))
+        .routes(routes!(transcripts::for_admins))
+        .routes(routes!(transcripts::by_link))
+        .routes(routes!(data::export))
+        .routes(routes!(data::confirm_erasure))
+        .routes(routes!(data::erase))
 }
 
 /// A page of a list, with the cursor for the next one.

@@ -110,14 +110,19 @@ impl TicketService {
             None => self.discord.open_dm(ticket.opener).await,
         };
         let fits = transcript.bytes.len() as u64 <= UPLOAD_LIMIT;
-        let note = if fits {
-            format!("📄 The transcript of your ticket #{} in **{guild_name}** is attached.", ticket.number)
-        } else {
-            format!(
+        let link = self.transcript_links.as_ref().map(|links| {
+            let expires = Utc::now() + Duration::days(RETENTION_DAYS);
+            format!("\nRead it online until {}: {}", expires.format("%Y-%m-%d"), links.url(ticket.id, expires))
+        });
+        let mut note = match (fits, link.is_some()) {
+            (true, _) => format!("📄 The transcript of your ticket #{} in **{guild_name}** is attached.", ticket.number),
+            (false, true) => format!("📄 The transcript of your ticket #{} in **{guild_name}** is too large to attach.", ticket.number),
+            (false, false) => format!(
                 "📄 The transcript of your ticket #{} in **{guild_name}** is too large to attach; the server's staff can send it to you.",
                 ticket.number
-            )
+            ),
         };
+        note.push_str(link.as_deref().unwrap_or_default());
         let mut message = OutgoingMessage::text(match text {
             Some(text) => format!("{text}\n\n{note}"),
             None => note,

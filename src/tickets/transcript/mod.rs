@@ -2,5 +2,6 @@
 //! file that looks like Discord.
 
 pub mod html;
+pub mod link;
 pub mod make;
 pub mod markdown;
