@@ -128,6 +128,21 @@ ensure_chromium() {
     echo "Chromium is ready: $(chromium --version 2>/dev/null || echo unknown version)"
 }
 
+# Python tools the CI runs against the real servers, in a venv outside the
+# clone (reused across runs): schemathesis (the API contract check).
+PYTHON_TOOLS_DIR="${PYTHON_TOOLS_DIR:-$HOME/.cache/ticketeer/venv}"
+PYTHON_TOOLS=(schemathesis==4.32.5)
+ensure_python_tools() {
+    if [ ! -x "$PYTHON_TOOLS_DIR/bin/python" ]; then
+        python3 -m venv "$PYTHON_TOOLS_DIR"
+    fi
+    if ! "$PYTHON_TOOLS_DIR/bin/pip" freeze 2>/dev/null | grep -qx "${PYTHON_TOOLS[0]}"; then
+        echo "installing ${PYTHON_TOOLS[*]} into $PYTHON_TOOLS_DIR"
+        "$PYTHON_TOOLS_DIR/bin/pip" install --quiet "${PYTHON_TOOLS[@]}"
+    fi
+    echo "Python tools are ready: $("$PYTHON_TOOLS_DIR/bin/schemathesis" --version)"
+}
+
 # Run directly: ensure all and stop.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     ensure_postgres

@@ -51,7 +51,17 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
         ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
         ("TICKETEER_SECRET_KEY", hex::encode(rand::random::<[u8; 32]>())),
         ("TICKETEER_COOKIE_SECURE", "false".to_owned()),
+        ("TICKETEER_API_RATE_LIMIT", std::env::var("TICKETEER_API_RATE_LIMIT").unwrap_or_else(|_| "300".into())),
     ]))?;
+    // The API's socket first: its real address is the public URL that logins
+    // return to and transcript links point at (the port may be 0).
+    let api_listener = tokio::net::TcpListener::bind(config.api_listen)
+        .await
+        .with_context(|| format!("could not listen on {} for the API (set TICKETEER_API_LISTEN)", config.api_listen))?;
+    let api_addr = api_listener.local_addr()?;
+    let mut config = config;
+    config.api.public_url = format!("http://{api_addr}");
+    config.api.after_login_url = format!("http://{api_addr}/v1/me");
     crate::metrics::install();
     let db = crate::db::connect_lazy(config.database_url(), 4)?;
     crate::db::migrate(&db).await.context("migrations failed")?;
@@ -63,10 +73,6 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
     let cluster_info = started_rx.await.context("the gateway cluster did not start")?;
 
     let api_state = crate::api::ApiState::connect(&config, crate::metrics::install()).await?;
-    let api_listener = tokio::net::TcpListener::bind(config.api_listen)
-        .await
-        .with_context(|| format!("could not listen on {} for the API (set TICKETEER_API_LISTEN)", config.api_listen))?;
-    let api_addr = api_listener.local_addr()?;
     let api = tokio::spawn(crate::api::serve(api_listener, crate::api::router(api_state), shutdown.clone()));
 
     // The owner of Acme runs /modmail setup, exactly as in Discord.
