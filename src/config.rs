@@ -31,6 +31,7 @@ pub struct Config {
     /// Whether gateway cluster 0 reads back DMs missed while no bot ran.
     pub recover_on_start: bool,
     pub api: ApiConfig,
+    pub billing: BillingConfig,
     /// Encrypts Discord's OAuth2 tokens at rest and signs transcript links.
     /// Required by `ticketeer api` (see [`Config::secret_key`]).
     pub secret_key: Option<SecretKey>,
@@ -52,6 +53,19 @@ pub struct ApiConfig {
     pub cookie_secure: bool,
     /// Requests per minute for one session or one API token.
     pub rate_limit_per_minute: u32,
+}
+
+/// Stripe. Billing is off (checkout answers 503) without a secret key, and
+/// the webhook refuses everything without a webhook secret.
+#[derive(Debug, Clone)]
+pub struct BillingConfig {
+    pub stripe_secret_key: Option<SecretString>,
+    /// Stripe's API origin; a local Stripe-compatible server in tests.
+    pub stripe_api_url: String,
+    /// The webhook endpoint's signing secrets: one, or two while rolling.
+    pub webhook_secrets: Vec<SecretString>,
+    /// The recurring price of Premium.
+    pub premium_price: Option<String>,
 }
 
 /// The OAuth2 client of the Discord application.
@@ -232,6 +246,25 @@ impl Config {
                 after_login_url,
                 cookie_secure: src.parsed("TICKETEER_COOKIE_SECURE", true, "true or false")?,
                 rate_limit_per_minute,
+            },
+            billing: BillingConfig {
+                stripe_secret_key: src.get("STRIPE_SECRET_KEY").map(|k| SecretString::from(k.to_owned())),
+                stripe_api_url: {
+                    let url = src.get("STRIPE_API_URL").unwrap_or("https://api.stripe.com");
+                    validate_http_url("STRIPE_API_URL", url)?;
+                    url.trim_end_matches('/').to_owned()
+                },
+                webhook_secrets: src
+                    .get("STRIPE_WEBHOOK_SECRETS")
+                    .map(|all| {
+                        all.split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(|s| SecretString::from(s.to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                premium_price: src.get("STRIPE_PREMIUM_PRICE").map(str::to_owned),
             },
             secret_key,
             timers: TimerConfig {

@@ -9,6 +9,7 @@
 //! - `db/`: all SQL. `redis/`: locks and the key scheme. `api/`: the HTTP API.
 
 pub mod api;
+pub mod billing;
 pub mod bot;
 pub mod cli;
 pub mod commands;

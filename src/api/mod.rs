@@ -46,6 +46,7 @@ pub struct ApiState {
     pub auth: Arc<AuthState>,
     /// The ticket core: writes go through the same actions as the bot's commands.
     pub tickets: Arc<TicketService>,
+    pub billing: Arc<crate::config::BillingConfig>,
 }
 
 /// What authentication needs: Discord's OAuth2, the key scheme, the secret key.
@@ -96,7 +97,7 @@ impl ApiState {
             rate_limit_per_minute: config.api.rate_limit_per_minute,
             transcript_links: links,
         });
-        Ok(Self { db, redis, metrics, auth, tickets })
+        Ok(Self { db, redis, metrics, auth, tickets, billing: Arc::new(config.billing.clone()) })
     }
 }
 

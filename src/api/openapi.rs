@@ -47,6 +47,7 @@ pub struct ErrorDetail {
         (name = "settings", description = "Modmail and panel settings"),
         (name = "audit", description = "Who changed what"),
         (name = "tickets", description = "Tickets, their messages, transcripts and statistics"),
+        (name = "billing", description = "Plans and Stripe"),
         (name = "data", description = "Export and erasure of a guild's data (the owner's rights)"),
     )
 )]

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod api_sessions;
 pub mod api_tokens;
 pub mod audit_log;
+pub mod billing;
 pub mod blocks;
 pub mod categories;
 pub mod choices;

@@ -12,7 +12,25 @@ pub struct Snippet {
 
 /// `false` if the guild already has a snippet of that name.
 #[tracing::instrument(skip(db, content))]
-pub async fn create(db: &PgPool, guild: GuildId, name: &str, content: &str, by: UserId) -> sqlx::Result<bool> {
+pub async fn create(
+    db: &PgPool,
+    guild: GuildId,
+    name: &str,
+    content: &str,
+    by: UserId,
+    limit: usize,
+) -> sqlx::Result<Created> {
+    let mut tx = db.begin().await?;
+    // One writer per guild, so the limit holds under concurrent creates.
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended('snippets:' || $1::TEXT, 0))", guild.db().to_string())
+        .execute(&mut *tx)
+        .await?;
+    let count = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM snippets WHERE guild_id = $1"#, guild.db())
+        .fetch_one(&mut *tx)
+        .await?;
+    if usize::try_from(count).unwrap_or(usize::MAX) >= limit {
+        return Ok(Created::Full);
+    }
     let done = sqlx::query!(
         r#"INSERT INTO snippets (guild_id, name, content, created_by, updated_by) VALUES ($1, $2, $3, $4, $4)
            ON CONFLICT (guild_id, name) DO NOTHING"#,
@@ -21,9 +39,19 @@ pub async fn create(db: &PgPool, guild: GuildId, name: &str, content: &str, by: 
         content,
         by.db()
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    tx.commit().await?;
+    Ok(if done.rows_affected() == 1 { Created::Yes } else { Created::NameTaken })
+}
+
+/// What [`create`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Yes,
+    NameTaken,
+    /// The guild has `limit` snippets.
+    Full,
 }
 
 /// `false` if there is no snippet of that name.

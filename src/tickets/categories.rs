@@ -75,7 +75,9 @@ impl TicketService {
                     description: valid_description(&description)?,
                     emoji: valid_emoji(emoji.as_deref())?,
                 };
-                match db::categories::create(&self.db, guild, &fields, actor.user, MAX_MENU_OPTIONS).await? {
+                let plan = db::billing::plan(&self.db, guild).await?;
+                let limit = plan.limits().modmail_categories.min(MAX_MENU_OPTIONS);
+                match db::categories::create(&self.db, guild, &fields, actor.user, limit).await? {
                     db::categories::Created::Yes(category) => {
                         let mut text = format!(
                             "Category **{}** created: its tickets open in <#{}>.",
@@ -92,6 +94,9 @@ impl TicketService {
                             fields.name
                         ))
                         .into())
+                    }
+                    db::categories::Created::Full if limit < MAX_MENU_OPTIONS => {
+                        return Err(Refusal::NeedsPremium(crate::billing::plan::needs_premium("modmail categories", limit)).into())
                     }
                     db::categories::Created::Full => {
                         return Err(Refusal::InvalidInput(format!(

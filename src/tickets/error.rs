@@ -18,6 +18,9 @@ pub enum Refusal {
     EmptyReply { prefix: String },
     #[error("{0}")]
     InvalidInput(String),
+    /// The Free plan's limit; the message names the plan that lifts it.
+    #[error("{0}")]
+    NeedsPremium(String),
     /// Settings refused, each with what is wrong (setting name, message).
     #[error("{}", .0.iter().map(|(_, problem)| problem.as_str()).collect::<Vec<_>>().join("\n"))]
     InvalidSettings(Vec<(String, String)>),

@@ -36,11 +36,26 @@ impl TicketService {
         let text = match action {
             SnippetAction::Create { name, content } => {
                 let (name, content) = (valid_name(&name)?, valid_content(&content)?);
-                if !db::snippets::create(&self.db, guild, &name, &content, actor.user).await? {
-                    return Err(Refusal::InvalidInput(format!(
-                        "A snippet `{name}` already exists: change it with `{prefix}snippet edit {name} <text>`."
-                    ))
-                    .into());
+                let limit = db::billing::plan(&self.db, guild).await?.limits().snippets;
+                match db::snippets::create(&self.db, guild, &name, &content, actor.user, limit).await? {
+                    db::snippets::Created::Yes => {}
+                    db::snippets::Created::NameTaken => {
+                        return Err(Refusal::InvalidInput(format!(
+                            "A snippet `{name}` already exists: change it with `{prefix}snippet edit {name} <text>`."
+                        ))
+                        .into());
+                    }
+                    db::snippets::Created::Full if limit < crate::billing::Plan::Premium.limits().snippets => {
+                        return Err(
+                            Refusal::NeedsPremium(crate::billing::plan::needs_premium("snippets", limit)).into()
+                        );
+                    }
+                    db::snippets::Created::Full => {
+                        return Err(Refusal::InvalidInput(format!(
+                            "This server has {limit} snippets, the most Ticketeer keeps. Delete one first."
+                        ))
+                        .into());
+                    }
                 }
                 format!("Snippet `{name}` saved. Send it in a ticket with `{prefix}s {name}`.")
             }

@@ -5,6 +5,7 @@
 mod support;
 
 mod api_auth;
+mod api_billing;
 mod api_data;
 mod api_health;
 mod api_settings;
@@ -24,6 +25,7 @@ mod panel_admin;
 mod panel_control;
 mod panel_open;
 mod panel_setup;
+mod premium;
 mod rest_budget;
 mod transcript_browser;
 mod transcripts;

@@ -91,6 +91,8 @@ async fn held_queue_length(app: &TestApp, user: u64) -> i64 {
 async fn categories_are_managed_in_both_forms_by_managers_and_listed_for_staff() {
     let app = TestApp::spawn().await;
     let acme = app.guild("acme").await;
+    // More categories than the Free plan's two.
+    app.make_premium(&acme).await;
     app.setup_modmail(&acme).await;
     let billing = discord_category(&app, &acme, "Billing").await;
     let escalations = discord_category(&app, &acme, "Escalations").await;
@@ -292,6 +294,7 @@ async fn a_user_picks_a_category_by_button_and_every_held_message_follows_once_i
 async fn six_categories_are_offered_in_a_select_menu() {
     let app = TestApp::spawn().await;
     let acme = app.guild("acme").await;
+    app.make_premium(&acme).await;
     app.setup_modmail(&acme).await;
     let mut discord = Vec::new();
     for i in 1..=6 {

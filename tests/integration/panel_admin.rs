@@ -30,6 +30,8 @@ fn question(label: &str) -> QuestionFields {
 async fn ticket_types_and_their_questions_are_managed_within_discords_limits_and_the_menu_follows() {
     let app = TestApp::spawn().await;
     let acme = app.guild("acme").await;
+    // Up to Discord's 25 types: more than the Free plan's three.
+    app.make_premium(&acme).await;
     let panel = set_up_panel(&app, &acme).await;
     let tickets = &app.bot().tickets;
     let guild = GuildId(acme.id);
@@ -154,6 +156,7 @@ async fn the_admin_panel_adds_edits_and_removes_types_and_questions_through_butt
 
     let app = TestApp::spawn().await;
     let acme = app.guild("acme").await;
+    app.make_premium(&acme).await;
     let panel = set_up_panel(&app, &acme).await;
     let admin = serde_json::json!([{"name": "admin", "type": 1, "options": []}]);
     let channel = acme.general;

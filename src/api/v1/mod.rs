@@ -2,6 +2,7 @@
 //! OpenAPI document and registered in [`routes`].
 
 pub mod audit_log;
+pub mod billing;
 pub mod data;
 pub mod me;
 pub mod settings;
@@ -38,6 +39,8 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(data::export))
         .routes(routes!(data::confirm_erasure))
         .routes(routes!(data::erase))
+        .routes(routes!(billing::get))
+        .routes(routes!(billing::webhook))
 }
 
 /// A page of a list, with the cursor for the next one.

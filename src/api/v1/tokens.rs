@@ -78,6 +78,7 @@ pub async fn list(State(state): State<ApiState>, access: Authorized<Session>) ->
     params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
     responses(
         (status = 201, body = CreatedToken),
+        (status = 402, description = "The Free plan's token limit; Premium allows more", body = ErrorBody),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
@@ -118,10 +119,12 @@ pub async fn create(
     )
     .execute(&mut *tx)
     .await?;
-    if db::api_tokens::count(&mut *tx, access.guild_db()).await? >= MAX_TOKENS_PER_GUILD {
-        return Err(Error::Conflict(
-            format!("a guild can have {MAX_TOKENS_PER_GUILD} tokens; revoke one first").into(),
-        ));
+    let limit = db::billing::plan(&mut *tx, access.guild).await?.limits().api_tokens.min(MAX_TOKENS_PER_GUILD);
+    if db::api_tokens::count(&mut *tx, access.guild_db()).await? >= limit {
+        if limit < MAX_TOKENS_PER_GUILD {
+            return Err(Error::PlanRequired(crate::billing::plan::needs_premium("API tokens", limit as usize).into()));
+        }
+        return Err(Error::Conflict(format!("a guild can have {limit} tokens; revoke one first").into()));
     }
     let actor = access.caller.actor();
     let row = db::api_tokens::create(

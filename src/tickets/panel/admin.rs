@@ -69,9 +69,13 @@ impl TicketService {
             emoji: super::super::categories::valid_emoji(fields.emoji.as_deref())?,
             questions: Vec::new(),
         };
-        let id = match db::panel::create_type(&self.db, guild, &new, MAX_TYPES).await? {
+        let limit = db::billing::plan(&self.db, guild).await?.limits().ticket_types.min(MAX_TYPES);
+        let id = match db::panel::create_type(&self.db, guild, &new, limit).await? {
             TypeCreated::Yes(id) => id,
             TypeCreated::NameTaken => return Err(name_taken(&new.name).into()),
+            TypeCreated::Full if limit < MAX_TYPES => {
+                return Err(Refusal::NeedsPremium(crate::billing::plan::needs_premium("ticket types", limit)).into())
+            }
             TypeCreated::Full => {
                 return Err(Refusal::InvalidInput(format!(
                     "This server has {MAX_TYPES} ticket types, the most a Discord menu can offer. Remove one first."

@@ -20,7 +20,9 @@ use super::html::{self, TranscriptHeader};
 use super::markdown::Names;
 use crate::db;
 
-/// How long transcripts are kept (the Free plan's retention).
+/// How long transcript links in close DMs stay valid (the Free plan's
+/// retention; a Premium transcript outlives its link, and staff can still
+/// reach it through the API).
 pub const RETENTION_DAYS: i64 = 30;
 /// Pages read at most (100 messages each): far beyond any real ticket.
 const MAX_PAGES: usize = 1000;
@@ -58,7 +60,8 @@ impl TicketService {
         let names = Names { users: std::collections::HashMap::new(), roles: known.roles, channels: known.channels };
         let page = html::render(&header, &messages, &names);
         let count = i32::try_from(messages.len()).unwrap_or(i32::MAX);
-        let expires = Utc::now() + Duration::days(RETENTION_DAYS);
+        let days = db::billing::plan(&self.db, ticket.guild).await?.limits().transcript_days;
+        let expires = Utc::now() + Duration::days(days);
         if !db::transcripts::save(&self.db, ticket.id, ticket.guild, &page, count, expires).await? {
             return Ok(None);
         }

@@ -185,6 +185,20 @@ impl TestApp {
         Guild { id, owner, staff_role, staff, inbox, general }
     }
 
+    /// Makes `guild` Premium, as a paid subscription would (billing's own
+    /// tests go through the Stripe webhook instead).
+    pub async fn make_premium(&self, guild: &Guild) {
+        sqlx::query(
+            "INSERT INTO subscriptions (subscription_id, guild_id, customer_id, status, state_at)
+             VALUES ($1, $2, 'cus_test', 'active', now())",
+        )
+        .bind(format!("sub_test_{}", guild.id))
+        .bind(guild.id as i64)
+        .execute(&self.db.pool)
+        .await
+        .unwrap();
+    }
+
     /// A user who is a member of the given guilds (the bot sees the join).
     pub async fn member(&self, name: &str, guilds: &[&Guild]) -> u64 {
         let user = self.control.create_user(name).await.unwrap();

@@ -1,0 +1,115 @@
+//! Billing: `GET /v1/guilds/{guild_id}/billing` (plan, status, renewal) and
+//! `POST /v1/stripe/webhook`, where Stripe reports what happened. The
+//! webhook checks `Stripe-Signature` on the raw body before reading it, and
+//! hands the event to `billing::events`, which applies it exactly once.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::auth::access::{Authorized, ReadSettings};
+use crate::api::openapi::ErrorBody;
+use crate::api::{ApiState, Error, Result};
+use crate::billing::events::{self, Processed};
+use crate::billing::plan::GRACE;
+use crate::billing::{signature, Plan};
+use crate::db;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Billing {
+    pub plan: Plan,
+    /// The subscription's Stripe status (`active`, `past_due`, `canceled`, …); null without one.
+    pub status: Option<String>,
+    /// When the current period ends (the renewal date).
+    pub renews_at: Option<DateTime<Utc>>,
+    /// The subscription ends at `renews_at` instead of renewing.
+    pub cancel_at_period_end: bool,
+    /// A failed payment keeps Premium until this time.
+    pub grace_until: Option<DateTime<Utc>>,
+    pub limits: PlanLimits,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanLimits {
+    pub ticket_types: usize,
+    pub modmail_categories: usize,
+    pub snippets: usize,
+    pub api_tokens: i64,
+    pub transcript_days: i64,
+}
+
+/// The guild's plan and subscription.
+#[utoipa::path(get, path = "/v1/guilds/{guild_id}/billing", tag = "billing",
+    params(("guild_id" = String, Path, description = "The guild's id")),
+    security(("session" = []), ("token" = ["settings:read"])),
+    responses(
+        (status = 200, body = Billing),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn get(State(state): State<ApiState>, access: Authorized<ReadSettings>) -> Result<Json<Billing>> {
+    let (plan, subscription) = tokio::try_join!(
+        db::billing::plan(&state.db, access.guild),
+        db::billing::current_subscription(&state.db, access.guild)
+    )?;
+    let limits = plan.limits();
+    let grace = chrono::Duration::from_std(GRACE).unwrap_or_default();
+    Ok(Json(Billing {
+        plan,
+        status: subscription.as_ref().map(|s| s.status.clone()),
+        renews_at: subscription.as_ref().filter(|s| !s.ended).and_then(|s| s.current_period_end),
+        cancel_at_period_end: subscription.as_ref().is_some_and(|s| s.cancel_at_period_end),
+        grace_until: subscription
+            .as_ref()
+            .filter(|s| !s.ended && s.status == "past_due")
+            .and_then(|s| s.past_due_since)
+            .map(|since| since + grace),
+        limits: PlanLimits {
+            ticket_types: limits.ticket_types,
+            modmail_categories: limits.modmail_categories,
+            snippets: limits.snippets,
+            api_tokens: limits.api_tokens,
+            transcript_days: limits.transcript_days,
+        },
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookReceipt {
+    pub received: bool,
+    /// `applied`, `duplicate` (seen before, nothing changed) or `ignored` (a type we do not act on).
+    pub result: String,
+}
+
+/// Stripe's webhook.
+#[utoipa::path(post, path = "/v1/stripe/webhook", tag = "billing",
+    request_body(content = String, description = "The event, exactly as Stripe signed it", content_type = "application/json"),
+    params(("Stripe-Signature" = String, Header, description = "t=<unix>,v1=<hex HMAC-SHA256>")),
+    responses(
+        (status = 200, body = WebhookReceipt),
+        (status = 400, description = "A missing, bad or stale signature, or not an event", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 503, description = "No webhook secret is configured", body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn webhook(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -> Result<Json<WebhookReceipt>> {
+    if state.billing.webhook_secrets.is_empty() {
+        return Err(Error::ServiceUnavailable { reason: "billing is not configured".to_owned() });
+    }
+    let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    signature::verify(header, &body, &state.billing.webhook_secrets, Utc::now().timestamp())
+        .map_err(|e| Error::BadRequest(e.to_string()))?;
+    let event: events::Event =
+        serde_json::from_slice(&body).map_err(|e| Error::BadRequest(format!("not a Stripe event: {e}")))?;
+    let result = match events::process(&state.db, &event).await? {
+        Processed::Applied => "applied",
+        Processed::Duplicate => "duplicate",
+        Processed::Ignored => "ignored",
+    };
+    Ok(Json(WebhookReceipt { received: true, result: result.to_owned() }))
+}

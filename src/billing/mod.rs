@@ -1,0 +1,11 @@
+//! Plans and Stripe billing, transport-free: what each plan allows
+//! (`plan.rs`), checking a webhook's `Stripe-Signature` (`signature.rs`),
+//! and turning Stripe's events into each subscription's state (`events.rs`).
+//! The API's webhook route and billing routes call these; the ticket core asks
+//! `plan.rs` for a guild's limits.
+
+pub mod events;
+pub mod plan;
+pub mod signature;
+
+pub use plan::{Limits, Plan};
