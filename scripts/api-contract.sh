@@ -69,7 +69,7 @@ contract() { # contract SECONDS HEADER [filters...]
         --phases examples,coverage,fuzzing \
         --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-50}" \
         --max-time "$seconds" \
-        --workers 2 \
+        --workers 1 \
         --request-timeout 10 \
         --max-redirects 0 \
         --warnings off \

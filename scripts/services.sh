@@ -128,19 +128,26 @@ ensure_chromium() {
     echo "Chromium is ready: $(chromium --version 2>/dev/null || echo unknown version)"
 }
 
-# Python tools the CI runs against the real servers, in a venv outside the
-# clone (reused across runs): schemathesis (the API contract check).
+# Python tools from PyPI, in a venv outside the clone (reused across runs):
+# schemathesis (the API contract check) and localstripe (a Stripe-compatible
+# server the billing tests start, one per test, on free ports).
 PYTHON_TOOLS_DIR="${PYTHON_TOOLS_DIR:-$HOME/.cache/ticketeer/venv}"
-PYTHON_TOOLS=(schemathesis==4.32.5)
+PYTHON_TOOLS=(schemathesis==4.32.5 localstripe==1.15.10)
 ensure_python_tools() {
     if [ ! -x "$PYTHON_TOOLS_DIR/bin/python" ]; then
         python3 -m venv "$PYTHON_TOOLS_DIR"
     fi
-    if ! "$PYTHON_TOOLS_DIR/bin/pip" freeze 2>/dev/null | grep -qx "${PYTHON_TOOLS[0]}"; then
-        echo "installing ${PYTHON_TOOLS[*]} into $PYTHON_TOOLS_DIR"
-        "$PYTHON_TOOLS_DIR/bin/pip" install --quiet "${PYTHON_TOOLS[@]}"
-    fi
-    echo "Python tools are ready: $("$PYTHON_TOOLS_DIR/bin/schemathesis" --version)"
+    local installed
+    installed=$("$PYTHON_TOOLS_DIR/bin/pip" freeze 2>/dev/null || true)
+    for tool in "${PYTHON_TOOLS[@]}"; do
+        if ! grep -qx "$tool" <<<"$installed"; then
+            echo "installing ${PYTHON_TOOLS[*]} into $PYTHON_TOOLS_DIR"
+            "$PYTHON_TOOLS_DIR/bin/pip" install --quiet "${PYTHON_TOOLS[@]}"
+            break
+        fi
+    done
+    echo "Python tools are ready: $("$PYTHON_TOOLS_DIR/bin/schemathesis" --version), localstripe $("$PYTHON_TOOLS_DIR/bin/pip" show localstripe | awk '/^Version/ {print $2}')"
+    export LOCALSTRIPE="$PYTHON_TOOLS_DIR/bin/localstripe"
 }
 
 # Run directly: ensure all and stop.

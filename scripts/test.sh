@@ -9,6 +9,8 @@ source scripts/services.sh
 ensure_postgres
 ensure_redis
 ensure_chromium
+# localstripe for the billing tests (exports LOCALSTRIPE, its path).
+ensure_python_tools
 # The query macros use the checked-in .sqlx/ data, not a live database.
 export SQLX_OFFLINE=true
 # Outside the clone, so repeated runs on one machine share compiled dependencies.

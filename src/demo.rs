@@ -51,6 +51,9 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
         ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
         ("TICKETEER_SECRET_KEY", hex::encode(rand::random::<[u8; 32]>())),
         ("TICKETEER_COOKIE_SECURE", "false".to_owned()),
+        // Stripe's webhook checks signatures against this; checkout needs a
+        // Stripe account (STRIPE_SECRET_KEY), which the demo does not have.
+        ("STRIPE_WEBHOOK_SECRETS", "whsec_demo".to_owned()),
         ("TICKETEER_API_RATE_LIMIT", std::env::var("TICKETEER_API_RATE_LIMIT").unwrap_or_else(|_| "300".into())),
     ]))?;
     // The API's socket first: its real address is the public URL that logins

@@ -47,6 +47,8 @@ pub struct ApiState {
     /// The ticket core: writes go through the same actions as the bot's commands.
     pub tickets: Arc<TicketService>,
     pub billing: Arc<crate::config::BillingConfig>,
+    /// Stripe, when billing is configured.
+    pub stripe: Option<crate::billing::stripe_api::StripeApi>,
 }
 
 /// What authentication needs: Discord's OAuth2, the key scheme, the secret key.
@@ -97,7 +99,8 @@ impl ApiState {
             rate_limit_per_minute: config.api.rate_limit_per_minute,
             transcript_links: links,
         });
-        Ok(Self { db, redis, metrics, auth, tickets, billing: Arc::new(config.billing.clone()) })
+        let stripe = crate::billing::stripe_api::StripeApi::from_config(&config.billing)?;
+        Ok(Self { db, redis, metrics, auth, tickets, billing: Arc::new(config.billing.clone()), stripe })
     }
 }
 

@@ -7,5 +7,6 @@
 pub mod events;
 pub mod plan;
 pub mod signature;
+pub mod stripe_api;
 
 pub use plan::{Limits, Plan};

@@ -10,6 +10,7 @@ mod api_data;
 mod api_health;
 mod api_settings;
 mod api_tickets;
+mod billing_stripe;
 mod gateway_clusters;
 mod modmail_categories;
 mod modmail_edit;

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::auth::access::{Authorized, ReadSettings};
+use crate::api::auth::access::{Authorized, ReadSettings, Session};
 use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::billing::events::{self, Processed};
@@ -80,6 +80,80 @@ pub async fn get(State(state): State<ApiState>, access: Authorized<ReadSettings>
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct RedirectUrl {
+    /// Send the browser here.
+    pub url: String,
+}
+
+/// Stripe, or a 409: an instance run without billing (self-hosted, the demo)
+/// offers no checkout, which is the caller's situation to know, not our outage.
+fn stripe(state: &ApiState) -> Result<&crate::billing::stripe_api::StripeApi> {
+    state.stripe.as_ref().ok_or_else(|| Error::Conflict("billing is not enabled on this Ticketeer instance".into()))
+}
+
+/// The dashboard URL with `billing=<outcome>` added.
+fn back_to_dashboard(state: &ApiState, outcome: &str) -> String {
+    let base = &state.auth.after_login_url;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}billing={outcome}")
+}
+
+/// Starts Premium: a Stripe Checkout Session for the guild.
+#[utoipa::path(post, path = "/v1/guilds/{guild_id}/billing/checkout", tag = "billing",
+    params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
+    responses(
+        (status = 200, body = RedirectUrl),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Already on Premium, or billing is not enabled on this instance", body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn checkout(State(state): State<ApiState>, access: Authorized<Session>) -> Result<Json<RedirectUrl>> {
+    let stripe = stripe(&state)?;
+    if db::billing::plan(&state.db, access.guild).await? == Plan::Premium {
+        return Err(Error::Conflict("this server is already on Premium: manage it in the billing portal".into()));
+    }
+    let customer = match db::billing::customer(&state.db, access.guild).await? {
+        Some(customer) => customer,
+        None => {
+            let name = db::guilds::name(&state.db, access.guild).await?.unwrap_or_else(|| access.guild.to_string());
+            let created = stripe.create_customer(access.guild, &name).await?;
+            // Two checkouts at once: the first customer stored wins, both use it.
+            db::billing::set_customer(&state.db, access.guild, &created).await?;
+            db::billing::customer(&state.db, access.guild).await?.unwrap_or(created)
+        }
+    };
+    let url = stripe
+        .checkout(
+            access.guild,
+            &customer,
+            &back_to_dashboard(&state, "success"),
+            &back_to_dashboard(&state, "cancelled"),
+        )
+        .await?;
+    Ok(Json(RedirectUrl { url }))
+}
+
+/// Manage the subscription (card, invoices, cancel) in Stripe's Billing Portal.
+#[utoipa::path(post, path = "/v1/guilds/{guild_id}/billing/portal", tag = "billing",
+    params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
+    responses(
+        (status = 200, body = RedirectUrl),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "No billing account yet (start with checkout), or billing is not enabled", body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    ))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn portal(State(state): State<ApiState>, access: Authorized<Session>) -> Result<Json<RedirectUrl>> {
+    let stripe = stripe(&state)?;
+    let customer = db::billing::customer(&state.db, access.guild)
+        .await?
+        .ok_or_else(|| Error::Conflict("this server has no billing account yet: start with checkout".into()))?;
+    let url = stripe.portal(&customer, &back_to_dashboard(&state, "portal")).await?;
+    Ok(Json(RedirectUrl { url }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookReceipt {
     pub received: bool,
     /// `applied`, `duplicate` (seen before, nothing changed) or `ignored` (a type we do not act on).
@@ -93,13 +167,13 @@ pub struct WebhookReceipt {
     responses(
         (status = 200, body = WebhookReceipt),
         (status = 400, description = "A missing, bad or stale signature, or not an event", body = ErrorBody),
+        (status = 404, description = "Billing is not enabled on this instance (no webhook secret)", body = ErrorBody),
         (status = 413, body = ErrorBody),
-        (status = 503, description = "No webhook secret is configured", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn webhook(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -> Result<Json<WebhookReceipt>> {
     if state.billing.webhook_secrets.is_empty() {
-        return Err(Error::ServiceUnavailable { reason: "billing is not configured".to_owned() });
+        return Err(Error::NotFound);
     }
     let header = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
     signature::verify(header, &body, &state.billing.webhook_secrets, Utc::now().timestamp())

@@ -40,6 +40,8 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(data::confirm_erasure))
         .routes(routes!(data::erase))
         .routes(routes!(billing::get))
+        .routes(routes!(billing::checkout))
+        .routes(routes!(billing::portal))
         .routes(routes!(billing::webhook))
 }
 

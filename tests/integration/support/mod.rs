@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod database;
+pub mod stripe;
 
 use std::future::Future;
 use std::sync::Arc;
