@@ -75,3 +75,25 @@ pub async fn take_untold(db: &PgPool, user: UserId, guilds: &[GuildId]) -> sqlx:
     .await?;
     Ok(told.into_iter().map(GuildId::from_db).collect())
 }
+
+#[derive(Debug, Clone)]
+pub struct BlockRow {
+    pub user_id: i64,
+    pub blocked_by: i64,
+    pub reason: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The guild's blocks in force, newest first.
+#[tracing::instrument(skip(db))]
+pub async fn list(db: &PgPool, guild: GuildId) -> sqlx::Result<Vec<BlockRow>> {
+    sqlx::query_as!(
+        BlockRow,
+        "SELECT user_id, blocked_by, reason, expires_at, created_at FROM blocked_users
+         WHERE guild_id = $1 AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at DESC",
+        guild.db()
+    )
+    .fetch_all(db)
+    .await
+}

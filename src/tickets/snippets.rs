@@ -119,7 +119,9 @@ impl TicketService {
     }
 }
 
-fn valid_name(name: &str) -> Result<String, Refusal> {
+/// A snippet name as stored, or what is wrong with it (the one check, shared by
+/// the commands and the API).
+pub fn valid_name(name: &str) -> Result<String, Refusal> {
     let name = name.trim().to_lowercase();
     let ok = (1..=32).contains(&name.chars().count())
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
@@ -132,7 +134,8 @@ fn valid_name(name: &str) -> Result<String, Refusal> {
     }
 }
 
-fn valid_content(content: &str) -> Result<String, Refusal> {
+/// A snippet text as stored, or what is wrong with it.
+pub fn valid_content(content: &str) -> Result<String, Refusal> {
     let content = content.trim();
     if content.is_empty() || content.chars().count() > CONTENT_MAX {
         return Err(Refusal::InvalidInput(format!("A snippet's text has 1 to {CONTENT_MAX} characters.")));

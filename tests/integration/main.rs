@@ -8,6 +8,7 @@ mod api_auth;
 mod api_billing;
 mod api_data;
 mod api_health;
+mod api_resources;
 mod api_settings;
 mod api_tickets;
 mod billing_stripe;

@@ -59,6 +59,17 @@ impl Caller {
         }
     }
 
+    /// The ticket core's actor for this caller: an admin of the guild (the
+    /// access check has established that), named for the logs.
+    pub fn as_actor(&self) -> crate::tickets::model::Actor {
+        use crate::tickets::ids::UserId;
+        let (user, name) = match self {
+            Caller::Session(s) => (s.session.user_id, s.session.user_name.clone()),
+            Caller::Token(t) => (t.created_by, format!("API token {}", t.token_id)),
+        };
+        crate::tickets::model::Actor { user: UserId(user as u64), name, roles: Vec::new(), manage_guild: true }
+    }
+
     /// The rate limit bucket: per session, per token.
     fn bucket(&self) -> (&'static str, String) {
         match self {

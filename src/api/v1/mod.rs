@@ -3,9 +3,13 @@
 
 pub mod audit_log;
 pub mod billing;
+pub mod blocks;
+pub mod categories;
 pub mod data;
 pub mod me;
+pub mod refusals;
 pub mod settings;
+pub mod snippets;
 pub mod stats;
 pub mod tickets;
 pub mod tokens;
@@ -39,10 +43,28 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(data::export))
         .routes(routes!(data::confirm_erasure))
         .routes(routes!(data::erase))
+        .routes(routes!(snippets::list, snippets::create))
+        .routes(routes!(snippets::update, snippets::delete))
+        .routes(routes!(blocks::list, blocks::create))
+        .routes(routes!(blocks::delete))
+        .routes(routes!(categories::list, categories::create))
+        .routes(routes!(categories::update, categories::delete))
         .routes(routes!(billing::get))
         .routes(routes!(billing::checkout))
         .routes(routes!(billing::portal))
         .routes(routes!(billing::webhook))
+}
+
+/// Records an API write in the guild's audit log.
+pub(super) async fn audit(
+    state: &ApiState,
+    caller: &super::auth::Caller,
+    guild: i64,
+    action: &str,
+    target: &str,
+) -> super::Result<()> {
+    crate::db::audit_log::record(&state.db, guild, caller.actor(), action, target, &serde_json::json!({})).await?;
+    Ok(())
 }
 
 /// A page of a list, with the cursor for the next one.

@@ -1,0 +1,132 @@
+//! Users blocked from opening tickets in a guild: list, block (optionally
+//! for a time, with a reason), unblock. Through the core's `block` and
+//! `unblock`, as `/block` and `/unblock`.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json as JsonResponse;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::audit;
+use super::refusals::api_error;
+use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
+use crate::api::extract::{Json, Path};
+use crate::api::openapi::ErrorBody;
+use crate::api::{ApiState, Error, Result};
+use crate::db;
+use crate::tickets::ids::UserId;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Block {
+    pub user_id: String,
+    pub blocked_by: String,
+    pub reason: String,
+    /// null: until unblocked.
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBlock {
+    /// The user's id.
+    pub user_id: String,
+    /// Up to 500 characters.
+    #[serde(default)]
+    pub reason: String,
+    /// How long, in seconds (60 to 31,536,000); absent: until unblocked.
+    pub duration_seconds: Option<u64>,
+}
+
+fn user(raw: &str) -> Option<UserId> {
+    raw.trim().parse::<u64>().ok().filter(|id| *id > 0 && *id <= i64::MAX as u64).map(UserId)
+}
+
+/// The guild's blocks in force.
+#[utoipa::path(get, path = "/v1/guilds/{guild_id}/blocks", tag = "settings",
+    params(("guild_id" = String, Path, description = "The guild's id")),
+    security(("session" = []), ("token" = ["settings:read"])),
+    responses((status = 200, body = [Block]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn list(State(state): State<ApiState>, access: Authorized<ReadSettings>) -> Result<JsonResponse<Vec<Block>>> {
+    let blocks = db::blocks::list(&state.db, access.guild).await?;
+    Ok(JsonResponse(
+        blocks
+            .into_iter()
+            .map(|b| Block {
+                user_id: b.user_id.to_string(),
+                blocked_by: b.blocked_by.to_string(),
+                reason: b.reason,
+                expires_at: b.expires_at,
+                created_at: b.created_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Blocks a user (again, with a new reason and expiry, if already blocked).
+#[utoipa::path(post, path = "/v1/guilds/{guild_id}/blocks", tag = "settings", request_body = NewBlock,
+    params(("guild_id" = String, Path, description = "The guild's id")),
+    security(("session" = []), ("token" = ["settings:write"])),
+    responses((status = 204, description = "Blocked"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn create(
+    State(state): State<ApiState>,
+    access: Authorized<WriteSettings>,
+    Json(new): Json<NewBlock>,
+) -> Result<StatusCode> {
+    let mut problems = Vec::new();
+    let target = user(&new.user_id);
+    if target.is_none() {
+        problems.push(("user_id", "must be a user id (digits)".to_owned()));
+    }
+    if new.reason.chars().count() > 500 {
+        problems.push(("reason", "must be at most 500 characters".to_owned()));
+    }
+    if new.duration_seconds.is_some_and(|s| !(60..=31_536_000).contains(&s)) {
+        problems.push(("duration_seconds", "must be 60 to 31,536,000 seconds".to_owned()));
+    }
+    let Some(target) = target.filter(|_| problems.is_empty()) else {
+        return Err(Error::unprocessable(problems));
+    };
+    let length = new.duration_seconds.map(Duration::from_secs);
+    state
+        .tickets
+        .block(access.guild, &access.caller.as_actor(), target, length, &new.reason)
+        .await
+        .map_err(|e| api_error(e, "user_id"))?;
+    audit(&state, &access.caller, access.guild_db(), "block.create", &format!("user:{target}")).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Unblocks a user.
+#[utoipa::path(delete, path = "/v1/guilds/{guild_id}/blocks/{user_id}", tag = "settings",
+    params(("guild_id" = String, Path, description = "The guild's id"), ("user_id" = String, Path, description = "The user's id")),
+    security(("session" = []), ("token" = ["settings:write"])),
+    responses((status = 204, description = "Unblocked"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "The user is not blocked", body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn delete(
+    State(state): State<ApiState>,
+    access: Authorized<WriteSettings>,
+    Path(ids): Path<(String, String)>,
+) -> Result<StatusCode> {
+    let target = user(&ids.1).ok_or(Error::NotFound)?;
+    if !db::blocks::list(&state.db, access.guild).await?.iter().any(|b| b.user_id == target.db()) {
+        return Err(Error::NotFound);
+    }
+    state
+        .tickets
+        .unblock(access.guild, &access.caller.as_actor(), target)
+        .await
+        .map_err(|e| api_error(e, "user_id"))?;
+    audit(&state, &access.caller, access.guild_db(), "block.delete", &format!("user:{target}")).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,178 @@
+//! Modmail categories of a guild (the teams a user picks at the category
+//! prompt): list, create, change, delete. Through the core's
+//! `manage_categories`, as `/category` does: the Discord category is checked
+//! with Discord, names are unique in any case, and the Free plan's limit holds.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json as JsonResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::audit;
+use super::refusals::api_error;
+use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
+use crate::api::extract::{Json, Path};
+use crate::api::openapi::ErrorBody;
+use crate::api::{ApiState, Error, Result};
+use crate::db;
+use crate::db::categories::ModmailCategory;
+use crate::tickets::categories::CategoryAction;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Category {
+    pub id: String,
+    /// The Discord category its tickets open in.
+    pub discord_category_id: String,
+    pub name: String,
+    pub description: String,
+    pub emoji: Option<String>,
+}
+
+impl From<ModmailCategory> for Category {
+    fn from(c: ModmailCategory) -> Self {
+        Category {
+            id: c.id.to_string(),
+            discord_category_id: c.discord_category.to_string(),
+            name: c.name,
+            description: c.description,
+            emoji: c.emoji,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    /// A category channel of this guild.
+    pub discord_category_id: String,
+    /// 1 to 80 characters, unique in the guild.
+    pub name: String,
+    /// Up to 100 characters.
+    #[serde(default)]
+    pub description: String,
+    /// One unicode emoji or `<:name:id>`.
+    pub emoji: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryChange {
+    pub discord_category_id: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub emoji: Option<String>,
+}
+
+/// The guild's categories.
+#[utoipa::path(get, path = "/v1/guilds/{guild_id}/categories", tag = "settings",
+    params(("guild_id" = String, Path, description = "The guild's id")),
+    security(("session" = []), ("token" = ["settings:read"])),
+    responses((status = 200, body = [Category]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn list(
+    State(state): State<ApiState>,
+    access: Authorized<ReadSettings>,
+) -> Result<JsonResponse<Vec<Category>>> {
+    let categories = db::categories::list(&state.db, access.guild).await?;
+    Ok(JsonResponse(categories.into_iter().map(Category::from).collect()))
+}
+
+/// Creates a category.
+#[utoipa::path(post, path = "/v1/guilds/{guild_id}/categories", tag = "settings", request_body = NewCategory,
+    params(("guild_id" = String, Path, description = "The guild's id")),
+    security(("session" = []), ("token" = ["settings:write"])),
+    responses((status = 201, body = Category), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 402, description = "The Free plan's category limit", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn create(
+    State(state): State<ApiState>,
+    access: Authorized<WriteSettings>,
+    Json(new): Json<NewCategory>,
+) -> Result<(StatusCode, JsonResponse<Category>)> {
+    if new.discord_category_id.trim().parse::<u64>().is_err() {
+        return Err(Error::unprocessable([("discord_category_id", "must be a category id (digits)")]));
+    }
+    let action = CategoryAction::Create {
+        discord_category: new.discord_category_id.clone(),
+        name: new.name.clone(),
+        description: new.description.clone(),
+        emoji: new.emoji.clone(),
+    };
+    state
+        .tickets
+        .manage_categories(access.guild, &access.caller.as_actor(), action)
+        .await
+        .map_err(|e| api_error(e, "category"))?;
+    let created = db::categories::by_name(&state.db, access.guild, new.name.trim())
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("the category just created is not there")))?;
+    audit(&state, &access.caller, access.guild_db(), "category.create", &format!("category:{}", created.id)).await?;
+    Ok((StatusCode::CREATED, JsonResponse(created.into())))
+}
+
+async fn of_guild(state: &ApiState, access_guild: crate::tickets::ids::GuildId, raw: &str) -> Result<ModmailCategory> {
+    let id = raw.parse::<i64>().map_err(|_| Error::NotFound)?;
+    db::categories::by_id(&state.db, id).await?.filter(|c| c.guild == access_guild).ok_or(Error::NotFound)
+}
+
+/// Changes a category's fields (those given).
+#[utoipa::path(patch, path = "/v1/guilds/{guild_id}/categories/{category_id}", tag = "settings", request_body = CategoryChange,
+    params(("guild_id" = String, Path, description = "The guild's id"), ("category_id" = String, Path, description = "The category's id")),
+    security(("session" = []), ("token" = ["settings:write"])),
+    responses((status = 200, body = Category), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn update(
+    State(state): State<ApiState>,
+    access: Authorized<WriteSettings>,
+    Path(ids): Path<(String, String)>,
+    Json(change): Json<CategoryChange>,
+) -> Result<JsonResponse<Category>> {
+    let category = of_guild(&state, access.guild, &ids.1).await?;
+    let action = CategoryAction::Edit {
+        name: category.name.clone(),
+        new_name: change.name,
+        description: change.description,
+        emoji: change.emoji,
+        discord_category: change.discord_category_id,
+    };
+    state
+        .tickets
+        .manage_categories(access.guild, &access.caller.as_actor(), action)
+        .await
+        .map_err(|e| api_error(e, "category"))?;
+    let updated = db::categories::by_id(&state.db, category.id).await?.ok_or(Error::NotFound)?;
+    audit(&state, &access.caller, access.guild_db(), "category.update", &format!("category:{}", category.id)).await?;
+    Ok(JsonResponse(updated.into()))
+}
+
+/// Deletes a category (its open tickets stay where they are).
+#[utoipa::path(delete, path = "/v1/guilds/{guild_id}/categories/{category_id}", tag = "settings",
+    params(("guild_id" = String, Path, description = "The guild's id"), ("category_id" = String, Path, description = "The category's id")),
+    security(("session" = []), ("token" = ["settings:write"])),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(guild = %access.guild))]
+pub async fn delete(
+    State(state): State<ApiState>,
+    access: Authorized<WriteSettings>,
+    Path(ids): Path<(String, String)>,
+) -> Result<StatusCode> {
+    let category = of_guild(&state, access.guild, &ids.1).await?;
+    state
+        .tickets
+        .manage_categories(
+            access.guild,
+            &access.caller.as_actor(),
+            CategoryAction::Delete { name: category.name.clone() },
+        )
+        .await
+        .map_err(|e| api_error(e, "category"))?;
+    audit(&state, &access.caller, access.guild_db(), "category.delete", &format!("category:{}", category.id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

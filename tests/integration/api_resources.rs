@@ -1,0 +1,198 @@
+//! Snippets and blocked users through the API: the same checks and limits
+//! as the commands, and the bot acting on what the API changed.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::api::Auth;
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn snippets_are_created_changed_and_deleted_through_the_api_and_staff_send_them() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let api = app.api().await;
+    let session = api.login(&app, acme.owner).await;
+    let token = Auth::Token(api.token(&session, acme.id, &["settings:read", "settings:write"]).await);
+    let snippets = format!("/v1/guilds/{}/snippets", acme.id);
+
+    let created = api
+        .call(Method::POST, &snippets, &token, Some(json!({"name": "Refund", "content": "Refunds take 5 days."})))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["name"], "refund", "names are stored in lower case");
+    let again = api.call(Method::POST, &snippets, &token, Some(json!({"name": "refund", "content": "x"}))).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let bad =
+        api.call(Method::POST, &snippets, &token, Some(json!({"name": "no spaces allowed", "content": ""}))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = bad.body["error"]["fields"].as_object().unwrap();
+    assert!(fields.contains_key("name") && fields.contains_key("content"), "{}", bad.body);
+
+    let changed = api
+        .call(Method::PATCH, &format!("{snippets}/refund"), &token, Some(json!({"content": "Refunds take 3 days."})))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(
+        api.call(Method::PATCH, &format!("{snippets}/nope"), &token, Some(json!({"content": "x"}))).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Staff send it in a ticket, as changed through the API.
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "money back?").await;
+    app.control.post_message(channel, acme.staff, "!s refund").await.unwrap();
+    app.wait_for_bot_dm(alice, "Refunds take 3 days.").await;
+
+    let listed = api.get(&snippets, &token).await;
+    assert_eq!(listed.body, json!([{"name": "refund", "content": "Refunds take 3 days."}]));
+    assert_eq!(
+        api.call(Method::DELETE, &format!("{snippets}/refund"), &token, None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.call(Method::DELETE, &format!("{snippets}/refund"), &token, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The Free plan's ten, then a 402 naming Premium.
+    for i in 1..=10 {
+        let made =
+            api.call(Method::POST, &snippets, &token, Some(json!({"name": format!("s{i}"), "content": "x"}))).await;
+        assert_eq!(made.status, StatusCode::CREATED);
+    }
+    let over = api.call(Method::POST, &snippets, &token, Some(json!({"name": "s11", "content": "x"}))).await;
+    assert_eq!(over.status, StatusCode::PAYMENT_REQUIRED, "{}", over.body);
+    assert!(over.body["error"]["message"].as_str().unwrap().contains("Premium"));
+
+    let log = api.get(&format!("/v1/guilds/{}/audit-log?limit=100", acme.id), &Auth::Session(session)).await;
+    let actions: Vec<&str> =
+        log.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for action in ["snippet.create", "snippet.update", "snippet.delete"] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_user_blocked_through_the_api_opens_no_ticket_until_unblocked() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let mallory = app.member("mallory", &[&acme]).await;
+    let api = app.api().await;
+    let session = Auth::Session(api.login(&app, acme.owner).await);
+    let blocks = format!("/v1/guilds/{}/blocks", acme.id);
+
+    let bad =
+        api.call(Method::POST, &blocks, &session, Some(json!({"user_id": "nobody", "duration_seconds": 5}))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = bad.body["error"]["fields"].as_object().unwrap();
+    assert!(fields.contains_key("user_id") && fields.contains_key("duration_seconds"), "{}", bad.body);
+
+    let blocked = api
+        .call(Method::POST, &blocks, &session, Some(json!({"user_id": mallory.to_string(), "reason": "spam"})))
+        .await;
+    assert_eq!(blocked.status, StatusCode::NO_CONTENT, "{}", blocked.body);
+    let listed = api.get(&blocks, &session).await;
+    assert_eq!(listed.body[0]["user_id"], mallory.to_string());
+    assert_eq!(listed.body[0]["reason"], "spam");
+
+    app.control.user_dm(mallory, "let me in").await.unwrap();
+    app.wait_for_bot_dm(mallory, "can't open support tickets in **acme**").await;
+    assert_eq!(app.ticket_count().await, 0);
+
+    assert_eq!(
+        api.call(Method::DELETE, &format!("{blocks}/{mallory}"), &session, None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.call(Method::DELETE, &format!("{blocks}/{mallory}"), &session, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    app.open_ticket(&acme, mallory, "sorry, may I ask something").await;
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn modmail_categories_are_managed_through_the_api_with_discords_checks_and_the_free_limit() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let api = app.api().await;
+    let session = Auth::Session(api.login(&app, acme.owner).await);
+    let categories = format!("/v1/guilds/{}/categories", acme.id);
+    let billing = app.control.create_channel(acme.id, "Billing", 4, None).await.unwrap();
+    let tech = app.control.create_channel(acme.id, "Tech", 4, None).await.unwrap();
+
+    let not_a_category = api
+        .call(
+            Method::POST,
+            &categories,
+            &session,
+            Some(json!({"discord_category_id": acme.general.to_string(), "name": "Billing"})),
+        )
+        .await;
+    assert_eq!(not_a_category.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_a_category.body);
+
+    let created = api
+        .call(
+            Method::POST,
+            &categories,
+            &session,
+            Some(json!({"discord_category_id": billing.to_string(), "name": "Billing", "description": "Invoices", "emoji": "💳"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.body["discord_category_id"], billing.to_string());
+    let taken = api
+        .call(
+            Method::POST,
+            &categories,
+            &session,
+            Some(json!({"discord_category_id": tech.to_string(), "name": "billing"})),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY, "names are unique in any case: {}", taken.body);
+    api.call(
+        Method::POST,
+        &categories,
+        &session,
+        Some(json!({"discord_category_id": tech.to_string(), "name": "Tech"})),
+    )
+    .await;
+    let third = api
+        .call(
+            Method::POST,
+            &categories,
+            &session,
+            Some(json!({"discord_category_id": tech.to_string(), "name": "Sales"})),
+        )
+        .await;
+    assert_eq!(third.status, StatusCode::PAYMENT_REQUIRED, "{}", third.body);
+
+    let changed = api
+        .call(
+            Method::PATCH,
+            &format!("{categories}/{id}"),
+            &session,
+            Some(json!({"description": "Invoices and refunds"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.body["description"], "Invoices and refunds");
+    assert_eq!(changed.body["name"], "Billing");
+    let listed = api.get(&categories, &session).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 2);
+    assert_eq!(
+        api.call(Method::DELETE, &format!("{categories}/{id}"), &session, None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        api.call(Method::DELETE, &format!("{categories}/{id}"), &session, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    app.shutdown().await;
+}
