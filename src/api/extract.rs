@@ -16,9 +16,43 @@ pub struct Path<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(Error))]
 pub struct Query<T>(pub T);
 
-#[derive(Debug, FromRequest)]
-#[from_request(via(axum::Json), rejection(Error))]
+/// A JSON body. Text with a NUL character is refused here, for every route:
+/// PostgreSQL cannot store it, and no setting or message needs one.
+#[derive(Debug)]
 pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = Error;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Error> {
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        if let Some(field) = nul_in(&value, "") {
+            return Err(Error::unprocessable([(field, "must not contain NUL characters")]));
+        }
+        serde_json::from_value(value).map(Json).map_err(|e| Error::unprocessable([("body", e.to_string())]))
+    }
+}
+
+/// The path (`modmail.prefix`, `body`) of the first string holding a NUL.
+fn nul_in(value: &serde_json::Value, path: &str) -> Option<String> {
+    let here = || if path.is_empty() { "body".to_owned() } else { path.to_owned() };
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => Some(here()),
+        serde_json::Value::Array(items) => items.iter().find_map(|item| nul_in(item, path)),
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(here());
+            }
+            let inner = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            nul_in(item, &inner)
+        }),
+        _ => None,
+    }
+}
 
 impl From<PathRejection> for Error {
     fn from(_: PathRejection) -> Self {
@@ -29,5 +63,19 @@ impl From<PathRejection> for Error {
 impl From<QueryRejection> for Error {
     fn from(rejection: QueryRejection) -> Self {
         Error::BadRequest(rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_nul_anywhere_in_the_body_is_found_with_its_field() {
+        assert_eq!(nul_in(&json!({"modmail": {"prefix": "a\u{0}"}}), ""), Some("modmail.prefix".to_owned()));
+        assert_eq!(nul_in(&json!({"scopes": ["ok", "x\u{0}"]}), ""), Some("scopes".to_owned()));
+        assert_eq!(nul_in(&json!("\u{0}"), ""), Some("body".to_owned()));
+        assert_eq!(nul_in(&json!({"name": "fine", "n": 1}), ""), None);
     }
 }

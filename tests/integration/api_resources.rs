@@ -196,3 +196,83 @@ async fn modmail_categories_are_managed_through_the_api_with_discords_checks_and
     );
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn ticket_types_and_questions_are_managed_through_the_api_and_the_menu_follows() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let panel = crate::panel_open::set_up_panel(&app, &acme).await;
+    let api = app.api().await;
+    let session = Auth::Session(api.login(&app, acme.owner).await);
+    let types = format!("/v1/guilds/{}/ticket-types", acme.id);
+
+    let listed = api.get(&types, &session).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 3, "the panel's defaults: {}", listed.body);
+    let fourth = api.call(Method::POST, &types, &session, Some(json!({"name": "Billing"}))).await;
+    assert_eq!(fourth.status, StatusCode::PAYMENT_REQUIRED, "the Free plan's three: {}", fourth.body);
+    let first = listed.body[0]["id"].as_str().unwrap();
+    assert_eq!(
+        api.call(Method::DELETE, &format!("{types}/{first}"), &session, None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let created = api
+        .call(
+            Method::POST,
+            &types,
+            &session,
+            Some(json!({"name": "Partnerships", "description": "Invoices", "emoji": "🤝"})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let long = api.call(Method::PATCH, &format!("{types}/{id}"), &session, Some(json!({"name": "x".repeat(46)}))).await;
+    assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY, "45 characters at most: {}", long.body);
+    let renamed =
+        api.call(Method::PATCH, &format!("{types}/{id}"), &session, Some(json!({"name": "Partners & sponsors"}))).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(renamed.body["description"], "Invoices", "fields not given are kept");
+
+    let questions = format!("{types}/{id}/questions");
+    let added = api
+        .call(
+            Method::POST,
+            &questions,
+            &session,
+            Some(json!({"label": "Invoice number", "style": "short", "max_length": 20})),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    assert_eq!(added.body["questions"][0]["max_length"], 20);
+    let bad =
+        api.call(Method::POST, &questions, &session, Some(json!({"label": "What happened?", "style": "huge"}))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    for i in 2..=5 {
+        let more = api
+            .call(Method::POST, &questions, &session, Some(json!({"label": format!("Q{i}"), "style": "paragraph"})))
+            .await;
+        assert_eq!(more.status, StatusCode::OK, "{}", more.body);
+    }
+    let sixth = api.call(Method::POST, &questions, &session, Some(json!({"label": "Q6", "style": "short"}))).await;
+    assert_eq!(sixth.status, StatusCode::UNPROCESSABLE_ENTITY, "a Discord form holds 5: {}", sixth.body);
+    let replaced = api
+        .call(
+            Method::PUT,
+            &format!("{questions}/0"),
+            &session,
+            Some(json!({"label": "Order number", "style": "short", "required": false})),
+        )
+        .await;
+    assert_eq!(replaced.body["questions"][0]["label"], "Order number", "{}", replaced.body);
+    assert_eq!(replaced.body["questions"][0]["required"], false);
+    let removed = api.call(Method::DELETE, &format!("{questions}/4"), &session, None).await;
+    assert_eq!(removed.body["questions"].as_array().unwrap().len(), 4, "{}", removed.body);
+    assert_eq!(api.call(Method::DELETE, &format!("{questions}/4"), &session, None).await.status, StatusCode::NOT_FOUND);
+
+    // The ticket menu in Discord shows the renamed type.
+    crate::support::eventually("the menu shows the new type", || async {
+        let options = crate::panel_open::menu_options(&app, &panel).await?;
+        options.iter().any(|o| o["label"] == "Partners & sponsors").then_some(())
+    })
+    .await;
+    app.shutdown().await;
+}

@@ -94,6 +94,12 @@ async fn bad_settings_are_refused_with_a_422_naming_every_bad_field_and_nothing_
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body["error"]["fields"]["modmail.archive_category"].is_array(), "{}", refused.body);
 
+    // A NUL character (PostgreSQL cannot store one) is refused, not a 500.
+    let nul =
+        api.call(Method::PATCH, &settings, &session, Some(json!({"modmail": {"welcome_message": "hi\u{0}"}}))).await;
+    assert_eq!(nul.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nul.body["error"]["fields"]["modmail.welcome_message"].is_array(), "{}", nul.body);
+
     let unknown = api.call(Method::PATCH, &settings, &session, Some(json!({"modmail": {"colour": "red"}}))).await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unknown.body["error"]["message"].is_string());

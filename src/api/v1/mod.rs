@@ -11,6 +11,7 @@ pub mod refusals;
 pub mod settings;
 pub mod snippets;
 pub mod stats;
+pub mod ticket_types;
 pub mod tickets;
 pub mod tokens;
 pub mod transcripts;
@@ -49,6 +50,10 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(blocks::delete))
         .routes(routes!(categories::list, categories::create))
         .routes(routes!(categories::update, categories::delete))
+        .routes(routes!(ticket_types::list, ticket_types::create))
+        .routes(routes!(ticket_types::update, ticket_types::delete))
+        .routes(routes!(ticket_types::add_question))
+        .routes(routes!(ticket_types::replace_question, ticket_types::remove_question))
         .routes(routes!(billing::get))
         .routes(routes!(billing::checkout))
         .routes(routes!(billing::portal))
