@@ -248,3 +248,38 @@ async fn each_session_and_token_is_rate_limited_with_retry_after() {
     // The token has a budget of its own.
     assert_eq!(api.get("/v1/me", &token).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_expiring_discord_token_is_refreshed_and_one_discord_refuses_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let guild = app.guild("Acme").await;
+    let api = app.api().await;
+    let session = api.login(&app, guild.owner).await;
+    let key = ticketeer::crypto::SecretKey::from_hex(TEST_SECRET_KEY).unwrap();
+    let stored = |db: sqlx::PgPool| async move {
+        let sealed: Vec<u8> = sqlx::query_scalar("SELECT access_token FROM api_sessions").fetch_one(&db).await.unwrap();
+        sealed
+    };
+    let before = key.decrypt(&stored(app.db.pool.clone()).await).unwrap();
+
+    // About to expire: the next call to Discord refreshes it first.
+    sqlx::query("UPDATE api_sessions SET access_expires_at = now()").execute(&app.db.pool).await.unwrap();
+    let guilds = api.get("/v1/me/guilds?refresh=true", &Auth::Session(session.clone())).await;
+    assert_eq!(guilds.status, StatusCode::OK, "{}", guilds.body);
+    let after = key.decrypt(&stored(app.db.pool.clone()).await).unwrap();
+    assert_ne!(before, after, "a new access token is stored (encrypted)");
+
+    // A token Discord no longer honours: the session ends.
+    sqlx::query(
+        "UPDATE api_sessions SET access_token = $1, refresh_token = NULL, access_expires_at = now() + interval '1 day'",
+    )
+    .bind(key.encrypt(b"revoked-token"))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let refused = api.get("/v1/me/guilds?refresh=true", &Auth::Session(session.clone())).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM api_sessions").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(api.get("/v1/me", &Auth::Session(session)).await.status, StatusCode::UNAUTHORIZED);
+}

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::support::api::Auth;
 use crate::support::{eventually_within, Options, TestApp};
@@ -129,4 +129,50 @@ async fn the_openapi_document_is_served_and_matches_the_committed_copy() {
         committed == generated,
         "docs/openapi.json is not what the code generates: run `UPDATE_OPENAPI=1 bash scripts/test.sh -- openapi` and commit it"
     );
+}
+
+#[tokio::test]
+async fn modmail_and_the_ticket_menu_are_set_up_through_the_api_with_every_channel_checked_first() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let api = app.api().await;
+    let session = Auth::Session(api.login(&app, acme.owner).await);
+    let settings = format!("/v1/guilds/{}/settings", acme.id);
+    let tickets_category = app.control.create_channel(acme.id, "Tickets", 4, None).await.unwrap();
+
+    // Wrong kinds of channel, a bad limit: every field named, nothing written.
+    let wrong = json!({
+        "modmail": {"inbox_category": acme.general.to_string(), "staff_role": acme.staff_role.to_string()},
+        "panel": {"menu_channel": acme.inbox.to_string(), "category": tickets_category.to_string(), "max_open_per_member": 11},
+    });
+    let refused = api.call(Method::PATCH, &settings, &session, Some(wrong)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let mut names: Vec<&str> =
+        refused.body["error"]["fields"].as_object().unwrap().keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(names, ["modmail.inbox_category", "panel.max_open_per_member", "panel.menu_channel"]);
+    let untouched = api.get(&settings, &session).await;
+    assert_eq!(
+        (untouched.body["modmail"]["enabled"].clone(), untouched.body["panel"].clone()),
+        (json!(false), Value::Null)
+    );
+
+    let right = json!({
+        "modmail": {"inbox_category": acme.inbox.to_string(), "staff_role": acme.staff_role.to_string()},
+        "panel": {"menu_channel": acme.general.to_string(), "category": tickets_category.to_string(), "max_open_per_member": 2},
+    });
+    let done = api.call(Method::PATCH, &settings, &session, Some(right)).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(done.body["modmail"]["enabled"], true);
+    assert_eq!(done.body["panel"]["max_open_per_member"], 2);
+
+    // The bot works with it: a DM opens a ticket, and the menu is posted.
+    let alice = app.member("alice", &[&acme]).await;
+    app.open_ticket(&acme, alice, "set up through the API").await;
+    crate::support::eventually("the ticket menu is posted", || async {
+        let messages = app.control.channel_messages(acme.general).await.ok()?;
+        messages.iter().any(|m| !m["components"].as_array().is_none_or(Vec::is_empty)).then_some(())
+    })
+    .await;
+    app.shutdown().await;
 }

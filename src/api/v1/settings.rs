@@ -10,13 +10,18 @@ use axum::Json as JsonResponse;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
+use super::refusals::plain;
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::Json;
 use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
+use crate::db::panel::PanelSetup;
 use crate::tickets::error::{Refusal, TicketError};
+use crate::tickets::ids::{ChannelId, GuildId, RoleId};
 use crate::tickets::model::GuildSettings;
+use crate::tickets::ports::ChannelKind;
+use crate::tickets::setup::ModmailSetup;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Settings {
@@ -28,9 +33,9 @@ pub struct Settings {
 /// Modmail settings, by the reference guide's names.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModmailSettings {
-    /// Whether `/modmail setup` has run (read-only here).
+    /// Whether modmail is set up (`/modmail setup`, or `inbox_category` and
+    /// `staff_role` here).
     pub enabled: bool,
-    /// Set by `/modmail setup` (read-only here).
     pub inbox_category: Option<String>,
     pub staff_role: Option<String>,
     pub log_channel: Option<String>,
@@ -55,7 +60,7 @@ pub struct ModmailSettings {
     pub category_prompt_timeout: u64,
 }
 
-/// The ticket menu's settings (change them with `/ticket setup`).
+/// The ticket menu's settings.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PanelSettings {
     pub menu_channel: String,
@@ -110,11 +115,45 @@ impl From<db::panel::PanelSettings> for PanelSettings {
 pub struct SettingsPatch {
     #[serde(default)]
     pub modmail: Option<ModmailPatch>,
+    #[serde(default)]
+    pub panel: Option<PanelPatch>,
+}
+
+/// The ticket menu's settings (what `/ticket setup` chooses). Setting up a
+/// panel for the first time needs `menu_channel` and `category`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PanelPatch {
+    /// A text channel of this guild: the menu is (re)posted there.
+    pub menu_channel: Option<String>,
+    /// A category of this guild: ticket channels open there.
+    pub category: Option<String>,
+    /// A text channel for the log; null for none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub log_channel: Option<Option<String>>,
+    /// The role pinged in new tickets; null for none (Manage Server answers).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub support_role: Option<Option<String>>,
+    /// 1 to 10.
+    pub max_open_per_member: Option<i32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModmailPatch {
+    /// The category tickets open in (what `/modmail setup` chooses; setting
+    /// modmail up for the first time needs it and `staff_role`).
+    #[serde(default)]
+    pub inbox_category: Option<String>,
+    /// The role of the guild's staff (not @everyone).
+    #[serde(default)]
+    pub staff_role: Option<String>,
+    /// A text channel for the modmail log; null for none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub log_channel: Option<Option<String>>,
     /// 1 to 5 characters without spaces, not starting with `/`.
     #[serde(default)]
     pub prefix: Option<String>,
@@ -233,7 +272,7 @@ impl ModmailPatch {
     }
 }
 
-async fn read(state: &ApiState, guild: crate::tickets::ids::GuildId) -> Result<Settings> {
+async fn read(state: &ApiState, guild: GuildId) -> Result<Settings> {
     let (modmail, panel) =
         tokio::try_join!(db::settings::get(&state.db, guild), db::panel::settings(&state.db, guild))?;
     Ok(Settings { modmail: ModmailSettings::from(&modmail), panel: panel.map(PanelSettings::from) })
@@ -269,37 +308,178 @@ pub async fn patch(
     access: Authorized<WriteSettings>,
     Json(patch): Json<SettingsPatch>,
 ) -> Result<JsonResponse<Settings>> {
-    if let Some(modmail) = &patch.modmail {
-        let changes = match modmail.changes() {
-            Ok(changes) => changes,
-            Err(mut problems) => {
-                // Name the other bad fields too, without writing anything.
-                problems.extend(dry_run(&state, access.guild, modmail).await?);
-                return Err(Error::unprocessable(prefixed(problems)));
+    let guild = access.guild;
+    let actor = access.caller.as_actor();
+    // Everything is checked before anything is written, so a refused change
+    // writes nothing.
+    let plan = plan_changes(&state, guild, &patch).await?;
+    if let Some(setup) = &plan.modmail_setup {
+        state.tickets.setup_modmail(guild, &actor, setup).await.map_err(|e| field_error(e, "modmail"))?;
+    }
+    if !plan.modmail_changes.is_empty() {
+        match state.tickets.change_modmail_settings(guild, access.caller.actor(), &plan.modmail_changes).await {
+            Ok(_) => {}
+            Err(TicketError::Refused(Refusal::InvalidSettings(problems))) => {
+                return Err(Error::unprocessable(prefixed("modmail", problems)))
             }
-        };
-        if !changes.is_empty() {
-            match state.tickets.change_modmail_settings(access.guild, access.caller.actor(), &changes).await {
-                Ok(_) => {}
-                Err(TicketError::Refused(Refusal::InvalidSettings(problems))) => {
-                    return Err(Error::unprocessable(prefixed(problems)))
+            Err(other) => return Err(field_error(other, "modmail")),
+        }
+    }
+    if let Some(setup) = &plan.panel_setup {
+        state.tickets.setup_panel(guild, &actor, setup).await.map_err(|e| field_error(e, "panel"))?;
+    }
+    if plan.modmail_setup.is_some() || plan.panel_setup.is_some() {
+        let changed: Vec<&str> = [
+            plan.modmail_setup.is_some().then_some("modmail setup"),
+            plan.panel_setup.is_some().then_some("panel setup"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        super::audit(&state, &access.caller, guild.db(), "settings.setup", &changed.join(", ")).await?;
+    }
+    Ok(JsonResponse(read(&state, guild).await?))
+}
+
+/// What a valid patch will do.
+struct Plan {
+    modmail_setup: Option<ModmailSetup>,
+    modmail_changes: Vec<Change>,
+    panel_setup: Option<PanelSetup>,
+}
+
+/// Checks every field of `patch` (ids, ranges, the settings' own checks, and
+/// each channel's kind with Discord) and returns what to write, or a 422
+/// naming every bad field.
+async fn plan_changes(state: &ApiState, guild: GuildId, patch: &SettingsPatch) -> Result<Plan> {
+    let mut problems: Vec<Change> = Vec::new();
+    let mut plan = Plan { modmail_setup: None, modmail_changes: Vec::new(), panel_setup: None };
+    let id = |problems: &mut Vec<Change>, field: &str, raw: &str| -> Option<u64> {
+        let parsed = raw.trim().parse::<u64>().ok().filter(|id| *id > 0 && *id <= i64::MAX as u64);
+        if parsed.is_none() {
+            problems.push((field.to_owned(), "must be an id (digits)".to_owned()));
+        }
+        parsed
+    };
+    let mut channels: Vec<(String, ChannelId, ChannelKind)> = Vec::new();
+
+    if let Some(modmail) = &patch.modmail {
+        match modmail.changes() {
+            Ok(changes) => {
+                problems.extend(prefixed("modmail", dry_run(state, guild, modmail).await?));
+                plan.modmail_changes = changes;
+            }
+            Err(bad) => {
+                problems.extend(prefixed("modmail", bad));
+                problems.extend(prefixed("modmail", dry_run(state, guild, modmail).await?));
+            }
+        }
+        if let Some(Some(raw)) = &modmail.archive_category {
+            if let Ok(archive) = raw.trim().parse::<u64>() {
+                channels.push(("modmail.archive_category".into(), ChannelId(archive), ChannelKind::Category));
+            }
+        }
+        if modmail.inbox_category.is_some() || modmail.staff_role.is_some() || modmail.log_channel.is_some() {
+            let current = db::settings::get(&state.db, guild).await?;
+            let inbox = match &modmail.inbox_category {
+                Some(raw) => id(&mut problems, "modmail.inbox_category", raw).map(ChannelId),
+                None => current.inbox_category,
+            };
+            let staff = match &modmail.staff_role {
+                Some(raw) => id(&mut problems, "modmail.staff_role", raw).map(RoleId),
+                None => current.staff_role,
+            };
+            let log = match &modmail.log_channel {
+                Some(Some(raw)) => id(&mut problems, "modmail.log_channel", raw).map(ChannelId),
+                Some(None) => None,
+                None => current.log_channel,
+            };
+            if staff.is_some_and(|role| role.get() == guild.get()) {
+                problems.push(("modmail.staff_role".to_owned(), "cannot be @everyone".to_owned()));
+            }
+            match (inbox, staff) {
+                (Some(inbox_category), Some(staff_role)) => {
+                    channels.push(("modmail.inbox_category".into(), inbox_category, ChannelKind::Category));
+                    if let Some(log) = log {
+                        channels.push(("modmail.log_channel".into(), log, ChannelKind::Text));
+                    }
+                    plan.modmail_setup = Some(ModmailSetup { inbox_category, staff_role, log_channel: log });
                 }
-                Err(TicketError::Refused(refusal)) => {
-                    return Err(Error::unprocessable([("modmail", refusal.to_string())]))
-                }
-                Err(other) => return Err(Error::Internal(other.into())),
+                _ => problems.push((
+                    "modmail.inbox_category".to_owned(),
+                    "setting modmail up needs both inbox_category and staff_role".to_owned(),
+                )),
             }
         }
     }
-    Ok(JsonResponse(read(&state, access.guild).await?))
+
+    if let Some(panel) = &patch.panel {
+        let current = db::panel::settings(&state.db, guild).await?;
+        let menu = match &panel.menu_channel {
+            Some(raw) => id(&mut problems, "panel.menu_channel", raw).map(ChannelId),
+            None => current.as_ref().map(|p| p.menu_channel),
+        };
+        let category = match &panel.category {
+            Some(raw) => id(&mut problems, "panel.category", raw).map(ChannelId),
+            None => current.as_ref().map(|p| p.category),
+        };
+        let log = match &panel.log_channel {
+            Some(Some(raw)) => id(&mut problems, "panel.log_channel", raw).map(ChannelId),
+            Some(None) => None,
+            None => current.as_ref().and_then(|p| p.log_channel),
+        };
+        let role = match &panel.support_role {
+            Some(Some(raw)) => id(&mut problems, "panel.support_role", raw).map(RoleId),
+            Some(None) => None,
+            None => current.as_ref().and_then(|p| p.support_role),
+        };
+        if panel.max_open_per_member.is_some_and(|n| !(1..=10).contains(&n)) {
+            problems.push(("panel.max_open_per_member".to_owned(), "must be 1 to 10".to_owned()));
+        }
+        match (menu, category) {
+            (Some(menu_channel), Some(category)) => {
+                channels.push(("panel.menu_channel".into(), menu_channel, ChannelKind::Text));
+                channels.push(("panel.category".into(), category, ChannelKind::Category));
+                if let Some(log) = log {
+                    channels.push(("panel.log_channel".into(), log, ChannelKind::Text));
+                }
+                plan.panel_setup = Some(PanelSetup {
+                    menu_channel,
+                    category,
+                    log_channel: log,
+                    support_role: role,
+                    max_open_per_member: panel.max_open_per_member,
+                });
+            }
+            _ => problems.push((
+                "panel.menu_channel".to_owned(),
+                "setting the ticket menu up needs both menu_channel and category".to_owned(),
+            )),
+        }
+    }
+
+    for (field, channel, kind) in channels {
+        let what = if kind == ChannelKind::Category { "a category" } else { "a text channel" };
+        match state.tickets.expect_channel(guild, channel, kind, &field, what).await {
+            Ok(()) => {}
+            Err(TicketError::Refused(refusal)) => problems.push((field, plain(&refusal.to_string()))),
+            Err(other) => return Err(Error::Internal(other.into())),
+        }
+    }
+    if problems.is_empty() {
+        Ok(plan)
+    } else {
+        Err(Error::unprocessable(problems))
+    }
+}
+
+/// A core refusal of one group of settings, as an API error.
+fn field_error(error: TicketError, group: &'static str) -> Error {
+    super::refusals::api_error(error, group)
 }
 
 /// The problems the core would find in the fields that did convert.
-async fn dry_run(
-    state: &ApiState,
-    guild: crate::tickets::ids::GuildId,
-    patch: &ModmailPatch,
-) -> Result<Vec<(String, String)>> {
+async fn dry_run(state: &ApiState, guild: GuildId, patch: &ModmailPatch) -> Result<Vec<Change>> {
     let mut settings = db::settings::get(&state.db, guild).await?;
     let convertible = ModmailPatch { time_to_close_thread: None, archive_category: None, ..patch.clone() };
     let changes = convertible.changes().unwrap_or_default();
@@ -312,9 +492,9 @@ async fn dry_run(
 }
 
 /// Field names as the body has them (`modmail.prefix`), with the core's
-/// messages stripped of Discord's markdown backticks.
-fn prefixed(problems: Vec<(String, String)>) -> Vec<(String, String)> {
-    problems.into_iter().map(|(name, problem)| (format!("modmail.{name}"), problem.replace('`', ""))).collect()
+/// messages stripped of Discord's markdown.
+fn prefixed(group: &str, problems: Vec<(String, String)>) -> Vec<(String, String)> {
+    problems.into_iter().map(|(name, problem)| (format!("{group}.{name}"), plain(&problem))).collect()
 }
 
 #[cfg(test)]
