@@ -16,6 +16,8 @@ pub struct TicketFilter {
     pub opened_before: Option<DateTime<Utc>>,
     /// Tickets numbered below this (the cursor).
     pub before_number: Option<i32>,
+    /// Only ticket number N.
+    pub number: Option<i32>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +58,7 @@ pub async fn list(db: &PgPool, guild_id: i64, filter: &TicketFilter, limit: i64)
              AND ($6::TIMESTAMPTZ IS NULL OR t.opened_at >= $6)
              AND ($7::TIMESTAMPTZ IS NULL OR t.opened_at < $7)
              AND ($8::INTEGER IS NULL OR t.number < $8)
+             AND ($10::INTEGER IS NULL OR t.number = $10)
            ORDER BY t.number DESC
            LIMIT $9"#,
         guild_id,
@@ -66,7 +69,8 @@ pub async fn list(db: &PgPool, guild_id: i64, filter: &TicketFilter, limit: i64)
         filter.opened_after,
         filter.opened_before,
         filter.before_number,
-        limit
+        limit,
+        filter.number
     )
     .fetch_all(db)
     .await
@@ -75,20 +79,8 @@ pub async fn list(db: &PgPool, guild_id: i64, filter: &TicketFilter, limit: i64)
 /// Ticket `number` of the guild.
 #[tracing::instrument(skip(db))]
 pub async fn one(db: &PgPool, guild_id: i64, number: i32) -> sqlx::Result<Option<TicketSummary>> {
-    sqlx::query_as!(
-        TicketSummary,
-        r#"SELECT t.ticket_id, t.number, t.kind, t.status, t.opener_id, t.opener_name, t.channel_id, t.assigned_to,
-                  tt.name AS "ticket_type?", mc.name AS "modmail_category?", t.opened_at, t.closed_at, t.closed_by,
-                  t.answers, EXISTS (SELECT 1 FROM transcripts tr WHERE tr.ticket_id = t.ticket_id) AS "has_transcript!"
-           FROM tickets t
-           LEFT JOIN ticket_types tt ON tt.type_id = t.ticket_type_id
-           LEFT JOIN modmail_categories mc ON mc.category_id = t.modmail_category_id
-           WHERE t.guild_id = $1 AND t.number = $2"#,
-        guild_id,
-        number
-    )
-    .fetch_optional(db)
-    .await
+    let filter = TicketFilter { number: Some(number), ..TicketFilter::default() };
+    Ok(list(db, guild_id, &filter, 1).await?.pop())
 }
 
 #[derive(Debug, Clone)]

@@ -232,6 +232,20 @@ async fn change_question(
     Ok(of_guild(state, access.guild, raw_type).await?.into())
 }
 
+/// A 404 unless the guild's type has question `position`.
+async fn existing_question(
+    state: &ApiState,
+    access: &Authorized<WriteSettings>,
+    (_, type_id, position): &(String, String, usize),
+) -> Result<()> {
+    let current = of_guild(state, access.guild, type_id).await?;
+    if *position < current.questions.len() {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
 /// Adds a question at the end of the type's form (at most 5).
 #[utoipa::path(post, path = "/v1/guilds/{guild_id}/ticket-types/{type_id}/questions", tag = "settings", request_body = Question,
     params(("guild_id" = String, Path, description = "The guild's id"), ("type_id" = String, Path, description = "The type's id")),
@@ -267,10 +281,7 @@ pub async fn replace_question(
     Path(ids): Path<(String, String, usize)>,
     Json(question): Json<Question>,
 ) -> Result<JsonResponse<TicketType>> {
-    let current = of_guild(&state, access.guild, &ids.1).await?;
-    if ids.2 >= current.questions.len() {
-        return Err(Error::NotFound);
-    }
+    existing_question(&state, &access, &ids).await?;
     let change = QuestionChange::Edit(ids.2, question.fields());
     Ok(JsonResponse(change_question(&state, &access, &ids.1, change, "ticket_type.question_update").await?))
 }
@@ -289,10 +300,7 @@ pub async fn remove_question(
     access: Authorized<WriteSettings>,
     Path(ids): Path<(String, String, usize)>,
 ) -> Result<JsonResponse<TicketType>> {
-    let current = of_guild(&state, access.guild, &ids.1).await?;
-    if ids.2 >= current.questions.len() {
-        return Err(Error::NotFound);
-    }
+    existing_question(&state, &access, &ids).await?;
     let change = QuestionChange::Remove(ids.2);
     Ok(JsonResponse(change_question(&state, &access, &ids.1, change, "ticket_type.question_delete").await?))
 }

@@ -172,6 +172,7 @@ pub async fn list(
         opened_after: query.opened_after,
         opened_before: query.opened_before,
         before_number,
+        number: None,
     };
     let rows = db::ticket_reports::list(&state.db, access.guild_db(), &filter, limit + 1).await?;
     let more = rows.len() as i64 > limit;
