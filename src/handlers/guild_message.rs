@@ -48,6 +48,7 @@ pub async fn handle(bot: &Bot, message: &Message) {
             .unwrap_or_else(|| message.author.name.clone()),
         roles: roles.iter().map(|r| RoleId(r.get())).collect(),
         manage_guild: can_manage_guild(&bot.cache, guild_id, message.author.id, &roles),
+        api_token: None,
     };
     let attachments = message.attachments.iter().map(crate::discord::port::attachment).collect();
     let at = Invocation { guild, channel, actor, source: message.id.get(), attachments };

@@ -118,6 +118,7 @@ pub(super) fn actor(interaction: &Interaction) -> Option<Actor> {
         name: member.nick.clone().or_else(|| user.global_name.clone()).unwrap_or_else(|| user.name.clone()),
         roles: member.roles.iter().map(|r| RoleId(r.get())).collect(),
         manage_guild: permissions.intersects(Permissions::ADMINISTRATOR | Permissions::MANAGE_GUILD),
+        api_token: None,
     })
 }
 

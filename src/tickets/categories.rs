@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use serde_json::json;
+
 use super::duration;
 use super::error::{Refusal, TicketResult};
 use super::ids::{ChannelId, GuildId};
@@ -79,6 +81,8 @@ impl TicketService {
                 let limit = plan.limits().modmail_categories.min(MAX_MENU_OPTIONS);
                 match db::categories::create(&self.db, guild, &fields, actor.user, limit).await? {
                     db::categories::Created::Yes(category) => {
+                        let target = format!("category:{}", category.id);
+                        self.audit(guild, actor, "category.create", &target, json!({ "name": category.name })).await?;
                         let mut text = format!(
                             "Category **{}** created: its tickets open in <#{}>.",
                             category.name, category.discord_category
@@ -133,7 +137,11 @@ impl TicketService {
                     },
                 };
                 match db::categories::update(&self.db, category.id, &fields).await {
-                    Ok(Some(updated)) => format!("Category **{}** updated.", updated.name),
+                    Ok(Some(updated)) => {
+                        let target = format!("category:{}", updated.id);
+                        self.audit(guild, actor, "category.update", &target, json!({ "name": updated.name })).await?;
+                        format!("Category **{}** updated.", updated.name)
+                    }
                     Ok(None) => return Err(unknown(&name, &prefix).into()),
                     Err(e) if db::is_unique_violation(&e) => {
                         return Err(Refusal::InvalidInput(format!(
@@ -148,6 +156,8 @@ impl TicketService {
             CategoryAction::Delete { name } => {
                 let category = self.category_named(guild, &name, &prefix).await?;
                 db::categories::delete(&self.db, category.id).await?;
+                let target = format!("category:{}", category.id);
+                self.audit(guild, actor, "category.delete", &target, json!({ "name": category.name })).await?;
                 format!(
                     "Category **{}** deleted. Its open tickets stay where they are; its Discord category was not touched.",
                     category.name

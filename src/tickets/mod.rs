@@ -43,8 +43,12 @@ use crate::redis::keys::Keys;
 use crate::redis::timer_index::TimerIndex;
 use crate::redis::RedisPool;
 pub use error::{Refusal, TicketError, TicketResult};
+use ids::GuildId;
+use model::Actor;
 pub use outcome::Outcome;
 use ports::DiscordPort;
+
+use crate::db;
 
 /// The ticket core's entry point: cheap to clone, shared by every handler.
 #[derive(Clone)]
@@ -76,5 +80,19 @@ impl TicketService {
 
     pub fn db(&self) -> &PgPool {
         &self.db
+    }
+
+    /// Records a change to a guild's configuration in its audit log, for
+    /// every entry point alike (commands, buttons, the API).
+    pub(crate) async fn audit(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        changes: serde_json::Value,
+    ) -> TicketResult<()> {
+        db::audit_log::record(&self.db, guild.db(), actor.audit(), action, target, &changes).await?;
+        Ok(())
     }
 }

@@ -161,12 +161,14 @@ pub struct Actor {
     pub roles: Vec<RoleId>,
     /// The member has Manage Server (or Administrator, or owns the guild).
     pub manage_guild: bool,
+    /// The API token acting for `user` (its creator), when one is.
+    pub api_token: Option<i64>,
 }
 
 impl Actor {
     /// How the audit log names this person.
     pub fn audit(&self) -> crate::db::audit_log::AuditActor {
-        crate::db::audit_log::AuditActor { user_id: Some(self.user.db()), token_id: None }
+        crate::db::audit_log::AuditActor { user_id: Some(self.user.db()), token_id: self.api_token }
     }
 
     /// Staff are members with the guild's staff role, or with Manage Server.

@@ -33,6 +33,12 @@ impl TicketService {
             self.expect_channel(guild, log, ChannelKind::Text, "log-channel", "a text channel").await?;
         }
         db::settings::setup_modmail(&self.db, guild, setup.inbox_category, setup.staff_role, setup.log_channel).await?;
+        let details = serde_json::json!({
+            "inbox_category": setup.inbox_category.to_string(),
+            "staff_role": setup.staff_role.to_string(),
+            "log_channel": setup.log_channel.map(|c| c.to_string()),
+        });
+        self.audit(guild, actor, "modmail.setup", "modmail", details).await?;
         let log = setup.log_channel.map(|c| format!(", events are logged in <#{c}>")).unwrap_or_default();
         Ok(Outcome::Notice(format!(
             "Modmail is set up: tickets open in <#{}>, visible to <@&{}>{log}. Members can now DM me.",

@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use serde_json::json;
+
 use super::error::{Refusal, TicketResult};
 use super::ids::GuildId;
 use super::model::Actor;
@@ -57,6 +59,7 @@ impl TicketService {
                         .into());
                     }
                 }
+                self.audit(guild, actor, "snippet.create", &name, json!({ "content": content })).await?;
                 format!("Snippet `{name}` saved. Send it in a ticket with `{prefix}s {name}`.")
             }
             SnippetAction::Edit { name, content } => {
@@ -64,6 +67,7 @@ impl TicketService {
                 if !db::snippets::update(&self.db, guild, &name, &content, actor.user).await? {
                     return Err(unknown(&name, prefix).into());
                 }
+                self.audit(guild, actor, "snippet.update", &name, json!({ "content": content })).await?;
                 format!("Snippet `{name}` updated.")
             }
             SnippetAction::Delete { name } => {
@@ -71,6 +75,7 @@ impl TicketService {
                 if !db::snippets::delete(&self.db, guild, &name).await? {
                     return Err(unknown(&name, prefix).into());
                 }
+                self.audit(guild, actor, "snippet.delete", &name, json!({})).await?;
                 format!("Snippet `{name}` deleted.")
             }
             SnippetAction::List => {

@@ -290,6 +290,8 @@ impl TicketService {
         }
         let expires = length.map(|d| Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(30)));
         db::blocks::block(&self.db, guild, user, actor.user, reason.trim(), expires).await?;
+        let details = serde_json::json!({ "reason": reason.trim(), "expires_at": expires });
+        self.audit(guild, actor, "block.create", &format!("user:{user}"), details).await?;
         let until = match (length, expires) {
             (Some(d), Some(at)) => format!(" for {} (until <t:{}:f>)", duration::format(d), at.timestamp()),
             _ => " until unblocked".to_owned(),
@@ -307,6 +309,7 @@ impl TicketService {
             return Err(Refusal::NotStaff.into());
         }
         let text = if db::blocks::unblock(&self.db, guild, user).await? {
+            self.audit(guild, actor, "block.delete", &format!("user:{user}"), serde_json::json!({})).await?;
             format!("✅ <@{user}> is unblocked and can open tickets again.")
         } else {
             format!("<@{user}> was not blocked.")

@@ -72,6 +72,9 @@ async fn snippets_are_created_changed_and_deleted_through_the_api_and_staff_send
     for action in ["snippet.create", "snippet.update", "snippet.delete"] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
+    // Made with a token: the entry names the token and its creator.
+    let entry = log.body["items"].as_array().unwrap().iter().find(|e| e["action"] == "snippet.update").unwrap();
+    assert!(entry["token_id"].is_string() && entry["user_id"] == acme.owner.to_string().as_str(), "{entry}");
     app.shutdown().await;
 }
 

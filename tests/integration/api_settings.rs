@@ -51,10 +51,12 @@ async fn a_settings_change_through_the_api_is_acted_on_by_the_running_bot_within
     .await;
     println!("settings change acted on {:?} after the command", asked.elapsed());
 
-    // Both changes are in the audit log, with who made them and old and new values.
+    // Both changes are in the audit log, with who made them and old and new
+    // values, after the `/modmail setup` command that came first.
     let log = api.get(&format!("/v1/guilds/{}/audit-log", acme.id), &session).await;
     let items = log.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2, "{}", log.body);
+    assert_eq!(items.len(), 3, "{}", log.body);
+    assert_eq!(items[2]["action"], "modmail.setup");
     assert_eq!(items[0]["changes"]["anonymous_label"]["new"], "Crew");
     assert_eq!(items[1]["action"], "settings.update");
     assert_eq!(items[1]["user_id"], acme.owner.to_string());

@@ -42,7 +42,8 @@ async fn checkout_then_stripes_webhooks_make_the_guild_premium_and_a_cancellatio
         .await;
     stripe.send_webhooks_to(&format!("{}/v1/stripe/webhook", api.base), WEBHOOK_SECRET).await;
     let session = Auth::Session(api.login(&app, acme.owner).await);
-    let owner = Actor { user: UserId(acme.owner), name: "owner".into(), roles: vec![], manage_guild: true };
+    let owner =
+        Actor { user: UserId(acme.owner), name: "owner".into(), roles: vec![], manage_guild: true, api_token: None };
     let fourth = TypeFields { name: "Fourth".into(), description: String::new(), emoji: None };
 
     // No billing account yet: the portal says to check out first.

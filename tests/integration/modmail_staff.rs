@@ -156,6 +156,7 @@ async fn the_same_dm_or_command_delivered_twice_does_nothing_twice() {
             name: "staff".into(),
             roles: vec![RoleId(acme.staff_role)],
             manage_guild: false,
+            api_token: None,
         },
         source: 4242,
         attachments: vec![],

@@ -9,7 +9,7 @@ use crate::panel_open::{set_up_panel, wait_for_menu_count};
 use crate::support::{eventually, TestApp};
 
 fn manager(user: u64) -> Actor {
-    Actor { user: UserId(user), name: "owner".into(), roles: vec![], manage_guild: true }
+    Actor { user: UserId(user), name: "owner".into(), roles: vec![], manage_guild: true, api_token: None }
 }
 
 fn type_fields(name: &str) -> TypeFields {
@@ -43,6 +43,7 @@ async fn ticket_types_and_their_questions_are_managed_within_discords_limits_and
         name: "staff".into(),
         roles: vec![RoleId(panel.support_role)],
         manage_guild: false,
+        api_token: None,
     };
     let refused = tickets.add_ticket_type(guild, &staff, &type_fields("Partnerships")).await.unwrap_err();
     assert!(refused.user_message().contains("Manage Server"), "{}", refused.user_message());

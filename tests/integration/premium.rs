@@ -46,7 +46,8 @@ async fn the_free_plan_limits_types_categories_snippets_and_tokens_naming_premiu
     let _panel = set_up_panel(&app, &acme).await;
     let api = app.api_with(|c| c.billing.webhook_secrets = vec![SecretString::from(SECRET.to_owned())]).await;
     let session = api.login(&app, acme.owner).await;
-    let owner = Actor { user: UserId(acme.owner), name: "owner".into(), roles: vec![], manage_guild: true };
+    let owner =
+        Actor { user: UserId(acme.owner), name: "owner".into(), roles: vec![], manage_guild: true, api_token: None };
     let tickets = &app.bot().tickets;
 
     // Ticket types: the panel's three defaults are the Free plan's three.

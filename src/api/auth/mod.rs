@@ -63,11 +63,17 @@ impl Caller {
     /// access check has established that), named for the logs.
     pub fn as_actor(&self) -> crate::tickets::model::Actor {
         use crate::tickets::ids::UserId;
-        let (user, name) = match self {
-            Caller::Session(s) => (s.session.user_id, s.session.user_name.clone()),
-            Caller::Token(t) => (t.created_by, format!("API token {}", t.token_id)),
+        let (user, name, api_token) = match self {
+            Caller::Session(s) => (s.session.user_id, s.session.user_name.clone(), None),
+            Caller::Token(t) => (t.created_by, format!("API token {}", t.token_id), Some(t.token_id)),
         };
-        crate::tickets::model::Actor { user: UserId(user as u64), name, roles: Vec::new(), manage_guild: true }
+        crate::tickets::model::Actor {
+            user: UserId(user as u64),
+            name,
+            roles: Vec::new(),
+            manage_guild: true,
+            api_token,
+        }
     }
 
     /// The rate limit bucket: per session, per token.

@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit;
 use super::refusals::api_error;
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::{Json, Path};
@@ -102,7 +101,6 @@ pub async fn create(
         .block(access.guild, &access.caller.as_actor(), target, length, &new.reason)
         .await
         .map_err(|e| api_error(e, "user_id"))?;
-    audit(&state, &access.caller, access.guild_db(), "block.create", &format!("user:{target}")).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -127,6 +125,5 @@ pub async fn delete(
         .unblock(access.guild, &access.caller.as_actor(), target)
         .await
         .map_err(|e| api_error(e, "user_id"))?;
-    audit(&state, &access.caller, access.guild_db(), "block.delete", &format!("user:{target}")).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,6 @@ use axum::Json as JsonResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit;
 use super::refusals::api_error;
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::{Json, Path};
@@ -110,7 +109,6 @@ pub async fn create(
     let created = db::categories::by_name(&state.db, access.guild, new.name.trim())
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("the category just created is not there")))?;
-    audit(&state, &access.caller, access.guild_db(), "category.create", &format!("category:{}", created.id)).await?;
     Ok((StatusCode::CREATED, JsonResponse(created.into())))
 }
 
@@ -147,7 +145,6 @@ pub async fn update(
         .await
         .map_err(|e| api_error(e, "category"))?;
     let updated = db::categories::by_id(&state.db, category.id).await?.ok_or(Error::NotFound)?;
-    audit(&state, &access.caller, access.guild_db(), "category.update", &format!("category:{}", category.id)).await?;
     Ok(JsonResponse(updated.into()))
 }
 
@@ -173,6 +170,5 @@ pub async fn delete(
         )
         .await
         .map_err(|e| api_error(e, "category"))?;
-    audit(&state, &access.caller, access.guild_db(), "category.delete", &format!("category:{}", category.id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -60,18 +60,6 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(billing::webhook))
 }
 
-/// Records an API write in the guild's audit log.
-pub(super) async fn audit(
-    state: &ApiState,
-    caller: &super::auth::Caller,
-    guild: i64,
-    action: &str,
-    target: &str,
-) -> super::Result<()> {
-    crate::db::audit_log::record(&state.db, guild, caller.actor(), action, target, &serde_json::json!({})).await?;
-    Ok(())
-}
-
 /// A page of a list, with the cursor for the next one.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T: ToSchema> {

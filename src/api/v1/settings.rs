@@ -328,16 +328,6 @@ pub async fn patch(
     if let Some(setup) = &plan.panel_setup {
         state.tickets.setup_panel(guild, &actor, setup).await.map_err(|e| field_error(e, "panel"))?;
     }
-    if plan.modmail_setup.is_some() || plan.panel_setup.is_some() {
-        let changed: Vec<&str> = [
-            plan.modmail_setup.is_some().then_some("modmail setup"),
-            plan.panel_setup.is_some().then_some("panel setup"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        super::audit(&state, &access.caller, guild.db(), "settings.setup", &changed.join(", ")).await?;
-    }
     Ok(JsonResponse(read(&state, guild).await?))
 }
 

@@ -8,7 +8,6 @@ use axum::Json as JsonResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit;
 use super::refusals::{api_error, plain};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::{Json, Path};
@@ -83,7 +82,6 @@ pub async fn create(
         .manage_snippets(access.guild, &access.caller.as_actor(), action)
         .await
         .map_err(|e| api_error(e, "name"))?;
-    audit(&state, &access.caller, access.guild_db(), "snippet.create", &name).await?;
     Ok((StatusCode::CREATED, JsonResponse(Snippet { name, content })))
 }
 
@@ -113,7 +111,6 @@ pub async fn update(
         .manage_snippets(access.guild, &access.caller.as_actor(), action)
         .await
         .map_err(|e| api_error(e, "content"))?;
-    audit(&state, &access.caller, access.guild_db(), "snippet.update", &name).await?;
     Ok(JsonResponse(Snippet { name, content }))
 }
 
@@ -138,6 +135,5 @@ pub async fn delete(
         .manage_snippets(access.guild, &access.caller.as_actor(), SnippetAction::Delete { name: name.clone() })
         .await
         .map_err(|e| api_error(e, "name"))?;
-    audit(&state, &access.caller, access.guild_db(), "snippet.delete", &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,7 +10,6 @@ use axum::Json as JsonResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::audit;
 use super::refusals::api_error;
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::{Json, Path};
@@ -153,7 +152,6 @@ pub async fn create(
         .add_ticket_type(access.guild, &access.caller.as_actor(), &fields)
         .await
         .map_err(|e| api_error(e, "ticket_type"))?;
-    audit(&state, &access.caller, access.guild_db(), "ticket_type.create", &format!("ticket_type:{id}")).await?;
     let created = of_guild(&state, access.guild, &id.to_string()).await?;
     Ok((StatusCode::CREATED, JsonResponse(created.into())))
 }
@@ -187,8 +185,6 @@ pub async fn update(
         .edit_ticket_type(access.guild, &access.caller.as_actor(), current.id, &fields)
         .await
         .map_err(|e| api_error(e, "ticket_type"))?;
-    audit(&state, &access.caller, access.guild_db(), "ticket_type.update", &format!("ticket_type:{}", current.id))
-        .await?;
     Ok(JsonResponse(of_guild(&state, access.guild, &ids.1).await?.into()))
 }
 
@@ -210,8 +206,6 @@ pub async fn delete(
         .remove_ticket_type(access.guild, &access.caller.as_actor(), current.id)
         .await
         .map_err(|e| api_error(e, "ticket_type"))?;
-    audit(&state, &access.caller, access.guild_db(), "ticket_type.delete", &format!("ticket_type:{}", current.id))
-        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -220,7 +214,6 @@ async fn change_question(
     access: &Authorized<WriteSettings>,
     raw_type: &str,
     change: QuestionChange,
-    action: &str,
 ) -> Result<TicketType> {
     let current = of_guild(state, access.guild, raw_type).await?;
     state
@@ -228,7 +221,6 @@ async fn change_question(
         .change_question(access.guild, &access.caller.as_actor(), current.id, change)
         .await
         .map_err(|e| api_error(e, "question"))?;
-    audit(state, &access.caller, access.guild_db(), action, &format!("ticket_type:{}", current.id)).await?;
     Ok(of_guild(state, access.guild, raw_type).await?.into())
 }
 
@@ -262,7 +254,7 @@ pub async fn add_question(
     Json(question): Json<Question>,
 ) -> Result<JsonResponse<TicketType>> {
     let change = QuestionChange::Add(question.fields());
-    Ok(JsonResponse(change_question(&state, &access, &ids.1, change, "ticket_type.question_add").await?))
+    Ok(JsonResponse(change_question(&state, &access, &ids.1, change).await?))
 }
 
 /// Replaces question `position` (0 to 4).
@@ -283,7 +275,7 @@ pub async fn replace_question(
 ) -> Result<JsonResponse<TicketType>> {
     existing_question(&state, &access, &ids).await?;
     let change = QuestionChange::Edit(ids.2, question.fields());
-    Ok(JsonResponse(change_question(&state, &access, &ids.1, change, "ticket_type.question_update").await?))
+    Ok(JsonResponse(change_question(&state, &access, &ids.1, change).await?))
 }
 
 /// Removes question `position`.
@@ -302,5 +294,5 @@ pub async fn remove_question(
 ) -> Result<JsonResponse<TicketType>> {
     existing_question(&state, &access, &ids).await?;
     let change = QuestionChange::Remove(ids.2);
-    Ok(JsonResponse(change_question(&state, &access, &ids.1, change, "ticket_type.question_delete").await?))
+    Ok(JsonResponse(change_question(&state, &access, &ids.1, change).await?))
 }

@@ -9,6 +9,7 @@ use super::super::model::Actor;
 use super::super::TicketService;
 use crate::db;
 use crate::db::panel::{NewType, Question, QuestionStyle, TicketType, TypeCreated};
+use serde_json::json;
 
 /// A select menu holds 25 options.
 pub const MAX_TYPES: usize = 25;
@@ -83,6 +84,8 @@ impl TicketService {
                 .into())
             }
         };
+        self.audit(guild, actor, "ticket_type.create", &format!("ticket_type:{id}"), json!({ "name": new.name }))
+            .await?;
         self.menu_changed(guild).await;
         Ok(id)
     }
@@ -105,6 +108,8 @@ impl TicketService {
             Err(e) if db::is_unique_violation(&e) => return Err(name_taken(&name).into()),
             Err(e) => return Err(e.into()),
         }
+        self.audit(guild, actor, "ticket_type.update", &format!("ticket_type:{type_id}"), json!({ "name": name }))
+            .await?;
         self.menu_changed(guild).await;
         Ok(())
     }
@@ -115,6 +120,7 @@ impl TicketService {
         if !db::panel::delete_type(&self.db, guild, type_id).await? {
             return Err(gone().into());
         }
+        self.audit(guild, actor, "ticket_type.delete", &format!("ticket_type:{type_id}"), json!({})).await?;
         self.menu_changed(guild).await;
         Ok(())
     }
@@ -177,6 +183,15 @@ impl TicketService {
         })
         .await?;
         let questions = changed.ok_or_else(gone)??;
+        let labels: Vec<&str> = questions.iter().map(|q| q.label.as_str()).collect();
+        self.audit(
+            guild,
+            actor,
+            "ticket_type.questions",
+            &format!("ticket_type:{type_id}"),
+            json!({ "questions": labels }),
+        )
+        .await?;
         self.menu_changed(guild).await;
         Ok(questions)
     }

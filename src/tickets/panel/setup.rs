@@ -26,6 +26,14 @@ impl TicketService {
             self.expect_channel(guild, log, ChannelKind::Text, "log-channel", "a text channel").await?;
         }
         let (settings, created) = db::panel::save_setup(&self.db, guild, setup, &super::defaults::types()).await?;
+        let details = serde_json::json!({
+            "menu_channel": settings.menu_channel.to_string(),
+            "category": settings.category.to_string(),
+            "log_channel": settings.log_channel.map(|c| c.to_string()),
+            "support_role": settings.support_role.map(|r| r.to_string()),
+            "max_open_per_member": settings.max_open_per_member,
+        });
+        self.audit(guild, actor, "panel.setup", "panel", details).await?;
         let types = db::panel::types(&self.db, guild).await?;
         self.refresh_menu(guild).await?;
 

@@ -448,6 +448,7 @@ impl TestApp {
                 name: "staff".into(),
                 roles: vec![RoleId(guild.staff_role)],
                 manage_guild: false,
+                api_token: None,
             },
             source,
             attachments: vec![],
