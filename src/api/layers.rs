@@ -28,8 +28,11 @@ pub fn apply<S>(router: Router<S>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    router.layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES)).layer(middleware::from_fn(record_http_metrics)).layer(
-        TraceLayer::new_for_http().make_span_with(|request: &Request| {
+    router
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(record_http_metrics))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let route = route_of(request);
             // The path, not the full URI: query strings may carry tokens.
             tracing::info_span!(
@@ -38,13 +41,27 @@ where
                 route,
                 path = request.uri().path(),
             )
-        }),
-    )
+        }))
 }
 
 /// The matched route template of `request`, or [`UNMATCHED_ROUTE`].
 fn route_of(request: &Request) -> &str {
     request.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+}
+
+/// Answers that a layer below the handlers made (the body limit's 413, a
+/// body that stopped mid-way) get the API's JSON error body like every other.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return axum::response::IntoResponse::into_response(super::Error::PayloadTooLarge);
+    }
+    response
 }
 
 /// Records `ticketeer_http_requests_total` and the latency histogram.

@@ -290,6 +290,8 @@ mod tests {
         assert_eq!(small.status(), 200);
         let large = client.post(&url).body(vec![b'x'; layers::BODY_LIMIT_BYTES + 1]).send().await.unwrap();
         assert_eq!(large.status(), 413);
+        let body: Value = large.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "payload_too_large", "the API's JSON error, not the layer's text");
 
         shutdown.cancel();
         server.await.unwrap().unwrap();

@@ -95,6 +95,17 @@ async fn the_free_plan_limits_types_categories_snippets_and_tokens_naming_premiu
     app.control.post_message(acme.general, acme.staff, "!snippet create s11 Now it fits").await.unwrap();
     app.wait_for_channel_text(acme.general, "Snippet `s11` saved").await;
     api.token(&session, acme.id, &["settings:read"]).await;
+    // Transcripts are kept a year on Premium (30 days on Free).
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "kept for a year?").await;
+    app.control.post_message(channel, acme.staff, "!close").await.unwrap();
+    app.wait_for_bot_dm(alice, "transcript").await;
+    let kept_days: f64 =
+        sqlx::query_scalar("SELECT EXTRACT(EPOCH FROM expires_at - created_at)::FLOAT8 / 86400 FROM transcripts")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert!((364.0..=366.0).contains(&kept_days), "kept {kept_days} days");
 
     // …and its cancellation puts them back (what exists stays; nothing new beyond Free).
     webhook(&api, "customer.subscription.deleted", "evt_p2", acme.id, t + 1).await;
@@ -102,5 +113,24 @@ async fn the_free_plan_limits_types_categories_snippets_and_tokens_naming_premiu
     assert!(matches!(refused, TicketError::Refused(Refusal::NeedsPremium(_))), "{refused:?}");
     let billing = api.get(&format!("/v1/guilds/{}/billing", acme.id), &Auth::Session(session)).await;
     assert_eq!(billing.body["plan"], "free", "{}", billing.body);
+    let channel = app.open_ticket(&acme, alice, "and now?").await;
+    app.control.post_message(channel, acme.staff, "!close").await.unwrap();
+    crate::support::eventually("the second transcript is stored", || async {
+        let days: Vec<f64> = sqlx::query_scalar(
+            "SELECT EXTRACT(EPOCH FROM expires_at - created_at)::FLOAT8 / 86400 FROM transcripts ORDER BY created_at",
+        )
+        .fetch_all(&app.db.pool)
+        .await
+        .ok()?;
+        (days.len() == 2).then_some(days[1])
+    })
+    .await;
+    let free_days: f64 = sqlx::query_scalar(
+        "SELECT EXTRACT(EPOCH FROM expires_at - created_at)::FLOAT8 / 86400 FROM transcripts ORDER BY created_at DESC LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!((29.0..=31.0).contains(&free_days), "kept {free_days} days on Free");
     app.shutdown().await;
 }
