@@ -50,6 +50,8 @@ pub const DEPENDENCY_UP: &str = "ticketeer_dependency_up";
 pub const DISCORD_OAUTH_REQUESTS: &str = "ticketeer_discord_oauth_requests_total";
 /// API requests refused with 429, by caller kind (session or token).
 pub const API_RATE_LIMITED: &str = "ticketeer_api_rate_limited_total";
+/// Stripe webhook events received, by type and what processing did.
+pub const STRIPE_EVENTS: &str = "ticketeer_stripe_events_total";
 
 /// Histogram buckets (seconds) for request latencies. Discord REST calls usually
 /// take 50–300 ms and rate-limit waits can take seconds, so the buckets run from
@@ -142,6 +144,10 @@ fn describe() {
         "Requests the API made to Discord's OAuth2 and user endpoints (logins, guild lists), by endpoint."
     );
     describe_counter!(API_RATE_LIMITED, "API requests refused with 429, by caller kind (session or token).");
+    describe_counter!(
+        STRIPE_EVENTS,
+        "Stripe webhook events with a valid signature, by type and result (applied, duplicate, ignored)."
+    );
     describe_gauge!(DEPENDENCY_UP, "1 if the last readiness check reached the dependency (postgres, redis), else 0.");
 }
 
@@ -240,6 +246,23 @@ pub fn discord_oauth_request(endpoint: &'static str) {
 /// An API caller of `kind` (`session`, `token`) was refused with 429.
 pub fn api_rate_limited(kind: &'static str) {
     metrics::counter!(API_RATE_LIMITED, "caller" => kind).increment(1);
+}
+
+/// A signed Stripe event of `kind` was processed with `result`. Event types
+/// are Stripe's bounded set; anything we do not act on counts as `other`.
+pub fn stripe_event(kind: &str, result: &'static str) {
+    const KNOWN: [&str; 8] = [
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "invoice.payment_failed",
+        "customer.created",
+    ];
+    let kind = KNOWN.iter().find(|k| **k == kind).copied().unwrap_or("other");
+    metrics::counter!(STRIPE_EVENTS, "type" => kind, "result" => result).increment(1);
 }
 
 #[cfg(test)]

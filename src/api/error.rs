@@ -52,6 +52,10 @@ pub enum Error {
     #[error("not found")]
     NotFound,
 
+    /// 405: the path exists, but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+
     /// 409: the request clashes with existing state, e.g. a unique constraint.
     #[error("conflict: {0}")]
     Conflict(Cow<'static, str>),
@@ -101,6 +105,7 @@ impl Error {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PlanRequired(_) => StatusCode::PAYMENT_REQUIRED,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -118,6 +123,7 @@ impl Error {
             Self::Forbidden(_) => "forbidden",
             Self::PlanRequired(_) => "plan_required",
             Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
             Self::Unprocessable { .. } => "unprocessable_entity",
@@ -134,6 +140,7 @@ impl Error {
             Self::Unauthorized => "authentication is required".to_owned(),
             Self::Forbidden(message) | Self::PlanRequired(message) => message.to_string(),
             Self::NotFound => "the requested resource does not exist".to_owned(),
+            Self::MethodNotAllowed => "this path does not take that method".to_owned(),
             Self::Conflict(message) => message.to_string(),
             Self::PayloadTooLarge => "the request body is too large".to_owned(),
             Self::Unprocessable { .. } => "the request has invalid fields".to_owned(),

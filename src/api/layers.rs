@@ -49,8 +49,8 @@ fn route_of(request: &Request) -> &str {
     request.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
 }
 
-/// Answers that a layer below the handlers made (the body limit's 413, a
-/// body that stopped mid-way) get the API's JSON error body like every other.
+/// Answers made below the handlers (the body limit's 413, the router's 405)
+/// get the API's JSON error body like every other.
 async fn json_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let is_json = response
@@ -58,10 +58,18 @@ async fn json_errors(request: Request, next: Next) -> Response {
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        return axum::response::IntoResponse::into_response(super::Error::PayloadTooLarge);
+    let error = match response.status() {
+        _ if is_json => return response,
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => super::Error::PayloadTooLarge,
+        axum::http::StatusCode::METHOD_NOT_ALLOWED => super::Error::MethodNotAllowed,
+        _ => return response,
+    };
+    let allow = response.headers().get(axum::http::header::ALLOW).cloned();
+    let mut replaced = axum::response::IntoResponse::into_response(error);
+    if let Some(allow) = allow {
+        replaced.headers_mut().insert(axum::http::header::ALLOW, allow);
     }
-    response
+    replaced
 }
 
 /// Records `ticketeer_http_requests_total` and the latency histogram.

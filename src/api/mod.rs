@@ -276,6 +276,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_path_called_with_the_wrong_method_gets_the_json_405_with_allow() {
+        let router = ops_router(crate::metrics::install(), HealthCheck::new());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/livez", listener.local_addr().unwrap());
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn(serve(listener, router, shutdown.clone()));
+
+        let response = reqwest::Client::new().post(&url).send().await.unwrap();
+        assert_eq!(response.status(), 405);
+        assert!(response.headers().contains_key("allow"));
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "method_not_allowed");
+
+        shutdown.cancel();
+        server.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
     async fn bodies_over_the_limit_are_refused() {
         let echo = Router::new()
             .route("/echo", axum::routing::post(|body: axum::body::Bytes| async move { body.len().to_string() }));

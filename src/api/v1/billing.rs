@@ -185,5 +185,6 @@ pub async fn webhook(State(state): State<ApiState>, headers: HeaderMap, body: By
         Processed::Duplicate => "duplicate",
         Processed::Ignored => "ignored",
     };
+    crate::metrics::stripe_event(&event.kind, result);
     Ok(Json(WebhookReceipt { received: true, result: result.to_owned() }))
 }
