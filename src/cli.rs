@@ -84,7 +84,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = crate::api::ApiState::connect(&config, crate::metrics::install()).await?;
             let listener = tokio::net::TcpListener::bind(config.api_listen).await?;
             tracing::info!(addr = %listener.local_addr()?, "API listening");
-            crate::api::serve(listener, crate::api::router(state), shutdown_on_ctrl_c()).await
+            let shutdown = shutdown_on_ctrl_c();
+            tokio::spawn(crate::jobs::session_purge::run(state.db.clone(), shutdown.clone()));
+            crate::api::serve(listener, crate::api::router(state), shutdown).await
         }
         Commands::Migrate => {
             let db = crate::db::connect_lazy(config.database_url(), 2)?;

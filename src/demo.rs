@@ -76,6 +76,7 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
     let cluster_info = started_rx.await.context("the gateway cluster did not start")?;
 
     let api_state = crate::api::ApiState::connect(&config, crate::metrics::install()).await?;
+    tokio::spawn(crate::jobs::session_purge::run(api_state.db.clone(), shutdown.clone()));
     let api = tokio::spawn(crate::api::serve(api_listener, crate::api::router(api_state), shutdown.clone()));
 
     // The owner of Acme runs /modmail setup, exactly as in Discord.

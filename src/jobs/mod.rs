@@ -3,5 +3,6 @@
 
 pub mod inbox_sweeper;
 pub mod recovery;
+pub mod session_purge;
 pub mod timer_worker;
 pub mod transcript_purge;

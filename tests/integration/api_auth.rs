@@ -283,3 +283,26 @@ async fn an_expiring_discord_token_is_refreshed_and_one_discord_refuses_ends_the
     assert_eq!(left, 0);
     assert_eq!(api.get("/v1/me", &Auth::Session(session)).await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn expired_sessions_log_nobody_in_and_the_purge_deletes_them() {
+    let app = TestApp::spawn().await;
+    let guild = app.guild("Acme").await;
+    let api = app.api().await;
+    let expired = api.login(&app, guild.owner).await;
+    let live = api.login(&app, guild.owner).await;
+    sqlx::query("UPDATE api_sessions SET expires_at = now() - interval '1 second' WHERE session_hash = $1")
+        .bind(ticketeer::crypto::hash_secret(&expired))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(api.get("/v1/me", &Auth::Session(expired)).await.status, StatusCode::UNAUTHORIZED);
+
+    // One pass of the API's hourly job (a cancelled token stops it after one).
+    let stop = tokio_util::sync::CancellationToken::new();
+    stop.cancel();
+    ticketeer::jobs::session_purge::run(app.db.pool.clone(), stop).await;
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM api_sessions").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(left, 1, "only the expired session is deleted");
+    assert_eq!(api.get("/v1/me", &Auth::Session(live)).await.status, StatusCode::OK);
+}

@@ -23,19 +23,8 @@ async fn billing_api(app: &TestApp) -> TestApi {
 
 /// Posts `event` signed with `secret` at `signed_at` (Unix seconds).
 async fn deliver(api: &TestApi, event: &Value, secret: &str, signed_at: i64) -> (StatusCode, Value) {
-    let body = serde_json::to_vec(event).unwrap();
-    let header = ticketeer::billing::signature::sign(&body, secret, signed_at);
-    let response = api
-        .http
-        .post(format!("{}/v1/stripe/webhook", api.base))
-        .header("content-type", "application/json")
-        .header("stripe-signature", header)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let reply = api.deliver_stripe_event(event, secret, signed_at).await;
+    (reply.status, reply.body)
 }
 
 fn subscription_event(id: &str, kind: &str, created: i64, guild: u64, status: &str) -> Value {

@@ -22,16 +22,8 @@ async fn webhook(api: &TestApi, kind: &str, id: &str, guild: u64, created: i64) 
     let event = json!({"id": id, "type": kind, "created": created, "data": {"object": {
         "id": "sub_premium", "status": "active", "customer": "cus_premium",
         "metadata": {"guild_id": guild.to_string()}, "current_period_end": created + 30 * 86_400}}});
-    let body = serde_json::to_vec(&event).unwrap();
-    let response = api
-        .http
-        .post(format!("{}/v1/stripe/webhook", api.base))
-        .header("stripe-signature", ticketeer::billing::signature::sign(&body, SECRET, Utc::now().timestamp()))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let reply = api.deliver_stripe_event(&event, SECRET, Utc::now().timestamp()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 }
 
 fn new_type(name: &str) -> TypeFields {

@@ -60,6 +60,8 @@ needs! {
 pub struct Authorized<N: Need> {
     pub guild: GuildId,
     pub caller: Caller,
+    /// A session whose user owns the guild (tokens: `false`).
+    pub owner: bool,
     need: PhantomData<N>,
 }
 
@@ -81,31 +83,30 @@ impl<N: Need> FromRequestParts<ApiState> for Authorized<N> {
             .and_then(|raw| raw.parse::<u64>().ok())
             .filter(|id| *id > 0 && *id <= i64::MAX as u64)
             .ok_or(Error::NotFound)?;
-        match &caller {
+        let owner = match &caller {
             Caller::Token(token) => {
                 if token.guild_id != guild {
                     return Err(Error::NotFound);
                 }
                 match N::SCOPE {
                     None => {
-                        return Err(Error::Forbidden("this needs a dashboard login; API tokens cannot do it".into()))
+                        caller.session()?;
                     }
                     Some(scope) if !token.scopes.contains(&scope) => {
                         return Err(Error::Forbidden(format!("this token lacks the `{}` scope", scope.as_str()).into()))
                     }
                     Some(_) => {}
                 }
+                false
             }
             Caller::Session(session) => {
                 let managed = guilds::manageable(state, session, false).await?;
-                if !managed.iter().any(|g| g.id == guild) {
-                    return Err(Error::NotFound);
-                }
+                managed.iter().find(|g| g.id == guild).ok_or(Error::NotFound)?.owner
             }
-        }
+        };
         if db::guilds::present(&state.db, &[guild as i64]).await?.is_empty() {
             return Err(Error::NotFound);
         }
-        Ok(Self { guild: GuildId(guild), caller, need: PhantomData })
+        Ok(Self { guild: GuildId(guild), caller, owner, need: PhantomData })
     }
 }

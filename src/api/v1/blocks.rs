@@ -117,7 +117,7 @@ pub async fn delete(
     Path(ids): Path<(String, String)>,
 ) -> Result<StatusCode> {
     let target = user(&ids.1).ok_or(Error::NotFound)?;
-    if !db::blocks::list(&state.db, access.guild).await?.iter().any(|b| b.user_id == target.db()) {
+    if !db::blocks::blocked_guilds(&state.db, target).await?.contains(&access.guild) {
         return Err(Error::NotFound);
     }
     state

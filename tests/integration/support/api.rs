@@ -120,6 +120,25 @@ impl TestApi {
         self.call(Method::GET, path, auth, None).await
     }
 
+    /// Posts a Stripe `event` to the webhook as Stripe would: the raw JSON,
+    /// signed with `secret` at `signed_at` (Unix seconds).
+    pub async fn deliver_stripe_event(&self, event: &Value, secret: &str, signed_at: i64) -> Reply {
+        let body = serde_json::to_vec(event).unwrap();
+        let signature = ticketeer::billing::signature::sign(&body, secret, signed_at);
+        let response = self
+            .http
+            .post(format!("{}/v1/stripe/webhook", self.base))
+            .header("content-type", "application/json")
+            .header("stripe-signature", signature)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        Reply { status, headers, body: response.json().await.unwrap_or(Value::Null) }
+    }
+
     /// Makes an API token for `guild` with `scopes` as the logged-in `session`.
     pub async fn token(&self, session: &str, guild: u64, scopes: &[&str]) -> String {
         let reply = self
