@@ -199,7 +199,7 @@ pub async fn open_by_channel(db: &PgPool, channel: ChannelId) -> sqlx::Result<Op
 /// Marks the ticket closed. Returns `false` if it was already closed, which is
 /// how a replayed close becomes a no-op.
 #[tracing::instrument(skip(db))]
-pub async fn close(db: &PgPool, ticket_id: i64, closed_by: Option<UserId>) -> sqlx::Result<bool> {
+pub async fn close(db: impl sqlx::PgExecutor<'_>, ticket_id: i64, closed_by: Option<UserId>) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         r#"UPDATE tickets SET status = 'closed', closed_at = now(), closed_by = $2
            WHERE ticket_id = $1 AND status = 'open'"#,

@@ -287,7 +287,7 @@ pub async fn finish(db: &PgPool, timer_id: i64) -> sqlx::Result<()> {
 /// Cancels every pending timer of a ticket (it closed), except one being
 /// fired right now (it is marked fired when it is done).
 #[tracing::instrument(skip(db))]
-pub async fn cancel_for_ticket(db: &PgPool, ticket_id: i64) -> sqlx::Result<()> {
+pub async fn cancel_for_ticket(db: impl sqlx::PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<()> {
     sqlx::query!(
         r#"UPDATE timers SET state = 'cancelled', finished_at = now()
            WHERE ticket_id = $1 AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())"#,

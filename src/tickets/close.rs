@@ -54,7 +54,15 @@ impl TicketService {
         // The transcript first, while the channel can be read: if that fails,
         // nothing has changed yet and the close can simply be tried again.
         let transcript = self.ensure_transcript(ticket).await?;
-        if !db::tickets::close(&self.db, ticket.id, closed_by).await? {
+        // The record and its pending timers change together: a ticket is
+        // never closed with a scheduled close still pending, or the reverse.
+        let mut tx = self.db.begin().await?;
+        let closed_now = db::tickets::close(&mut *tx, ticket.id, closed_by).await?;
+        if closed_now {
+            db::timers::cancel_for_ticket(&mut *tx, ticket.id).await?;
+        }
+        tx.commit().await?;
+        if !closed_now {
             // Closed before (a replay, or a crash after the record changed):
             // only make sure the transcript reached the user and the channel
             // is retired.
@@ -65,7 +73,6 @@ impl TicketService {
             return Ok(Outcome::Done);
         }
         metrics::ticket_closed(ticket.kind.as_str());
-        db::timers::cancel_for_ticket(&self.db, ticket.id).await?;
         let detail = if notify_user { "" } else { "silently" };
         db::events::record(&self.db, ticket.id, "closed", closed_by, detail).await?;
         if deliver {

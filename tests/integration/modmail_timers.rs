@@ -310,7 +310,11 @@ async fn a_timer_due_while_postgres_is_unreachable_fires_once_it_is_back() {
     sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).execute(&mut admin).await.unwrap();
 
     app.wait_for_channel_text(channel, "reminder #1: check the refund").await;
-    assert_eq!(timer_states(&app).await, vec![("reminder".to_owned(), "fired".to_owned())]);
+    // The timer is marked fired after its message is posted.
+    crate::support::eventually("the reminder is marked fired", || async {
+        (timer_states(&app).await == vec![("reminder".to_owned(), "fired".to_owned())]).then_some(())
+    })
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let fired = app.control.channel_messages(channel).await.unwrap();
     assert_eq!(fired.iter().filter(|m| text_of(m).contains("reminder #1:")).count(), 1, "it fired once");
