@@ -8,7 +8,8 @@ use crate::tickets::ids::{GuildId, UserId};
 #[tracing::instrument(skip(db))]
 pub async fn add(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO guild_members (user_id, guild_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        "INSERT INTO guild_members (user_id, guild_id) VALUES ($1, $2)
+         ON CONFLICT (user_id, guild_id) DO UPDATE SET seen_at = now()",
         user.db(),
         guild.db()
     )
@@ -27,13 +28,100 @@ pub async fn add_many(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx::Re
     sqlx::query!(
         r#"INSERT INTO guild_members (user_id, guild_id)
            SELECT u, $2 FROM UNNEST($1::BIGINT[]) AS u
-           ON CONFLICT DO NOTHING"#,
+           ON CONFLICT (user_id, guild_id) DO UPDATE SET seen_at = now()"#,
         &ids,
         guild.db()
     )
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The guild's complete member list arrived (GUILD_CREATE of a small
+/// guild): it replaces the index, so members who left while no session was
+/// listening (their MEMBER_REMOVE was never delivered) lose their place.
+/// Returns how many were removed.
+#[tracing::instrument(skip(db, users), fields(count = users.len()))]
+pub async fn replace_all(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx::Result<u64> {
+    let ids: Vec<i64> = users.iter().map(|u| u.db()).collect();
+    let mut tx = db.begin().await?;
+    let removed = sqlx::query!(
+        "DELETE FROM guild_members WHERE guild_id = $1 AND user_id <> ALL($2::BIGINT[])",
+        guild.db(),
+        &ids
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query!(
+        r#"INSERT INTO guild_members (user_id, guild_id)
+           SELECT u, $2 FROM UNNEST($1::BIGINT[]) AS u
+           ON CONFLICT (user_id, guild_id) DO UPDATE SET seen_at = now()"#,
+        &ids,
+        guild.db()
+    )
+    .execute(&mut *tx)
+    .await?;
+    // A chunked sync still running for this guild is superseded.
+    sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild.db()).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(removed)
+}
+
+/// A large guild's member list is being requested in chunks under `nonce`:
+/// rows not confirmed since now are stale once every chunk has arrived.
+#[tracing::instrument(skip(db))]
+pub async fn start_sync(db: &PgPool, guild: GuildId, nonce: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO guild_member_syncs (guild_id, nonce, started_at) VALUES ($1, $2, now())
+           ON CONFLICT (guild_id) DO UPDATE SET nonce = EXCLUDED.nonce, started_at = now(), chunks_seen = 0"#,
+        guild.db(),
+        nonce
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// One chunk of the sync `nonce` arrived and its members are stored: counts
+/// it and, with the last of `chunk_count`, removes every member the sync did
+/// not confirm. Chunks are handled concurrently and in any order; the count
+/// (under the sync row's lock) decides which one is last. Returns how many
+/// members were removed (0 until the last chunk).
+#[tracing::instrument(skip(db, users), fields(count = users.len()))]
+pub async fn sync_chunk(
+    db: &PgPool,
+    guild: GuildId,
+    nonce: &str,
+    chunk_count: u32,
+    users: &[UserId],
+) -> sqlx::Result<u64> {
+    add_many(db, guild, users).await?;
+    let mut tx = db.begin().await?;
+    let sync = sqlx::query!(
+        r#"UPDATE guild_member_syncs SET chunks_seen = chunks_seen + 1
+           WHERE guild_id = $1 AND nonce = $2 RETURNING chunks_seen, started_at"#,
+        guild.db(),
+        nonce
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(sync) = sync else {
+        // Not the current sync (superseded by a newer GUILD_CREATE).
+        return Ok(0);
+    };
+    if i64::from(sync.chunks_seen) < i64::from(chunk_count) {
+        tx.commit().await?;
+        return Ok(0);
+    }
+    let removed =
+        sqlx::query!("DELETE FROM guild_members WHERE guild_id = $1 AND seen_at < $2", guild.db(), sync.started_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild.db()).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(removed)
 }
 
 #[tracing::instrument(skip(db))]

@@ -9,6 +9,7 @@ pub mod billing;
 pub mod blocks;
 pub mod categories;
 pub mod choices;
+pub mod conversations;
 pub mod events;
 pub mod guild_data;
 pub mod guilds;

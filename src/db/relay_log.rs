@@ -3,32 +3,33 @@
 
 use sqlx::PgPool;
 
-use crate::tickets::ids::{MessageId, UserId};
+use crate::tickets::ids::{ChannelId, MessageId, UserId};
+use crate::tickets::inbox::{Attachment, IncomingDm};
 
 /// Records a user's DM as relayed into the ticket channel, and takes it off the
 /// inbox, in one transaction.
-#[tracing::instrument(skip(db, content))]
+#[tracing::instrument(skip(db, dm), fields(message = %dm.message))]
 pub async fn record_to_staff(
     db: &PgPool,
     ticket_id: i64,
-    source: MessageId,
-    author: UserId,
-    content: &str,
+    dm: &IncomingDm,
     staff_copy: MessageId,
     carries_header: bool,
 ) -> sqlx::Result<()> {
+    let source = dm.message;
     let mut tx = db.begin().await?;
     sqlx::query!(
         r#"INSERT INTO ticket_messages (ticket_id, direction, source_id, author_id, content, staff_copy_message_id,
-                                        user_copy_message_id, carries_header)
-           VALUES ($1, 'to_staff', $2, $3, $4, $5, $2, $6)
+                                        user_copy_message_id, carries_header, attachments)
+           VALUES ($1, 'to_staff', $2, $3, $4, $5, $2, $6, $7)
            ON CONFLICT (source_id) DO NOTHING"#,
         ticket_id,
         source.db(),
-        author.db(),
-        content,
+        dm.user.db(),
+        dm.content,
         staff_copy.db(),
-        carries_header
+        carries_header,
+        files_json(&dm.attachments)
     )
     .execute(&mut *tx)
     .await?;
@@ -51,7 +52,12 @@ pub struct StaffReply<'a> {
     pub anonymous: bool,
     pub content: &'a str,
     pub number: i32,
+    /// Where the user's copy is (their DM channel) and its id.
+    pub user_copy_channel: ChannelId,
     pub user_copy: MessageId,
+    /// The copy in the ticket channel, if it could be posted.
+    pub staff_copy: Option<MessageId>,
+    pub files: &'a [Attachment],
 }
 
 /// Records a staff reply delivered to the user. `false` if this source was
@@ -60,8 +66,9 @@ pub struct StaffReply<'a> {
 pub async fn record_to_user(db: &PgPool, reply: &StaffReply<'_>) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         r#"INSERT INTO ticket_messages (ticket_id, direction, source_id, author_id, author_name, anonymous, content,
-                                        staff_number, user_copy_message_id)
-           VALUES ($1, 'to_user', $2, $3, $4, $5, $6, $7, $8)
+                                        staff_number, user_copy_channel_id, user_copy_message_id,
+                                        staff_copy_message_id, attachments)
+           VALUES ($1, 'to_user', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            ON CONFLICT (source_id) DO NOTHING"#,
         reply.ticket_id,
         reply.source as i64,
@@ -70,7 +77,10 @@ pub async fn record_to_user(db: &PgPool, reply: &StaffReply<'_>) -> sqlx::Result
         reply.anonymous,
         reply.content,
         reply.number,
-        reply.user_copy.db()
+        reply.user_copy_channel.db(),
+        reply.user_copy.db(),
+        reply.staff_copy.map(MessageId::db),
+        files_json(reply.files)
     )
     .execute(db)
     .await?;
@@ -97,6 +107,9 @@ pub struct StaffMessage {
     pub content: String,
     pub author_name: String,
     pub anonymous: bool,
+    /// The channel of the user's copy, when recorded (older rows: the
+    /// ticket's DM channel).
+    pub user_copy_channel: Option<ChannelId>,
     pub user_copy: Option<MessageId>,
     pub staff_copy: Option<MessageId>,
     pub deleted: bool,
@@ -106,7 +119,8 @@ pub struct StaffMessage {
 pub async fn staff_message(db: &PgPool, ticket_id: i64, number: i32) -> sqlx::Result<Option<StaffMessage>> {
     let row = sqlx::query!(
         r#"SELECT ticket_message_id, staff_number AS "staff_number!", content, author_name, anonymous,
-                  user_copy_message_id, staff_copy_message_id, deleted_at IS NOT NULL AS "deleted!"
+                  user_copy_channel_id, user_copy_message_id, staff_copy_message_id,
+                  deleted_at IS NOT NULL AS "deleted!"
            FROM ticket_messages WHERE ticket_id = $1 AND staff_number = $2"#,
         ticket_id,
         number
@@ -119,10 +133,71 @@ pub async fn staff_message(db: &PgPool, ticket_id: i64, number: i32) -> sqlx::Re
         content: r.content,
         author_name: r.author_name.unwrap_or_default(),
         anonymous: r.anonymous,
+        user_copy_channel: r.user_copy_channel_id.map(ChannelId::from_db),
         user_copy: r.user_copy_message_id.map(MessageId::from_db),
         staff_copy: r.staff_copy_message_id.map(MessageId::from_db),
         deleted: r.deleted,
     }))
+}
+
+/// Files as the relay log keeps them: name and size, never the (private,
+/// expiring) link.
+fn files_json(files: &[Attachment]) -> serde_json::Value {
+    serde_json::Value::Array(
+        files.iter().map(|f| serde_json::json!({ "filename": f.filename, "size": f.size })).collect(),
+    )
+}
+
+/// One message of a ticket's conversation as the user lived it: what they
+/// sent (as they last edited it) and what staff sent them (as delivered).
+#[derive(Debug, Clone)]
+pub struct ConversationMessage {
+    pub to_staff: bool,
+    pub author: UserId,
+    /// The staff member's name as recorded (for replies); empty for the user.
+    pub author_name: String,
+    pub anonymous: bool,
+    pub content: String,
+    pub files: Vec<(String, u64)>,
+    pub sent_at: chrono::DateTime<chrono::Utc>,
+    pub edited_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub number: Option<i32>,
+}
+
+/// The ticket's relayed messages in order, without those deleted (a reply
+/// staff retracted, or a DM the user deleted).
+#[tracing::instrument(skip(db))]
+pub async fn conversation(db: &PgPool, ticket_id: i64) -> sqlx::Result<Vec<ConversationMessage>> {
+    let rows = sqlx::query!(
+        r#"SELECT direction, author_id, author_name, anonymous, content, attachments, created_at, edited_at,
+                  staff_number
+           FROM ticket_messages
+           WHERE ticket_id = $1 AND deleted_at IS NULL
+           ORDER BY ticket_message_id"#,
+        ticket_id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ConversationMessage {
+            to_staff: r.direction == "to_staff",
+            author: UserId::from_db(r.author_id),
+            author_name: r.author_name.unwrap_or_default(),
+            anonymous: r.anonymous,
+            content: r.content,
+            files: r
+                .attachments
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| (f["filename"].as_str().unwrap_or_default().to_owned(), f["size"].as_u64().unwrap_or(0)))
+                .collect(),
+            sent_at: r.created_at,
+            edited_at: r.edited_at,
+            number: r.staff_number,
+        })
+        .collect())
 }
 
 /// Records an edit: the new text, and the old one in the history.
@@ -170,19 +245,6 @@ pub async fn exists(db: &PgPool, source: u64) -> sqlx::Result<bool> {
     )
     .fetch_one(db)
     .await
-}
-
-/// Notes the staff-side copy of a reply once the transport has posted it.
-#[tracing::instrument(skip(db))]
-pub async fn set_staff_copy(db: &PgPool, source: u64, staff_copy: MessageId) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE ticket_messages SET staff_copy_message_id = $2 WHERE source_id = $1",
-        source as i64,
-        staff_copy.db()
-    )
-    .execute(db)
-    .await?;
-    Ok(())
 }
 
 /// How many messages a ticket relayed each way.

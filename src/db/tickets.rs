@@ -118,21 +118,22 @@ impl From<TicketRow> for Ticket {
     }
 }
 
-/// The user's open modmail ticket that their DMs go to: the most recently opened.
+/// The user's open modmail tickets in every guild, oldest first (at most one
+/// per guild). Which one their DMs go to is routing's decision.
 #[tracing::instrument(skip(db))]
-pub async fn open_modmail_for_user(db: &PgPool, user: UserId) -> sqlx::Result<Option<Ticket>> {
-    let row = sqlx::query_as!(
+pub async fn open_modmail_of_user(db: &PgPool, user: UserId) -> sqlx::Result<Vec<Ticket>> {
+    let rows = sqlx::query_as!(
         TicketRow,
         r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
                   assigned_to, opener_name
            FROM tickets
            WHERE opener_id = $1 AND status = 'open' AND kind = 'modmail'
-           ORDER BY opened_at DESC, ticket_id DESC LIMIT 1"#,
+           ORDER BY opened_at, ticket_id"#,
         user.db()
     )
-    .fetch_optional(db)
+    .fetch_all(db)
     .await?;
-    Ok(row.map(Ticket::from))
+    Ok(rows.into_iter().map(Ticket::from).collect())
 }
 
 #[tracing::instrument(skip(db))]

@@ -53,24 +53,25 @@ pub async fn handle(bot: &Bot, message: &Message) {
     let attachments = message.attachments.iter().map(crate::discord::port::attachment).collect();
     let at = Invocation { guild, channel, actor, source: message.id.get(), attachments };
     match commands::execute(&bot.tickets, command, &at).await {
-        Ok(Outcome::Post(post)) => {
-            match bot.discord.send_message(channel, &post.with_nonce(message.id.get())).await {
-                Ok(copy) => {
-                    if let Err(e) = crate::db::relay_log::set_staff_copy(&bot.db, at.source, copy).await {
-                        tracing::warn!(error = %e, "could not record the staff copy of a reply");
-                    }
-                    // The formatted copy replaces the command in the channel.
-                    let _ = metered("delete_message", bot.http.delete_message(message.channel_id, message.id)).await;
-                }
-                Err(e) => tracing::warn!(error = %e, "could not post the staff copy of a reply"),
-            }
-        }
+        Ok(Outcome::Post(post)) => match bot.discord.send_message(channel, &post.with_nonce(message.id.get())).await {
+            // The bot's post replaces the command in the channel.
+            Ok(_) => delete_command(bot, message).await,
+            Err(e) => tracing::warn!(error = %e, "could not post a command's result"),
+        },
+        // The core posted the formatted copy itself: the command goes.
+        Ok(Outcome::Delivered(_)) => delete_command(bot, message).await,
         Ok(Outcome::Notice(text)) => answer(bot, channel, command_message, &text).await,
         Ok(Outcome::Done) => {}
         Err(error) => {
             super::report("text_command", &error);
             answer(bot, channel, command_message, &error.user_message()).await;
         }
+    }
+}
+
+async fn delete_command(bot: &Bot, message: &Message) {
+    if let Err(e) = metered("delete_message", bot.http.delete_message(message.channel_id, message.id)).await {
+        tracing::debug!(error = %e, "could not delete a text command (it may be gone already)");
     }
 }
 

@@ -12,6 +12,7 @@ use twilight_model::http::interaction::{InteractionResponse, InteractionResponse
 use crate::bot::Bot;
 use crate::commands::{self, slash, Command, Invocation};
 use crate::discord::payload;
+use crate::tickets::conversation::SWITCH_GUILD_BUTTON;
 use crate::tickets::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::tickets::inbox::Attachment;
 use crate::tickets::model::Actor;
@@ -52,6 +53,15 @@ pub async fn handle(bot: &Bot, interaction: &Interaction) {
             };
             let work = bot.tickets.choose_guild(UserId(user.get()), GuildId(guild));
             answer_component(bot, interaction, work).await;
+        }
+        (InteractionType::MessageComponent, Some(InteractionData::MessageComponent(data)))
+            if data.custom_id.starts_with(SWITCH_GUILD_BUTTON) =>
+        {
+            let Some(user) = interaction.author_id() else {
+                return;
+            };
+            let result = bot.tickets.switch_guild_menu(UserId(user.get())).await;
+            respond(bot, interaction, outcome_response(result)).await;
         }
         (InteractionType::MessageComponent, Some(InteractionData::MessageComponent(data)))
             if data.custom_id.starts_with(CATEGORY_MENU) =>
@@ -207,7 +217,7 @@ async fn answer_component(
 
 pub(super) fn text_of(result: &TicketResult<Outcome>) -> String {
     match result {
-        Ok(Outcome::Notice(text)) => text.clone(),
+        Ok(Outcome::Notice(text) | Outcome::Delivered(text)) => text.clone(),
         Ok(Outcome::Post(post)) => post.content.clone().unwrap_or_else(|| "Done.".into()),
         Ok(Outcome::Done) => "Done.".into(),
         Err(e) => {

@@ -11,40 +11,64 @@ use crate::bot::Bot;
 use crate::db;
 use crate::tickets::ids::{ChannelId, GuildId, UserId};
 
+/// A guild became available: after every identify (not after a resume, which
+/// replays the missed events instead) Discord sends GUILD_CREATE for each
+/// guild. Its member list reconciles the membership index, so people who left
+/// or were banned while no session was listening lose their place in routing,
+/// `/new_thread`, `add_staff` and channel adoption.
 pub async fn guild_create(bot: &Bot, sender: &MessageSender, event: &GuildCreate) {
     let GuildCreate::Available(guild) = event else {
         return;
     };
     let id = GuildId(guild.id.get());
     let members: Vec<UserId> = guild.members.iter().map(|m| UserId(m.user.id.get())).collect();
+    // Large guilds send only some members in GUILD_CREATE: the rest come in
+    // chunks (a gateway command, not a REST call), reconciled when the last
+    // one arrives.
+    let total = guild.member_count.unwrap_or(0);
+    let complete = total <= members.len() as u64;
+    let nonce = format!("sync-{:016x}", rand::random::<u64>());
     let result = async {
         db::guilds::joined(&bot.db, id, &guild.name).await?;
-        db::members::add_many(&bot.db, id, &members).await
+        if complete {
+            let removed = db::members::replace_all(&bot.db, id, &members).await?;
+            if removed > 0 {
+                tracing::info!(guild = %id, removed, "members who left while nobody listened were removed");
+            }
+            Ok(())
+        } else {
+            db::members::start_sync(&bot.db, id, &nonce).await?;
+            db::members::add_many(&bot.db, id, &members).await
+        }
     }
     .await;
     if let Err(e) = result {
         return super::report("guild_create", &e.into());
     }
     share_channel_count(bot, guild.id).await;
-    // Large guilds send only some members in GUILD_CREATE: ask for the rest in
-    // chunks (a gateway command, not a REST call).
-    let total = guild.member_count.unwrap_or(0);
-    if total > members.len() as u64 {
-        request_members(sender, guild.id);
+    if !complete {
+        request_members(sender, guild.id, &nonce);
     }
 }
 
-fn request_members(sender: &MessageSender, guild: Id<GuildMarker>) {
-    let request = RequestGuildMembers::builder(guild).query("", None);
+fn request_members(sender: &MessageSender, guild: Id<GuildMarker>, nonce: &str) {
+    let request = RequestGuildMembers::builder(guild).nonce(nonce).query("", None);
     if let Err(e) = sender.command(&request) {
         tracing::warn!(error = %e, %guild, "could not request the member list");
     }
 }
 
 pub async fn member_chunk(bot: &Bot, chunk: &MemberChunk) {
+    let guild = GuildId(chunk.guild_id.get());
     let members: Vec<UserId> = chunk.members.iter().map(|m| UserId(m.user.id.get())).collect();
-    if let Err(e) = db::members::add_many(&bot.db, GuildId(chunk.guild_id.get()), &members).await {
-        super::report("member_chunk", &e.into());
+    let result = match chunk.nonce.as_deref() {
+        Some(nonce) => db::members::sync_chunk(&bot.db, guild, nonce, chunk.chunk_count, &members).await,
+        None => db::members::add_many(&bot.db, guild, &members).await.map(|()| 0),
+    };
+    match result {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(%guild, removed, "members who left while nobody listened were removed"),
+        Err(e) => super::report("member_chunk", &e.into()),
     }
 }
 

@@ -9,7 +9,6 @@ use super::open::{OpenRequest, Opened};
 use super::ports::{Embed, OutgoingMessage, PortError};
 use super::TicketService;
 use crate::db;
-use crate::templates::Template;
 
 impl TicketService {
     /// A text channel was created in `guild` under `parent`, named `name`.
@@ -68,9 +67,9 @@ impl TicketService {
                 return Ok(());
             }
         };
-        let welcome = self.guild_text(&ticket, Template::Welcome, Some(&name), None).await?;
+        let welcome = self.staff_opened_message(&ticket, &name, None).await?;
         let delivered = match dm_channel {
-            Some(dm) => self.discord.send_message(dm, &OutgoingMessage::text(welcome)).await.is_ok(),
+            Some(dm) => self.discord.send_message(dm, &welcome).await.is_ok(),
             None => false,
         };
         let header = OutgoingMessage::embed(Embed {

@@ -8,7 +8,7 @@ use super::model::CloseAction;
 use super::model::{Ticket, TicketKind};
 use super::outcome::Outcome;
 use super::panel::log::PanelEvent;
-use super::ports::{ArchiveSpec, OutgoingMessage, PortError, CATEGORY_LIMIT};
+use super::ports::{ArchiveSpec, OutgoingMessage, PortError, Upload, CATEGORY_LIMIT};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
@@ -18,6 +18,8 @@ use crate::templates::Template;
 /// Mixed into the leave notice's nonce so it never equals another nonce of
 /// the channel (those are Discord message or interaction ids).
 const LEAVE_NONCE: u64 = 0x4C45_4156_4500_0000;
+/// Mixed into the close log entry's nonce, for the same reason.
+const CLOSE_LOG_NONCE: u64 = 0x434C_4F53_4500_0000;
 
 impl TicketService {
     /// `force_close`: closes an orphaned ticket (the user left, or their DMs
@@ -67,7 +69,7 @@ impl TicketService {
             // only make sure the transcript reached the user and the channel
             // is retired.
             if let Some(transcript) = transcript.filter(|_| deliver) {
-                self.deliver_transcript(ticket, &transcript, None).await;
+                self.deliver_transcript(ticket, &transcript.member, None).await;
             }
             self.retire_ticket_channel(ticket).await?;
             return Ok(Outcome::Done);
@@ -83,7 +85,7 @@ impl TicketService {
                 TicketKind::Panel => None,
             };
             match &transcript {
-                Some(file) => self.deliver_transcript(ticket, file, close_text).await,
+                Some(files) => self.deliver_transcript(ticket, &files.member, close_text).await,
                 None => {
                     if let (Some(text), Some(dm_channel)) = (close_text, ticket.dm_channel) {
                         match self.discord.send_message(dm_channel, &OutgoingMessage::text(text)).await {
@@ -97,12 +99,43 @@ impl TicketService {
             }
         }
         self.retire_ticket_channel(ticket).await?;
-        if ticket.kind == TicketKind::Panel {
-            self.log_panel_event(ticket, PanelEvent::Closed { by: closed_by }, transcript).await;
-            self.menu_changed(ticket.guild).await;
+        let staff_transcript = transcript.map(|files| files.staff);
+        match ticket.kind {
+            TicketKind::Panel => {
+                self.log_panel_event(ticket, PanelEvent::Closed { by: closed_by }, staff_transcript).await;
+                self.menu_changed(ticket.guild).await;
+            }
+            TicketKind::Modmail => self.log_modmail_close(ticket, closed_by, staff_transcript).await,
         }
         tracing::info!(ticket = ticket.id, number = ticket.number, "ticket closed");
         Ok(Outcome::Done)
+    }
+
+    /// Posts the full staff transcript (internal notes included) in the
+    /// guild's modmail log channel, if it has one. Best effort: the close is
+    /// done either way; a failure is logged.
+    async fn log_modmail_close(&self, ticket: &Ticket, closed_by: Option<UserId>, transcript: Option<Upload>) {
+        let log = match db::settings::get(&self.db, ticket.guild).await {
+            Ok(settings) => settings.log_channel,
+            Err(e) => {
+                tracing::warn!(error = %e, ticket = ticket.id, "could not read the log channel");
+                return;
+            }
+        };
+        let Some(log) = log else {
+            return;
+        };
+        let by = closed_by.map(|u| format!(" by <@{u}>")).unwrap_or_default();
+        let mut message = OutgoingMessage::text(format!(
+            "🔒 Modmail ticket #{} of <@{}> ({}) was closed{by}. The staff transcript is attached.",
+            ticket.number, ticket.opener, ticket.opener_name
+        ))
+        // One entry however often the close is replayed.
+        .with_nonce(ticket.id.unsigned_abs() ^ CLOSE_LOG_NONCE);
+        message.uploads.extend(transcript);
+        if let Err(e) = self.discord.send_message(log, &message).await {
+            tracing::warn!(error = %e, ticket = ticket.id, "could not post the close in the log channel");
+        }
     }
 
     /// Deletes the closed ticket's channel, or archives it: moved to the

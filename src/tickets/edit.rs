@@ -1,8 +1,15 @@
 //! Editing and deleting a numbered staff message: `!edit 3 …`, `/edit`,
-//! `!delete 3`, `/delete`. Both copies change (the user's DM and the staff
-//! copy in the ticket), and the history stays in PostgreSQL.
+//! `!delete 3`, `/delete`, in modmail and panel tickets alike. Both copies
+//! change (the user's DM, where the relay log says it is, and the staff copy
+//! in the ticket), and the history stays in PostgreSQL.
+//!
+//! The user's copy goes first: if it cannot change, nothing changes and the
+//! refusal says why. Success is reported only when both copies changed; a
+//! staff copy that could not follow is named in the answer.
 
 use super::error::{Refusal, TicketResult};
+use super::ids::{ChannelId, MessageId};
+use super::model::Ticket;
 use super::outcome::Outcome;
 use super::ports::OutgoingMessage;
 use super::ports::PortError;
@@ -10,6 +17,7 @@ use super::render::{self, RelayStyle, StaffReplyView};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
+use crate::db::relay_log::StaffMessage;
 
 impl TicketService {
     #[tracing::instrument(skip(self, ctx, new_content), fields(guild = %ctx.guild, channel = %ctx.channel))]
@@ -47,19 +55,24 @@ impl TicketService {
         };
         let guild_name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_default();
         let style = RelayStyle::of(&settings, &guild_name);
-        if let (Some(dm), Some(copy)) = (ticket.dm_channel, message.user_copy) {
-            match self.discord.edit_message(dm, copy, &render::staff_reply_for_user(view, &style)).await {
-                Ok(()) | Err(PortError::NotFound | PortError::CannotMessageUser) => {}
-                Err(e) => return Err(e.into()),
-            }
+        let (dm, user_copy) = self.user_copy_of(&ticket, &message).await?;
+        match self.discord.edit_message(dm, user_copy, &render::staff_reply_for_user(view, &style)).await {
+            Ok(()) => {}
+            Err(e) => return Err(user_copy_unchanged(number, "edited", &e)),
         }
-        if let Some(copy) = message.staff_copy {
-            match self.discord.edit_message(ticket.channel, copy, &render::staff_reply_for_staff(view, &style)).await {
-                Ok(()) | Err(PortError::NotFound) => {}
-                Err(e) => return Err(e.into()),
+        let staff_copy = match message.staff_copy {
+            Some(copy) => {
+                self.discord.edit_message(ticket.channel, copy, &render::staff_reply_for_staff(view, &style)).await
             }
-        }
+            None => Err(PortError::NotFound),
+        };
         db::relay_log::record_edit(&self.db, message.id, &message.content, new_content, ctx.actor.user).await?;
+        if let Err(e) = staff_copy {
+            return Ok(Outcome::Notice(format!(
+                "Message #{number} was edited for the user, but its copy in this channel could not be changed ({}).",
+                staff_copy_problem(&e)
+            )));
+        }
         if settings.show_log_on_edit {
             return Ok(Outcome::Post(OutgoingMessage::text(format!(
                 "✏️ Staff message #{number} was edited by {}. Before: {}",
@@ -67,7 +80,7 @@ impl TicketService {
                 excerpt(&message.content)
             ))));
         }
-        Ok(Outcome::Notice(format!("Message #{number} edited for the user.")))
+        Ok(Outcome::Notice(format!("Message #{number} edited for the user and here.")))
     }
 
     #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
@@ -79,20 +92,26 @@ impl TicketService {
         if message.deleted {
             return Ok(Outcome::Notice(format!("Message #{number} was already deleted.")));
         }
-        // The user's copy goes if Discord still allows it; gone already is fine.
-        if let (Some(dm), Some(copy)) = (ticket.dm_channel, message.user_copy) {
-            match self.discord.delete_message(dm, copy).await {
-                Ok(()) | Err(PortError::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
+        let (dm, user_copy) = self.user_copy_of(&ticket, &message).await?;
+        match self.discord.delete_message(dm, user_copy).await {
+            // Gone already is what we wanted.
+            Ok(()) | Err(PortError::NotFound) => {}
+            Err(e) => return Err(user_copy_unchanged(number, "deleted", &e)),
         }
-        if let Some(copy) = message.staff_copy {
-            match self.discord.delete_message(ticket.channel, copy).await {
-                Ok(()) | Err(PortError::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        let staff_copy = match message.staff_copy {
+            Some(copy) => match self.discord.delete_message(ticket.channel, copy).await {
+                Ok(()) | Err(PortError::NotFound) => Ok(()),
+                Err(e) => Err(e),
+            },
+            None => Err(PortError::NotFound),
+        };
         db::relay_log::record_delete(&self.db, message.id, ctx.actor.user).await?;
+        if let Err(e) = staff_copy {
+            return Ok(Outcome::Notice(format!(
+                "Message #{number} was deleted for the user, but its copy in this channel could not be removed ({}).",
+                staff_copy_problem(&e)
+            )));
+        }
         if settings.show_log_on_delete {
             return Ok(Outcome::Post(OutgoingMessage::text(format!(
                 "🗑️ Staff message #{number} was deleted by {}. It said: {}",
@@ -100,7 +119,49 @@ impl TicketService {
                 excerpt(&message.content)
             ))));
         }
-        Ok(Outcome::Notice(format!("Message #{number} deleted for the user.")))
+        Ok(Outcome::Notice(format!("Message #{number} deleted for the user and here.")))
+    }
+
+    /// Where the user's copy of a staff message is: the channel the relay log
+    /// recorded, else (older records) the ticket's DM channel, else the
+    /// opener's DM channel (a panel ticket's member gets replies in DMs too).
+    async fn user_copy_of(&self, ticket: &Ticket, message: &StaffMessage) -> TicketResult<(ChannelId, MessageId)> {
+        let Some(copy) = message.user_copy else {
+            return Err(Refusal::InvalidInput(format!(
+                "Message #{} has no copy on record in the user's DMs, so it can't be changed.",
+                message.number
+            ))
+            .into());
+        };
+        let channel = match message.user_copy_channel.or(ticket.dm_channel) {
+            Some(channel) => channel,
+            None => self
+                .discord
+                .open_dm(ticket.opener)
+                .await
+                .map_err(|e| user_copy_unchanged(message.number, "changed", &e))?,
+        };
+        Ok((channel, copy))
+    }
+}
+
+/// The refusal when the user's copy could not change: nothing was changed.
+fn user_copy_unchanged(number: i32, done: &str, error: &PortError) -> super::TicketError {
+    let why = match error {
+        PortError::NotFound => "it is no longer in their DMs".to_owned(),
+        PortError::CannotMessageUser => "the bot can no longer reach their DMs".to_owned(),
+        other => format!("Discord answered: {other}"),
+    };
+    Refusal::InvalidInput(format!(
+        "The user's copy of message #{number} could not be {done} ({why}), so nothing was changed. Try again later."
+    ))
+    .into()
+}
+
+fn staff_copy_problem(error: &PortError) -> String {
+    match error {
+        PortError::NotFound => "it is not there any more, or was never recorded".to_owned(),
+        other => format!("Discord answered: {other}"),
     }
 }
 

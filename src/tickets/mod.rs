@@ -9,6 +9,7 @@
 pub mod adopt;
 pub mod categories;
 pub mod close;
+pub mod conversation;
 pub mod duration;
 pub mod edit;
 pub mod error;

@@ -9,6 +9,10 @@ pub enum Outcome {
     Post(OutgoingMessage),
     /// Tell only the person who acted (ephemeral for interactions).
     Notice(String),
+    /// The action posted its own public result (a staff reply's copy in the
+    /// ticket, recorded by the core): the command that asked for it may go
+    /// (a text command is deleted); the note is for the actor alone.
+    Delivered(String),
     /// Nothing to show: the work is done, or was done before (a replay).
     Done,
 }

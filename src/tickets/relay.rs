@@ -38,8 +38,7 @@ impl TicketService {
                 tracing::warn!(error = %e, "could not tell the user a file was too large");
             }
         }
-        db::relay_log::record_to_staff(&self.db, ticket.id, dm.message, dm.user, &dm.content, copy, with_header)
-            .await?;
+        db::relay_log::record_to_staff(&self.db, ticket.id, dm, copy, with_header).await?;
         metrics::relayed_message("to_staff");
         Ok(())
     }
@@ -61,7 +60,14 @@ impl TicketService {
                 return;
             }
         };
-        if let Err(e) = self.discord.send_message(first.dm_channel, &OutgoingMessage::text(text)).await {
+        let mut message = OutgoingMessage::text(text);
+        // A user in several modmail servers can move their conversation.
+        match db::members::modmail_guilds_of(&self.db, first.user).await {
+            Ok(guilds) if guilds.len() > 1 => message.more_menus.push(super::conversation::switch_button()),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not read the user's servers for the welcome"),
+        }
+        if let Err(e) = self.discord.send_message(first.dm_channel, &message).await {
             tracing::warn!(error = %e, ticket = ticket.id, "could not send the welcome message");
         }
     }

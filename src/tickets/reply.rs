@@ -82,11 +82,18 @@ impl TicketService {
         let number = db::relay_log::next_staff_number(&self.db, ticket.id).await?;
         let view = StaffReplyView { content, files: &ctx.attachments, author_name: &ctx.actor.name, anonymous, number };
         let style = RelayStyle::of(&settings, &guild_name);
+        // The user's copy first: a reply that cannot reach them is refused
+        // and nothing is posted for staff.
         let to_user = render::staff_reply_for_user(view, &style).with_nonce(ctx.source);
         let user_copy = self.discord.send_message(dm_channel, &to_user).await.map_err(|e| match e {
             PortError::CannotMessageUser => Refusal::UserUnreachable.into(),
             other => super::TicketError::from(other),
         })?;
+        // Then the staff copy, posted here (not by the transport) so both ids
+        // are recorded together and `edit`/`delete` reach both, from any
+        // entry point. The nonce makes a retried send post it once.
+        let to_staff = render::staff_reply_for_staff(view, &style).with_nonce(ctx.source);
+        let staff_copy = self.discord.send_message(ticket.channel, &to_staff).await;
         let record = StaffReply {
             ticket_id: ticket.id,
             source: ctx.source,
@@ -95,10 +102,23 @@ impl TicketService {
             anonymous,
             content,
             number,
+            user_copy_channel: dm_channel,
             user_copy,
+            staff_copy: staff_copy.as_ref().ok().copied(),
+            files: &ctx.attachments,
         };
         db::relay_log::record_to_user(&self.db, &record).await?;
         metrics::relayed_message("to_user");
-        Ok(Outcome::Post(render::staff_reply_for_staff(view, &style)))
+        match staff_copy {
+            Ok(_) => Ok(Outcome::Delivered(format!("Reply #{number} sent to the user."))),
+            Err(e) => {
+                tracing::warn!(error = %e, ticket = ticket.id, "could not post the staff copy of a reply");
+                Ok(Outcome::Notice(format!(
+                    "Reply #{number} reached the user, but its copy could not be posted in this channel ({e}). \
+                     `{}edit {number}` and `{}delete {number}` still change the user's copy.",
+                    settings.command_prefix, settings.command_prefix
+                )))
+            }
+        }
     }
 }

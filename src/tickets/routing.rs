@@ -1,7 +1,18 @@
-//! Which ticket a DM belongs to: the user's open ticket, else a new ticket in
-//! the one modmail guild they share with the bot, else (several guilds) the
-//! guild they pick from a menu, else (none) an explanation. Within the guild,
-//! the category prompt (`super::prompt`) may ask which team first.
+//! Which ticket a DM belongs to. A conversation in progress never moves to
+//! another server behind the user's back:
+//!
+//! 1. a pending server menu holds everything until the user picks;
+//! 2. the server the user chose to talk to (`dm_conversations`: their DM
+//!    opened a ticket there, or they picked it) keeps their DMs while it has
+//!    their open ticket, or while their pick is newer than every open ticket;
+//! 3. otherwise one open ticket takes them; several mean the user is asked;
+//! 4. with none, a new ticket opens in the one modmail guild they share with
+//!    the bot, or in the guild they pick from a menu, or (none) they are told
+//!    why. Within the guild, the category prompt (`super::prompt`) may ask
+//!    which team first.
+//!
+//! A ticket staff open *for* the user never changes where DMs go: the user is
+//! told which server it is and how to reach it (`super::conversation`).
 //!
 //! Membership comes from the `guild_members` index kept by whichever cluster
 //! owns each guild, so routing costs no REST call (see docs/ARCHITECTURE.md).
@@ -33,15 +44,54 @@ pub(crate) enum Route {
 
 impl TicketService {
     pub(crate) async fn route_dm(&self, first: &IncomingDm) -> TicketResult<Route> {
-        let blocked = db::blocks::blocked_guilds(&self.db, first.user).await?;
-        if let Some(ticket) = db::tickets::open_modmail_for_user(&self.db, first.user).await? {
-            if blocked.contains(&ticket.guild) {
-                self.tell_blocked(first, &[ticket.guild]).await?;
+        let user = first.user;
+        // A server menu the user has not answered yet holds everything: the
+        // answer decides, not the order in which tickets were opened.
+        if let Some(choice) = db::choices::get(&self.db, user).await? {
+            if choice.chosen.is_none() {
+                return Ok(Route::Held);
+            }
+            // Answered: `choose_guild` recorded the pick as the conversation.
+            db::choices::clear(&self.db, user).await?;
+        }
+        let blocked = db::blocks::blocked_guilds(&self.db, user).await?;
+        let open = db::tickets::open_modmail_of_user(&self.db, user).await?;
+        if let Some(conversation) = db::conversations::get(&self.db, user).await? {
+            if let Some(ticket) = open.iter().find(|t| t.guild == conversation.guild) {
+                if blocked.contains(&ticket.guild) {
+                    self.tell_blocked(first, &[ticket.guild]).await?;
+                    return Ok(Route::Refused);
+                }
+                return Ok(Route::Existing(ticket.clone()));
+            }
+            // Picked after every open ticket was opened: the user means a new
+            // ticket there, not one staff opened elsewhere before.
+            let newest_pick = open.iter().all(|t| t.opened_at < conversation.chosen_at);
+            if newest_pick && !blocked.contains(&conversation.guild) {
+                let guilds = db::members::modmail_guilds_of(&self.db, user).await?;
+                if guilds.iter().any(|g| g.guild == conversation.guild) {
+                    return self.open_for_dm(conversation.guild, first).await;
+                }
+            }
+        }
+        let reachable: Vec<&Ticket> = open.iter().filter(|t| !blocked.contains(&t.guild)).collect();
+        match reachable.as_slice() {
+            [only] => {
+                db::conversations::set(&self.db, user, only.guild).await?;
+                return Ok(Route::Existing((*only).clone()));
+            }
+            [] if !open.is_empty() => {
+                let guilds: Vec<GuildId> = open.iter().map(|t| t.guild).collect();
+                self.tell_blocked(first, &guilds).await?;
                 return Ok(Route::Refused);
             }
-            return Ok(Route::Existing(ticket));
+            [] => {}
+            several => {
+                let choices = self.server_choices(user, several).await?;
+                return self.prompt_guild_choice(first, &choices).await;
+            }
         }
-        let mut guilds = db::members::modmail_guilds_of(&self.db, first.user).await?;
+        let mut guilds = db::members::modmail_guilds_of(&self.db, user).await?;
         let before = guilds.len();
         guilds.retain(|g| !blocked.contains(&g.guild));
         match guilds.as_slice() {
@@ -54,31 +104,25 @@ impl TicketService {
                 Ok(Route::Refused)
             }
             [only] => self.open_for_dm(only.guild, first).await,
-            several => self.route_by_choice(first, several).await,
+            several => self.prompt_guild_choice(first, several).await,
         }
     }
 
-    async fn route_by_choice(&self, first: &IncomingDm, guilds: &[ModmailGuild]) -> TicketResult<Route> {
-        match db::choices::get(&self.db, first.user).await? {
-            Some(choice) => match choice.chosen {
-                Some(chosen) if guilds.iter().any(|g| g.guild == chosen) => {
-                    let route = self.open_for_dm(chosen, first).await?;
-                    // Kept while the guild's category prompt waits, so the
-                    // next drain does not ask for the guild again.
-                    if !matches!(route, Route::Held) {
-                        db::choices::clear(&self.db, first.user).await?;
-                    }
-                    Ok(route)
-                }
-                None => Ok(Route::Held),
-                Some(_gone) => {
-                    // The chosen guild turned modmail off or the user left it.
-                    db::choices::clear(&self.db, first.user).await?;
-                    self.prompt_guild_choice(first, guilds).await
-                }
-            },
-            None => self.prompt_guild_choice(first, guilds).await,
+    /// The servers a user with several open tickets picks from: those with
+    /// an open ticket first, then their other modmail servers.
+    pub(crate) async fn server_choices(&self, user: UserId, open: &[&Ticket]) -> TicketResult<Vec<ModmailGuild>> {
+        let blocked = db::blocks::blocked_guilds(&self.db, user).await?;
+        let mut choices = Vec::new();
+        for ticket in open {
+            let name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_else(|| ticket.guild.to_string());
+            choices.push(ModmailGuild { guild: ticket.guild, name });
         }
+        for guild in db::members::modmail_guilds_of(&self.db, user).await? {
+            if !blocked.contains(&guild.guild) && !choices.iter().any(|c| c.guild == guild.guild) {
+                choices.push(guild);
+            }
+        }
+        Ok(choices)
     }
 
     async fn prompt_guild_choice(&self, first: &IncomingDm, guilds: &[ModmailGuild]) -> TicketResult<Route> {
@@ -142,8 +186,15 @@ impl TicketService {
             panel: None,
         };
         match self.open_ticket(&request).await {
-            Ok(Opened::New(ticket)) => Ok(Route::Opened(ticket)),
-            Ok(Opened::Existing(ticket)) => Ok(Route::Existing(ticket)),
+            Ok(Opened::New(ticket)) => {
+                // The user's own message opened it: this is who they talk to.
+                db::conversations::set(&self.db, first.user, guild).await?;
+                Ok(Route::Opened(ticket))
+            }
+            Ok(Opened::Existing(ticket)) => {
+                db::conversations::set(&self.db, first.user, guild).await?;
+                Ok(Route::Existing(ticket))
+            }
             Err(TicketError::Refused(refusal)) => {
                 // The guild cannot take a ticket now (inbox full, permissions):
                 // tell the user; their messages stay on record as refused.
@@ -156,22 +207,41 @@ impl TicketService {
         }
     }
 
-    /// The user picked a guild from the menu: remember it and relay what waits.
+    /// The user picked a server (the server menu, or "switch server"): their
+    /// DMs go there from now on, and what waits is relayed there.
     #[tracing::instrument(skip(self))]
     pub async fn choose_guild(&self, user: UserId, guild: GuildId) -> TicketResult<Outcome> {
-        let guilds = db::members::modmail_guilds_of(&self.db, user).await?;
-        let Some(picked) = guilds.iter().find(|g| g.guild == guild) else {
+        let blocked = db::blocks::blocked_guilds(&self.db, user).await?;
+        let open = db::tickets::open_modmail_of_user(&self.db, user).await?;
+        let open: Vec<&Ticket> = open.iter().collect();
+        let choices = self.server_choices(user, &open).await?;
+        let Some(picked) = choices.iter().find(|g| g.guild == guild && !blocked.contains(&g.guild)) else {
             return Err(Refusal::StaleChoice.into());
         };
-        let recorded = db::choices::choose(&self.db, user, guild).await?;
-        let already_open = db::tickets::open_modmail_in_guild(&self.db, guild, user).await?.is_some();
-        if !recorded && !already_open {
-            return Err(Refusal::StaleChoice.into());
-        }
+        db::conversations::choose(&self.db, user, guild).await?;
+        db::choices::choose(&self.db, user, guild).await?;
         self.drain_inbox_after_answer(user).await?;
         Ok(Outcome::Notice(templates::render(
             Template::GuildChosen.default_text(),
             &Placeholders { guild: Some(&picked.name), ..Placeholders::default() },
         )))
+    }
+
+    /// The "switch server" button: the server menu again, to pick where the
+    /// user's next messages go. Nothing changes until they pick.
+    #[tracing::instrument(skip(self))]
+    pub async fn switch_guild_menu(&self, user: UserId) -> TicketResult<Outcome> {
+        let open = db::tickets::open_modmail_of_user(&self.db, user).await?;
+        let open: Vec<&Ticket> = open.iter().collect();
+        let choices = self.server_choices(user, &open).await?;
+        if choices.is_empty() {
+            return Err(Refusal::InvalidInput(
+                "You have no open ticket and share no server with modmail with me, so there is nothing to switch to."
+                    .into(),
+            )
+            .into());
+        }
+        let current = db::conversations::get(&self.db, user).await?.map(|c| c.guild);
+        Ok(Outcome::Post(super::conversation::switch_guild_prompt(&choices, current)))
     }
 }

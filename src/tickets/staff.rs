@@ -18,7 +18,6 @@ use super::ports::{Embed, OutgoingMessage, PortError};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
-use crate::templates::Template;
 
 /// What `/logs` shows at most, to stay within one message.
 const LOG_EVENTS: i64 = 15;
@@ -250,9 +249,9 @@ impl TicketService {
             ..Embed::default()
         });
         self.discord.send_message(ticket.channel, &header).await?;
-        let text = self.guild_text(&ticket, Template::Welcome, Some(&name), Some(&actor.name)).await?;
+        let text = self.staff_opened_message(&ticket, &name, Some(&actor.name)).await?;
         let delivered = match dm_channel {
-            Some(dm) => self.discord.send_message(dm, &OutgoingMessage::text(text)).await,
+            Some(dm) => self.discord.send_message(dm, &text).await,
             None => Err(PortError::CannotMessageUser),
         };
         let note = match delivered {

@@ -37,7 +37,7 @@ async fn staff_reply_with_the_text_command_reaches_the_user_and_is_logged_in_the
 }
 
 #[tokio::test]
-async fn staff_reply_with_the_slash_command_shows_the_copy_as_the_response() {
+async fn a_slash_reply_posts_a_recorded_staff_copy_and_answers_the_sender_privately() {
     let app = TestApp::spawn().await;
     let acme = app.guild("acme").await;
     app.setup_modmail(&acme).await;
@@ -48,8 +48,16 @@ async fn staff_reply_with_the_slash_command_shows_the_copy_as_the_response() {
         .command(acme.staff, &acme, channel, "reply", json!([{"name": "content", "value": "Slash hello", "type": 3}]))
         .await;
     assert_eq!(answer["type"], 4);
-    assert!(answer["data"]["flags"].is_null() || answer["data"]["flags"] == 0, "the copy is public: {answer}");
+    assert_eq!(answer["data"]["flags"], 64, "the confirmation is for the sender: {answer}");
+    assert!(text_of(&answer["data"]).contains("Reply #1 sent"), "{answer}");
+    let copy = app.wait_for_channel_text(channel, "Slash hello").await;
     app.wait_for_bot_dm(alice, "Slash hello").await;
+    let recorded: Option<i64> =
+        sqlx::query_scalar("SELECT staff_copy_message_id FROM ticket_messages WHERE staff_number = 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded.map(|id| id.to_string()), copy["id"].as_str().map(str::to_owned), "both copies on record");
     app.shutdown().await;
 }
 

@@ -369,7 +369,9 @@ async fn snippets_are_managed_in_both_forms_and_sent_as_numbered_replies() {
             sub("send", json!([{"name": "name", "type": 3, "value": "hello"}])),
         )
         .await;
-    assert!(text_of(&answer["data"]).contains("Hello from acme"), "the staff copy is the answer: {answer}");
+    assert!(text_of(&answer["data"]).contains("Reply #2 sent"), "the sender is told privately: {answer}");
+    assert_eq!(answer["data"]["flags"], 64, "{answer}");
+    app.wait_for_channel_text(channel, "Hello from acme").await;
     app.wait_for_bot_dm(alice, "Hello from acme!").await;
     let numbers: Vec<i32> =
         sqlx::query_scalar("SELECT staff_number FROM ticket_messages WHERE staff_number IS NOT NULL ORDER BY 1")

@@ -131,3 +131,34 @@ async fn a_deleted_menu_is_posted_again_at_the_next_update() {
     assert_eq!(stored, Some(refreshed.unwrap().get() as i64), "the new id is remembered");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_support_role_cannot_be_everyone_and_nothing_is_set_up() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let panel = panel_channels(&app, &acme).await;
+    // A guild's @everyone role has the guild's id.
+    let everyone = [json!({"name": "support-role", "type": 8, "value": acme.id.to_string()})];
+    let answer = app
+        .command(
+            acme.owner,
+            &acme,
+            acme.general,
+            "ticket",
+            setup_options(panel.menu_channel, panel.category, &everyone),
+        )
+        .await;
+    assert_eq!(answer["data"]["flags"], 64, "refused privately: {answer}");
+    assert!(answer["data"]["content"].as_str().unwrap().contains("can't be @everyone"), "{answer}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM panel_settings").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(stored, 0, "nothing was saved");
+    assert!(menus(&app, panel.menu_channel).await.is_empty(), "no menu was posted");
+
+    // With a real role the same setup works.
+    let support = [json!({"name": "support-role", "type": 8, "value": panel.support_role.to_string()})];
+    let text = app
+        .slash(acme.owner, &acme, acme.general, "ticket", setup_options(panel.menu_channel, panel.category, &support))
+        .await;
+    assert!(text.contains("The ticket menu is in"), "{text}");
+    app.shutdown().await;
+}

@@ -54,3 +54,37 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
     assert_eq!(close.get("GET /channels/{channel_id}/messages"), Some(&1), "{close:?}");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_staff_reply_costs_three_rest_calls_as_a_text_command_and_two_as_a_slash_command() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "first message").await;
+
+    app.control.clear_requests().await.unwrap();
+    let command = app.control.post_message(channel, acme.staff, "!reply by text").await.unwrap();
+    let command_id = command["id"].as_str().unwrap().to_owned();
+    eventually("the command message is replaced by the staff copy", || async {
+        let messages = app.control.channel_messages(channel).await.ok()?;
+        messages.iter().any(|m| m["id"].as_str() == Some(&command_id) && m["deleted"] == true).then_some(())
+    })
+    .await;
+    let text = counted(&app).await;
+    assert_eq!(text.values().sum::<u64>(), 3, "the DM, the staff copy, deleting the command: {text:?}");
+
+    app.control.clear_requests().await.unwrap();
+    app.slash(
+        acme.staff,
+        &acme,
+        channel,
+        "reply",
+        serde_json::json!([{"name": "content", "type": 3, "value": "by slash"}]),
+    )
+    .await;
+    app.wait_for_channel_text(channel, "by slash").await;
+    let slash = counted(&app).await;
+    assert_eq!(slash.values().sum::<u64>(), 2, "the DM and the staff copy (the answer is free): {slash:?}");
+    app.shutdown().await;
+}

@@ -7,7 +7,7 @@ use crate::panel_open::{open_panel_ticket, set_up_panel, support_member};
 use crate::support::{eventually, text_of, TestApp};
 
 /// The `.html` file attached to a message, downloaded.
-async fn attached_html(message: &Value) -> String {
+pub async fn attached_html(message: &Value) -> String {
     let file = message["attachments"]
         .as_array()
         .unwrap()

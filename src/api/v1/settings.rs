@@ -423,6 +423,9 @@ async fn plan_changes(state: &ApiState, guild: GuildId, patch: &SettingsPatch) -
             Some(None) => None,
             None => current.as_ref().and_then(|p| p.support_role),
         };
+        if role.is_some_and(|role| role.get() == guild.get()) {
+            problems.push(("panel.support_role".to_owned(), "cannot be @everyone".to_owned()));
+        }
         if panel.max_open_per_member.is_some_and(|n| !(1..=10).contains(&n)) {
             problems.push(("panel.max_open_per_member".to_owned(), "must be 1 to 10".to_owned()));
         }

@@ -79,6 +79,7 @@ pub async fn by_link(
     if !state.auth.transcript_links.verify(ticket_id, link.expires, &link.signature, Utc::now()) {
         return Err(Error::Forbidden("this transcript link is not valid or has expired".into()));
     }
-    let html = db::transcripts::html(&state.db, ticket_id).await?.ok_or(Error::NotFound)?;
+    // The user's own transcript, never the staff channel's.
+    let html = db::transcripts::member_html(&state.db, ticket_id).await?.ok_or(Error::NotFound)?;
     Ok(page(html))
 }

@@ -20,6 +20,14 @@ impl TicketService {
         if !actor.manage_guild {
             return Err(Refusal::NeedsManageGuild.into());
         }
+        if setup.support_role.is_some_and(|role| role.get() == guild.get()) {
+            // Every member has @everyone: it would make anyone staff of every
+            // ticket, and ping the whole server at each opening.
+            return Err(Refusal::InvalidInput(
+                "The support role can't be @everyone: pick the role your support team has.".into(),
+            )
+            .into());
+        }
         self.expect_channel(guild, setup.menu_channel, ChannelKind::Text, "menu-channel", "a text channel").await?;
         self.expect_channel(guild, setup.category, ChannelKind::Category, "category", "a category").await?;
         if let Some(log) = setup.log_channel {

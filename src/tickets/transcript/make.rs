@@ -18,7 +18,16 @@ use super::super::ports::{FetchedMessage, OutgoingMessage, PortError, Upload, UP
 use super::super::TicketService;
 use super::html::{self, TranscriptHeader};
 use super::markdown::Names;
+use super::member;
 use crate::db;
+
+/// A closed ticket's transcripts, as files: the staff channel's full one (the
+/// log channel and the API), and the one its user or member gets.
+#[derive(Debug, Clone)]
+pub(crate) struct Transcripts {
+    pub staff: Upload,
+    pub member: Upload,
+}
 
 /// How long transcript links in close DMs stay valid (the Free plan's
 /// retention; a Premium transcript outlives its link, and staff can still
@@ -28,10 +37,10 @@ pub const RETENTION_DAYS: i64 = 30;
 const MAX_PAGES: usize = 1000;
 
 impl TicketService {
-    /// Makes and stores the ticket's transcript unless it has one. Returns the
-    /// file to deliver when it was made now (so a replay delivers nothing
-    /// twice); `None` if it existed or the channel is already gone.
-    pub(crate) async fn ensure_transcript(&self, ticket: &Ticket) -> TicketResult<Option<Upload>> {
+    /// Makes and stores the ticket's transcripts unless they exist. Returns the
+    /// files to deliver when they were made now (so a replay delivers nothing
+    /// twice); `None` if they existed or the channel is already gone.
+    pub(crate) async fn ensure_transcript(&self, ticket: &Ticket) -> TicketResult<Option<Transcripts>> {
         if db::transcripts::exists(&self.db, ticket.id).await? {
             return Ok(None);
         }
@@ -59,17 +68,41 @@ impl TicketService {
         let known = self.discord.known_names(ticket.guild);
         let names = Names { users: std::collections::HashMap::new(), roles: known.roles, channels: known.channels };
         let page = html::render(&header, &messages, &names);
+        // The modmail user's own transcript comes from the relay log (what
+        // they sent and received), never from the staff channel; a panel
+        // ticket's member sees the channel, so the channel's page is theirs.
+        let member_page = match ticket.kind {
+            TicketKind::Modmail => {
+                let settings = db::settings::get(&self.db, ticket.guild).await?;
+                let conversation = db::relay_log::conversation(&self.db, ticket.id).await?;
+                let messages = member::conversation_messages(ticket, &conversation, &settings.anonymous_label);
+                let plain = Names::default();
+                Some(html::render(&header, &messages, &plain))
+            }
+            TicketKind::Panel => None,
+        };
         let count = i32::try_from(messages.len()).unwrap_or(i32::MAX);
         let days = db::billing::plan(&self.db, ticket.guild).await?.limits().transcript_days;
         let expires = Utc::now() + Duration::days(days);
-        if !db::transcripts::save(&self.db, ticket.id, ticket.guild, &page, count, expires).await? {
+        let stored = db::transcripts::NewTranscript {
+            ticket_id: ticket.id,
+            guild: ticket.guild,
+            html: &page,
+            member_html: member_page.as_deref(),
+            message_count: count,
+            expires_at: expires,
+        };
+        if !db::transcripts::save(&self.db, &stored).await? {
             return Ok(None);
         }
         tracing::info!(ticket = ticket.id, messages = count, bytes = page.len(), "transcript stored");
-        Ok(Some(Upload {
-            filename: format!("transcript-{}-{}.html", slug(&guild_name), ticket.number),
-            bytes: page.into_bytes(),
-        }))
+        let filename = format!("transcript-{}-{}.html", slug(&guild_name), ticket.number);
+        let staff = Upload { filename: filename.clone(), bytes: page.into_bytes() };
+        let member = match member_page {
+            Some(page) => Upload { filename, bytes: page.into_bytes() },
+            None => staff.clone(),
+        };
+        Ok(Some(Transcripts { staff, member }))
     }
 
     /// Deletes every transcript past its retention, a batch at a time.
@@ -104,7 +137,7 @@ impl TicketService {
         Ok(all)
     }
 
-    /// DMs the transcript to the opener, below `text` (a modmail ticket's
+    /// DMs the member's transcript to the opener, below `text` (a modmail ticket's
     /// close message) if given. Closed DMs are recorded, not fatal.
     pub(crate) async fn deliver_transcript(&self, ticket: &Ticket, transcript: &Upload, text: Option<String>) {
         let guild_name = db::guilds::name(&self.db, ticket.guild).await.ok().flatten().unwrap_or_default();

@@ -5,3 +5,4 @@ pub mod html;
 pub mod link;
 pub mod make;
 pub mod markdown;
+pub mod member;
