@@ -40,19 +40,18 @@ pub async fn add_many(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx::Re
 /// The guild's complete member list arrived (GUILD_CREATE of a small
 /// guild): it replaces the index, so members who left while no session was
 /// listening (their MEMBER_REMOVE was never delivered) lose their place.
-/// Returns how many were removed.
+/// Returns who was removed.
 #[tracing::instrument(skip(db, users), fields(count = users.len()))]
-pub async fn replace_all(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx::Result<u64> {
+pub async fn replace_all(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx::Result<Vec<UserId>> {
     let ids: Vec<i64> = users.iter().map(|u| u.db()).collect();
     let mut tx = db.begin().await?;
-    let removed = sqlx::query!(
-        "DELETE FROM guild_members WHERE guild_id = $1 AND user_id <> ALL($2::BIGINT[])",
+    let removed = sqlx::query_scalar!(
+        "DELETE FROM guild_members WHERE guild_id = $1 AND user_id <> ALL($2::BIGINT[]) RETURNING user_id",
         guild.db(),
         &ids
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .fetch_all(&mut *tx)
+    .await?;
     sqlx::query!(
         r#"INSERT INTO guild_members (user_id, guild_id)
            SELECT u, $2 FROM UNNEST($1::BIGINT[]) AS u
@@ -65,7 +64,7 @@ pub async fn replace_all(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx:
     // A chunked sync still running for this guild is superseded.
     sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild.db()).execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok(removed)
+    Ok(removed.into_iter().map(UserId::from_db).collect())
 }
 
 /// A large guild's member list is being requested in chunks under `nonce`:
@@ -86,8 +85,8 @@ pub async fn start_sync(db: &PgPool, guild: GuildId, nonce: &str) -> sqlx::Resul
 /// One chunk of the sync `nonce` arrived and its members are stored: counts
 /// it and, with the last of `chunk_count`, removes every member the sync did
 /// not confirm. Chunks are handled concurrently and in any order; the count
-/// (under the sync row's lock) decides which one is last. Returns how many
-/// members were removed (0 until the last chunk).
+/// (under the sync row's lock) decides which one is last. Returns who was
+/// removed (nobody until the last chunk).
 #[tracing::instrument(skip(db, users), fields(count = users.len()))]
 pub async fn sync_chunk(
     db: &PgPool,
@@ -95,7 +94,7 @@ pub async fn sync_chunk(
     nonce: &str,
     chunk_count: u32,
     users: &[UserId],
-) -> sqlx::Result<u64> {
+) -> sqlx::Result<Vec<UserId>> {
     add_many(db, guild, users).await?;
     let mut tx = db.begin().await?;
     let sync = sqlx::query!(
@@ -108,20 +107,22 @@ pub async fn sync_chunk(
     .await?;
     let Some(sync) = sync else {
         // Not the current sync (superseded by a newer GUILD_CREATE).
-        return Ok(0);
+        return Ok(Vec::new());
     };
     if i64::from(sync.chunks_seen) < i64::from(chunk_count) {
         tx.commit().await?;
-        return Ok(0);
+        return Ok(Vec::new());
     }
-    let removed =
-        sqlx::query!("DELETE FROM guild_members WHERE guild_id = $1 AND seen_at < $2", guild.db(), sync.started_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+    let removed = sqlx::query_scalar!(
+        "DELETE FROM guild_members WHERE guild_id = $1 AND seen_at < $2 RETURNING user_id",
+        guild.db(),
+        sync.started_at
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild.db()).execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok(removed)
+    Ok(removed.into_iter().map(UserId::from_db).collect())
 }
 
 #[tracing::instrument(skip(db))]

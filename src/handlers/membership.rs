@@ -31,19 +31,16 @@ pub async fn guild_create(bot: &Bot, sender: &MessageSender, event: &GuildCreate
     let result = async {
         db::guilds::joined(&bot.db, id, &guild.name).await?;
         if complete {
-            let removed = db::members::replace_all(&bot.db, id, &members).await?;
-            if removed > 0 {
-                tracing::info!(guild = %id, removed, "members who left while nobody listened were removed");
-            }
-            Ok(())
+            db::members::replace_all(&bot.db, id, &members).await
         } else {
             db::members::start_sync(&bot.db, id, &nonce).await?;
-            db::members::add_many(&bot.db, id, &members).await
+            db::members::add_many(&bot.db, id, &members).await.map(|()| Vec::new())
         }
     }
     .await;
-    if let Err(e) = result {
-        return super::report("guild_create", &e.into());
+    match result {
+        Ok(removed) => left_unseen(bot, id, removed).await,
+        Err(e) => return super::report("guild_create", &e.into()),
     }
     share_channel_count(bot, guild.id).await;
     if !complete {
@@ -63,12 +60,26 @@ pub async fn member_chunk(bot: &Bot, chunk: &MemberChunk) {
     let members: Vec<UserId> = chunk.members.iter().map(|m| UserId(m.user.id.get())).collect();
     let result = match chunk.nonce.as_deref() {
         Some(nonce) => db::members::sync_chunk(&bot.db, guild, nonce, chunk.chunk_count, &members).await,
-        None => db::members::add_many(&bot.db, guild, &members).await.map(|()| 0),
+        None => db::members::add_many(&bot.db, guild, &members).await.map(|()| Vec::new()),
     };
     match result {
-        Ok(0) => {}
-        Ok(removed) => tracing::info!(%guild, removed, "members who left while nobody listened were removed"),
+        Ok(removed) => left_unseen(bot, guild, removed).await,
         Err(e) => super::report("member_chunk", &e.into()),
+    }
+}
+
+/// Members a reconciliation found gone: they left (or were banned) while no
+/// session listened. Their open tickets get what a MEMBER_REMOVE would have
+/// given them (`close_on_leave`, or a notice to staff).
+async fn left_unseen(bot: &Bot, guild: GuildId, removed: Vec<UserId>) {
+    if removed.is_empty() {
+        return;
+    }
+    tracing::info!(%guild, removed = removed.len(), "members who left while nobody listened were removed");
+    for user in removed {
+        if let Err(e) = bot.tickets.user_left_guild(guild, user).await {
+            super::report("member_reconcile", &e);
+        }
     }
 }
 

@@ -22,10 +22,14 @@ async fn a_member_who_left_while_the_cluster_was_stopped_opens_nothing_after_it_
     let lobby = app.guild("lobby").await;
     let alice = app.member("alice", &[&acme, &lobby]).await;
     let bob = app.member("bob", &[&acme]).await;
+    let carol = app.member("carol", &[&acme, &lobby]).await;
+    let carols_ticket = app.open_ticket(&acme, carol, "an open question").await;
 
-    // No session is listening when alice leaves: her MEMBER_REMOVE is lost.
+    // No session is listening when alice and carol leave: their
+    // MEMBER_REMOVE events are lost.
     app.stop_and_lose_sessions().await;
     app.control.remove_member(acme.id, alice).await.unwrap();
+    app.control.remove_member(acme.id, carol).await.unwrap();
     app.start_cluster(0).await;
 
     eventually("the index forgets alice after the new identify", || async {
@@ -35,7 +39,10 @@ async fn a_member_who_left_while_the_cluster_was_stopped_opens_nothing_after_it_
     assert!(indexed(&app, acme.id, bob).await, "members who stayed keep their place");
     app.control.user_dm(alice, "let me in").await.unwrap();
     app.wait_for_bot_dm(alice, "couldn't find a server we share").await;
-    assert_eq!(app.ticket_count().await, 0, "her DM opened nothing in acme");
+    assert_eq!(app.ticket_count().await, 1, "her DM opened nothing in acme");
+    // Staff of carol's open ticket learn she left, as a live MEMBER_REMOVE
+    // would have told them.
+    app.wait_for_channel_text(carols_ticket, "The user left the server").await;
     // Bob, still a member, is routed as before.
     app.open_ticket(&acme, bob, "hello").await;
     app.shutdown().await;
