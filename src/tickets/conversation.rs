@@ -60,6 +60,8 @@ pub enum StaffOpenedReach<'a> {
     Here,
     /// Their DMs keep going to another server until they switch.
     Elsewhere { current: &'a str },
+    /// A server menu they have not answered holds their messages.
+    MenuWaiting,
 }
 
 /// Sent under the welcome text when staff open a ticket for a user: which
@@ -71,6 +73,9 @@ pub fn staff_opened_note(guild_name: &str, number: i32, reach: StaffOpenedReach<
         ),
         StaffOpenedReach::Elsewhere { current } => format!(
             "-# Staff of **{guild_name}** opened ticket #{number} with you. Your messages still go to **{current}**: press **Switch server** to answer **{guild_name}** instead."
+        ),
+        StaffOpenedReach::MenuWaiting => format!(
+            "-# Staff of **{guild_name}** opened ticket #{number} with you. Your messages wait for your pick in the server menu above: pick **{guild_name}** there, or press **Switch server**, to answer them."
         ),
     }
 }
@@ -96,7 +101,12 @@ impl super::TicketService {
             // name the oldest, which they opened first.
             _ => open.iter().find(|t| t.guild != ticket.guild).map(|t| t.guild),
         };
+        let menu_waiting = db::choices::get(&self.db, ticket.opener).await?.is_some_and(|c| c.chosen.is_none());
         let mut message = match current {
+            None if menu_waiting => {
+                let note = staff_opened_note(&guild_name, ticket.number, StaffOpenedReach::MenuWaiting);
+                OutgoingMessage::text(note.trim_start_matches("-# ").to_owned())
+            }
             None => {
                 let welcome =
                     self.guild_text(ticket, crate::templates::Template::Welcome, Some(opener_name), staff_name).await?;
@@ -110,7 +120,7 @@ impl super::TicketService {
                 OutgoingMessage::text(note.trim_start_matches("-# ").to_owned())
             }
         };
-        if open.len() > 1 {
+        if open.len() > 1 || menu_waiting {
             message.more_menus.push(switch_button());
         }
         Ok(message)
