@@ -106,7 +106,7 @@ pub async fn callback(
             user_name: user.global_name.as_deref().unwrap_or(&user.username),
             access_token: &key.encrypt(tokens.access_token.as_bytes()),
             refresh_token: tokens.refresh_token.as_ref().map(|t| key.encrypt(t.as_bytes())).as_deref(),
-            access_expires_at: now + chrono::Duration::seconds(i64::try_from(tokens.expires_in).unwrap_or(3600)),
+            access_expires_at: tokens.access_expires_at(now),
             expires_at: now + chrono::Duration::days(SESSION_DAYS),
         },
     )
