@@ -293,6 +293,31 @@ mod tests {
         server.await.unwrap().unwrap();
     }
 
+    fn listener_address(url: &str) -> String {
+        url.trim_start_matches("http://").split('/').next().unwrap().to_owned()
+    }
+
+    /// POSTs `size` bytes in 4 KiB chunks (no Content-Length) over a raw
+    /// connection; returns the whole answer.
+    async fn chunked_post(address: String, path: &str, size: usize) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let head =
+            format!("POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let chunk = format!("1000\r\n{}\r\n", "x".repeat(4096));
+        for _ in 0..size.div_ceil(4096) {
+            // The server may answer and close before everything is sent.
+            if stream.write_all(chunk.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+        let _ = stream.write_all(b"0\r\n\r\n").await;
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
     #[tokio::test]
     async fn bodies_over_the_limit_are_refused() {
         let echo = Router::new()
@@ -310,6 +335,10 @@ mod tests {
         assert_eq!(large.status(), 413);
         let body: Value = large.json().await.unwrap();
         assert_eq!(body["error"]["code"], "payload_too_large", "the API's JSON error, not the layer's text");
+        // Without a Content-Length (chunked), the limit holds while reading.
+        let answer = chunked_post(listener_address(&url), "/echo", layers::BODY_LIMIT_BYTES + 4096).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("\"payload_too_large\""), "{answer}");
 
         shutdown.cancel();
         server.await.unwrap().unwrap();

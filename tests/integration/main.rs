@@ -6,6 +6,7 @@ mod support;
 
 mod api_auth;
 mod api_billing;
+mod api_bodies;
 mod api_data;
 mod api_health;
 mod api_resources;
