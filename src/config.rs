@@ -24,6 +24,10 @@ pub struct Config {
     pub api_listen: SocketAddr,
     /// Where a gateway cluster serves `/healthz` and `/metrics`.
     pub ops_listen: SocketAddr,
+    /// Where `ticketeer api` serves `/metrics`, `/healthz` and `/livez`: never
+    /// on the public API's port, so a scraper's view of the process (routes,
+    /// error counts, Stripe event types) is not the world's.
+    pub api_ops_listen: SocketAddr,
     pub log_format: LogFormat,
     /// Connections per process in the PostgreSQL pool.
     pub database_pool_size: u32,
@@ -236,6 +240,11 @@ impl Config {
                 "TICKETEER_OPS_LISTEN",
                 ([127, 0, 0, 1], 9100).into(),
                 "an address like 127.0.0.1:9100",
+            )?,
+            api_ops_listen: src.parsed(
+                "TICKETEER_API_OPS_LISTEN",
+                ([127, 0, 0, 1], 9180).into(),
+                "an address like 127.0.0.1:9180",
             )?,
             log_format: src.parsed("TICKETEER_LOG_FORMAT", LogFormat::Human, "\"human\" or \"json\"")?,
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,

@@ -1,10 +1,12 @@
 //! Ticketeer's HTTP servers.
 //!
-//! * [`router`] is the API served by `ticketeer api`: probes, metrics, and the
-//!   `/v1` routes for admins (`v1/`, authenticated and authorised by `auth/`),
-//!   all backed by [`ApiState`], with their OpenAPI document (`openapi.rs`).
-//! * [`ops_router`] is the small operations server each gateway cluster runs on its
-//!   own port, so Prometheus can scrape it and an orchestrator can probe it.
+//! * [`router`] is the API served by `ticketeer api`: probes and the `/v1`
+//!   routes for admins (`v1/`, authenticated and authorised by `auth/`), all
+//!   backed by [`ApiState`], with their OpenAPI document (`openapi.rs`).
+//! * [`ops_router`] is the small operations server each gateway cluster, and
+//!   the API process too ([`run`]), serves on its own port, so Prometheus can
+//!   scrape it and an orchestrator can probe it. `/metrics` is never on the
+//!   public API's port.
 //!
 //! Both get the same middleware (`layers`): tracing, per-route metrics and a body
 //! size limit, and both answer unknown paths with the API's JSON 404.
@@ -117,7 +119,6 @@ pub fn router(state: ApiState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics_route::metrics))
         .route("/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
         .merge(v1)
         .fallback(not_found);
@@ -136,6 +137,24 @@ fn merge_info(paths: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     document
 }
 
+/// Runs `ticketeer api`: the public API on `api_listener`, and on
+/// `ops_listener` the process's [`ops_router`] (`/metrics`, `/healthz`,
+/// `/livez`), until `shutdown` is cancelled; then both drain.
+pub async fn run(
+    state: ApiState,
+    api_listener: TcpListener,
+    ops_listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    // The API's readiness is `/readyz` on the public port (it checks the
+    // dependencies); the ops `/healthz` only says the process serves.
+    let health = HealthCheck::new();
+    health.set_ready(true);
+    let ops = ops_router(state.metrics.clone(), health);
+    tokio::try_join!(serve(api_listener, router(state), shutdown.clone()), serve(ops_listener, ops, shutdown))?;
+    Ok(())
+}
+
 /// Serves `router` on `listener` until `shutdown` is cancelled, then stops
 /// accepting connections and waits for in-flight requests to finish.
 pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -149,7 +168,7 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: Cancellation
     Ok(())
 }
 
-/// Whether a process that is not the API (a gateway cluster) is ready to work.
+/// Whether a process is ready to work (served by [`ops_router`]'s `/healthz`).
 ///
 /// The process creates one, hands a clone to [`ops_router`], and flips it with
 /// [`HealthCheck::set_ready`]: a gateway cluster sets it once its shards are
@@ -188,7 +207,8 @@ impl FromRef<OpsState> for PrometheusHandle {
     }
 }
 
-/// The operations server of a process that is not the API:
+/// The operations server of a process (a gateway cluster, or the API beside
+/// its public port):
 ///
 /// * `GET /healthz`: 200 `{"status":"ok"}` when `health` is ready, else 503 with
 ///   the usual error body. Use it as the readiness/startup probe.
