@@ -57,6 +57,9 @@ pub struct ApiConfig {
     pub cookie_secure: bool,
     /// Requests per minute for one session or one API token.
     pub rate_limit_per_minute: u32,
+    /// How long the verdict "this API token's creator still manages the
+    /// guild" (either way) is trusted before Discord is asked again.
+    pub token_authority_cache: std::time::Duration,
 }
 
 /// Stripe. Billing is off (checkout answers 503) without a secret key, and
@@ -227,6 +230,11 @@ impl Config {
         if rate_limit_per_minute == 0 {
             return Err(ConfigError::new("TICKETEER_API_RATE_LIMIT", "must be at least 1"));
         }
+        let token_authority_secs: u64 =
+            src.parsed("TICKETEER_TOKEN_AUTHORITY_CACHE_SECS", 60, "a whole number of seconds")?;
+        if !(1..=3600).contains(&token_authority_secs) {
+            return Err(ConfigError::new("TICKETEER_TOKEN_AUTHORITY_CACHE_SECS", "must be 1 to 3600 seconds"));
+        }
 
         Ok(Self {
             discord: DiscordConfig {
@@ -255,6 +263,7 @@ impl Config {
                 after_login_url,
                 cookie_secure: src.parsed("TICKETEER_COOKIE_SECURE", true, "true or false")?,
                 rate_limit_per_minute,
+                token_authority_cache: std::time::Duration::from_secs(token_authority_secs),
             },
             billing: BillingConfig {
                 stripe_secret_key: src.get("STRIPE_SECRET_KEY").map(|k| SecretString::from(k.to_owned())),

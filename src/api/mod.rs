@@ -64,6 +64,11 @@ pub struct AuthState {
     pub rate_limit_per_minute: u32,
     /// Checks the signed transcript links the bot puts in close DMs.
     pub transcript_links: TranscriptLinks,
+    /// The bot's REST client: asks Discord whether a token's creator still
+    /// manages its guild (`auth/authority.rs`).
+    pub discord_http: Arc<twilight_http::Client>,
+    /// How long that answer is cached.
+    pub token_authority_cache: std::time::Duration,
 }
 
 impl ApiState {
@@ -86,7 +91,7 @@ impl ApiState {
         // The API process sees no gateway events, so its cache stays empty and
         // the adapter reads what it needs over REST.
         let cache = Arc::new(twilight_cache_inmemory::DefaultInMemoryCache::builder().message_cache_size(0).build());
-        let discord = Arc::new(crate::discord::TwilightDiscord::new(http, cache, me.id));
+        let discord = Arc::new(crate::discord::TwilightDiscord::new(http.clone(), cache, me.id));
         let links = TranscriptLinks::new(&config.api.public_url, secret_key.clone());
         let tickets = Arc::new(
             TicketService::new(db.clone(), redis.clone(), keys.clone(), discord).with_transcript_links(links.clone()),
@@ -100,6 +105,8 @@ impl ApiState {
             cookie_secure: config.api.cookie_secure,
             rate_limit_per_minute: config.api.rate_limit_per_minute,
             transcript_links: links,
+            discord_http: http,
+            token_authority_cache: config.api.token_authority_cache,
         });
         let stripe = crate::billing::stripe_api::StripeApi::from_config(&config.billing)?;
         Ok(Self { db, redis, metrics, auth, tickets, billing: Arc::new(config.billing.clone()), stripe })

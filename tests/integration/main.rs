@@ -12,6 +12,7 @@ mod api_health;
 mod api_resources;
 mod api_settings;
 mod api_tickets;
+mod api_tokens;
 mod billing_stripe;
 mod gateway_clusters;
 mod modmail_categories;
