@@ -60,6 +60,14 @@ pub struct ApiConfig {
     /// How long the verdict "this API token's creator still manages the
     /// guild" (either way) is trusted before Discord is asked again.
     pub token_authority_cache: std::time::Duration,
+    /// Requests per minute one client address may make to each of the login,
+    /// the OAuth2 callback and the signed transcript link.
+    pub ip_rate_limit_per_minute: u32,
+    /// Requests per minute one address may make to Stripe's webhook.
+    pub webhook_rate_limit_per_minute: u32,
+    /// How many proxies in front of the API append to `X-Forwarded-For`; 0
+    /// (the default) ignores the header and uses the socket's peer.
+    pub trusted_proxy_hops: u8,
 }
 
 /// Stripe. Billing is off (checkout answers 503) without a secret key, and
@@ -230,6 +238,20 @@ impl Config {
         if rate_limit_per_minute == 0 {
             return Err(ConfigError::new("TICKETEER_API_RATE_LIMIT", "must be at least 1"));
         }
+        let ip_rate_limit_per_minute: u32 =
+            src.parsed("TICKETEER_API_IP_RATE_LIMIT", 60, "a whole number of requests per minute")?;
+        if ip_rate_limit_per_minute == 0 {
+            return Err(ConfigError::new("TICKETEER_API_IP_RATE_LIMIT", "must be at least 1"));
+        }
+        let webhook_rate_limit_per_minute: u32 =
+            src.parsed("TICKETEER_API_WEBHOOK_RATE_LIMIT", 1200, "a whole number of requests per minute")?;
+        if webhook_rate_limit_per_minute == 0 {
+            return Err(ConfigError::new("TICKETEER_API_WEBHOOK_RATE_LIMIT", "must be at least 1"));
+        }
+        let trusted_proxy_hops: u8 = src.parsed("TICKETEER_TRUSTED_PROXY_HOPS", 0, "a whole number from 0 to 10")?;
+        if trusted_proxy_hops > 10 {
+            return Err(ConfigError::new("TICKETEER_TRUSTED_PROXY_HOPS", "must be 0 to 10"));
+        }
         let token_authority_secs: u64 =
             src.parsed("TICKETEER_TOKEN_AUTHORITY_CACHE_SECS", 60, "a whole number of seconds")?;
         if !(1..=3600).contains(&token_authority_secs) {
@@ -264,6 +286,9 @@ impl Config {
                 cookie_secure: src.parsed("TICKETEER_COOKIE_SECURE", true, "true or false")?,
                 rate_limit_per_minute,
                 token_authority_cache: std::time::Duration::from_secs(token_authority_secs),
+                ip_rate_limit_per_minute,
+                webhook_rate_limit_per_minute,
+                trusted_proxy_hops,
             },
             billing: BillingConfig {
                 stripe_secret_key: src.get("STRIPE_SECRET_KEY").map(|k| SecretString::from(k.to_owned())),
@@ -408,6 +433,24 @@ mod tests {
         assert_eq!(config.api.public_url, "http://127.0.0.1:9000");
         assert_eq!(config.api.after_login_url, "http://127.0.0.1:9000/v1/me");
         assert!(config.api.cookie_secure, "cookies are Secure unless turned off");
+        assert_eq!(config.api.trusted_proxy_hops, 0, "X-Forwarded-For is ignored unless proxies are configured");
+    }
+
+    #[test]
+    fn the_api_edge_limits_are_checked_and_named_when_wrong() {
+        for (variable, value) in [
+            ("TICKETEER_API_IP_RATE_LIMIT", "0"),
+            ("TICKETEER_API_WEBHOOK_RATE_LIMIT", "lots"),
+            ("TICKETEER_TRUSTED_PROXY_HOPS", "11"),
+            ("TICKETEER_TRUSTED_PROXY_HOPS", "-1"),
+            ("TICKETEER_TOKEN_AUTHORITY_CACHE_SECS", "0"),
+            ("TICKETEER_API_OPS_LISTEN", "nope"),
+        ] {
+            let err = with(&[("DISCORD_TOKEN", "t"), (variable, value)]).unwrap_err();
+            assert_eq!(err.variable, variable, "{value}");
+        }
+        let config = with(&[("DISCORD_TOKEN", "t"), ("TICKETEER_TRUSTED_PROXY_HOPS", "2")]).unwrap();
+        assert_eq!(config.api.trusted_proxy_hops, 2);
     }
 
     #[test]

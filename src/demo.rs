@@ -59,6 +59,11 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
         // Stripe account (STRIPE_SECRET_KEY), which the demo does not have.
         ("STRIPE_WEBHOOK_SECRETS", "whsec_demo".to_owned()),
         ("TICKETEER_API_RATE_LIMIT", std::env::var("TICKETEER_API_RATE_LIMIT").unwrap_or_else(|_| "300".into())),
+        ("TICKETEER_API_IP_RATE_LIMIT", std::env::var("TICKETEER_API_IP_RATE_LIMIT").unwrap_or_else(|_| "60".into())),
+        (
+            "TICKETEER_API_WEBHOOK_RATE_LIMIT",
+            std::env::var("TICKETEER_API_WEBHOOK_RATE_LIMIT").unwrap_or_else(|_| "1200".into()),
+        ),
     ]))?;
     // The API's socket first: its real address is the public URL that logins
     // return to and transcript links point at (the port may be 0).

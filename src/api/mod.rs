@@ -12,9 +12,11 @@
 //! size limit, and both answer unknown paths with the API's JSON 404.
 
 pub mod auth;
+pub mod client_ip;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod ip_limit;
 pub mod layers;
 pub mod metrics_route;
 pub mod openapi;
@@ -69,6 +71,11 @@ pub struct AuthState {
     pub discord_http: Arc<twilight_http::Client>,
     /// How long that answer is cached.
     pub token_authority_cache: std::time::Duration,
+    /// Per-address budgets of the routes without a caller (`ip_limit.rs`).
+    pub ip_rate_limit_per_minute: u32,
+    pub webhook_rate_limit_per_minute: u32,
+    /// Proxies trusted to append to `X-Forwarded-For` (`client_ip.rs`).
+    pub trusted_proxy_hops: u8,
 }
 
 impl ApiState {
@@ -107,6 +114,9 @@ impl ApiState {
             transcript_links: links,
             discord_http: http,
             token_authority_cache: config.api.token_authority_cache,
+            ip_rate_limit_per_minute: config.api.ip_rate_limit_per_minute,
+            webhook_rate_limit_per_minute: config.api.webhook_rate_limit_per_minute,
+            trusted_proxy_hops: config.api.trusted_proxy_hops,
         });
         let stripe = crate::billing::stripe_api::StripeApi::from_config(&config.billing)?;
         Ok(Self { db, redis, metrics, auth, tickets, billing: Arc::new(config.billing.clone()), stripe })
@@ -167,7 +177,8 @@ pub async fn run(
 pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> anyhow::Result<()> {
     let address = listener.local_addr().context("reading the listening address")?;
     tracing::info!(%address, "HTTP server listening");
-    axum::serve(listener, router)
+    // The peer address reaches handlers as `ConnectInfo` (per-address rate limits).
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
         .with_context(|| format!("HTTP server on {address} failed"))?;

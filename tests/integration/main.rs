@@ -9,6 +9,7 @@ mod api_billing;
 mod api_bodies;
 mod api_data;
 mod api_health;
+mod api_ip_limits;
 mod api_resources;
 mod api_settings;
 mod api_tickets;

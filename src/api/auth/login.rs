@@ -18,6 +18,7 @@ use utoipa::IntoParams;
 
 use super::cookies;
 use super::discord::OAuthError;
+use crate::api::ip_limit::{self, PerIp};
 use crate::api::{ApiState, Error};
 use crate::crypto;
 use crate::db;
@@ -33,9 +34,12 @@ fn callback_url(state: &ApiState) -> String {
 
 /// Starts a login: redirects to Discord's consent page.
 #[utoipa::path(get, path = "/v1/auth/login", tag = "auth",
-    responses((status = 303, description = "Redirect to Discord's OAuth2 consent page")))]
+    responses(
+        (status = 303, description = "Redirect to Discord's OAuth2 consent page"),
+        (status = 429, description = "Too many logins from this address", body = crate::api::openapi::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
-pub async fn login(State(state): State<ApiState>) -> Response {
+pub async fn login(State(state): State<ApiState>, _: PerIp<ip_limit::Login>) -> Response {
     let csrf = crypto::random_secret(32);
     let location = state.auth.discord.authorize_url(&callback_url(&state), &csrf);
     let cookie = cookies::set(cookies::OAUTH_STATE, &csrf, "/v1/auth", STATE_TTL_SECS, state.auth.cookie_secure);
@@ -57,10 +61,12 @@ pub struct CallbackQuery {
     responses(
         (status = 303, description = "Logged in: session cookie set, redirect to the dashboard"),
         (status = 400, description = "Missing or mismatched state or code, or the user declined", body = crate::api::openapi::ErrorBody),
+        (status = 429, description = "Too many callbacks from this address", body = crate::api::openapi::ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn callback(
     State(state): State<ApiState>,
+    _: PerIp<ip_limit::Callback>,
     headers: HeaderMap,
     query: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Error> {
