@@ -155,7 +155,8 @@ Try it:
   curl -s -X PUT {base}/_standin/oauth2/user -H 'content-type: application/json' -d '{{"user_id":"{owner}"}}'
   curl -s -L -c /tmp/ticketeer-demo.cookies http://{api_addr}/v1/auth/login
   curl -s -b /tmp/ticketeer-demo.cookies http://{api_addr}/v1/guilds/{acme}/settings
-  curl -s -b /tmp/ticketeer-demo.cookies -X PATCH http://{api_addr}/v1/guilds/{acme}/settings -H 'content-type: application/json' -d '{{"modmail":{{"anonymous_label":"Acme Staff"}}}}'
+  # (a write with the session cookie names the API's own origin, as its pages would)
+  curl -s -b /tmp/ticketeer-demo.cookies -X PATCH http://{api_addr}/v1/guilds/{acme}/settings -H 'content-type: application/json' -H 'Origin: http://{api_addr}' -d '{{"modmail":{{"anonymous_label":"Acme Staff"}}}}'
   # the API's OpenAPI document
   curl -s http://{api_addr}/v1/openapi.json
 

@@ -13,6 +13,7 @@
 
 pub mod auth;
 pub mod client_ip;
+pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -138,7 +139,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
         .merge(v1)
-        .fallback(not_found);
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin_writes));
     layers::apply(routes).with_state(state)
 }
 

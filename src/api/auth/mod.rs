@@ -15,6 +15,7 @@ pub mod cookies;
 pub mod discord;
 pub mod guilds;
 pub mod login;
+pub mod oauth_state;
 pub mod rate_limit;
 pub mod scopes;
 
@@ -135,7 +136,7 @@ async fn authenticate(parts: &Parts, state: &ApiState) -> Result<Caller, Error> 
             created_by: row.created_by,
         }));
     }
-    let id = cookies::read(&parts.headers, cookies::SESSION).ok_or(Error::Unauthorized)?;
+    let id = cookies::read(&parts.headers, cookies::session(state.auth.cookie_secure)).ok_or(Error::Unauthorized)?;
     let session = db::api_sessions::find(&state.db, &crypto::hash_secret(&id)).await?.ok_or(Error::Unauthorized)?;
     Ok(Caller::Session(SessionCaller { session }))
 }
