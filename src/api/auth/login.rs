@@ -65,6 +65,7 @@ pub struct CallbackQuery {
         (status = 303, description = "Logged in: session cookie set, redirect to the dashboard"),
         (status = 400, description = "Missing or mismatched state or code, or the user declined", body = crate::api::openapi::ErrorBody),
         (status = 429, description = "Too many callbacks from this address", body = crate::api::openapi::ErrorBody),
+        (status = 503, description = "The state cannot be checked now (Redis is unavailable)", body = crate::api::openapi::ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn callback(
