@@ -72,6 +72,8 @@ pub struct AuthState {
     pub discord_http: Arc<twilight_http::Client>,
     /// How long that answer is cached.
     pub token_authority_cache: std::time::Duration,
+    /// The process's own copy of those answers, for when Redis is down.
+    pub authority_memo: auth::authority::Memo,
     /// Per-address budgets of the routes without a caller (`ip_limit.rs`).
     pub ip_rate_limit_per_minute: u32,
     pub webhook_rate_limit_per_minute: u32,
@@ -115,6 +117,7 @@ impl ApiState {
             transcript_links: links,
             discord_http: http,
             token_authority_cache: config.api.token_authority_cache,
+            authority_memo: auth::authority::Memo::new(config.api.token_authority_cache),
             ip_rate_limit_per_minute: config.api.ip_rate_limit_per_minute,
             webhook_rate_limit_per_minute: config.api.webhook_rate_limit_per_minute,
             trusted_proxy_hops: config.api.trusted_proxy_hops,

@@ -165,3 +165,35 @@ async fn a_tokens_creator_is_checked_with_discord_at_most_once_a_cache_period() 
     assert_eq!(count("GET /guilds/{guild_id}"), 2, "{counts:?}");
     assert_eq!(count("GET /guilds/{guild_id}/members/{user_id}"), 1, "{counts:?}");
 }
+
+#[tokio::test]
+async fn while_redis_is_down_each_api_process_still_asks_discord_once_a_period() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    // A token made earlier, while everything was up.
+    let secret = "tkt_made-before-the-redis-outage";
+    sqlx::query(
+        "INSERT INTO api_tokens (guild_id, name, scopes, token_hash, created_by) VALUES ($1, 'ci', $2, $3, $4)",
+    )
+    .bind(acme.id as i64)
+    .bind(vec!["settings:read".to_owned()])
+    .bind(ticketeer::crypto::hash_secret(secret))
+    .bind(acme.owner as i64)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let api = app
+        .api_with(|config| config.redis_url = secrecy::SecretString::from(format!("redis://127.0.0.1:{closed}")))
+        .await;
+    let token = Auth::Token(secret.to_owned());
+    let settings = format!("/v1/guilds/{}/settings", acme.id);
+
+    app.control.clear_requests().await.unwrap();
+    for _ in 0..10 {
+        let reply = api.get(&settings, &token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    let counts = app.control.request_counts().await.unwrap();
+    assert_eq!(counts.get("GET /guilds/{guild_id}").copied(), Some(1), "{counts:?}");
+}

@@ -17,6 +17,14 @@
 //! a period. The check takes nothing away: a creator given Manage Server
 //! again finds their tokens working again. When Discord cannot be asked (an
 //! outage, a 429), the token is refused with a 503 rather than trusted.
+//!
+//! While Redis is unreachable, each process keeps the verdicts it got for
+//! the same time in memory ([`Memo`]), so a busy token does not turn every
+//! request into calls to Discord and spend the bot's REST budget.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use deadpool_redis::redis::AsyncCommands as _;
 use twilight_http::error::ErrorType;
@@ -34,12 +42,50 @@ use crate::tickets::ids::{GuildId, UserId};
 #[tracing::instrument(skip(state))]
 pub async fn creator_manages(state: &ApiState, guild: u64, user: u64) -> Result<bool, Error> {
     let key = state.auth.keys.api_token_authority(GuildId(guild), UserId(user));
-    if let Some(cached) = read_cache(state, &key).await {
-        return Ok(cached);
+    let memo = &state.auth.authority_memo;
+    match read_cache(state, &key).await {
+        Ok(Some(cached)) => return Ok(cached),
+        Ok(None) => {}
+        Err(()) => {
+            if let Some(remembered) = memo.get(guild, user) {
+                return Ok(remembered);
+            }
+        }
     }
     let manages = ask_discord(state, guild, user).await?;
+    memo.put(guild, user, manages);
     write_cache(state, &key, manages).await;
     Ok(manages)
+}
+
+/// This process's own verdicts, consulted only while Redis is unreachable;
+/// each lives as long as the Redis cache entry would.
+#[derive(Debug)]
+pub struct Memo {
+    ttl: Duration,
+    verdicts: Mutex<HashMap<(u64, u64), (bool, Instant)>>,
+}
+
+/// Past this many verdicts, expired ones are dropped on the next insert.
+const MEMO_PRUNE_AT: usize = 10_000;
+
+impl Memo {
+    pub fn new(ttl: Duration) -> Self {
+        Self { ttl, verdicts: Mutex::new(HashMap::new()) }
+    }
+
+    fn get(&self, guild: u64, user: u64) -> Option<bool> {
+        let verdicts = self.verdicts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        verdicts.get(&(guild, user)).filter(|(_, at)| at.elapsed() < self.ttl).map(|(manages, _)| *manages)
+    }
+
+    fn put(&self, guild: u64, user: u64, manages: bool) {
+        let mut verdicts = self.verdicts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if verdicts.len() >= MEMO_PRUNE_AT {
+            verdicts.retain(|_, (_, at)| at.elapsed() < self.ttl);
+        }
+        verdicts.insert((guild, user), (manages, Instant::now()));
+    }
 }
 
 /// The member's guild-level permissions, computed from Discord's answers the
@@ -90,10 +136,11 @@ fn gone_or_unavailable(error: &twilight_http::Error) -> Result<bool, Error> {
     })
 }
 
-async fn read_cache(state: &ApiState, key: &str) -> Option<bool> {
-    let mut conn = state.redis.get().await.ok()?;
-    let value: Option<String> = conn.get(key).await.ok()?;
-    value.map(|v| v == "1")
+/// The cached verdict, `Ok(None)` if there is none, `Err` if Redis is unreachable.
+async fn read_cache(state: &ApiState, key: &str) -> Result<Option<bool>, ()> {
+    let mut conn = state.redis.get().await.map_err(drop)?;
+    let value: Option<String> = conn.get(key).await.map_err(drop)?;
+    Ok(value.map(|v| v == "1"))
 }
 
 async fn write_cache(state: &ApiState, key: &str, manages: bool) {
@@ -106,5 +153,21 @@ async fn write_cache(state: &ApiState, key: &str, manages: bool) {
     .await;
     if let Err(error) = written {
         tracing::warn!(%error, "could not cache a token creator's authority");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memo_forgets_a_verdict_after_the_cache_time() {
+        let memo = Memo::new(Duration::from_millis(50));
+        assert_eq!(memo.get(1, 2), None);
+        memo.put(1, 2, true);
+        memo.put(1, 3, false);
+        assert_eq!((memo.get(1, 2), memo.get(1, 3), memo.get(2, 2)), (Some(true), Some(false), None));
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(memo.get(1, 2), None);
     }
 }
