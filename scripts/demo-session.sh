@@ -1,6 +1,6 @@
 # Sourced by scripts that drive the running system through its API
 # (scripts/api-contract.sh, loadtests/api_read.sh): starts `ticketeer demo`
-# on free ports with the API's rate limit out of the way, waits until it
+# on free ports with the API's rate limits out of the way, waits until it
 # runs, logs the demo guild's owner in through Discord OAuth2 the way a
 # browser does, and makes an API token with every scope. Sets API, STANDIN,
 # GUILD, OWNER, TOKEN and SESSION; the demo stops when the calling script
@@ -15,7 +15,8 @@ stop_demo() {
 }
 
 start_demo_session() {
-    TICKETEER_API_LISTEN=127.0.0.1:0 TICKETEER_OPS_LISTEN=127.0.0.1:0 TICKETEER_API_RATE_LIMIT=100000000 \
+    TICKETEER_API_LISTEN=127.0.0.1:0 TICKETEER_OPS_LISTEN=127.0.0.1:0 TICKETEER_API_OPS_LISTEN=127.0.0.1:0 \
+        TICKETEER_API_RATE_LIMIT=100000000 TICKETEER_API_IP_RATE_LIMIT=100000000 TICKETEER_API_WEBHOOK_RATE_LIMIT=100000000 \
         "$CARGO_TARGET_DIR/debug/ticketeer" demo --standin-port 0 >"$work/demo.log" 2>&1 &
     demo_pid=$!
     for _ in $(seq 1 600); do
@@ -32,7 +33,9 @@ start_demo_session() {
 
     curl -sf -X PUT "$STANDIN/_standin/oauth2/user" -H 'content-type: application/json' -d "{\"user_id\":\"$OWNER\"}" >/dev/null
     curl -sf -L -c "$work/cookies" -b "$work/cookies" "$API/v1/auth/login" >/dev/null
+    # A write with the session cookie must say it comes from the API's own origin.
     TOKEN=$(curl -sf -b "$work/cookies" -X POST "$API/v1/guilds/$GUILD/tokens" -H 'content-type: application/json' \
+        -H "Origin: $API" \
         -d '{"name":"automation","scopes":["settings:read","settings:write","tickets:read","audit_log:read"]}' |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
     SESSION=$(awk '$6 == "ticketeer_session" { print $7 }' "$work/cookies")

@@ -1,5 +1,6 @@
 //! The command line: one binary, one subcommand per role.
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
@@ -38,7 +39,7 @@ pub enum Commands {
         #[arg(long)]
         total_shards: Option<u32>,
     },
-    /// Run the HTTP API (/healthz, /readyz, /metrics) on TICKETEER_API_LISTEN.
+    /// Run the HTTP API (/healthz, /readyz, /v1) on TICKETEER_API_LISTEN, and /metrics on TICKETEER_API_OPS_LISTEN.
     Api,
     /// Apply database migrations. Safe to run twice, and concurrently.
     Migrate,
@@ -82,11 +83,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Commands::Api => {
             let state = crate::api::ApiState::connect(&config, crate::metrics::install()).await?;
-            let listener = tokio::net::TcpListener::bind(config.api_listen).await?;
-            tracing::info!(addr = %listener.local_addr()?, "API listening");
+            let listener = tokio::net::TcpListener::bind(config.api_listen)
+                .await
+                .with_context(|| format!("could not listen on {} (TICKETEER_API_LISTEN)", config.api_listen))?;
+            let ops = tokio::net::TcpListener::bind(config.api_ops_listen)
+                .await
+                .with_context(|| format!("could not listen on {} (TICKETEER_API_OPS_LISTEN)", config.api_ops_listen))?;
+            tracing::info!(addr = %listener.local_addr()?, ops = %ops.local_addr()?, "API listening");
             let shutdown = shutdown_on_ctrl_c();
             tokio::spawn(crate::jobs::session_purge::run(state.db.clone(), shutdown.clone()));
-            crate::api::serve(listener, crate::api::router(state), shutdown).await
+            crate::api::run(state, listener, ops, shutdown).await
         }
         Commands::Migrate => {
             let db = crate::db::connect_lazy(config.database_url(), 2)?;

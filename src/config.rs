@@ -24,6 +24,10 @@ pub struct Config {
     pub api_listen: SocketAddr,
     /// Where a gateway cluster serves `/healthz` and `/metrics`.
     pub ops_listen: SocketAddr,
+    /// Where `ticketeer api` serves `/metrics`, `/healthz` and `/livez`: never
+    /// on the public API's port, so a scraper's view of the process (routes,
+    /// error counts, Stripe event types) is not the world's.
+    pub api_ops_listen: SocketAddr,
     pub log_format: LogFormat,
     /// Connections per process in the PostgreSQL pool.
     pub database_pool_size: u32,
@@ -53,6 +57,17 @@ pub struct ApiConfig {
     pub cookie_secure: bool,
     /// Requests per minute for one session or one API token.
     pub rate_limit_per_minute: u32,
+    /// How long the verdict "this API token's creator still manages the
+    /// guild" (either way) is trusted before Discord is asked again.
+    pub token_authority_cache: std::time::Duration,
+    /// Requests per minute one client address may make to each of the login,
+    /// the OAuth2 callback and the signed transcript link.
+    pub ip_rate_limit_per_minute: u32,
+    /// Requests per minute one address may make to Stripe's webhook.
+    pub webhook_rate_limit_per_minute: u32,
+    /// How many proxies in front of the API append to `X-Forwarded-For`; 0
+    /// (the default) ignores the header and uses the socket's peer.
+    pub trusted_proxy_hops: u8,
 }
 
 /// Stripe. Billing is off (checkout answers 503) without a secret key, and
@@ -223,6 +238,25 @@ impl Config {
         if rate_limit_per_minute == 0 {
             return Err(ConfigError::new("TICKETEER_API_RATE_LIMIT", "must be at least 1"));
         }
+        let ip_rate_limit_per_minute: u32 =
+            src.parsed("TICKETEER_API_IP_RATE_LIMIT", 60, "a whole number of requests per minute")?;
+        if ip_rate_limit_per_minute == 0 {
+            return Err(ConfigError::new("TICKETEER_API_IP_RATE_LIMIT", "must be at least 1"));
+        }
+        let webhook_rate_limit_per_minute: u32 =
+            src.parsed("TICKETEER_API_WEBHOOK_RATE_LIMIT", 1200, "a whole number of requests per minute")?;
+        if webhook_rate_limit_per_minute == 0 {
+            return Err(ConfigError::new("TICKETEER_API_WEBHOOK_RATE_LIMIT", "must be at least 1"));
+        }
+        let trusted_proxy_hops: u8 = src.parsed("TICKETEER_TRUSTED_PROXY_HOPS", 0, "a whole number from 0 to 10")?;
+        if trusted_proxy_hops > 10 {
+            return Err(ConfigError::new("TICKETEER_TRUSTED_PROXY_HOPS", "must be 0 to 10"));
+        }
+        let token_authority_secs: u64 =
+            src.parsed("TICKETEER_TOKEN_AUTHORITY_CACHE_SECS", 60, "a whole number of seconds")?;
+        if !(1..=3600).contains(&token_authority_secs) {
+            return Err(ConfigError::new("TICKETEER_TOKEN_AUTHORITY_CACHE_SECS", "must be 1 to 3600 seconds"));
+        }
 
         Ok(Self {
             discord: DiscordConfig {
@@ -237,6 +271,11 @@ impl Config {
                 ([127, 0, 0, 1], 9100).into(),
                 "an address like 127.0.0.1:9100",
             )?,
+            api_ops_listen: src.parsed(
+                "TICKETEER_API_OPS_LISTEN",
+                ([127, 0, 0, 1], 9180).into(),
+                "an address like 127.0.0.1:9180",
+            )?,
             log_format: src.parsed("TICKETEER_LOG_FORMAT", LogFormat::Human, "\"human\" or \"json\"")?,
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
             recover_on_start: src.parsed("TICKETEER_RECOVER_ON_START", true, "true or false")?,
@@ -246,6 +285,10 @@ impl Config {
                 after_login_url,
                 cookie_secure: src.parsed("TICKETEER_COOKIE_SECURE", true, "true or false")?,
                 rate_limit_per_minute,
+                token_authority_cache: std::time::Duration::from_secs(token_authority_secs),
+                ip_rate_limit_per_minute,
+                webhook_rate_limit_per_minute,
+                trusted_proxy_hops,
             },
             billing: BillingConfig {
                 stripe_secret_key: src.get("STRIPE_SECRET_KEY").map(|k| SecretString::from(k.to_owned())),
@@ -390,6 +433,24 @@ mod tests {
         assert_eq!(config.api.public_url, "http://127.0.0.1:9000");
         assert_eq!(config.api.after_login_url, "http://127.0.0.1:9000/v1/me");
         assert!(config.api.cookie_secure, "cookies are Secure unless turned off");
+        assert_eq!(config.api.trusted_proxy_hops, 0, "X-Forwarded-For is ignored unless proxies are configured");
+    }
+
+    #[test]
+    fn the_api_edge_limits_are_checked_and_named_when_wrong() {
+        for (variable, value) in [
+            ("TICKETEER_API_IP_RATE_LIMIT", "0"),
+            ("TICKETEER_API_WEBHOOK_RATE_LIMIT", "lots"),
+            ("TICKETEER_TRUSTED_PROXY_HOPS", "11"),
+            ("TICKETEER_TRUSTED_PROXY_HOPS", "-1"),
+            ("TICKETEER_TOKEN_AUTHORITY_CACHE_SECS", "0"),
+            ("TICKETEER_API_OPS_LISTEN", "nope"),
+        ] {
+            let err = with(&[("DISCORD_TOKEN", "t"), (variable, value)]).unwrap_err();
+            assert_eq!(err.variable, variable, "{value}");
+        }
+        let config = with(&[("DISCORD_TOKEN", "t"), ("TICKETEER_TRUSTED_PROXY_HOPS", "2")]).unwrap();
+        assert_eq!(config.api.trusted_proxy_hops, 2);
     }
 
     #[test]

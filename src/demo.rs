@@ -46,6 +46,10 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
         ("REDIS_URL", redis_url.clone()),
         ("TICKETEER_API_LISTEN", std::env::var("TICKETEER_API_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into())),
         ("TICKETEER_OPS_LISTEN", std::env::var("TICKETEER_OPS_LISTEN").unwrap_or_else(|_| "127.0.0.1:9100".into())),
+        (
+            "TICKETEER_API_OPS_LISTEN",
+            std::env::var("TICKETEER_API_OPS_LISTEN").unwrap_or_else(|_| "127.0.0.1:9180".into()),
+        ),
         // The stand-in's OAuth2 client secret; a fresh key each run; plain
         // HTTP on localhost, so cookies without `Secure`.
         ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
@@ -55,6 +59,11 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
         // Stripe account (STRIPE_SECRET_KEY), which the demo does not have.
         ("STRIPE_WEBHOOK_SECRETS", "whsec_demo".to_owned()),
         ("TICKETEER_API_RATE_LIMIT", std::env::var("TICKETEER_API_RATE_LIMIT").unwrap_or_else(|_| "300".into())),
+        ("TICKETEER_API_IP_RATE_LIMIT", std::env::var("TICKETEER_API_IP_RATE_LIMIT").unwrap_or_else(|_| "60".into())),
+        (
+            "TICKETEER_API_WEBHOOK_RATE_LIMIT",
+            std::env::var("TICKETEER_API_WEBHOOK_RATE_LIMIT").unwrap_or_else(|_| "1200".into()),
+        ),
     ]))?;
     // The API's socket first: its real address is the public URL that logins
     // return to and transcript links point at (the port may be 0).
@@ -77,7 +86,11 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
 
     let api_state = crate::api::ApiState::connect(&config, crate::metrics::install()).await?;
     tokio::spawn(crate::jobs::session_purge::run(api_state.db.clone(), shutdown.clone()));
-    let api = tokio::spawn(crate::api::serve(api_listener, crate::api::router(api_state), shutdown.clone()));
+    let api_ops_listener = tokio::net::TcpListener::bind(config.api_ops_listen).await.with_context(|| {
+        format!("could not listen on {} for the API's /metrics (set TICKETEER_API_OPS_LISTEN)", config.api_ops_listen)
+    })?;
+    let api_ops = api_ops_listener.local_addr()?;
+    let api = tokio::spawn(crate::api::run(api_state, api_listener, api_ops_listener, shutdown.clone()));
 
     // The owner of Acme runs /modmail setup, exactly as in Discord.
     wait_for_guild(&db, world.acme_guild).await?;
@@ -114,7 +127,7 @@ Ticketeer demo is running.
 
   Discord stand-in   {base}   (control API under {base}/_standin/)
   Gateway cluster    shards {shards:?} of {total}; metrics at http://{ops}/metrics
-  HTTP API           http://{api_addr}/healthz  /readyz  /metrics
+  HTTP API           http://{api_addr}/healthz  /readyz  /v1/…; metrics at http://{api_ops}/metrics
   PostgreSQL         {database_url}
   Redis              {redis_url}
 
@@ -142,7 +155,8 @@ Try it:
   curl -s -X PUT {base}/_standin/oauth2/user -H 'content-type: application/json' -d '{{"user_id":"{owner}"}}'
   curl -s -L -c /tmp/ticketeer-demo.cookies http://{api_addr}/v1/auth/login
   curl -s -b /tmp/ticketeer-demo.cookies http://{api_addr}/v1/guilds/{acme}/settings
-  curl -s -b /tmp/ticketeer-demo.cookies -X PATCH http://{api_addr}/v1/guilds/{acme}/settings -H 'content-type: application/json' -d '{{"modmail":{{"anonymous_label":"Acme Staff"}}}}'
+  # (a write with the session cookie names the API's own origin, as its pages would)
+  curl -s -b /tmp/ticketeer-demo.cookies -X PATCH http://{api_addr}/v1/guilds/{acme}/settings -H 'content-type: application/json' -H 'Origin: http://{api_addr}' -d '{{"modmail":{{"anonymous_label":"Acme Staff"}}}}'
   # the API's OpenAPI document
   curl -s http://{api_addr}/v1/openapi.json
 

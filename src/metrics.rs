@@ -50,6 +50,8 @@ pub const DEPENDENCY_UP: &str = "ticketeer_dependency_up";
 pub const DISCORD_OAUTH_REQUESTS: &str = "ticketeer_discord_oauth_requests_total";
 /// API requests refused with 429, by caller kind (session or token).
 pub const API_RATE_LIMITED: &str = "ticketeer_api_rate_limited_total";
+/// Requests to the API's routes without a caller refused with 429, by route.
+pub const API_IP_RATE_LIMITED: &str = "ticketeer_api_ip_rate_limited_total";
 /// Stripe webhook events received, by type and what processing did.
 pub const STRIPE_EVENTS: &str = "ticketeer_stripe_events_total";
 
@@ -144,6 +146,11 @@ fn describe() {
         "Requests the API made to Discord's OAuth2 and user endpoints (logins, guild lists), by endpoint."
     );
     describe_counter!(API_RATE_LIMITED, "API requests refused with 429, by caller kind (session or token).");
+    describe_counter!(
+        API_IP_RATE_LIMITED,
+        "Requests to the API's routes without a caller (login, callback, transcript link, Stripe webhook) \
+         refused with 429 because their client address spent its minute's budget, by route."
+    );
     describe_counter!(
         STRIPE_EVENTS,
         "Stripe webhook events with a valid signature, by type and result (applied, duplicate, ignored)."
@@ -246,6 +253,12 @@ pub fn discord_oauth_request(endpoint: &'static str) {
 /// An API caller of `kind` (`session`, `token`) was refused with 429.
 pub fn api_rate_limited(kind: &'static str) {
     metrics::counter!(API_RATE_LIMITED, "caller" => kind).increment(1);
+}
+
+/// A client address was refused with 429 on `route` (`login`, `callback`,
+/// `transcript_link`, `stripe_webhook`).
+pub fn api_ip_rate_limited(route: &'static str) {
+    metrics::counter!(API_IP_RATE_LIMITED, "route" => route).increment(1);
 }
 
 /// A signed Stripe event of `kind` was processed with `result`. Event types

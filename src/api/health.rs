@@ -3,12 +3,15 @@
 //! `/healthz` only says the process is up and serving HTTP; it must not touch
 //! dependencies, or a database blip would make an orchestrator restart every API
 //! pod at once. `/readyz` checks PostgreSQL and Redis with short timeouts so a
-//! load balancer stops sending traffic to a pod that cannot serve it.
+//! load balancer stops sending traffic to a pod that cannot serve it; it says
+//! which is down, and logs why.
 
 use std::future::Future;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse as _, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -26,24 +29,34 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: 200 `{"status":"ready","postgres":"ok","redis":"ok"}` when both
-/// answer, else 503 with a message naming each dependency that is down and why.
+/// `GET /readyz`: 200 `{"status":"ready","postgres":"up","redis":"up"}` when
+/// both answer, else 503 with the same fields (`"down"` for each dependency
+/// that failed) and the API's error object. The driver's error text is
+/// logged, never answered: it can name hosts, users and ports.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn readyz(State(state): State<ApiState>) -> Result<Json<Value>> {
+pub async fn readyz(State(state): State<ApiState>) -> Response {
     let (postgres, redis) =
         tokio::join!(within_timeout(check_postgres(&state.db)), within_timeout(check_redis(&state.redis)),);
-    metrics::dependency_up("postgres", postgres.is_ok());
-    metrics::dependency_up("redis", redis.is_ok());
-
-    let down: Vec<String> = [("postgres", &postgres), ("redis", &redis)]
-        .into_iter()
-        .filter_map(|(name, result)| result.as_ref().err().map(|why| format!("{name} is down: {why}")))
-        .collect();
-    if down.is_empty() {
-        Ok(Json(json!({ "status": "ready", "postgres": "ok", "redis": "ok" })))
-    } else {
-        Err(Error::ServiceUnavailable { reason: down.join("; ") })
+    let checks = [("postgres", &postgres), ("redis", &redis)];
+    for (name, result) in checks {
+        metrics::dependency_up(name, result.is_ok());
+        if let Err(why) = result {
+            tracing::warn!(dependency = name, error = %why, "readiness check failed");
+        }
     }
+    let state_of = |result: &Result<(), String>| if result.is_ok() { "up" } else { "down" };
+    let down: Vec<&str> = checks.iter().filter(|(_, result)| result.is_err()).map(|(name, _)| *name).collect();
+    if down.is_empty() {
+        return Json(json!({ "status": "ready", "postgres": "up", "redis": "up" })).into_response();
+    }
+    let error = Error::ServiceUnavailable { reason: format!("not ready: {} down", down.join(" and ")) };
+    let body = json!({
+        "status": "not_ready",
+        "postgres": state_of(&postgres),
+        "redis": state_of(&redis),
+        "error": error.body()["error"],
+    });
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
 /// Runs one check, turning a hang into an error.

@@ -1,13 +1,14 @@
 //! Middleware shared by every Ticketeer HTTP server: request tracing, per-route
-//! metrics and a request body size limit.
+//! metrics and a request body size limit (per route: Stripe's webhook takes
+//! larger bodies than the rest).
 
 use std::time::Instant;
 
+use axum::body::Body;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::Router;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::metrics;
@@ -15,6 +16,19 @@ use crate::metrics;
 /// The largest request body accepted. The API takes small JSON documents; the
 /// limit keeps a client from making the server buffer megabytes.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// The largest Stripe event accepted. Stripe sends whole objects (a
+/// subscription with its items, an invoice with its lines), which can pass
+/// 64 KiB; it documents no maximum, and 1 MiB is well above what it sends.
+pub const STRIPE_WEBHOOK_BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// Routes that take more than [`BODY_LIMIT_BYTES`], by route template.
+const LARGER_BODIES: &[(&str, usize)] = &[("/v1/stripe/webhook", STRIPE_WEBHOOK_BODY_LIMIT_BYTES)];
+
+/// The body limit of a route template.
+pub fn body_limit_of(route: &str) -> usize {
+    LARGER_BODIES.iter().find(|(template, _)| *template == route).map_or(BODY_LIMIT_BYTES, |(_, limit)| *limit)
+}
 
 /// The route label of requests that matched no route: raw paths would give
 /// scanners a way to create unbounded label values.
@@ -29,7 +43,7 @@ where
     S: Clone + Send + Sync + 'static,
 {
     router
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(limit_body))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(record_http_metrics))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -47,6 +61,23 @@ where
 /// The matched route template of `request`, or [`UNMATCHED_ROUTE`].
 fn route_of(request: &Request) -> &str {
     request.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+}
+
+/// Refuses a body over its route's limit: at once when `Content-Length` says
+/// so, else when reading it passes the limit (axum's body extractors answer
+/// 413 on `http_body_util`'s limit error).
+async fn limit_body(request: Request, next: Next) -> Response {
+    let limit = body_limit_of(route_of(&request));
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return super::Error::PayloadTooLarge.into_response();
+    }
+    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
 }
 
 /// Answers made below the handlers (the body limit's 413, the router's 405)

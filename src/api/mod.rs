@@ -1,18 +1,23 @@
 //! Ticketeer's HTTP servers.
 //!
-//! * [`router`] is the API served by `ticketeer api`: probes, metrics, and the
-//!   `/v1` routes for admins (`v1/`, authenticated and authorised by `auth/`),
-//!   all backed by [`ApiState`], with their OpenAPI document (`openapi.rs`).
-//! * [`ops_router`] is the small operations server each gateway cluster runs on its
-//!   own port, so Prometheus can scrape it and an orchestrator can probe it.
+//! * [`router`] is the API served by `ticketeer api`: probes and the `/v1`
+//!   routes for admins (`v1/`, authenticated and authorised by `auth/`), all
+//!   backed by [`ApiState`], with their OpenAPI document (`openapi.rs`).
+//! * [`ops_router`] is the small operations server each gateway cluster, and
+//!   the API process too ([`run`]), serves on its own port, so Prometheus can
+//!   scrape it and an orchestrator can probe it. `/metrics` is never on the
+//!   public API's port.
 //!
 //! Both get the same middleware (`layers`): tracing, per-route metrics and a body
 //! size limit, and both answer unknown paths with the API's JSON 404.
 
 pub mod auth;
+pub mod client_ip;
+pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod ip_limit;
 pub mod layers;
 pub mod metrics_route;
 pub mod openapi;
@@ -62,6 +67,18 @@ pub struct AuthState {
     pub rate_limit_per_minute: u32,
     /// Checks the signed transcript links the bot puts in close DMs.
     pub transcript_links: TranscriptLinks,
+    /// The bot's REST client: asks Discord whether a token's creator still
+    /// manages its guild (`auth/authority.rs`).
+    pub discord_http: Arc<twilight_http::Client>,
+    /// How long that answer is cached.
+    pub token_authority_cache: std::time::Duration,
+    /// The process's own copy of those answers, for when Redis is down.
+    pub authority_memo: auth::authority::Memo,
+    /// Per-address budgets of the routes without a caller (`ip_limit.rs`).
+    pub ip_rate_limit_per_minute: u32,
+    pub webhook_rate_limit_per_minute: u32,
+    /// Proxies trusted to append to `X-Forwarded-For` (`client_ip.rs`).
+    pub trusted_proxy_hops: u8,
 }
 
 impl ApiState {
@@ -84,7 +101,7 @@ impl ApiState {
         // The API process sees no gateway events, so its cache stays empty and
         // the adapter reads what it needs over REST.
         let cache = Arc::new(twilight_cache_inmemory::DefaultInMemoryCache::builder().message_cache_size(0).build());
-        let discord = Arc::new(crate::discord::TwilightDiscord::new(http, cache, me.id));
+        let discord = Arc::new(crate::discord::TwilightDiscord::new(http.clone(), cache, me.id));
         let links = TranscriptLinks::new(&config.api.public_url, secret_key.clone());
         let tickets = Arc::new(
             TicketService::new(db.clone(), redis.clone(), keys.clone(), discord).with_transcript_links(links.clone()),
@@ -98,6 +115,12 @@ impl ApiState {
             cookie_secure: config.api.cookie_secure,
             rate_limit_per_minute: config.api.rate_limit_per_minute,
             transcript_links: links,
+            discord_http: http,
+            token_authority_cache: config.api.token_authority_cache,
+            authority_memo: auth::authority::Memo::new(config.api.token_authority_cache),
+            ip_rate_limit_per_minute: config.api.ip_rate_limit_per_minute,
+            webhook_rate_limit_per_minute: config.api.webhook_rate_limit_per_minute,
+            trusted_proxy_hops: config.api.trusted_proxy_hops,
         });
         let stripe = crate::billing::stripe_api::StripeApi::from_config(&config.billing)?;
         Ok(Self { db, redis, metrics, auth, tickets, billing: Arc::new(config.billing.clone()), stripe })
@@ -117,10 +140,10 @@ pub fn router(state: ApiState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics_route::metrics))
         .route("/v1/openapi.json", get(move || async move { Json(document.as_ref().clone()) }))
         .merge(v1)
-        .fallback(not_found);
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::same_origin_writes));
     layers::apply(routes).with_state(state)
 }
 
@@ -136,12 +159,31 @@ fn merge_info(paths: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     document
 }
 
+/// Runs `ticketeer api`: the public API on `api_listener`, and on
+/// `ops_listener` the process's [`ops_router`] (`/metrics`, `/healthz`,
+/// `/livez`), until `shutdown` is cancelled; then both drain.
+pub async fn run(
+    state: ApiState,
+    api_listener: TcpListener,
+    ops_listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    // The API's readiness is `/readyz` on the public port (it checks the
+    // dependencies); the ops `/healthz` only says the process serves.
+    let health = HealthCheck::new();
+    health.set_ready(true);
+    let ops = ops_router(state.metrics.clone(), health);
+    tokio::try_join!(serve(api_listener, router(state), shutdown.clone()), serve(ops_listener, ops, shutdown))?;
+    Ok(())
+}
+
 /// Serves `router` on `listener` until `shutdown` is cancelled, then stops
 /// accepting connections and waits for in-flight requests to finish.
 pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> anyhow::Result<()> {
     let address = listener.local_addr().context("reading the listening address")?;
     tracing::info!(%address, "HTTP server listening");
-    axum::serve(listener, router)
+    // The peer address reaches handlers as `ConnectInfo` (per-address rate limits).
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
         .with_context(|| format!("HTTP server on {address} failed"))?;
@@ -149,7 +191,7 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: Cancellation
     Ok(())
 }
 
-/// Whether a process that is not the API (a gateway cluster) is ready to work.
+/// Whether a process is ready to work (served by [`ops_router`]'s `/healthz`).
 ///
 /// The process creates one, hands a clone to [`ops_router`], and flips it with
 /// [`HealthCheck::set_ready`]: a gateway cluster sets it once its shards are
@@ -188,7 +230,8 @@ impl FromRef<OpsState> for PrometheusHandle {
     }
 }
 
-/// The operations server of a process that is not the API:
+/// The operations server of a process (a gateway cluster, or the API beside
+/// its public port):
 ///
 /// * `GET /healthz`: 200 `{"status":"ok"}` when `health` is ready, else 503 with
 ///   the usual error body. Use it as the readiness/startup probe.
@@ -293,6 +336,31 @@ mod tests {
         server.await.unwrap().unwrap();
     }
 
+    fn listener_address(url: &str) -> String {
+        url.trim_start_matches("http://").split('/').next().unwrap().to_owned()
+    }
+
+    /// POSTs `size` bytes in 4 KiB chunks (no Content-Length) over a raw
+    /// connection; returns the whole answer.
+    async fn chunked_post(address: String, path: &str, size: usize) -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let head =
+            format!("POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let chunk = format!("1000\r\n{}\r\n", "x".repeat(4096));
+        for _ in 0..size.div_ceil(4096) {
+            // The server may answer and close before everything is sent.
+            if stream.write_all(chunk.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+        let _ = stream.write_all(b"0\r\n\r\n").await;
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
     #[tokio::test]
     async fn bodies_over_the_limit_are_refused() {
         let echo = Router::new()
@@ -310,6 +378,10 @@ mod tests {
         assert_eq!(large.status(), 413);
         let body: Value = large.json().await.unwrap();
         assert_eq!(body["error"]["code"], "payload_too_large", "the API's JSON error, not the layer's text");
+        // Without a Content-Length (chunked), the limit holds while reading.
+        let answer = chunked_post(listener_address(&url), "/echo", layers::BODY_LIMIT_BYTES + 4096).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("\"payload_too_large\""), "{answer}");
 
         shutdown.cancel();
         server.await.unwrap().unwrap();

@@ -61,8 +61,10 @@ impl Modify for Security {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                super::auth::cookies::SESSION,
-                "Set by the Discord login",
+                super::auth::cookies::session(true),
+                "Set by the Discord login (`ticketeer_session` where TICKETEER_COOKIE_SECURE is false). \
+                 Writes with it (POST, PATCH, PUT, DELETE) must come from the API's own origin \
+                 (`Origin`, or `Sec-Fetch-Site: same-origin`), else 403",
             ))),
         );
         components.add_security_scheme(

@@ -1,5 +1,6 @@
-//! API tokens (`api_tokens`): one guild, some scopes, only the secret's
-//! SHA-256 stored.
+//! API tokens (`api_tokens`): one guild, some scopes, an expiry, only the
+//! secret's SHA-256 stored. Expired and revoked tokens are neither listed,
+//! counted against the guild's limit, nor accepted.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -14,7 +15,12 @@ pub struct TokenRow {
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
 }
+
+/// `last_used_at` is written at most this often per token, so a busy token
+/// does not write on every request.
+pub const LAST_USED_PRECISION_SECS: i64 = 60;
 
 #[tracing::instrument(skip(db, token_hash))]
 pub async fn create(
@@ -24,50 +30,64 @@ pub async fn create(
     scopes: &[String],
     token_hash: &[u8],
     created_by: i64,
+    expires_at: DateTime<Utc>,
 ) -> sqlx::Result<TokenRow> {
     sqlx::query_as!(
         TokenRow,
-        "INSERT INTO api_tokens (guild_id, name, scopes, token_hash, created_by) VALUES ($1, $2, $3, $4, $5)
-         RETURNING token_id, guild_id, name, scopes, created_by, created_at, last_used_at",
+        "INSERT INTO api_tokens (guild_id, name, scopes, token_hash, created_by, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING token_id, guild_id, name, scopes, created_by, created_at, last_used_at, expires_at",
         guild_id,
         name,
         scopes,
         token_hash,
-        created_by
+        created_by,
+        expires_at
     )
     .fetch_one(db)
     .await
 }
 
-/// The unrevoked token with this hash, marking it used (at most once a minute,
-/// so a busy token does not write on every request).
+/// The live (unrevoked, unexpired) token with this hash.
 #[tracing::instrument(skip_all)]
 pub async fn authenticate(db: &PgPool, token_hash: &[u8]) -> sqlx::Result<Option<TokenRow>> {
-    let row = sqlx::query_as!(
+    sqlx::query_as!(
         TokenRow,
-        "SELECT token_id, guild_id, name, scopes, created_by, created_at, last_used_at
-         FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        "SELECT token_id, guild_id, name, scopes, created_by, created_at, last_used_at, expires_at
+         FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()",
         token_hash
     )
     .fetch_optional(db)
-    .await?;
-    if let Some(token) = &row {
-        if token.last_used_at.is_none_or(|at| Utc::now() - at > chrono::Duration::minutes(1)) {
-            sqlx::query!("UPDATE api_tokens SET last_used_at = now() WHERE token_id = $1", token.token_id)
-                .execute(db)
-                .await?;
-        }
-    }
-    Ok(row)
+    .await
 }
 
-/// The guild's unrevoked tokens, newest first.
+/// Records that `token` was used, unless that was recorded within the last
+/// [`LAST_USED_PRECISION_SECS`]: then nothing is sent at all, and of several
+/// processes racing past that check only one writes.
+#[tracing::instrument(skip_all, fields(token = token.token_id))]
+pub async fn mark_used(db: &PgPool, token: &TokenRow) -> sqlx::Result<()> {
+    let recent = chrono::Duration::seconds(LAST_USED_PRECISION_SECS);
+    if token.last_used_at.is_some_and(|at| Utc::now() - at < recent) {
+        return Ok(());
+    }
+    sqlx::query!(
+        "UPDATE api_tokens SET last_used_at = now()
+         WHERE token_id = $1 AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2))",
+        token.token_id,
+        LAST_USED_PRECISION_SECS as f64
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The guild's live tokens, newest first.
 #[tracing::instrument(skip(db))]
 pub async fn list(db: &PgPool, guild_id: i64) -> sqlx::Result<Vec<TokenRow>> {
     sqlx::query_as!(
         TokenRow,
-        "SELECT token_id, guild_id, name, scopes, created_by, created_at, last_used_at
-         FROM api_tokens WHERE guild_id = $1 AND revoked_at IS NULL ORDER BY token_id DESC",
+        "SELECT token_id, guild_id, name, scopes, created_by, created_at, last_used_at, expires_at
+         FROM api_tokens WHERE guild_id = $1 AND revoked_at IS NULL AND expires_at > now() ORDER BY token_id DESC",
         guild_id
     )
     .fetch_all(db)
@@ -82,7 +102,7 @@ pub async fn revoke(db: impl sqlx::PgExecutor<'_>, guild_id: i64, token_id: i64)
         TokenRow,
         "UPDATE api_tokens SET revoked_at = now()
          WHERE guild_id = $1 AND token_id = $2 AND revoked_at IS NULL
-         RETURNING token_id, guild_id, name, scopes, created_by, created_at, last_used_at",
+         RETURNING token_id, guild_id, name, scopes, created_by, created_at, last_used_at, expires_at",
         guild_id,
         token_id
     )
@@ -90,11 +110,12 @@ pub async fn revoke(db: impl sqlx::PgExecutor<'_>, guild_id: i64, token_id: i64)
     .await
 }
 
-/// How many live tokens the guild has (bounded per guild).
+/// How many live tokens the guild has (bounded per guild; expired ones free
+/// their place).
 #[tracing::instrument(skip(db))]
 pub async fn count(db: impl sqlx::PgExecutor<'_>, guild_id: i64) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM api_tokens WHERE guild_id = $1 AND revoked_at IS NULL"#,
+        r#"SELECT count(*) AS "n!" FROM api_tokens WHERE guild_id = $1 AND revoked_at IS NULL AND expires_at > now()"#,
         guild_id
     )
     .fetch_one(db)

@@ -94,4 +94,23 @@ impl Keys {
     pub fn api_user_guilds(&self, user: UserId) -> String {
         format!("{}:api:user-guilds:{user}", self.prefix)
     }
+
+    /// Whether an API token's creator still manages the guild (`1` or `0`),
+    /// cached briefly so each request does not ask Discord
+    /// (`crate::api::auth::authority`).
+    pub fn api_token_authority(&self, guild: GuildId, user: UserId) -> String {
+        format!("{}:api:token-authority:{guild}:{user}", self.prefix)
+    }
+
+    /// An OAuth2 `state` the API issued and not yet used, by its SHA-256
+    /// (`crate::api::auth::login`): single use, 10 minutes.
+    pub fn api_oauth_state(&self, state_hash: &str) -> String {
+        format!("{}:api:oauth-state:{state_hash}", self.prefix)
+    }
+
+    /// Requests of one client address to one route without a caller in the
+    /// current minute (`crate::api::ip_limit`).
+    pub fn api_ip_rate(&self, route: &str, address: &str) -> String {
+        format!("{}:api:ip-rate:{route}:{address}", self.prefix)
+    }
 }

@@ -24,7 +24,7 @@ async fn logging_in_with_discord_gives_an_http_only_session_that_logout_ends() {
         "{location}"
     );
     assert!(location.contains("scope=identify+guilds"), "{location}");
-    let (state, header) = set_cookie(start.headers(), "ticketeer_oauth_state").unwrap();
+    let (state, header) = set_cookie(start.headers(), "__Host-ticketeer_oauth_state").unwrap();
     assert!(location.contains(&format!("state={state}")), "{location}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Secure"] {
         assert!(header.contains(attribute), "{header}");
@@ -46,7 +46,7 @@ async fn logging_in_with_discord_gives_an_http_only_session_that_logout_ends() {
 
     let out = api.call(Method::POST, "/v1/auth/logout", &Auth::Session(session.clone()), None).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
-    assert!(set_cookie(&out.headers, "ticketeer_session").unwrap().1.contains("Max-Age=0"));
+    assert!(set_cookie(&out.headers, "__Host-ticketeer_session").unwrap().1.contains("Max-Age=0"));
     assert_eq!(api.get("/v1/me", &Auth::Session(session)).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(api.get("/v1/me", &Auth::None).await.body["error"]["code"], "unauthorized");
 }
@@ -63,14 +63,14 @@ async fn a_callback_without_this_browsers_state_is_refused() {
     let start = api.http.get(format!("{}/v1/auth/login", api.base)).send().await.unwrap();
     let consent = api.http.get(start.headers()[LOCATION].to_str().unwrap()).send().await.unwrap();
     let callback = consent.headers()[LOCATION].to_str().unwrap().to_owned();
-    for cookie in [None, Some("ticketeer_oauth_state=someone-elses")] {
+    for cookie in [None, Some("__Host-ticketeer_oauth_state=someone-elses")] {
         let mut request = api.http.get(&callback);
         if let Some(cookie) = cookie {
             request = request.header("cookie", cookie);
         }
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        assert!(set_cookie(response.headers(), "ticketeer_session").is_none());
+        assert!(set_cookie(response.headers(), "__Host-ticketeer_session").is_none());
         let body: Value = response.json().await.unwrap();
         assert!(body["error"]["message"].as_str().unwrap().contains("state"), "{body}");
     }

@@ -6,11 +6,16 @@ mod support;
 
 mod api_auth;
 mod api_billing;
+mod api_bodies;
+mod api_cookies;
 mod api_data;
 mod api_health;
+mod api_ip_limits;
+mod api_oauth_state;
 mod api_resources;
 mod api_settings;
 mod api_tickets;
+mod api_tokens;
 mod billing_stripe;
 mod gateway_clusters;
 mod modmail_categories;

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
+use chrono::{DateTime, TimeDelta, Utc};
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 
@@ -26,12 +27,47 @@ pub struct DiscordOAuth {
     client: OAuthClient,
 }
 
+/// The longest an access token is trusted before it is refreshed: Discord's
+/// own lifetime (a week). A longer `expires_in` only makes us refresh early.
+pub const MAX_ACCESS_TOKEN_SECS: i64 = 7 * 24 * 3600;
+
 /// What the token endpoint answers.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TokenSet {
     pub access_token: String,
     pub refresh_token: Option<String>,
-    pub expires_in: u64,
+    /// Seconds the access token lives, as Discord says. Any JSON number is
+    /// read (saturated into `i64`); [`TokenSet::access_expires_at`] clamps it,
+    /// so a negative or absurd value from outside never overflows.
+    #[serde(default, deserialize_with = "lenient_seconds")]
+    pub expires_in: i64,
+}
+
+impl TokenSet {
+    /// When the access token must be refreshed: `expires_in` clamped to
+    /// 0..=[`MAX_ACCESS_TOKEN_SECS`] after `now` (a negative one is already
+    /// due, so the next use refreshes it).
+    pub fn access_expires_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let seconds = self.expires_in.clamp(0, MAX_ACCESS_TOKEN_SECS);
+        TimeDelta::try_seconds(seconds).and_then(|lifetime| now.checked_add_signed(lifetime)).unwrap_or(now)
+    }
+}
+
+/// A number of seconds from any JSON number: integers beyond `i64`
+/// saturate, fractions are truncated, NaN is 0 (`as` casts saturate).
+fn lenient_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Signed(i64),
+        Unsigned(u64),
+        Float(f64),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::Signed(n) => n,
+        Raw::Unsigned(n) => i64::try_from(n).unwrap_or(i64::MAX),
+        Raw::Float(x) => x as i64,
+    })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -182,4 +218,53 @@ fn snowflake<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 
 fn as_string<S: serde::Serializer>(value: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::post;
+    use serde_json::json;
+
+    fn token_set(expires_in: serde_json::Value) -> TokenSet {
+        serde_json::from_value(json!({"access_token": "a", "token_type": "Bearer", "expires_in": expires_in})).unwrap()
+    }
+
+    #[test]
+    fn an_absurd_or_negative_expires_in_never_overflows_and_is_clamped() {
+        let now = Utc::now();
+        let week = now + TimeDelta::seconds(MAX_ACCESS_TOKEN_SECS);
+        for huge in [json!(u64::MAX), json!(i64::MAX), json!(1e300), json!(f64::MAX)] {
+            assert_eq!(token_set(huge.clone()).access_expires_at(now), week, "{huge}");
+        }
+        for negative in [json!(-1), json!(i64::MIN), json!(-1e300)] {
+            assert_eq!(token_set(negative.clone()).access_expires_at(now), now, "{negative}");
+        }
+        assert_eq!(token_set(json!(3600)).access_expires_at(now), now + TimeDelta::seconds(3600));
+        // Even at the end of time, adding never panics.
+        assert_eq!(token_set(json!(3600)).access_expires_at(DateTime::<Utc>::MAX_UTC), DateTime::<Utc>::MAX_UTC);
+    }
+
+    /// Discord's token endpoint (here a stand-in on a local port) answering
+    /// `expires_in` beyond any integer type: the code exchange succeeds and
+    /// the expiry is the clamped one.
+    #[tokio::test]
+    async fn a_token_answer_with_a_huge_expires_in_is_accepted_and_clamped() {
+        let answer = r#"{"access_token":"a","token_type":"Bearer","refresh_token":"r","expires_in":123456789012345678901234567890}"#;
+        let app = axum::Router::new().route(
+            "/api/v10/oauth2/token",
+            post(move || async move { ([("content-type", "application/json")], answer) }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = OAuthClient { id: 1, secret: secrecy::SecretString::from("s".to_owned()) };
+        let oauth = DiscordOAuth::new(&url, client);
+
+        let tokens = oauth.exchange_code("code", "http://x/cb").await.expect("the answer is read");
+        let now = Utc::now();
+        assert_eq!(tokens.access_expires_at(now), now + TimeDelta::seconds(MAX_ACCESS_TOKEN_SECS));
+        let refreshed = oauth.refresh("r").await.expect("the answer is read");
+        assert_eq!(refreshed.expires_in, i64::MAX);
+    }
 }

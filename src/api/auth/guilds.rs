@@ -76,7 +76,7 @@ async fn access_token(state: &ApiState, caller: &SessionCaller) -> Result<Secret
         Err(OAuthError::Refused) => return Err(end_session(state, caller).await),
         Err(OAuthError::Other(error)) => return Err(Error::Internal(error)),
     };
-    let expires = Utc::now() + chrono::Duration::seconds(i64::try_from(tokens.expires_in).unwrap_or(i64::MAX / 2));
+    let expires = tokens.access_expires_at(Utc::now());
     db::api_sessions::update_tokens(
         &state.db,
         &session.session_hash,

@@ -1,12 +1,14 @@
 //! The dashboard login, with Discord OAuth2's authorization-code grant:
 //!
-//! 1. `GET /v1/auth/login` sets a random `state` in a short-lived cookie and
-//!    redirects to Discord's consent page with the same `state`.
+//! 1. `GET /v1/auth/login` makes a random `state`, records it in Redis
+//!    (`oauth_state.rs`), sets it in a short-lived cookie and redirects to
+//!    Discord's consent page with it.
 //! 2. `GET /v1/auth/callback?code&state` accepts only the `state` of this
-//!    browser's cookie (so nobody can log a victim into their own account),
-//!    trades the code for tokens, reads the user, stores a session (Discord's
-//!    tokens encrypted) and sets the session cookie, which holds only a random
-//!    id. Then it redirects to the dashboard.
+//!    browser's cookie (so nobody can log a victim into their own account)
+//!    that the API issued and nobody used yet (so forged callbacks never
+//!    reach Discord), trades the code for tokens, reads the user, stores a
+//!    session (Discord's tokens encrypted) and sets the session cookie, which
+//!    holds only a random id. Then it redirects to the dashboard.
 //! 3. `POST /v1/auth/logout` deletes the session and the cookie.
 
 use axum::extract::{Query, State};
@@ -16,16 +18,15 @@ use chrono::Utc;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::cookies;
 use super::discord::OAuthError;
+use super::{cookies, oauth_state};
+use crate::api::ip_limit::{self, PerIp};
 use crate::api::{ApiState, Error};
 use crate::crypto;
 use crate::db;
 
 /// How long a login lasts.
 pub const SESSION_DAYS: i64 = 7;
-/// How long the browser has to come back from Discord's consent page.
-const STATE_TTL_SECS: u64 = 600;
 
 fn callback_url(state: &ApiState) -> String {
     format!("{}/v1/auth/callback", state.auth.public_url)
@@ -33,13 +34,19 @@ fn callback_url(state: &ApiState) -> String {
 
 /// Starts a login: redirects to Discord's consent page.
 #[utoipa::path(get, path = "/v1/auth/login", tag = "auth",
-    responses((status = 303, description = "Redirect to Discord's OAuth2 consent page")))]
+    responses(
+        (status = 303, description = "Redirect to Discord's OAuth2 consent page"),
+        (status = 429, description = "Too many logins from this address", body = crate::api::openapi::ErrorBody),
+        (status = 503, description = "Logins cannot start now (Redis is unavailable)", body = crate::api::openapi::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
-pub async fn login(State(state): State<ApiState>) -> Response {
+pub async fn login(State(state): State<ApiState>, _: PerIp<ip_limit::Login>) -> Result<Response, Error> {
     let csrf = crypto::random_secret(32);
+    oauth_state::issue(&state, &csrf).await?;
     let location = state.auth.discord.authorize_url(&callback_url(&state), &csrf);
-    let cookie = cookies::set(cookies::OAUTH_STATE, &csrf, "/v1/auth", STATE_TTL_SECS, state.auth.cookie_secure);
-    ([(header::SET_COOKIE, cookie)], Redirect::to(&location)).into_response()
+    let secure = state.auth.cookie_secure;
+    let cookie = cookies::set(cookies::oauth_state(secure), &csrf, oauth_state::STATE_TTL.as_secs(), secure);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&location)).into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -57,10 +64,13 @@ pub struct CallbackQuery {
     responses(
         (status = 303, description = "Logged in: session cookie set, redirect to the dashboard"),
         (status = 400, description = "Missing or mismatched state or code, or the user declined", body = crate::api::openapi::ErrorBody),
+        (status = 429, description = "Too many callbacks from this address", body = crate::api::openapi::ErrorBody),
+        (status = 503, description = "The state cannot be checked now (Redis is unavailable)", body = crate::api::openapi::ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn callback(
     State(state): State<ApiState>,
+    _: PerIp<ip_limit::Callback>,
     headers: HeaderMap,
     query: Result<Query<CallbackQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Error> {
@@ -68,14 +78,21 @@ pub async fn callback(
     if let Some(error) = query.error {
         return Err(Error::BadRequest(format!("Discord did not authorise the login ({error}); start again")));
     }
-    let expected = cookies::read(&headers, cookies::OAUTH_STATE);
-    let matches = match (&expected, &query.state) {
-        (Some(expected), Some(given)) => crypto::secrets_equal(expected, given),
-        _ => false,
+    let secure = state.auth.cookie_secure;
+    let expected = cookies::read(&headers, cookies::oauth_state(secure));
+    let given = match (&expected, &query.state) {
+        (Some(expected), Some(given)) if crypto::secrets_equal(expected, given) => given,
+        _ => {
+            return Err(Error::BadRequest(
+                "the login's state does not match this browser's; start again at /v1/auth/login".into(),
+            ))
+        }
     };
-    if !matches {
+    // Before anything reaches Discord: a state the API issued, used once.
+    if !oauth_state::take(&state, given).await? {
         return Err(Error::BadRequest(
-            "the login's state does not match this browser's; start again at /v1/auth/login".into(),
+            "the login's state was not issued here, has expired or was used already; start again at /v1/auth/login"
+                .into(),
         ));
     }
     let code =
@@ -106,16 +123,15 @@ pub async fn callback(
             user_name: user.global_name.as_deref().unwrap_or(&user.username),
             access_token: &key.encrypt(tokens.access_token.as_bytes()),
             refresh_token: tokens.refresh_token.as_ref().map(|t| key.encrypt(t.as_bytes())).as_deref(),
-            access_expires_at: now + chrono::Duration::seconds(i64::try_from(tokens.expires_in).unwrap_or(3600)),
+            access_expires_at: tokens.access_expires_at(now),
             expires_at: now + chrono::Duration::days(SESSION_DAYS),
         },
     )
     .await?;
     tracing::info!(user = user.id, "dashboard login");
 
-    let secure = state.auth.cookie_secure;
-    let session_cookie = cookies::set(cookies::SESSION, &session_id, "/", (SESSION_DAYS * 86_400) as u64, secure);
-    let clear_state = cookies::set(cookies::OAUTH_STATE, "", "/v1/auth", 0, secure);
+    let session_cookie = cookies::set(cookies::session(secure), &session_id, (SESSION_DAYS * 86_400) as u64, secure);
+    let clear_state = cookies::set(cookies::oauth_state(secure), "", 0, secure);
     let mut response = Redirect::to(&state.auth.after_login_url).into_response();
     response.headers_mut().append(header::SET_COOKIE, session_cookie);
     response.headers_mut().append(header::SET_COOKIE, clear_state);
@@ -124,12 +140,16 @@ pub async fn callback(
 
 /// Ends the browser's session.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth",
-    responses((status = 204, description = "Logged out (also when there was no session)")))]
+    responses(
+        (status = 204, description = "Logged out (also when there was no session)"),
+        (status = 403, description = "A cookie write from another origin", body = crate::api::openapi::ErrorBody),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn logout(State(state): State<ApiState>, headers: HeaderMap) -> Result<Response, Error> {
-    if let Some(id) = cookies::read(&headers, cookies::SESSION) {
+    let secure = state.auth.cookie_secure;
+    if let Some(id) = cookies::read(&headers, cookies::session(secure)) {
         db::api_sessions::delete(&state.db, &crypto::hash_secret(&id)).await?;
     }
-    let clear = cookies::set(cookies::SESSION, "", "/", 0, state.auth.cookie_secure);
+    let clear = cookies::set(cookies::session(secure), "", 0, secure);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }

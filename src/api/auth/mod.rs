@@ -5,14 +5,17 @@
 //!   takes one, directly or through [`access::Authorized`].
 //! * `login.rs`: the Discord OAuth2 login, callback and logout.
 //! * `guilds.rs`: which guilds a user manages, from Discord, cached briefly.
+//! * `authority.rs`: whether a token's creator still manages its guild.
 //! * `access.rs`: the per-guild check every `/v1/guilds/{guild_id}/…` route
 //!   runs before anything else.
 
 pub mod access;
+pub mod authority;
 pub mod cookies;
 pub mod discord;
 pub mod guilds;
 pub mod login;
+pub mod oauth_state;
 pub mod rate_limit;
 pub mod scopes;
 
@@ -116,9 +119,16 @@ async fn authenticate(parts: &Parts, state: &ApiState) -> Result<Caller, Error> 
             .and_then(|v| v.strip_prefix("Bearer "))
             .filter(|t| t.starts_with(TOKEN_PREFIX))
             .ok_or(Error::Unauthorized)?;
+        // Revoked, expired, or never issued: the same 401, so a leaked token
+        // tells its holder nothing about why.
         let row = db::api_tokens::authenticate(&state.db, &crypto::hash_secret(token.trim()))
             .await?
             .ok_or(Error::Unauthorized)?;
+        if !authority::creator_manages(state, row.guild_id as u64, row.created_by as u64).await? {
+            tracing::info!(token = row.token_id, "API token refused: its creator no longer manages the guild");
+            return Err(Error::Unauthorized);
+        }
+        db::api_tokens::mark_used(&state.db, &row).await?;
         return Ok(Caller::Token(TokenCaller {
             token_id: row.token_id,
             guild_id: row.guild_id as u64,
@@ -126,7 +136,7 @@ async fn authenticate(parts: &Parts, state: &ApiState) -> Result<Caller, Error> 
             created_by: row.created_by,
         }));
     }
-    let id = cookies::read(&parts.headers, cookies::SESSION).ok_or(Error::Unauthorized)?;
+    let id = cookies::read(&parts.headers, cookies::session(state.auth.cookie_secure)).ok_or(Error::Unauthorized)?;
     let session = db::api_sessions::find(&state.db, &crypto::hash_secret(&id)).await?.ok_or(Error::Unauthorized)?;
     Ok(Caller::Session(SessionCaller { session }))
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, ReadSettings, Session};
+use crate::api::ip_limit::{self, PerIp};
 use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::billing::events::{self, Processed};
@@ -169,9 +170,15 @@ pub struct WebhookReceipt {
         (status = 400, description = "A missing, bad or stale signature, or not an event", body = ErrorBody),
         (status = 404, description = "Billing is not enabled on this instance (no webhook secret)", body = ErrorBody),
         (status = 413, body = ErrorBody),
+        (status = 429, description = "Too many deliveries from this address", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
-pub async fn webhook(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -> Result<Json<WebhookReceipt>> {
+pub async fn webhook(
+    State(state): State<ApiState>,
+    _: PerIp<ip_limit::StripeWebhook>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<WebhookReceipt>> {
     if state.billing.webhook_secrets.is_empty() {
         return Err(Error::NotFound);
     }

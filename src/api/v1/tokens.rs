@@ -1,5 +1,7 @@
 //! API tokens of a guild: made by a logged-in admin for automation, shown
-//! once, stored only as a hash, listed without the secret, revocable.
+//! once, stored only as a hash, listed without the secret, revocable. Each
+//! expires (90 days by default, at most 365), and works only while its
+//! creator still manages the guild (`auth/authority.rs`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,6 +21,10 @@ use crate::db;
 
 /// Live tokens a guild may have at once.
 pub const MAX_TOKENS_PER_GUILD: i64 = 25;
+/// A token's lifetime when its creator names none.
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+/// The longest lifetime a token may be given: a forgotten token dies within a year.
+pub const MAX_TOKEN_DAYS: i64 = 365;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewToken {
@@ -26,6 +32,14 @@ pub struct NewToken {
     pub name: String,
     /// At least one of `settings:read`, `settings:write`, `tickets:read`, `audit_log:read`.
     pub scopes: Vec<String>,
+    /// Days until the token expires: 1 to 365; 90 when neither this nor
+    /// `expires_at` is given.
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+    /// When the token expires (RFC 3339), at most 365 days ahead; instead of
+    /// `expires_in_days`.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,7 +49,10 @@ pub struct TokenView {
     pub scopes: Vec<String>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
+    /// When the token last authenticated a request (to the minute).
     pub last_used_at: Option<DateTime<Utc>>,
+    /// After this the token is refused (401).
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,6 +72,7 @@ impl From<db::api_tokens::TokenRow> for TokenView {
             created_by: row.created_by.to_string(),
             created_at: row.created_at,
             last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
         }
     }
 }
@@ -105,6 +123,14 @@ pub async fn create(
     if new.scopes.is_empty() {
         problems.push(("scopes", "name at least one scope".to_owned()));
     }
+    let now = Utc::now();
+    let expires_at = match expiry(&new, now) {
+        Ok(at) => Some(at),
+        Err(problem) => {
+            problems.push(problem);
+            None
+        }
+    };
     if !problems.is_empty() {
         return Err(Error::unprocessable(problems));
     }
@@ -134,6 +160,7 @@ pub async fn create(
         &scope_names,
         &crypto::hash_secret(&secret),
         actor.user_id.unwrap_or_default(),
+        expires_at.unwrap_or(now),
     )
     .await?;
     db::audit_log::record(
@@ -142,11 +169,26 @@ pub async fn create(
         actor,
         "token.create",
         &format!("token:{}", row.token_id),
-        &json!({ "name": name, "scopes": scope_names }),
+        &json!({ "name": name, "scopes": scope_names, "expires_at": row.expires_at }),
     )
     .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, JsonResponse(CreatedToken { token: row.into(), secret })))
+}
+
+/// When a new token expires: from `expires_in_days` or `expires_at` (not
+/// both), else [`DEFAULT_TOKEN_DAYS`] from `now`; or the field and its problem.
+fn expiry(new: &NewToken, now: DateTime<Utc>) -> Result<DateTime<Utc>, (&'static str, String)> {
+    let latest = now + chrono::Duration::days(MAX_TOKEN_DAYS);
+    match (new.expires_in_days, new.expires_at) {
+        (Some(_), Some(_)) => Err(("expires_at", "give expires_in_days or expires_at, not both".to_owned())),
+        (Some(days), None) if (1..=MAX_TOKEN_DAYS).contains(&days) => Ok(now + chrono::Duration::days(days)),
+        (Some(_), None) => Err(("expires_in_days", format!("must be 1 to {MAX_TOKEN_DAYS} days"))),
+        (None, Some(at)) if at <= now => Err(("expires_at", "must be in the future".to_owned())),
+        (None, Some(at)) if at > latest => Err(("expires_at", format!("must be at most {MAX_TOKEN_DAYS} days ahead"))),
+        (None, Some(at)) => Ok(at),
+        (None, None) => Ok(now + chrono::Duration::days(DEFAULT_TOKEN_DAYS)),
+    }
 }
 
 /// Revokes a token at once.

@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 
 use crate::api::auth::access::{Authorized, ReadTickets};
 use crate::api::extract::{Path, Query};
+use crate::api::ip_limit::{self, PerIp};
 use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
@@ -69,10 +70,12 @@ pub struct LinkQuery {
         (status = 400, body = ErrorBody),
         (status = 403, description = "The link is not genuine or has expired", body = ErrorBody),
         (status = 404, description = "The transcript is past retention", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn by_link(
     State(state): State<ApiState>,
+    _: PerIp<ip_limit::TranscriptLink>,
     Path(ticket_id): Path<i64>,
     Query(link): Query<LinkQuery>,
 ) -> Result<Response> {

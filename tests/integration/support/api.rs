@@ -2,9 +2,10 @@
 //! `ApiState::connect` as `ticketeer api`) on port 0 against the app's
 //! database, Redis and Discord stand-in; `TestApi::login` goes through the
 //! whole Discord OAuth2 login the way a browser does, following redirects by
-//! hand so each hop and cookie can be checked.
+//! hand so each hop and cookie can be checked. Session calls send `Origin`
+//! as the API's own pages would (cookie writes from elsewhere are refused).
 
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -14,6 +15,8 @@ use super::TestApp;
 pub struct TestApi {
     pub base: String,
     pub http: reqwest::Client,
+    /// Whether cookies are `Secure` (and so `__Host-` prefixed).
+    pub secure: bool,
     shutdown: CancellationToken,
 }
 
@@ -60,7 +63,7 @@ impl TestApp {
         let shutdown = CancellationToken::new();
         tokio::spawn(ticketeer::api::serve(listener, ticketeer::api::router(state), shutdown.clone()));
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestApi { base, http, shutdown }
+        TestApi { base, http, secure: config.api.cookie_secure, shutdown }
     }
 }
 
@@ -75,13 +78,23 @@ pub fn set_cookie(headers: &reqwest::header::HeaderMap, name: &str) -> Option<(S
 }
 
 impl TestApi {
+    /// The session cookie's name.
+    pub fn session_cookie(&self) -> &'static str {
+        ticketeer::api::auth::cookies::session(self.secure)
+    }
+
+    /// The OAuth2 state cookie's name.
+    pub fn state_cookie(&self) -> &'static str {
+        ticketeer::api::auth::cookies::oauth_state(self.secure)
+    }
+
     /// Logs `user` in through Discord OAuth2 (the stand-in approves for the
     /// user signed in to it) and returns the session cookie's value.
     pub async fn login(&self, app: &TestApp, user: u64) -> String {
         app.control.sign_in(user).await.unwrap();
         let start = self.http.get(format!("{}/v1/auth/login", self.base)).send().await.unwrap();
         assert_eq!(start.status(), StatusCode::SEE_OTHER, "login redirects to Discord");
-        let (state_cookie, _) = set_cookie(start.headers(), "ticketeer_oauth_state").expect("a state cookie");
+        let (state_cookie, _) = set_cookie(start.headers(), self.state_cookie()).expect("a state cookie");
         let authorize = start.headers()[LOCATION].to_str().unwrap().to_owned();
         let consent = self.http.get(&authorize).send().await.unwrap();
         assert!(consent.status().is_redirection(), "the stand-in approves: {}", consent.status());
@@ -89,19 +102,21 @@ impl TestApi {
         let done = self
             .http
             .get(&callback)
-            .header(COOKIE, format!("ticketeer_oauth_state={state_cookie}"))
+            .header(COOKIE, format!("{}={state_cookie}", self.state_cookie()))
             .send()
             .await
             .unwrap();
         assert_eq!(done.status(), StatusCode::SEE_OTHER, "{}", done.text().await.unwrap_or_default());
-        set_cookie(done.headers(), "ticketeer_session").expect("a session cookie").0
+        set_cookie(done.headers(), self.session_cookie()).expect("a session cookie").0
     }
 
     pub async fn call(&self, method: Method, path: &str, auth: &Auth, body: Option<Value>) -> Reply {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         request = match auth {
             Auth::None => request,
-            Auth::Session(cookie) => request.header(COOKIE, format!("ticketeer_session={cookie}")),
+            Auth::Session(cookie) => {
+                request.header(COOKIE, format!("{}={cookie}", self.session_cookie())).header(ORIGIN, &self.base)
+            }
             Auth::Token(secret) => request.bearer_auth(secret),
         };
         if let Some(body) = body {
