@@ -69,10 +69,15 @@ async fn editing_a_reply_changes_both_copies_and_keeps_the_old_text() {
         messages.iter().any(|m| m["author"]["bot"] == true && text_of(m).contains("12 euros")).then_some(())
     })
     .await;
-    let history: Vec<(String, String)> = sqlx::query_as("SELECT old_content, new_content FROM ticket_message_edits")
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap();
+    // The history is recorded once both copies changed: wait for it.
+    let history: Vec<(String, String)> = eventually("the edit is on record", || async {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT old_content, new_content FROM ticket_message_edits")
+            .fetch_all(&app.db.pool)
+            .await
+            .ok()?;
+        (!rows.is_empty()).then_some(rows)
+    })
+    .await;
     assert_eq!(history, vec![("Your refund is 10 euros".to_owned(), "Your refund is 12 euros".to_owned())]);
 
     // The slash form does the same.
