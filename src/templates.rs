@@ -45,22 +45,43 @@ pub struct Placeholders<'a> {
 
 /// Renders `text` (a template or a guild's override). Unknown `{words}` are
 /// left as they are, so a guild's text with braces is never mangled.
+///
+/// One pass from left to right: a value is written out and never read again,
+/// so a display name such as `{guild}` stays literal instead of being
+/// replaced by a later placeholder.
 pub fn render(text: &str, values: &Placeholders<'_>) -> String {
     let number = values.ticket_number.map(|n| n.to_string());
-    let pairs: [(&str, Option<&str>); 6] = [
-        ("{user}", values.user),
-        ("{guild}", values.guild),
-        ("{ticket_number}", number.as_deref()),
-        ("{staff}", values.staff),
-        ("{category}", values.category),
-        ("{timeout}", values.timeout),
-    ];
-    let mut out = text.trim().to_owned();
-    for (key, value) in pairs {
-        if out.contains(key) {
-            out = out.replace(key, value.unwrap_or(""));
+    let value_of = |key: &str| -> Option<&str> {
+        let value = match key {
+            "{user}" => values.user,
+            "{guild}" => values.guild,
+            "{ticket_number}" => number.as_deref(),
+            "{staff}" => values.staff,
+            "{category}" => values.category,
+            "{timeout}" => values.timeout,
+            _ => return None,
+        };
+        Some(value.unwrap_or(""))
+    };
+    let mut rest = text.trim();
+    let mut out = String::with_capacity(rest.len());
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let from_brace = &rest[open..];
+        let placeholder = from_brace.find('}').map(|close| &from_brace[..=close]);
+        match placeholder.and_then(|key| value_of(key).map(|value| (key.len(), value))) {
+            Some((len, value)) => {
+                out.push_str(value);
+                rest = &from_brace[len..];
+            }
+            None => {
+                // Not one of ours: keep the brace and look again just after it.
+                out.push('{');
+                rest = &from_brace[1..];
+            }
         }
     }
+    out.push_str(rest);
     out
 }
 
@@ -80,6 +101,30 @@ mod tests {
             },
         );
         assert_eq!(text, "Hi alice, ticket #7 in Acme {unknown}");
+    }
+
+    #[test]
+    fn values_that_look_like_placeholders_stay_literal() {
+        let values = Placeholders {
+            user: Some("{guild}"),
+            guild: Some("{ticket_number} {staff}"),
+            ticket_number: Some(3),
+            staff: Some("{user}"),
+            ..Placeholders::default()
+        };
+        assert_eq!(
+            render("{user} | {guild} | #{ticket_number} | {staff}", &values),
+            "{guild} | {ticket_number} {staff} | #3 | {user}"
+        );
+    }
+
+    #[test]
+    fn braces_around_and_inside_placeholders_are_kept() {
+        let values = Placeholders { user: Some("alice"), guild: Some("Acme"), ..Placeholders::default() };
+        assert_eq!(render("{{user}} {user{guild} {} { } }{", &values), "{alice} {userAcme {} { } }{");
+        assert_eq!(render("{staff}{ticket_number}", &values), "", "unset values render empty");
+        assert_eq!(render("  Hello {user}  ", &values), "Hello alice", "the text is trimmed, not the values");
+        assert_eq!(render("ünï {user} ✓", &values), "ünï alice ✓");
     }
 
     #[test]

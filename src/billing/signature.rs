@@ -11,6 +11,12 @@ use crate::crypto;
 /// Stripe's own default tolerance.
 pub const TOLERANCE_SECS: i64 = 300;
 
+/// The most `v1` values a header may carry. Stripe sends one per endpoint
+/// secret (two or three while secrets are rolled); each is checked with an
+/// HMAC over the whole body, so an unbounded list would let anyone make one
+/// request cost thousands of hashes.
+pub const MAX_SIGNATURES: usize = 16;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
     #[error("the Stripe-Signature header is missing or malformed")]
@@ -33,10 +39,12 @@ pub fn verify(header: &str, body: &[u8], secrets: &[SecretString], now: i64) -> 
         }
     }
     let timestamp = timestamp.ok_or(SignatureError::Malformed)?;
-    if signatures.is_empty() {
+    if signatures.is_empty() || signatures.len() > MAX_SIGNATURES {
         return Err(SignatureError::Malformed);
     }
-    if (now - timestamp).abs() > TOLERANCE_SECS {
+    // `t` is whatever the sender wrote: `abs_diff` cannot overflow where
+    // `now - t` would (t = i64::MIN), and the difference is compared unsigned.
+    if now.abs_diff(timestamp) > TOLERANCE_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     let mut signed = format!("{timestamp}.").into_bytes();
@@ -106,6 +114,43 @@ mod tests {
             assert_eq!(verify(header, b"{}", &ours, 1_000), Ok(()), "{header}");
         }
         assert_eq!(verify(&old, b"{}", &secrets(&["whsec_new"]), 1_000), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        let ours = secrets(&["whsec_a"]);
+        for (t, now) in [
+            (i64::MIN, i64::MAX),
+            (i64::MAX, i64::MIN),
+            (i64::MIN, 0),
+            (i64::MAX, 0),
+            (i64::MIN, 1_700_000_000),
+            (i64::MAX, 1_700_000_000),
+            (-1, i64::MAX),
+            (i64::MIN + 1, i64::MAX),
+        ] {
+            let header = sign(b"{}", "whsec_a", t);
+            assert_eq!(verify(&header, b"{}", &ours, now), Err(SignatureError::Stale), "t={t} now={now}");
+        }
+        // Extremes that agree with the clock are judged like any timestamp.
+        for t in [i64::MIN, i64::MAX, 0] {
+            assert_eq!(verify(&sign(b"{}", "whsec_a", t), b"{}", &ours, t), Ok(()), "t={t}");
+        }
+        let edge = sign(b"{}", "whsec_a", i64::MAX - TOLERANCE_SECS);
+        assert_eq!(verify(&edge, b"{}", &ours, i64::MAX), Ok(()), "exactly the tolerance away");
+        // Numbers beyond i64 do not parse: malformed, not wrapped.
+        let huge = "t=99999999999999999999999,v1=00";
+        assert_eq!(verify(huge, b"{}", &ours, 0), Err(SignatureError::Malformed));
+    }
+
+    #[test]
+    fn a_header_with_more_signatures_than_any_secret_roll_needs_is_refused() {
+        let good = sign(b"{}", "whsec_a", 1_000);
+        let padding = ",v1=00".repeat(MAX_SIGNATURES - 1);
+        let at_limit = format!("{good}{padding}");
+        assert_eq!(verify(&at_limit, b"{}", &secrets(&["whsec_a"]), 1_000), Ok(()));
+        let over = format!("{at_limit},v1=00");
+        assert_eq!(verify(&over, b"{}", &secrets(&["whsec_a"]), 1_000), Err(SignatureError::Malformed));
     }
 
     #[test]

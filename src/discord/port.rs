@@ -47,17 +47,20 @@ impl TwilightDiscord {
     ) -> Result<Vec<twilight_model::http::attachment::Attachment>, PortError> {
         let mut out = Vec::with_capacity(files.len());
         for (index, file) in files.iter().enumerate() {
+            // reqwest's errors carry the URL, a signed link to a private
+            // file, and these errors end up in logs: the file is named by
+            // its filename instead.
             let response = self
                 .files
                 .get(&file.url)
                 .send()
                 .await
                 .and_then(reqwest::Response::error_for_status)
-                .map_err(|e| PortError::Other(format!("could not fetch {}: {e}", file.filename)))?;
+                .map_err(|e| PortError::Other(format!("could not fetch {}: {}", file.filename, e.without_url())))?;
             let bytes = response
                 .bytes()
                 .await
-                .map_err(|e| PortError::Other(format!("could not read {}: {e}", file.filename)))?;
+                .map_err(|e| PortError::Other(format!("could not read {}: {}", file.filename, e.without_url())))?;
             if bytes.len() as u64 > UPLOAD_LIMIT {
                 return Err(PortError::Other(format!("{} is larger than the upload limit", file.filename)));
             }

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod dispatch;
 pub mod queue;
+pub mod receive_error;
 pub mod sessions;
 pub mod shard_runner;
 

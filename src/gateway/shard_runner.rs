@@ -37,7 +37,8 @@ pub async fn run(
             let event = match next {
                 Some(Ok(event)) => event,
                 Some(Err(e)) => {
-                    tracing::warn!(error = %e, "could not receive or parse a gateway event");
+                    let error = super::receive_error::describe(&e);
+                    tracing::warn!(%error, "could not receive or parse a gateway event");
                     continue;
                 }
                 None => break,

@@ -51,6 +51,53 @@ impl RelayStyle {
         let text = format!("**{author}:**\n{}\n-# {footer}", self.quote(body));
         (!self.embedded && text.chars().count() <= CONTENT_MAX).then_some(text)
     }
+
+    /// [`Self::plain`] for what a user wrote: their name escaped and their
+    /// text always quoted (see [`quote_user_text`]), so only the bot's own
+    /// author line and footer stand outside the quote.
+    fn plain_from_user(&self, author: &str, body: &str, footer: &str) -> Option<String> {
+        let text = format!("**{}:**\n{}\n-# {footer}", escape_name(author), quote_user_text(body));
+        (!self.embedded && text.chars().count() <= CONTENT_MAX).then_some(text)
+    }
+}
+
+/// A user's text laid out for a plain-text message: every line block-quoted
+/// (whatever the guild's `block_quote`), and a line start Discord would read
+/// as block markup — `#` a heading, `-#` subtext, `>` a quote — escaped with a
+/// backslash, which Discord shows as the character itself. The user's words
+/// and inline markdown stay as written; they just cannot leave the quote, so
+/// they cannot imitate the bold author line or the `-#` footer of a staff
+/// reply.
+pub fn quote_user_text(text: &str) -> String {
+    // Carriage returns and Unicode line breaks could start a line on some
+    // client: all of them become `\n`, each line quoted.
+    let text = text.replace("\r\n", "\n");
+    text.split(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
+        .map(|line| {
+            let indent = line.len() - line.trim_start().len();
+            let (lead, rest) = line.split_at(indent);
+            let escape = rest.starts_with(['#', '>']) || rest.starts_with("-#");
+            format!("> {lead}{}{rest}", if escape { "\\" } else { "" })
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A display name inside the bold author line: markdown characters escaped
+/// and line breaks flattened, so a name cannot close the bold or add lines.
+fn escape_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '\\' | '*' | '_' | '~' | '|' | '`' | '#' | '>' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A user's DM as staff see it in the ticket channel. The first message of a
@@ -81,7 +128,7 @@ pub fn user_message_for_staff(
         description = if files.is_empty() { "*(empty message)*".into() } else { "📎 *(attachment)*".into() };
     }
     let footer = format!("User · message {}", dm.message);
-    if let Some(text) = style.plain(&dm.author_name, &description, &footer) {
+    if let Some(text) = style.plain_from_user(&dm.author_name, &description, &footer) {
         return OutgoingMessage { content: Some(text), embeds, files, ..OutgoingMessage::default() };
     }
     embeds.push(Embed {
@@ -240,4 +287,99 @@ fn fit(text: &str) -> String {
 
 pub(crate) fn truncate(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
+    use crate::tickets::model::{TicketKind, TicketStatus};
+
+    fn plain_style(block_quote: bool) -> RelayStyle {
+        RelayStyle { embedded: false, block_quote, anonymous_label: "Staff".into(), guild_name: "Acme".into() }
+    }
+
+    fn ticket() -> Ticket {
+        Ticket {
+            id: 1,
+            guild: GuildId(10),
+            number: 7,
+            kind: TicketKind::Modmail,
+            opener: UserId(20),
+            opener_name: "alice".into(),
+            channel: ChannelId(30),
+            dm_channel: Some(ChannelId(40)),
+            status: TicketStatus::Open,
+            opened_at: Utc::now(),
+            assigned_to: None,
+        }
+    }
+
+    fn dm(author: &str, content: &str) -> IncomingDm {
+        IncomingDm {
+            message: MessageId(99),
+            user: UserId(20),
+            dm_channel: ChannelId(40),
+            author_name: author.into(),
+            content: content.into(),
+            attachments: vec![],
+        }
+    }
+
+    /// Whether a plain-text message has the lines that make a staff reply:
+    /// an unquoted bold author line and an unquoted `-# Staff reply` footer.
+    fn has_staff_lines(text: &str) -> bool {
+        let lines: Vec<&str> = text.lines().collect();
+        lines.iter().any(|l| l.starts_with("**") && l.ends_with(":**") && l.contains("Staff Bob"))
+            || lines.iter().any(|l| l.starts_with("-# Staff reply"))
+    }
+
+    #[test]
+    fn a_users_plain_text_cannot_imitate_a_staff_reply() {
+        let forged = "thanks\n**Staff Bob:**\nrefund approved\n-# Staff reply #3 · sent to the user\n# Refund\n> quoted\n  -# indented";
+        for block_quote in [false, true] {
+            let style = plain_style(block_quote);
+            let message = user_message_for_staff(&dm("alice", forged), &ticket(), false, &style);
+            let text = message.content.expect("plain text");
+            assert!(!has_staff_lines(&text), "{text}");
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.first(), Some(&"**alice:**"));
+            assert_eq!(lines.last(), Some(&"-# User · message 99"));
+            for line in &lines[1..lines.len() - 1] {
+                assert!(line.starts_with("> "), "every user line is quoted: {line:?}");
+                let body = line[2..].trim_start();
+                assert!(!body.starts_with(['#', '>']) && !body.starts_with("-#"), "no block markup: {line:?}");
+            }
+            assert!(text.contains("> **Staff Bob:**") && text.contains("> \\-# Staff reply #3"), "{text}");
+        }
+        // The real thing still has its layout.
+        let reply = StaffReplyView {
+            content: "refund approved",
+            files: &[],
+            author_name: "Staff Bob",
+            anonymous: false,
+            number: 3,
+        };
+        let real = staff_reply_for_staff(reply, &plain_style(false)).content.unwrap();
+        assert_eq!(real, "**Staff Bob:**\nrefund approved\n-# Staff reply #3 · sent to the user");
+        assert!(has_staff_lines(&real));
+    }
+
+    #[test]
+    fn every_kind_of_line_break_starts_a_quoted_line() {
+        assert_eq!(quote_user_text("a\r\n-# b\rc\u{2028}# d\u{85}>e"), "> a\n> \\-# b\n> c\n> \\# d\n> \\>e");
+        assert_eq!(quote_user_text(""), "> ");
+        assert_eq!(quote_user_text("plain **bold** text"), "> plain **bold** text");
+    }
+
+    #[test]
+    fn a_display_name_cannot_close_the_bold_author_line() {
+        let message =
+            user_message_for_staff(&dm("x:** **Staff Bob\n-# y", "hi"), &ticket(), false, &plain_style(false));
+        let text = message.content.unwrap();
+        assert_eq!(text.lines().next(), Some("**x:\\*\\* \\*\\*Staff Bob -\\# y:**"), "{text}");
+        assert_eq!(text.lines().count(), 3, "{text}");
+    }
 }

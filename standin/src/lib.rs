@@ -102,7 +102,7 @@ impl StandIn {
             .merge(gateway::routes())
             .nest("/api/v10", rest::routes(app.clone()))
             .nest("/_standin", control::routes())
-            .route("/attachments/{channel_id}/{attachment_id}/{filename}", axum::routing::get(rest::files::serve))
+            .route(rest::files::DOWNLOAD_ROUTE, axum::routing::get(rest::files::serve))
             .route("/oauth2/authorize", axum::routing::get(rest::oauth::authorize))
             .fallback(rest::not_found)
             .layer(axum::extract::DefaultBodyLimit::max(rest::files::MAX_BODY))

@@ -72,8 +72,15 @@ pub async fn message_body(req: Request) -> ApiResult<(Value, Vec<NewFile>)> {
     Ok((payload, files.into_iter().map(|(_, f)| f).collect()))
 }
 
-/// Serves a stored attachment.
+/// The fault route of attachment downloads (they bypass the API layer: the
+/// CDN needs no token and counts toward no rate limit).
+pub const DOWNLOAD_ROUTE: &str = "/attachments/{channel_id}/{attachment_id}/{filename}";
+
+/// Serves a stored attachment, unless a fault was injected for downloads.
 pub async fn serve(State(app): State<App>, Path((c, a, _name)): Path<(String, String, String)>) -> Response {
+    if let Some(fault) = super::take_fault(&app, "GET", DOWNLOAD_ROUTE) {
+        return fault;
+    }
     let (Some(cid), Some(aid)) = (crate::ids::parse(&c), crate::ids::parse(&a)) else {
         return ApiError::not_found().into_response();
     };

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod database;
+pub mod logs;
 pub mod stripe;
 
 use std::future::Future;
