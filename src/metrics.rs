@@ -54,6 +54,8 @@ pub const API_RATE_LIMITED: &str = "ticketeer_api_rate_limited_total";
 pub const API_IP_RATE_LIMITED: &str = "ticketeer_api_ip_rate_limited_total";
 /// Stripe webhook events received, by type and what processing did.
 pub const STRIPE_EVENTS: &str = "ticketeer_stripe_events_total";
+/// DMs the shard loop could not store at once, queued until PostgreSQL answers.
+pub const DMS_SPOOLED: &str = "ticketeer_dms_spooled_total";
 
 /// Histogram buckets (seconds) for request latencies. Discord REST calls usually
 /// take 50–300 ms and rate-limit waits can take seconds, so the buckets run from
@@ -136,6 +138,10 @@ fn describe() {
         "Redis locks that were already held by someone else when requested, by lock name."
     );
     describe_counter!(HANDLER_ERRORS, "Errors returned by event and command handlers, by handler name.");
+    describe_counter!(
+        DMS_SPOOLED,
+        "DMs the shard loop could not store at once (PostgreSQL unreachable), kept in order until stored."
+    );
     describe_counter!(TIMERS_FIRED, "Scheduled timers that fired, by kind.");
     describe_counter!(
         RECOVERED_MESSAGES,
@@ -228,6 +234,11 @@ pub fn lock_contended(name: &'static str) {
 /// The handler `handler` returned an error.
 pub fn handler_error(handler: &'static str) {
     metrics::counter!(HANDLER_ERRORS, "handler" => handler).increment(1);
+}
+
+/// A DM could not be stored at once and waits in the spool.
+pub fn dm_spooled() {
+    metrics::counter!(DMS_SPOOLED).increment(1);
 }
 
 /// `n` DMs were recovered.

@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod dispatch;
+pub mod dm_spool;
 pub mod queue;
 pub mod receive_error;
 pub mod sessions;

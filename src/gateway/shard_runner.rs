@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 use twilight_gateway::{CloseFrame, Event, Message, Shard, StreamExt as _};
 
+use super::dm_spool::DmSpool;
 use super::queue::RedisIdentifyQueue;
 use super::sessions::{self, SavedSession};
 use super::{dispatch::dispatch, WANTED_EVENTS};
@@ -28,6 +29,9 @@ pub async fn run(
     let id = shard.id().number();
     let span = tracing::info_span!("shard", shard = id);
     metrics::shard_status(id, ShardStatus::Connecting);
+    // Its own token: the spool finishes storing after the loop stops.
+    let spool_stop = CancellationToken::new();
+    let (spool, spool_task) = DmSpool::start(bot.clone(), handlers.clone(), spool_stop.clone());
     async {
         loop {
             let next = tokio::select! {
@@ -48,18 +52,31 @@ pub async fn run(
             if let Event::MessageCreate(message) = &event {
                 if let Some(dm) = direct_message::incoming(message) {
                     // Awaited here, not on the handler task: DMs are stored in
-                    // the order Discord sent them.
-                    direct_message::ingest(&bot, &dm).await;
+                    // the order Discord sent them (or queued behind those
+                    // waiting to be stored; never dropped).
+                    spool.store_in_order(&bot, dm).await;
                 }
             }
             let handler_span = tracing::info_span!("event", shard = id, kind = ?event.kind());
             handlers.spawn(dispatch(bot.clone(), shard.sender(), event).instrument(handler_span));
         }
         close_and_save(&bot, &mut shard, total).await;
+        // DMs still waiting are stored before the process goes, as long as
+        // PostgreSQL lets us within the shutdown grace.
+        spool_stop.cancel();
+        if tokio::time::timeout(SPOOL_FLUSH, spool_task).await.is_err() {
+            tracing::error!(
+                waiting = spool.waiting(),
+                "DMs could not be stored before shutdown; recovery reads them back for users it knows"
+            );
+        }
     }
     .instrument(span)
     .await;
 }
+
+/// How long a stopping shard waits for its spooled DMs to be stored.
+const SPOOL_FLUSH: Duration = Duration::from_secs(10);
 
 fn observe(shard: &Shard<RedisIdentifyQueue>, id: u32, event: &Event) {
     metrics::gateway_event(id, event.kind().name().unwrap_or("UNKNOWN"));

@@ -22,22 +22,11 @@ pub fn incoming(message: &Message) -> Option<IncomingDm> {
     })
 }
 
-/// Stores the DM before the shard reads its next event, so DMs enter the inbox
-/// in the order Discord sent them, whatever order their handlers finish in.
-/// Retries briefly: a DM that cannot be stored is logged loudly.
-pub async fn ingest(bot: &Bot, dm: &IncomingDm) -> bool {
-    for attempt in 1..=3u64 {
-        match crate::db::inbound::insert(&bot.db, dm).await {
-            Ok(_) => return true,
-            Err(e) => {
-                tracing::warn!(attempt, error = %e, message = %dm.message, "could not store a DM; retrying");
-                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
-            }
-        }
-    }
-    crate::metrics::handler_error("direct_message_ingest");
-    tracing::error!(message = %dm.message, user = %dm.user, "a DM could not be stored; recovery will fetch it again");
-    false
+/// Stores the DM once (idempotent on its id). The shard loop calls it through
+/// `gateway::dm_spool`, which keeps Discord's order and never drops a DM
+/// that could not be stored.
+pub async fn store(bot: &Bot, dm: &IncomingDm) -> Result<(), sqlx::Error> {
+    crate::db::inbound::insert(&bot.db, dm).await.map(|_| ())
 }
 
 /// Relays whatever the user has pending (this DM and any before it).

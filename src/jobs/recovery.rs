@@ -1,6 +1,6 @@
-//! Start-up recovery: once cluster 0 (which receives every DM) is up, DMs
-//! sent while no bot was listening are read back from Discord and relayed in
-//! order. One process at a time (a Redis lock); safe to repeat, because the
+//! Recovery: once cluster 0 (which receives every DM) is up, and again when
+//! storing DMs works after PostgreSQL was unreachable, DMs sent while no bot
+//! was listening are read back from Discord and relayed in order. One process at a time (a Redis lock); safe to repeat, because the
 //! inbox is keyed by message id.
 
 use std::sync::Arc;
@@ -22,6 +22,17 @@ pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
         () = shutdown.cancelled() => return,
         () = tokio::time::sleep(START_DELAY) => {}
     }
+    recover(bot, shutdown).await;
+}
+
+/// Recovery again, now: storing DMs works again after PostgreSQL was
+/// unreachable (see `gateway::dm_spool`), so DMs Discord could not deliver
+/// meanwhile are read back.
+pub async fn recover_now(bot: Arc<Bot>) {
+    recover(bot, CancellationToken::new()).await;
+}
+
+async fn recover(bot: Arc<Bot>, shutdown: CancellationToken) {
     let lock = match Lock::try_acquire(&bot.redis, bot.keys.recovery_lock(), Duration::from_secs(600)).await {
         Ok(Some(lock)) => lock,
         Ok(None) => return tracing::info!("another process is recovering missed DMs"),
@@ -31,7 +42,7 @@ pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     tokio::select! {
         () = shutdown.cancelled() => tracing::info!("recovery interrupted by shutdown; the next start repeats it"),
         result = work => match result {
-            Ok(recovered) => tracing::info!(recovered, "start-up recovery done"),
+            Ok(recovered) => tracing::info!(recovered, "recovery of missed DMs done"),
             Err(e) => crate::handlers::report("recovery", &e),
         },
     }

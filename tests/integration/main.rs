@@ -30,6 +30,7 @@ mod modmail_staff;
 mod modmail_timers;
 mod modmail_workflow;
 mod operations;
+mod outages;
 mod panel_admin;
 mod panel_control;
 mod panel_open;

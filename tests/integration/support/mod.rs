@@ -7,6 +7,7 @@ pub mod api;
 pub mod database;
 pub mod logs;
 pub mod stripe;
+pub mod tcp_proxy;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,11 +35,14 @@ pub struct Options {
     /// Cluster 0 recovers missed DMs at start-up (tests of `/recover` turn
     /// it off to see the command do the work).
     pub recover_on_start: bool,
+    /// The bot reaches PostgreSQL through a proxy the test can cut
+    /// (`TestApp::postgres_proxy`); the test's own pool stays direct.
+    pub postgres_proxy: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { shards: 1, clusters: 1, route_limits: false, recover_on_start: true }
+        Self { shards: 1, clusters: 1, route_limits: false, recover_on_start: true, postgres_proxy: false }
     }
 }
 
@@ -49,6 +53,8 @@ pub struct TestApp {
     pub config: Config,
     pub clusters: Vec<RunningCluster>,
     pub options: Options,
+    /// Between the bot and PostgreSQL, with `Options::postgres_proxy`.
+    pub postgres_proxy: Option<tcp_proxy::TcpProxy>,
 }
 
 pub struct RunningCluster {
@@ -90,10 +96,18 @@ impl TestApp {
         .await
         .expect("stand-in starts");
         let db = TestDatabase::create().await;
+        let (postgres_proxy, bot_database_url) = if options.postgres_proxy {
+            let proxy = tcp_proxy::TcpProxy::start("127.0.0.1:5432".parse().unwrap()).await;
+            let url = db.url.replace("127.0.0.1:5432", &proxy.addr.to_string());
+            assert_ne!(url, db.url, "the test database is on 127.0.0.1:5432");
+            (Some(proxy), url)
+        } else {
+            (None, db.url.clone())
+        };
         let config = Config::from_sources(&Sources::from_pairs([
             ("DISCORD_TOKEN", token),
             ("DISCORD_API_URL", standin.base_url()),
-            ("DATABASE_URL", db.url.clone()),
+            ("DATABASE_URL", bot_database_url),
             ("REDIS_URL", std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())),
             ("TICKETEER_OPS_LISTEN", "127.0.0.1:0".into()),
             ("TICKETEER_API_LISTEN", "127.0.0.1:0".into()),
@@ -108,7 +122,8 @@ impl TestApp {
         ]))
         .expect("test configuration is valid");
         let control = standin.control();
-        let mut app = TestApp { standin: Some(standin), control, db, config, clusters: Vec::new(), options };
+        let mut app =
+            TestApp { standin: Some(standin), control, db, config, clusters: Vec::new(), options, postgres_proxy };
         for cluster in 0..app.options.clusters {
             app.start_cluster(cluster).await;
         }

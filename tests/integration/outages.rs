@@ -1,0 +1,54 @@
+//! Nothing lost: DMs sent while PostgreSQL is unreachable wait in order and
+//! are relayed once it is back.
+
+use std::time::Duration;
+
+use crate::support::{eventually_within, text_of, Options, TestApp};
+
+#[tokio::test]
+async fn dms_sent_while_postgres_is_unreachable_for_five_seconds_are_each_relayed_once_after() {
+    let app = TestApp::spawn_with(Options { postgres_proxy: true, ..Options::default() }).await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let mut users = Vec::new();
+    for i in 0..20 {
+        users.push(app.member(&format!("user{i:02}"), &[&acme]).await);
+    }
+
+    // PostgreSQL goes away for the bot: open connections cut, new ones refused.
+    let proxy = app.postgres_proxy.as_ref().unwrap();
+    proxy.cut();
+    for (i, user) in users.iter().enumerate() {
+        app.control.user_dm(*user, &format!("first words of user {i:02}")).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    proxy.restore();
+    let back = std::time::Instant::now();
+
+    // Every first-time user gets one ticket with their DM in it exactly once.
+    eventually_within(Duration::from_secs(60), "every DM is relayed", || async {
+        let tickets: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets").fetch_one(&app.db.pool).await.ok()?;
+        (tickets == users.len() as i64).then_some(())?;
+        for (i, user) in users.iter().enumerate() {
+            let channel: i64 = sqlx::query_scalar("SELECT channel_id FROM tickets WHERE opener_id = $1")
+                .bind(*user as i64)
+                .fetch_one(&app.db.pool)
+                .await
+                .ok()?;
+            let messages = app.control.channel_messages(channel as u64).await.ok()?;
+            let needle = format!("first words of user {i:02}");
+            let copies = messages.iter().filter(|m| text_of(m).contains(&needle)).count();
+            assert!(copies <= 1, "user {i:02}'s DM was relayed {copies} times");
+            (copies == 1).then_some(())?;
+        }
+        Some(())
+    })
+    .await;
+    let relayed: i64 = sqlx::query_scalar("SELECT count(*) FROM inbound_dms WHERE state = 'relayed'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(relayed, 20, "every DM is on record, relayed");
+    println!("outage 5 s, 20 DMs: all relayed {:.1} s after PostgreSQL returned, 0 lost", back.elapsed().as_secs_f64());
+    app.shutdown().await;
+}
