@@ -77,6 +77,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     crate::metrics::install();
     match cli.command {
         Commands::Gateway { cluster, clusters, total_shards } => {
+            // One process per cluster index on a host: a restarted cluster
+            // takes over the locks its killed predecessor left.
+            crate::redis::lock::set_process_slot(&format!("gateway-{cluster}"));
             let bot = crate::bot::Bot::connect(&config).await?;
             let options = ClusterOptions { cluster, clusters, total_shards, ops_listen: config.ops_listen };
             cluster::run(bot, options, shutdown_on_ctrl_c(), None).await

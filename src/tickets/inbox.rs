@@ -50,6 +50,8 @@ impl std::fmt::Debug for Attachment {
 /// Long enough for a ticket to open under rate limits; extended per message.
 const DRAIN_LOCK_TTL: Duration = Duration::from_secs(30);
 const BATCH: i64 = 50;
+/// Routing tries in one drain when the answer is "not now" (not final).
+const MAX_REROUTES: u32 = 3;
 
 enum Drained {
     /// Nothing pending.
@@ -137,6 +139,7 @@ impl TicketService {
     }
 
     async fn drain_locked(&self, user: UserId, lock: &Lock) -> TicketResult<Drained> {
+        let mut reroutes = 0;
         loop {
             let batch = db::inbound::pending(&self.db, user, BATCH).await?;
             let Some(first) = batch.first() else {
@@ -153,6 +156,17 @@ impl TicketService {
                     let ids: Vec<MessageId> = batch.iter().map(|dm| dm.message).collect();
                     db::inbound::mark_refused(&self.db, &ids).await?;
                     continue;
+                }
+                Route::Later { reroute } => {
+                    reroutes += 1;
+                    if reroute && reroutes < MAX_REROUTES {
+                        // Settings may have changed under us: route anew.
+                        continue;
+                    }
+                    // Still not final: the DMs stay pending for the sweeper,
+                    // which retries them every few seconds.
+                    tracing::info!("the DMs cannot be routed yet; they stay pending");
+                    return Ok(Drained::Held);
                 }
             };
             let batch = if opened { self.with_held(user, batch).await? } else { batch };

@@ -38,8 +38,16 @@ pub(crate) enum Route {
     Opened(Ticket),
     /// Waiting for the user to pick a guild or a category.
     Held,
-    /// No guild to route to; the user was told why.
+    /// No guild to route to; the user was told why. Final: the messages
+    /// are kept on record as refused.
     Refused,
+    /// Not now, but not final either (another opening holds the user's
+    /// lock; the guild's settings changed between routing and opening): the
+    /// messages stay pending and are routed again: at once when `reroute`
+    /// (the settings changed), else by the sweeper a few seconds later.
+    Later {
+        reroute: bool,
+    },
 }
 
 impl TicketService {
@@ -195,6 +203,12 @@ impl TicketService {
                 db::conversations::set(&self.db, first.user, guild).await?;
                 Ok(Route::Existing(ticket))
             }
+            // Another opening holds this user's lock (perhaps one a killed
+            // process left, until it expires), or modmail changed since
+            // routing: not an answer to give the user. Their messages stay
+            // pending and are routed again.
+            Err(TicketError::Refused(Refusal::Busy)) => Ok(Route::Later { reroute: false }),
+            Err(TicketError::Refused(Refusal::ModmailNotSetUp)) => Ok(Route::Later { reroute: true }),
             Err(TicketError::Refused(refusal)) => {
                 // The guild cannot take a ticket now (inbox full, permissions):
                 // tell the user; their messages stay on record as refused.

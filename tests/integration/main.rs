@@ -43,3 +43,4 @@ mod private_transcripts;
 mod rest_budget;
 mod transcript_browser;
 mod transcripts;
+mod transient_refusals;
