@@ -91,6 +91,8 @@ pub async fn erase(tx: &mut sqlx::PgConnection, guild_id: i64) -> sqlx::Result<u
     sqlx::query!("DELETE FROM ticket_events WHERE ticket_id = ANY($1)", &tickets).execute(&mut *tx).await?;
     sqlx::query!("DELETE FROM inbound_dms WHERE ticket_id = ANY($1)", &tickets).execute(&mut *tx).await?;
     sqlx::query!("DELETE FROM category_prompts WHERE guild_id = $1", guild_id).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM dm_conversations WHERE guild_id = $1", guild_id).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild_id).execute(&mut *tx).await?;
     sqlx::query!("DELETE FROM timers WHERE guild_id = $1 OR ticket_id = ANY($2)", guild_id, &tickets)
         .execute(&mut *tx)
         .await?;

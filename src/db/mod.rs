@@ -18,6 +18,7 @@ pub mod members;
 pub mod panel;
 pub mod prompts;
 pub mod relay_log;
+pub mod retention;
 pub mod settings;
 pub mod snippets;
 pub mod ticket_reports;

@@ -14,7 +14,7 @@ use super::queue::RedisIdentifyQueue;
 use super::{sessions, shard_runner, INTENTS};
 use crate::bot::Bot;
 use crate::discord::metered::metered;
-use crate::jobs::{inbox_sweeper, recovery, timer_worker, transcript_purge};
+use crate::jobs::{inbox_sweeper, recovery, retention, timer_worker, transcript_purge};
 
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
@@ -97,6 +97,7 @@ pub async fn run(
 
     let sweeper = (options.cluster == 0).then(|| tokio::spawn(inbox_sweeper::run(bot.clone(), shutdown.clone())));
     let purge = (options.cluster == 0).then(|| tokio::spawn(transcript_purge::run(bot.clone(), shutdown.clone())));
+    let retention = (options.cluster == 0).then(|| tokio::spawn(retention::run(bot.clone(), shutdown.clone())));
     // DMs arrive on shard 0 only, so cluster 0 recovers what it may have missed.
     let recovery = (options.cluster == 0 && bot.config.recover_on_start)
         .then(|| tokio::spawn(recovery::run(bot.clone(), shutdown.clone())));
@@ -120,6 +121,9 @@ pub async fn run(
     }
     if let Some(purge) = purge {
         let _ = purge.await;
+    }
+    if let Some(retention) = retention {
+        let _ = retention.await;
     }
     let _ = timers.await;
     if let Some(recovery) = recovery {

@@ -76,6 +76,8 @@ async fn the_owner_exports_all_guild_data_and_erases_it_after_confirming() {
     assert_eq!(count("SELECT count(*) FROM tickets WHERE guild_id = $1", acme.id).await, 0);
     assert_eq!(count("SELECT count(*) FROM guild_settings WHERE guild_id = $1", acme.id).await, 0);
     assert_eq!(count("SELECT count(*) FROM api_tokens WHERE guild_id = $1", acme.id).await, 0);
+    assert_eq!(count("SELECT count(*) FROM dm_conversations WHERE guild_id = $1", acme.id).await, 0);
+    assert_eq!(count("SELECT count(*) FROM dm_conversations WHERE guild_id = $1", other.id).await, 1);
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM ticket_messages WHERE content LIKE '%delete my data%'")
         .fetch_one(db)
         .await

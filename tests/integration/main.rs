@@ -41,6 +41,7 @@ mod private_membership;
 mod private_retractions;
 mod private_transcripts;
 mod rest_budget;
+mod retention;
 mod transcript_browser;
 mod transcripts;
 mod transient_refusals;
