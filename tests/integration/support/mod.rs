@@ -6,6 +6,7 @@
 pub mod api;
 pub mod database;
 pub mod logs;
+pub mod private_redis;
 pub mod stripe;
 pub mod tcp_proxy;
 
@@ -38,11 +39,21 @@ pub struct Options {
     /// The bot reaches PostgreSQL through a proxy the test can cut
     /// (`TestApp::postgres_proxy`); the test's own pool stays direct.
     pub postgres_proxy: bool,
+    /// The bot uses a Redis server of this test's own
+    /// (`TestApp::private_redis`), which the test may kill and restart.
+    pub private_redis: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { shards: 1, clusters: 1, route_limits: false, recover_on_start: true, postgres_proxy: false }
+        Self {
+            shards: 1,
+            clusters: 1,
+            route_limits: false,
+            recover_on_start: true,
+            postgres_proxy: false,
+            private_redis: false,
+        }
     }
 }
 
@@ -55,6 +66,8 @@ pub struct TestApp {
     pub options: Options,
     /// Between the bot and PostgreSQL, with `Options::postgres_proxy`.
     pub postgres_proxy: Option<tcp_proxy::TcpProxy>,
+    /// The bot's own Redis server, with `Options::private_redis`.
+    pub private_redis: Option<private_redis::PrivateRedis>,
 }
 
 pub struct RunningCluster {
@@ -104,11 +117,16 @@ impl TestApp {
         } else {
             (None, db.url.clone())
         };
+        let private_redis = if options.private_redis { Some(private_redis::PrivateRedis::start().await) } else { None };
+        let redis_url = match &private_redis {
+            Some(redis) => redis.url(),
+            None => std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        };
         let config = Config::from_sources(&Sources::from_pairs([
             ("DISCORD_TOKEN", token),
             ("DISCORD_API_URL", standin.base_url()),
             ("DATABASE_URL", bot_database_url),
-            ("REDIS_URL", std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())),
+            ("REDIS_URL", redis_url),
             ("TICKETEER_OPS_LISTEN", "127.0.0.1:0".into()),
             ("TICKETEER_API_LISTEN", "127.0.0.1:0".into()),
             // Timers are looked at often so tests that move a timer's due time
@@ -122,8 +140,16 @@ impl TestApp {
         ]))
         .expect("test configuration is valid");
         let control = standin.control();
-        let mut app =
-            TestApp { standin: Some(standin), control, db, config, clusters: Vec::new(), options, postgres_proxy };
+        let mut app = TestApp {
+            standin: Some(standin),
+            control,
+            db,
+            config,
+            clusters: Vec::new(),
+            options,
+            postgres_proxy,
+            private_redis,
+        };
         for cluster in 0..app.options.clusters {
             app.start_cluster(cluster).await;
         }
