@@ -53,7 +53,8 @@ impl Bot {
         let redis = redis::connect(config.redis_url())?;
         let keys = Keys::new(application_id.get());
         let discord = Arc::new(TwilightDiscord::new(http.clone(), cache.clone(), me.id));
-        let mut tickets = TicketService::new(db.clone(), redis.clone(), keys.clone(), discord.clone());
+        let mut tickets = TicketService::new(db.clone(), redis.clone(), keys.clone(), discord.clone())
+            .with_transcript_limit(config.transcript_max_messages);
         if let Some(key) = &config.secret_key {
             tickets = tickets.with_transcript_links(TranscriptLinks::new(&config.api.public_url, key.clone()));
         }

@@ -34,6 +34,8 @@ pub struct Config {
     pub timers: TimerConfig,
     /// Whether gateway cluster 0 reads back DMs missed while no bot ran.
     pub recover_on_start: bool,
+    /// The most messages a transcript keeps (the first ones; a note says so).
+    pub transcript_max_messages: usize,
     pub api: ApiConfig,
     pub billing: BillingConfig,
     /// Encrypts Discord's OAuth2 tokens at rest and signs transcript links.
@@ -252,6 +254,11 @@ impl Config {
         if trusted_proxy_hops > 10 {
             return Err(ConfigError::new("TICKETEER_TRUSTED_PROXY_HOPS", "must be 0 to 10"));
         }
+        let transcript_max_messages: usize =
+            src.parsed("TICKETEER_TRANSCRIPT_MAX_MESSAGES", 10_000, "a whole number of messages")?;
+        if !(100..=100_000).contains(&transcript_max_messages) {
+            return Err(ConfigError::new("TICKETEER_TRANSCRIPT_MAX_MESSAGES", "must be 100 to 100000"));
+        }
         let token_authority_secs: u64 =
             src.parsed("TICKETEER_TOKEN_AUTHORITY_CACHE_SECS", 60, "a whole number of seconds")?;
         if !(1..=3600).contains(&token_authority_secs) {
@@ -279,6 +286,7 @@ impl Config {
             log_format: src.parsed("TICKETEER_LOG_FORMAT", LogFormat::Human, "\"human\" or \"json\"")?,
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
             recover_on_start: src.parsed("TICKETEER_RECOVER_ON_START", true, "true or false")?,
+            transcript_max_messages,
             api: ApiConfig {
                 client_secret: src.get("DISCORD_CLIENT_SECRET").map(|s| SecretString::from(s.to_owned())),
                 public_url,

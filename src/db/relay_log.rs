@@ -165,16 +165,18 @@ pub struct ConversationMessage {
 }
 
 /// The ticket's relayed messages in order, without those deleted (a reply
-/// staff retracted, or a DM the user deleted).
+/// staff retracted, or a DM the user deleted); at most `limit`.
 #[tracing::instrument(skip(db))]
-pub async fn conversation(db: &PgPool, ticket_id: i64) -> sqlx::Result<Vec<ConversationMessage>> {
+pub async fn conversation(db: &PgPool, ticket_id: i64, limit: i64) -> sqlx::Result<Vec<ConversationMessage>> {
     let rows = sqlx::query!(
         r#"SELECT direction, author_id, author_name, anonymous, content, attachments, created_at, edited_at,
                   staff_number
            FROM ticket_messages
            WHERE ticket_id = $1 AND deleted_at IS NULL
-           ORDER BY ticket_message_id"#,
-        ticket_id
+           ORDER BY ticket_message_id
+           LIMIT $2"#,
+        ticket_id,
+        limit
     )
     .fetch_all(db)
     .await?;

@@ -63,6 +63,8 @@ pub struct TicketService {
     channel_counts: ChannelCounts,
     /// Signed transcript links for close DMs, when a secret key is configured.
     transcript_links: Option<transcript::link::TranscriptLinks>,
+    /// Messages a transcript keeps at most (memory and page size stay bounded).
+    transcript_max_messages: usize,
 }
 
 impl TicketService {
@@ -70,7 +72,23 @@ impl TicketService {
         let timer_index = TimerIndex::new(redis.clone(), keys.timer_index());
         let held = HeldQueue::new(redis.clone(), keys.clone());
         let channel_counts = ChannelCounts::new(redis.clone(), keys.clone());
-        Self { db, redis, keys, discord, timer_index, held, channel_counts, transcript_links: None }
+        Self {
+            db,
+            redis,
+            keys,
+            discord,
+            timer_index,
+            held,
+            channel_counts,
+            transcript_links: None,
+            transcript_max_messages: transcript::make::DEFAULT_MAX_MESSAGES,
+        }
+    }
+
+    /// Transcripts keep at most `max` messages (the first ones, with a note).
+    pub fn with_transcript_limit(mut self, max: usize) -> Self {
+        self.transcript_max_messages = max.max(1);
+        self
     }
 
     /// Close DMs also carry a signed link to the transcript page.

@@ -199,3 +199,27 @@ async fn a_channel_that_cannot_be_read_keeps_the_ticket_open_until_a_close_can_m
     assert!(attached_html(&dm).await.contains("keep this"));
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_transcript_of_a_flooded_channel_keeps_its_first_messages_and_says_it_was_cut() {
+    let options = crate::support::Options { transcript_max_messages: Some(100), ..Default::default() };
+    let app = TestApp::spawn_with(options).await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "the start").await;
+    for i in 0..130 {
+        app.control.post_message(channel, acme.staff, &format!("flood line {i:03}")).await.unwrap();
+    }
+    app.control.post_message(channel, acme.staff, "!close").await.unwrap();
+    app.wait_until_closed(channel).await;
+    let html: String = eventually("the transcript is stored", || async {
+        sqlx::query_scalar("SELECT html FROM transcripts").fetch_optional(&app.db.pool).await.ok().flatten()
+    })
+    .await;
+    assert!(html.contains("the start") && html.contains("flood line 000"), "the first messages are kept");
+    assert!(!html.contains("flood line 129"), "the last ones are not");
+    assert!(html.contains("keeps the first 100 messages"), "the cut is said");
+    assert_eq!(html.matches("class=\"message\"").count(), 101, "100 messages and the note");
+    app.shutdown().await;
+}

@@ -33,8 +33,11 @@ pub(crate) struct Transcripts {
 /// retention; a Premium transcript outlives its link, and staff can still
 /// reach it through the API).
 pub const RETENTION_DAYS: i64 = 30;
-/// Pages read at most (100 messages each): far beyond any real ticket.
-const MAX_PAGES: usize = 1000;
+/// Messages a transcript keeps unless configured
+/// (`TICKETEER_TRANSCRIPT_MAX_MESSAGES`): far beyond a real ticket, and a
+/// page of a few megabytes, so closing a flooded channel stays bounded in
+/// memory and time.
+pub const DEFAULT_MAX_MESSAGES: usize = 10_000;
 
 impl TicketService {
     /// Makes and stores the ticket's transcripts unless they exist. Returns the
@@ -44,7 +47,7 @@ impl TicketService {
         if db::transcripts::exists(&self.db, ticket.id).await? {
             return Ok(None);
         }
-        let messages = match self.read_channel(ticket).await {
+        let mut messages = match self.read_channel(ticket).await {
             Ok(messages) => messages,
             Err(PortError::NotFound) => {
                 tracing::warn!(ticket = ticket.id, "the ticket channel is gone; no transcript");
@@ -52,6 +55,11 @@ impl TicketService {
             }
             Err(e) => return Err(e.into()),
         };
+        if messages.len() > self.transcript_max_messages {
+            // One more than kept was read: say that the rest is missing.
+            messages.truncate(self.transcript_max_messages);
+            messages.push(cut_note(ticket, self.transcript_max_messages, messages.last().map(|m| m.sent_at)));
+        }
         let guild_name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_default();
         let kind_label = match ticket.kind {
             TicketKind::Modmail => "Modmail".to_owned(),
@@ -74,8 +82,13 @@ impl TicketService {
         let member_page = match ticket.kind {
             TicketKind::Modmail => {
                 let settings = db::settings::get(&self.db, ticket.guild).await?;
-                let conversation = db::relay_log::conversation(&self.db, ticket.id).await?;
-                let messages = member::conversation_messages(ticket, &conversation, &settings.anonymous_label);
+                let max = self.transcript_max_messages;
+                let conversation = db::relay_log::conversation(&self.db, ticket.id, max as i64 + 1).await?;
+                let mut messages = member::conversation_messages(ticket, &conversation, &settings.anonymous_label);
+                if messages.len() > max {
+                    messages.truncate(max);
+                    messages.push(cut_note(ticket, max, messages.last().map(|m| m.sent_at)));
+                }
                 let plain = Names::default();
                 Some(html::render(&header, &messages, &plain))
             }
@@ -117,12 +130,13 @@ impl TicketService {
         }
     }
 
-    /// Every message of the ticket's channel, oldest first.
+    /// The ticket channel's messages, oldest first: all of them, or one more
+    /// than the transcript keeps (so the cut can be noted).
     async fn read_channel(&self, ticket: &Ticket) -> Result<Vec<FetchedMessage>, PortError> {
         let mut all = Vec::new();
         // Every message of a channel has a larger id than the channel itself.
         let mut after = MessageId(ticket.channel.get());
-        for _ in 0..MAX_PAGES {
+        while all.len() <= self.transcript_max_messages {
             let page = self.discord.messages_after(ticket.channel, after, 100).await?;
             let Some(last) = page.last().map(|m| m.id) else {
                 break;
@@ -177,6 +191,25 @@ impl TicketService {
                 tracing::warn!(error = %e, "could not record the failed delivery");
             }
         }
+    }
+}
+
+/// The last line of a cut transcript.
+fn cut_note(ticket: &Ticket, kept: usize, last: Option<chrono::DateTime<Utc>>) -> FetchedMessage {
+    FetchedMessage {
+        id: MessageId(u64::MAX),
+        author: ticket.opener,
+        author_name: "Ticketeer".to_owned(),
+        author_is_bot: true,
+        author_avatar_url: None,
+        content: format!(
+            "This transcript keeps the first {kept} messages of the ticket; the later ones are not in it."
+        ),
+        attachments: Vec::new(),
+        sent_at: last.unwrap_or_else(Utc::now),
+        edited_at: None,
+        embeds: Vec::new(),
+        mentions: Vec::new(),
     }
 }
 

@@ -42,6 +42,8 @@ pub struct Options {
     /// The bot uses a Redis server of this test's own
     /// (`TestApp::private_redis`), which the test may kill and restart.
     pub private_redis: bool,
+    /// `TICKETEER_TRANSCRIPT_MAX_MESSAGES`, when not the default.
+    pub transcript_max_messages: Option<usize>,
 }
 
 impl Default for Options {
@@ -53,6 +55,7 @@ impl Default for Options {
             recover_on_start: true,
             postgres_proxy: false,
             private_redis: false,
+            transcript_max_messages: None,
         }
     }
 }
@@ -137,6 +140,10 @@ impl TestApp {
             // What the API needs (tests that start it use `TestApp::api`).
             ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
             ("TICKETEER_SECRET_KEY", TEST_SECRET_KEY.to_owned()),
+            (
+                "TICKETEER_TRANSCRIPT_MAX_MESSAGES",
+                options.transcript_max_messages.map_or_else(|| "10000".to_owned(), |n| n.to_string()),
+            ),
         ]))
         .expect("test configuration is valid");
         let control = standin.control();
