@@ -424,6 +424,13 @@ impl ControlClient {
         Ok(v["sessions"].as_u64().unwrap_or(0))
     }
 
+    /// Delivers the dispatches the shard's sessions got after sequence
+    /// `after_seq` once more (READY and RESUMED excepted); returns how many.
+    pub async fn gateway_replay(&self, shard: Option<u32>, after_seq: u64) -> Result<u64> {
+        let v = self.post("/gateway/replay", json!({"shard": shard, "after_seq": after_seq})).await?;
+        Ok(v["replayed"].as_u64().unwrap_or(0))
+    }
+
     /// Drops sockets without a close frame.
     pub async fn gateway_drop(&self, shard: Option<u32>) -> Result<u64> {
         let v = self.post("/gateway/drop", json!({"shard": shard})).await?;

@@ -40,6 +40,7 @@ mod private_conversations;
 mod private_membership;
 mod private_retractions;
 mod private_transcripts;
+mod replays;
 mod rest_budget;
 mod retention;
 mod transcript_browser;

@@ -65,6 +65,15 @@ pub async fn invalidate(State(app): State<App>, b: Bytes) -> CtlResult {
     inject(&app, &b, GwFault::Invalidate { resumable })
 }
 
+/// `{shard?, after_seq?}`: the dispatches the shard's live sessions got
+/// after `after_seq` (default 0: all buffered), delivered again.
+pub async fn replay(State(app): State<App>, b: Bytes) -> CtlResult {
+    let b = body(&b)?;
+    let after = b.get("after_seq").and_then(Value::as_u64).unwrap_or(0);
+    let n = app.state.lock().hub.replay(shard(&b), after);
+    Ok(Json(json!({"replayed": n})))
+}
+
 pub async fn drop_sockets(State(app): State<App>, b: Bytes) -> CtlResult {
     let b = body(&b)?;
     inject(&app, &b, GwFault::Drop)

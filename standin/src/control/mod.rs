@@ -44,6 +44,7 @@ pub fn routes() -> Router<App> {
         .route("/gateway/reconnect", post(faults::reconnect))
         .route("/gateway/invalidate", post(faults::invalidate))
         .route("/gateway/drop", post(faults::drop_sockets))
+        .route("/gateway/replay", post(faults::replay))
         .route("/faults", post(faults::add).delete(faults::clear))
         .route("/oauth2/user", put(setup::sign_in))
 }

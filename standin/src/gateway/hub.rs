@@ -149,6 +149,35 @@ impl Hub {
     }
 
     /// Injects a gateway fault into live sessions (one shard or all).
+    /// Delivers again the dispatches a live session already got after
+    /// sequence `after` (from its resume buffer), with new sequence numbers:
+    /// a client must handle each event twice without doing anything twice.
+    /// READY and RESUMED, which start a session, are not repeated. Returns
+    /// how many dispatches were sent again.
+    pub fn replay(&mut self, shard: Option<u32>, after: u64) -> usize {
+        let mut sent = 0;
+        for s in self.sessions.values_mut() {
+            if !s.live() || shard.is_some_and(|sh| sh != s.shard) {
+                continue;
+            }
+            let frames: Vec<Value> = s
+                .buffer
+                .iter()
+                .filter(|(seq, _)| *seq > after)
+                .filter_map(|(_, frame)| serde_json::from_str::<Value>(frame).ok())
+                .collect();
+            for frame in frames {
+                let Some(event) = frame["t"].as_str().filter(|t| !matches!(*t, "READY" | "RESUMED")) else {
+                    continue;
+                };
+                let event = event.to_owned();
+                s.push(&event, frame["d"].clone());
+                sent += 1;
+            }
+        }
+        sent
+    }
+
     pub fn fault(&mut self, shard: Option<u32>, fault: Fault) -> usize {
         let mut hit = 0;
         let mut forget = Vec::new();
