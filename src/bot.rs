@@ -26,10 +26,17 @@ pub struct Bot {
     pub application_id: Id<ApplicationMarker>,
     pub bot_user: Id<UserMarker>,
     pub db: PgPool,
+    /// A few connections only DM storage uses, so a burst of openings in one
+    /// guild (each holding a connection) never keeps a DM from being stored.
+    pub ingest_db: PgPool,
     pub redis: RedisPool,
     pub keys: Keys,
     pub config: Config,
 }
+
+/// Connections reserved for storing DMs (one shard loop stores them in
+/// order, so a few are plenty).
+const INGEST_CONNECTIONS: u32 = 4;
 
 impl Bot {
     /// Connects to Discord (one `GET /users/@me` to learn who we are),
@@ -50,6 +57,7 @@ impl Bot {
                 .build(),
         );
         let db = db::connect_lazy(config.database_url(), config.database_pool_size)?;
+        let ingest_db = db::connect_lazy(config.database_url(), INGEST_CONNECTIONS)?;
         let redis = redis::connect(config.redis_url())?;
         let keys = Keys::new(application_id.get());
         let discord = Arc::new(TwilightDiscord::new(http.clone(), cache.clone(), me.id));
@@ -66,6 +74,7 @@ impl Bot {
             application_id,
             bot_user: me.id,
             db,
+            ingest_db,
             redis,
             keys,
             config: config.clone(),

@@ -26,7 +26,7 @@ pub fn incoming(message: &Message) -> Option<IncomingDm> {
 /// `gateway::dm_spool`, which keeps Discord's order and never drops a DM
 /// that could not be stored.
 pub async fn store(bot: &Bot, dm: &IncomingDm) -> Result<(), sqlx::Error> {
-    crate::db::inbound::insert(&bot.db, dm).await.map(|_| ())
+    crate::db::inbound::insert(&bot.ingest_db, dm).await.map(|_| ())
 }
 
 /// Relays whatever the user has pending (this DM and any before it).

@@ -13,6 +13,7 @@ pub mod conversation;
 pub mod duration;
 pub mod edit;
 pub mod error;
+pub mod guild_gate;
 pub mod ids;
 pub mod inbox;
 pub mod model;
@@ -65,6 +66,8 @@ pub struct TicketService {
     transcript_links: Option<transcript::link::TranscriptLinks>,
     /// Messages a transcript keeps at most (memory and page size stay bounded).
     transcript_max_messages: usize,
+    /// Openings of one guild holding a database connection at once.
+    openings: Arc<guild_gate::GuildGate>,
 }
 
 impl TicketService {
@@ -82,6 +85,7 @@ impl TicketService {
             channel_counts,
             transcript_links: None,
             transcript_max_messages: transcript::make::DEFAULT_MAX_MESSAGES,
+            openings: Arc::default(),
         }
     }
 

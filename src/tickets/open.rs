@@ -123,6 +123,8 @@ impl TicketService {
     /// setting, counted while the guild's counter row is locked, so a burst
     /// of clicks cannot slip past it).
     async fn open_locked(&self, request: &OpenRequest, source: ChannelSource, limit: i32) -> TicketResult<Opened> {
+        // Wait here, without a connection, behind the guild's other openings.
+        let _place = self.openings.enter(request.guild).await;
         if request.kind == TicketKind::Modmail {
             if let Some(existing) = db::tickets::open_modmail_in_guild(&self.db, request.guild, request.opener).await? {
                 return Ok(Opened::Existing(existing));

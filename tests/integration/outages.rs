@@ -104,3 +104,41 @@ async fn dms_sent_while_redis_is_killed_and_restarted_empty_are_each_relayed_onc
     println!("redis killed 3 s, 20 DMs: all relayed {:.1} s after it returned, 0 lost", back.elapsed().as_secs_f64());
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_dm_is_stored_while_every_connection_of_the_main_pool_is_taken() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+
+    // Something holds every connection of the bot's main pool (a raid of
+    // openings, a slow query): DM storage has its own few.
+    let size = app.config.database_pool_size as usize;
+    let mut held = Vec::with_capacity(size);
+    for _ in 0..size {
+        held.push(app.bot().db.acquire().await.unwrap());
+    }
+    app.control.user_dm(alice, "stored anyway").await.unwrap();
+    crate::support::eventually("the DM is stored while the main pool is exhausted", || async {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM inbound_dms WHERE user_id = $1")
+            .bind(alice as i64)
+            .fetch_one(&app.db.pool)
+            .await
+            .ok()?;
+        (n == 1).then_some(())
+    })
+    .await;
+    drop(held);
+    let channel = crate::support::eventually("the ticket opens once connections are free", || async {
+        sqlx::query_scalar::<_, i64>("SELECT channel_id FROM tickets WHERE opener_id = $1")
+            .bind(alice as i64)
+            .fetch_optional(&app.db.pool)
+            .await
+            .ok()
+            .flatten()
+    })
+    .await;
+    app.wait_for_channel_text(channel as u64, "stored anyway").await;
+    app.shutdown().await;
+}

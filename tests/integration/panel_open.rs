@@ -295,3 +295,46 @@ async fn a_channel_that_cannot_be_created_gets_the_member_a_clear_answer_and_lea
     assert!(!channels.iter().any(|c| c["parent_id"].as_str() == Some(&panel.category.to_string())), "no channel");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_burst_of_openings_in_one_guild_holds_at_most_two_database_connections_waiting_on_it() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let panel = set_up_panel(&app, &acme).await;
+    let mut members = Vec::new();
+    for i in 0..30 {
+        members.push(app.member(&format!("raider{i:02}"), &[&acme]).await);
+    }
+    // Sample how many of the bot's connections wait on a lock (the guild's
+    // counter row) while 30 members open tickets at once.
+    let database = app.db.name.clone();
+    let sampling = tokio_util::sync::CancellationToken::new();
+    let sampler = {
+        let pool = app.db.pool.clone();
+        let stop = sampling.clone();
+        tokio::spawn(async move {
+            let mut most = 0i64;
+            while !stop.is_cancelled() {
+                let waiting: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+                )
+                .bind(&database)
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(0);
+                most = most.max(waiting);
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            most
+        })
+    };
+    let opens: Vec<_> = members.iter().map(|m| open_panel_ticket(&app, &panel, *m)).collect();
+    futures_util::future::join_all(opens).await;
+    sampling.cancel();
+    let most_waiting = sampler.await.unwrap();
+    let numbers: Vec<i32> =
+        sqlx::query_scalar("SELECT number FROM tickets ORDER BY number").fetch_all(&app.db.pool).await.unwrap();
+    assert_eq!(numbers, (1..=30).collect::<Vec<_>>(), "every opening got its number, gapless");
+    assert!(most_waiting <= 1, "at most one opening waits on the counter row at a time: {most_waiting}");
+    app.shutdown().await;
+}
