@@ -20,7 +20,7 @@ pub async fn add(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<()> 
 
 /// Adds many members of one guild in one statement (GUILD_CREATE, member chunks).
 #[tracing::instrument(skip(db, users), fields(count = users.len()))]
-pub async fn add_many(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx::Result<()> {
+pub async fn add_many(db: impl sqlx::PgExecutor<'_>, guild: GuildId, users: &[UserId]) -> sqlx::Result<()> {
     if users.is_empty() {
         return Ok(());
     }
@@ -52,15 +52,7 @@ pub async fn replace_all(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx:
     )
     .fetch_all(&mut *tx)
     .await?;
-    sqlx::query!(
-        r#"INSERT INTO guild_members (user_id, guild_id)
-           SELECT u, $2 FROM UNNEST($1::BIGINT[]) AS u
-           ON CONFLICT (user_id, guild_id) DO UPDATE SET seen_at = now()"#,
-        &ids,
-        guild.db()
-    )
-    .execute(&mut *tx)
-    .await?;
+    add_many(&mut *tx, guild, users).await?;
     // A chunked sync still running for this guild is superseded.
     sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild.db()).execute(&mut *tx).await?;
     tx.commit().await?;

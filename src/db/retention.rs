@@ -17,9 +17,8 @@ pub struct Purged {
 /// Deletes refused DMs received, and timers finished, more than `days` ago.
 #[tracing::instrument(skip(db))]
 pub async fn purge(db: &PgPool, days: i32) -> sqlx::Result<Purged> {
-    let mut purged = Purged::default();
-    loop {
-        let n = sqlx::query!(
+    let refused_dms = in_batches(|| async {
+        sqlx::query!(
             r#"DELETE FROM inbound_dms WHERE message_id IN
                    (SELECT message_id FROM inbound_dms
                     WHERE state = 'refused' AND ticket_id IS NULL
@@ -29,16 +28,13 @@ pub async fn purge(db: &PgPool, days: i32) -> sqlx::Result<Purged> {
             BATCH
         )
         .execute(db)
-        .await?
-        .rows_affected();
-        purged.refused_dms += n;
-        if n < BATCH as u64 {
-            break;
-        }
-    }
-    loop {
-        // Every state but `pending` is final: fired, cancelled, failed.
-        let n = sqlx::query!(
+        .await
+        .map(|done| done.rows_affected())
+    })
+    .await?;
+    // Every state but `pending` is final: fired, cancelled, failed.
+    let finished_timers = in_batches(|| async {
+        sqlx::query!(
             r#"DELETE FROM timers WHERE timer_id IN
                    (SELECT timer_id FROM timers
                     WHERE state <> 'pending' AND finished_at < now() - make_interval(days => $1)
@@ -47,12 +43,25 @@ pub async fn purge(db: &PgPool, days: i32) -> sqlx::Result<Purged> {
             BATCH
         )
         .execute(db)
-        .await?
-        .rows_affected();
-        purged.finished_timers += n;
-        if n < BATCH as u64 {
-            break;
+        .await
+        .map(|done| done.rows_affected())
+    })
+    .await?;
+    Ok(Purged { refused_dms, finished_timers })
+}
+
+/// Runs a batched delete until a batch comes back short; returns the total.
+async fn in_batches<F, Fut>(mut delete: F) -> sqlx::Result<u64>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = sqlx::Result<u64>>,
+{
+    let mut total = 0;
+    loop {
+        let deleted = delete().await?;
+        total += deleted;
+        if deleted < BATCH as u64 {
+            return Ok(total);
         }
     }
-    Ok(purged)
 }

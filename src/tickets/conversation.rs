@@ -4,8 +4,6 @@
 //! `routing.rs`).
 
 use super::ports::{ChoiceMenu, ChoiceOption, OutgoingMessage};
-use super::render::truncate;
-use super::routing::GUILD_CHOICE_MENU;
 use crate::db::members::ModmailGuild;
 
 /// Custom id (prefix) of the "switch server" button in DMs.
@@ -35,21 +33,7 @@ pub fn switch_guild_prompt(guilds: &[ModmailGuild], current: Option<super::ids::
         .unwrap_or_default();
     OutgoingMessage {
         content: Some(format!("{now}Which server should your next messages go to?")),
-        menu: Some(Box::new(ChoiceMenu {
-            custom_id: GUILD_CHOICE_MENU.to_owned(),
-            placeholder: "Choose a server".to_owned(),
-            options: guilds
-                .iter()
-                .take(25)
-                .map(|g| ChoiceOption {
-                    label: truncate(&g.name, 100),
-                    value: g.guild.to_string(),
-                    description: (Some(g.guild) == current).then(|| "Your messages go here now".to_owned()),
-                    ..ChoiceOption::default()
-                })
-                .collect(),
-            buttons: false,
-        })),
+        menu: Some(Box::new(super::render::guild_choice_menu(guilds, current))),
         ..OutgoingMessage::default()
     }
 }

@@ -252,23 +252,28 @@ fn staff_text(reply: StaffReplyView<'_>) -> String {
 pub fn guild_choice_prompt(guilds: &[ModmailGuild]) -> OutgoingMessage {
     OutgoingMessage {
         content: Some(Template::ChooseGuild.default_text().trim().to_owned()),
-        menu: Some(Box::new(ChoiceMenu {
-            custom_id: GUILD_CHOICE_MENU.to_owned(),
-            placeholder: "Choose a server".to_owned(),
-            options: guilds
-                .iter()
-                .take(25)
-                .map(|g| ChoiceOption {
-                    label: truncate(&g.name, 100),
-                    value: g.guild.to_string(),
-                    description: None,
-                    emoji: None,
-                    ..ChoiceOption::default()
-                })
-                .collect(),
-            buttons: false,
-        })),
+        menu: Some(Box::new(guild_choice_menu(guilds, None))),
         ..OutgoingMessage::default()
+    }
+}
+
+/// The server menu's select (Discord allows 25 options); `current`, if
+/// given, is marked as where the user's messages go now.
+pub fn guild_choice_menu(guilds: &[ModmailGuild], current: Option<super::ids::GuildId>) -> ChoiceMenu {
+    ChoiceMenu {
+        custom_id: GUILD_CHOICE_MENU.to_owned(),
+        placeholder: "Choose a server".to_owned(),
+        options: guilds
+            .iter()
+            .take(25)
+            .map(|g| ChoiceOption {
+                label: truncate(&g.name, 100),
+                value: g.guild.to_string(),
+                description: (Some(g.guild) == current).then(|| "Your messages go here now".to_owned()),
+                ..ChoiceOption::default()
+            })
+            .collect(),
+        buttons: false,
     }
 }
 

@@ -5,6 +5,27 @@ use std::time::Duration;
 
 use crate::support::{eventually_within, text_of, Options, TestApp};
 
+/// Waits (60 s at most) until every user's ticket holds their DM
+/// (`"{prefix} {i:02}"`) exactly once; fails at once on a second copy.
+async fn each_relayed_once(app: &TestApp, users: &[u64], prefix: &str) {
+    eventually_within(Duration::from_secs(60), "every DM is relayed", || async {
+        for (i, user) in users.iter().enumerate() {
+            let channel: i64 = sqlx::query_scalar("SELECT channel_id FROM tickets WHERE opener_id = $1")
+                .bind(*user as i64)
+                .fetch_one(&app.db.pool)
+                .await
+                .ok()?;
+            let messages = app.control.channel_messages(channel as u64).await.ok()?;
+            let needle = format!("{prefix} {i:02}");
+            let copies = messages.iter().filter(|m| text_of(m).contains(&needle)).count();
+            assert!(copies <= 1, "user {i:02}'s DM was relayed {copies} times");
+            (copies == 1).then_some(())?;
+        }
+        Some(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn dms_sent_while_postgres_is_unreachable_for_five_seconds_are_each_relayed_once_after() {
     let app = TestApp::spawn_with(Options { postgres_proxy: true, ..Options::default() }).await;
@@ -26,24 +47,7 @@ async fn dms_sent_while_postgres_is_unreachable_for_five_seconds_are_each_relaye
     let back = std::time::Instant::now();
 
     // Every first-time user gets one ticket with their DM in it exactly once.
-    eventually_within(Duration::from_secs(60), "every DM is relayed", || async {
-        let tickets: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets").fetch_one(&app.db.pool).await.ok()?;
-        (tickets == users.len() as i64).then_some(())?;
-        for (i, user) in users.iter().enumerate() {
-            let channel: i64 = sqlx::query_scalar("SELECT channel_id FROM tickets WHERE opener_id = $1")
-                .bind(*user as i64)
-                .fetch_one(&app.db.pool)
-                .await
-                .ok()?;
-            let messages = app.control.channel_messages(channel as u64).await.ok()?;
-            let needle = format!("first words of user {i:02}");
-            let copies = messages.iter().filter(|m| text_of(m).contains(&needle)).count();
-            assert!(copies <= 1, "user {i:02}'s DM was relayed {copies} times");
-            (copies == 1).then_some(())?;
-        }
-        Some(())
-    })
-    .await;
+    each_relayed_once(&app, &users, "first words of user").await;
     let relayed: i64 = sqlx::query_scalar("SELECT count(*) FROM inbound_dms WHERE state = 'relayed'")
         .fetch_one(&app.db.pool)
         .await
@@ -83,22 +87,7 @@ async fn dms_sent_while_redis_is_killed_and_restarted_empty_are_each_relayed_onc
     let back = std::time::Instant::now();
     storm.await.unwrap();
 
-    eventually_within(Duration::from_secs(60), "every DM is relayed", || async {
-        for (i, user) in users.iter().enumerate() {
-            let channel: i64 = sqlx::query_scalar("SELECT channel_id FROM tickets WHERE opener_id = $1")
-                .bind(*user as i64)
-                .fetch_one(&app.db.pool)
-                .await
-                .ok()?;
-            let messages = app.control.channel_messages(channel as u64).await.ok()?;
-            let needle = format!("storm message of user {i:02}");
-            let copies = messages.iter().filter(|m| text_of(m).contains(&needle)).count();
-            assert!(copies <= 1, "user {i:02}'s DM was relayed {copies} times");
-            (copies == 1).then_some(())?;
-        }
-        Some(())
-    })
-    .await;
+    each_relayed_once(&app, &users, "storm message of user").await;
     let tickets: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(tickets, 20, "one ticket per user");
     println!("redis killed 3 s, 20 DMs: all relayed {:.1} s after it returned, 0 lost", back.elapsed().as_secs_f64());

@@ -54,14 +54,20 @@ async fn channel_has(app: &TestApp, channel: u64, needle: &str) -> bool {
     app.control.channel_messages(channel).await.unwrap().iter().any(|m| text_of(m).contains(needle))
 }
 
-#[tokio::test]
-async fn a_ticket_another_server_opens_for_the_user_does_not_capture_their_conversation_until_they_switch() {
+/// Two servers with modmail, and alice, a member of both.
+async fn two_modmail_servers() -> (TestApp, Guild, Guild, u64) {
     let app = TestApp::spawn().await;
     let acme = app.guild("acme").await;
     let blue = app.guild("blue").await;
     app.setup_modmail(&acme).await;
     app.setup_modmail(&blue).await;
     let alice = app.member("alice", &[&acme, &blue]).await;
+    (app, acme, blue, alice)
+}
+
+#[tokio::test]
+async fn a_ticket_another_server_opens_for_the_user_does_not_capture_their_conversation_until_they_switch() {
+    let (app, acme, blue, alice) = two_modmail_servers().await;
 
     // Alice talks to acme.
     app.control.user_dm(alice, "hello acme").await.unwrap();
@@ -111,12 +117,7 @@ async fn a_ticket_another_server_opens_for_the_user_does_not_capture_their_conve
 
 #[tokio::test]
 async fn a_user_with_tickets_in_two_servers_and_no_conversation_is_asked_and_the_choice_sticks() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    let blue = app.guild("blue").await;
-    app.setup_modmail(&acme).await;
-    app.setup_modmail(&blue).await;
-    let alice = app.member("alice", &[&acme, &blue]).await;
+    let (app, acme, blue, alice) = two_modmail_servers().await;
     // Both servers' staff open a ticket for her; she has chosen nothing.
     for guild in [&acme, &blue] {
         let options = json!([{"name": "user", "type": 6, "value": alice.to_string()}]);
