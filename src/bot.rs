@@ -52,7 +52,10 @@ impl Bot {
         let db = db::connect_lazy(config.database_url(), config.database_pool_size)?;
         let redis = redis::connect(config.redis_url())?;
         let keys = Keys::new(application_id.get());
-        let discord = Arc::new(TwilightDiscord::new(http.clone(), cache.clone(), me.id));
+        let discord = Arc::new(
+            TwilightDiscord::new(http.clone(), cache.clone(), me.id)
+                .counting_invalid_requests(redis::invalid_requests::InvalidRequests::new(redis.clone(), keys.clone())),
+        );
         let mut tickets = TicketService::new(db.clone(), redis.clone(), keys.clone(), discord.clone());
         if let Some(key) = &config.secret_key {
             tickets = tickets.with_transcript_links(TranscriptLinks::new(&config.api.public_url, key.clone()));

@@ -20,9 +20,21 @@ pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(EVERY) => {}
         }
+        report_invalid_requests(&bot).await;
         if let Err(e) = sweep(&bot).await {
             tracing::warn!(error = %e, "inbox sweep failed");
         }
+    }
+}
+
+/// Refreshes this process's view of the fleet's invalid requests, which
+/// otherwise changes only when this process gets one: a burst must also be
+/// seen to end.
+async fn report_invalid_requests(bot: &Bot) {
+    let invalid = crate::redis::invalid_requests::InvalidRequests::new(bot.redis.clone(), bot.keys.clone());
+    match invalid.last_ten_minutes().await {
+        Ok(total) => crate::metrics::discord_invalid_requests(total),
+        Err(e) => tracing::debug!(error = %e, "could not read the fleet's invalid requests"),
     }
 }
 

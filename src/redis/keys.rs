@@ -113,4 +113,11 @@ impl Keys {
     pub fn api_ip_rate(&self, route: &str, address: &str) -> String {
         format!("{}:api:ip-rate:{route}:{address}", self.prefix)
     }
+
+    /// Invalid requests (401, 403, 429 answers) the whole fleet got from
+    /// Discord in one minute (`minute` since the Unix epoch); expires after
+    /// the 10-minute window it counts toward (`crate::redis::invalid_requests`).
+    pub fn discord_invalid_requests(&self, minute: u64) -> String {
+        format!("{}:discord:invalid-requests:{minute}", self.prefix)
+    }
 }

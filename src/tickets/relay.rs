@@ -2,9 +2,11 @@
 
 use super::error::TicketResult;
 use super::ids::GuildId;
+use super::ids::MessageId;
+use super::inbox::Attachment;
 use super::inbox::IncomingDm;
 use super::model::Ticket;
-use super::ports::OutgoingMessage;
+use super::ports::{OutgoingMessage, PortError};
 use super::render::RelayStyle;
 use super::{render, TicketService};
 use crate::db;
@@ -26,8 +28,7 @@ impl TicketService {
         with_header: bool,
         style: &RelayStyle,
     ) -> TicketResult<()> {
-        let message = render::user_message_for_staff(dm, ticket, with_header, style).with_nonce(dm.message.get());
-        let copy = self.discord.send_message(ticket.channel, &message).await?;
+        let copy = self.send_to_staff(ticket, dm, with_header, style).await?;
         let too_large = render::uploadable(&dm.attachments).1;
         if !too_large.is_empty() {
             // Tell the user their file did not reach staff (once: the nonce).
@@ -41,6 +42,36 @@ impl TicketService {
         db::relay_log::record_to_staff(&self.db, ticket.id, dm, copy, with_header).await?;
         metrics::relayed_message("to_staff");
         Ok(())
+    }
+
+    /// Sends the staff copy of a DM. A file the CDN no longer serves (a link
+    /// that expired while the DM was held) would fail the send every time and
+    /// block every later DM of the user: the copy goes without it, saying so
+    /// to staff. Each lost file is dropped once, so this ends.
+    async fn send_to_staff(
+        &self,
+        ticket: &Ticket,
+        dm: &IncomingDm,
+        with_header: bool,
+        style: &RelayStyle,
+    ) -> TicketResult<MessageId> {
+        let mut shown = dm.clone();
+        loop {
+            let message =
+                render::user_message_for_staff(&shown, ticket, with_header, style).with_nonce(dm.message.get());
+            match self.discord.send_message(ticket.channel, &message).await {
+                Err(PortError::FileUnavailable { filename, size }) => {
+                    let Some(lost) = shown.attachments.iter().position(|a| a.filename == filename && a.size == size)
+                    else {
+                        return Err(PortError::FileUnavailable { filename, size }.into());
+                    };
+                    tracing::warn!(%filename, size, "an attachment could not be fetched; relaying without it");
+                    let file = shown.attachments.remove(lost);
+                    shown.content.push_str(&format!("\n📎 {}", lost_file_note(&file)));
+                }
+                sent => return Ok(sent?),
+            }
+        }
     }
 
     /// How the guild wants relayed messages to look.
@@ -98,5 +129,38 @@ impl TicketService {
                 ..Placeholders::default()
             },
         ))
+    }
+}
+
+/// What staff see in place of a file that could not be fetched.
+pub fn lost_file_note(file: &Attachment) -> String {
+    format!("A file could not be fetched: {}, {}. The message was relayed without it.", file.filename, size(file.size))
+}
+
+/// A file size as people read it.
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{:.1} KB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_file_is_named_with_its_size_but_never_its_link() {
+        let file = Attachment {
+            filename: "receipt.png".into(),
+            url: "https://cdn.discordapp.com/attachments/1/2/receipt.png?ex=1&hm=secret".into(),
+            size: 2_560,
+        };
+        let note = lost_file_note(&file);
+        assert_eq!(note, "A file could not be fetched: receipt.png, 2.5 KB. The message was relayed without it.");
+        assert!(!note.contains("cdn.discordapp.com"));
+        assert!(lost_file_note(&Attachment { size: 12, ..file.clone() }).contains("12 bytes"));
+        assert!(lost_file_note(&Attachment { size: 3 * 1_048_576, ..file }).contains("3.0 MB"));
     }
 }

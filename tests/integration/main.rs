@@ -34,6 +34,7 @@ mod panel_admin;
 mod panel_control;
 mod panel_open;
 mod panel_setup;
+mod poison_messages;
 mod premium;
 mod private_conversations;
 mod private_membership;
