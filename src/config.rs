@@ -34,6 +34,7 @@ pub struct Config {
     pub timers: TimerConfig,
     /// Whether gateway cluster 0 reads back DMs missed while no bot ran.
     pub recover_on_start: bool,
+    pub inbox: InboxConfig,
     pub api: ApiConfig,
     pub billing: BillingConfig,
     /// Encrypts Discord's OAuth2 tokens at rest and signs transcript links.
@@ -100,6 +101,15 @@ pub struct TimerConfig {
     /// Between two rebuilds of the Redis index from PostgreSQL (which also
     /// restores it after Redis lost its data).
     pub reindex: std::time::Duration,
+}
+
+/// The inbox sweeper, which drains DMs whose drain died with its process.
+#[derive(Debug, Clone, Copy)]
+pub struct InboxConfig {
+    /// Between two sweeps.
+    pub sweep_every: std::time::Duration,
+    /// A pending DM younger than this is most likely being drained now.
+    pub stale_after: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -310,6 +320,18 @@ impl Config {
                 premium_price: src.get("STRIPE_PREMIUM_PRICE").map(str::to_owned),
             },
             secret_key,
+            inbox: InboxConfig {
+                sweep_every: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_INBOX_SWEEP_MS",
+                    10_000,
+                    "a whole number of milliseconds",
+                )?),
+                stale_after: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_INBOX_STALE_MS",
+                    15_000,
+                    "a whole number of milliseconds",
+                )?),
+            },
             timers: TimerConfig {
                 poll: std::time::Duration::from_millis(src.parsed(
                     "TICKETEER_TIMER_POLL_MS",

@@ -16,6 +16,9 @@ use crate::templates::{self, Placeholders, Template};
 /// Mixed into the too-large notice's nonce so it never equals the nonce of
 /// another message in the DM channel.
 const TOO_LARGE_NONCE: u64 = 0x4249_4746_494C_4500;
+/// Mixed into the unreachable-user notice's nonce (a ticket id) so it never
+/// equals a relayed message's (a DM id).
+const UNREACHABLE_NONCE: u64 = 0x554E_5245_4143_4800;
 
 impl TicketService {
     /// Posts one DM in the ticket channel and records it. Safe to repeat: the
@@ -98,9 +101,50 @@ impl TicketService {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not read the user's servers for the welcome"),
         }
-        if let Err(e) = self.discord.send_message(first.dm_channel, &message).await {
-            tracing::warn!(error = %e, ticket = ticket.id, "could not send the welcome message");
+        match self.discord.send_message(first.dm_channel, &message).await {
+            Ok(_) => {}
+            Err(PortError::CannotMessageUser) => {
+                crate::metrics::inbox_given_up("undeliverable");
+                self.tell_staff_user_unreachable(ticket).await;
+            }
+            Err(e) => tracing::warn!(error = %e, ticket = ticket.id, "could not send the welcome message"),
         }
+    }
+
+    /// Tells a ticket's staff, once per ticket, that its user does not take
+    /// DMs from the bot (they blocked it, or closed their DMs): their own
+    /// messages still arrive, but nothing sent to them will. Once: a Redis
+    /// mark for good, the nonce for a retry within minutes.
+    pub(crate) async fn tell_staff_user_unreachable(&self, ticket: &Ticket) {
+        match self.first_time(&self.keys.user_unreachable_told(ticket.id)).await {
+            Ok(false) => return,
+            Ok(true) => {}
+            // Redis is away: telling twice beats not telling.
+            Err(e) => tracing::warn!(error = %e, "could not mark the unreachable-user notice as sent"),
+        }
+        let text = format!(
+            "⚠️ <@{}> does not accept direct messages from the bot (they blocked it or closed their DMs): \
+             they got no welcome, and replies will not reach them. Their own messages still arrive here.",
+            ticket.opener
+        );
+        let notice = OutgoingMessage::text(text).with_nonce(ticket.id as u64 ^ UNREACHABLE_NONCE);
+        if let Err(e) = self.discord.send_message(ticket.channel, &notice).await {
+            tracing::warn!(error = %e, ticket = ticket.id, "could not tell staff the user is unreachable");
+        }
+    }
+
+    /// Sets `key` for 30 days if it was not set: `true` the first time.
+    async fn first_time(&self, key: &str) -> Result<bool, crate::redis::RedisError> {
+        let mut conn = self.redis.get().await?;
+        let set: Option<String> = deadpool_redis::redis::cmd("SET")
+            .arg(key)
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(30 * 24 * 3600)
+            .query_async(&mut conn)
+            .await?;
+        Ok(set.is_some())
     }
 
     /// A guild's text for a template: its override if set, else the default.

@@ -134,3 +134,107 @@ async fn every_403_discord_answers_is_counted_once_in_the_fleets_invalid_request
     assert_eq!(after - before, 3, "exactly the 403s are counted");
     app.shutdown().await;
 }
+
+/// A modmail category `Billing` in `guild`, and the category prompt on.
+async fn turn_category_prompt_on(app: &TestApp, guild: &crate::support::Guild) {
+    let billing = app.control.create_channel(guild.id, "Billing", 4, None).await.unwrap();
+    app.control.post_message(guild.general, guild.owner, &format!("!category create {billing} Billing")).await.unwrap();
+    app.wait_for_channel_text(guild.general, "Category **Billing** created").await;
+    app.control.post_message(guild.general, guild.owner, "!category on").await.unwrap();
+    app.wait_for_channel_text(guild.general, "The category prompt is on").await;
+}
+
+/// Stores a DM of `user` as if its drain had died long ago, so that only
+/// the inbox sweeper relays it: its arrival in the ticket proves a sweep
+/// ran after everything before it.
+async fn left_for_the_sweeper(app: &TestApp, user: u64, ticket_channel: u64, text: &str) {
+    let (latest, dm_channel): (i64, i64) = sqlx::query_as(
+        "SELECT message_id, dm_channel_id FROM inbound_dms WHERE user_id = $1 ORDER BY message_id DESC LIMIT 1",
+    )
+    .bind(user as i64)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO inbound_dms (message_id, user_id, dm_channel_id, author_name, content, attachments, received_at)
+         VALUES ($1, $2, $3, 'bob', $4, '[]', now() - interval '1 hour')",
+    )
+    .bind(latest + 1)
+    .bind(user as i64)
+    .bind(dm_channel)
+    .bind(text)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    app.wait_for_channel_text(ticket_channel, text).await;
+}
+
+#[tokio::test]
+async fn a_user_who_blocked_the_bot_still_reaches_staff_who_are_told_once_and_nothing_is_retried() {
+    use crate::support::Options;
+
+    let app = TestApp::spawn_with(Options { inbox_sweep_ms: 300, inbox_stale_ms: 1_000, ..Options::default() }).await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    turn_category_prompt_on(&app, &acme).await;
+    let blue = app.guild("blue").await;
+    app.setup_modmail(&blue).await;
+    let alice = app.member("alice", &[&acme]).await;
+    app.control.set_dms_closed(alice, true).await.unwrap();
+    let bob = app.member("bob", &[&blue]).await;
+    let bobs_ticket = app.open_ticket(&blue, bob, "bob says hello").await;
+
+    app.control.user_dm(alice, "first message").await.unwrap();
+    app.control.user_dm(alice, "second message").await.unwrap();
+    let ticket: i64 = eventually("alice's ticket opens", || async {
+        sqlx::query_scalar("SELECT channel_id FROM tickets WHERE opener_id = $1 AND status = 'open'")
+            .bind(alice as i64)
+            .fetch_optional(&app.db.pool)
+            .await
+            .ok()
+            .flatten()
+    })
+    .await;
+    let ticket = ticket as u64;
+    wait_in_order(&app, ticket, &["first message", "second message"]).await;
+    left_for_the_sweeper(&app, bob, bobs_ticket, "first sweep").await;
+    app.control.user_dm(alice, "third message").await.unwrap();
+    wait_in_order(&app, ticket, &["first message", "second message", "third message"]).await;
+    left_for_the_sweeper(&app, bob, bobs_ticket, "second sweep").await;
+
+    let in_inbox = app.ticket_channels(&acme).await.iter().any(|c| crate::support::is_id(&c["id"], ticket));
+    assert!(in_inbox, "a prompt that cannot be shown opens the ticket in the inbox");
+    let notices: Vec<String> = app
+        .control
+        .channel_messages(ticket)
+        .await
+        .unwrap()
+        .iter()
+        .map(text_of)
+        .filter(|t| t.contains("does not accept direct messages from the bot"))
+        .collect();
+    assert_eq!(notices.len(), 1, "staff are told once: {notices:?}");
+    let dm_channel: i64 = sqlx::query_scalar("SELECT DISTINCT dm_channel_id FROM inbound_dms WHERE user_id = $1")
+        .bind(alice as i64)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let to_alice: Vec<u64> = app
+        .control
+        .requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == format!("/channels/{dm_channel}/messages"))
+        .filter_map(|r| r["status"].as_u64())
+        .collect();
+    assert_eq!(to_alice, vec![403, 403], "the category prompt and the welcome were each tried once");
+    let states: Vec<String> =
+        sqlx::query_scalar("SELECT state FROM inbound_dms WHERE user_id = $1 ORDER BY message_id")
+            .bind(alice as i64)
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(states, vec!["relayed"; 3], "nothing is left pending for the sweeper");
+    app.shutdown().await;
+}

@@ -34,11 +34,23 @@ pub struct Options {
     /// Cluster 0 recovers missed DMs at start-up (tests of `/recover` turn
     /// it off to see the command do the work).
     pub recover_on_start: bool,
+    /// Milliseconds between inbox sweeps, and before a pending DM counts as
+    /// stale (the production defaults, 10 s and 15 s, unless a test needs
+    /// several sweeps to happen quickly).
+    pub inbox_sweep_ms: u64,
+    pub inbox_stale_ms: u64,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { shards: 1, clusters: 1, route_limits: false, recover_on_start: true }
+        Self {
+            shards: 1,
+            clusters: 1,
+            route_limits: false,
+            recover_on_start: true,
+            inbox_sweep_ms: 10_000,
+            inbox_stale_ms: 15_000,
+        }
     }
 }
 
@@ -102,6 +114,8 @@ impl TestApp {
             ("TICKETEER_TIMER_POLL_MS", "100".into()),
             ("TICKETEER_TIMER_REINDEX_MS", "500".into()),
             ("TICKETEER_RECOVER_ON_START", options.recover_on_start.to_string()),
+            ("TICKETEER_INBOX_SWEEP_MS", options.inbox_sweep_ms.to_string()),
+            ("TICKETEER_INBOX_STALE_MS", options.inbox_stale_ms.to_string()),
             // What the API needs (tests that start it use `TestApp::api`).
             ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
             ("TICKETEER_SECRET_KEY", TEST_SECRET_KEY.to_owned()),
