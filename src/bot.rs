@@ -56,7 +56,8 @@ impl Bot {
             TwilightDiscord::new(http.clone(), cache.clone(), me.id)
                 .counting_invalid_requests(redis::invalid_requests::InvalidRequests::new(redis.clone(), keys.clone())),
         );
-        let mut tickets = TicketService::new(db.clone(), redis.clone(), keys.clone(), discord.clone());
+        let mut tickets = TicketService::new(db.clone(), redis.clone(), keys.clone(), discord.clone())
+            .with_inbox_retry_wait(config.inbox.retry_wait);
         if let Some(key) = &config.secret_key {
             tickets = tickets.with_transcript_links(TranscriptLinks::new(&config.api.public_url, key.clone()));
         }

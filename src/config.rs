@@ -110,6 +110,9 @@ pub struct InboxConfig {
     pub sweep_every: std::time::Duration,
     /// A pending DM younger than this is most likely being drained now.
     pub stale_after: std::time::Duration,
+    /// The wait before a DM whose relay failed transiently is retried,
+    /// doubled per failure (at most 5 minutes; given up after 5 failures).
+    pub retry_wait: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -329,6 +332,11 @@ impl Config {
                 stale_after: std::time::Duration::from_millis(src.parsed(
                     "TICKETEER_INBOX_STALE_MS",
                     15_000,
+                    "a whole number of milliseconds",
+                )?),
+                retry_wait: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_INBOX_RETRY_MS",
+                    5_000,
                     "a whole number of milliseconds",
                 )?),
             },

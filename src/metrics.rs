@@ -34,8 +34,10 @@ pub const DISCORD_INVALID_REQUESTS: &str = "ticketeer_discord_invalid_requests_1
 /// Attachments that could not be fetched for a relay, by outcome
 /// (`lost`: relayed without the file; `retried`: a transient failure retried).
 pub const ATTACHMENT_FETCH_FAILURES: &str = "ticketeer_attachment_fetch_failures_total";
-/// DMs the drain gave up on, by reason (`undeliverable`: a permanent error
-/// toward the user; `failed`: transient errors past the retry cap).
+/// DMs (or messages to their author) the drain gave up on, by reason
+/// (`undeliverable`: the user cannot get DMs from the bot; `permanent`:
+/// Discord refused a DM's relay for good; `failed`: transient errors past the
+/// retry cap).
 pub const INBOX_GIVEN_UP: &str = "ticketeer_inbox_given_up_total";
 /// Discord REST request latency, by route.
 pub const DISCORD_REQUEST_DURATION: &str = "ticketeer_discord_request_duration_seconds";
@@ -149,7 +151,7 @@ fn describe() {
     );
     describe_counter!(
         INBOX_GIVEN_UP,
-        "DMs or messages to their author the drain gave up on, by reason (undeliverable or failed after retries)."
+        "DMs or messages to their author the drain gave up on, by reason (undeliverable, permanent, or failed after retries)."
     );
     describe_counter!(TICKETS_OPENED, "Tickets opened, by kind.");
     describe_counter!(TICKETS_CLOSED, "Tickets closed, by kind.");

@@ -63,6 +63,9 @@ pub struct TicketService {
     channel_counts: ChannelCounts,
     /// Signed transcript links for close DMs, when a secret key is configured.
     transcript_links: Option<transcript::link::TranscriptLinks>,
+    /// The wait before retrying a DM whose relay failed transiently (doubled
+    /// per failure, see `inbox`).
+    inbox_retry: std::time::Duration,
 }
 
 impl TicketService {
@@ -70,7 +73,23 @@ impl TicketService {
         let timer_index = TimerIndex::new(redis.clone(), keys.timer_index());
         let held = HeldQueue::new(redis.clone(), keys.clone());
         let channel_counts = ChannelCounts::new(redis.clone(), keys.clone());
-        Self { db, redis, keys, discord, timer_index, held, channel_counts, transcript_links: None }
+        Self {
+            db,
+            redis,
+            keys,
+            discord,
+            timer_index,
+            held,
+            channel_counts,
+            transcript_links: None,
+            inbox_retry: inbox::DEFAULT_RETRY_WAIT,
+        }
+    }
+
+    /// The first wait before a DM whose relay failed transiently is retried.
+    pub fn with_inbox_retry_wait(mut self, wait: std::time::Duration) -> Self {
+        self.inbox_retry = wait;
+        self
     }
 
     /// Close DMs also carry a signed link to the transcript page.

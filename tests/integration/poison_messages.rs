@@ -238,3 +238,69 @@ async fn a_user_who_blocked_the_bot_still_reaches_staff_who_are_told_once_and_no
     assert_eq!(states, vec!["relayed"; 3], "nothing is left pending for the sweeper");
     app.shutdown().await;
 }
+
+/// The statuses of the bot's posts to `channel`, oldest first.
+async fn posts_to(app: &TestApp, channel: u64) -> Vec<u64> {
+    app.control
+        .requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == format!("/channels/{channel}/messages"))
+        .filter_map(|r| r["status"].as_u64())
+        .collect()
+}
+
+async fn dm_record(app: &TestApp, text: &str) -> (String, i32, Option<String>) {
+    sqlx::query_as("SELECT state, attempts, last_error FROM inbound_dms WHERE content = $1")
+        .bind(text)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_dm_discord_keeps_failing_transiently_is_retried_five_times_with_backoff_then_recorded_as_failed() {
+    use crate::support::Options;
+
+    let options = Options { inbox_sweep_ms: 200, inbox_stale_ms: 500, inbox_retry_ms: 100, ..Options::default() };
+    let app = TestApp::spawn_with(options).await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "hello").await;
+    app.control.clear_requests().await.unwrap();
+
+    app.control.inject_fault(fault("POST", "/channels/{channel_id}/messages", 503, 5)).await.unwrap();
+    app.control.user_dm(alice, "the unlucky message").await.unwrap();
+    app.control.user_dm(alice, "the next message").await.unwrap();
+
+    let messages = wait_in_order(&app, channel, &["hello", "the next message"]).await;
+    assert!(!messages.iter().any(|m| text_of(m).contains("the unlucky message")));
+    assert_eq!(posts_to(&app, channel).await, vec![503, 503, 503, 503, 503, 200], "five tries, then on");
+    let (state, attempts, error) = dm_record(&app, "the unlucky message").await;
+    assert_eq!((state.as_str(), attempts), ("failed", 5));
+    assert!(error.unwrap_or_default().contains("503"), "the reason is on record");
+    assert_eq!(dm_record(&app, "the next message").await.0, "relayed");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dm_discord_refuses_for_good_is_recorded_as_failed_at_once_and_the_next_one_follows() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "hello").await;
+    app.control.clear_requests().await.unwrap();
+
+    app.control.inject_fault(fault("POST", "/channels/{channel_id}/messages", 403, 1)).await.unwrap();
+    app.control.user_dm(alice, "the refused message").await.unwrap();
+    app.control.user_dm(alice, "the next message").await.unwrap();
+
+    wait_in_order(&app, channel, &["hello", "the next message"]).await;
+    assert_eq!(posts_to(&app, channel).await, vec![403, 200], "a 403 is never asked again");
+    let (state, attempts, _) = dm_record(&app, "the refused message").await;
+    assert_eq!((state.as_str(), attempts), ("failed", 0), "recorded at once, without retries");
+    app.shutdown().await;
+}

@@ -39,6 +39,8 @@ pub struct Options {
     /// several sweeps to happen quickly).
     pub inbox_sweep_ms: u64,
     pub inbox_stale_ms: u64,
+    /// The first wait before a DM whose relay failed transiently is retried.
+    pub inbox_retry_ms: u64,
 }
 
 impl Default for Options {
@@ -50,6 +52,7 @@ impl Default for Options {
             recover_on_start: true,
             inbox_sweep_ms: 10_000,
             inbox_stale_ms: 15_000,
+            inbox_retry_ms: 5_000,
         }
     }
 }
@@ -116,6 +119,7 @@ impl TestApp {
             ("TICKETEER_RECOVER_ON_START", options.recover_on_start.to_string()),
             ("TICKETEER_INBOX_SWEEP_MS", options.inbox_sweep_ms.to_string()),
             ("TICKETEER_INBOX_STALE_MS", options.inbox_stale_ms.to_string()),
+            ("TICKETEER_INBOX_RETRY_MS", options.inbox_retry_ms.to_string()),
             // What the API needs (tests that start it use `TestApp::api`).
             ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
             ("TICKETEER_SECRET_KEY", TEST_SECRET_KEY.to_owned()),
