@@ -126,6 +126,7 @@ impl TwilightDiscord {
             match self.try_download(file).await {
                 Ok(bytes) => return Ok(bytes),
                 Err(e) if e.is_transient() && attempt < DOWNLOAD_ATTEMPTS => {
+                    tracing::info!(error = %e, attempt, "fetching an attachment failed; trying again");
                     crate::metrics::attachment_fetch_failure("retried");
                     tokio::time::sleep(DOWNLOAD_BACKOFF * 2u32.pow(attempt - 1)).await;
                     attempt += 1;

@@ -304,3 +304,85 @@ async fn a_dm_discord_refuses_for_good_is_recorded_as_failed_at_once_and_the_nex
     assert_eq!((state.as_str(), attempts), ("failed", 0), "recorded at once, without retries");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_held_dm_whose_file_expired_while_the_user_chose_a_team_is_relayed_with_a_note_before_the_later_ones() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    turn_category_prompt_on(&app, &acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+
+    app.control.user_dm_with_files(alice, "here is my receipt", &[receipt()]).await.unwrap();
+    let prompt = eventually("the bot asks for a team", || async {
+        app.bot_dms(alice).await.into_iter().find(|m| m["components"].as_array().is_some_and(|c| !c.is_empty()))
+    })
+    .await;
+    app.control.user_dm(alice, "second message").await.unwrap();
+    // Hours pass; the held message's CDN link expires.
+    app.control.inject_fault(fault("GET", DOWNLOAD_ROUTE, 404, 100)).await.unwrap();
+    let button = prompt["components"][0]["components"][0]["custom_id"].as_str().unwrap().to_owned();
+    let id = |v: &Value| v.as_str().unwrap().parse::<u64>().unwrap();
+    app.control.click(alice, id(&prompt["channel_id"]), id(&prompt["id"]), &button, 2, None).await.unwrap();
+    let ticket: i64 = eventually("the ticket opens", || async {
+        sqlx::query_scalar("SELECT channel_id FROM tickets WHERE opener_id = $1 AND status = 'open'")
+            .bind(alice as i64)
+            .fetch_optional(&app.db.pool)
+            .await
+            .ok()
+            .flatten()
+    })
+    .await;
+    app.control.user_dm(alice, "third message").await.unwrap();
+
+    let texts = ["here is my receipt", "second message", "third message"];
+    let messages = wait_in_order(&app, ticket as u64, &texts).await;
+    let lost = messages.iter().find(|m| text_of(m).contains("here is my receipt")).unwrap();
+    assert!(text_of(lost).contains("A file could not be fetched: receipt.png, 2.5 KB"), "{}", text_of(lost));
+    assert_eq!(app.control.downloads().await.unwrap().len(), 1, "the expired link was fetched once");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_user_in_two_servers_who_blocked_the_bot_has_each_dm_refused_after_one_menu_attempt() {
+    use crate::support::Options;
+
+    let app = TestApp::spawn_with(Options { inbox_sweep_ms: 300, inbox_stale_ms: 1_000, ..Options::default() }).await;
+    let acme = app.guild("acme").await;
+    let blue = app.guild("blue").await;
+    app.setup_modmail(&acme).await;
+    app.setup_modmail(&blue).await;
+    let alice = app.member("alice", &[&acme, &blue]).await;
+    app.control.set_dms_closed(alice, true).await.unwrap();
+    let bob = app.member("bob", &[&blue]).await;
+    let bobs_ticket = app.open_ticket(&blue, bob, "bob says hello").await;
+
+    app.control.user_dm(alice, "first message").await.unwrap();
+    app.control.user_dm(alice, "second message").await.unwrap();
+    let states = eventually("both DMs are settled", || async {
+        let states: Vec<String> =
+            sqlx::query_scalar("SELECT state FROM inbound_dms WHERE user_id = $1 ORDER BY message_id")
+                .bind(alice as i64)
+                .fetch_all(&app.db.pool)
+                .await
+                .ok()?;
+        (states.len() == 2 && states.iter().all(|s| s != "pending")).then_some(states)
+    })
+    .await;
+    assert_eq!(states, vec!["refused"; 2], "a server menu that cannot be shown refuses, on record");
+    left_for_the_sweeper(&app, bob, bobs_ticket, "first sweep").await;
+    left_for_the_sweeper(&app, bob, bobs_ticket, "second sweep").await;
+
+    let dm_channel: i64 = sqlx::query_scalar("SELECT DISTINCT dm_channel_id FROM inbound_dms WHERE user_id = $1")
+        .bind(alice as i64)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let attempts = posts_to(&app, dm_channel as u64).await;
+    assert!(
+        !attempts.is_empty() && attempts.len() <= 2 && attempts.iter().all(|s| *s == 403),
+        "at most one menu per DM, none by the sweeper: {attempts:?}"
+    );
+    assert_eq!(app.ticket_count().await, 1, "only bob's ticket: nothing opened behind alice's back");
+    app.shutdown().await;
+}
