@@ -5,7 +5,10 @@
 //! drained by one worker at a time (a Redis lock per user) in message-id order:
 //! routed to the user's open ticket, or to a newly opened one, or held while the
 //! user picks a guild, or answered with an explanation. A DM whose drain died
-//! with its process stays pending and is picked up by the sweeper.
+//! with its process stays pending and is picked up by the sweeper. A DM
+//! Discord refuses for good is recorded as failed and the drain goes on; one
+//! that fails transiently is retried after a growing wait, five times at most
+//! (see "Poison messages" in docs/ARCHITECTURE.md).
 
 use std::time::Duration;
 
