@@ -60,9 +60,13 @@ impl Bot {
         let ingest_db = db::connect_lazy(config.database_url(), INGEST_CONNECTIONS)?;
         let redis = redis::connect(config.redis_url())?;
         let keys = Keys::new(application_id.get());
-        let discord = Arc::new(TwilightDiscord::new(http.clone(), cache.clone(), me.id));
+        let discord = Arc::new(
+            TwilightDiscord::new(http.clone(), cache.clone(), me.id)
+                .counting_invalid_requests(redis::invalid_requests::InvalidRequests::new(redis.clone(), keys.clone())),
+        );
         let mut tickets = TicketService::new(db.clone(), redis.clone(), keys.clone(), discord.clone())
-            .with_transcript_limit(config.transcript_max_messages);
+            .with_transcript_limit(config.transcript_max_messages)
+            .with_inbox_retry_wait(config.inbox.retry_wait);
         if let Some(key) = &config.secret_key {
             tickets = tickets.with_transcript_links(TranscriptLinks::new(&config.api.public_url, key.clone()));
         }

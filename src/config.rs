@@ -36,6 +36,7 @@ pub struct Config {
     pub recover_on_start: bool,
     /// The most messages a transcript keeps (the first ones; a note says so).
     pub transcript_max_messages: usize,
+    pub inbox: InboxConfig,
     pub api: ApiConfig,
     pub billing: BillingConfig,
     /// Encrypts Discord's OAuth2 tokens at rest and signs transcript links.
@@ -102,6 +103,18 @@ pub struct TimerConfig {
     /// Between two rebuilds of the Redis index from PostgreSQL (which also
     /// restores it after Redis lost its data).
     pub reindex: std::time::Duration,
+}
+
+/// The inbox sweeper, which drains DMs whose drain died with its process.
+#[derive(Debug, Clone, Copy)]
+pub struct InboxConfig {
+    /// Between two sweeps.
+    pub sweep_every: std::time::Duration,
+    /// A pending DM younger than this is most likely being drained now.
+    pub stale_after: std::time::Duration,
+    /// The wait before a DM whose relay failed transiently is retried,
+    /// doubled per failure (at most 5 minutes; given up after 5 failures).
+    pub retry_wait: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -318,6 +331,23 @@ impl Config {
                 premium_price: src.get("STRIPE_PREMIUM_PRICE").map(str::to_owned),
             },
             secret_key,
+            inbox: InboxConfig {
+                sweep_every: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_INBOX_SWEEP_MS",
+                    10_000,
+                    "a whole number of milliseconds",
+                )?),
+                stale_after: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_INBOX_STALE_MS",
+                    15_000,
+                    "a whole number of milliseconds",
+                )?),
+                retry_wait: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_INBOX_RETRY_MS",
+                    5_000,
+                    "a whole number of milliseconds",
+                )?),
+            },
             timers: TimerConfig {
                 poll: std::time::Duration::from_millis(src.parsed(
                     "TICKETEER_TIMER_POLL_MS",

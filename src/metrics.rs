@@ -24,6 +24,21 @@ pub const SHARD_STATUS: &str = "ticketeer_shard_status";
 pub const SHARD_LATENCY: &str = "ticketeer_shard_latency_seconds";
 /// Discord REST requests, by route and HTTP status.
 pub const DISCORD_REQUESTS: &str = "ticketeer_discord_requests_total";
+/// Discord REST requests that failed, by route and class (`permanent`:
+/// recorded and moved on from; `transient`: retried with backoff, bounded).
+pub const DISCORD_ERRORS: &str = "ticketeer_discord_errors_total";
+/// Answers counting toward Discord's invalid-request limit (401, 403, 429)
+/// seen by the whole fleet over the last 10 minutes (Redis; Discord bans the
+/// IP for a while at 10,000).
+pub const DISCORD_INVALID_REQUESTS: &str = "ticketeer_discord_invalid_requests_10m";
+/// Attachments that could not be fetched for a relay, by outcome
+/// (`lost`: relayed without the file; `retried`: a transient failure retried).
+pub const ATTACHMENT_FETCH_FAILURES: &str = "ticketeer_attachment_fetch_failures_total";
+/// DMs (or messages to their author) the drain gave up on, by reason
+/// (`undeliverable`: the user cannot get DMs from the bot; `permanent`:
+/// Discord refused a DM's relay for good; `failed`: transient errors past the
+/// retry cap).
+pub const INBOX_GIVEN_UP: &str = "ticketeer_inbox_given_up_total";
 /// Discord REST request latency, by route.
 pub const DISCORD_REQUEST_DURATION: &str = "ticketeer_discord_request_duration_seconds";
 /// Tickets opened, by kind.
@@ -124,6 +139,22 @@ fn describe() {
     describe_gauge!(SHARD_LATENCY, Unit::Seconds, "Most recent gateway heartbeat round trip of the shard.");
     describe_counter!(DISCORD_REQUESTS, "Discord REST requests made, by route and HTTP status (429 = rate limited).");
     describe_histogram!(DISCORD_REQUEST_DURATION, Unit::Seconds, "Discord REST request latency, by route.");
+    describe_counter!(
+        DISCORD_ERRORS,
+        "Discord REST requests that failed, by route and class (permanent: recorded, never retried; transient: retried with backoff up to a cap)."
+    );
+    describe_gauge!(
+        DISCORD_INVALID_REQUESTS,
+        "401, 403 and 429 answers the whole fleet got from Discord in the last 10 minutes (Discord bans the IP at 10,000)."
+    );
+    describe_counter!(
+        ATTACHMENT_FETCH_FAILURES,
+        "Attachment downloads that failed, by outcome (lost: relayed without the file; retried: a transient failure retried)."
+    );
+    describe_counter!(
+        INBOX_GIVEN_UP,
+        "DMs or messages to their author the drain gave up on, by reason (undeliverable, permanent, or failed after retries)."
+    );
     describe_counter!(TICKETS_OPENED, "Tickets opened, by kind.");
     describe_counter!(TICKETS_CLOSED, "Tickets closed, by kind.");
     describe_counter!(HTTP_REQUESTS, "Requests served by Ticketeer's HTTP servers, by route template and status.");
@@ -202,6 +233,28 @@ pub fn shard_latency(shard: u32, seconds: f64) {
 pub fn discord_request(route: &'static str, status: u16, seconds: f64) {
     metrics::counter!(DISCORD_REQUESTS, "route" => route, "status" => status.to_string()).increment(1);
     metrics::histogram!(DISCORD_REQUEST_DURATION, "route" => route).record(seconds);
+}
+
+/// A Discord REST request on `route` failed; `class` is `"permanent"` or
+/// `"transient"` (`crate::discord::errors::class_of`).
+pub fn discord_error(route: &'static str, class: &'static str) {
+    metrics::counter!(DISCORD_ERRORS, "route" => route, "class" => class).increment(1);
+}
+
+/// The fleet's invalid requests (401/403/429) over the last 10 minutes, as
+/// last read from Redis by this process.
+pub fn discord_invalid_requests(count: u64) {
+    metrics::gauge!(DISCORD_INVALID_REQUESTS).set(count as f64);
+}
+
+/// An attachment download failed; `outcome` is `"lost"` or `"retried"`.
+pub fn attachment_fetch_failure(outcome: &'static str) {
+    metrics::counter!(ATTACHMENT_FETCH_FAILURES, "outcome" => outcome).increment(1);
+}
+
+/// The drain gave up on a DM (or a message to its author) for `reason`.
+pub fn inbox_given_up(reason: &'static str) {
+    metrics::counter!(INBOX_GIVEN_UP, "reason" => reason).increment(1);
 }
 
 /// A ticket of `kind` (e.g. `"panel"`, `"modmail"`) was opened.

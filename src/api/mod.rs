@@ -101,7 +101,10 @@ impl ApiState {
         // The API process sees no gateway events, so its cache stays empty and
         // the adapter reads what it needs over REST.
         let cache = Arc::new(twilight_cache_inmemory::DefaultInMemoryCache::builder().message_cache_size(0).build());
-        let discord = Arc::new(crate::discord::TwilightDiscord::new(http.clone(), cache, me.id));
+        let discord =
+            Arc::new(crate::discord::TwilightDiscord::new(http.clone(), cache, me.id).counting_invalid_requests(
+                crate::redis::invalid_requests::InvalidRequests::new(redis.clone(), keys.clone()),
+            ));
         let links = TranscriptLinks::new(&config.api.public_url, secret_key.clone());
         let tickets = Arc::new(
             TicketService::new(db.clone(), redis.clone(), keys.clone(), discord).with_transcript_links(links.clone()),

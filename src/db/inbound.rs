@@ -103,13 +103,56 @@ pub async fn mark_refused(db: &PgPool, messages: &[MessageId]) -> sqlx::Result<(
     Ok(())
 }
 
+/// Counts a transient failure to relay a DM and sets when to try again:
+/// `first_wait_seconds` after the first failure, doubling each time, at most
+/// `max_wait_seconds`. Returns the failures counted so far.
+#[tracing::instrument(skip(db, error))]
+pub async fn note_transient_failure(
+    db: &PgPool,
+    message: MessageId,
+    error: &str,
+    first_wait_seconds: f64,
+    max_wait_seconds: f64,
+) -> sqlx::Result<i32> {
+    sqlx::query_scalar!(
+        r#"UPDATE inbound_dms
+           SET attempts = attempts + 1, last_error = $2,
+               retry_at = now() + make_interval(secs => LEAST($3 * power(2, attempts), $4))
+           WHERE message_id = $1
+           RETURNING attempts"#,
+        message.db(),
+        error,
+        first_wait_seconds,
+        max_wait_seconds
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Gives up on a pending DM (a permanent failure, or too many transient
+/// ones): kept on record with the reason, no longer blocking later DMs.
+#[tracing::instrument(skip(db, error))]
+pub async fn mark_failed(db: &PgPool, message: MessageId, error: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"UPDATE inbound_dms SET state = 'failed', handled_at = now(), last_error = $2
+           WHERE message_id = $1 AND state = 'pending'"#,
+        message.db(),
+        error
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Users with DMs left pending for longer than `older_than_seconds` (their drain
-/// died with its process): the sweeper drains them.
+/// died with its process, or a transient failure waits for its retry): the
+/// sweeper drains them once their retry is due.
 #[tracing::instrument(skip(db))]
 pub async fn users_with_stale_pending(db: &PgPool, older_than_seconds: f64, limit: i64) -> sqlx::Result<Vec<UserId>> {
     let rows = sqlx::query_scalar!(
         r#"SELECT DISTINCT user_id FROM inbound_dms
            WHERE state = 'pending' AND received_at < now() - make_interval(secs => $1)
+             AND (retry_at IS NULL OR retry_at <= now())
            LIMIT $2"#,
         older_than_seconds,
         limit

@@ -1,9 +1,12 @@
-//! Maps Discord's error responses to the core's [`PortError`].
+//! Maps Discord's error responses to the core's [`PortError`], and decides
+//! once, here, whether a failure is permanent or transient
+//! ([`ErrorClass`]): every caller acts on that class instead of guessing from
+//! status codes of its own.
 
 use twilight_http::api_error::ApiError;
 use twilight_http::error::ErrorType;
 
-use crate::tickets::ports::PortError;
+use crate::tickets::ports::{ErrorClass, PortError};
 
 /// Discord's JSON error codes we act on.
 mod code {
@@ -19,7 +22,45 @@ mod code {
     pub const INVALID_FORM_BODY: u64 = 50035;
 }
 
+/// The class of an HTTP answer's status: a 429 (rate limited) or a 5xx
+/// (Discord's side) may pass later; any other 4xx says the request itself is
+/// wrong (401, 403, 404, 400 with a JSON code such as 50007 or 50013).
+pub fn class_of_status(status: u16) -> ErrorClass {
+    if status == 429 || status >= 500 {
+        ErrorClass::Transient
+    } else {
+        ErrorClass::Permanent
+    }
+}
+
+/// The class of a twilight error: an answer by its status; no answer at all
+/// (a timeout, a refused or broken connection) is transient; a request
+/// twilight could not even build, or a token it refuses to use again after a
+/// 401, is permanent.
+pub fn class_of(error: &twilight_http::Error) -> ErrorClass {
+    match error.kind() {
+        ErrorType::Response { status, .. } => class_of_status(status.get()),
+        ErrorType::RequestTimedOut | ErrorType::RequestError | ErrorType::RequestCanceled => ErrorClass::Transient,
+        _ => ErrorClass::Permanent,
+    }
+}
+
+/// Whether an answer with this status counts toward Discord's invalid
+/// request limit (10,000 per 10 minutes per IP, then a temporary ban).
+pub fn is_invalid_request(status: u16) -> bool {
+    matches!(status, 401 | 403 | 429)
+}
+
 pub fn port_error(error: &twilight_http::Error) -> PortError {
+    if class_of(error) == ErrorClass::Transient {
+        let what = match error.kind() {
+            ErrorType::Response { status, body, .. } => {
+                format!("HTTP {}: {}", status.get(), String::from_utf8_lossy(body))
+            }
+            _ => error.to_string(),
+        };
+        return PortError::Unavailable(what);
+    }
     match error.kind() {
         ErrorType::Response { body, error: api, status } => {
             let code = match api {
@@ -47,5 +88,26 @@ pub fn port_error(error: &twilight_http::Error) -> PortError {
             }
         }
         _ => PortError::Other(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_and_server_errors_are_transient_and_refusals_permanent() {
+        for status in [429, 500, 502, 503, 504] {
+            assert_eq!(class_of_status(status), ErrorClass::Transient, "{status}");
+        }
+        for status in [400, 401, 403, 404, 405, 413] {
+            assert_eq!(class_of_status(status), ErrorClass::Permanent, "{status}");
+        }
+    }
+
+    #[test]
+    fn only_401_403_and_429_count_toward_the_invalid_request_ban() {
+        let invalid: Vec<u16> = (100..600).filter(|s| is_invalid_request(*s)).collect();
+        assert_eq!(invalid, vec![401, 403, 429]);
     }
 }

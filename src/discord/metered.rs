@@ -1,5 +1,6 @@
 //! Every REST call goes through [`metered`], which records
-//! `ticketeer_discord_requests_total{route,status}` and its latency.
+//! `ticketeer_discord_requests_total{route,status}` and its latency, and
+//! each failure once by class in `ticketeer_discord_errors_total{route,class}`.
 
 use std::future::IntoFuture;
 use std::time::Instant;
@@ -24,5 +25,8 @@ where
         },
     };
     crate::metrics::discord_request(route, status, started.elapsed().as_secs_f64());
+    if let Err(e) = &result {
+        crate::metrics::discord_error(route, super::errors::class_of(e).as_str());
+    }
     result
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use twilight_cache_inmemory::InMemoryCache;
+use twilight_http::error::ErrorType;
 use twilight_http::Client;
 use twilight_model::channel::permission_overwrite::{PermissionOverwrite, PermissionOverwriteType};
 use twilight_model::channel::ChannelType;
@@ -12,14 +13,15 @@ use twilight_model::guild::Permissions;
 use twilight_model::id::marker::UserMarker;
 use twilight_model::id::Id;
 
-use super::errors::port_error;
+use super::errors::{is_invalid_request, port_error};
 use super::metered::metered;
 use super::payload;
+use crate::redis::invalid_requests::InvalidRequests;
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 use crate::tickets::inbox::Attachment;
 use crate::tickets::ports::{
-    ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, FetchedEmbed, FetchedMessage, KnownNames, OutgoingMessage,
-    PortError, TicketChannelSpec, UPLOAD_LIMIT,
+    ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, ErrorClass, FetchedEmbed, FetchedMessage, KnownNames,
+    OutgoingMessage, PortError, TicketChannelSpec, UPLOAD_LIMIT,
 };
 
 pub struct TwilightDiscord {
@@ -28,6 +30,8 @@ pub struct TwilightDiscord {
     bot_user: Id<UserMarker>,
     /// Fetches attachments to re-upload them (Discord's CDN, or the stand-in).
     files: reqwest::Client,
+    /// The fleet's count of 401/403/429 answers, if this process keeps it.
+    invalid: Option<InvalidRequests>,
 }
 
 impl TwilightDiscord {
@@ -36,43 +40,138 @@ impl TwilightDiscord {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        Self { http, cache, bot_user, files }
+        Self { http, cache, bot_user, files, invalid: None }
+    }
+
+    /// Counts every 401, 403 and 429 answer into the fleet's total in Redis.
+    pub fn counting_invalid_requests(mut self, invalid: InvalidRequests) -> Self {
+        self.invalid = Some(invalid);
+        self
+    }
+
+    /// Sends a request (one metered REST call); a failure is counted toward
+    /// Discord's invalid-request limit if it is one, and mapped once.
+    async fn call<T, R>(&self, route: &'static str, request: R) -> Result<twilight_http::Response<T>, PortError>
+    where
+        R: std::future::IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
+    {
+        match metered(route, request).await {
+            Ok(response) => Ok(response),
+            Err(e) => {
+                self.count_if_invalid(&e).await;
+                Err(port_error(&e))
+            }
+        }
+    }
+
+    async fn count_if_invalid(&self, error: &twilight_http::Error) {
+        let status = match error.kind() {
+            ErrorType::Response { status, .. } => status.get(),
+            ErrorType::Unauthorized => 401,
+            _ => return,
+        };
+        let Some(invalid) = self.invalid.as_ref().filter(|_| is_invalid_request(status)) else {
+            return;
+        };
+        match invalid.record().await {
+            Ok(total) => crate::metrics::discord_invalid_requests(total),
+            Err(e) => tracing::warn!(error = %e, "could not count an invalid request in Redis"),
+        }
+    }
+
+    /// Sends a request and decodes its body.
+    async fn fetch<T, R>(&self, route: &'static str, request: R) -> Result<T, PortError>
+    where
+        T: serde::de::DeserializeOwned + Unpin + Send,
+        R: std::future::IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
+    {
+        let response = self.call(route, request).await?;
+        response.model().await.map_err(|e| PortError::Other(e.to_string()))
+    }
+
+    /// Sends a request whose answer carries nothing we need.
+    async fn send<T, R>(&self, route: &'static str, request: R) -> Result<(), PortError>
+    where
+        R: std::future::IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
+    {
+        self.call(route, request).await?;
+        Ok(())
     }
 
     /// Fetches files to re-upload. Each is at most [`UPLOAD_LIMIT`] (the core
-    /// only passes those), checked again here as it streams.
+    /// only passes those), checked again here as it streams. A file the CDN
+    /// no longer has (an expired link: a held DM can wait for hours) is
+    /// [`PortError::FileUnavailable`], for the core to relay without it.
     async fn download(
         &self,
         files: &[Attachment],
     ) -> Result<Vec<twilight_model::http::attachment::Attachment>, PortError> {
         let mut out = Vec::with_capacity(files.len());
         for (index, file) in files.iter().enumerate() {
-            // reqwest's errors carry the URL, a signed link to a private
-            // file, and these errors end up in logs: the file is named by
-            // its filename instead.
-            let response = self
-                .files
-                .get(&file.url)
-                .send()
-                .await
-                .and_then(reqwest::Response::error_for_status)
-                .map_err(|e| PortError::Other(format!("could not fetch {}: {}", file.filename, e.without_url())))?;
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| PortError::Other(format!("could not read {}: {}", file.filename, e.without_url())))?;
-            if bytes.len() as u64 > UPLOAD_LIMIT {
-                return Err(PortError::Other(format!("{} is larger than the upload limit", file.filename)));
-            }
+            let bytes = self.download_one(file).await?;
             out.push(twilight_model::http::attachment::Attachment::from_bytes(
                 file.filename.clone(),
-                bytes.to_vec(),
+                bytes,
                 index as u64,
             ));
         }
         Ok(out)
     }
+
+    /// One file, with a bounded retry of transient failures (5xx, timeouts,
+    /// broken connections); a 4xx is final at once.
+    async fn download_one(&self, file: &Attachment) -> Result<Vec<u8>, PortError> {
+        let mut attempt = 1;
+        loop {
+            match self.try_download(file).await {
+                Ok(bytes) => return Ok(bytes),
+                Err(e) if e.is_transient() && attempt < DOWNLOAD_ATTEMPTS => {
+                    tracing::info!(error = %e, attempt, "fetching an attachment failed; trying again");
+                    crate::metrics::attachment_fetch_failure("retried");
+                    tokio::time::sleep(DOWNLOAD_BACKOFF * 2u32.pow(attempt - 1)).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    if matches!(e, PortError::FileUnavailable { .. }) {
+                        crate::metrics::attachment_fetch_failure("lost");
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    async fn try_download(&self, file: &Attachment) -> Result<Vec<u8>, PortError> {
+        // reqwest's errors carry the URL, a signed link to a private file,
+        // and these errors end up in logs: the file is named by its filename
+        // instead.
+        let unavailable = |e: reqwest::Error| {
+            PortError::Unavailable(format!("could not fetch {}: {}", file.filename, e.without_url()))
+        };
+        let response = self.files.get(&file.url).send().await.map_err(unavailable)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(match super::errors::class_of_status(status.as_u16()) {
+                ErrorClass::Permanent => {
+                    PortError::FileUnavailable { filename: file.filename.clone(), size: file.size }
+                }
+                ErrorClass::Transient => {
+                    PortError::Unavailable(format!("could not fetch {}: HTTP {}", file.filename, status.as_u16()))
+                }
+            });
+        }
+        let bytes = response.bytes().await.map_err(unavailable)?;
+        if bytes.len() as u64 > UPLOAD_LIMIT {
+            return Err(PortError::Other(format!("{} is larger than the upload limit", file.filename)));
+        }
+        Ok(bytes.to_vec())
+    }
 }
+
+/// Tries per attachment download before giving up on a transient failure.
+const DOWNLOAD_ATTEMPTS: u32 = 3;
+/// The first wait between download tries; doubled each time.
+const DOWNLOAD_BACKOFF: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// What staff may do in a ticket channel.
 fn staff_allow() -> Permissions {
@@ -139,7 +238,8 @@ impl TwilightDiscord {
         if let Some(cached) = self.cache.channel(channel_id) {
             return Ok((cached.guild_id, cached.permission_overwrites.clone().unwrap_or_default()));
         }
-        let fetched: twilight_model::channel::Channel = fetch("get_channel", self.http.channel(channel_id)).await?;
+        let fetched: twilight_model::channel::Channel =
+            self.fetch("get_channel", self.http.channel(channel_id)).await?;
         Ok((fetched.guild_id, fetched.permission_overwrites.unwrap_or_default()))
     }
 }
@@ -215,25 +315,6 @@ pub fn attachment(a: &twilight_model::channel::Attachment) -> Attachment {
     Attachment { filename: a.filename.clone(), url: a.url.clone(), size: a.size }
 }
 
-/// Sends a request and decodes its body: one metered REST call.
-async fn fetch<T, R>(route: &'static str, request: R) -> Result<T, PortError>
-where
-    T: serde::de::DeserializeOwned + Unpin + Send,
-    R: std::future::IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
-{
-    let response = metered(route, request).await.map_err(|e| port_error(&e))?;
-    response.model().await.map_err(|e| PortError::Other(e.to_string()))
-}
-
-/// Sends a request whose answer carries nothing we need.
-async fn send<T, R>(route: &'static str, request: R) -> Result<(), PortError>
-where
-    R: std::future::IntoFuture<Output = Result<twilight_http::Response<T>, twilight_http::Error>>,
-{
-    metered(route, request).await.map_err(|e| port_error(&e))?;
-    Ok(())
-}
-
 fn id<T>(raw: u64) -> Result<Id<T>, PortError> {
     Id::new_checked(raw).ok_or_else(|| PortError::Other(format!("invalid id {raw}")))
 }
@@ -258,12 +339,12 @@ impl DiscordPort for TwilightDiscord {
             .parent_id(id(spec.parent.get())?)
             .topic(&spec.topic)
             .permission_overwrites(&overwrites);
-        let channel: twilight_model::channel::Channel = fetch("create_channel", request).await?;
+        let channel: twilight_model::channel::Channel = self.fetch("create_channel", request).await?;
         Ok(ChannelId(channel.id.get()))
     }
 
     async fn delete_channel(&self, channel: ChannelId) -> Result<(), PortError> {
-        send("delete_channel", self.http.delete_channel(id(channel.get())?)).await
+        self.send("delete_channel", self.http.delete_channel(id(channel.get())?)).await
     }
 
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, PortError> {
@@ -271,7 +352,8 @@ impl DiscordPort for TwilightDiscord {
         let (guild, kind, name) = if let Some(cached) = self.cache.channel(channel_id) {
             (cached.guild_id, cached.kind, cached.name.clone().unwrap_or_default())
         } else {
-            let fetched: twilight_model::channel::Channel = fetch("get_channel", self.http.channel(channel_id)).await?;
+            let fetched: twilight_model::channel::Channel =
+                self.fetch("get_channel", self.http.channel(channel_id)).await?;
             (fetched.guild_id, fetched.kind, fetched.name.unwrap_or_default())
         };
         Ok(ChannelInfo {
@@ -298,7 +380,7 @@ impl DiscordPort for TwilightDiscord {
             ));
         }
         let request = self.http.create_message(id(channel.get())?).payload_json(&body).attachments(&files);
-        let sent: twilight_model::channel::Message = fetch("create_message", request).await?;
+        let sent: twilight_model::channel::Message = self.fetch("create_message", request).await?;
         Ok(MessageId(sent.id.get()))
     }
 
@@ -319,16 +401,16 @@ impl DiscordPort for TwilightDiscord {
             .embeds(Some(&embeds))
             .components(Some(&components))
             .allowed_mentions(Some(&mentions));
-        send("edit_message", request).await
+        self.send("edit_message", request).await
     }
 
     async fn delete_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError> {
-        send("delete_message", self.http.delete_message(id(channel.get())?, id(message.get())?)).await
+        self.send("delete_message", self.http.delete_message(id(channel.get())?, id(message.get())?)).await
     }
 
     async fn open_dm(&self, user: UserId) -> Result<ChannelId, PortError> {
         let channel: twilight_model::channel::Channel =
-            fetch("create_dm", self.http.create_private_channel(id(user.get())?)).await?;
+            self.fetch("create_dm", self.http.create_private_channel(id(user.get())?)).await?;
         Ok(ChannelId(channel.id.get()))
     }
 
@@ -340,12 +422,12 @@ impl DiscordPort for TwilightDiscord {
             allow: Some(staff_allow()),
             deny: None,
         };
-        send("update_permission", self.http.update_channel_permission(id(channel.get())?, &overwrite)).await
+        self.send("update_permission", self.http.update_channel_permission(id(channel.get())?, &overwrite)).await
     }
 
     async fn revoke_member(&self, channel: ChannelId, user: UserId) -> Result<(), PortError> {
         let request = self.http.delete_channel_permission(id(channel.get())?).member(id::<UserMarker>(user.get())?);
-        send("delete_permission", request).await
+        self.send("delete_permission", request).await
     }
 
     async fn archive_channel(&self, archive: &ArchiveSpec) -> Result<(), PortError> {
@@ -360,7 +442,7 @@ impl DiscordPort for TwilightDiscord {
         if let Some(parent) = archive.parent {
             request = request.parent_id(Some(id(parent.get())?));
         }
-        send("update_channel", request).await
+        self.send("update_channel", request).await
     }
 
     async fn move_ticket_channel(&self, channel: ChannelId, parent: ChannelId) -> Result<(), PortError> {
@@ -373,13 +455,11 @@ impl DiscordPort for TwilightDiscord {
             .update_channel(id(channel.get())?)
             .parent_id(Some(id(parent.get())?))
             .permission_overwrites(&overwrites);
-        send("update_channel", request).await
+        self.send("update_channel", request).await
     }
 
     async fn category_sizes(&self, guild: GuildId, categories: &[ChannelId]) -> Result<Vec<usize>, PortError> {
-        let response = metered("get_guild_channels", self.http.guild_channels(id(guild.get())?))
-            .await
-            .map_err(|e| port_error(&e))?;
+        let response = self.call("get_guild_channels", self.http.guild_channels(id(guild.get())?)).await?;
         let channels = response.models().await.map_err(|e| PortError::Other(e.to_string()))?;
         Ok(categories
             .iter()
@@ -388,11 +468,11 @@ impl DiscordPort for TwilightDiscord {
     }
 
     async fn pin_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError> {
-        send("pin_message", self.http.create_pin(id(channel.get())?, id(message.get())?)).await
+        self.send("pin_message", self.http.create_pin(id(channel.get())?, id(message.get())?)).await
     }
 
     async fn user_name(&self, user: UserId) -> Result<String, PortError> {
-        let user: twilight_model::user::User = fetch("get_user", self.http.user(id(user.get())?)).await?;
+        let user: twilight_model::user::User = self.fetch("get_user", self.http.user(id(user.get())?)).await?;
         Ok(user.global_name.unwrap_or(user.name))
     }
 
@@ -403,7 +483,7 @@ impl DiscordPort for TwilightDiscord {
         limit: u16,
     ) -> Result<Vec<FetchedMessage>, PortError> {
         let request = self.http.channel_messages(id(channel.get())?).after(id(after.get())?).limit(limit.min(100));
-        let response = metered("get_messages", request).await.map_err(|e| port_error(&e))?;
+        let response = self.call("get_messages", request).await?;
         let messages = response.models().await.map_err(|e| PortError::Other(e.to_string()))?;
         let mut fetched: Vec<FetchedMessage> = messages.into_iter().map(fetched_message).collect();
         // Discord answers newest first.
@@ -423,7 +503,7 @@ impl DiscordPort for TwilightDiscord {
             .create_guild_channel(id(guild.get())?, name)
             .kind(ChannelType::GuildCategory)
             .permission_overwrites(&overwrites);
-        let channel: twilight_model::channel::Channel = fetch("create_channel", request).await?;
+        let channel: twilight_model::channel::Channel = self.fetch("create_channel", request).await?;
         Ok(ChannelId(channel.id.get()))
     }
 

@@ -2,35 +2,43 @@
 //! Redis blip): any DM pending for more than a few seconds is relayed here.
 
 use std::sync::Arc;
-use std::time::Duration;
-
 use tokio_util::sync::CancellationToken;
 
 use crate::bot::Bot;
 use crate::db;
 use crate::redis::lock::Lock;
 
-const EVERY: Duration = Duration::from_secs(10);
-/// Younger DMs are most likely being drained right now.
-const STALE_AFTER_SECONDS: f64 = 15.0;
-
 pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(EVERY) => {}
+            () = tokio::time::sleep(bot.config.inbox.sweep_every) => {}
         }
+        report_invalid_requests(&bot).await;
         if let Err(e) = sweep(&bot).await {
             tracing::warn!(error = %e, "inbox sweep failed");
         }
     }
 }
 
+/// Refreshes this process's view of the fleet's invalid requests, which
+/// otherwise changes only when this process gets one: a burst must also be
+/// seen to end.
+async fn report_invalid_requests(bot: &Bot) {
+    let invalid = crate::redis::invalid_requests::InvalidRequests::new(bot.redis.clone(), bot.keys.clone());
+    match invalid.last_ten_minutes().await {
+        Ok(total) => crate::metrics::discord_invalid_requests(total),
+        Err(e) => tracing::debug!(error = %e, "could not read the fleet's invalid requests"),
+    }
+}
+
 async fn sweep(bot: &Bot) -> anyhow::Result<()> {
-    let Some(lock) = Lock::try_acquire(&bot.redis, bot.keys.inbox_sweeper_lock(), EVERY).await? else {
+    let every = bot.config.inbox.sweep_every;
+    let Some(lock) = Lock::try_acquire(&bot.redis, bot.keys.inbox_sweeper_lock(), every).await? else {
         return Ok(());
     };
-    let users = db::inbound::users_with_stale_pending(&bot.db, STALE_AFTER_SECONDS, 100).await?;
+    let stale_after = bot.config.inbox.stale_after.as_secs_f64();
+    let users = db::inbound::users_with_stale_pending(&bot.db, stale_after, 100).await?;
     for user in users {
         if let Err(e) = bot.tickets.drain_inbox(user).await {
             crate::handlers::report("inbox_sweeper", &e);

@@ -113,4 +113,17 @@ impl Keys {
     pub fn api_ip_rate(&self, route: &str, address: &str) -> String {
         format!("{}:api:ip-rate:{route}:{address}", self.prefix)
     }
+
+    /// Set once staff of a ticket were told its user cannot get DMs from the
+    /// bot (`crate::tickets::relay`), so they are told once, not per message.
+    pub fn user_unreachable_told(&self, ticket: i64) -> String {
+        format!("{}:told:user-unreachable:{ticket}", self.prefix)
+    }
+
+    /// Invalid requests (401, 403, 429 answers) the whole fleet got from
+    /// Discord in one minute (`minute` since the Unix epoch); expires after
+    /// the 10-minute window it counts toward (`crate::redis::invalid_requests`).
+    pub fn discord_invalid_requests(&self, minute: u64) -> String {
+        format!("{}:discord:invalid-requests:{minute}", self.prefix)
+    }
 }

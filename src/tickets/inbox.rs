@@ -5,7 +5,10 @@
 //! drained by one worker at a time (a Redis lock per user) in message-id order:
 //! routed to the user's open ticket, or to a newly opened one, or held while the
 //! user picks a guild, or answered with an explanation. A DM whose drain died
-//! with its process stays pending and is picked up by the sweeper.
+//! with its process stays pending and is picked up by the sweeper. A DM
+//! Discord refuses for good is recorded as failed and the drain goes on; one
+//! that fails transiently is retried after a growing wait, five times at most
+//! (see "Poison messages" in docs/ARCHITECTURE.md).
 
 use std::time::Duration;
 
@@ -52,6 +55,26 @@ const DRAIN_LOCK_TTL: Duration = Duration::from_secs(30);
 const BATCH: i64 = 50;
 /// Routing tries in one drain when the answer is "not now" (not final).
 const MAX_REROUTES: u32 = 3;
+
+/// Failures of one DM before it is given up (transient ones; a permanent
+/// failure is final at once).
+const MAX_ATTEMPTS: i32 = 5;
+/// The first wait before a transient failure is retried, doubled per failure.
+pub(crate) const DEFAULT_RETRY_WAIT: Duration = Duration::from_secs(5);
+/// The longest wait between two tries.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(300);
+
+/// What one batch of the drain came to.
+enum Step {
+    Done(Drained),
+    /// Look again: more may be pending.
+    Next,
+    /// This DM could not be routed or relayed.
+    Failed(MessageId, PortError),
+    /// Routing answered "not now" because something changed under it:
+    /// route anew.
+    Reroute,
+}
 
 enum Drained {
     /// Nothing pending.
@@ -141,69 +164,119 @@ impl TicketService {
     async fn drain_locked(&self, user: UserId, lock: &Lock) -> TicketResult<Drained> {
         let mut reroutes = 0;
         loop {
-            let batch = db::inbound::pending(&self.db, user, BATCH).await?;
-            let Some(first) = batch.first() else {
-                return Ok(Drained::Empty);
-            };
-            let (ticket, opened) = match self.route_dm(first).await? {
-                Route::Existing(ticket) => (ticket, false),
-                Route::Opened(ticket) => (ticket, true),
-                Route::Held => {
-                    self.hold(user, &batch).await;
-                    return Ok(Drained::Held);
-                }
-                Route::Refused => {
-                    let ids: Vec<MessageId> = batch.iter().map(|dm| dm.message).collect();
-                    db::inbound::mark_refused(&self.db, &ids).await?;
-                    continue;
-                }
-                Route::Later { reroute } => {
+            match self.drain_batch(user, lock).await? {
+                Step::Done(drained) => return Ok(drained),
+                Step::Next => {}
+                Step::Failed(message, error) => self.after_failure(message, error).await?,
+                Step::Reroute => {
                     reroutes += 1;
-                    if reroute && reroutes < MAX_REROUTES {
-                        // Settings may have changed under us: route anew.
-                        continue;
+                    if reroutes >= MAX_REROUTES {
+                        // Still not final: the DMs stay pending for the
+                        // sweeper, which retries them every few seconds.
+                        tracing::info!("the DMs cannot be routed yet; they stay pending");
+                        return Ok(Drained::Held);
                     }
-                    // Still not final: the DMs stay pending for the sweeper,
-                    // which retries them every few seconds.
-                    tracing::info!("the DMs cannot be routed yet; they stay pending");
-                    return Ok(Drained::Held);
-                }
-            };
-            let batch = if opened { self.with_held(user, batch).await? } else { batch };
-            let style = self.relay_style(ticket.guild).await?;
-            let mut relayed = false;
-            for (i, dm) in batch.iter().enumerate() {
-                match self.relay_to_staff(&ticket, dm, opened && i == 0, &style).await {
-                    Ok(()) => relayed = true,
-                    Err(TicketError::Discord(PortError::NotFound)) => {
-                        // Staff deleted the ticket channel by hand: the ticket is
-                        // over; route what is left anew.
-                        tracing::info!(ticket = ticket.id, "ticket channel is gone; closing the ticket record");
-                        db::tickets::close(&self.db, ticket.id, None).await?;
-                        relayed = false;
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                }
-                if opened && i == 0 {
-                    self.welcome(&ticket, dm).await;
-                }
-                if !lock.extend().await? {
-                    tracing::warn!("lost the DM drain lock; stopping so another worker can continue");
-                    return Ok(Drained::Empty);
-                }
-            }
-            if relayed && !opened {
-                // Once per batch: cancel a scheduled close, ping `/alert`ers.
-                self.user_wrote(&ticket).await?;
-            }
-            if opened {
-                // Everything held is in the ticket now.
-                if let Err(e) = self.held.clear(user).await {
-                    tracing::warn!(error = %e, "could not clear the held-message queue; it expires");
                 }
             }
         }
+    }
+
+    /// What a DM's failure means for the drain. Permanent (Discord refused
+    /// for good), or transient too many times: the DM is recorded as failed
+    /// and the drain goes on, so one poison message never blocks its user's
+    /// later ones. Transient before the cap: counted, given a growing wait
+    /// (the sweeper retries it then, or the user's next DM does), and the
+    /// drain stops here, keeping the user's order.
+    async fn after_failure(&self, message: MessageId, error: PortError) -> TicketResult<()> {
+        let reason = error.to_string();
+        if error.is_transient() {
+            let first = self.inbox_retry.as_secs_f64();
+            let attempts =
+                db::inbound::note_transient_failure(&self.db, message, &reason, first, MAX_RETRY_WAIT.as_secs_f64())
+                    .await?;
+            if attempts < MAX_ATTEMPTS {
+                tracing::info!(%message, attempts, error = %reason, "relaying a DM failed; it will be retried");
+                return Err(error.into());
+            }
+        }
+        tracing::warn!(%message, error = %reason, class = error.class().as_str(), "giving up on a DM");
+        crate::metrics::inbox_given_up(if error.is_transient() { "failed" } else { "permanent" });
+        db::inbound::mark_failed(&self.db, message, &reason).await?;
+        Ok(())
+    }
+
+    /// One batch of the user's pending DMs, routed by the first.
+    async fn drain_batch(&self, user: UserId, lock: &Lock) -> TicketResult<Step> {
+        let batch = db::inbound::pending(&self.db, user, BATCH).await?;
+        let Some(first) = batch.first() else {
+            return Ok(Step::Done(Drained::Empty));
+        };
+        let route = match self.route_dm(first).await {
+            Ok(route) => route,
+            Err(TicketError::Discord(e)) => return Ok(Step::Failed(first.message, e)),
+            Err(e) => return Err(e),
+        };
+        let (ticket, opened) = match route {
+            Route::Existing(ticket) => (ticket, false),
+            Route::Opened(ticket) => (ticket, true),
+            Route::Held => {
+                self.hold(user, &batch).await;
+                return Ok(Step::Done(Drained::Held));
+            }
+            Route::Refused => {
+                let ids: Vec<MessageId> = batch.iter().map(|dm| dm.message).collect();
+                db::inbound::mark_refused(&self.db, &ids).await?;
+                return Ok(Step::Next);
+            }
+            // Settings changed since routing: route anew at once.
+            Route::Later { reroute: true } => return Ok(Step::Reroute),
+            // Another opening holds the user's lock: the DMs stay pending and
+            // the sweeper tries again in a few seconds.
+            Route::Later { reroute: false } => {
+                tracing::info!("the DMs cannot be routed yet; they stay pending");
+                return Ok(Step::Done(Drained::Held));
+            }
+        };
+        let batch = if opened { self.with_held(user, batch).await? } else { batch };
+        let style = self.relay_style(ticket.guild).await?;
+        let mut relayed = false;
+        let mut failed = None;
+        for (i, dm) in batch.iter().enumerate() {
+            match self.relay_to_staff(&ticket, dm, opened && i == 0, &style).await {
+                Ok(()) => relayed = true,
+                Err(TicketError::Discord(PortError::NotFound)) => {
+                    // Staff deleted the ticket channel by hand: the ticket is
+                    // over; route what is left anew.
+                    tracing::info!(ticket = ticket.id, "ticket channel is gone; closing the ticket record");
+                    db::tickets::close(&self.db, ticket.id, None).await?;
+                    relayed = false;
+                    break;
+                }
+                Err(TicketError::Discord(e)) => {
+                    failed = Some(Step::Failed(dm.message, e));
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+            if opened && i == 0 {
+                self.welcome(&ticket, dm).await;
+            }
+            if !lock.extend().await? {
+                tracing::warn!("lost the DM drain lock; stopping so another worker can continue");
+                return Ok(Step::Done(Drained::Empty));
+            }
+        }
+        if relayed && !opened {
+            // Once per batch: cancel a scheduled close, ping `/alert`ers.
+            self.user_wrote(&ticket).await?;
+        }
+        if opened && failed.is_none() {
+            // Everything held is in the ticket now.
+            if let Err(e) = self.held.clear(user).await {
+                tracing::warn!(error = %e, "could not clear the held-message queue; it expires");
+            }
+        }
+        Ok(failed.unwrap_or(Step::Next))
     }
 
     /// Puts the pending messages of a user who is choosing in the held queue.

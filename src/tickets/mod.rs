@@ -68,6 +68,9 @@ pub struct TicketService {
     transcript_max_messages: usize,
     /// Openings of one guild holding a database connection at once.
     openings: Arc<guild_gate::GuildGate>,
+    /// The wait before retrying a DM whose relay failed transiently (doubled
+    /// per failure, see `inbox`).
+    inbox_retry: std::time::Duration,
 }
 
 impl TicketService {
@@ -86,12 +89,19 @@ impl TicketService {
             transcript_links: None,
             transcript_max_messages: transcript::make::DEFAULT_MAX_MESSAGES,
             openings: Arc::default(),
+            inbox_retry: inbox::DEFAULT_RETRY_WAIT,
         }
     }
 
     /// Transcripts keep at most `max` messages (the first ones, with a note).
     pub fn with_transcript_limit(mut self, max: usize) -> Self {
         self.transcript_max_messages = max.max(1);
+        self
+    }
+
+    /// The first wait before a DM whose relay failed transiently is retried.
+    pub fn with_inbox_retry_wait(mut self, wait: std::time::Duration) -> Self {
+        self.inbox_retry = wait;
         self
     }
 

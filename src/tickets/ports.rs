@@ -225,8 +225,50 @@ pub enum PortError {
     GuildFull,
     #[error("not found (deleted or never existed)")]
     NotFound,
+    /// A file to relay could no longer be fetched (an expired or deleted
+    /// attachment link): nothing will bring it back.
+    #[error("the file {filename} ({size} bytes) could not be fetched")]
+    FileUnavailable { filename: String, size: u64 },
+    /// Discord refused the request for good (any other 4xx, an answer we
+    /// cannot read): the same request will fail the same way.
     #[error("Discord request failed: {0}")]
     Other(String),
+    /// Discord could not answer now (429, 5xx, a timeout or a connection
+    /// error): the same request may succeed later.
+    #[error("Discord is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// What to do about a failed request, decided once per error
+/// (`crate::discord::errors`) and acted on everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Record it and move on: repeating the request cannot help.
+    Permanent,
+    /// Retry with backoff, a bounded number of times.
+    Transient,
+}
+
+impl ErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Permanent => "permanent",
+            ErrorClass::Transient => "transient",
+        }
+    }
+}
+
+impl PortError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            PortError::Unavailable(_) => ErrorClass::Transient,
+            _ => ErrorClass::Permanent,
+        }
+    }
+
+    pub fn is_transient(&self) -> bool {
+        self.class() == ErrorClass::Transient
+    }
 }
 
 /// Discord, as the ticket core uses it. Every method is one REST request.

@@ -75,6 +75,16 @@ impl TicketService {
             category_prompt(&guild_name, &duration::format(timeout), &categories).with_nonce(first.message.get());
         match self.discord.send_message(first.dm_channel, &prompt).await {
             Ok(id) => db::prompts::set_message(&self.db, first.user, id, first.dm_channel).await?,
+            Err(e) if !e.is_transient() => {
+                // The user cannot be asked (they blocked the bot, or closed
+                // their DMs): asking again would fail the same way on every
+                // drain, and their messages would wait for ever. The ticket
+                // opens in the inbox, as if the prompt had timed out.
+                tracing::info!(error = %e, "the category prompt cannot reach the user; opening in the inbox");
+                crate::metrics::inbox_given_up("undeliverable");
+                db::prompts::discard(&self.db, first.user).await?;
+                return Ok(Placement::Inbox);
+            }
             Err(e) => {
                 // Nothing was asked: the next drain starts over.
                 db::prompts::discard(&self.db, first.user).await?;

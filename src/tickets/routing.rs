@@ -139,6 +139,17 @@ impl TicketService {
             let prompt = render::guild_choice_prompt(guilds).with_nonce(first.message.get());
             match self.discord.send_message(first.dm_channel, &prompt).await {
                 Ok(id) => db::choices::set_prompt(&self.db, first.user, id).await?,
+                Err(e) if !e.is_transient() => {
+                    // The user cannot see a menu (they blocked the bot): no
+                    // server can be picked, and picking one for them would
+                    // move their conversation behind their back. Their
+                    // messages stay on record as refused instead of waiting
+                    // for an answer that cannot come.
+                    tracing::info!(error = %e, "the server menu cannot reach the user; their messages are refused");
+                    crate::metrics::inbox_given_up("undeliverable");
+                    db::choices::clear(&self.db, first.user).await?;
+                    return Ok(Route::Refused);
+                }
                 Err(e) => {
                     db::choices::clear(&self.db, first.user).await?;
                     return Err(e.into());
@@ -163,8 +174,23 @@ impl TicketService {
             names.join("**, **")
         );
         let message = OutgoingMessage::text(text).with_nonce(first.message.get());
-        self.discord.send_message(first.dm_channel, &message).await?;
-        Ok(())
+        self.tell_user(first, &message).await
+    }
+
+    /// Sends the user a notice about their DMs. A notice that cannot reach
+    /// them for good (they blocked the bot) is given up, once: their DMs
+    /// are recorded as refused either way, and retrying would fail alike on
+    /// every drain. A transient failure is the drain's to retry.
+    async fn tell_user(&self, first: &IncomingDm, message: &OutgoingMessage) -> TicketResult<()> {
+        match self.discord.send_message(first.dm_channel, message).await {
+            Ok(_) => Ok(()),
+            Err(e) if !e.is_transient() => {
+                tracing::info!(error = %e, "a notice cannot reach the user; giving it up");
+                crate::metrics::inbox_given_up("undeliverable");
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn explain_no_guild(&self, first: &IncomingDm) -> TicketResult<()> {
@@ -173,8 +199,7 @@ impl TicketService {
             &Placeholders { user: Some(&first.author_name), ..Placeholders::default() },
         );
         let message = OutgoingMessage::text(text).with_nonce(first.message.get());
-        self.discord.send_message(first.dm_channel, &message).await?;
-        Ok(())
+        self.tell_user(first, &message).await
     }
 
     async fn open_for_dm(&self, guild: GuildId, first: &IncomingDm) -> TicketResult<Route> {
@@ -214,7 +239,7 @@ impl TicketService {
                 // tell the user; their messages stay on record as refused.
                 let text = format!("I couldn't open your ticket: {refusal}");
                 let message = OutgoingMessage::text(text).with_nonce(first.message.get());
-                self.discord.send_message(first.dm_channel, &message).await?;
+                self.tell_user(first, &message).await?;
                 Ok(Route::Refused)
             }
             Err(e) => Err(e),

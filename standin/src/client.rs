@@ -30,7 +30,7 @@ pub struct FaultSpec {
     pub method: String,
     /// Route template as in the request log, e.g. `/guilds/{guild_id}/channels`.
     pub route: String,
-    /// 429 or 500–599.
+    /// 403 (Missing Access), 404 (also an expired attachment link), 429 or 500–599.
     pub status: u16,
     pub count: u32,
     pub retry_after_ms: Option<u64>,
@@ -385,6 +385,12 @@ impl ControlClient {
     /// Requests per route template (`"POST /channels/{channel_id}/messages"`).
     pub async fn request_counts(&self) -> Result<BTreeMap<String, u64>> {
         Ok(serde_json::from_value(self.get("/requests/counts").await?)?)
+    }
+
+    /// The attachment download log (the CDN's side), oldest first:
+    /// `{method, route, path, status, at}`.
+    pub async fn downloads(&self) -> Result<Vec<Value>> {
+        Self::list(self.get("/downloads").await?)
     }
 
     pub async fn clear_requests(&self) -> Result<()> {

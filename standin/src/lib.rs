@@ -96,6 +96,7 @@ impl StandIn {
             state: Mutex::new(state),
             ratelimit: Default::default(),
             log: Default::default(),
+            downloads: Default::default(),
             faults: Default::default(),
         });
         let router = axum::Router::new()

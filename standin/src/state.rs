@@ -27,6 +27,9 @@ pub struct Shared {
     pub state: Mutex<State>,
     pub ratelimit: Mutex<RateLimiter>,
     pub log: Mutex<Vec<LoggedRequest>>,
+    /// Attachment downloads (the CDN's side: no token, no rate limit), kept
+    /// apart from the REST log so REST budgets stay what Discord counts.
+    pub downloads: Mutex<Vec<LoggedRequest>>,
     pub faults: Mutex<Vec<Fault>>,
 }
 

@@ -15,14 +15,14 @@ async fn a_relayed_attachment_is_logged_by_its_filename_never_by_its_url() {
     let alice = app.member("alice", &[&acme]).await;
     let channel = app.open_ticket(&acme, alice, "hello").await;
 
-    // The first download of the file fails, so the relay fails and its error
-    // is logged; the DM stays pending.
+    // Every try of the download fails (the bot tries three times), so the
+    // relay fails and its error is logged; the DM stays pending.
     app.control
         .inject_fault(FaultSpec {
             method: "GET".into(),
             route: "/attachments/{channel_id}/{attachment_id}/{filename}".into(),
             status: 500,
-            count: 1,
+            count: 3,
             retry_after_ms: None,
             scope: None,
         })

@@ -35,6 +35,7 @@ mod panel_admin;
 mod panel_control;
 mod panel_open;
 mod panel_setup;
+mod poison_messages;
 mod premium;
 mod private_conversations;
 mod private_membership;

@@ -11,7 +11,9 @@ use axum::Json;
 use serde_json::{json, Value};
 
 /// `{method, route: "POST /guilds/{guild_id}/channels" or "/guilds/…",
-/// status: 429|500..599, count, retry_after_ms?, scope?: "user"|"shared"}`.
+/// status: 403|404|429|500..599, count, retry_after_ms?, scope?: "user"|"shared"}`.
+/// A 403 answers as Discord's Missing Access (50001); a 404 as an unknown
+/// resource (on the attachment route: a CDN link that expired).
 pub async fn add(State(app): State<App>, b: Bytes) -> CtlResult {
     let b = body(&b)?;
     let route_in = b.get("route").and_then(Value::as_str).ok_or_else(|| CtlError::bad("missing \"route\""))?;
@@ -21,8 +23,8 @@ pub async fn add(State(app): State<App>, b: Bytes) -> CtlResult {
         _ => (b.get("method").and_then(Value::as_str).unwrap_or("GET").to_uppercase(), route_in.to_string()),
     };
     let status = b.get("status").and_then(Value::as_u64).unwrap_or(500) as u16;
-    if status != 429 && !(500..=599).contains(&status) {
-        return Err(CtlError::bad("status must be 429 or 500-599"));
+    if !matches!(status, 403 | 404 | 429) && !(500..=599).contains(&status) {
+        return Err(CtlError::bad("status must be 403, 404, 429 or 500-599"));
     }
     let scope = b.get("scope").and_then(Value::as_str).unwrap_or("user").to_string();
     if scope != "user" && scope != "shared" {

@@ -133,6 +133,12 @@ pub async fn request_counts(State(app): State<App>) -> CtlResult {
     Ok(Json(json!(counts)))
 }
 
+/// The attachment download log (`{method, route, path, status, at}`).
+pub async fn downloads(State(app): State<App>) -> CtlResult {
+    let log = app.downloads.lock();
+    Ok(Json(json!(*log)))
+}
+
 pub async fn clear_requests(State(app): State<App>) -> CtlResult {
     app.log.lock().clear();
     Ok(Json(json!({"ok": true})))

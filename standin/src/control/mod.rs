@@ -39,6 +39,7 @@ pub fn routes() -> Router<App> {
         .route("/interactions/{interaction_id}", get(inspect::interaction))
         .route("/requests", get(inspect::requests).delete(inspect::clear_requests))
         .route("/requests/counts", get(inspect::request_counts))
+        .route("/downloads", get(inspect::downloads))
         .route("/gateway/sessions", get(inspect::sessions))
         .route("/gateway/stats", get(inspect::stats))
         .route("/gateway/reconnect", post(faults::reconnect))

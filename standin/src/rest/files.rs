@@ -77,11 +77,23 @@ pub async fn message_body(req: Request) -> ApiResult<(Value, Vec<NewFile>)> {
 pub const DOWNLOAD_ROUTE: &str = "/attachments/{channel_id}/{attachment_id}/{filename}";
 
 /// Serves a stored attachment, unless a fault was injected for downloads.
-pub async fn serve(State(app): State<App>, Path((c, a, _name)): Path<(String, String, String)>) -> Response {
-    if let Some(fault) = super::take_fault(&app, "GET", DOWNLOAD_ROUTE) {
+pub async fn serve(State(app): State<App>, Path((c, a, name)): Path<(String, String, String)>) -> Response {
+    let response = serve_file(&app, &c, &a);
+    app.downloads.lock().push(crate::state::LoggedRequest {
+        method: "GET".into(),
+        route: format!("GET {DOWNLOAD_ROUTE}"),
+        path: format!("/attachments/{c}/{a}/{name}"),
+        status: response.status().as_u16(),
+        at: crate::ids::timestamp_now(),
+    });
+    response
+}
+
+fn serve_file(app: &App, c: &str, a: &str) -> Response {
+    if let Some(fault) = super::take_fault(app, "GET", DOWNLOAD_ROUTE) {
         return fault;
     }
-    let (Some(cid), Some(aid)) = (crate::ids::parse(&c), crate::ids::parse(&a)) else {
+    let (Some(cid), Some(aid)) = (crate::ids::parse(c), crate::ids::parse(a)) else {
         return ApiError::not_found().into_response();
     };
     let st = app.state.lock();

@@ -171,6 +171,11 @@ fn take_fault(app: &App, method: &str, route: &str) -> Option<Response> {
     if f.status == 429 {
         return Some(too_many(ratelimit::injected_429(method, route, &f.scope, f.retry_after_ms)));
     }
+    match f.status {
+        403 => return Some(ApiError::new(StatusCode::FORBIDDEN, 50001, "Missing Access").into_response()),
+        404 => return Some(ApiError::new(StatusCode::NOT_FOUND, 0, "404: Not Found").into_response()),
+        _ => {}
+    }
     let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Some((status, Json(json!({"code": 0, "message": format!("{}: injected fault", f.status)}))).into_response())
 }

@@ -44,6 +44,13 @@ pub struct Options {
     pub private_redis: bool,
     /// `TICKETEER_TRANSCRIPT_MAX_MESSAGES`, when not the default.
     pub transcript_max_messages: Option<usize>,
+    /// Milliseconds between inbox sweeps, and before a pending DM counts as
+    /// stale (the production defaults, 10 s and 15 s, unless a test needs
+    /// several sweeps to happen quickly).
+    pub inbox_sweep_ms: u64,
+    pub inbox_stale_ms: u64,
+    /// The first wait before a DM whose relay failed transiently is retried.
+    pub inbox_retry_ms: u64,
 }
 
 impl Default for Options {
@@ -56,6 +63,9 @@ impl Default for Options {
             postgres_proxy: false,
             private_redis: false,
             transcript_max_messages: None,
+            inbox_sweep_ms: 10_000,
+            inbox_stale_ms: 15_000,
+            inbox_retry_ms: 5_000,
         }
     }
 }
@@ -137,6 +147,9 @@ impl TestApp {
             ("TICKETEER_TIMER_POLL_MS", "100".into()),
             ("TICKETEER_TIMER_REINDEX_MS", "500".into()),
             ("TICKETEER_RECOVER_ON_START", options.recover_on_start.to_string()),
+            ("TICKETEER_INBOX_SWEEP_MS", options.inbox_sweep_ms.to_string()),
+            ("TICKETEER_INBOX_STALE_MS", options.inbox_stale_ms.to_string()),
+            ("TICKETEER_INBOX_RETRY_MS", options.inbox_retry_ms.to_string()),
             // What the API needs (tests that start it use `TestApp::api`).
             ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
             ("TICKETEER_SECRET_KEY", TEST_SECRET_KEY.to_owned()),
