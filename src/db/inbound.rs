@@ -236,3 +236,16 @@ pub async fn recent_dm_channels(
         })
         .collect())
 }
+
+/// The author deleted a DM still pending: it is withdrawn, never relayed.
+/// `false` if it was no longer pending (relayed already, or refused).
+#[tracing::instrument(skip(db))]
+pub async fn withdraw_if_pending(db: &PgPool, message: MessageId) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE inbound_dms SET state = 'withdrawn', handled_at = now() WHERE message_id = $1 AND state = 'pending'",
+        message.db()
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -51,6 +51,12 @@ impl TicketService {
     }
 
     async fn mirror_delete(&self, message: MessageId) -> TicketResult<()> {
+        // Still pending (held behind a server or team choice): it is never
+        // relayed. Under the drain lock, so no drain holds it half-way.
+        if db::inbound::withdraw_if_pending(&self.db, message).await? {
+            tracing::info!(%message, "a pending DM was deleted by its author; it will not be relayed");
+            return Ok(());
+        }
         let Some(relayed) = db::relay_log::user_message(&self.db, message).await? else {
             return Ok(());
         };

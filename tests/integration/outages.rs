@@ -131,3 +131,54 @@ async fn a_dm_is_stored_while_every_connection_of_the_main_pool_is_taken() {
     app.wait_for_channel_text(channel as u64, "stored anyway").await;
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_dm_its_author_deletes_while_it_waits_for_a_server_choice_is_never_relayed() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let blue = app.guild("blue").await;
+    app.setup_modmail(&acme).await;
+    app.setup_modmail(&blue).await;
+    let alice = app.member("alice", &[&acme, &blue]).await;
+
+    app.control.user_dm(alice, "first, kept").await.unwrap();
+    let secret = app.control.user_dm(alice, "my password is hunter2").await.unwrap();
+    app.control.user_dm(alice, "third, kept").await.unwrap();
+    let menu = crate::support::eventually("the server menu", || async {
+        let dms = app.control.dm_messages(alice).await.ok()?;
+        dms.into_iter().find(|m| m["components"].to_string().contains("modmail:choose-guild"))
+    })
+    .await;
+    let dm_channel: u64 = secret["channel_id"].as_str().unwrap().parse().unwrap();
+    let secret_id: u64 = secret["id"].as_str().unwrap().parse().unwrap();
+    app.control.delete_message(dm_channel, secret_id).await.unwrap();
+    crate::support::eventually("the deleted DM is withdrawn", || async {
+        let state: String = sqlx::query_scalar("SELECT state FROM inbound_dms WHERE message_id = $1")
+            .bind(secret_id as i64)
+            .fetch_one(&app.db.pool)
+            .await
+            .ok()?;
+        (state == "withdrawn").then_some(())
+    })
+    .await;
+
+    let menu_id: u64 = menu["id"].as_str().unwrap().parse().unwrap();
+    app.control
+        .click(alice, dm_channel, menu_id, "modmail:choose-guild", 3, Some(vec![acme.id.to_string()]))
+        .await
+        .unwrap();
+    let channel: i64 = crate::support::eventually("the ticket opens", || async {
+        sqlx::query_scalar("SELECT channel_id FROM tickets WHERE opener_id = $1")
+            .bind(alice as i64)
+            .fetch_optional(&app.db.pool)
+            .await
+            .ok()
+            .flatten()
+    })
+    .await;
+    app.wait_for_channel_text(channel as u64, "third, kept").await;
+    let texts: Vec<String> = app.control.channel_messages(channel as u64).await.unwrap().iter().map(text_of).collect();
+    assert!(texts.iter().any(|t| t.contains("first, kept")), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("hunter2")), "the deleted DM never reaches staff: {texts:?}");
+    app.shutdown().await;
+}
