@@ -34,11 +34,13 @@ pub struct Options {
     /// Cluster 0 recovers missed DMs at start-up (tests of `/recover` turn
     /// it off to see the command do the work).
     pub recover_on_start: bool,
+    /// More configuration (`TICKETEER_…` keys), over the test defaults.
+    pub config: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { shards: 1, clusters: 1, route_limits: false, recover_on_start: true }
+        Self { shards: 1, clusters: 1, route_limits: false, recover_on_start: true, config: Vec::new() }
     }
 }
 
@@ -90,7 +92,7 @@ impl TestApp {
         .await
         .expect("stand-in starts");
         let db = TestDatabase::create().await;
-        let config = Config::from_sources(&Sources::from_pairs([
+        let defaults = [
             ("DISCORD_TOKEN", token),
             ("DISCORD_API_URL", standin.base_url()),
             ("DATABASE_URL", db.url.clone()),
@@ -105,8 +107,9 @@ impl TestApp {
             // What the API needs (tests that start it use `TestApp::api`).
             ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
             ("TICKETEER_SECRET_KEY", TEST_SECRET_KEY.to_owned()),
-        ]))
-        .expect("test configuration is valid");
+        ];
+        let pairs = defaults.into_iter().chain(options.config.iter().cloned());
+        let config = Config::from_sources(&Sources::from_pairs(pairs)).expect("test configuration is valid");
         let control = standin.control();
         let mut app = TestApp { standin: Some(standin), control, db, config, clusters: Vec::new(), options };
         for cluster in 0..app.options.clusters {
