@@ -40,5 +40,6 @@ mod private_membership;
 mod private_retractions;
 mod private_transcripts;
 mod rest_budget;
+mod timers_end;
 mod transcript_browser;
 mod transcripts;
