@@ -244,9 +244,9 @@ async fn a_menu_channel_that_keeps_failing_holds_one_unfinished_refresh_and_the_
     for member in &members[..10] {
         open_panel_ticket(&app, &panel, *member).await;
     }
-    // A refresh has failed and is being retried while more tickets open.
-    eventually("a menu edit failed twice", || async {
-        (requests_to(&app, "PATCH", &menu_path).await.len() >= 2).then_some(())
+    // A refresh has failed; more tickets open while it is retried.
+    eventually("a menu edit failed", || async {
+        (!requests_to(&app, "PATCH", &menu_path).await.is_empty()).then_some(())
     })
     .await;
     for member in &members[10..] {
@@ -254,7 +254,7 @@ async fn a_menu_channel_that_keeps_failing_holds_one_unfinished_refresh_and_the_
     }
     let before = requests_to(&app, "PATCH", &menu_path).await.len();
     eventually("the menu edit failed again after the last opening", || async {
-        (requests_to(&app, "PATCH", &menu_path).await.len() >= before + 2).then_some(())
+        (requests_to(&app, "PATCH", &menu_path).await.len() > before).then_some(())
     })
     .await;
     watching.cancel();
