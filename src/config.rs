@@ -103,6 +103,14 @@ pub struct TimerConfig {
     /// Between two rebuilds of the Redis index from PostgreSQL (which also
     /// restores it after Redis lost its data).
     pub reindex: std::time::Duration,
+    /// Wait before a failed timer's first retry; each retry waits twice the
+    /// one before, up to `retry_max`.
+    pub retry_base: std::time::Duration,
+    pub retry_max: std::time::Duration,
+    /// Runs of a timer (the first and its retries) before it is marked failed.
+    pub max_attempts: u32,
+    /// Timers one process runs at the same time.
+    pub concurrency: usize,
 }
 
 /// The inbox sweeper, which drains DMs whose drain died with its process.
@@ -359,6 +367,18 @@ impl Config {
                     30_000,
                     "a whole number of milliseconds",
                 )?),
+                retry_base: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_TIMER_RETRY_BASE_MS",
+                    30_000,
+                    "a whole number of milliseconds",
+                )?),
+                retry_max: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_TIMER_RETRY_MAX_MS",
+                    900_000,
+                    "a whole number of milliseconds",
+                )?),
+                max_attempts: src.parsed::<u32>("TICKETEER_TIMER_MAX_ATTEMPTS", 6, "a whole number")?.max(1),
+                concurrency: src.parsed::<usize>("TICKETEER_TIMER_CONCURRENCY", 8, "a whole number")?.max(1),
             },
         })
     }

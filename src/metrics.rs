@@ -57,6 +57,9 @@ pub const LOCK_CONTENDED: &str = "ticketeer_redis_lock_contended_total";
 pub const HANDLER_ERRORS: &str = "ticketeer_handler_errors_total";
 /// Scheduled timers (auto-close, reminders, ...) that fired, by kind.
 pub const TIMERS_FIRED: &str = "ticketeer_timers_fired_total";
+/// Timer runs that failed, by kind and outcome (`retry`: a transient error,
+/// tried again later; `failed`: given up, permanent error or attempts spent).
+pub const TIMER_FAILURES: &str = "ticketeer_timer_failures_total";
 /// DMs read back from Discord that the gateway never delivered.
 pub const RECOVERED_MESSAGES: &str = "ticketeer_recovered_messages_total";
 /// Whether the last readiness check could reach a dependency (1) or not (0).
@@ -174,6 +177,11 @@ fn describe() {
         "DMs the shard loop could not store at once (PostgreSQL unreachable), kept in order until stored."
     );
     describe_counter!(TIMERS_FIRED, "Scheduled timers that fired, by kind.");
+    describe_counter!(
+        TIMER_FAILURES,
+        "Timer runs that failed, by kind and outcome (retry: transient, tried again later; \
+         failed: permanent error or attempts spent, given up)."
+    );
     describe_counter!(
         RECOVERED_MESSAGES,
         "DMs read back from Discord at start-up or by /recover that the gateway never delivered."
@@ -302,6 +310,12 @@ pub fn recovered_messages(n: u64) {
 /// A scheduled timer of `kind` fired.
 pub fn timer_fired(kind: &'static str) {
     metrics::counter!(TIMERS_FIRED, "kind" => kind).increment(1);
+}
+
+/// A run of a timer of `kind` failed; `gave_up` if the timer is now `failed`.
+pub fn timer_failure(kind: &'static str, gave_up: bool) {
+    let outcome = if gave_up { "failed" } else { "retry" };
+    metrics::counter!(TIMER_FAILURES, "kind" => kind, "outcome" => outcome).increment(1);
 }
 
 /// The readiness check reached `dependency` (`"postgres"`, `"redis"`) or not.

@@ -1,4 +1,5 @@
-//! Timers: scheduled closes, reminders and category-prompt timeouts. This
+//! Timers: scheduled closes, reminders, category-prompt timeouts and menu
+//! refreshes. This
 //! table is the truth; the Redis index (`crate::redis::timer_index`) only says
 //! which ids to look at when.
 
@@ -48,6 +49,8 @@ pub struct Timer {
     pub created_by: Option<UserId>,
     pub payload: Value,
     pub due_at: DateTime<Utc>,
+    /// Runs started, this one included once claimed.
+    pub attempts: i32,
 }
 
 struct TimerRow {
@@ -59,6 +62,7 @@ struct TimerRow {
     created_by: Option<i64>,
     payload: Value,
     due_at: DateTime<Utc>,
+    attempts: i32,
 }
 
 impl From<TimerRow> for Timer {
@@ -72,6 +76,7 @@ impl From<TimerRow> for Timer {
             created_by: r.created_by.map(UserId::from_db),
             payload: r.payload,
             due_at: r.due_at,
+            attempts: r.attempts,
         }
     }
 }
@@ -130,8 +135,12 @@ pub async fn schedule_close(
 }
 
 /// Schedules a refresh of the guild's ticket menu `delay_ms` from now,
-/// unless one is already waiting (which will show this change too). Returns
-/// the new timer and when it is due, to index.
+/// unless one is already waiting or retrying (which will show this change
+/// too). One being run right now may have read the menu's state before this
+/// change: it is marked to run once more when it is done, rather than a
+/// second row being added (so at most one unfinished refresh per guild, which
+/// a menu channel that keeps failing cannot multiply). Returns the new timer
+/// and when it is due, to index.
 #[tracing::instrument(skip(db))]
 pub async fn schedule_menu_refresh(
     db: &PgPool,
@@ -141,15 +150,16 @@ pub async fn schedule_menu_refresh(
     let row = sqlx::query!(
         r#"INSERT INTO timers (kind, guild_id, due_at)
            VALUES ('menu_refresh', $1, now() + make_interval(secs => $2::FLOAT8 / 1000))
-           ON CONFLICT (guild_id) WHERE kind = 'menu_refresh' AND state = 'pending' AND claimed_until IS NULL
-           DO NOTHING
-           RETURNING timer_id, due_at"#,
+           ON CONFLICT (guild_id) WHERE kind = 'menu_refresh' AND state = 'pending'
+           DO UPDATE SET payload = timers.payload || '{"again": true}'
+               WHERE timers.claimed_until > now()
+           RETURNING timer_id, due_at, (xmax = 0) AS "inserted!""#,
         guild.db(),
         delay_ms
     )
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|r| (r.timer_id, r.due_at)))
+    Ok(row.filter(|r| r.inserted).map(|r| (r.timer_id, r.due_at)))
 }
 
 /// Cancels the ticket's scheduled close; returns when it was due, if there was one.
@@ -260,10 +270,10 @@ pub async fn pending(db: &PgPool) -> sqlx::Result<Vec<(i64, DateTime<Utc>)>> {
 pub async fn claim(db: &PgPool, timer_id: i64, lease_seconds: f64) -> sqlx::Result<Option<Timer>> {
     let row = sqlx::query_as!(
         TimerRow,
-        r#"UPDATE timers SET claimed_until = now() + make_interval(secs => $2)
+        r#"UPDATE timers SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
            WHERE timer_id = $1 AND state = 'pending' AND due_at <= now()
              AND (claimed_until IS NULL OR claimed_until < now())
-           RETURNING timer_id, kind, guild_id, ticket_id, number, created_by, payload, due_at"#,
+           RETURNING timer_id, kind, guild_id, ticket_id, number, created_by, payload, due_at, attempts"#,
         timer_id,
         lease_seconds
     )
@@ -272,12 +282,83 @@ pub async fn claim(db: &PgPool, timer_id: i64, lease_seconds: f64) -> sqlx::Resu
     Ok(row.map(Timer::from))
 }
 
-/// Marks a claimed timer as fired.
+/// Marks a claimed timer as fired. A menu refresh that a change marked while
+/// it ran (`payload.again`) is put back to run once more `again_ms` from now
+/// instead; returns when, to index.
 #[tracing::instrument(skip(db))]
-pub async fn finish(db: &PgPool, timer_id: i64) -> sqlx::Result<()> {
+pub async fn finish(db: &PgPool, timer_id: i64, again_ms: f64) -> sqlx::Result<Option<DateTime<Utc>>> {
+    let row = sqlx::query!(
+        r#"UPDATE timers SET
+               state = CASE WHEN payload ? 'again' THEN 'pending' ELSE 'fired' END,
+               finished_at = CASE WHEN payload ? 'again' THEN NULL ELSE now() END,
+               due_at = CASE WHEN payload ? 'again'
+                        THEN now() + make_interval(secs => $2::FLOAT8 / 1000) ELSE due_at END,
+               claimed_until = NULL,
+               attempts = CASE WHEN payload ? 'again' THEN 0 ELSE attempts END,
+               payload = payload - 'again'
+           WHERE timer_id = $1 AND state = 'pending'
+           RETURNING state, due_at"#,
+        timer_id,
+        again_ms
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.filter(|r| r.state == "pending").map(|r| r.due_at))
+}
+
+/// What became of a timer whose run failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Tried again at this time.
+    Retry(DateTime<Utc>),
+    /// Given up: the error was permanent or the attempts ran out.
+    Failed,
+    /// Cancelled or finished meanwhile: nothing to do.
+    Gone,
+}
+
+/// Records a failed run of a claimed timer: retried after `backoff` (the
+/// caller doubles it per attempt), or marked `failed` if `give_up`.
+#[tracing::instrument(skip(db, error))]
+pub async fn record_failure(
+    db: &PgPool,
+    timer_id: i64,
+    error: &str,
+    give_up: bool,
+    backoff: std::time::Duration,
+) -> sqlx::Result<AfterFailure> {
+    let row = sqlx::query!(
+        r#"UPDATE timers SET
+               last_error = $2,
+               state = CASE WHEN $3 THEN 'failed' ELSE 'pending' END,
+               finished_at = CASE WHEN $3 THEN now() END,
+               due_at = CASE WHEN $3 THEN due_at ELSE now() + make_interval(secs => $4::FLOAT8 / 1000) END,
+               claimed_until = NULL
+           WHERE timer_id = $1 AND state = 'pending'
+           RETURNING state, due_at"#,
+        timer_id,
+        error,
+        give_up,
+        backoff.as_secs_f64() * 1000.0
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        None => AfterFailure::Gone,
+        Some(r) if r.state == "failed" => AfterFailure::Failed,
+        Some(r) => AfterFailure::Retry(r.due_at),
+    })
+}
+
+/// Keeps holding a timer that is still running (a long transcript): its
+/// lease is pushed `lease_seconds` from now. Nothing if it is done.
+#[tracing::instrument(skip(db))]
+pub async fn extend_lease(db: &PgPool, timer_id: i64, lease_seconds: f64) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE timers SET state = 'fired', finished_at = now() WHERE timer_id = $1 AND state = 'pending'",
-        timer_id
+        r#"UPDATE timers SET claimed_until = now() + make_interval(secs => $2)
+           WHERE timer_id = $1 AND state = 'pending' AND claimed_until IS NOT NULL"#,
+        timer_id,
+        lease_seconds
     )
     .execute(db)
     .await?;
@@ -303,7 +384,7 @@ pub async fn cancel_for_ticket(db: impl sqlx::PgExecutor<'_>, ticket_id: i64) ->
 pub async fn pending_for_ticket(db: &PgPool, ticket_id: i64) -> sqlx::Result<Vec<Timer>> {
     let rows = sqlx::query_as!(
         TimerRow,
-        r#"SELECT timer_id, kind, guild_id, ticket_id, number, created_by, payload, due_at
+        r#"SELECT timer_id, kind, guild_id, ticket_id, number, created_by, payload, due_at, attempts
            FROM timers WHERE ticket_id = $1 AND state = 'pending' ORDER BY due_at"#,
         ticket_id
     )

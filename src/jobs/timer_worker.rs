@@ -1,8 +1,14 @@
-//! Fires due timers (scheduled closes, reminders). Every gateway process runs
-//! one: ids are popped from the Redis index atomically, each timer is claimed
-//! in PostgreSQL with a lease before it runs, and marked fired after. So a
-//! timer fires once however many workers there are; a worker that dies
-//! mid-way leaves the lease to expire and another finishes the job.
+//! Fires due timers (scheduled closes, reminders, menu refreshes). Every
+//! gateway process runs one: ids are popped from the Redis index atomically,
+//! each timer is claimed in PostgreSQL with a lease before it runs, and marked
+//! fired after. So a timer fires once however many workers there are; a
+//! worker that dies mid-way leaves the lease to expire and another finishes
+//! the job.
+//!
+//! Timers run side by side, up to `TICKETEER_TIMER_CONCURRENCY` per process,
+//! each in its own task holding its own lease (renewed while it runs), so one
+//! slow close (a long transcript) does not hold up other servers' timers. A
+//! failed run is retried with a growing wait, then given up (`failed`).
 //!
 //! The index is rebuilt from PostgreSQL at start and then periodically (under
 //! a lock, by one process at a time), which restores it after Redis lost its
@@ -12,36 +18,60 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::bot::Bot;
 use crate::db;
+use crate::db::timers::{AfterFailure, Timer};
 use crate::redis::lock::Lock;
+use crate::tickets::panel::menu::REFRESH_DELAY_MS;
+use crate::tickets::timers::RetryPolicy;
 
-/// How long a worker holds a timer it is running.
-const LEASE_SECONDS: f64 = 60.0;
+/// How long a worker holds a timer it is running; renewed every third of it
+/// while the run lasts.
+const LEASE: Duration = Duration::from_secs(60);
 /// Most timers taken per look.
 const BATCH: usize = 100;
+/// How long a stopping process lets running timers finish. One cut short
+/// keeps its lease until it runs out; then another process runs it again
+/// (every timer action is safe to repeat).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
-    let poll = bot.config.timers.poll.max(Duration::from_millis(10));
-    let reindex_every = bot.config.timers.reindex.max(Duration::from_millis(100));
+    let timers = bot.config.timers;
+    let reindex_every = timers.reindex.max(Duration::from_millis(100));
     let mut reindex = tokio::time::interval(reindex_every);
     reindex.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut poll = tokio::time::interval(timers.poll.max(Duration::from_millis(10)));
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let slots = Arc::new(Semaphore::new(timers.concurrency.max(1)));
+    let mut running = JoinSet::new();
     loop {
         tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => break,
             _ = reindex.tick() => {
                 if let Err(e) = rebuild_index(&bot, reindex_every).await {
                     tracing::warn!(error = %e, "could not rebuild the timer index");
                 }
             }
-            () = tokio::time::sleep(poll) => {
-                if let Err(e) = fire_due(&bot).await {
+            _ = poll.tick() => {
+                if let Err(e) = fire_due(&bot, &slots, &mut running).await {
                     tracing::warn!(error = %e, "could not look for due timers");
                 }
             }
+            Some(done) = running.join_next(), if !running.is_empty() => {
+                if let Err(e) = done {
+                    tracing::error!(error = %e, "a timer task panicked; its lease will run out and it is run again");
+                }
+            }
         }
+    }
+    let finished = tokio::time::timeout(SHUTDOWN_GRACE, async { while running.join_next().await.is_some() {} }).await;
+    if finished.is_err() {
+        tracing::warn!(left = running.len(), "timers still running at shutdown; their leases will run out");
+        running.abort_all();
     }
 }
 
@@ -55,11 +85,17 @@ async fn rebuild_index(bot: &Bot, every: Duration) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn fire_due(bot: &Bot) -> anyhow::Result<()> {
+/// Pops as many due ids as there are free slots, claims each and starts it.
+async fn fire_due(bot: &Arc<Bot>, slots: &Arc<Semaphore>, running: &mut JoinSet<()>) -> anyhow::Result<()> {
+    let free = slots.available_permits().min(BATCH);
+    if free == 0 {
+        // Every slot is busy: the due ids stay in the index for the next look.
+        return Ok(());
+    }
     let index = bot.tickets.timer_index();
-    let ids = index.pop_due(Utc::now(), BATCH).await?;
-    for id in ids {
-        let timer = match db::timers::claim(&bot.db, id, LEASE_SECONDS).await {
+    let ids = index.pop_due(Utc::now(), free).await?;
+    for (n, &id) in ids.iter().enumerate() {
+        let timer = match db::timers::claim(&bot.db, id, LEASE.as_secs_f64()).await {
             Ok(Some(timer)) => timer,
             Ok(None) => {
                 // Not due by PostgreSQL's clock yet, held by another worker, or
@@ -70,20 +106,71 @@ async fn fire_due(bot: &Bot) -> anyhow::Result<()> {
                 continue;
             }
             Err(e) => {
-                // PostgreSQL is unreachable: put the id back for the next look.
-                index.add(&[(id, Utc::now())]).await?;
+                // PostgreSQL is unreachable: put this id and the ones not yet
+                // claimed back for the next look.
+                let now = Utc::now();
+                let back: Vec<_> = ids[n..].iter().map(|&id| (id, now)).collect();
+                index.add(&back).await?;
                 return Err(e.into());
             }
         };
-        match bot.tickets.fire_timer(&timer).await {
-            Ok(()) => db::timers::finish(&bot.db, id).await?,
-            Err(e) => {
-                crate::handlers::report("timer", &e);
-                // Try again once the lease has run out.
-                let retry = Utc::now() + chrono::Duration::seconds(LEASE_SECONDS as i64);
-                index.add(&[(id, retry)]).await?;
-            }
-        }
+        // Only this loop takes slots, and it took no more ids than were free.
+        let slot = slots.clone().try_acquire_owned()?;
+        running.spawn(run_one(bot.clone(), timer, slot));
     }
     Ok(())
+}
+
+/// Runs one claimed timer under its lease, then records how it went.
+async fn run_one(bot: Arc<Bot>, timer: Timer, _slot: OwnedSemaphorePermit) {
+    let renewing = tokio::spawn(renew_lease(bot.clone(), timer.id));
+    let result = bot.tickets.fire_timer(&timer).await;
+    renewing.abort();
+    let index = bot.tickets.timer_index();
+    let next = match result {
+        Ok(()) => match db::timers::finish(&bot.db, timer.id, REFRESH_DELAY_MS).await {
+            Ok(again) => again,
+            Err(e) => {
+                // The work is done but not recorded: once the lease runs out
+                // it is run again, which every timer action tolerates.
+                tracing::warn!(error = %e, timer = timer.id, "could not mark a timer fired");
+                Some(Utc::now() + chrono::Duration::seconds(LEASE.as_secs() as i64))
+            }
+        },
+        Err(error) => {
+            crate::handlers::report("timer", &error);
+            let timers = bot.config.timers;
+            let policy =
+                RetryPolicy { base: timers.retry_base, max: timers.retry_max, max_attempts: timers.max_attempts };
+            match bot.tickets.timer_run_failed(&timer, &error, &policy).await {
+                Ok(AfterFailure::Retry(at)) => Some(at),
+                Ok(AfterFailure::Failed | AfterFailure::Gone) => None,
+                Err(e) => {
+                    // The failure is not recorded: the lease runs out and the
+                    // next run counts as the next attempt.
+                    tracing::warn!(error = %e, timer = timer.id, "could not record a failed timer");
+                    Some(Utc::now() + chrono::Duration::seconds(LEASE.as_secs() as i64))
+                }
+            }
+        }
+    };
+    if let Some(at) = next {
+        // If Redis is down the periodic rebuild indexes it.
+        if let Err(e) = index.add(&[(timer.id, at)]).await {
+            tracing::warn!(error = %e, timer = timer.id, "could not index a timer; the next rebuild will");
+        }
+    }
+}
+
+/// Renews the lease of a running timer until aborted, so a run longer than
+/// one lease (a long transcript) is not taken up by a second worker.
+async fn renew_lease(bot: Arc<Bot>, timer: i64) {
+    let mut every = tokio::time::interval(LEASE / 3);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        if let Err(e) = db::timers::extend_lease(&bot.db, timer, LEASE.as_secs_f64()).await {
+            tracing::warn!(error = %e, timer, "could not renew a timer's lease");
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! Delayed ticket actions: `/close time:2h` and `/close cancel`, reminders,
 //! and what fires them. Each timer is a row in PostgreSQL first (the truth),
 //! then an entry in the Redis index (the fast path); [`TicketService::fire_timer`]
-//! runs a claimed timer and is safe to run twice.
+//! runs a claimed timer and is safe to run twice, and
+//! [`TicketService::timer_run_failed`] decides whether a failed run is tried
+//! again (with a growing wait) or given up.
 
 use std::time::Duration;
 
@@ -9,15 +11,15 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::duration;
-use super::error::{Refusal, TicketResult};
+use super::error::{Refusal, TicketError, TicketResult};
 use super::ids::UserId;
 use super::model::Ticket;
 use super::outcome::Outcome;
-use super::ports::OutgoingMessage;
+use super::ports::{OutgoingMessage, PortError};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
-use crate::db::timers::{Removed, Timer, TimerKind};
+use crate::db::timers::{AfterFailure, Removed, Timer, TimerKind};
 use crate::metrics;
 
 /// When `/close` should close.
@@ -159,7 +161,6 @@ impl TicketService {
     /// nothing, and a reminder's send carries a nonce.
     #[tracing::instrument(skip(self, timer), fields(timer = timer.id, kind = timer.kind.as_str()))]
     pub async fn fire_timer(&self, timer: &Timer) -> TicketResult<()> {
-        metrics::timer_fired(timer.kind.as_str());
         let ticket = match timer.ticket_id {
             Some(id) => db::tickets::by_id(&self.db, id).await?,
             None => None,
@@ -191,7 +192,47 @@ impl TicketService {
                 self.refresh_menu(timer.guild).await?;
             }
         }
+        metrics::timer_fired(timer.kind.as_str());
         Ok(())
+    }
+
+    /// A run of a claimed timer failed with `error`: it is tried again after
+    /// a wait that doubles with each attempt, unless the error is one retrying
+    /// cannot fix or the attempts are spent; then it is marked `failed` and,
+    /// if it belongs to a ticket, a `timer_failed` event says so (`/logs`,
+    /// the API). Returns what became of it.
+    #[tracing::instrument(skip(self, timer, error, policy), fields(timer = timer.id, kind = timer.kind.as_str()))]
+    pub async fn timer_run_failed(
+        &self,
+        timer: &Timer,
+        error: &TicketError,
+        policy: &RetryPolicy,
+    ) -> TicketResult<AfterFailure> {
+        let permanent = is_permanent(error);
+        let give_up = permanent || timer.attempts >= i32::try_from(policy.max_attempts).unwrap_or(i32::MAX);
+        let reason = super::render::truncate(&error.to_string(), 300);
+        let after =
+            db::timers::record_failure(&self.db, timer.id, &reason, give_up, policy.backoff(timer.attempts)).await?;
+        match after {
+            AfterFailure::Retry(at) => {
+                metrics::timer_failure(timer.kind.as_str(), false);
+                tracing::warn!(attempts = timer.attempts, %at, error = %reason, "timer failed; it will be retried");
+            }
+            AfterFailure::Failed => {
+                metrics::timer_failure(timer.kind.as_str(), true);
+                tracing::error!(attempts = timer.attempts, permanent, error = %reason, "timer failed; given up");
+                if let Some(ticket) = timer.ticket_id {
+                    let attempts = match timer.attempts {
+                        1 => "1 attempt".to_owned(),
+                        n => format!("{n} attempts"),
+                    };
+                    let detail = format!("{} after {attempts}: {reason}", describe(timer));
+                    db::events::record(&self.db, ticket, "timer_failed", None, &detail).await?;
+                }
+            }
+            AfterFailure::Gone => {}
+        }
+        Ok(after)
     }
 
     /// Rebuilds the Redis index from PostgreSQL (after a Redis restart, or a
@@ -204,5 +245,84 @@ impl TicketService {
 
     pub fn timer_index(&self) -> &crate::redis::timer_index::TimerIndex {
         &self.timer_index
+    }
+}
+
+/// How failed timers are tried again (`TICKETEER_TIMER_RETRY_*`,
+/// `TICKETEER_TIMER_MAX_ATTEMPTS`).
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Wait after the first failed run; doubled after each further one.
+    pub base: Duration,
+    /// Longest wait.
+    pub max: Duration,
+    /// Runs before giving up.
+    pub max_attempts: u32,
+}
+
+impl RetryPolicy {
+    /// The wait before the next run, after `attempts` runs failed.
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        let doublings = attempts.saturating_sub(1).clamp(0, 20).unsigned_abs();
+        self.base.saturating_mul(1 << doublings).min(self.max)
+    }
+}
+
+/// Whether retrying cannot fix `error`: Discord said the thing is gone, the
+/// bot may not do it, or the request is wrong (a 4xx other than 429 and 408);
+/// or the core refused. Rate limits, 5xx answers, timeouts, and PostgreSQL or
+/// Redis being unreachable pass, so they are retried.
+pub fn is_permanent(error: &TicketError) -> bool {
+    match error {
+        // Another process holds the guild's menu lock: it is running.
+        TicketError::Refused(Refusal::Busy) => false,
+        TicketError::Refused(_) => true,
+        TicketError::Discord(PortError::Other(detail)) => is_client_error(detail),
+        TicketError::Discord(_) => true,
+        TicketError::Database(_) | TicketError::Redis(_) => false,
+    }
+}
+
+/// Discord's answers the port does not name are `HTTP {status}: {body}`;
+/// transport failures (timeouts, refused connections) read otherwise.
+fn is_client_error(detail: &str) -> bool {
+    let status = detail.strip_prefix("HTTP ").and_then(|rest| rest.get(..3)).and_then(|s| s.parse::<u16>().ok());
+    status.is_some_and(|s| (400..500).contains(&s) && s != 429 && s != 408)
+}
+
+/// The timer as a person reads it in `/logs`.
+fn describe(timer: &Timer) -> String {
+    match timer.kind {
+        TimerKind::Close => "the scheduled close".to_owned(),
+        TimerKind::Reminder => format!("reminder #{}", timer.number.unwrap_or_default()),
+        TimerKind::CategoryPrompt => "the category prompt's timeout".to_owned(),
+        TimerKind::MenuRefresh => "the ticket menu refresh".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_between_runs_doubles_up_to_its_cap() {
+        let policy = RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(300), max_attempts: 6 };
+        let waits: Vec<u64> = (1..=6).map(|n| policy.backoff(n).as_secs()).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 300, 300]);
+        assert_eq!(policy.backoff(i32::MAX), Duration::from_secs(300), "no overflow");
+    }
+
+    #[test]
+    fn discord_refusals_are_permanent_and_outages_are_not() {
+        let discord = |e: PortError| is_permanent(&TicketError::Discord(e));
+        assert!(discord(PortError::NotFound));
+        assert!(discord(PortError::MissingPermissions));
+        assert!(discord(PortError::Other("HTTP 400: {\"code\": 50035}".into())));
+        assert!(!discord(PortError::Other("HTTP 500: {\"code\": 0}".into())));
+        assert!(!discord(PortError::Other("HTTP 503: ".into())));
+        assert!(!discord(PortError::Other("HTTP 429: {\"retry_after\": 1}".into())));
+        assert!(!discord(PortError::Other("request timed out".into())));
+        assert!(!is_permanent(&TicketError::Refused(Refusal::Busy)));
+        assert!(is_permanent(&TicketError::Refused(Refusal::NotStaff)));
     }
 }

@@ -413,6 +413,23 @@ impl ControlClient {
         Ok(())
     }
 
+    /// `fault`, for requests to one concrete `path` only (e.g.
+    /// `/channels/42/messages`): one channel failing while the rest work.
+    pub async fn inject_fault_on(&self, fault: FaultSpec, path: &str) -> Result<()> {
+        let mut body = serde_json::to_value(fault)?;
+        body["path"] = json!(path);
+        self.post("/faults", body).await?;
+        Ok(())
+    }
+
+    /// The next `count` requests of `method` to `path` (under the template
+    /// `route`) are answered normally, `delay_ms` late: a slow Discord.
+    pub async fn slow_down(&self, method: &str, route: &str, path: &str, delay_ms: u64, count: u32) -> Result<()> {
+        let body = json!({"method": method, "route": route, "path": path, "delay_ms": delay_ms, "count": count});
+        self.post("/faults", body).await?;
+        Ok(())
+    }
+
     pub async fn clear_faults(&self) -> Result<()> {
         self.delete("/faults").await?;
         Ok(())

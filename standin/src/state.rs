@@ -276,12 +276,17 @@ pub struct LoggedRequest {
     pub at: String,
 }
 
-/// An injected REST failure.
+/// An injected REST failure, or a slow answer.
 #[derive(Clone, Debug)]
 pub struct Fault {
     pub method: String,
     pub route: String,
-    pub status: u16,
+    /// Only requests to this concrete path (`/channels/42/messages`), if set.
+    pub path: Option<String>,
+    /// Held this long before answering (Discord being slow).
+    pub delay_ms: u64,
+    /// The failure to answer with; `None`: answered normally after the delay.
+    pub status: Option<u16>,
     pub remaining: u32,
     pub retry_after_ms: u64,
     /// "user" or "shared" for 429s.

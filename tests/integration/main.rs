@@ -44,6 +44,7 @@ mod private_transcripts;
 mod replays;
 mod rest_budget;
 mod retention;
+mod timers_end;
 mod transcript_browser;
 mod transcripts;
 mod transient_refusals;

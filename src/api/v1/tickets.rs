@@ -112,7 +112,9 @@ pub struct Message {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Event {
-    /// e.g. `opened`, `taken`, `moved`, `closed`.
+    /// e.g. `opened`, `taken`, `moved`, `closed`; `timer_failed` when a scheduled close,
+    /// reminder or prompt timeout was given up (`detail` says which, after how
+    /// many attempts, and the last error).
     pub kind: String,
     pub actor_id: Option<String>,
     pub detail: String,

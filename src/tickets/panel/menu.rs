@@ -20,7 +20,7 @@ const REFRESH_LOCK_TTL: Duration = Duration::from_secs(30);
 
 /// How long a change waits before the menu shows it: every change in this
 /// window is shown by one edit (Discord rate limits message edits).
-const REFRESH_DELAY_MS: f64 = 3000.0;
+pub const REFRESH_DELAY_MS: f64 = 3000.0;
 
 impl TicketService {
     /// The guild's open tickets changed: the menu is refreshed shortly, once

@@ -11,9 +11,13 @@ use axum::Json;
 use serde_json::{json, Value};
 
 /// `{method, route: "POST /guilds/{guild_id}/channels" or "/guilds/…",
-/// status: 403|404|429|500..599, count, retry_after_ms?, scope?: "user"|"shared"}`.
-/// A 403 answers as Discord's Missing Access (50001); a 404 as an unknown
-/// resource (on the attachment route: a CDN link that expired).
+/// status: 403|404|429|500..599, count, retry_after_ms?, scope?: "user"|"shared",
+/// path?: "/channels/42/messages", delay_ms?}`. A 403 answers as Discord's
+/// Missing Access (50001); a 404 as an unknown resource (on the attachment
+/// route: a CDN link that expired). With `path`, only requests to that
+/// concrete path match. With `delay_ms`, the answer is held that long; with
+/// `delay_ms` and no `status`, it is then the normal answer (a slow Discord,
+/// not a failing one).
 pub async fn add(State(app): State<App>, b: Bytes) -> CtlResult {
     let b = body(&b)?;
     let route_in = b.get("route").and_then(Value::as_str).ok_or_else(|| CtlError::bad("missing \"route\""))?;
@@ -22,8 +26,12 @@ pub async fn add(State(app): State<App>, b: Bytes) -> CtlResult {
         Some((m, r)) if !m.starts_with('/') => (m.to_uppercase(), r.to_string()),
         _ => (b.get("method").and_then(Value::as_str).unwrap_or("GET").to_uppercase(), route_in.to_string()),
     };
-    let status = b.get("status").and_then(Value::as_u64).unwrap_or(500) as u16;
-    if !matches!(status, 403 | 404 | 429) && !(500..=599).contains(&status) {
+    let delay_ms = b.get("delay_ms").and_then(Value::as_u64).unwrap_or(0);
+    let status = match b.get("status").and_then(Value::as_u64) {
+        None if delay_ms > 0 => None,
+        status => Some(status.unwrap_or(500) as u16),
+    };
+    if status.is_some_and(|s| !matches!(s, 403 | 404 | 429) && !(500..=599).contains(&s)) {
         return Err(CtlError::bad("status must be 403, 404, 429 or 500-599"));
     }
     let scope = b.get("scope").and_then(Value::as_str).unwrap_or("user").to_string();
@@ -33,6 +41,8 @@ pub async fn add(State(app): State<App>, b: Bytes) -> CtlResult {
     let fault = Fault {
         method,
         route,
+        path: b.get("path").and_then(Value::as_str).map(str::to_string),
+        delay_ms,
         status,
         remaining: b.get("count").and_then(Value::as_u64).unwrap_or(1) as u32,
         retry_after_ms: b.get("retry_after_ms").and_then(Value::as_u64).unwrap_or(1000),

@@ -15,7 +15,7 @@ pub mod users;
 
 use crate::error::{ApiError, ApiResult};
 use crate::ratelimit;
-use crate::state::{App, LoggedRequest};
+use crate::state::{App, Fault, LoggedRequest};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -105,9 +105,14 @@ async fn layer(State(app): State<App>, req: Request, next: Next) -> Response {
     // is and their guilds.
     let bearer_ok = matches!(route.as_str(), "/users/@me" | "/users/@me/guilds")
         && oauth::bearer_user(&app, auth.as_deref()).is_some();
-    let response = if !open && !bearer_ok && auth.as_deref() != Some(expected.as_str()) {
+    let authorised = open || bearer_ok || auth.as_deref() == Some(expected.as_str());
+    let fault = if authorised { take(&app, &method, &route, &path) } else { None };
+    if let Some(delay) = fault.as_ref().map(|f| f.delay_ms).filter(|&ms| ms > 0) {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    let response = if !authorised {
         ApiError::unauthorized().into_response()
-    } else if let Some(resp) = take_fault(&app, &method, &route) {
+    } else if let Some(resp) = fault.and_then(|f| failure(&f, &method, &route)) {
         resp
     } else {
         let token = auth.unwrap_or_default();
@@ -160,24 +165,38 @@ pub fn too_many(l: ratelimit::Limited) -> Response {
     resp
 }
 
-/// Consumes one matching injected fault, if any.
+/// Consumes one matching injected failure, if any (slow-answer faults do
+/// not apply here: downloads are answered at once).
 fn take_fault(app: &App, method: &str, route: &str) -> Option<Response> {
+    take(app, method, route, route).and_then(|f| failure(&f, method, route))
+}
+
+/// Consumes one injected fault matching the request, if any.
+fn take(app: &App, method: &str, route: &str, path: &str) -> Option<Fault> {
     let key = format!("{method} {route}");
     let mut faults = app.faults.lock();
-    let f = faults.iter_mut().find(|f| f.remaining > 0 && format!("{} {}", f.method, f.route) == key)?;
+    let f = faults.iter_mut().find(|f| {
+        f.remaining > 0 && format!("{} {}", f.method, f.route) == key && f.path.as_deref().is_none_or(|p| p == path)
+    })?;
     f.remaining -= 1;
     let f = f.clone();
     faults.retain(|f| f.remaining > 0);
-    if f.status == 429 {
+    Some(f)
+}
+
+/// The answer of a failing fault; `None` for a slow-answer one.
+fn failure(f: &Fault, method: &str, route: &str) -> Option<Response> {
+    let code = f.status?;
+    if code == 429 {
         return Some(too_many(ratelimit::injected_429(method, route, &f.scope, f.retry_after_ms)));
     }
-    match f.status {
+    match code {
         403 => return Some(ApiError::new(StatusCode::FORBIDDEN, 50001, "Missing Access").into_response()),
         404 => return Some(ApiError::new(StatusCode::NOT_FOUND, 0, "404: Not Found").into_response()),
         _ => {}
     }
-    let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    Some((status, Json(json!({"code": 0, "message": format!("{}: injected fault", f.status)}))).into_response())
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    Some((status, Json(json!({"code": 0, "message": format!("{code}: injected fault")}))).into_response())
 }
 
 /// Parses a JSON body; an empty body is `{}`.

@@ -51,6 +51,8 @@ pub struct Options {
     pub inbox_stale_ms: u64,
     /// The first wait before a DM whose relay failed transiently is retried.
     pub inbox_retry_ms: u64,
+    /// More configuration (`TICKETEER_…` keys), over the test defaults.
+    pub config: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -66,6 +68,7 @@ impl Default for Options {
             inbox_sweep_ms: 10_000,
             inbox_stale_ms: 15_000,
             inbox_retry_ms: 5_000,
+            config: Vec::new(),
         }
     }
 }
@@ -135,7 +138,7 @@ impl TestApp {
             Some(redis) => redis.url(),
             None => std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
         };
-        let config = Config::from_sources(&Sources::from_pairs([
+        let defaults = [
             ("DISCORD_TOKEN", token),
             ("DISCORD_API_URL", standin.base_url()),
             ("DATABASE_URL", bot_database_url),
@@ -157,8 +160,9 @@ impl TestApp {
                 "TICKETEER_TRANSCRIPT_MAX_MESSAGES",
                 options.transcript_max_messages.map_or_else(|| "10000".to_owned(), |n| n.to_string()),
             ),
-        ]))
-        .expect("test configuration is valid");
+        ];
+        let pairs = defaults.into_iter().chain(options.config.iter().cloned());
+        let config = Config::from_sources(&Sources::from_pairs(pairs)).expect("test configuration is valid");
         let control = standin.control();
         let mut app = TestApp {
             standin: Some(standin),
