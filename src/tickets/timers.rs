@@ -268,26 +268,18 @@ impl RetryPolicy {
     }
 }
 
-/// Whether retrying cannot fix `error`: Discord said the thing is gone, the
-/// bot may not do it, or the request is wrong (a 4xx other than 429 and 408);
-/// or the core refused. Rate limits, 5xx answers, timeouts, and PostgreSQL or
-/// Redis being unreachable pass, so they are retried.
+/// Whether retrying cannot fix `error`. Discord's answers are classified
+/// once, in `discord/errors.rs` (`PortError::is_transient`: 429, 5xx,
+/// timeouts); the core's refusals are final, except another process holding
+/// the guild's lock; PostgreSQL or Redis being unreachable is retried.
 pub fn is_permanent(error: &TicketError) -> bool {
     match error {
         // Another process holds the guild's menu lock: it is running.
         TicketError::Refused(Refusal::Busy) => false,
         TicketError::Refused(_) => true,
-        TicketError::Discord(PortError::Other(detail)) => is_client_error(detail),
-        TicketError::Discord(_) => true,
+        TicketError::Discord(e) => !e.is_transient(),
         TicketError::Database(_) | TicketError::Redis(_) => false,
     }
-}
-
-/// Discord's answers the port does not name are `HTTP {status}: {body}`;
-/// transport failures (timeouts, refused connections) read otherwise.
-fn is_client_error(detail: &str) -> bool {
-    let status = detail.strip_prefix("HTTP ").and_then(|rest| rest.get(..3)).and_then(|s| s.parse::<u16>().ok());
-    status.is_some_and(|s| (400..500).contains(&s) && s != 429 && s != 408)
 }
 
 /// The timer as a person reads it in `/logs`.
@@ -318,10 +310,8 @@ mod tests {
         assert!(discord(PortError::NotFound));
         assert!(discord(PortError::MissingPermissions));
         assert!(discord(PortError::Other("HTTP 400: {\"code\": 50035}".into())));
-        assert!(!discord(PortError::Other("HTTP 500: {\"code\": 0}".into())));
-        assert!(!discord(PortError::Other("HTTP 503: ".into())));
-        assert!(!discord(PortError::Other("HTTP 429: {\"retry_after\": 1}".into())));
-        assert!(!discord(PortError::Other("request timed out".into())));
+        assert!(!discord(PortError::Unavailable("HTTP 500".into())));
+        assert!(!discord(PortError::Unavailable("request timed out".into())));
         assert!(!is_permanent(&TicketError::Refused(Refusal::Busy)));
         assert!(is_permanent(&TicketError::Refused(Refusal::NotStaff)));
     }
