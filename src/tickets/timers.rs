@@ -15,7 +15,7 @@ use super::error::{Refusal, TicketError, TicketResult};
 use super::ids::UserId;
 use super::model::Ticket;
 use super::outcome::Outcome;
-use super::ports::{OutgoingMessage, PortError};
+use super::ports::OutgoingMessage;
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
@@ -295,6 +295,7 @@ fn describe(timer: &Timer) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tickets::ports::PortError;
 
     #[test]
     fn the_wait_between_runs_doubles_up_to_its_cap() {
