@@ -22,6 +22,8 @@ pub const GATEWAY_EVENTS: &str = "ticketeer_gateway_events_total";
 pub const SHARD_STATUS: &str = "ticketeer_shard_status";
 /// Last heartbeat round trip of each shard.
 pub const SHARD_LATENCY: &str = "ticketeer_shard_latency_seconds";
+/// Session checkpoints written (where a replacement would resume), by shard.
+pub const SESSION_CHECKPOINTS: &str = "ticketeer_session_checkpoints_total";
 /// Discord REST requests, by route and HTTP status.
 pub const DISCORD_REQUESTS: &str = "ticketeer_discord_requests_total";
 /// Discord REST requests that failed, by route and class (`permanent`:
@@ -140,6 +142,10 @@ fn describe() {
         "Shard state: 0 = disconnected, 1 = connecting, 2 = identifying, 3 = resuming, 4 = ready."
     );
     describe_gauge!(SHARD_LATENCY, Unit::Seconds, "Most recent gateway heartbeat round trip of the shard.");
+    describe_counter!(
+        SESSION_CHECKPOINTS,
+        "Gateway session checkpoints written to Redis (where a replacement for a crashed process resumes)."
+    );
     describe_counter!(DISCORD_REQUESTS, "Discord REST requests made, by route and HTTP status (429 = rate limited).");
     describe_histogram!(DISCORD_REQUEST_DURATION, Unit::Seconds, "Discord REST request latency, by route.");
     describe_counter!(
@@ -229,6 +235,11 @@ pub fn gateway_event(shard: u32, event: &'static str) {
 /// `shard` moved to `status`.
 pub fn shard_status(shard: u32, status: ShardStatus) {
     metrics::gauge!(SHARD_STATUS, "shard" => shard.to_string()).set(status.value());
+}
+
+/// `shard` wrote a session checkpoint.
+pub fn session_checkpoint(shard: u32) {
+    metrics::counter!(SESSION_CHECKPOINTS, "shard" => shard.to_string()).increment(1);
 }
 
 /// The latest heartbeat round trip of `shard`.

@@ -1,8 +1,10 @@
 //! DMs the shard loop could not store at once (PostgreSQL down, a pool
 //! exhausted) wait here, in order, until they are stored. A DM is never
 //! dropped: a first-time user's DM cannot be read back later (Discord offers
-//! bots no list of DM channels), and a resume does not replay an event the
-//! shard already received.
+//! bots no list of DM channels), and a live resume does not replay an event
+//! the shard already received. (Each waiting DM holds the shard's session
+//! checkpoint before its event, so if the process dies with DMs still here,
+//! its replacement resumes before them and Discord replays them.)
 //!
 //! The shard loop stores each DM itself while the spool is empty (the fast
 //! path, in Discord's order). Once one store fails, that DM and every later
@@ -22,6 +24,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::checkpoint::InFlight;
 use crate::bot::Bot;
 use crate::handlers::direct_message;
 use crate::metrics;
@@ -37,7 +40,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// The shard loop's side of the spool.
 #[derive(Clone)]
 pub struct DmSpool {
-    queue: mpsc::Sender<IncomingDm>,
+    queue: mpsc::Sender<(IncomingDm, InFlight)>,
     /// DMs handed to the spool and not yet stored.
     waiting: Arc<AtomicUsize>,
 }
@@ -61,13 +64,15 @@ impl DmSpool {
     /// and PostgreSQL answers, else behind the DMs already waiting. Returns
     /// once the DM is stored or queued (waiting for room when the queue is
     /// full).
-    pub async fn store_in_order(&self, bot: &Bot, dm: IncomingDm) {
+    /// `hold` keeps the session checkpoint before the DM's event until it is
+    /// stored and relayed.
+    pub async fn store_in_order(&self, bot: &Bot, dm: IncomingDm, hold: InFlight) {
         if self.waiting.load(Ordering::Acquire) == 0 && direct_message::store(bot, &dm).await.is_ok() {
             return;
         }
         self.waiting.fetch_add(1, Ordering::AcqRel);
         metrics::dm_spooled();
-        if self.queue.send(dm).await.is_err() {
+        if self.queue.send((dm, hold)).await.is_err() {
             // Only after the storing task ended (shutdown): nothing can store it now.
             self.waiting.fetch_sub(1, Ordering::AcqRel);
             tracing::error!("a DM arrived after the DM spool stopped; recovery must fetch it");
@@ -82,7 +87,7 @@ impl DmSpool {
 
 async fn store_spooled(
     bot: Arc<Bot>,
-    mut receiver: mpsc::Receiver<IncomingDm>,
+    mut receiver: mpsc::Receiver<(IncomingDm, InFlight)>,
     waiting: Arc<AtomicUsize>,
     handlers: TaskTracker,
     shutdown: CancellationToken,
@@ -93,7 +98,7 @@ async fn store_spooled(
             // After shutdown, keep storing what is queued; stop when empty.
             () = shutdown.cancelled(), if waiting.load(Ordering::Acquire) == 0 => None,
         };
-        let Some(dm) = dm else {
+        let Some((dm, hold)) = dm else {
             return;
         };
         let mut backoff = FIRST_BACKOFF;
@@ -114,7 +119,10 @@ async fn store_spooled(
         waiting.fetch_sub(1, Ordering::AcqRel);
         let user = dm.user;
         let relay_bot = bot.clone();
-        handlers.spawn(async move { direct_message::relay(&relay_bot, user).await });
+        handlers.spawn(async move {
+            direct_message::relay(&relay_bot, user).await;
+            drop(hold);
+        });
         if failures > 0 {
             tracing::info!(message = %dm.message, failures, "a spooled DM is stored");
             if waiting.load(Ordering::Acquire) == 0 && bot.config.recover_on_start {

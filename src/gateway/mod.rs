@@ -2,6 +2,7 @@
 //! range of shards (`twilight_gateway::bucket`), one task per shard; each event
 //! is handed to [`dispatch`] on its own task, tracked so shutdown can drain.
 
+pub mod checkpoint;
 pub mod cluster;
 pub mod dispatch;
 pub mod dm_spool;

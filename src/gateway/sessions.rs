@@ -1,7 +1,9 @@
-//! Gateway sessions saved across restarts: on shutdown a shard closes with the
-//! RESUME code and its session (`{id, sequence}`) and resume URL go to Redis;
-//! the next start takes them (once: GETDEL) and resumes, so Discord replays
-//! what was missed and no identify is spent. Losing them only costs an identify.
+//! Gateway sessions saved across restarts: every few seconds a running shard
+//! writes a checkpoint (`gateway::checkpoint`), and on shutdown it closes with
+//! the RESUME code and writes its session (`{id, sequence}`) and resume URL
+//! once more; the next start takes them (once: GETDEL) and resumes, so Discord
+//! replays what was missed and no identify is spent — after a crash as after
+//! a deploy. Losing them only costs an identify.
 
 use deadpool_redis::redis;
 use serde::{Deserialize, Serialize};

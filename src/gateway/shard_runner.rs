@@ -1,6 +1,9 @@
 //! One shard's loop: read events, update the cache and metrics, store DMs in
-//! order, and hand each event to a tracked task. On shutdown it closes with the
-//! RESUME code and saves the session for the next start.
+//! order, and hand each event to a tracked task. Every event is held in the
+//! shard's [`Checkpoint`] until its handling ends, and the checkpoint is
+//! written every few seconds, so a replacement for a crashed process resumes
+//! before anything unfinished. On shutdown it closes with the RESUME code and
+//! saves the session for the next start.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,9 +14,10 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 use twilight_gateway::{CloseFrame, Event, Message, Shard, StreamExt as _};
 
+use super::checkpoint::{self, Checkpoint};
 use super::dm_spool::DmSpool;
 use super::queue::RedisIdentifyQueue;
-use super::sessions::{self, SavedSession};
+use super::sessions;
 use super::{dispatch::dispatch, WANTED_EVENTS};
 use crate::bot::Bot;
 use crate::handlers::direct_message;
@@ -32,6 +36,10 @@ pub async fn run(
     // Its own token: the spool finishes storing after the loop stops.
     let spool_stop = CancellationToken::new();
     let (spool, spool_task) = DmSpool::start(bot.clone(), handlers.clone(), spool_stop.clone());
+    let checkpoint = Arc::new(Checkpoint::default());
+    let checkpoint_stop = CancellationToken::new();
+    let checkpoint_task =
+        tokio::spawn(checkpoint::run(bot.clone(), checkpoint.clone(), id, total, checkpoint_stop.clone()));
     async {
         loop {
             let next = tokio::select! {
@@ -47,20 +55,32 @@ pub async fn run(
                 }
                 None => break,
             };
+            let hold = checkpoint.received(shard.session(), shard.resume_url());
             observe(&shard, id, &event);
             bot.cache.update(&event);
             if let Event::MessageCreate(message) = &event {
                 if let Some(dm) = direct_message::incoming(message) {
                     // Awaited here, not on the handler task: DMs are stored in
                     // the order Discord sent them (or queued behind those
-                    // waiting to be stored; never dropped).
-                    spool.store_in_order(&bot, dm).await;
+                    // waiting to be stored; never dropped). A DM that waits
+                    // keeps its own hold on the checkpoint.
+                    spool.store_in_order(&bot, dm, hold.again()).await;
                 }
             }
             let handler_span = tracing::info_span!("event", shard = id, kind = ?event.kind());
-            handlers.spawn(dispatch(bot.clone(), shard.sender(), event).instrument(handler_span));
+            let handled = dispatch(bot.clone(), shard.sender(), event);
+            handlers.spawn(
+                async move {
+                    handled.await;
+                    drop(hold);
+                }
+                .instrument(handler_span),
+            );
         }
-        close_and_save(&bot, &mut shard, total).await;
+        // The last checkpoint stays until the shutdown's own save replaces it.
+        checkpoint_stop.cancel();
+        let _ = checkpoint_task.await;
+        close_and_save(&bot, &mut shard, &checkpoint, total).await;
         // DMs still waiting are stored before the process goes, as long as
         // PostgreSQL lets us within the shutdown grace.
         spool_stop.cancel();
@@ -95,8 +115,9 @@ fn observe(shard: &Shard<RedisIdentifyQueue>, id: u32, event: &Event) {
 }
 
 /// Closes with the RESUME code (4000), waits for the close to complete, then
-/// saves the session so the next start resumes it.
-async fn close_and_save(bot: &Bot, shard: &mut Shard<RedisIdentifyQueue>, total: u32) {
+/// saves the session so the next start resumes it — from before any event
+/// still being handled, which may not finish before the process ends.
+async fn close_and_save(bot: &Bot, shard: &mut Shard<RedisIdentifyQueue>, checkpoint: &Checkpoint, total: u32) {
     let id = shard.id().number();
     shard.close(CloseFrame::RESUME);
     let drained = tokio::time::timeout(Duration::from_secs(5), async {
@@ -111,8 +132,7 @@ async fn close_and_save(bot: &Bot, shard: &mut Shard<RedisIdentifyQueue>, total:
         tracing::warn!("the gateway did not acknowledge the close in time");
     }
     metrics::shard_status(id, ShardStatus::Disconnected);
-    if let (Some(session), Some(resume_url)) = (shard.session().cloned(), shard.resume_url()) {
-        let saved = SavedSession { session, resume_url: resume_url.to_owned() };
+    if let Some(saved) = checkpoint.safe_point() {
         if let Err(e) = sessions::save(&bot.redis, &bot.keys, id, total, &saved).await {
             tracing::warn!(error = %e, "could not save the gateway session; the next start will identify");
         }

@@ -18,6 +18,7 @@ mod api_tickets;
 mod api_tokens;
 mod billing_stripe;
 mod content_is_data;
+mod crashes;
 mod gateway_clusters;
 mod log_redaction;
 mod modmail_categories;

@@ -4,6 +4,7 @@
 //! as people.
 
 pub mod api;
+pub mod child_cluster;
 pub mod database;
 pub mod logs;
 pub mod private_redis;
@@ -30,6 +31,9 @@ pub const TEST_SECRET_KEY: &str = "5e7f1c0a9b3d4e2f6a8c0b1d3e5f7a9c2b4d6e8f0a1c3
 pub struct Options {
     pub shards: u32,
     pub clusters: u16,
+    /// Whether `spawn_with` starts the clusters in this process; tests that
+    /// run them as processes of their own (`start_child_cluster`) say no.
+    pub in_process: bool,
     /// Discord's per-route limits; off by default so tests run fast (the
     /// global 50/s limit always applies).
     pub route_limits: bool,
@@ -60,6 +64,7 @@ impl Default for Options {
         Self {
             shards: 1,
             clusters: 1,
+            in_process: true,
             route_limits: false,
             recover_on_start: true,
             postgres_proxy: false,
@@ -78,6 +83,11 @@ pub struct TestApp {
     pub control: ControlClient,
     pub db: TestDatabase,
     pub config: Config,
+    /// The configuration as environment variables, for `ticketeer` processes
+    /// a test starts (`start_child_cluster`).
+    pub env: Vec<(&'static str, String)>,
+    /// The Discord application the stand-in plays (its Redis keys' prefix).
+    pub application_id: u64,
     pub clusters: Vec<RunningCluster>,
     pub options: Options,
     /// Between the bot and PostgreSQL, with `Options::postgres_proxy`.
@@ -161,21 +171,26 @@ impl TestApp {
                 options.transcript_max_messages.map_or_else(|| "10000".to_owned(), |n| n.to_string()),
             ),
         ];
-        let pairs = defaults.into_iter().chain(options.config.iter().cloned());
-        let config = Config::from_sources(&Sources::from_pairs(pairs)).expect("test configuration is valid");
+        let env: Vec<(&'static str, String)> = defaults.into_iter().chain(options.config.iter().cloned()).collect();
+        let config =
+            Config::from_sources(&Sources::from_pairs(env.iter().cloned())).expect("test configuration is valid");
         let control = standin.control();
         let mut app = TestApp {
             standin: Some(standin),
             control,
             db,
             config,
+            env,
+            application_id,
             clusters: Vec::new(),
             options,
             postgres_proxy,
             private_redis,
         };
-        for cluster in 0..app.options.clusters {
-            app.start_cluster(cluster).await;
+        if app.options.in_process {
+            for cluster in 0..app.options.clusters {
+                app.start_cluster(cluster).await;
+            }
         }
         app
     }

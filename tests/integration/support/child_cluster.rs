@@ -1,0 +1,113 @@
+//! A gateway cluster as a process of its own (`ticketeer gateway`, the
+//! binary cargo built for this test run), for tests that kill it the way a
+//! node is lost: `kill -9`, no shutdown, nothing saved on the way out.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+use super::{eventually, TestApp};
+
+pub struct ChildCluster {
+    child: Child,
+    shards: Vec<u64>,
+}
+
+impl TestApp {
+    /// Starts cluster `index` of `options.clusters` as a `ticketeer gateway`
+    /// process with this test's configuration, and waits until its shards
+    /// are connected. Its logs go to the test's output with `TEST_LOG` set.
+    pub async fn start_child_cluster(&self, index: u16) -> ChildCluster {
+        let logs = if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit } else { Stdio::null };
+        let child = Command::new(env!("CARGO_BIN_EXE_ticketeer"))
+            .args(["gateway", "--cluster", &index.to_string(), "--clusters", &self.options.clusters.to_string()])
+            .args(["--total-shards", &self.options.shards.to_string()])
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .stdout(logs())
+            .stderr(logs())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the ticketeer binary starts");
+        let shards = twilight_gateway_bucket(index, self.options.clusters, self.options.shards);
+        let mut cluster = ChildCluster { child, shards: shards.clone() };
+        let control = self.control.clone();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = cluster.child.try_wait() {
+                panic!("ticketeer gateway exited at start-up: {status}");
+            }
+            let live: Vec<u64> = control
+                .gateway_sessions()
+                .await
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|s| s["shard"].as_u64())
+                .collect();
+            if shards.iter().all(|s| live.contains(s)) {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the child cluster's shards did not connect in 30 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        cluster
+    }
+}
+
+impl ChildCluster {
+    /// SIGKILL, as a lost node or the OOM killer: the process saves nothing.
+    /// Returns once the stand-in has seen its shards' sockets drop.
+    pub async fn kill(mut self, app: &TestApp) {
+        self.child.start_kill().expect("the child cluster can be killed");
+        self.child.wait().await.expect("the child cluster is reaped");
+        let shards = self.shards;
+        eventually("the killed cluster's sessions are disconnected", || async {
+            let sessions = app.control.gateway_sessions().await.ok()?;
+            let live = sessions.iter().filter_map(|s| s["shard"].as_u64()).any(|s| shards.contains(&s));
+            (!live).then_some(())
+        })
+        .await;
+    }
+
+    /// SIGTERM and wait for a clean exit (sessions saved for a resume).
+    pub async fn stop(mut self) {
+        if let Some(pid) = self.child.id() {
+            let sent = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            assert!(sent.is_ok_and(|s| s.success()), "SIGTERM is sent to the child cluster");
+        }
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("the child cluster stops within 30 s of SIGTERM")
+            .expect("the child cluster is reaped");
+        assert!(status.success(), "the child cluster exits cleanly on SIGTERM: {status}");
+    }
+}
+
+/// The shards cluster `index` of `clusters` runs (`twilight_gateway::bucket`).
+fn twilight_gateway_bucket(index: u16, clusters: u16, total: u32) -> Vec<u64> {
+    twilight_gateway::bucket(index, clusters, total).map(|shard| u64::from(shard.number())).collect()
+}
+
+impl TestApp {
+    /// Waits until every shard has written a session checkpoint (every 2 s),
+    /// as any cluster that has run for a few seconds has.
+    pub async fn wait_for_session_checkpoint(&self) {
+        use deadpool_redis::redis;
+        let keys = ticketeer::redis::keys::Keys::new(self.application_id);
+        let redis_url = self.env.iter().find(|(k, _)| *k == "REDIS_URL").map(|(_, v)| v.clone()).unwrap();
+        let pool = ticketeer::redis::connect(&redis_url).unwrap();
+        let total = self.options.shards;
+        eventually("every shard has written a session checkpoint", || async {
+            let mut conn = pool.get().await.ok()?;
+            for shard in 0..total {
+                let exists: bool =
+                    redis::cmd("EXISTS").arg(keys.shard_session(shard, total)).query_async(&mut conn).await.ok()?;
+                exists.then_some(())?;
+            }
+            Some(())
+        })
+        .await;
+    }
+}
