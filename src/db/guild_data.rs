@@ -4,71 +4,105 @@
 //! membership index that routes DMs (`guild_members`, rebuilt from the
 //! gateway anyway) are operational and stay.
 
-use serde_json::{Map, Value};
+use futures_util::TryStreamExt as _;
+use serde_json::Value;
 use sqlx::PgPool;
+use tokio::sync::mpsc;
 
-/// Every table's rows of the guild, by table name. Secrets (token hashes)
-/// are left out.
-#[tracing::instrument(skip(db))]
-pub async fn export(db: &PgPool, guild_id: i64) -> sqlx::Result<Map<String, Value>> {
+/// One piece of an export, in the order the document is written.
+#[derive(Debug)]
+pub enum ExportItem {
+    /// The rows that follow are this table's.
+    Table(&'static str),
+    Row(Value),
+    /// Every table was read in one consistent snapshot: the export is whole.
+    End,
+}
+
+/// Why an export stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// Whoever reads the export went away (the client hung up).
+    #[error("the export's reader went away")]
+    ReaderGone,
+}
+
+/// Sends every table's rows of the guild, one row at a time, into `items`,
+/// then [`ExportItem::End`]. Secrets (token hashes) are left out. Rows are
+/// streamed from PostgreSQL as they are read and `items` is bounded, so the
+/// memory an export takes does not grow with the guild: a slow reader slows
+/// the query down instead. Runs in one REPEATABLE READ snapshot of its own.
+#[tracing::instrument(skip(db, items))]
+pub async fn export(db: &PgPool, guild_id: i64, items: mpsc::Sender<ExportItem>) -> Result<(), ExportError> {
     let mut tx = db.begin().await?;
     // One snapshot for every table.
     sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
-    let mut out = Map::new();
+    async fn send(items: &mpsc::Sender<ExportItem>, item: ExportItem) -> Result<(), ExportError> {
+        items.send(item).await.map_err(|_| ExportError::ReaderGone)
+    }
     macro_rules! table {
         ($name:literal, $sql:literal) => {
-            let rows = sqlx::query_scalar!($sql, guild_id).fetch_one(&mut *tx).await?;
-            out.insert($name.to_owned(), rows.unwrap_or(Value::Array(Vec::new())));
+            send(&items, ExportItem::Table($name)).await?;
+            {
+                let mut rows = sqlx::query_scalar!($sql, guild_id).fetch(&mut *tx);
+                while let Some(row) = rows.try_next().await? {
+                    if let Some(row) = row {
+                        send(&items, ExportItem::Row(row)).await?;
+                    }
+                }
+            }
         };
     }
-    table!("guild", "SELECT json_agg(g) FROM guilds g WHERE guild_id = $1");
-    table!("settings", "SELECT json_agg(s) FROM guild_settings s WHERE guild_id = $1");
-    table!("panel_settings", "SELECT json_agg(p) FROM panel_settings p WHERE guild_id = $1");
-    table!("ticket_types", "SELECT json_agg(t ORDER BY position) FROM ticket_types t WHERE guild_id = $1");
+    table!("guild", "SELECT to_jsonb(g) FROM guilds g WHERE guild_id = $1");
+    table!("settings", "SELECT to_jsonb(s) FROM guild_settings s WHERE guild_id = $1");
+    table!("panel_settings", "SELECT to_jsonb(p) FROM panel_settings p WHERE guild_id = $1");
+    table!("ticket_types", "SELECT to_jsonb(t) FROM ticket_types t WHERE guild_id = $1 ORDER BY position");
     table!(
         "ticket_type_questions",
-        "SELECT json_agg(q ORDER BY type_id, position) FROM ticket_type_questions q
-         WHERE type_id IN (SELECT type_id FROM ticket_types WHERE guild_id = $1)"
+        "SELECT to_jsonb(q) FROM ticket_type_questions q
+         WHERE type_id IN (SELECT type_id FROM ticket_types WHERE guild_id = $1) ORDER BY type_id, position"
     );
-    table!("modmail_categories", "SELECT json_agg(c) FROM modmail_categories c WHERE guild_id = $1");
-    table!("snippets", "SELECT json_agg(s ORDER BY name) FROM snippets s WHERE guild_id = $1");
-    table!("blocked_users", "SELECT json_agg(b) FROM blocked_users b WHERE guild_id = $1");
-    table!("tickets", "SELECT json_agg(t ORDER BY number) FROM tickets t WHERE guild_id = $1");
+    table!("modmail_categories", "SELECT to_jsonb(c) FROM modmail_categories c WHERE guild_id = $1");
+    table!("snippets", "SELECT to_jsonb(s) FROM snippets s WHERE guild_id = $1 ORDER BY name");
+    table!("blocked_users", "SELECT to_jsonb(b) FROM blocked_users b WHERE guild_id = $1");
+    table!("tickets", "SELECT to_jsonb(t) FROM tickets t WHERE guild_id = $1 ORDER BY number");
     table!(
         "ticket_messages",
-        "SELECT json_agg(m ORDER BY ticket_message_id) FROM ticket_messages m
-         WHERE ticket_id IN (SELECT ticket_id FROM tickets WHERE guild_id = $1)"
+        "SELECT to_jsonb(m) FROM ticket_messages m
+         WHERE ticket_id IN (SELECT ticket_id FROM tickets WHERE guild_id = $1) ORDER BY ticket_message_id"
     );
     table!(
         "ticket_message_edits",
-        "SELECT json_agg(e) FROM ticket_message_edits e WHERE ticket_message_id IN
+        "SELECT to_jsonb(e) FROM ticket_message_edits e WHERE ticket_message_id IN
            (SELECT ticket_message_id FROM ticket_messages WHERE ticket_id IN (SELECT ticket_id FROM tickets WHERE guild_id = $1))"
     );
     table!(
         "ticket_events",
-        "SELECT json_agg(e ORDER BY event_id) FROM ticket_events e
-         WHERE ticket_id IN (SELECT ticket_id FROM tickets WHERE guild_id = $1)"
+        "SELECT to_jsonb(e) FROM ticket_events e
+         WHERE ticket_id IN (SELECT ticket_id FROM tickets WHERE guild_id = $1) ORDER BY event_id"
     );
     table!(
         "ticket_alerts",
-        "SELECT json_agg(a) FROM ticket_alerts a WHERE ticket_id IN (SELECT ticket_id FROM tickets WHERE guild_id = $1)"
+        "SELECT to_jsonb(a) FROM ticket_alerts a WHERE ticket_id IN (SELECT ticket_id FROM tickets WHERE guild_id = $1)"
     );
     table!(
         "inbound_dms",
-        "SELECT json_agg(d ORDER BY message_id) FROM inbound_dms d
-         WHERE ticket_id IN (SELECT ticket_id FROM tickets WHERE guild_id = $1)"
+        "SELECT to_jsonb(d) FROM inbound_dms d
+         WHERE ticket_id IN (SELECT ticket_id FROM tickets WHERE guild_id = $1) ORDER BY message_id"
     );
-    table!("transcripts", "SELECT json_agg(t) FROM transcripts t WHERE guild_id = $1");
-    table!("timers", "SELECT json_agg(t) FROM timers t WHERE guild_id = $1");
+    table!("transcripts", "SELECT to_jsonb(t) FROM transcripts t WHERE guild_id = $1");
+    table!("timers", "SELECT to_jsonb(t) FROM timers t WHERE guild_id = $1");
     table!(
         "api_tokens",
-        "SELECT json_agg(json_build_object('token_id', token_id, 'name', name, 'scopes', scopes, 'created_by', created_by,
-                 'created_at', created_at, 'last_used_at', last_used_at, 'revoked_at', revoked_at))
+        "SELECT jsonb_build_object('token_id', token_id, 'name', name, 'scopes', scopes, 'created_by', created_by,
+                 'created_at', created_at, 'last_used_at', last_used_at, 'revoked_at', revoked_at)
          FROM api_tokens WHERE guild_id = $1"
     );
-    table!("audit_log", "SELECT json_agg(a ORDER BY entry_id) FROM audit_log a WHERE guild_id = $1");
+    table!("audit_log", "SELECT to_jsonb(a) FROM audit_log a WHERE guild_id = $1 ORDER BY entry_id");
     tx.commit().await?;
-    Ok(out)
+    send(&items, ExportItem::End).await
 }
 
 /// Deletes all of the guild's data in one transaction; returns the tickets

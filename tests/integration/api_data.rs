@@ -95,3 +95,77 @@ async fn the_owner_exports_all_guild_data_and_erases_it_after_confirming() {
     assert_eq!(actions, ["data.erase"]);
     app.shutdown().await;
 }
+
+/// A guild with one ticket of `messages` messages, written straight into
+/// PostgreSQL (what years of a busy server leave behind).
+async fn guild_with_a_long_ticket(app: &TestApp, messages: i64) -> (crate::support::Guild, u64) {
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    app.open_ticket(&acme, alice, "the first of many").await;
+    sqlx::query(
+        "INSERT INTO ticket_messages (ticket_id, direction, source_id, author_id, content)
+         SELECT (SELECT ticket_id FROM tickets WHERE opener_id = $1), 'to_staff', 9000000000 + n, $1,
+                'message ' || n || ' ' || repeat('x', 200)
+         FROM generate_series(1, $2) AS n",
+    )
+    .bind(alice as i64)
+    .bind(messages)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    (acme, alice)
+}
+
+#[tokio::test]
+async fn an_export_of_twenty_thousand_messages_is_streamed_and_arrives_whole() {
+    let app = TestApp::spawn().await;
+    let (acme, _) = guild_with_a_long_ticket(&app, 20_000).await;
+    let api = app.api().await;
+    let as_owner = Auth::Session(api.login(&app, acme.owner).await);
+
+    let export = api.get(&format!("/v1/guilds/{}/export", acme.id), &as_owner).await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert!(
+        export.headers.get("content-length").is_none(),
+        "the document is sent as it is read, so its length is not known up front"
+    );
+    let messages = export.body["data"]["ticket_messages"].as_array().expect("the document is whole JSON");
+    assert_eq!(messages.len(), 20_001);
+    assert!(messages[20_000]["content"].as_str().unwrap().starts_with("message 20000 "), "in order, to the last");
+    assert_eq!(export.body["guild_id"], acme.id.to_string());
+    assert_eq!(export.body["data"]["tickets"].as_array().unwrap().len(), 1);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_export_whose_database_goes_away_midway_ends_in_an_error_not_a_short_document() {
+    let app = TestApp::spawn_with(crate::support::Options { postgres_proxy: true, ..Default::default() }).await;
+    let (acme, _) = guild_with_a_long_ticket(&app, 50_000).await;
+    let api = app.api().await;
+    let cookie = api.login(&app, acme.owner).await;
+
+    let mut response = api
+        .http
+        .get(format!("{}/v1/guilds/{}/export", api.base, acme.id))
+        .header("cookie", format!("{}={cookie}", api.session_cookie()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let first = response.chunk().await.unwrap().expect("the export has begun");
+    assert!(first.starts_with(br#"{"guild_id":"#));
+    // PostgreSQL goes away while the client is still reading.
+    app.postgres_proxy.as_ref().unwrap().cut();
+    let mut received = first.len();
+    let ended = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received += chunk.len(),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    app.postgres_proxy.as_ref().unwrap().restore();
+    assert!(ended.is_err(), "the download is cut off, never finished as if whole ({received} bytes received)");
+    app.shutdown().await;
+}

@@ -1,9 +1,10 @@
 //! Server owners' data rights: `GET /v1/guilds/{guild_id}/export` (all of
-//! the guild's data as JSON) and erasure in two steps, so one stray request
+//! the guild's data as JSON, streamed as it is read) and erasure in two steps, so one stray request
 //! cannot wipe a guild: `POST /v1/guilds/{guild_id}/data/erasure` gives a
 //! confirmation token valid for ten minutes, and `DELETE
 //! /v1/guilds/{guild_id}/data` with that token erases everything.
 
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -11,6 +12,8 @@ use axum::Json as JsonResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tracing::Instrument as _;
 use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, Session};
@@ -40,7 +43,11 @@ pub struct Export {
     pub data: serde_json::Map<String, Value>,
 }
 
-/// All of the guild's data, as a JSON download.
+/// All of the guild's data, as a JSON download. The document is written as
+/// PostgreSQL reads it (see [`db::guild_data::export`]): a guild with a
+/// million messages takes no more memory to export than one with ten. Should
+/// the database fail midway, the connection is cut before the document's
+/// end, so a client never mistakes a partial export for a whole one.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/export", tag = "data",
     params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
     responses(
@@ -51,10 +58,111 @@ pub struct Export {
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn export(State(state): State<ApiState>, access: Authorized<Session>) -> Result<Response> {
     require_owner(&access)?;
-    let data = db::guild_data::export(&state.db, access.guild_db()).await?;
-    let body = Export { guild_id: access.guild.to_string(), exported_at: Utc::now(), data };
+    let (items, mut received) = mpsc::channel(EXPORT_ROWS_IN_FLIGHT);
+    let (db_pool, guild) = (state.db.clone(), access.guild_db());
+    let producer = tokio::spawn(
+        async move {
+            match db::guild_data::export(&db_pool, guild, items).await {
+                Ok(()) | Err(db::guild_data::ExportError::ReaderGone) => Ok(()),
+                Err(db::guild_data::ExportError::Database(e)) => {
+                    tracing::error!(error = %e, "the export failed midway; the download is cut short");
+                    Err(e)
+                }
+            }
+        }
+        .in_current_span(),
+    );
+    // Nothing is sent before the first table is read: a database that does not
+    // answer gets a proper error status, not a broken download.
+    let Some(first) = received.recv().await else {
+        return Err(match producer.await {
+            Ok(Err(e)) => e.into(),
+            _ => Error::Internal(anyhow::anyhow!("the export ended before it began")),
+        });
+    };
+    let head = format!(
+        r#"{{"guild_id":{},"exported_at":{},"data":{{"#,
+        serde_json::to_string(&access.guild.to_string()).unwrap_or_default(),
+        serde_json::to_string(&Utc::now()).unwrap_or_default(),
+    );
+    let document = ExportDocument { received, pending: Some(first), head: Some(head), tables: 0, rows: 0 };
     let disposition = format!("attachment; filename=\"ticketeer-{}.json\"", access.guild);
-    Ok(([(header::CONTENT_DISPOSITION, disposition)], JsonResponse(body)).into_response())
+    let headers = [(header::CONTENT_TYPE, "application/json".to_owned()), (header::CONTENT_DISPOSITION, disposition)];
+    Ok((headers, Body::from_stream(document.into_stream())).into_response())
+}
+
+/// Rows read ahead of the client at most (each row a few KiB at most).
+const EXPORT_ROWS_IN_FLIGHT: usize = 256;
+/// Bytes gathered into one chunk of the response.
+const EXPORT_CHUNK: usize = 64 * 1024;
+
+/// Writes [`Export`]'s JSON from the rows as they come.
+struct ExportDocument {
+    received: mpsc::Receiver<db::guild_data::ExportItem>,
+    /// An item taken from the channel and not written yet.
+    pending: Option<db::guild_data::ExportItem>,
+    /// The document's opening, until written.
+    head: Option<String>,
+    tables: usize,
+    /// Rows of the current table so far.
+    rows: usize,
+}
+
+impl ExportDocument {
+    fn into_stream(self) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send {
+        futures_util::stream::unfold(Some(self), |document| async move {
+            let mut document = document?;
+            match document.next_chunk().await {
+                Ok((chunk, whole)) => Some((Ok(chunk), (!whole).then_some(document))),
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+
+    /// The next piece of the document, and whether it was the last.
+    async fn next_chunk(&mut self) -> std::io::Result<(Bytes, bool)> {
+        use db::guild_data::ExportItem;
+        let mut out = self.head.take().unwrap_or_default();
+        loop {
+            let item = match self.pending.take() {
+                Some(item) => item,
+                None if out.len() >= EXPORT_CHUNK => return Ok((Bytes::from(out), false)),
+                // Send what is gathered rather than wait with it.
+                None if !out.is_empty() => match self.received.try_recv() {
+                    Ok(item) => item,
+                    Err(_) => return Ok((Bytes::from(out), false)),
+                },
+                None => self.received.recv().await.ok_or_else(|| {
+                    std::io::Error::other("the export stopped before its end; the download is incomplete")
+                })?,
+            };
+            match item {
+                ExportItem::Table(name) => {
+                    if self.tables > 0 {
+                        out.push_str("],");
+                    }
+                    out.push_str(&serde_json::to_string(name).unwrap_or_default());
+                    out.push_str(":[");
+                    self.tables += 1;
+                    self.rows = 0;
+                }
+                ExportItem::Row(row) => {
+                    if self.rows > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&row.to_string());
+                    self.rows += 1;
+                }
+                ExportItem::End => {
+                    if self.tables > 0 {
+                        out.push(']');
+                    }
+                    out.push_str("}}");
+                    return Ok((Bytes::from(out), true));
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
