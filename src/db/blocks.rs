@@ -1,7 +1,7 @@
 //! Users blocked from opening tickets in a guild (`/block`, `/unblock`).
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 use crate::tickets::ids::{GuildId, UserId};
 
@@ -9,7 +9,7 @@ use crate::tickets::ids::{GuildId, UserId};
 /// new block is told to the user again.
 #[tracing::instrument(skip(db, reason))]
 pub async fn block(
-    db: &PgPool,
+    db: impl PgExecutor<'_>,
     guild: GuildId,
     user: UserId,
     by: UserId,
@@ -35,7 +35,7 @@ pub async fn block(
 
 /// `false` if the user was not blocked there (or the block had run out).
 #[tracing::instrument(skip(db))]
-pub async fn unblock(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<bool> {
+pub async fn unblock(db: impl PgExecutor<'_>, guild: GuildId, user: UserId) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         r#"DELETE FROM blocked_users WHERE guild_id = $1 AND user_id = $2
            RETURNING (expires_at IS NULL OR expires_at > now()) AS "active!""#,

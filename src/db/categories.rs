@@ -1,7 +1,7 @@
 //! Modmail categories (`/category …`): named routes to Discord categories that
 //! a user picks from when the guild's category prompt is on.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::tickets::ids::{ChannelId, GuildId, UserId};
 
@@ -57,17 +57,16 @@ pub enum Created {
 }
 
 /// Creates a category, unless the guild has `limit` already. The guild's
-/// settings row is locked meanwhile, so two creations at once cannot both
-/// slip under the limit.
-#[tracing::instrument(skip(db, fields), fields(name = %fields.name))]
+/// settings row is locked until the caller's transaction ends, so two
+/// creations at once cannot both slip under the limit.
+#[tracing::instrument(skip(tx, fields), fields(name = %fields.name))]
 pub async fn create(
-    db: &PgPool,
+    tx: &mut PgConnection,
     guild: GuildId,
     fields: &CategoryFields,
     by: UserId,
     limit: usize,
 ) -> sqlx::Result<Created> {
-    let mut tx = db.begin().await?;
     sqlx::query!("INSERT INTO guild_settings (guild_id) VALUES ($1) ON CONFLICT DO NOTHING", guild.db())
         .execute(&mut *tx)
         .await?;
@@ -96,14 +95,17 @@ pub async fn create(
     )
     .fetch_optional(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(row.map_or(Created::NameTaken, |r| Created::Yes(ModmailCategory::from(r))))
 }
 
 /// Replaces a category's fields; `None` if there is no category `id`.
 /// A rename onto another category's name fails with a unique violation.
 #[tracing::instrument(skip(db, fields))]
-pub async fn update(db: &PgPool, id: i64, fields: &CategoryFields) -> sqlx::Result<Option<ModmailCategory>> {
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    fields: &CategoryFields,
+) -> sqlx::Result<Option<ModmailCategory>> {
     let row = sqlx::query_as!(
         CategoryRow,
         r#"UPDATE modmail_categories
@@ -124,7 +126,7 @@ pub async fn update(db: &PgPool, id: i64, fields: &CategoryFields) -> sqlx::Resu
 /// Deletes a category; tickets in it and prompts that chose it keep going
 /// (their reference becomes NULL: the inbox).
 #[tracing::instrument(skip(db))]
-pub async fn delete(db: &PgPool, id: i64) -> sqlx::Result<bool> {
+pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
     let done = sqlx::query!("DELETE FROM modmail_categories WHERE category_id = $1", id).execute(db).await?;
     Ok(done.rows_affected() == 1)
 }
@@ -187,7 +189,7 @@ pub async fn of_ticket(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<Modma
 
 /// Records the modmail category a ticket is now in.
 #[tracing::instrument(skip(db))]
-pub async fn set_for_ticket(db: &PgPool, ticket_id: i64, category: Option<i64>) -> sqlx::Result<()> {
+pub async fn set_for_ticket(db: impl PgExecutor<'_>, ticket_id: i64, category: Option<i64>) -> sqlx::Result<()> {
     sqlx::query!("UPDATE tickets SET modmail_category_id = $2 WHERE ticket_id = $1", ticket_id, category)
         .execute(db)
         .await?;

@@ -2,7 +2,7 @@
 //! besides relayed messages, shown by `/logs` and served by the API.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 use crate::tickets::ids::UserId;
 
@@ -15,7 +15,13 @@ pub struct TicketEvent {
 }
 
 #[tracing::instrument(skip(db, detail))]
-pub async fn record(db: &PgPool, ticket_id: i64, kind: &str, actor: Option<UserId>, detail: &str) -> sqlx::Result<()> {
+pub async fn record(
+    db: impl PgExecutor<'_>,
+    ticket_id: i64,
+    kind: &str,
+    actor: Option<UserId>,
+    detail: &str,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO ticket_events (ticket_id, kind, actor_id, detail) VALUES ($1, $2, $3, $4)",
         ticket_id,

@@ -1,7 +1,7 @@
 //! Panel tickets' configuration: the guild's menu settings (`panel_settings`),
 //! its ticket types and their intake questions.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId};
 
@@ -83,7 +83,7 @@ pub struct NewType {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn settings(db: &PgPool, guild: GuildId) -> sqlx::Result<Option<PanelSettings>> {
+pub async fn settings(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Option<PanelSettings>> {
     let row = sqlx::query!(
         r#"SELECT menu_channel_id, category_id, log_channel_id, support_role_id, menu_message_id, max_open_per_member,
                   overflow_category_ids
@@ -108,14 +108,13 @@ pub async fn settings(db: &PgPool, guild: GuildId) -> sqlx::Result<Option<PanelS
 /// none, in one transaction: running setup twice at once makes one set.
 /// A menu moved to another channel forgets its old message (a new one is
 /// posted there). Returns the settings and how many types were created.
-#[tracing::instrument(skip(db, setup, defaults))]
+#[tracing::instrument(skip(tx, setup, defaults))]
 pub async fn save_setup(
-    db: &PgPool,
+    tx: &mut PgConnection,
     guild: GuildId,
     setup: &PanelSetup,
     defaults: &[NewType],
 ) -> sqlx::Result<(PanelSettings, usize)> {
-    let mut tx = db.begin().await?;
     sqlx::query!(
         r#"INSERT INTO panel_settings
                (guild_id, menu_channel_id, category_id, log_channel_id, support_role_id, max_open_per_member)
@@ -147,21 +146,15 @@ pub async fn save_setup(
     let mut created = 0;
     if existing == 0 {
         for (position, new) in defaults.iter().enumerate() {
-            insert_type(&mut tx, guild, new, i32::try_from(position).unwrap_or(i32::MAX)).await?;
+            insert_type(tx, guild, new, i32::try_from(position).unwrap_or(i32::MAX)).await?;
             created += 1;
         }
     }
-    tx.commit().await?;
-    let saved = settings(db, guild).await?.ok_or(sqlx::Error::RowNotFound)?;
+    let saved = settings(&mut *tx, guild).await?.ok_or(sqlx::Error::RowNotFound)?;
     Ok((saved, created))
 }
 
-async fn insert_type(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    guild: GuildId,
-    new: &NewType,
-    position: i32,
-) -> sqlx::Result<i64> {
+async fn insert_type(tx: &mut PgConnection, guild: GuildId, new: &NewType, position: i32) -> sqlx::Result<i64> {
     let id = sqlx::query_scalar!(
         r#"INSERT INTO ticket_types (guild_id, name, description, emoji, position)
            VALUES ($1, $2, $3, $4, $5) RETURNING type_id"#,
@@ -171,18 +164,14 @@ async fn insert_type(
         new.emoji,
         position
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     insert_questions(tx, id, &new.questions).await?;
     Ok(id)
 }
 
 /// Writes a type's questions in order (positions 0…).
-async fn insert_questions(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    type_id: i64,
-    questions: &[Question],
-) -> sqlx::Result<()> {
+async fn insert_questions(tx: &mut PgConnection, type_id: i64, questions: &[Question]) -> sqlx::Result<()> {
     for (i, q) in questions.iter().enumerate() {
         sqlx::query!(
             r#"INSERT INTO ticket_type_questions
@@ -197,7 +186,7 @@ async fn insert_questions(
             q.max_length,
             q.placeholder
         )
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
@@ -308,7 +297,7 @@ pub async fn open_count(db: &PgPool, guild: GuildId) -> sqlx::Result<i64> {
 /// Forgets overflow categories that were deleted because they were empty.
 #[tracing::instrument(skip(tx))]
 pub async fn remove_overflow_categories(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    tx: &mut PgConnection,
     guild: GuildId,
     categories: &[ChannelId],
 ) -> sqlx::Result<()> {
@@ -321,7 +310,7 @@ pub async fn remove_overflow_categories(
         guild.db(),
         &ids
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -329,9 +318,13 @@ pub async fn remove_overflow_categories(
 /// Adds a type at the end of the menu, unless the guild has `limit` types.
 /// Counted under the panel settings row lock, so two admins cannot both
 /// slip under the limit.
-#[tracing::instrument(skip(db, new), fields(name = %new.name))]
-pub async fn create_type(db: &PgPool, guild: GuildId, new: &NewType, limit: usize) -> sqlx::Result<TypeCreated> {
-    let mut tx = db.begin().await?;
+#[tracing::instrument(skip(tx, new), fields(name = %new.name))]
+pub async fn create_type(
+    tx: &mut PgConnection,
+    guild: GuildId,
+    new: &NewType,
+    limit: usize,
+) -> sqlx::Result<TypeCreated> {
     sqlx::query!("SELECT guild_id FROM panel_settings WHERE guild_id = $1 FOR UPDATE", guild.db())
         .fetch_optional(&mut *tx)
         .await?;
@@ -355,8 +348,7 @@ pub async fn create_type(db: &PgPool, guild: GuildId, new: &NewType, limit: usiz
     if taken {
         return Ok(TypeCreated::NameTaken);
     }
-    let id = insert_type(&mut tx, guild, new, last.map_or(0, |p| p + 1)).await?;
-    tx.commit().await?;
+    let id = insert_type(tx, guild, new, last.map_or(0, |p| p + 1)).await?;
     Ok(TypeCreated::Yes(id))
 }
 
@@ -364,7 +356,7 @@ pub async fn create_type(db: &PgPool, guild: GuildId, new: &NewType, limit: usiz
 /// type in the guild. A name another type has fails with a unique violation.
 #[tracing::instrument(skip(db))]
 pub async fn update_type(
-    db: &PgPool,
+    db: impl PgExecutor<'_>,
     guild: GuildId,
     type_id: i64,
     name: &str,
@@ -387,7 +379,7 @@ pub async fn update_type(
 
 /// Deletes a type and its questions; tickets of it keep their answers.
 #[tracing::instrument(skip(db))]
-pub async fn delete_type(db: &PgPool, guild: GuildId, type_id: i64) -> sqlx::Result<bool> {
+pub async fn delete_type(db: impl PgExecutor<'_>, guild: GuildId, type_id: i64) -> sqlx::Result<bool> {
     let done = sqlx::query!("DELETE FROM ticket_types WHERE type_id = $2 AND guild_id = $1", guild.db(), type_id)
         .execute(db)
         .await?;
@@ -398,14 +390,13 @@ pub async fn delete_type(db: &PgPool, guild: GuildId, type_id: i64) -> sqlx::Res
 /// type's row lock and the list it leaves replaces the old one (so two admins
 /// editing at once never lose each other's change). `None` if there is no
 /// such type; otherwise `change`'s answer.
-#[tracing::instrument(skip(db, change))]
+#[tracing::instrument(skip(tx, change))]
 pub async fn change_questions<T, E>(
-    db: &PgPool,
+    tx: &mut PgConnection,
     guild: GuildId,
     type_id: i64,
     change: impl FnOnce(&mut Vec<Question>) -> Result<T, E>,
 ) -> sqlx::Result<Option<Result<T, E>>> {
-    let mut tx = db.begin().await?;
     let found = sqlx::query_scalar!(
         "SELECT type_id FROM ticket_types WHERE type_id = $2 AND guild_id = $1 FOR UPDATE",
         guild.db(),
@@ -432,7 +423,6 @@ pub async fn change_questions<T, E>(
         Err(refused) => return Ok(Some(Err(refused))),
     };
     sqlx::query!("DELETE FROM ticket_type_questions WHERE type_id = $1", type_id).execute(&mut *tx).await?;
-    insert_questions(&mut tx, type_id, &questions).await?;
-    tx.commit().await?;
+    insert_questions(tx, type_id, &questions).await?;
     Ok(Some(Ok(answer)))
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 use crate::tickets::ids::{ChannelId, GuildId, RoleId};
 use crate::tickets::model::{CloseAction, GuildSettings};
@@ -156,7 +156,7 @@ impl From<SettingsRow> for GuildSettings {
 /// updates the same row.
 #[tracing::instrument(skip(db))]
 pub async fn setup_modmail(
-    db: &PgPool,
+    db: impl PgExecutor<'_>,
     guild: GuildId,
     inbox_category: ChannelId,
     staff_role: RoleId,

@@ -1,6 +1,6 @@
 //! Saved answers (`snippets`), per guild, by name.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::tickets::ids::{GuildId, UserId};
 
@@ -10,17 +10,17 @@ pub struct Snippet {
     pub content: String,
 }
 
-/// `false` if the guild already has a snippet of that name.
-#[tracing::instrument(skip(db, content))]
+/// `false` if the guild already has a snippet of that name. Runs in the
+/// caller's transaction, which holds the guild's snippet lock until it ends.
+#[tracing::instrument(skip(tx, content))]
 pub async fn create(
-    db: &PgPool,
+    tx: &mut PgConnection,
     guild: GuildId,
     name: &str,
     content: &str,
     by: UserId,
     limit: usize,
 ) -> sqlx::Result<Created> {
-    let mut tx = db.begin().await?;
     // One writer per guild, so the limit holds under concurrent creates.
     sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended('snippets:' || $1::TEXT, 0))", guild.db().to_string())
         .execute(&mut *tx)
@@ -41,7 +41,6 @@ pub async fn create(
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(if done.rows_affected() == 1 { Created::Yes } else { Created::NameTaken })
 }
 
@@ -56,7 +55,13 @@ pub enum Created {
 
 /// `false` if there is no snippet of that name.
 #[tracing::instrument(skip(db, content))]
-pub async fn update(db: &PgPool, guild: GuildId, name: &str, content: &str, by: UserId) -> sqlx::Result<bool> {
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    guild: GuildId,
+    name: &str,
+    content: &str,
+    by: UserId,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE snippets SET content = $3, updated_by = $4, updated_at = now() WHERE guild_id = $1 AND name = $2",
         guild.db(),
@@ -70,7 +75,7 @@ pub async fn update(db: &PgPool, guild: GuildId, name: &str, content: &str, by: 
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn delete(db: &PgPool, guild: GuildId, name: &str) -> sqlx::Result<bool> {
+pub async fn delete(db: impl PgExecutor<'_>, guild: GuildId, name: &str) -> sqlx::Result<bool> {
     let done =
         sqlx::query!("DELETE FROM snippets WHERE guild_id = $1 AND name = $2", guild.db(), name).execute(db).await?;
     Ok(done.rows_affected() == 1)

@@ -1,6 +1,6 @@
 //! Tickets and their per-guild numbers.
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
 
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
 use crate::tickets::model::{Ticket, TicketKind, TicketStatus};
@@ -229,7 +229,7 @@ pub async fn by_id(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<Ticket>> 
 
 /// Assigns the ticket to `staff` (or nobody). Returns the previous assignee.
 #[tracing::instrument(skip(db))]
-pub async fn set_assigned(db: &PgPool, ticket_id: i64, staff: Option<UserId>) -> sqlx::Result<()> {
+pub async fn set_assigned(db: impl PgExecutor<'_>, ticket_id: i64, staff: Option<UserId>) -> sqlx::Result<()> {
     sqlx::query!("UPDATE tickets SET assigned_to = $2 WHERE ticket_id = $1", ticket_id, staff.map(UserId::db))
         .execute(db)
         .await?;

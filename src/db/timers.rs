@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::tickets::ids::{GuildId, UserId};
 
@@ -90,17 +90,17 @@ pub enum Scheduled {
     Replayed(DateTime<Utc>),
 }
 
-/// Schedules the ticket's close, replacing a close scheduled before.
-#[tracing::instrument(skip(db, payload))]
+/// Schedules the ticket's close, replacing a close scheduled before, in the
+/// caller's transaction.
+#[tracing::instrument(skip(tx, payload))]
 pub async fn schedule_close(
-    db: &PgPool,
+    tx: &mut PgConnection,
     guild: GuildId,
     ticket_id: i64,
     by: UserId,
     due_at: DateTime<Utc>,
     payload: Value,
 ) -> sqlx::Result<Scheduled> {
-    let mut tx = db.begin().await?;
     let replayed = sqlx::query_scalar!(
         r#"SELECT due_at FROM timers
            WHERE ticket_id = $1 AND kind = 'close' AND payload->'source' = $2::jsonb->'source'"#,
@@ -130,7 +130,6 @@ pub async fn schedule_close(
     )
     .fetch_one(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(Scheduled::New(id))
 }
 
@@ -164,7 +163,7 @@ pub async fn schedule_menu_refresh(
 
 /// Cancels the ticket's scheduled close; returns when it was due, if there was one.
 #[tracing::instrument(skip(db))]
-pub async fn cancel_close(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<DateTime<Utc>>> {
+pub async fn cancel_close(db: impl PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar!(
         r#"UPDATE timers SET state = 'cancelled', finished_at = now()
            WHERE ticket_id = $1 AND kind = 'close' AND state = 'pending'
@@ -177,17 +176,17 @@ pub async fn cancel_close(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<Da
 
 /// Adds a reminder with the ticket's next reminder number (never reused).
 /// Returns (timer id, number, due). The same command delivered twice (same
-/// `payload.source`) returns the reminder it added the first time.
-#[tracing::instrument(skip(db, payload))]
+/// `payload.source`) returns the reminder it added the first time. In the
+/// caller's transaction.
+#[tracing::instrument(skip(tx, payload))]
 pub async fn add_reminder(
-    db: &PgPool,
+    tx: &mut PgConnection,
     guild: GuildId,
     ticket_id: i64,
     by: UserId,
     due_at: DateTime<Utc>,
     payload: Value,
 ) -> sqlx::Result<(i64, i32, DateTime<Utc>)> {
-    let mut tx = db.begin().await?;
     let replayed = sqlx::query!(
         r#"SELECT timer_id, number AS "number!", due_at FROM timers
            WHERE ticket_id = $1 AND kind = 'reminder' AND payload->'source' = $2::jsonb->'source'"#,
@@ -218,7 +217,6 @@ pub async fn add_reminder(
     )
     .fetch_one(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok((id, number, due_at))
 }
 
@@ -230,14 +228,14 @@ pub enum Removed {
     Unknown,
 }
 
-#[tracing::instrument(skip(db))]
-pub async fn cancel_reminder(db: &PgPool, ticket_id: i64, number: i32) -> sqlx::Result<Removed> {
+#[tracing::instrument(skip(tx))]
+pub async fn cancel_reminder(tx: &mut PgConnection, ticket_id: i64, number: i32) -> sqlx::Result<Removed> {
     let state = sqlx::query_scalar!(
         "SELECT state FROM timers WHERE ticket_id = $1 AND kind = 'reminder' AND number = $2",
         ticket_id,
         number
     )
-    .fetch_optional(db)
+    .fetch_optional(&mut *tx)
     .await?;
     match state.as_deref() {
         None => Ok(Removed::Unknown),
@@ -248,7 +246,7 @@ pub async fn cancel_reminder(db: &PgPool, ticket_id: i64, number: i32) -> sqlx::
                 ticket_id,
                 number
             )
-            .execute(db)
+            .execute(&mut *tx)
             .await?;
             Ok(if done.rows_affected() == 1 { Removed::Cancelled } else { Removed::AlreadyDone })
         }
@@ -321,7 +319,7 @@ pub enum AfterFailure {
 /// caller doubles it per attempt), or marked `failed` if `give_up`.
 #[tracing::instrument(skip(db, error))]
 pub async fn record_failure(
-    db: &PgPool,
+    db: impl PgExecutor<'_>,
     timer_id: i64,
     error: &str,
     give_up: bool,

@@ -79,10 +79,13 @@ impl TicketService {
                 };
                 let plan = db::billing::plan(&self.db, guild).await?;
                 let limit = plan.limits().modmail_categories.min(MAX_MENU_OPTIONS);
-                match db::categories::create(&self.db, guild, &fields, actor.user, limit).await? {
+                let mut tx = self.db.begin().await?;
+                match db::categories::create(&mut tx, guild, &fields, actor.user, limit).await? {
                     db::categories::Created::Yes(category) => {
                         let target = format!("category:{}", category.id);
-                        self.audit(guild, actor, "category.create", &target, json!({ "name": category.name })).await?;
+                        let changes = json!({ "name": category.name });
+                        self.audit(&mut tx, guild, actor, "category.create", &target, changes).await?;
+                        tx.commit().await?;
                         let mut text = format!(
                             "Category **{}** created: its tickets open in <#{}>.",
                             category.name, category.discord_category
@@ -136,10 +139,13 @@ impl TicketService {
                         None => category.emoji.clone(),
                     },
                 };
-                match db::categories::update(&self.db, category.id, &fields).await {
+                let mut tx = self.db.begin().await?;
+                match db::categories::update(&mut *tx, category.id, &fields).await {
                     Ok(Some(updated)) => {
                         let target = format!("category:{}", updated.id);
-                        self.audit(guild, actor, "category.update", &target, json!({ "name": updated.name })).await?;
+                        let changes = json!({ "name": updated.name });
+                        self.audit(&mut tx, guild, actor, "category.update", &target, changes).await?;
+                        tx.commit().await?;
                         format!("Category **{}** updated.", updated.name)
                     }
                     Ok(None) => return Err(unknown(&name, &prefix).into()),
@@ -155,9 +161,11 @@ impl TicketService {
             }
             CategoryAction::Delete { name } => {
                 let category = self.category_named(guild, &name, &prefix).await?;
-                db::categories::delete(&self.db, category.id).await?;
+                let mut tx = self.db.begin().await?;
+                db::categories::delete(&mut *tx, category.id).await?;
                 let target = format!("category:{}", category.id);
-                self.audit(guild, actor, "category.delete", &target, json!({ "name": category.name })).await?;
+                self.audit(&mut tx, guild, actor, "category.delete", &target, json!({ "name": category.name })).await?;
+                tx.commit().await?;
                 format!(
                     "Category **{}** deleted. Its open tickets stay where they are; its Discord category was not touched.",
                     category.name
@@ -216,8 +224,10 @@ impl TicketService {
             }
             Err(e) => return Err(e.into()),
         }
-        db::categories::set_for_ticket(&self.db, ticket.id, Some(category.id)).await?;
-        db::events::record(&self.db, ticket.id, "moved", Some(ctx.actor.user), &category.name).await?;
+        let mut tx = self.db.begin().await?;
+        db::categories::set_for_ticket(&mut *tx, ticket.id, Some(category.id)).await?;
+        db::events::record(&mut *tx, ticket.id, "moved", Some(ctx.actor.user), &category.name).await?;
+        tx.commit().await?;
         Ok(Outcome::Post(OutgoingMessage::text(format!(
             "📂 Moved to **{}** by {}; the channel's permissions now follow that category.",
             category.name, ctx.actor.name

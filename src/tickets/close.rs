@@ -62,6 +62,8 @@ impl TicketService {
         let closed_now = db::tickets::close(&mut *tx, ticket.id, closed_by).await?;
         if closed_now {
             db::timers::cancel_for_ticket(&mut *tx, ticket.id).await?;
+            let detail = if notify_user { "" } else { "silently" };
+            db::events::record(&mut *tx, ticket.id, "closed", closed_by, detail).await?;
         }
         tx.commit().await?;
         if !closed_now {
@@ -75,8 +77,6 @@ impl TicketService {
             return Ok(Outcome::Done);
         }
         metrics::ticket_closed(ticket.kind.as_str());
-        let detail = if notify_user { "" } else { "silently" };
-        db::events::record(&self.db, ticket.id, "closed", closed_by, detail).await?;
         if deliver {
             let close_text = match ticket.kind {
                 TicketKind::Modmail => {

@@ -116,16 +116,18 @@ impl TicketService {
     }
 
     /// Records a change to a guild's configuration in its audit log, for
-    /// every entry point alike (commands, buttons, the API).
+    /// every entry point alike (commands, buttons, the API), in the
+    /// transaction that makes the change: both are kept, or neither.
     pub(crate) async fn audit(
         &self,
+        tx: &mut sqlx::PgConnection,
         guild: GuildId,
         actor: &Actor,
         action: &str,
         target: &str,
         changes: serde_json::Value,
     ) -> TicketResult<()> {
-        db::audit_log::record(&self.db, guild.db(), actor.audit(), action, target, &changes).await?;
+        db::audit_log::record(&mut *tx, guild.db(), actor.audit(), action, target, &changes).await?;
         Ok(())
     }
 }

@@ -173,9 +173,16 @@ impl TicketService {
             ticket_type: request.panel.as_ref().map(|p| p.type_id),
             answers: request.panel.as_ref().map(|p| p.answers.clone()),
         };
+        let detail = if request.opened_by == request.opener { "" } else { "by staff" };
         let inserted = match db::tickets::insert(&mut tx, &new).await {
-            // The user's category prompt, if any, is answered by this ticket.
-            Ok(ticket) => db::prompts::finish(&mut tx, request.opener, request.guild).await.map(|()| ticket),
+            // The user's category prompt, if any, is answered by this ticket;
+            // the opening is logged with it.
+            Ok(ticket) => match db::prompts::finish(&mut tx, request.opener, request.guild).await {
+                Ok(()) => db::events::record(&mut *tx, ticket.id, "opened", Some(request.opened_by), detail)
+                    .await
+                    .map(|()| ticket),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         let ticket = match inserted {
@@ -195,10 +202,6 @@ impl TicketService {
         }
         metrics::ticket_opened(request.kind.as_str());
         self.warn_if_guild_nearly_full(&ticket).await;
-        let detail = if request.opened_by == request.opener { "" } else { "by staff" };
-        if let Err(e) = db::events::record(&self.db, ticket.id, "opened", Some(request.opened_by), detail).await {
-            tracing::warn!(error = %e, ticket = ticket.id, "could not log the opening");
-        }
         tracing::info!(ticket = ticket.id, number, channel = %channel, "ticket opened");
         Ok(Opened::New(ticket))
     }

@@ -32,13 +32,15 @@ impl TicketService {
         if let Some(log) = setup.log_channel {
             self.expect_channel(guild, log, ChannelKind::Text, "log-channel", "a text channel").await?;
         }
-        db::settings::setup_modmail(&self.db, guild, setup.inbox_category, setup.staff_role, setup.log_channel).await?;
+        let mut tx = self.db.begin().await?;
+        db::settings::setup_modmail(&mut *tx, guild, setup.inbox_category, setup.staff_role, setup.log_channel).await?;
         let details = serde_json::json!({
             "inbox_category": setup.inbox_category.to_string(),
             "staff_role": setup.staff_role.to_string(),
             "log_channel": setup.log_channel.map(|c| c.to_string()),
         });
-        self.audit(guild, actor, "modmail.setup", "modmail", details).await?;
+        self.audit(&mut tx, guild, actor, "modmail.setup", "modmail", details).await?;
+        tx.commit().await?;
         let log = setup.log_channel.map(|c| format!(", events are logged in <#{c}>")).unwrap_or_default();
         Ok(Outcome::Notice(format!(
             "Modmail is set up: tickets open in <#{}>, visible to <@&{}>{log}. Members can now DM me.",

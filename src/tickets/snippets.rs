@@ -39,7 +39,8 @@ impl TicketService {
             SnippetAction::Create { name, content } => {
                 let (name, content) = (valid_name(&name)?, valid_content(&content)?);
                 let limit = db::billing::plan(&self.db, guild).await?.limits().snippets;
-                match db::snippets::create(&self.db, guild, &name, &content, actor.user, limit).await? {
+                let mut tx = self.db.begin().await?;
+                match db::snippets::create(&mut tx, guild, &name, &content, actor.user, limit).await? {
                     db::snippets::Created::Yes => {}
                     db::snippets::Created::NameTaken => {
                         return Err(Refusal::InvalidInput(format!(
@@ -59,23 +60,28 @@ impl TicketService {
                         .into());
                     }
                 }
-                self.audit(guild, actor, "snippet.create", &name, json!({ "content": content })).await?;
+                self.audit(&mut tx, guild, actor, "snippet.create", &name, json!({ "content": content })).await?;
+                tx.commit().await?;
                 format!("Snippet `{name}` saved. Send it in a ticket with `{prefix}s {name}`.")
             }
             SnippetAction::Edit { name, content } => {
                 let (name, content) = (valid_name(&name)?, valid_content(&content)?);
-                if !db::snippets::update(&self.db, guild, &name, &content, actor.user).await? {
+                let mut tx = self.db.begin().await?;
+                if !db::snippets::update(&mut *tx, guild, &name, &content, actor.user).await? {
                     return Err(unknown(&name, prefix).into());
                 }
-                self.audit(guild, actor, "snippet.update", &name, json!({ "content": content })).await?;
+                self.audit(&mut tx, guild, actor, "snippet.update", &name, json!({ "content": content })).await?;
+                tx.commit().await?;
                 format!("Snippet `{name}` updated.")
             }
             SnippetAction::Delete { name } => {
                 let name = valid_name(&name)?;
-                if !db::snippets::delete(&self.db, guild, &name).await? {
+                let mut tx = self.db.begin().await?;
+                if !db::snippets::delete(&mut *tx, guild, &name).await? {
                     return Err(unknown(&name, prefix).into());
                 }
-                self.audit(guild, actor, "snippet.delete", &name, json!({})).await?;
+                self.audit(&mut tx, guild, actor, "snippet.delete", &name, json!({})).await?;
+                tx.commit().await?;
                 format!("Snippet `{name}` deleted.")
             }
             SnippetAction::List => {

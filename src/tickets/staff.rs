@@ -42,8 +42,10 @@ impl TicketService {
             }
             _ => {}
         }
-        db::tickets::set_assigned(&self.db, ticket.id, Some(ctx.actor.user)).await?;
-        db::events::record(&self.db, ticket.id, "taken", Some(ctx.actor.user), "").await?;
+        let mut tx = self.db.begin().await?;
+        db::tickets::set_assigned(&mut *tx, ticket.id, Some(ctx.actor.user)).await?;
+        db::events::record(&mut *tx, ticket.id, "taken", Some(ctx.actor.user), "").await?;
+        tx.commit().await?;
         self.log_panel_event(&ticket, PanelEvent::Claimed { by: ctx.actor.user }, None).await;
         self.show_assignment(&ticket, Some((ctx.actor.user, &ctx.actor.name))).await?;
         Ok(Outcome::Notice("You took this ticket; the pinned status shows it.".into()))
@@ -63,8 +65,10 @@ impl TicketService {
             }
             Some(_) => {}
         }
-        db::tickets::set_assigned(&self.db, ticket.id, None).await?;
-        db::events::record(&self.db, ticket.id, "released", Some(ctx.actor.user), "").await?;
+        let mut tx = self.db.begin().await?;
+        db::tickets::set_assigned(&mut *tx, ticket.id, None).await?;
+        db::events::record(&mut *tx, ticket.id, "released", Some(ctx.actor.user), "").await?;
+        tx.commit().await?;
         self.show_assignment(&ticket, None).await?;
         Ok(Outcome::Notice("The ticket is no longer assigned.".into()))
     }
@@ -288,9 +292,11 @@ impl TicketService {
             return Err(Refusal::InvalidInput("Keep the reason within 500 characters.".into()).into());
         }
         let expires = length.map(|d| Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(30)));
-        db::blocks::block(&self.db, guild, user, actor.user, reason.trim(), expires).await?;
+        let mut tx = self.db.begin().await?;
+        db::blocks::block(&mut *tx, guild, user, actor.user, reason.trim(), expires).await?;
         let details = serde_json::json!({ "reason": reason.trim(), "expires_at": expires });
-        self.audit(guild, actor, "block.create", &format!("user:{user}"), details).await?;
+        self.audit(&mut tx, guild, actor, "block.create", &format!("user:{user}"), details).await?;
+        tx.commit().await?;
         let until = match (length, expires) {
             (Some(d), Some(at)) => format!(" for {} (until <t:{}:f>)", duration::format(d), at.timestamp()),
             _ => " until unblocked".to_owned(),
@@ -307,8 +313,10 @@ impl TicketService {
         if !actor.is_staff(&settings) {
             return Err(Refusal::NotStaff.into());
         }
-        let text = if db::blocks::unblock(&self.db, guild, user).await? {
-            self.audit(guild, actor, "block.delete", &format!("user:{user}"), serde_json::json!({})).await?;
+        let mut tx = self.db.begin().await?;
+        let text = if db::blocks::unblock(&mut *tx, guild, user).await? {
+            self.audit(&mut tx, guild, actor, "block.delete", &format!("user:{user}"), serde_json::json!({})).await?;
+            tx.commit().await?;
             format!("✅ <@{user}> is unblocked and can open tickets again.")
         } else {
             format!("<@{user}> was not blocked.")

@@ -49,13 +49,16 @@ impl TicketService {
         };
         let due = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::days(30));
         let payload = json!({ "silent": silent, "source": ctx.source.to_string() });
+        let mut tx = self.db.begin().await?;
         let scheduled =
-            db::timers::schedule_close(&self.db, ticket.guild, ticket.id, ctx.actor.user, due, payload).await?;
+            db::timers::schedule_close(&mut tx, ticket.guild, ticket.id, ctx.actor.user, due, payload).await?;
         let due = match scheduled {
             db::timers::Scheduled::New(id) => {
-                self.index_timer(id, due).await;
                 let detail = format!("in {}{}", duration::format(delay), if silent { ", silently" } else { "" });
-                db::events::record(&self.db, ticket.id, "close_scheduled", Some(ctx.actor.user), &detail).await?;
+                db::events::record(&mut *tx, ticket.id, "close_scheduled", Some(ctx.actor.user), &detail).await?;
+                tx.commit().await?;
+                // Indexed once committed, so the worker that takes it finds it.
+                self.index_timer(id, due).await;
                 due
             }
             // The same command delivered twice: it was scheduled the first time.
@@ -70,9 +73,11 @@ impl TicketService {
     }
 
     async fn cancel_scheduled_close(&self, ticket: &Ticket, by: UserId) -> TicketResult<Outcome> {
-        match db::timers::cancel_close(&self.db, ticket.id).await? {
+        let mut tx = self.db.begin().await?;
+        match db::timers::cancel_close(&mut *tx, ticket.id).await? {
             Some(_) => {
-                db::events::record(&self.db, ticket.id, "close_cancelled", Some(by), "").await?;
+                db::events::record(&mut *tx, ticket.id, "close_cancelled", Some(by), "").await?;
+                tx.commit().await?;
                 Ok(Outcome::Post(OutgoingMessage::text("⏰ The scheduled close was cancelled.")))
             }
             None => Ok(Outcome::Notice("No close is scheduled for this ticket.".into())),
@@ -82,14 +87,18 @@ impl TicketService {
     /// The user wrote in their ticket: a scheduled close is called off and
     /// staff waiting with `/alert` are pinged, in one message.
     pub(crate) async fn user_wrote(&self, ticket: &Ticket) -> TicketResult<()> {
-        let cancelled = db::timers::cancel_close(&self.db, ticket.id).await?;
+        let mut tx = self.db.begin().await?;
+        let cancelled = db::timers::cancel_close(&mut *tx, ticket.id).await?;
+        if cancelled.is_some() {
+            db::events::record(&mut *tx, ticket.id, "close_cancelled", None, "the user wrote").await?;
+        }
+        tx.commit().await?;
         let alerted = db::alerts::take_all(&self.db, ticket.id).await?;
         if cancelled.is_none() && alerted.is_empty() {
             return Ok(());
         }
         let mut lines = Vec::new();
         if cancelled.is_some() {
-            db::events::record(&self.db, ticket.id, "close_cancelled", None, "the user wrote").await?;
             lines.push("⏰ The user wrote again, so the scheduled close was cancelled.".to_owned());
         }
         if !alerted.is_empty() {
@@ -115,10 +124,12 @@ impl TicketService {
         }
         let due = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::days(30));
         let payload = json!({ "content": content, "source": ctx.source.to_string() });
+        let mut tx = self.db.begin().await?;
         let (id, number, due) =
-            db::timers::add_reminder(&self.db, ticket.guild, ticket.id, ctx.actor.user, due, payload).await?;
+            db::timers::add_reminder(&mut tx, ticket.guild, ticket.id, ctx.actor.user, due, payload).await?;
+        db::events::record(&mut *tx, ticket.id, "reminder_added", Some(ctx.actor.user), &format!("#{number}")).await?;
+        tx.commit().await?;
         self.index_timer(id, due).await;
-        db::events::record(&self.db, ticket.id, "reminder_added", Some(ctx.actor.user), &format!("#{number}")).await?;
         Ok(Outcome::Notice(format!(
             "⏰ Reminder #{number} set for <t:{ts}:f> (<t:{ts}:R>). Remove it with `{}remove_reminder {number}`.",
             settings.command_prefix,
@@ -129,16 +140,18 @@ impl TicketService {
     #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
     pub async fn remove_reminder(&self, ctx: &StaffContext, number: i32) -> TicketResult<Outcome> {
         let (ticket, _settings) = self.staff_ticket(ctx).await?;
-        match db::timers::cancel_reminder(&self.db, ticket.id, number).await? {
+        let mut tx = self.db.begin().await?;
+        match db::timers::cancel_reminder(&mut tx, ticket.id, number).await? {
             Removed::Cancelled => {
                 db::events::record(
-                    &self.db,
+                    &mut *tx,
                     ticket.id,
                     "reminder_removed",
                     Some(ctx.actor.user),
                     &format!("#{number}"),
                 )
                 .await?;
+                tx.commit().await?;
                 Ok(Outcome::Notice(format!("Reminder #{number} removed.")))
             }
             Removed::AlreadyDone => Ok(Outcome::Notice(format!("Reminder #{number} already went off or was removed."))),
@@ -211,8 +224,10 @@ impl TicketService {
         let permanent = is_permanent(error);
         let give_up = permanent || timer.attempts >= i32::try_from(policy.max_attempts).unwrap_or(i32::MAX);
         let reason = super::render::truncate(&error.to_string(), 300);
+        // The failure and the event that tells of it are kept together.
+        let mut tx = self.db.begin().await?;
         let after =
-            db::timers::record_failure(&self.db, timer.id, &reason, give_up, policy.backoff(timer.attempts)).await?;
+            db::timers::record_failure(&mut *tx, timer.id, &reason, give_up, policy.backoff(timer.attempts)).await?;
         match after {
             AfterFailure::Retry(at) => {
                 metrics::timer_failure(timer.kind.as_str(), false);
@@ -227,11 +242,12 @@ impl TicketService {
                         n => format!("{n} attempts"),
                     };
                     let detail = format!("{} after {attempts}: {reason}", describe(timer));
-                    db::events::record(&self.db, ticket, "timer_failed", None, &detail).await?;
+                    db::events::record(&mut *tx, ticket, "timer_failed", None, &detail).await?;
                 }
             }
             AfterFailure::Gone => {}
         }
+        tx.commit().await?;
         Ok(after)
     }
 

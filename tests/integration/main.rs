@@ -17,6 +17,7 @@ mod api_settings;
 mod api_tickets;
 mod api_tokens;
 mod billing_stripe;
+mod changes_and_records;
 mod content_is_data;
 mod crashes;
 mod gateway_clusters;

@@ -71,7 +71,8 @@ impl TicketService {
             questions: Vec::new(),
         };
         let limit = db::billing::plan(&self.db, guild).await?.limits().ticket_types.min(MAX_TYPES);
-        let id = match db::panel::create_type(&self.db, guild, &new, limit).await? {
+        let mut tx = self.db.begin().await?;
+        let id = match db::panel::create_type(&mut tx, guild, &new, limit).await? {
             TypeCreated::Yes(id) => id,
             TypeCreated::NameTaken => return Err(name_taken(&new.name).into()),
             TypeCreated::Full if limit < MAX_TYPES => {
@@ -84,8 +85,9 @@ impl TicketService {
                 .into())
             }
         };
-        self.audit(guild, actor, "ticket_type.create", &format!("ticket_type:{id}"), json!({ "name": new.name }))
-            .await?;
+        let target = format!("ticket_type:{id}");
+        self.audit(&mut tx, guild, actor, "ticket_type.create", &target, json!({ "name": new.name })).await?;
+        tx.commit().await?;
         self.menu_changed(guild).await;
         Ok(id)
     }
@@ -102,14 +104,16 @@ impl TicketService {
         let name = valid_type_name(&fields.name)?;
         let description = super::super::categories::valid_description(&fields.description)?;
         let emoji = super::super::categories::valid_emoji(fields.emoji.as_deref())?;
-        match db::panel::update_type(&self.db, guild, type_id, &name, &description, emoji.as_deref()).await {
+        let mut tx = self.db.begin().await?;
+        match db::panel::update_type(&mut *tx, guild, type_id, &name, &description, emoji.as_deref()).await {
             Ok(true) => {}
             Ok(false) => return Err(gone().into()),
             Err(e) if db::is_unique_violation(&e) => return Err(name_taken(&name).into()),
             Err(e) => return Err(e.into()),
         }
-        self.audit(guild, actor, "ticket_type.update", &format!("ticket_type:{type_id}"), json!({ "name": name }))
-            .await?;
+        let target = format!("ticket_type:{type_id}");
+        self.audit(&mut tx, guild, actor, "ticket_type.update", &target, json!({ "name": name })).await?;
+        tx.commit().await?;
         self.menu_changed(guild).await;
         Ok(())
     }
@@ -117,10 +121,12 @@ impl TicketService {
     #[tracing::instrument(skip(self, actor))]
     pub async fn remove_ticket_type(&self, guild: GuildId, actor: &Actor, type_id: i64) -> TicketResult<()> {
         require_manager(actor)?;
-        if !db::panel::delete_type(&self.db, guild, type_id).await? {
+        let mut tx = self.db.begin().await?;
+        if !db::panel::delete_type(&mut *tx, guild, type_id).await? {
             return Err(gone().into());
         }
-        self.audit(guild, actor, "ticket_type.delete", &format!("ticket_type:{type_id}"), json!({})).await?;
+        self.audit(&mut tx, guild, actor, "ticket_type.delete", &format!("ticket_type:{type_id}"), json!({})).await?;
+        tx.commit().await?;
         self.menu_changed(guild).await;
         Ok(())
     }
@@ -139,7 +145,8 @@ impl TicketService {
             QuestionChange::Add(fields) | QuestionChange::Edit(_, fields) => Some(parse_question(fields)?),
             _ => None,
         };
-        let changed = db::panel::change_questions(&self.db, guild, type_id, |questions| {
+        let mut tx = self.db.begin().await?;
+        let changed = db::panel::change_questions(&mut tx, guild, type_id, |questions| {
             let count = questions.len();
             let at = |i: usize| {
                 if i < count {
@@ -184,14 +191,9 @@ impl TicketService {
         .await?;
         let questions = changed.ok_or_else(gone)??;
         let labels: Vec<&str> = questions.iter().map(|q| q.label.as_str()).collect();
-        self.audit(
-            guild,
-            actor,
-            "ticket_type.questions",
-            &format!("ticket_type:{type_id}"),
-            json!({ "questions": labels }),
-        )
-        .await?;
+        let target = format!("ticket_type:{type_id}");
+        self.audit(&mut tx, guild, actor, "ticket_type.questions", &target, json!({ "questions": labels })).await?;
+        tx.commit().await?;
         self.menu_changed(guild).await;
         Ok(questions)
     }

@@ -33,7 +33,8 @@ impl TicketService {
         if let Some(log) = setup.log_channel {
             self.expect_channel(guild, log, ChannelKind::Text, "log-channel", "a text channel").await?;
         }
-        let (settings, created) = db::panel::save_setup(&self.db, guild, setup, &super::defaults::types()).await?;
+        let mut tx = self.db.begin().await?;
+        let (settings, created) = db::panel::save_setup(&mut tx, guild, setup, &super::defaults::types()).await?;
         let details = serde_json::json!({
             "menu_channel": settings.menu_channel.to_string(),
             "category": settings.category.to_string(),
@@ -41,7 +42,8 @@ impl TicketService {
             "support_role": settings.support_role.map(|r| r.to_string()),
             "max_open_per_member": settings.max_open_per_member,
         });
-        self.audit(guild, actor, "panel.setup", "panel", details).await?;
+        self.audit(&mut tx, guild, actor, "panel.setup", "panel", details).await?;
+        tx.commit().await?;
         let types = db::panel::types(&self.db, guild).await?;
         self.refresh_menu(guild).await?;
 
