@@ -22,6 +22,8 @@ pub const GATEWAY_EVENTS: &str = "ticketeer_gateway_events_total";
 pub const SHARD_STATUS: &str = "ticketeer_shard_status";
 /// Last heartbeat round trip of each shard.
 pub const SHARD_LATENCY: &str = "ticketeer_shard_latency_seconds";
+/// Whether Redis answers cluster 0's pings (1) or not (0).
+pub const REDIS_UP: &str = "ticketeer_redis_up";
 /// Session checkpoints written (where a replacement would resume), by shard.
 pub const SESSION_CHECKPOINTS: &str = "ticketeer_session_checkpoints_total";
 /// Discord REST requests, by route and HTTP status.
@@ -142,6 +144,7 @@ fn describe() {
         "Shard state: 0 = disconnected, 1 = connecting, 2 = identifying, 3 = resuming, 4 = ready."
     );
     describe_gauge!(SHARD_LATENCY, Unit::Seconds, "Most recent gateway heartbeat round trip of the shard.");
+    describe_gauge!(REDIS_UP, "Whether Redis answers gateway cluster 0's pings, every second (1 = yes).");
     describe_counter!(
         SESSION_CHECKPOINTS,
         "Gateway session checkpoints written to Redis (where a replacement for a crashed process resumes)."
@@ -235,6 +238,11 @@ pub fn gateway_event(shard: u32, event: &'static str) {
 /// `shard` moved to `status`.
 pub fn shard_status(shard: u32, status: ShardStatus) {
     metrics::gauge!(SHARD_STATUS, "shard" => shard.to_string()).set(status.value());
+}
+
+/// Whether Redis answered the last ping.
+pub fn redis_up(up: bool) {
+    metrics::gauge!(REDIS_UP).set(if up { 1.0 } else { 0.0 });
 }
 
 /// `shard` wrote a session checkpoint.

@@ -14,7 +14,7 @@ use super::queue::RedisIdentifyQueue;
 use super::{sessions, shard_runner, INTENTS};
 use crate::bot::Bot;
 use crate::discord::metered::metered;
-use crate::jobs::{inbox_sweeper, recovery, retention, timer_worker, transcript_purge};
+use crate::jobs::{inbox_sweeper, redis_watch, retention, timer_worker, transcript_purge};
 
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
@@ -98,9 +98,10 @@ pub async fn run(
     let sweeper = (options.cluster == 0).then(|| tokio::spawn(inbox_sweeper::run(bot.clone(), shutdown.clone())));
     let purge = (options.cluster == 0).then(|| tokio::spawn(transcript_purge::run(bot.clone(), shutdown.clone())));
     let retention = (options.cluster == 0).then(|| tokio::spawn(retention::run(bot.clone(), shutdown.clone())));
-    // DMs arrive on shard 0 only, so cluster 0 recovers what it may have missed.
-    let recovery = (options.cluster == 0 && bot.config.recover_on_start)
-        .then(|| tokio::spawn(recovery::run(bot.clone(), shutdown.clone())));
+    // DMs arrive on shard 0 only, so cluster 0 recovers what it may have
+    // missed: after each new session of shard 0 (see `shard_runner`), and
+    // when Redis answers again after an outage.
+    let redis_watch = (options.cluster == 0).then(|| tokio::spawn(redis_watch::run(bot.clone(), shutdown.clone())));
     // Every cluster fires timers: claims are atomic, so more workers only
     // means less delay and no single point of failure.
     let timers = tokio::spawn(timer_worker::run(bot.clone(), shutdown.clone()));
@@ -126,8 +127,8 @@ pub async fn run(
         let _ = retention.await;
     }
     let _ = timers.await;
-    if let Some(recovery) = recovery {
-        let _ = recovery.await;
+    if let Some(redis_watch) = redis_watch {
+        let _ = redis_watch.await;
     }
     let _ = ops_task.await;
     tracing::info!(cluster = options.cluster, "gateway cluster stopped");

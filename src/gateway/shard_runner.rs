@@ -57,6 +57,10 @@ pub async fn run(
             };
             let hold = checkpoint.received(shard.session(), shard.resume_url());
             observe(&shard, id, &event);
+            if id == 0 && matches!(event, Event::Ready(_)) && bot.config.recover_on_start {
+                // A new session: Discord replays nothing the old one missed.
+                handlers.spawn(crate::jobs::recovery::after_new_session(bot.clone(), shutdown.clone()));
+            }
             bot.cache.update(&event);
             if let Event::MessageCreate(message) = &event {
                 if let Some(dm) = direct_message::incoming(message) {

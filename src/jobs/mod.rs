@@ -3,6 +3,7 @@
 
 pub mod inbox_sweeper;
 pub mod recovery;
+pub mod redis_watch;
 pub mod retention;
 pub mod session_purge;
 pub mod timer_worker;

@@ -1,7 +1,11 @@
-//! Recovery: once cluster 0 (which receives every DM) is up, and again when
-//! storing DMs works after PostgreSQL was unreachable, DMs sent while no bot
-//! was listening are read back from Discord and relayed in order. One process at a time (a Redis lock); safe to repeat, because the
-//! inbox is keyed by message id.
+//! Recovery: DMs sent while no bot was listening are read back from Discord
+//! and relayed in order. It runs whenever shard 0 (which receives every DM)
+//! starts a new gateway session — at start-up, or after a session Discord
+//! would not let it resume — since Discord replays nothing across sessions;
+//! when storing DMs works again after PostgreSQL was unreachable; and when
+//! Redis answers again after an outage (`jobs::redis_watch`). One process at
+//! a time (a Redis lock); safe to repeat, because the inbox is keyed by
+//! message id.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,21 +17,24 @@ use crate::redis::lock::Lock;
 
 /// Users who DMed within this window are checked (besides every open ticket).
 const WINDOW_DAYS: i64 = 7;
-/// Let the shards connect and resume first: a resumed session replays what it
-/// missed, and recovery then finds nothing left to do.
-const START_DELAY: Duration = Duration::from_secs(2);
+/// After a new session, the DMs Discord delivers right away are stored
+/// first; recovery then only reads back what no session delivered.
+const AFTER_READY: Duration = Duration::from_secs(2);
 
-pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
+/// Shard 0 has a new session (READY): what the previous one missed will
+/// never be replayed, so it is read back.
+pub async fn after_new_session(bot: Arc<Bot>, shutdown: CancellationToken) {
     tokio::select! {
         () = shutdown.cancelled() => return,
-        () = tokio::time::sleep(START_DELAY) => {}
+        () = tokio::time::sleep(AFTER_READY) => {}
     }
     recover(bot, shutdown).await;
 }
 
 /// Recovery again, now: storing DMs works again after PostgreSQL was
-/// unreachable (see `gateway::dm_spool`), so DMs Discord could not deliver
-/// meanwhile are read back.
+/// unreachable (see `gateway::dm_spool`), or Redis answers again, so DMs
+/// Discord could not deliver meanwhile are read back and those stored but
+/// not relayed are relayed.
 pub async fn recover_now(bot: Arc<Bot>) {
     recover(bot, CancellationToken::new()).await;
 }

@@ -99,6 +99,33 @@ async fn dms_sent_while_redis_is_killed_and_restarted_empty_are_each_relayed_onc
 }
 
 #[tokio::test]
+async fn a_dm_no_session_received_while_redis_was_down_is_read_back_when_redis_returns() {
+    let mut app = TestApp::spawn_with(Options { private_redis: true, ..Options::default() }).await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "before the outage").await;
+
+    // Redis dies, and Discord ends shard 0's session: the shard must identify
+    // anew, which waits for the fleet's identify queue (in Redis). Alice
+    // writes meanwhile; no session receives it, and none will replay it.
+    app.private_redis.as_mut().unwrap().kill().await;
+    app.control.gateway_invalidate(Some(0), false).await.unwrap();
+    crate::support::eventually("shard 0 has no session", || async {
+        app.control.gateway_sessions().await.ok()?.is_empty().then_some(())
+    })
+    .await;
+    app.control.user_dm(alice, "sent while no session ran").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    app.private_redis.as_mut().unwrap().restart().await;
+    let back = std::time::Instant::now();
+
+    app.wait_for_channel_text(channel, "sent while no session ran").await;
+    println!("a DM no session received: relayed {:.1} s after Redis returned", back.elapsed().as_secs_f64());
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_dm_is_stored_while_every_connection_of_the_main_pool_is_taken() {
     let app = TestApp::spawn().await;
     let acme = app.guild("acme").await;
