@@ -208,3 +208,53 @@ async fn users_whose_drain_keeps_stopping_short_take_turns_and_a_stranded_dm_is_
     assert_eq!(sweep(&app).await, Vec::<u64>::new());
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_user_whose_server_menu_expired_is_left_alone_until_they_write_again_and_then_swept_and_asked_again() {
+    let app = spawn().await;
+    let acme = app.guild("acme").await;
+    let blue = app.guild("blue").await;
+    app.setup_modmail(&acme).await;
+    app.setup_modmail(&blue).await;
+    let alice = app.member("alice", &[&acme, &blue]).await;
+
+    app.control.user_dm(alice, "first").await.unwrap();
+    let menu = eventually("the bot asks which server", || async {
+        app.bot_dms(alice).await.into_iter().find(|m| m["components"].to_string().contains("modmail:choose-guild"))
+    })
+    .await;
+    // The menu's deadline passes while its timer is late (it is not due for
+    // 15 minutes): routing and the sweeper go by the deadline, not the timer.
+    sqlx::query("UPDATE dm_guild_choices SET expires_at = now()").execute(&app.db.pool).await.unwrap();
+    until_stale(&app).await;
+    assert_eq!(sweep(&app).await, Vec::<u64>::new(), "expired, but nothing new: waiting for the user's next DM");
+
+    // Alice writes again, and the drain of that DM dies with its process.
+    stranded_dm(&app, alice, "again", 0).await;
+    until_stale(&app).await;
+    assert_eq!(sweep(&app).await, vec![alice], "a DM after the deadline is the sweeper's to drain");
+    let menus: Vec<_> = app
+        .bot_dms(alice)
+        .await
+        .into_iter()
+        .filter(|m| m["components"].to_string().contains("modmail:choose-guild"))
+        .collect();
+    assert_eq!(menus.len(), 2, "asked again, with a new menu: {menus:?}");
+    let again = menus.into_iter().find(|m| m["id"] != menu["id"]).unwrap();
+    let dm_channel: u64 = again["channel_id"].as_str().unwrap().parse().unwrap();
+    let again_id: u64 = again["id"].as_str().unwrap().parse().unwrap();
+    app.control
+        .click(alice, dm_channel, again_id, "modmail:choose-guild", 3, Some(vec![acme.id.to_string()]))
+        .await
+        .unwrap();
+    let texts = eventually("both DMs follow the pick", || async {
+        let texts = ticket_texts(&app, &acme, alice).await?;
+        texts.iter().any(|t| t.contains("again")).then_some(texts)
+    })
+    .await;
+    let first = texts.iter().position(|t| t.contains("first")).expect("the held DM is relayed");
+    let second = texts.iter().position(|t| t.contains("again")).unwrap();
+    assert!(first < second, "in order: {texts:?}");
+    assert_eq!(texts.iter().filter(|t| t.contains("first") || t.contains("again")).count(), 2, "{texts:?}");
+    app.shutdown().await;
+}
