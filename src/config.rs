@@ -123,6 +123,13 @@ pub struct InboxConfig {
     /// The wait before a DM whose relay failed transiently is retried,
     /// doubled per failure (at most 5 minutes; given up after 5 failures).
     pub retry_wait: std::time::Duration,
+    /// Users one sweep drains at most (oldest stranded DM first), so a sweep
+    /// after a long outage stays short and the next one follows soon.
+    pub sweep_users: i64,
+    /// How long a server menu (a user in several modmail servers picks one)
+    /// holds their DMs before it expires. Global, not per guild: the choice
+    /// is between guilds, so no one guild's setting could apply.
+    pub server_choice_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -355,6 +362,11 @@ impl Config {
                     5_000,
                     "a whole number of milliseconds",
                 )?),
+                sweep_users: src.parsed::<i64>("TICKETEER_INBOX_SWEEP_USERS", 100, "a whole number")?.max(1),
+                server_choice_timeout: std::time::Duration::from_secs(
+                    src.parsed::<u64>("TICKETEER_SERVER_CHOICE_TIMEOUT_SECS", 900, "a whole number of seconds")?
+                        .clamp(1, 30 * 24 * 3600),
+                ),
             },
             timers: TimerConfig {
                 poll: std::time::Duration::from_millis(src.parsed(

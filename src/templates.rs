@@ -13,6 +13,7 @@ pub enum Template {
     ChooseCategory,
     CategoryChosen,
     CategoryTimedOut,
+    GuildChoiceExpired,
 }
 
 impl Template {
@@ -26,6 +27,7 @@ impl Template {
             Self::ChooseCategory => include_str!("../templates/messages/choose_category.md"),
             Self::CategoryChosen => include_str!("../templates/messages/category_chosen.md"),
             Self::CategoryTimedOut => include_str!("../templates/messages/category_timed_out.md"),
+            Self::GuildChoiceExpired => include_str!("../templates/messages/guild_choice_expired.md"),
         }
     }
 }
@@ -146,6 +148,7 @@ mod tests {
             Template::ChooseCategory,
             Template::CategoryChosen,
             Template::CategoryTimedOut,
+            Template::GuildChoiceExpired,
         ] {
             let text = render(t.default_text(), &values);
             assert!(!text.contains('{'), "{t:?} left a placeholder: {text}");

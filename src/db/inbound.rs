@@ -144,16 +144,48 @@ pub async fn mark_failed(db: &PgPool, message: MessageId, error: &str) -> sqlx::
     Ok(())
 }
 
-/// Users with DMs left pending for longer than `older_than_seconds` (their drain
-/// died with its process, or a transient failure waits for its retry): the
-/// sweeper drains them once their retry is due.
+/// The users the inbox sweeper drains now, at most `limit`, and marks as
+/// swept (`swept_at`). A user is taken when their oldest pending DM is older
+/// than `older_than_seconds` (its drain died with its process, or was told
+/// "not now"), unless they are legitimately waiting:
+///
+/// - a DM waits for its retry (`retry_at` in the future, after a transient
+///   failure): nothing is due before then;
+/// - an unanswered server menu, open or expired, and no DM since its
+///   deadline: the user's pick, or their next message, moves things on;
+/// - a category prompt still waiting with its timeout still to run: the
+///   pick or the timeout drains.
+///
+/// Users the sweeper has not tried yet come first, oldest pending DM first;
+/// then those it tried longest ago. So a user whose drain keeps ending with
+/// DMs pending (another process holds their lock, a database error) is tried
+/// again in turn, but never takes the slots of users stranded since.
 #[tracing::instrument(skip(db))]
-pub async fn users_with_stale_pending(db: &PgPool, older_than_seconds: f64, limit: i64) -> sqlx::Result<Vec<UserId>> {
+pub async fn users_to_sweep(db: &PgPool, older_than_seconds: f64, limit: i64) -> sqlx::Result<Vec<UserId>> {
     let rows = sqlx::query_scalar!(
-        r#"SELECT DISTINCT user_id FROM inbound_dms
-           WHERE state = 'pending' AND received_at < now() - make_interval(secs => $1)
-             AND (retry_at IS NULL OR retry_at <= now())
-           LIMIT $2"#,
+        r#"WITH picked AS (
+               SELECT d.user_id,
+                      row_number() OVER (ORDER BY max(d.swept_at) NULLS FIRST, min(d.received_at), d.user_id) AS turn
+               FROM inbound_dms d
+               WHERE d.state = 'pending'
+                 AND NOT EXISTS (
+                     SELECT 1 FROM dm_guild_choices c
+                     WHERE c.user_id = d.user_id AND c.chosen_guild_id IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM inbound_dms n
+                                       WHERE n.user_id = c.user_id AND n.state = 'pending'
+                                         AND n.received_at > c.expires_at))
+                 AND NOT EXISTS (
+                     SELECT 1 FROM category_prompts p JOIN timers t ON t.timer_id = p.timer_id
+                     WHERE p.user_id = d.user_id AND p.state = 'waiting' AND t.state = 'pending')
+               GROUP BY d.user_id
+               HAVING min(d.received_at) < now() - make_interval(secs => $1)
+                  AND bool_and(d.retry_at IS NULL OR d.retry_at <= now())
+               ORDER BY turn
+               LIMIT $2),
+           marked AS (
+               UPDATE inbound_dms SET swept_at = now()
+               WHERE state = 'pending' AND user_id IN (SELECT user_id FROM picked))
+           SELECT user_id AS "user_id!" FROM picked ORDER BY turn"#,
         older_than_seconds,
         limit
     )

@@ -1,5 +1,5 @@
-//! Timers: scheduled closes, reminders, category-prompt timeouts and menu
-//! refreshes. This
+//! Timers: scheduled closes, reminders, category-prompt and server-choice
+//! timeouts, and menu refreshes. This
 //! table is the truth; the Redis index (`crate::redis::timer_index`) only says
 //! which ids to look at when.
 
@@ -16,6 +16,8 @@ pub enum TimerKind {
     CategoryPrompt,
     /// Update a guild's ticket menu (coalesced: one waiting per guild).
     MenuRefresh,
+    /// A user's server menu went unanswered (guild 0: the choice is between guilds).
+    ServerChoice,
 }
 
 impl TimerKind {
@@ -25,6 +27,7 @@ impl TimerKind {
             Self::Reminder => "reminder",
             Self::CategoryPrompt => "category_prompt",
             Self::MenuRefresh => "menu_refresh",
+            Self::ServerChoice => "server_choice",
         }
     }
 
@@ -33,7 +36,8 @@ impl TimerKind {
             "close" => Self::Close,
             "reminder" => Self::Reminder,
             "menu_refresh" => Self::MenuRefresh,
-            // The CHECK constraint admits only the four values.
+            "server_choice" => Self::ServerChoice,
+            // The CHECK constraint admits only the five values.
             _ => Self::CategoryPrompt,
         }
     }

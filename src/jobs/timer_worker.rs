@@ -1,4 +1,5 @@
-//! Fires due timers (scheduled closes, reminders, menu refreshes). Every
+//! Fires due timers (scheduled closes, reminders, category-prompt and
+//! server-menu timeouts, menu refreshes). Every
 //! gateway process runs one: ids are popped from the Redis index atomically,
 //! each timer is claimed in PostgreSQL with a lease before it runs, and marked
 //! fired after. So a timer fires once however many workers there are; a

@@ -85,7 +85,10 @@ impl super::TicketService {
             // name the oldest, which they opened first.
             _ => open.iter().find(|t| t.guild != ticket.guild).map(|t| t.guild),
         };
-        let menu_waiting = db::choices::get(&self.db, ticket.opener).await?.is_some_and(|c| c.chosen.is_none());
+        // An expired menu holds nothing the user can still pick from: their
+        // next DM asks again.
+        let menu_waiting =
+            db::choices::get(&self.db, ticket.opener).await?.is_some_and(|c| c.chosen.is_none() && !c.expired);
         let mut message = match current {
             None if menu_waiting => {
                 let note = staff_opened_note(&guild_name, ticket.number, StaffOpenedReach::MenuWaiting);

@@ -71,6 +71,9 @@ pub struct TicketService {
     /// The wait before retrying a DM whose relay failed transiently (doubled
     /// per failure, see `inbox`).
     inbox_retry: std::time::Duration,
+    /// How long a server menu holds a user's DMs before it expires
+    /// (`TICKETEER_SERVER_CHOICE_TIMEOUT_SECS`; see `routing`).
+    server_choice_timeout: std::time::Duration,
 }
 
 impl TicketService {
@@ -90,6 +93,7 @@ impl TicketService {
             transcript_max_messages: transcript::make::DEFAULT_MAX_MESSAGES,
             openings: Arc::default(),
             inbox_retry: inbox::DEFAULT_RETRY_WAIT,
+            server_choice_timeout: routing::DEFAULT_SERVER_CHOICE_TIMEOUT,
         }
     }
 
@@ -102,6 +106,12 @@ impl TicketService {
     /// The first wait before a DM whose relay failed transiently is retried.
     pub fn with_inbox_retry_wait(mut self, wait: std::time::Duration) -> Self {
         self.inbox_retry = wait;
+        self
+    }
+
+    /// How long a server menu holds a user's DMs before it expires.
+    pub fn with_server_choice_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.server_choice_timeout = timeout;
         self
     }
 

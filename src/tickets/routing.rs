@@ -1,7 +1,9 @@
 //! Which ticket a DM belongs to. A conversation in progress never moves to
 //! another server behind the user's back:
 //!
-//! 1. a pending server menu holds everything until the user picks;
+//! 1. a pending server menu holds everything until the user picks, or until
+//!    it expires (`TICKETEER_SERVER_CHOICE_TIMEOUT_SECS`) and the user writes
+//!    again, which asks anew; nothing held is refused;
 //! 2. the server the user chose to talk to (`dm_conversations`: their DM
 //!    opened a ticket there, or they picked it) keeps their DMs while it has
 //!    their open ticket, or while their pick is newer than every open ticket;
@@ -17,6 +19,7 @@
 //! Membership comes from the `guild_members` index kept by whichever cluster
 //! owns each guild, so routing costs no REST call (see docs/ARCHITECTURE.md).
 
+use super::duration;
 use super::error::{Refusal, TicketError, TicketResult};
 use super::ids::{GuildId, UserId};
 use super::inbox::IncomingDm;
@@ -27,11 +30,19 @@ use super::ports::OutgoingMessage;
 use super::prompt::Placement;
 use super::{render, TicketService};
 use crate::db;
+use crate::db::choices::{Expired, GuildChoice};
 use crate::db::members::ModmailGuild;
+use crate::db::timers::Timer;
 use crate::templates::{self, Placeholders, Template};
 
 /// Custom id of the guild-choice select menu sent in DMs.
 pub const GUILD_CHOICE_MENU: &str = "modmail:choose-guild";
+
+/// How long a server menu holds the user's DMs unless
+/// `TICKETEER_SERVER_CHOICE_TIMEOUT_SECS` says otherwise. One setting for the
+/// whole bot, not per guild: the menu offers several guilds, so no single
+/// guild's setting could decide for it.
+pub const DEFAULT_SERVER_CHOICE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 pub(crate) enum Route {
     Existing(Ticket),
@@ -55,13 +66,35 @@ impl TicketService {
         let user = first.user;
         // A server menu the user has not answered yet holds everything: the
         // answer decides, not the order in which tickets were opened.
-        if let Some(choice) = db::choices::get(&self.db, user).await? {
-            if choice.chosen.is_none() {
-                return Ok(Route::Held);
+        let asked_again;
+        let first = match db::choices::get(&self.db, user).await? {
+            None => first,
+            Some(choice) if choice.chosen.is_some() => {
+                // Answered: `choose_guild` recorded the pick as the conversation.
+                db::choices::clear(&self.db, user).await?;
+                first
             }
-            // Answered: `choose_guild` recorded the pick as the conversation.
-            db::choices::clear(&self.db, user).await?;
-        }
+            // Unanswered and open; or expired, and the user has not written
+            // since: everything waits (the timer told them to write again).
+            Some(GuildChoice { expired: false, .. } | GuildChoice { written_since_expiry: None, .. }) => {
+                return Ok(Route::Held)
+            }
+            Some(GuildChoice { written_since_expiry: Some(newest), .. }) => {
+                // Expired, and the user wrote again: route everything anew,
+                // which asks again if they still have several servers. The
+                // new menu's nonce is their newest DM (the old menu carried
+                // the oldest, and Discord would answer a repeated nonce with
+                // the old message instead of sending a new one).
+                db::choices::clear(&self.db, user).await?;
+                match db::inbound::get(&self.db, newest).await? {
+                    Some(dm) => {
+                        asked_again = dm;
+                        &asked_again
+                    }
+                    None => first,
+                }
+            }
+        };
         let blocked = db::blocks::blocked_guilds(&self.db, user).await?;
         let open = db::tickets::open_modmail_of_user(&self.db, user).await?;
         if let Some(conversation) = db::conversations::get(&self.db, user).await? {
@@ -134,8 +167,12 @@ impl TicketService {
     }
 
     async fn prompt_guild_choice(&self, first: &IncomingDm, guilds: &[ModmailGuild]) -> TicketResult<Route> {
+        let timeout =
+            chrono::Duration::from_std(self.server_choice_timeout).unwrap_or_else(|_| chrono::Duration::minutes(15));
+        let expires_at = chrono::Utc::now() + timeout;
         // Only the worker that creates the pending choice sends the prompt.
-        if db::choices::start(&self.db, first.user).await? {
+        if let Some(timer) = db::choices::start(&self.db, first.user, first.dm_channel, expires_at).await? {
+            self.index_timer(timer, expires_at).await;
             let prompt = render::guild_choice_prompt(guilds).with_nonce(first.message.get());
             match self.discord.send_message(first.dm_channel, &prompt).await {
                 Ok(id) => db::choices::set_prompt(&self.db, first.user, id).await?,
@@ -264,6 +301,62 @@ impl TicketService {
             Template::GuildChosen.default_text(),
             &Placeholders { guild: Some(&picked.name), ..Placeholders::default() },
         )))
+    }
+
+    /// The server menu's timer fired with no pick made. The user's messages
+    /// stay pending, held, never refused (refusing would make them write it
+    /// all again; picking a server for them would move their conversation
+    /// behind their back): the menu is replaced by a note saying it expired
+    /// and that writing again asks anew, and their next DM does (see
+    /// `route_dm`), after which everything held follows in order. Safe to run
+    /// twice: the note is written once (`expiry_told_at`), and the drain is
+    /// idempotent.
+    pub(crate) async fn server_choice_timed_out(&self, timer: &Timer) -> TicketResult<()> {
+        let Some(user) = timer.payload["user"].as_str().and_then(|u| u.parse::<u64>().ok()).map(UserId) else {
+            tracing::warn!(timer = timer.id, "a server choice timer without a user");
+            return Ok(());
+        };
+        if let Some(expired) = db::choices::expire(&self.db, user, timer.id).await? {
+            if !expired.told {
+                self.tell_choice_expired(timer, &expired).await?;
+                db::choices::mark_expiry_told(&self.db, user, timer.id).await?;
+            }
+        }
+        // A DM stored while the choice ended may have been held by a drain
+        // that still read it open: a drain after that one asks again.
+        self.drain_inbox_after_answer(user).await
+    }
+
+    /// Edits the expired menu into the note (an edit repeated shows the same
+    /// message, and a stale menu can no longer be picked from); without a
+    /// known menu message (a process died before recording it), the note is
+    /// sent, its nonce the timer's, so a repeat within Discord's nonce window
+    /// is not shown twice. A transient failure is the timer's to retry.
+    async fn tell_choice_expired(&self, timer: &Timer, expired: &Expired) -> TicketResult<()> {
+        let Some(dm_channel) = expired.dm_channel else {
+            tracing::info!(timer = timer.id, "no DM channel known for an expired server menu; nothing to tell");
+            return Ok(());
+        };
+        let text = templates::render(
+            Template::GuildChoiceExpired.default_text(),
+            &Placeholders { timeout: Some(&duration::format(self.server_choice_timeout)), ..Placeholders::default() },
+        );
+        let note = OutgoingMessage::text(text);
+        let sent = match expired.prompt_message {
+            Some(menu) => self.discord.edit_message(dm_channel, menu, &note).await,
+            None => self.discord.send_message(dm_channel, &note.with_nonce(timer.id.unsigned_abs())).await.map(|_| ()),
+        };
+        match sent {
+            Ok(()) => Ok(()),
+            Err(e) if !e.is_transient() => {
+                // The user blocked the bot: nothing can tell them; their
+                // messages wait for their next DM all the same.
+                tracing::info!(error = %e, "the server menu's expiry cannot reach the user; giving it up");
+                crate::metrics::inbox_given_up("undeliverable");
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The "switch server" button: the server menu again, to pick where the

@@ -177,6 +177,7 @@ impl TicketService {
                 db::timers::TimerKind::Reminder => format!("reminder #{}", timer.number.unwrap_or_default()),
                 db::timers::TimerKind::CategoryPrompt => "category prompt".to_owned(),
                 db::timers::TimerKind::MenuRefresh => "menu refresh".to_owned(),
+                db::timers::TimerKind::ServerChoice => "server menu".to_owned(),
             };
             let _ = writeln!(out, "⏰ Scheduled: {what} <t:{}:R>", timer.due_at.timestamp());
         }

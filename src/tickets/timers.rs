@@ -201,6 +201,7 @@ impl TicketService {
                 self.discord.send_message(ticket.channel, &message).await?;
             }
             TimerKind::CategoryPrompt => self.category_prompt_timed_out(timer).await?,
+            TimerKind::ServerChoice => self.server_choice_timed_out(timer).await?,
             TimerKind::MenuRefresh => {
                 self.refresh_menu(timer.guild).await?;
             }
@@ -305,6 +306,7 @@ fn describe(timer: &Timer) -> String {
         TimerKind::Reminder => format!("reminder #{}", timer.number.unwrap_or_default()),
         TimerKind::CategoryPrompt => "the category prompt's timeout".to_owned(),
         TimerKind::MenuRefresh => "the ticket menu refresh".to_owned(),
+        TimerKind::ServerChoice => "the server menu's timeout".to_owned(),
     }
 }
 
