@@ -124,6 +124,16 @@ async fn fire_due(bot: &Arc<Bot>, slots: &Arc<Semaphore>, running: &mut JoinSet<
 
 /// Runs one claimed timer under its lease, then records how it went.
 async fn run_one(bot: Arc<Bot>, timer: Timer, _slot: OwnedSemaphorePermit) {
+    let timers = bot.config.timers;
+    let policy = RetryPolicy { base: timers.retry_base, max: timers.retry_max, max_attempts: timers.max_attempts };
+    if timer.attempts > i32::try_from(policy.max_attempts).unwrap_or(i32::MAX) {
+        // Claimed more often than it may run, and no run was ever recorded:
+        // each one stopped with its process. Not run again.
+        if let Err(e) = bot.tickets.timer_never_finished(&timer, &policy).await {
+            tracing::warn!(error = %e, timer = timer.id, "could not record a timer that never finished");
+        }
+        return;
+    }
     let renewing = tokio::spawn(renew_lease(bot.clone(), timer.id));
     let result = bot.tickets.fire_timer(&timer).await;
     renewing.abort();
@@ -140,9 +150,6 @@ async fn run_one(bot: Arc<Bot>, timer: Timer, _slot: OwnedSemaphorePermit) {
         },
         Err(error) => {
             crate::handlers::report("timer", &error);
-            let timers = bot.config.timers;
-            let policy =
-                RetryPolicy { base: timers.retry_base, max: timers.retry_max, max_attempts: timers.max_attempts };
             match bot.tickets.timer_run_failed(&timer, &error, &policy).await {
                 Ok(AfterFailure::Retry(at)) => Some(at),
                 Ok(AfterFailure::Failed | AfterFailure::Gone) => None,

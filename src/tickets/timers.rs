@@ -225,10 +225,32 @@ impl TicketService {
         let permanent = is_permanent(error);
         let give_up = permanent || timer.attempts >= i32::try_from(policy.max_attempts).unwrap_or(i32::MAX);
         let reason = super::render::truncate(&error.to_string(), 300);
+        self.record_timer_failure(timer, &reason, give_up, permanent, policy).await
+    }
+
+    /// A claimed timer whose earlier runs all ended without an outcome (the
+    /// process running it stopped each time: a crash, an OOM kill, a run
+    /// that outlived its lease) and whose attempts are spent: it is marked
+    /// `failed` without being run again, so a timer that takes its process
+    /// down cannot do so for ever.
+    #[tracing::instrument(skip(self, timer, policy), fields(timer = timer.id, kind = timer.kind.as_str()))]
+    pub async fn timer_never_finished(&self, timer: &Timer, policy: &RetryPolicy) -> TicketResult<AfterFailure> {
+        let reason = format!("its runs never finished ({} started, none ended)", timer.attempts - 1);
+        self.record_timer_failure(timer, &reason, true, false, policy).await
+    }
+
+    async fn record_timer_failure(
+        &self,
+        timer: &Timer,
+        reason: &str,
+        give_up: bool,
+        permanent: bool,
+        policy: &RetryPolicy,
+    ) -> TicketResult<AfterFailure> {
         // The failure and the event that tells of it are kept together.
         let mut tx = self.db.begin().await?;
         let after =
-            db::timers::record_failure(&mut *tx, timer.id, &reason, give_up, policy.backoff(timer.attempts)).await?;
+            db::timers::record_failure(&mut *tx, timer.id, reason, give_up, policy.backoff(timer.attempts)).await?;
         match after {
             AfterFailure::Retry(at) => {
                 metrics::timer_failure(timer.kind.as_str(), false);

@@ -126,6 +126,41 @@ async fn a_reminder_whose_send_keeps_failing_is_retried_with_growing_gaps_then_f
 }
 
 #[tokio::test]
+async fn a_reminder_whose_runs_never_finished_is_marked_failed_without_running_again() {
+    let app = spawn_retrying(300, 10_000, 3).await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "hello").await;
+    app.control.post_message(channel, acme.staff, "!add_reminder 1h check the refund").await.unwrap();
+    app.wait_for_channel_text(channel, "Reminder #1 set").await;
+
+    // Three runs were started and none ended: each time the process running
+    // it died (as a timer that crashes its process would), leaving only the
+    // attempt count and a lease that ran out.
+    sqlx::query("UPDATE timers SET attempts = 3, claimed_until = now() - interval '1 second' WHERE kind = 'reminder'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    app.control.clear_requests().await.unwrap();
+    assert_eq!(app.advance_timers().await, 1);
+    eventually("the reminder is marked failed", || async {
+        (timer(&app, "reminder").await.0 == "failed").then_some(())
+    })
+    .await;
+
+    let (_, attempts, error) = timer(&app, "reminder").await;
+    assert_eq!(attempts, 4, "claimed once more, to be given up");
+    assert!(error.as_deref().unwrap_or_default().contains("never finished"), "{error:?}");
+    let events = failure_events(&app, channel).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(events[0].contains("never finished"), "{events:?}");
+    let path = format!("/channels/{channel}/messages");
+    assert!(requests_to(&app, "POST", &path).await.is_empty(), "the reminder was not run a fourth time");
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_reminder_the_bot_may_no_longer_send_fails_after_one_attempt_and_shows_in_logs_and_the_api() {
     use twilight_model::guild::Permissions;
     use twilight_model::http::permission_overwrite::{PermissionOverwrite, PermissionOverwriteType};
