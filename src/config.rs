@@ -121,8 +121,13 @@ pub struct InboxConfig {
     /// A pending DM younger than this is most likely being drained now.
     pub stale_after: std::time::Duration,
     /// The wait before a DM whose relay failed transiently is retried,
-    /// doubled per failure (at most 5 minutes; given up after 5 failures).
+    /// doubled per failure (at most 5 minutes, and never sooner than a 429
+    /// asked).
     pub retry_wait: std::time::Duration,
+    /// A DM failing transiently is given up once it has failed 5 times *and*
+    /// been failing for this long (`TICKETEER_INBOX_GIVE_UP_MS`, 10 minutes):
+    /// a shorter outage or 429 storm costs retries, never the DM.
+    pub give_up_after: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -353,6 +358,11 @@ impl Config {
                 retry_wait: std::time::Duration::from_millis(src.parsed(
                     "TICKETEER_INBOX_RETRY_MS",
                     5_000,
+                    "a whole number of milliseconds",
+                )?),
+                give_up_after: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_INBOX_GIVE_UP_MS",
+                    600_000,
                     "a whole number of milliseconds",
                 )?),
             },

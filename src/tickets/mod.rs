@@ -71,6 +71,9 @@ pub struct TicketService {
     /// The wait before retrying a DM whose relay failed transiently (doubled
     /// per failure, see `inbox`).
     inbox_retry: std::time::Duration,
+    /// How long a DM must have been failing transiently, besides failing
+    /// five times, before it is given up (see `inbox`).
+    inbox_give_up_after: std::time::Duration,
 }
 
 impl TicketService {
@@ -90,6 +93,7 @@ impl TicketService {
             transcript_max_messages: transcript::make::DEFAULT_MAX_MESSAGES,
             openings: Arc::default(),
             inbox_retry: inbox::DEFAULT_RETRY_WAIT,
+            inbox_give_up_after: inbox::DEFAULT_GIVE_UP_AFTER,
         }
     }
 
@@ -102,6 +106,13 @@ impl TicketService {
     /// The first wait before a DM whose relay failed transiently is retried.
     pub fn with_inbox_retry_wait(mut self, wait: std::time::Duration) -> Self {
         self.inbox_retry = wait;
+        self
+    }
+
+    /// How long a DM must have been failing transiently before its fifth
+    /// failure gives it up (zero: the fifth failure alone does).
+    pub fn with_inbox_give_up_after(mut self, window: std::time::Duration) -> Self {
+        self.inbox_give_up_after = window;
         self
     }
 

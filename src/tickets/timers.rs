@@ -211,8 +211,13 @@ impl TicketService {
         let permanent = is_permanent(error);
         let give_up = permanent || timer.attempts >= i32::try_from(policy.max_attempts).unwrap_or(i32::MAX);
         let reason = super::render::truncate(&error.to_string(), 300);
-        let after =
-            db::timers::record_failure(&self.db, timer.id, &reason, give_up, policy.backoff(timer.attempts)).await?;
+        // Never sooner than a 429 asked for.
+        let asked = match error {
+            TicketError::Discord(e) => e.retry_after().unwrap_or_default(),
+            _ => Duration::ZERO,
+        };
+        let wait = policy.backoff(timer.attempts).max(asked);
+        let after = db::timers::record_failure(&self.db, timer.id, &reason, give_up, wait).await?;
         match after {
             AfterFailure::Retry(at) => {
                 metrics::timer_failure(timer.kind.as_str(), false);

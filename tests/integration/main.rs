@@ -43,6 +43,7 @@ mod private_retractions;
 mod private_transcripts;
 mod replays;
 mod rest_budget;
+mod rest_storms;
 mod retention;
 mod timers_end;
 mod transcript_browser;

@@ -263,7 +263,15 @@ async fn dm_record(app: &TestApp, text: &str) -> (String, i32, Option<String>) {
 async fn a_dm_discord_keeps_failing_transiently_is_retried_five_times_with_backoff_then_recorded_as_failed() {
     use crate::support::Options;
 
-    let options = Options { inbox_sweep_ms: 200, inbox_stale_ms: 500, inbox_retry_ms: 100, ..Options::default() };
+    // No give-up window: the fifth failure alone gives the DM up (the
+    // window, 10 minutes by default, is what a storm test relies on).
+    let options = Options {
+        inbox_sweep_ms: 200,
+        inbox_stale_ms: 500,
+        inbox_retry_ms: 100,
+        config: vec![("TICKETEER_INBOX_GIVE_UP_MS", "0".into())],
+        ..Options::default()
+    };
     let app = TestApp::spawn_with(options).await;
     let acme = app.guild("acme").await;
     app.setup_modmail(&acme).await;
