@@ -67,7 +67,8 @@ impl Bot {
         let mut tickets = TicketService::new(db.clone(), redis.clone(), keys.clone(), discord.clone())
             .with_transcript_limit(config.transcript_max_messages)
             .with_inbox_retry_wait(config.inbox.retry_wait)
-            .with_server_choice_timeout(config.inbox.server_choice_timeout);
+            .with_server_choice_timeout(config.inbox.server_choice_timeout)
+            .with_inbox_give_up_after(config.inbox.give_up_after);
         if let Some(key) = &config.secret_key {
             tickets = tickets.with_transcript_links(TranscriptLinks::new(&config.api.public_url, key.clone()));
         }

@@ -121,7 +121,8 @@ pub struct InboxConfig {
     /// A pending DM younger than this is most likely being drained now.
     pub stale_after: std::time::Duration,
     /// The wait before a DM whose relay failed transiently is retried,
-    /// doubled per failure (at most 5 minutes; given up after 5 failures).
+    /// doubled per failure (at most 5 minutes, and never sooner than a 429
+    /// asked).
     pub retry_wait: std::time::Duration,
     /// Users one sweep drains at most (oldest stranded DM first), so a sweep
     /// after a long outage stays short and the next one follows soon.
@@ -130,6 +131,10 @@ pub struct InboxConfig {
     /// holds their DMs before it expires. Global, not per guild: the choice
     /// is between guilds, so no one guild's setting could apply.
     pub server_choice_timeout: std::time::Duration,
+    /// A DM failing transiently is given up once it has failed 5 times *and*
+    /// been failing for this long (`TICKETEER_INBOX_GIVE_UP_MS`, 10 minutes):
+    /// a shorter outage or 429 storm costs retries, never the DM.
+    pub give_up_after: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -367,6 +372,11 @@ impl Config {
                     src.parsed::<u64>("TICKETEER_SERVER_CHOICE_TIMEOUT_SECS", 900, "a whole number of seconds")?
                         .clamp(1, 30 * 24 * 3600),
                 ),
+                give_up_after: std::time::Duration::from_millis(src.parsed(
+                    "TICKETEER_INBOX_GIVE_UP_MS",
+                    600_000,
+                    "a whole number of milliseconds",
+                )?),
             },
             timers: TimerConfig {
                 poll: std::time::Duration::from_millis(src.parsed(

@@ -103,9 +103,19 @@ pub async fn mark_refused(db: &PgPool, messages: &[MessageId]) -> sqlx::Result<(
     Ok(())
 }
 
+/// A transient failure, as counted: failures so far, and for how long the
+/// DM has been failing (since its first counted failure).
+#[derive(Debug, Clone, Copy)]
+pub struct FailureCount {
+    pub attempts: i32,
+    pub failing_for: std::time::Duration,
+}
+
 /// Counts a transient failure to relay a DM and sets when to try again:
 /// `first_wait_seconds` after the first failure, doubling each time, at most
-/// `max_wait_seconds`. Returns the failures counted so far.
+/// `max_wait_seconds`, and never sooner than `least_wait_seconds` (what a 429
+/// asked for, kept apart in `rate_limited_until` as the bound no retry may
+/// precede).
 #[tracing::instrument(skip(db, error))]
 pub async fn note_transient_failure(
     db: &PgPool,
@@ -113,20 +123,43 @@ pub async fn note_transient_failure(
     error: &str,
     first_wait_seconds: f64,
     max_wait_seconds: f64,
-) -> sqlx::Result<i32> {
-    sqlx::query_scalar!(
+    least_wait_seconds: f64,
+) -> sqlx::Result<FailureCount> {
+    let row = sqlx::query!(
         r#"UPDATE inbound_dms
            SET attempts = attempts + 1, last_error = $2,
-               retry_at = now() + make_interval(secs => LEAST($3 * power(2, attempts), $4))
+               failing_since = COALESCE(failing_since, now()),
+               rate_limited_until = now() + make_interval(secs => $5),
+               retry_at = now() + make_interval(secs => GREATEST(LEAST($3 * power(2, attempts), $4), $5))
            WHERE message_id = $1
-           RETURNING attempts"#,
+           RETURNING attempts, EXTRACT(EPOCH FROM now() - failing_since)::float8 AS "failing_for!""#,
         message.db(),
         error,
         first_wait_seconds,
-        max_wait_seconds
+        max_wait_seconds,
+        least_wait_seconds
     )
     .fetch_one(db)
-    .await
+    .await?;
+    Ok(FailureCount {
+        attempts: row.attempts,
+        failing_for: std::time::Duration::from_secs_f64(row.failing_for.max(0.0)),
+    })
+}
+
+/// Whether the user's oldest pending DM is within the wait a 429 asked for
+/// (`rate_limited_until`): nothing of theirs may be sent before it has passed.
+#[tracing::instrument(skip(db))]
+pub async fn head_is_rate_limited(db: &PgPool, user: UserId) -> sqlx::Result<bool> {
+    let waits = sqlx::query_scalar!(
+        r#"SELECT COALESCE(rate_limited_until > now(), false) AS "waits!" FROM inbound_dms
+           WHERE user_id = $1 AND state = 'pending'
+           ORDER BY message_id LIMIT 1"#,
+        user.db()
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(waits.unwrap_or(false))
 }
 
 /// Gives up on a pending DM (a permanent failure, or too many transient

@@ -1,7 +1,10 @@
 //! Maps Discord's error responses to the core's [`PortError`], and decides
 //! once, here, whether a failure is permanent or transient
 //! ([`ErrorClass`]): every caller acts on that class instead of guessing from
-//! status codes of its own.
+//! status codes of its own. A 429 becomes [`PortError::RateLimited`] carrying
+//! the wait Discord asked for, so no retry loop can come back sooner.
+
+use std::time::Duration;
 
 use twilight_http::api_error::ApiError;
 use twilight_http::error::ErrorType;
@@ -51,7 +54,36 @@ pub fn is_invalid_request(status: u16) -> bool {
     matches!(status, 401 | 403 | 429)
 }
 
+/// The wait a 429 asks for: the JSON body's `retry_after` (seconds, with
+/// fractions) if it has one, else the `Retry-After` header (whole seconds).
+/// `None` for an answer that names no wait.
+pub fn retry_after_of(body: &[u8], retry_after_header: Option<&str>) -> Option<Duration> {
+    let from_body = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("retry_after").and_then(serde_json::Value::as_f64));
+    let from_header = || retry_after_header.and_then(|h| h.trim().parse::<f64>().ok());
+    from_body.or_else(from_header).filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+}
+
+/// A 429's error: the wait it asked for, or, if it named none, a second
+/// (Discord's usual shortest wait) rather than no wait at all.
+pub fn rate_limited(retry_after: Option<Duration>, detail: String) -> PortError {
+    PortError::RateLimited { retry_after: retry_after.unwrap_or(Duration::from_secs(1)), detail }
+}
+
 pub fn port_error(error: &twilight_http::Error) -> PortError {
+    // twilight-http retries a 429 itself once its bucket allows, so one
+    // rarely comes back; when it does (a global limit, a body twilight
+    // could not read as its own), its wait is kept.
+    if let ErrorType::Response { status, body, error: api } = error.kind() {
+        if status.get() == 429 {
+            let retry_after = match api {
+                ApiError::Ratelimited(limited) => Some(Duration::from_secs_f64(limited.retry_after.max(0.0))),
+                _ => retry_after_of(body, None),
+            };
+            return rate_limited(retry_after, format!("HTTP 429: {}", String::from_utf8_lossy(body)));
+        }
+    }
     if class_of(error) == ErrorClass::Transient {
         let what = match error.kind() {
             ErrorType::Response { status, body, .. } => {
@@ -103,6 +135,18 @@ mod tests {
         for status in [400, 401, 403, 404, 405, 413] {
             assert_eq!(class_of_status(status), ErrorClass::Permanent, "{status}");
         }
+    }
+
+    #[test]
+    fn a_429s_wait_is_read_from_its_body_first_then_from_its_header() {
+        let body = br#"{"message": "You are being rate limited.", "retry_after": 1.25, "global": false}"#;
+        assert_eq!(retry_after_of(body, Some("2")), Some(Duration::from_millis(1250)));
+        assert_eq!(retry_after_of(b"", Some("2")), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after_of(b"<html>", None), None);
+        let error = rate_limited(None, "HTTP 429".into());
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(1)), "a 429 naming no wait still waits");
+        assert!(error.is_transient());
+        assert_eq!(PortError::Unavailable("HTTP 503".into()).retry_after(), None);
     }
 
     #[test]

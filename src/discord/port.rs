@@ -128,7 +128,9 @@ impl TwilightDiscord {
                 Err(e) if e.is_transient() && attempt < DOWNLOAD_ATTEMPTS => {
                     tracing::info!(error = %e, attempt, "fetching an attachment failed; trying again");
                     crate::metrics::attachment_fetch_failure("retried");
-                    tokio::time::sleep(DOWNLOAD_BACKOFF * 2u32.pow(attempt - 1)).await;
+                    // Never sooner than a 429 asked.
+                    let backoff = DOWNLOAD_BACKOFF * 2u32.pow(attempt - 1);
+                    tokio::time::sleep(backoff.max(e.retry_after().unwrap_or_default())).await;
                     attempt += 1;
                 }
                 Err(e) => {
@@ -150,6 +152,13 @@ impl TwilightDiscord {
         };
         let response = self.files.get(&file.url).send().await.map_err(unavailable)?;
         let status = response.status();
+        if status.as_u16() == 429 {
+            let header = response.headers().get(reqwest::header::RETRY_AFTER).and_then(|h| h.to_str().ok());
+            let header = header.map(str::to_owned);
+            let body = response.bytes().await.unwrap_or_default();
+            let wait = super::errors::retry_after_of(&body, header.as_deref());
+            return Err(super::errors::rate_limited(wait, format!("could not fetch {}: HTTP 429", file.filename)));
+        }
         if !status.is_success() {
             return Err(match super::errors::class_of_status(status.as_u16()) {
                 ErrorClass::Permanent => {

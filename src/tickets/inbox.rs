@@ -7,8 +7,10 @@
 //! user picks a guild, or answered with an explanation. A DM whose drain died
 //! with its process stays pending and is picked up by the sweeper. A DM
 //! Discord refuses for good is recorded as failed and the drain goes on; one
-//! that fails transiently is retried after a growing wait, five times at most
-//! (see "Poison messages" in docs/ARCHITECTURE.md).
+//! that fails transiently is retried after a growing wait or when its author
+//! writes again (never sooner than a 429 asked), and given up only after
+//! five failures over at least ten minutes (see "Poison messages" in
+//! docs/ARCHITECTURE.md).
 
 use std::time::Duration;
 
@@ -57,8 +59,21 @@ const BATCH: i64 = 50;
 const MAX_REROUTES: u32 = 3;
 
 /// Failures of one DM before it is given up (transient ones; a permanent
-/// failure is final at once).
+/// failure is final at once), if it has also been failing for the give-up
+/// window.
 const MAX_ATTEMPTS: i32 = 5;
+/// How long a DM must have been failing transiently before it may be given
+/// up (`TICKETEER_INBOX_GIVE_UP_MS`).
+///
+/// The cap is in time as well as in count because a count alone measures how
+/// often the bot tried, not how long Discord failed: in a 429 or 5xx storm
+/// every sweep, and every further DM of the same user, spends a try, so a
+/// storm of a few seconds could use up five tries and lose DMs that would
+/// have gone through a moment later. With the window, an outage or a storm
+/// shorter than it costs retries, never a DM; a DM Discord keeps failing (a
+/// true poison message) still ends, so it holds its user's later DMs back for
+/// a bounded time.
+pub(crate) const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(600);
 /// The first wait before a transient failure is retried, doubled per failure.
 pub(crate) const DEFAULT_RETRY_WAIT: Duration = Duration::from_secs(5);
 /// The longest wait between two tries.
@@ -81,6 +96,9 @@ enum Drained {
     Empty,
     /// Messages wait for the user to pick a guild.
     Held,
+    /// The oldest pending DM is within the wait a 429 asked for: nothing may
+    /// go before it. The sweeper takes it up when its retry is due.
+    Waiting,
 }
 
 impl TicketService {
@@ -150,7 +168,7 @@ impl TicketService {
             if let Err(e) = lock.release().await {
                 tracing::warn!(error = %e, "could not release the DM drain lock; it will expire");
             }
-            if let Drained::Held = drained? {
+            if let Drained::Held | Drained::Waiting = drained? {
                 return Ok(());
             }
             // A DM stored while we held the lock saw it taken and left the work
@@ -182,20 +200,34 @@ impl TicketService {
     }
 
     /// What a DM's failure means for the drain. Permanent (Discord refused
-    /// for good), or transient too many times: the DM is recorded as failed
-    /// and the drain goes on, so one poison message never blocks its user's
-    /// later ones. Transient before the cap: counted, given a growing wait
-    /// (the sweeper retries it then, or the user's next DM does), and the
-    /// drain stops here, keeping the user's order.
+    /// for good), or transient too many times over too long: the DM is
+    /// recorded as failed and the drain goes on, so one poison message never
+    /// blocks its user's later ones. Otherwise transient: counted, given a
+    /// growing wait (never shorter than a 429's `retry_after`; the sweeper
+    /// retries it then), and the drain stops here, keeping the user's order.
     async fn after_failure(&self, message: MessageId, error: PortError) -> TicketResult<()> {
         let reason = error.to_string();
         if error.is_transient() {
             let first = self.inbox_retry.as_secs_f64();
-            let attempts =
-                db::inbound::note_transient_failure(&self.db, message, &reason, first, MAX_RETRY_WAIT.as_secs_f64())
-                    .await?;
-            if attempts < MAX_ATTEMPTS {
-                tracing::info!(%message, attempts, error = %reason, "relaying a DM failed; it will be retried");
+            let least = error.retry_after().unwrap_or_default().as_secs_f64();
+            let count = db::inbound::note_transient_failure(
+                &self.db,
+                message,
+                &reason,
+                first,
+                MAX_RETRY_WAIT.as_secs_f64(),
+                least,
+            )
+            .await?;
+            // Both: five tries *and* the window (see DEFAULT_GIVE_UP_AFTER).
+            if count.attempts < MAX_ATTEMPTS || count.failing_for < self.inbox_give_up_after {
+                tracing::info!(
+                    %message,
+                    attempts = count.attempts,
+                    failing_for = ?count.failing_for,
+                    error = %reason,
+                    "relaying a DM failed; it will be retried"
+                );
                 return Err(error.into());
             }
         }
@@ -207,6 +239,13 @@ impl TicketService {
 
     /// One batch of the user's pending DMs, routed by the first.
     async fn drain_batch(&self, user: UserId, lock: &Lock) -> TicketResult<Step> {
+        // A new DM of the user (or a prompt's answer) drains at once and so
+        // tries a failed DM before its backoff is over (the user is waiting;
+        // the give-up window makes such tries harmless), but never within
+        // the wait a 429 asked for.
+        if db::inbound::head_is_rate_limited(&self.db, user).await? {
+            return Ok(Step::Done(Drained::Waiting));
+        }
         let batch = db::inbound::pending(&self.db, user, BATCH).await?;
         let Some(first) = batch.first() else {
             return Ok(Step::Done(Drained::Empty));

@@ -74,6 +74,9 @@ pub struct TicketService {
     /// How long a server menu holds a user's DMs before it expires
     /// (`TICKETEER_SERVER_CHOICE_TIMEOUT_SECS`; see `routing`).
     server_choice_timeout: std::time::Duration,
+    /// How long a DM must have been failing transiently, besides failing
+    /// five times, before it is given up (see `inbox`).
+    inbox_give_up_after: std::time::Duration,
 }
 
 impl TicketService {
@@ -94,6 +97,7 @@ impl TicketService {
             openings: Arc::default(),
             inbox_retry: inbox::DEFAULT_RETRY_WAIT,
             server_choice_timeout: routing::DEFAULT_SERVER_CHOICE_TIMEOUT,
+            inbox_give_up_after: inbox::DEFAULT_GIVE_UP_AFTER,
         }
     }
 
@@ -112,6 +116,13 @@ impl TicketService {
     /// How long a server menu holds a user's DMs before it expires.
     pub fn with_server_choice_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.server_choice_timeout = timeout;
+        self
+    }
+
+    /// How long a DM must have been failing transiently before its fifth
+    /// failure gives it up (zero: the fifth failure alone does).
+    pub fn with_inbox_give_up_after(mut self, window: std::time::Duration) -> Self {
+        self.inbox_give_up_after = window;
         self
     }
 

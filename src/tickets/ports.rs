@@ -233,10 +233,16 @@ pub enum PortError {
     /// cannot read): the same request will fail the same way.
     #[error("Discord request failed: {0}")]
     Other(String),
-    /// Discord could not answer now (429, 5xx, a timeout or a connection
-    /// error): the same request may succeed later.
+    /// Discord could not answer now (5xx, a timeout or a connection error):
+    /// the same request may succeed later.
     #[error("Discord is unavailable: {0}")]
     Unavailable(String),
+    /// Discord answered 429: the same request may succeed, but not before
+    /// `retry_after` has passed. Every retry loop waits at least that long
+    /// ([`PortError::retry_after`]); trying sooner is what Discord counts
+    /// toward its invalid-request ban.
+    #[error("Discord rate limited the request for {retry_after:?}: {detail}")]
+    RateLimited { retry_after: std::time::Duration, detail: String },
 }
 
 /// What to do about a failed request, decided once per error
@@ -261,13 +267,22 @@ impl ErrorClass {
 impl PortError {
     pub fn class(&self) -> ErrorClass {
         match self {
-            PortError::Unavailable(_) => ErrorClass::Transient,
+            PortError::Unavailable(_) | PortError::RateLimited { .. } => ErrorClass::Transient,
             _ => ErrorClass::Permanent,
         }
     }
 
     pub fn is_transient(&self) -> bool {
         self.class() == ErrorClass::Transient
+    }
+
+    /// The least a retry must wait: what a 429 asked for; `None` when the
+    /// answer named no wait (the caller's own backoff applies alone).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            PortError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
     }
 }
 

@@ -225,7 +225,13 @@ impl TicketService {
         let permanent = is_permanent(error);
         let give_up = permanent || timer.attempts >= i32::try_from(policy.max_attempts).unwrap_or(i32::MAX);
         let reason = super::render::truncate(&error.to_string(), 300);
-        self.record_timer_failure(timer, &reason, give_up, permanent, policy).await
+        // Never sooner than a 429 asked for.
+        let asked = match error {
+            TicketError::Discord(e) => e.retry_after().unwrap_or_default(),
+            _ => Duration::ZERO,
+        };
+        let wait = policy.backoff(timer.attempts).max(asked);
+        self.record_timer_failure(timer, &reason, give_up, permanent, wait).await
     }
 
     /// A claimed timer whose earlier runs all ended without an outcome (the
@@ -236,7 +242,7 @@ impl TicketService {
     #[tracing::instrument(skip(self, timer, policy), fields(timer = timer.id, kind = timer.kind.as_str()))]
     pub async fn timer_never_finished(&self, timer: &Timer, policy: &RetryPolicy) -> TicketResult<AfterFailure> {
         let reason = format!("its runs never finished ({} started, none ended)", timer.attempts - 1);
-        self.record_timer_failure(timer, &reason, true, false, policy).await
+        self.record_timer_failure(timer, &reason, true, false, policy.backoff(timer.attempts)).await
     }
 
     async fn record_timer_failure(
@@ -245,12 +251,11 @@ impl TicketService {
         reason: &str,
         give_up: bool,
         permanent: bool,
-        policy: &RetryPolicy,
+        wait: Duration,
     ) -> TicketResult<AfterFailure> {
         // The failure and the event that tells of it are kept together.
         let mut tx = self.db.begin().await?;
-        let after =
-            db::timers::record_failure(&mut *tx, timer.id, reason, give_up, policy.backoff(timer.attempts)).await?;
+        let after = db::timers::record_failure(&mut *tx, timer.id, reason, give_up, wait).await?;
         match after {
             AfterFailure::Retry(at) => {
                 metrics::timer_failure(timer.kind.as_str(), false);

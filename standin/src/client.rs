@@ -38,6 +38,32 @@ pub struct FaultSpec {
     pub scope: Option<String>,
 }
 
+/// A storm: every route (attachment downloads too) fails for `for_ms`,
+/// answering `statuses` in turn, one per request. Its 429s carry Discord's
+/// headers and a JSON `retry_after` of `retry_after_ms`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StormSpec {
+    /// 429 and 500–599, e.g. `[429, 500, 502, 503]`.
+    pub statuses: Vec<u16>,
+    pub for_ms: u64,
+    pub retry_after_ms: u64,
+    /// Of the 429s: "user" (default), "shared" or "global".
+    pub scope: Option<String>,
+}
+
+/// What the stand-in's 429s asked for and what came too early.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct EarlyRetries {
+    /// 429s answered (injected and real limits).
+    pub limited: u64,
+    /// Requests to a bucket (any request, after a global 429) that came
+    /// before the wait a 429 gave had passed.
+    pub early: u64,
+    /// The first few, in full: `{bucket, major, request, limited_at, at,
+    /// retry_after_ms, early_by_ms}`.
+    pub examples: Vec<Value>,
+}
+
 /// A file for a message a person sends.
 #[derive(Clone, Debug)]
 pub struct FileSpec {
@@ -427,6 +453,26 @@ impl ControlClient {
     pub async fn slow_down(&self, method: &str, route: &str, path: &str, delay_ms: u64, count: u32) -> Result<()> {
         let body = json!({"method": method, "route": route, "path": path, "delay_ms": delay_ms, "count": count});
         self.post("/faults", body).await?;
+        Ok(())
+    }
+
+    /// Starts a storm on every route (see [`StormSpec`]); it ends by itself.
+    pub async fn storm(&self, storm: StormSpec) -> Result<()> {
+        let mut body = serde_json::to_value(storm)?;
+        body["route"] = json!("*");
+        self.post("/faults", body).await?;
+        Ok(())
+    }
+
+    /// The 429s answered so far and the requests that came before their wait
+    /// had passed.
+    pub async fn early_retries(&self) -> Result<EarlyRetries> {
+        Ok(serde_json::from_value(self.get("/ratelimits/early").await?)?)
+    }
+
+    /// Forgets the 429s answered so far.
+    pub async fn clear_early_retries(&self) -> Result<()> {
+        self.delete("/ratelimits/early").await?;
         Ok(())
     }
 

@@ -16,6 +16,7 @@ pub mod perms;
 pub mod ratelimit;
 pub mod rest;
 pub mod state;
+pub mod throttles;
 
 pub use client::ControlClient;
 pub use demo::{seed_demo, DemoWorld};
@@ -98,6 +99,7 @@ impl StandIn {
             log: Default::default(),
             downloads: Default::default(),
             faults: Default::default(),
+            throttles: Default::default(),
         });
         let router = axum::Router::new()
             .merge(gateway::routes())

@@ -180,9 +180,22 @@ pub fn retry_after_secs(secs: f64) -> String {
     (secs.ceil().max(1.0) as u64).to_string()
 }
 
-/// Headers for an injected 429 with the given scope.
+/// Headers for an injected 429 with the given scope. A `global` one is
+/// shaped like the global limit's own (no bucket headers, as Discord sends
+/// it); `user` and `shared` ones carry the route's bucket headers.
 pub fn injected_429(method: &str, route: &str, scope: &str, retry_after_ms: u64) -> Limited {
     let after = retry_after_ms as f64 / 1000.0;
+    if scope == "global" {
+        return Limited {
+            headers: vec![
+                ("x-ratelimit-global", "true".into()),
+                ("x-ratelimit-scope", "global".into()),
+                ("retry-after", retry_after_secs(after)),
+            ],
+            retry_after: after,
+            global: true,
+        };
+    }
     let bucket = opaque_hash(&format!("{method} {route}"));
     let mut headers = bucket_headers(&bucket, 5, 0, after);
     headers.push(("x-ratelimit-scope", scope.to_string()));

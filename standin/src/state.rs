@@ -31,6 +31,8 @@ pub struct Shared {
     /// apart from the REST log so REST budgets stay what Discord counts.
     pub downloads: Mutex<Vec<LoggedRequest>>,
     pub faults: Mutex<Vec<Fault>>,
+    /// Every 429 answered and every request that came before its wait passed.
+    pub throttles: Mutex<crate::throttles::Throttles>,
 }
 
 impl Shared {
@@ -276,10 +278,13 @@ pub struct LoggedRequest {
     pub at: String,
 }
 
-/// An injected REST failure, or a slow answer.
+/// An injected REST failure, or a slow answer: for the next `remaining`
+/// matching requests, or (a storm) for every matching request until `until`.
 #[derive(Clone, Debug)]
 pub struct Fault {
     pub method: String,
+    /// A route template, or `"*"`: every route (any method), attachment
+    /// downloads included.
     pub route: String,
     /// Only requests to this concrete path (`/channels/42/messages`), if set.
     pub path: Option<String>,
@@ -289,8 +294,33 @@ pub struct Fault {
     pub status: Option<u16>,
     pub remaining: u32,
     pub retry_after_ms: u64,
-    /// "user" or "shared" for 429s.
+    /// "user", "shared" or "global" for 429s.
     pub scope: String,
+    /// A storm: the fault holds until then, whatever `remaining` says.
+    pub until: Option<Instant>,
+    /// A storm's answers, in turn (`status` is the one given this time).
+    pub statuses: Vec<u16>,
+    /// Requests this fault has answered so far (picks the next of `statuses`).
+    pub served: u64,
+}
+
+impl Fault {
+    /// Whether the fault applies to `method route` on `path` at `now`.
+    pub fn matches(&self, method: &str, route: &str, path: &str, now: Instant) -> bool {
+        if self.until.is_some_and(|until| now >= until) || (self.until.is_none() && self.remaining == 0) {
+            return false;
+        }
+        let route_ok = self.route == "*" || (self.method == method && self.route == route);
+        route_ok && self.path.as_deref().is_none_or(|p| p == path)
+    }
+
+    /// Whether it is used up (a count spent, or a storm over).
+    pub fn spent(&self, now: Instant) -> bool {
+        match self.until {
+            Some(until) => now >= until,
+            None => self.remaining == 0,
+        }
+    }
 }
 
 impl World {

@@ -2,7 +2,7 @@
 //! stand-in as Discord: REST calls, gateway events, routing across shards,
 //! resumes, rate limits, Discord's channel limits, nonces and interactions.
 
-use discord_standin::client::{FaultSpec, FileSpec};
+use discord_standin::client::{FaultSpec, FileSpec, StormSpec};
 use discord_standin::{seed_demo, Config, ControlClient, StandIn};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -832,5 +832,102 @@ async fn oauth2_code_grant_gives_a_bearer_token_that_sees_only_its_user_and_thei
         .await
         .unwrap();
     assert_ne!(refreshed["access_token"], granted["access_token"]);
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_storm_fails_every_route_in_turn_for_its_window_and_requests_that_ignore_a_429s_wait_are_counted_early() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (_, guild, channel) = guild_with_bot(&c).await;
+    c.clear_requests().await.unwrap();
+    c.storm(StormSpec { statuses: vec![429, 500, 502, 503], for_ms: 1_500, retry_after_ms: 300, scope: None })
+        .await
+        .unwrap();
+
+    // A careless client: straight on after every answer, on two routes.
+    let client = reqwest::Client::new();
+    let auth = format!("Bot {TOKEN}");
+    let messages = format!("{}/api/v10/channels/{channel}/messages", si.base_url());
+    let guild_url = format!("{}/api/v10/guilds/{guild}", si.base_url());
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let r = client.post(&messages).header("Authorization", &auth).json(&json!({"content": i})).send().await;
+        let r = r.unwrap();
+        if r.status() == 429 {
+            // Shaped like every injected 429.
+            assert_eq!(r.headers()["x-ratelimit-scope"], "user");
+            assert_eq!(r.headers()["x-ratelimit-reset-after"], "0.300");
+            assert_eq!(r.headers()["retry-after"], "1");
+            let body: Value = r.json().await.unwrap();
+            assert_eq!((body["retry_after"].as_f64(), body["global"].as_bool()), (Some(0.3), Some(false)));
+            statuses.push(429);
+        } else {
+            statuses.push(r.status().as_u16());
+        }
+    }
+    assert_eq!(statuses, vec![429, 500, 502, 503], "the storm's answers in turn, on one route");
+    let r = client.get(&guild_url).header("Authorization", &auth).send().await.unwrap();
+    assert_eq!(r.status(), 429, "every route is in the storm");
+
+    // The three requests after the 429 on the messages bucket came before its
+    // 300 ms had passed; the guild read is another bucket.
+    let early = c.early_retries().await.unwrap();
+    assert_eq!((early.limited, early.early), (2, 3), "{:?}", early.examples);
+    let example = &early.examples[0];
+    assert_eq!(example["bucket"], "POST /channels/{channel_id}/messages");
+    assert_eq!(example["request"], format!("POST /channels/{channel}/messages"));
+    assert!(example["early_by_ms"].as_f64().unwrap() > 0.0);
+
+    // Twilight waits out each 429's bucket: its next request on the bucket
+    // comes late enough, whatever the storm answers it.
+    c.clear_early_retries().await.unwrap();
+    let http = http(&si);
+    let until_end = Instant::now() + Duration::from_millis(1_600);
+    while Instant::now() < until_end {
+        let _ = http.channel(Id::new(channel)).await;
+    }
+    let early = c.early_retries().await.unwrap();
+    assert!(early.limited >= 1, "twilight met the storm's 429s");
+    assert_eq!(early.early, 0, "{:?}", early.examples);
+
+    // The storm is over: answers are normal again.
+    http.create_message(Id::new(channel)).content("after the storm").await.unwrap();
+    si.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_a_global_429_any_request_by_the_bot_before_its_wait_is_early() {
+    let si = start(config()).await;
+    let c = si.control();
+    let (_, _, channel) = guild_with_bot(&c).await;
+    let mut fault = FaultSpec {
+        method: "GET".into(),
+        route: "/users/@me".into(),
+        status: 429,
+        count: 1,
+        retry_after_ms: Some(2_000),
+        scope: Some("global".into()),
+    };
+    c.inject_fault(fault.clone()).await.unwrap();
+    let client = reqwest::Client::new();
+    let auth = format!("Bot {TOKEN}");
+    let r = client.get(format!("{}/api/v10/users/@me", si.base_url())).header("Authorization", &auth).send().await;
+    let r = r.unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["x-ratelimit-global"], "true");
+    assert!(!r.headers().contains_key("x-ratelimit-bucket"), "a global 429 names no bucket");
+    let url = format!("{}/api/v10/channels/{channel}", si.base_url());
+    assert_eq!(client.get(&url).header("Authorization", &auth).send().await.unwrap().status(), 200);
+    let early = c.early_retries().await.unwrap();
+    assert_eq!(early.early, 1, "another route, but within the global wait");
+    assert_eq!(early.examples[0]["bucket"], "global");
+
+    // Counted faults keep working beside the new ones.
+    fault.scope = None;
+    fault.status = 503;
+    c.inject_fault(fault).await.unwrap();
+    let r = client.get(format!("{}/api/v10/users/@me", si.base_url())).header("Authorization", &auth).send().await;
+    assert_eq!(r.unwrap().status(), 503);
     si.shutdown().await;
 }

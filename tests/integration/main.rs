@@ -46,6 +46,7 @@ mod private_retractions;
 mod private_transcripts;
 mod replays;
 mod rest_budget;
+mod rest_storms;
 mod retention;
 mod server_choice_timeout;
 mod timers_end;

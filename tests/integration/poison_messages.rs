@@ -263,7 +263,15 @@ async fn dm_record(app: &TestApp, text: &str) -> (String, i32, Option<String>) {
 async fn a_dm_discord_keeps_failing_transiently_is_retried_five_times_with_backoff_then_recorded_as_failed() {
     use crate::support::Options;
 
-    let options = Options { inbox_sweep_ms: 200, inbox_stale_ms: 500, inbox_retry_ms: 100, ..Options::default() };
+    // No give-up window: the fifth failure alone gives the DM up (the
+    // window, 10 minutes by default, is what a storm test relies on).
+    let options = Options {
+        inbox_sweep_ms: 200,
+        inbox_stale_ms: 500,
+        inbox_retry_ms: 100,
+        config: vec![("TICKETEER_INBOX_GIVE_UP_MS", "0".into())],
+        ..Options::default()
+    };
     let app = TestApp::spawn_with(options).await;
     let acme = app.guild("acme").await;
     app.setup_modmail(&acme).await;
@@ -281,7 +289,11 @@ async fn a_dm_discord_keeps_failing_transiently_is_retried_five_times_with_backo
     let (state, attempts, error) = dm_record(&app, "the unlucky message").await;
     assert_eq!((state.as_str(), attempts), ("failed", 5));
     assert!(error.unwrap_or_default().contains("503"), "the reason is on record");
-    assert_eq!(dm_record(&app, "the next message").await.0, "relayed");
+    // The relay is posted before its row is marked: wait for the mark.
+    crate::support::eventually("the next message is on record as relayed", || async {
+        (dm_record(&app, "the next message").await.0 == "relayed").then_some(())
+    })
+    .await;
     app.shutdown().await;
 }
 

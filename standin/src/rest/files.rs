@@ -78,19 +78,22 @@ pub const DOWNLOAD_ROUTE: &str = "/attachments/{channel_id}/{attachment_id}/{fil
 
 /// Serves a stored attachment, unless a fault was injected for downloads.
 pub async fn serve(State(app): State<App>, Path((c, a, name)): Path<(String, String, String)>) -> Response {
-    let response = serve_file(&app, &c, &a);
+    let path = format!("/attachments/{c}/{a}/{name}");
+    // A 429 on a download binds the next download of the channel's files.
+    app.throttles.lock().arrived("GET", DOWNLOAD_ROUTE, &path, false, std::time::Instant::now());
+    let response = serve_file(&app, &c, &a, &path);
     app.downloads.lock().push(crate::state::LoggedRequest {
         method: "GET".into(),
         route: format!("GET {DOWNLOAD_ROUTE}"),
-        path: format!("/attachments/{c}/{a}/{name}"),
+        path,
         status: response.status().as_u16(),
         at: crate::ids::timestamp_now(),
     });
     response
 }
 
-fn serve_file(app: &App, c: &str, a: &str) -> Response {
-    if let Some(fault) = super::take_fault(app, "GET", DOWNLOAD_ROUTE) {
+fn serve_file(app: &App, c: &str, a: &str, path: &str) -> Response {
+    if let Some(fault) = super::take_fault(app, "GET", DOWNLOAD_ROUTE, path) {
         return fault;
     }
     let (Some(cid), Some(aid)) = (crate::ids::parse(c), crate::ids::parse(a)) else {

@@ -88,6 +88,7 @@ pub async fn not_found() -> Response {
 
 /// Auth, faults, rate limits, headers and logging around every route.
 async fn layer(State(app): State<App>, req: Request, next: Next) -> Response {
+    let arrived = std::time::Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().trim_start_matches("/api/v10").to_string();
     let route = req
@@ -106,13 +107,17 @@ async fn layer(State(app): State<App>, req: Request, next: Next) -> Response {
     let bearer_ok = matches!(route.as_str(), "/users/@me" | "/users/@me/guilds")
         && oauth::bearer_user(&app, auth.as_deref()).is_some();
     let authorised = open || bearer_ok || auth.as_deref() == Some(expected.as_str());
+    if auth.as_deref() == Some(expected.as_str()) || open {
+        // Only the bot's own requests: a 429's wait binds the client it was given to.
+        app.throttles.lock().arrived(&method, &route, &path, !open, arrived);
+    }
     let fault = if authorised { take(&app, &method, &route, &path) } else { None };
     if let Some(delay) = fault.as_ref().map(|f| f.delay_ms).filter(|&ms| ms > 0) {
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
     }
     let response = if !authorised {
         ApiError::unauthorized().into_response()
-    } else if let Some(resp) = fault.and_then(|f| failure(&f, &method, &route)) {
+    } else if let Some(resp) = fault.and_then(|f| failure(&app, &f, &method, &route, &path)) {
         resp
     } else {
         let token = auth.unwrap_or_default();
@@ -126,7 +131,7 @@ async fn layer(State(app): State<App>, req: Request, next: Next) -> Response {
             !open,
         );
         match checked {
-            Err(limited) => too_many(limited),
+            Err(limited) => limited_answer(&app, limited, &method, &route, &path),
             Ok(headers) => {
                 let mut resp = next.run(req).await;
                 add_headers(&mut resp, &headers);
@@ -165,30 +170,44 @@ pub fn too_many(l: ratelimit::Limited) -> Response {
     resp
 }
 
-/// Consumes one matching injected failure, if any (slow-answer faults do
-/// not apply here: downloads are answered at once).
-fn take_fault(app: &App, method: &str, route: &str) -> Option<Response> {
-    take(app, method, route, route).and_then(|f| failure(&f, method, route))
+/// [`too_many`], remembered: the bucket, the time and the wait it gave, so a
+/// request that comes before the wait has passed is seen as early.
+pub fn limited_answer(app: &App, l: ratelimit::Limited, method: &str, route: &str, path: &str) -> Response {
+    let now = std::time::Instant::now();
+    app.throttles.lock().limited(method, route, path, l.retry_after, l.global, now);
+    too_many(l)
 }
 
-/// Consumes one injected fault matching the request, if any.
+/// Consumes one matching injected failure, if any (slow-answer faults do
+/// not apply here: downloads are answered at once).
+fn take_fault(app: &App, method: &str, route: &str, path: &str) -> Option<Response> {
+    take(app, method, route, path).and_then(|f| failure(app, &f, method, route, path))
+}
+
+/// Consumes one injected fault matching the request, if any: one of a
+/// counted fault's requests, or the next answer of a storm.
 fn take(app: &App, method: &str, route: &str, path: &str) -> Option<Fault> {
-    let key = format!("{method} {route}");
+    let now = std::time::Instant::now();
     let mut faults = app.faults.lock();
-    let f = faults.iter_mut().find(|f| {
-        f.remaining > 0 && format!("{} {}", f.method, f.route) == key && f.path.as_deref().is_none_or(|p| p == path)
-    })?;
-    f.remaining -= 1;
+    let f = faults.iter_mut().find(|f| f.matches(method, route, path, now))?;
+    if f.until.is_none() {
+        f.remaining -= 1;
+    }
+    if !f.statuses.is_empty() {
+        f.status = Some(f.statuses[(f.served % f.statuses.len() as u64) as usize]);
+    }
+    f.served += 1;
     let f = f.clone();
-    faults.retain(|f| f.remaining > 0);
+    faults.retain(|f| !f.spent(now));
     Some(f)
 }
 
 /// The answer of a failing fault; `None` for a slow-answer one.
-fn failure(f: &Fault, method: &str, route: &str) -> Option<Response> {
+fn failure(app: &App, f: &Fault, method: &str, route: &str, path: &str) -> Option<Response> {
     let code = f.status?;
     if code == 429 {
-        return Some(too_many(ratelimit::injected_429(method, route, &f.scope, f.retry_after_ms)));
+        let limited = ratelimit::injected_429(method, route, &f.scope, f.retry_after_ms);
+        return Some(limited_answer(app, limited, method, route, path));
     }
     match code {
         403 => return Some(ApiError::new(StatusCode::FORBIDDEN, 50001, "Missing Access").into_response()),
