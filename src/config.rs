@@ -34,6 +34,9 @@ pub struct Config {
     pub timers: TimerConfig,
     /// Whether gateway cluster 0 reads back DMs missed while no bot ran.
     pub recover_on_start: bool,
+    /// Identifies of the day's budget no shard spends (kept for an
+    /// operator's restarts): at this many left, shards wait for the reset.
+    pub identify_reserve: u32,
     /// The most messages a transcript keeps (the first ones; a note says so).
     pub transcript_max_messages: usize,
     pub inbox: InboxConfig,
@@ -319,6 +322,7 @@ impl Config {
             log_format: src.parsed("TICKETEER_LOG_FORMAT", LogFormat::Human, "\"human\" or \"json\"")?,
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
             recover_on_start: src.parsed("TICKETEER_RECOVER_ON_START", true, "true or false")?,
+            identify_reserve: src.parsed("TICKETEER_IDENTIFY_RESERVE", 10, "a whole number")?,
             transcript_max_messages,
             api: ApiConfig {
                 client_secret: src.get("DISCORD_CLIENT_SECRET").map(|s| SecretString::from(s.to_owned())),

@@ -22,6 +22,12 @@ pub const GATEWAY_EVENTS: &str = "ticketeer_gateway_events_total";
 pub const SHARD_STATUS: &str = "ticketeer_shard_status";
 /// Last heartbeat round trip of each shard.
 pub const SHARD_LATENCY: &str = "ticketeer_shard_latency_seconds";
+/// The bot's identifies left today, as the fleet counts them.
+pub const IDENTIFY_BUDGET: &str = "ticketeer_identify_budget_remaining";
+/// Identifies refused because the day's budget is at the reserve.
+pub const IDENTIFIES_REFUSED: &str = "ticketeer_identifies_refused_total";
+/// Shards Discord closed with a code no retry can fix (4004, 4010–4014).
+pub const SHARD_FATAL_CLOSES: &str = "ticketeer_shard_fatal_closes_total";
 /// Whether Redis answers cluster 0's pings (1) or not (0).
 pub const REDIS_UP: &str = "ticketeer_redis_up";
 /// Session checkpoints written (where a replacement would resume), by shard.
@@ -144,6 +150,18 @@ fn describe() {
         "Shard state: 0 = disconnected, 1 = connecting, 2 = identifying, 3 = resuming, 4 = ready."
     );
     describe_gauge!(SHARD_LATENCY, Unit::Seconds, "Most recent gateway heartbeat round trip of the shard.");
+    describe_gauge!(
+        IDENTIFY_BUDGET,
+        "Identifies the bot has left today (session_start_limit.remaining, counted down by the fleet)."
+    );
+    describe_counter!(
+        IDENTIFIES_REFUSED,
+        "Shards that did not identify because the day's identifies are at TICKETEER_IDENTIFY_RESERVE."
+    );
+    describe_counter!(
+        SHARD_FATAL_CLOSES,
+        "Shards Discord closed fatally (4004 token, 4010-4014 sharding/version/intents); the cluster stops."
+    );
     describe_gauge!(REDIS_UP, "Whether Redis answers gateway cluster 0's pings, every second (1 = yes).");
     describe_counter!(
         SESSION_CHECKPOINTS,
@@ -238,6 +256,21 @@ pub fn gateway_event(shard: u32, event: &'static str) {
 /// `shard` moved to `status`.
 pub fn shard_status(shard: u32, status: ShardStatus) {
     metrics::gauge!(SHARD_STATUS, "shard" => shard.to_string()).set(status.value());
+}
+
+/// The identifies left today.
+pub fn identify_budget(remaining: u32) {
+    metrics::gauge!(IDENTIFY_BUDGET).set(f64::from(remaining));
+}
+
+/// A shard did not identify: the budget is at the reserve.
+pub fn identify_refused() {
+    metrics::counter!(IDENTIFIES_REFUSED).increment(1);
+}
+
+/// Discord closed `shard` fatally.
+pub fn shard_fatal_close(shard: u32) {
+    metrics::counter!(SHARD_FATAL_CLOSES, "shard" => shard.to_string()).increment(1);
 }
 
 /// Whether Redis answered the last ping.

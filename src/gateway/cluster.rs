@@ -35,7 +35,11 @@ pub struct ClusterInfo {
 }
 
 /// Runs until `shutdown` is cancelled, then closes every shard (saving its
-/// session) and waits for in-flight handlers to finish.
+/// session) and waits for in-flight handlers to finish. A shard that Discord
+/// closes fatally (4004 authentication, 4010–4014: nothing a retry or a
+/// resume can fix) stops the whole cluster the same way, and the cluster
+/// returns an error naming it, so the process exits non-zero and its
+/// supervisor — not a crash loop — decides what happens next.
 pub async fn run(
     bot: Arc<Bot>,
     options: ClusterOptions,
@@ -64,13 +68,20 @@ pub async fn run(
         .with_context(|| format!("could not listen on {} for /metrics", options.ops_listen))?;
     let ops_addr = ops_listener.local_addr()?;
     let ops_router = crate::api::ops_router(crate::metrics::install(), health.clone());
+    // Cancelled by the caller's `shutdown`, or by a shard closed fatally.
+    let shutdown = shutdown.child_token();
+    let fatal = shard_runner::FatalClose::default();
     let ops_task = tokio::spawn(crate::api::serve(ops_listener, ops_router, shutdown.clone()));
 
+    let limit = &info.session_start_limit;
     let queue = RedisIdentifyQueue::new(
         bot.redis.clone(),
         bot.keys.clone(),
-        u32::from(info.session_start_limit.max_concurrency),
+        bot.http.clone(),
+        u32::from(limit.max_concurrency),
+        bot.config.identify_reserve,
     );
+    queue.observe_budget(limit.remaining, std::time::Duration::from_millis(limit.reset_after)).await;
     let token = secrecy::ExposeSecret::expose_secret(&bot.config.discord.token).to_owned();
     let handlers = TaskTracker::new();
     let shard_tasks = TaskTracker::new();
@@ -89,7 +100,14 @@ pub async fn run(
             }
         }
         let shard = Shard::with_config(shard_id, config.build());
-        shard_tasks.spawn(shard_runner::run(bot.clone(), shard, total, handlers.clone(), shutdown.clone()));
+        shard_tasks.spawn(shard_runner::run(
+            bot.clone(),
+            shard,
+            total,
+            handlers.clone(),
+            shutdown.clone(),
+            fatal.clone(),
+        ));
         shard_ids.push(number);
     }
     shard_tasks.close();
@@ -131,6 +149,10 @@ pub async fn run(
         let _ = redis_watch.await;
     }
     let _ = ops_task.await;
+    if let Some(reason) = fatal.reason() {
+        tracing::error!(cluster = options.cluster, %reason, "gateway cluster stopped: a shard was closed fatally");
+        bail!("{reason}");
+    }
     tracing::info!(cluster = options.cluster, "gateway cluster stopped");
     Ok(())
 }

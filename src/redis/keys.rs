@@ -33,6 +33,12 @@ impl Keys {
         format!("{}:identify:{bucket}", self.prefix)
     }
 
+    /// The bot's identifies left today (`session_start_limit.remaining`),
+    /// shared by the fleet; expires when Discord resets the count.
+    pub fn identify_budget(&self) -> String {
+        format!("{}:identify-budget", self.prefix)
+    }
+
     /// A shard's gateway session and resume URL, saved on shutdown so the next
     /// start resumes instead of identifying.
     pub fn shard_session(&self, shard: u32, total: u32) -> String {
