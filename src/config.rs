@@ -22,8 +22,9 @@ pub struct Config {
     pub redis_url: SecretString,
     /// Where `ticketeer api` listens.
     pub api_listen: SocketAddr,
-    /// Where a gateway cluster serves `/healthz` and `/metrics`.
-    pub ops_listen: SocketAddr,
+    /// Where a gateway cluster serves `/healthz` and `/metrics`; unset,
+    /// cluster K uses 127.0.0.1:(9100 + K).
+    pub ops_listen: Option<SocketAddr>,
     /// Where `ticketeer api` serves `/metrics`, `/healthz` and `/livez`: never
     /// on the public API's port, so a scraper's view of the process (routes,
     /// error counts, Stripe event types) is not the world's.
@@ -204,6 +205,18 @@ impl Sources {
             }
         }
     }
+
+    /// A value with no default: `None` when unset.
+    fn optional<T: FromStr>(&self, key: &'static str, what: &str) -> Result<Option<T>, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.get(key)
+            .map(|raw| {
+                raw.trim().parse().map_err(|e| ConfigError::new(key, format!("is not {what} ({e}): got {raw:?}")))
+            })
+            .transpose()
+    }
 }
 
 fn read_file(path: &str) -> Result<HashMap<String, String>, ConfigError> {
@@ -309,11 +322,7 @@ impl Config {
             database_url: SecretString::from(database_url.to_owned()),
             redis_url: SecretString::from(redis_url.to_owned()),
             api_listen,
-            ops_listen: src.parsed(
-                "TICKETEER_OPS_LISTEN",
-                ([127, 0, 0, 1], 9100).into(),
-                "an address like 127.0.0.1:9100",
-            )?,
+            ops_listen: src.optional("TICKETEER_OPS_LISTEN", "an address like 127.0.0.1:9100")?,
             api_ops_listen: src.parsed(
                 "TICKETEER_API_OPS_LISTEN",
                 ([127, 0, 0, 1], 9180).into(),

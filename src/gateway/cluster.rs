@@ -16,6 +16,19 @@ use crate::bot::Bot;
 use crate::discord::metered::metered;
 use crate::jobs::{inbox_sweeper, redis_watch, retention, timer_worker, transcript_purge};
 
+/// The cluster stopped because Discord closed a shard fatally; the process
+/// exits with [`FatallyClosed::EXIT_CODE`] so a supervisor does not restart
+/// it into the same refusal.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FatallyClosed(pub String);
+
+impl FatallyClosed {
+    /// `EX_CONFIG` from sysexits.h: the configuration (token, shard count,
+    /// intents) must change before a restart can work.
+    pub const EXIT_CODE: u8 = 78;
+}
+
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
     pub cluster: u16,
@@ -85,8 +98,10 @@ pub async fn run(
     let token = secrecy::ExposeSecret::expose_secret(&bot.config.discord.token).to_owned();
     let handlers = TaskTracker::new();
     let shard_tasks = TaskTracker::new();
+    let shards: Vec<_> = twilight_gateway::bucket(options.cluster, options.clusters, total).collect();
+    let readiness = Arc::new(super::readiness::Readiness::new(health.clone(), shards.len()));
     let mut shard_ids = Vec::new();
-    for shard_id in twilight_gateway::bucket(options.cluster, options.clusters, total) {
+    for shard_id in shards {
         let number = shard_id.number();
         let mut config = ConfigBuilder::new(token.clone(), INTENTS).proxy_url(info.url.clone()).queue(queue.clone());
         match sessions::take(&bot.redis, &bot.keys, number, total).await {
@@ -107,6 +122,7 @@ pub async fn run(
             handlers.clone(),
             shutdown.clone(),
             fatal.clone(),
+            readiness.clone(),
         ));
         shard_ids.push(number);
     }
@@ -123,13 +139,12 @@ pub async fn run(
     // Every cluster fires timers: claims are atomic, so more workers only
     // means less delay and no single point of failure.
     let timers = tokio::spawn(timer_worker::run(bot.clone(), shutdown.clone()));
-    health.set_ready(true);
     if let Some(started) = started {
         let _ = started.send(ClusterInfo { shards: shard_ids, total_shards: total, ops_addr });
     }
 
     shutdown.cancelled().await;
-    health.set_ready(false);
+    readiness.stopping();
     shard_tasks.wait().await;
     handlers.close();
     if tokio::time::timeout(std::time::Duration::from_secs(20), handlers.wait()).await.is_err() {
@@ -151,7 +166,7 @@ pub async fn run(
     let _ = ops_task.await;
     if let Some(reason) = fatal.reason() {
         tracing::error!(cluster = options.cluster, %reason, "gateway cluster stopped: a shard was closed fatally");
-        bail!("{reason}");
+        return Err(FatallyClosed(reason).into());
     }
     tracing::info!(cluster = options.cluster, "gateway cluster stopped");
     Ok(())

@@ -49,6 +49,7 @@ pub async fn run(
     handlers: TaskTracker,
     shutdown: CancellationToken,
     fatal: FatalClose,
+    readiness: Arc<super::readiness::Readiness>,
 ) {
     let id = shard.id().number();
     let span = tracing::info_span!("shard", shard = id);
@@ -82,6 +83,13 @@ pub async fn run(
             }
             let hold = checkpoint.received(shard.session(), shard.resume_url());
             observe(&shard, id, &event);
+            match &event {
+                Event::Ready(_) | Event::Resumed => readiness.shard(id, true),
+                Event::GatewayClose(_) | Event::GatewayReconnect | Event::GatewayInvalidateSession(_) => {
+                    readiness.shard(id, false);
+                }
+                _ => {}
+            }
             if id == 0 && matches!(event, Event::Ready(_)) && bot.config.recover_on_start {
                 // A new session: Discord replays nothing the old one missed.
                 handlers.spawn(crate::jobs::recovery::after_new_session(bot.clone(), shutdown.clone()));

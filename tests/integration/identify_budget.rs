@@ -35,6 +35,7 @@ async fn shards_stop_identifying_at_the_days_reserve_and_the_token_is_never_rese
     assert_eq!(stats.identifies_over_budget, 0, "none past it");
     assert!(!stats.token_reset, "the token still works");
     assert_eq!(stats.live_sessions, 3, "the other shards keep running");
+    assert_eq!(cluster.healthz().await, 503, "not ready while a shard has no session");
     cluster.stop().await;
     app.shutdown().await;
 }
@@ -49,7 +50,7 @@ async fn a_fatal_close_ends_the_cluster_with_a_non_zero_exit_naming_the_code() {
     // resume or a new identify can fix.
     assert_eq!(app.control.gateway_close(Some(1), 4004).await.unwrap(), 1);
     let (status, logs) = cluster.exited().await;
-    assert!(!status.success(), "the process exits non-zero: {status}");
+    assert_eq!(status.code(), Some(78), "the process exits with EX_CONFIG, which supervisors do not restart");
     assert!(
         logs.iter().any(|l| l.contains("fatal code 4004") && l.contains("authentication failed")),
         "the exit names the code and what it means: {logs:#?}"

@@ -36,16 +36,38 @@ impl TestApp {
         index: u16,
         connected: Option<usize>,
     ) -> ChildCluster {
+        self.spawn_child_cluster(index, connected, false).await
+    }
+
+    /// Cluster `index` told its place by the environment (`TICKETEER_CLUSTER`,
+    /// `TICKETEER_CLUSTERS`, as `infra/` sets them) instead of flags.
+    pub async fn start_child_cluster_from_env(&self, index: u16) -> ChildCluster {
+        self.spawn_child_cluster(index, None, true).await
+    }
+
+    async fn spawn_child_cluster(&self, index: u16, connected: Option<usize>, via_env: bool) -> ChildCluster {
         let ops_port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             probe.local_addr().unwrap().port()
         };
         let echo = std::env::var_os("TEST_LOG").is_some();
+        let place = if via_env {
+            vec![("TICKETEER_CLUSTER", index.to_string()), ("TICKETEER_CLUSTERS", self.options.clusters.to_string())]
+        } else {
+            Vec::new()
+        };
+        let flags = if via_env {
+            Vec::new()
+        } else {
+            vec!["--cluster".to_owned(), index.to_string(), "--clusters".to_owned(), self.options.clusters.to_string()]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_ticketeer"))
-            .args(["gateway", "--cluster", &index.to_string(), "--clusters", &self.options.clusters.to_string()])
+            .arg("gateway")
+            .args(flags)
             .args(["--total-shards", &self.options.shards.to_string()])
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
+            .envs(place)
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("TICKETEER_LOG_FORMAT", "human")
             .env("TICKETEER_OPS_LISTEN", format!("127.0.0.1:{ops_port}"))
@@ -122,6 +144,12 @@ impl ChildCluster {
     pub async fn metrics(&self) -> String {
         let url = format!("http://127.0.0.1:{}/metrics", self.ops_port);
         reqwest::get(url).await.expect("the child serves /metrics").text().await.unwrap()
+    }
+
+    /// The status of its `/healthz` (200 ready, 503 not).
+    pub async fn healthz(&self) -> u16 {
+        let url = format!("http://127.0.0.1:{}/healthz", self.ops_port);
+        reqwest::get(url).await.expect("the child serves /healthz").status().as_u16()
     }
 
     /// Its log lines so far.

@@ -215,7 +215,7 @@ impl TestApp {
             cluster: index,
             clusters: self.options.clusters,
             total_shards: Some(self.options.shards),
-            ops_listen: self.config.ops_listen,
+            ops_listen: self.config.ops_listen.expect("tests set TICKETEER_OPS_LISTEN"),
         };
         let task = tokio::spawn(cluster::run(bot.clone(), options, shutdown.clone(), Some(started_tx)));
         let info = tokio::time::timeout(Duration::from_secs(20), started_rx)
