@@ -21,6 +21,7 @@ mod changes_and_records;
 mod content_is_data;
 mod crashes;
 mod gateway_clusters;
+mod guild_messages;
 mod inbox_sweeper;
 mod log_redaction;
 mod modmail_categories;
