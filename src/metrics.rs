@@ -84,6 +84,12 @@ pub const API_IP_RATE_LIMITED: &str = "ticketeer_api_ip_rate_limited_total";
 pub const STRIPE_EVENTS: &str = "ticketeer_stripe_events_total";
 /// DMs the shard loop could not store at once, queued until PostgreSQL answers.
 pub const DMS_SPOOLED: &str = "ticketeer_dms_spooled_total";
+/// Guild prefix lookups of guild messages, by where the answer came from.
+pub const PREFIX_LOOKUPS: &str = "ticketeer_prefix_lookups_total";
+/// Whether the process listens for cache invalidations (its cache is used).
+pub const PREFIX_CACHE_LISTENING: &str = "ticketeer_prefix_cache_listening";
+/// Cache invalidations published and received, by direction and outcome.
+pub const CACHE_INVALIDATIONS: &str = "ticketeer_cache_invalidations_total";
 
 /// Histogram buckets (seconds) for request latencies. Discord REST calls usually
 /// take 50–300 ms and rate-limit waits can take seconds, so the buckets run from
@@ -203,6 +209,19 @@ fn describe() {
         DMS_SPOOLED,
         "DMs the shard loop could not store at once (PostgreSQL unreachable), kept in order until stored."
     );
+    describe_counter!(
+        PREFIX_LOOKUPS,
+        "Guild command prefix lookups, by source (cached: no round trip; read: PostgreSQL, then cached; \
+         not_listening: PostgreSQL, the cache being off while invalidations cannot be received)."
+    );
+    describe_gauge!(
+        PREFIX_CACHE_LISTENING,
+        "Whether this process is subscribed to cache invalidations, so its prefix cache is used (1 = yes)."
+    );
+    describe_counter!(
+        CACHE_INVALIDATIONS,
+        "Settings-cache invalidations, by outcome (published, publish_failed, received)."
+    );
     describe_counter!(TIMERS_FIRED, "Scheduled timers that fired, by kind.");
     describe_counter!(
         TIMER_FAILURES,
@@ -276,6 +295,21 @@ pub fn shard_fatal_close(shard: u32) {
 /// Whether Redis answered the last ping.
 pub fn redis_up(up: bool) {
     metrics::gauge!(REDIS_UP).set(if up { 1.0 } else { 0.0 });
+}
+
+/// A guild message's prefix was found in `source` (`cached`, `read`, `not_listening`).
+pub fn prefix_lookup(source: &'static str) {
+    metrics::counter!(PREFIX_LOOKUPS, "source" => source).increment(1);
+}
+
+/// The process subscribed to invalidations, or lost the subscription.
+pub fn prefix_cache_listening(listening: bool) {
+    metrics::gauge!(PREFIX_CACHE_LISTENING).set(if listening { 1.0 } else { 0.0 });
+}
+
+/// A cache invalidation was `published`, `publish_failed` or `received`.
+pub fn cache_invalidation(outcome: &'static str) {
+    metrics::counter!(CACHE_INVALIDATIONS, "outcome" => outcome).increment(1);
 }
 
 /// `shard` wrote a session checkpoint.

@@ -66,6 +66,12 @@ impl Keys {
         format!("{}:lock:recovery", self.prefix)
     }
 
+    /// The pub/sub channel every writer of what the in-process prefix cache
+    /// holds publishes a guild's id to after its commit (`redis/invalidation.rs`).
+    pub fn invalidation_channel(&self) -> String {
+        format!("{}:invalidate", self.prefix)
+    }
+
     /// Set for 6 hours once staff of a guild were warned it nears 500 channels.
     pub fn guild_full_warning(&self, guild: GuildId) -> String {
         format!("{}:warned:guild-channels:{guild}", self.prefix)
