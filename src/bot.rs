@@ -72,6 +72,13 @@ impl Bot {
         if let Some(key) = &config.secret_key {
             tickets = tickets.with_transcript_links(TranscriptLinks::new(&config.api.public_url, key.clone()));
         }
+        // Guild messages learn their guild's prefix from this cache; the
+        // listener keeps it correct across processes (and ends with it).
+        redis::invalidation::spawn_listener(
+            config.redis_url().to_owned(),
+            &keys,
+            Arc::downgrade(tickets.prefix_cache()),
+        );
         Ok(Arc::new(Bot {
             tickets,
             discord,

@@ -29,11 +29,12 @@ pub enum Commands {
     /// Serves /healthz and /metrics on TICKETEER_OPS_LISTEN. The gateway URL and
     /// (unless --total-shards is given) the shard count come from GET /gateway/bot.
     Gateway {
-        /// This cluster's index, from 0.
-        #[arg(long, default_value_t = 0)]
+        /// This cluster's index, from 0 (in Kubernetes: the StatefulSet's
+        /// pod index, through TICKETEER_CLUSTER).
+        #[arg(long, env = "TICKETEER_CLUSTER", default_value_t = 0)]
         cluster: u16,
         /// How many clusters share the shards.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, env = "TICKETEER_CLUSTERS", default_value_t = 1)]
         clusters: u16,
         /// Total shards of the bot (every cluster must use the same number).
         #[arg(long)]
@@ -62,7 +63,11 @@ pub async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ticketeer: {e:#}");
-            std::process::ExitCode::FAILURE
+            if e.downcast_ref::<crate::gateway::cluster::FatallyClosed>().is_some() {
+                std::process::ExitCode::from(crate::gateway::cluster::FatallyClosed::EXIT_CODE)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
     }
 }
@@ -81,7 +86,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             // takes over the locks its killed predecessor left.
             crate::redis::lock::set_process_slot(&format!("gateway-{cluster}"));
             let bot = crate::bot::Bot::connect(&config).await?;
-            let options = ClusterOptions { cluster, clusters, total_shards, ops_listen: config.ops_listen };
+            // Unset, cluster K serves its ops port on 127.0.0.1:(9100 + K), so
+            // two clusters on one host never collide.
+            let ops_listen = config
+                .ops_listen
+                .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 9100u16.saturating_add(cluster))));
+            let options = ClusterOptions { cluster, clusters, total_shards, ops_listen };
             cluster::run(bot, options, shutdown_on_ctrl_c(), None).await
         }
         Commands::Api => {

@@ -22,8 +22,9 @@ pub struct Config {
     pub redis_url: SecretString,
     /// Where `ticketeer api` listens.
     pub api_listen: SocketAddr,
-    /// Where a gateway cluster serves `/healthz` and `/metrics`.
-    pub ops_listen: SocketAddr,
+    /// Where a gateway cluster serves `/healthz` and `/metrics`; unset,
+    /// cluster K uses 127.0.0.1:(9100 + K).
+    pub ops_listen: Option<SocketAddr>,
     /// Where `ticketeer api` serves `/metrics`, `/healthz` and `/livez`: never
     /// on the public API's port, so a scraper's view of the process (routes,
     /// error counts, Stripe event types) is not the world's.
@@ -34,6 +35,9 @@ pub struct Config {
     pub timers: TimerConfig,
     /// Whether gateway cluster 0 reads back DMs missed while no bot ran.
     pub recover_on_start: bool,
+    /// Identifies of the day's budget no shard spends (kept for an
+    /// operator's restarts): at this many left, shards wait for the reset.
+    pub identify_reserve: u32,
     /// The most messages a transcript keeps (the first ones; a note says so).
     pub transcript_max_messages: usize,
     pub inbox: InboxConfig,
@@ -201,6 +205,18 @@ impl Sources {
             }
         }
     }
+
+    /// A value with no default: `None` when unset.
+    fn optional<T: FromStr>(&self, key: &'static str, what: &str) -> Result<Option<T>, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.get(key)
+            .map(|raw| {
+                raw.trim().parse().map_err(|e| ConfigError::new(key, format!("is not {what} ({e}): got {raw:?}")))
+            })
+            .transpose()
+    }
 }
 
 fn read_file(path: &str) -> Result<HashMap<String, String>, ConfigError> {
@@ -306,11 +322,7 @@ impl Config {
             database_url: SecretString::from(database_url.to_owned()),
             redis_url: SecretString::from(redis_url.to_owned()),
             api_listen,
-            ops_listen: src.parsed(
-                "TICKETEER_OPS_LISTEN",
-                ([127, 0, 0, 1], 9100).into(),
-                "an address like 127.0.0.1:9100",
-            )?,
+            ops_listen: src.optional("TICKETEER_OPS_LISTEN", "an address like 127.0.0.1:9100")?,
             api_ops_listen: src.parsed(
                 "TICKETEER_API_OPS_LISTEN",
                 ([127, 0, 0, 1], 9180).into(),
@@ -319,6 +331,7 @@ impl Config {
             log_format: src.parsed("TICKETEER_LOG_FORMAT", LogFormat::Human, "\"human\" or \"json\"")?,
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
             recover_on_start: src.parsed("TICKETEER_RECOVER_ON_START", true, "true or false")?,
+            identify_reserve: src.parsed("TICKETEER_IDENTIFY_RESERVE", 10, "a whole number")?,
             transcript_max_messages,
             api: ApiConfig {
                 client_secret: src.get("DISCORD_CLIENT_SECRET").map(|s| SecretString::from(s.to_owned())),

@@ -80,7 +80,12 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
 
     let bot = Bot::connect(&config).await?;
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-    let options = ClusterOptions { cluster: 0, clusters: 1, total_shards: None, ops_listen: config.ops_listen };
+    let options = ClusterOptions {
+        cluster: 0,
+        clusters: 1,
+        total_shards: None,
+        ops_listen: config.ops_listen.unwrap_or_else(|| ([127, 0, 0, 1], 9100).into()),
+    };
     let gateway = tokio::spawn(cluster::run(bot.clone(), options, shutdown.clone(), Some(started_tx)));
     let cluster_info = started_rx.await.context("the gateway cluster did not start")?;
 

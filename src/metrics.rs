@@ -22,6 +22,12 @@ pub const GATEWAY_EVENTS: &str = "ticketeer_gateway_events_total";
 pub const SHARD_STATUS: &str = "ticketeer_shard_status";
 /// Last heartbeat round trip of each shard.
 pub const SHARD_LATENCY: &str = "ticketeer_shard_latency_seconds";
+/// The bot's identifies left today, as the fleet counts them.
+pub const IDENTIFY_BUDGET: &str = "ticketeer_identify_budget_remaining";
+/// Identifies refused because the day's budget is at the reserve.
+pub const IDENTIFIES_REFUSED: &str = "ticketeer_identifies_refused_total";
+/// Shards Discord closed with a code no retry can fix (4004, 4010–4014).
+pub const SHARD_FATAL_CLOSES: &str = "ticketeer_shard_fatal_closes_total";
 /// Whether Redis answers cluster 0's pings (1) or not (0).
 pub const REDIS_UP: &str = "ticketeer_redis_up";
 /// Session checkpoints written (where a replacement would resume), by shard.
@@ -78,6 +84,12 @@ pub const API_IP_RATE_LIMITED: &str = "ticketeer_api_ip_rate_limited_total";
 pub const STRIPE_EVENTS: &str = "ticketeer_stripe_events_total";
 /// DMs the shard loop could not store at once, queued until PostgreSQL answers.
 pub const DMS_SPOOLED: &str = "ticketeer_dms_spooled_total";
+/// Guild prefix lookups of guild messages, by where the answer came from.
+pub const PREFIX_LOOKUPS: &str = "ticketeer_prefix_lookups_total";
+/// Whether the process listens for cache invalidations (its cache is used).
+pub const PREFIX_CACHE_LISTENING: &str = "ticketeer_prefix_cache_listening";
+/// Cache invalidations published and received, by direction and outcome.
+pub const CACHE_INVALIDATIONS: &str = "ticketeer_cache_invalidations_total";
 
 /// Histogram buckets (seconds) for request latencies. Discord REST calls usually
 /// take 50–300 ms and rate-limit waits can take seconds, so the buckets run from
@@ -144,6 +156,18 @@ fn describe() {
         "Shard state: 0 = disconnected, 1 = connecting, 2 = identifying, 3 = resuming, 4 = ready."
     );
     describe_gauge!(SHARD_LATENCY, Unit::Seconds, "Most recent gateway heartbeat round trip of the shard.");
+    describe_gauge!(
+        IDENTIFY_BUDGET,
+        "Identifies the bot has left today (session_start_limit.remaining, counted down by the fleet)."
+    );
+    describe_counter!(
+        IDENTIFIES_REFUSED,
+        "Shards that did not identify because the day's identifies are at TICKETEER_IDENTIFY_RESERVE."
+    );
+    describe_counter!(
+        SHARD_FATAL_CLOSES,
+        "Shards Discord closed fatally (4004 token, 4010-4014 sharding/version/intents); the cluster stops."
+    );
     describe_gauge!(REDIS_UP, "Whether Redis answers gateway cluster 0's pings, every second (1 = yes).");
     describe_counter!(
         SESSION_CHECKPOINTS,
@@ -184,6 +208,19 @@ fn describe() {
     describe_counter!(
         DMS_SPOOLED,
         "DMs the shard loop could not store at once (PostgreSQL unreachable), kept in order until stored."
+    );
+    describe_counter!(
+        PREFIX_LOOKUPS,
+        "Guild command prefix lookups, by source (cached: no round trip; read: PostgreSQL, then cached; \
+         not_listening: PostgreSQL, the cache being off while invalidations cannot be received)."
+    );
+    describe_gauge!(
+        PREFIX_CACHE_LISTENING,
+        "Whether this process is subscribed to cache invalidations, so its prefix cache is used (1 = yes)."
+    );
+    describe_counter!(
+        CACHE_INVALIDATIONS,
+        "Settings-cache invalidations, by outcome (published, publish_failed, received)."
     );
     describe_counter!(TIMERS_FIRED, "Scheduled timers that fired, by kind.");
     describe_counter!(
@@ -240,9 +277,39 @@ pub fn shard_status(shard: u32, status: ShardStatus) {
     metrics::gauge!(SHARD_STATUS, "shard" => shard.to_string()).set(status.value());
 }
 
+/// The identifies left today.
+pub fn identify_budget(remaining: u32) {
+    metrics::gauge!(IDENTIFY_BUDGET).set(f64::from(remaining));
+}
+
+/// A shard did not identify: the budget is at the reserve.
+pub fn identify_refused() {
+    metrics::counter!(IDENTIFIES_REFUSED).increment(1);
+}
+
+/// Discord closed `shard` fatally.
+pub fn shard_fatal_close(shard: u32) {
+    metrics::counter!(SHARD_FATAL_CLOSES, "shard" => shard.to_string()).increment(1);
+}
+
 /// Whether Redis answered the last ping.
 pub fn redis_up(up: bool) {
     metrics::gauge!(REDIS_UP).set(if up { 1.0 } else { 0.0 });
+}
+
+/// A guild message's prefix was found in `source` (`cached`, `read`, `not_listening`).
+pub fn prefix_lookup(source: &'static str) {
+    metrics::counter!(PREFIX_LOOKUPS, "source" => source).increment(1);
+}
+
+/// The process subscribed to invalidations, or lost the subscription.
+pub fn prefix_cache_listening(listening: bool) {
+    metrics::gauge!(PREFIX_CACHE_LISTENING).set(if listening { 1.0 } else { 0.0 });
+}
+
+/// A cache invalidation was `published`, `publish_failed` or `received`.
+pub fn cache_invalidation(outcome: &'static str) {
+    metrics::counter!(CACHE_INVALIDATIONS, "outcome" => outcome).increment(1);
 }
 
 /// `shard` wrote a session checkpoint.

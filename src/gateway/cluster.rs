@@ -16,6 +16,19 @@ use crate::bot::Bot;
 use crate::discord::metered::metered;
 use crate::jobs::{inbox_sweeper, redis_watch, retention, timer_worker, transcript_purge};
 
+/// The cluster stopped because Discord closed a shard fatally; the process
+/// exits with [`FatallyClosed::EXIT_CODE`] so a supervisor does not restart
+/// it into the same refusal.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FatallyClosed(pub String);
+
+impl FatallyClosed {
+    /// `EX_CONFIG` from sysexits.h: the configuration (token, shard count,
+    /// intents) must change before a restart can work.
+    pub const EXIT_CODE: u8 = 78;
+}
+
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
     pub cluster: u16,
@@ -35,7 +48,11 @@ pub struct ClusterInfo {
 }
 
 /// Runs until `shutdown` is cancelled, then closes every shard (saving its
-/// session) and waits for in-flight handlers to finish.
+/// session) and waits for in-flight handlers to finish. A shard that Discord
+/// closes fatally (4004 authentication, 4010–4014: nothing a retry or a
+/// resume can fix) stops the whole cluster the same way, and the cluster
+/// returns an error naming it, so the process exits non-zero and its
+/// supervisor — not a crash loop — decides what happens next.
 pub async fn run(
     bot: Arc<Bot>,
     options: ClusterOptions,
@@ -64,18 +81,27 @@ pub async fn run(
         .with_context(|| format!("could not listen on {} for /metrics", options.ops_listen))?;
     let ops_addr = ops_listener.local_addr()?;
     let ops_router = crate::api::ops_router(crate::metrics::install(), health.clone());
+    // Cancelled by the caller's `shutdown`, or by a shard closed fatally.
+    let shutdown = shutdown.child_token();
+    let fatal = shard_runner::FatalClose::default();
     let ops_task = tokio::spawn(crate::api::serve(ops_listener, ops_router, shutdown.clone()));
 
+    let limit = &info.session_start_limit;
     let queue = RedisIdentifyQueue::new(
         bot.redis.clone(),
         bot.keys.clone(),
-        u32::from(info.session_start_limit.max_concurrency),
+        bot.http.clone(),
+        u32::from(limit.max_concurrency),
+        bot.config.identify_reserve,
     );
+    queue.observe_budget(limit.remaining, std::time::Duration::from_millis(limit.reset_after)).await;
     let token = secrecy::ExposeSecret::expose_secret(&bot.config.discord.token).to_owned();
     let handlers = TaskTracker::new();
     let shard_tasks = TaskTracker::new();
+    let shards: Vec<_> = twilight_gateway::bucket(options.cluster, options.clusters, total).collect();
+    let readiness = Arc::new(super::readiness::Readiness::new(health.clone(), shards.len()));
     let mut shard_ids = Vec::new();
-    for shard_id in twilight_gateway::bucket(options.cluster, options.clusters, total) {
+    for shard_id in shards {
         let number = shard_id.number();
         let mut config = ConfigBuilder::new(token.clone(), INTENTS).proxy_url(info.url.clone()).queue(queue.clone());
         match sessions::take(&bot.redis, &bot.keys, number, total).await {
@@ -89,7 +115,15 @@ pub async fn run(
             }
         }
         let shard = Shard::with_config(shard_id, config.build());
-        shard_tasks.spawn(shard_runner::run(bot.clone(), shard, total, handlers.clone(), shutdown.clone()));
+        shard_tasks.spawn(shard_runner::run(
+            bot.clone(),
+            shard,
+            total,
+            handlers.clone(),
+            shutdown.clone(),
+            fatal.clone(),
+            readiness.clone(),
+        ));
         shard_ids.push(number);
     }
     shard_tasks.close();
@@ -105,13 +139,12 @@ pub async fn run(
     // Every cluster fires timers: claims are atomic, so more workers only
     // means less delay and no single point of failure.
     let timers = tokio::spawn(timer_worker::run(bot.clone(), shutdown.clone()));
-    health.set_ready(true);
     if let Some(started) = started {
         let _ = started.send(ClusterInfo { shards: shard_ids, total_shards: total, ops_addr });
     }
 
     shutdown.cancelled().await;
-    health.set_ready(false);
+    readiness.stopping();
     shard_tasks.wait().await;
     handlers.close();
     if tokio::time::timeout(std::time::Duration::from_secs(20), handlers.wait()).await.is_err() {
@@ -131,6 +164,10 @@ pub async fn run(
         let _ = redis_watch.await;
     }
     let _ = ops_task.await;
+    if let Some(reason) = fatal.reason() {
+        tracing::error!(cluster = options.cluster, %reason, "gateway cluster stopped: a shard was closed fatally");
+        return Err(FatallyClosed(reason).into());
+    }
     tracing::info!(cluster = options.cluster, "gateway cluster stopped");
     Ok(())
 }

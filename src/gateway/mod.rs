@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod dispatch;
 pub mod dm_spool;
 pub mod queue;
+pub mod readiness;
 pub mod receive_error;
 pub mod sessions;
 pub mod shard_runner;

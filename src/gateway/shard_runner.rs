@@ -3,7 +3,9 @@
 //! shard's [`Checkpoint`] until its handling ends, and the checkpoint is
 //! written every few seconds, so a replacement for a crashed process resumes
 //! before anything unfinished. On shutdown it closes with the RESUME code and
-//! saves the session for the next start.
+//! saves the session for the next start. A fatal close from Discord ends the
+//! loop without touching the (ended) connection again and stops the cluster
+//! ([`FatalClose`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +14,7 @@ use futures_util::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
-use twilight_gateway::{CloseFrame, Event, Message, Shard, StreamExt as _};
+use twilight_gateway::{CloseFrame, Event, Message, Shard, ShardState, StreamExt as _};
 
 use super::checkpoint::{self, Checkpoint};
 use super::dm_spool::DmSpool;
@@ -23,12 +25,31 @@ use crate::bot::Bot;
 use crate::handlers::direct_message;
 use crate::metrics::{self, ShardStatus};
 
+/// A shard's fatal close, shared by a cluster's shards: the first one
+/// recorded is what the cluster exits with.
+#[derive(Clone, Default)]
+pub struct FatalClose(Arc<std::sync::Mutex<Option<String>>>);
+
+impl FatalClose {
+    fn record(&self, reason: String) {
+        let mut first = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        first.get_or_insert(reason);
+    }
+
+    /// Why the cluster must stop, if a shard was closed fatally.
+    pub fn reason(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
 pub async fn run(
     bot: Arc<Bot>,
     mut shard: Shard<RedisIdentifyQueue>,
     total: u32,
     handlers: TaskTracker,
     shutdown: CancellationToken,
+    fatal: FatalClose,
+    readiness: Arc<super::readiness::Readiness>,
 ) {
     let id = shard.id().number();
     let span = tracing::info_span!("shard", shard = id);
@@ -41,6 +62,8 @@ pub async fn run(
     let checkpoint_task =
         tokio::spawn(checkpoint::run(bot.clone(), checkpoint.clone(), id, total, checkpoint_stop.clone()));
     async {
+        // The code of the last close Discord sent, for a fatal close's report.
+        let mut last_close: Option<u16> = None;
         loop {
             let next = tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -55,8 +78,18 @@ pub async fn run(
                 }
                 None => break,
             };
+            if let Event::GatewayClose(Some(frame)) = &event {
+                last_close = Some(frame.code);
+            }
             let hold = checkpoint.received(shard.session(), shard.resume_url());
             observe(&shard, id, &event);
+            match &event {
+                Event::Ready(_) | Event::Resumed => readiness.shard(id, true),
+                Event::GatewayClose(_) | Event::GatewayReconnect | Event::GatewayInvalidateSession(_) => {
+                    readiness.shard(id, false);
+                }
+                _ => {}
+            }
             if id == 0 && matches!(event, Event::Ready(_)) && bot.config.recover_on_start {
                 // A new session: Discord replays nothing the old one missed.
                 handlers.spawn(crate::jobs::recovery::after_new_session(bot.clone(), shutdown.clone()));
@@ -84,7 +117,18 @@ pub async fn run(
         // The last checkpoint stays until the shutdown's own save replaces it.
         checkpoint_stop.cancel();
         let _ = checkpoint_task.await;
-        close_and_save(&bot, &mut shard, &checkpoint, total).await;
+        if let ShardState::FatallyClosed = shard.state() {
+            // The stream has ended: polling it again would panic, and the
+            // session cannot be resumed, so there is nothing to save.
+            let code = last_close.map_or_else(|| "unknown".to_owned(), |code| code.to_string());
+            metrics::shard_status(id, ShardStatus::Disconnected);
+            metrics::shard_fatal_close(id);
+            tracing::error!(close_code = %code, "Discord closed the shard fatally; stopping the cluster");
+            fatal.record(format!("shard {id} was closed by Discord with fatal code {code} ({})", fatal_meaning(&code)));
+            shutdown.cancel();
+        } else {
+            close_and_save(&bot, &mut shard, &checkpoint, total).await;
+        }
         // DMs still waiting are stored before the process goes, as long as
         // PostgreSQL lets us within the shutdown grace.
         spool_stop.cancel();
@@ -97,6 +141,21 @@ pub async fn run(
     }
     .instrument(span)
     .await;
+}
+
+/// What a fatal close code means, for the operator reading the exit error.
+fn fatal_meaning(code: &str) -> &'static str {
+    match code {
+        "4004" => {
+            "authentication failed: the bot token is wrong or was reset (spending the day's identifies resets it)"
+        }
+        "4010" => "invalid shard: --total-shards or the cluster split is wrong",
+        "4011" => "sharding required: the bot needs more shards",
+        "4012" => "invalid API version",
+        "4013" => "invalid intents",
+        "4014" => "disallowed intents: enable MESSAGE_CONTENT and GUILD_MEMBERS in the developer portal",
+        _ => "Discord will not accept this session again",
+    }
 }
 
 /// How long a stopping shard waits for its spooled DMs to be stored.

@@ -1,5 +1,6 @@
 //! A message in a guild channel: a text command (`!reply …`) if it starts with
-//! the guild's prefix. Answers go to the channel; refusals as a reply.
+//! the guild's prefix (cached in the process, see `tickets/prefixes.rs`).
+//! Answers go to the channel; refusals as a reply.
 
 use twilight_model::channel::Message;
 
@@ -24,11 +25,15 @@ pub async fn handle(bot: &Bot, message: &Message) {
         return;
     }
     let guild = GuildId(guild_id.get());
-    let settings = match crate::db::settings::get(&bot.db, guild).await {
-        Ok(settings) => settings,
-        Err(e) => return super::report("guild_message", &e.into()),
+    // Usually from the in-process cache: a message that is not a command
+    // (most of them, ticket channels included) ends here with no PostgreSQL
+    // or Redis round trip. Whether the channel is a ticket is asked only of
+    // commands, by the core, from PostgreSQL.
+    let prefix = match bot.tickets.command_prefix(guild).await {
+        Ok(prefix) => prefix,
+        Err(e) => return super::report("guild_message", &e),
     };
-    let Some(parsed) = text::parse(&settings.command_prefix, &message.content) else {
+    let Some(parsed) = text::parse(&prefix, &message.content) else {
         return;
     };
     let channel = ChannelId(message.channel_id.get());

@@ -33,6 +33,12 @@ impl Keys {
         format!("{}:identify:{bucket}", self.prefix)
     }
 
+    /// The bot's identifies left today (`session_start_limit.remaining`),
+    /// shared by the fleet; expires when Discord resets the count.
+    pub fn identify_budget(&self) -> String {
+        format!("{}:identify-budget", self.prefix)
+    }
+
     /// A shard's gateway session and resume URL, saved on shutdown so the next
     /// start resumes instead of identifying.
     pub fn shard_session(&self, shard: u32, total: u32) -> String {
@@ -58,6 +64,12 @@ impl Keys {
     /// Held by the process recovering missed DMs at start-up.
     pub fn recovery_lock(&self) -> String {
         format!("{}:lock:recovery", self.prefix)
+    }
+
+    /// The pub/sub channel every writer of what the in-process prefix cache
+    /// holds publishes a guild's id to after its commit (`redis/invalidation.rs`).
+    pub fn invalidation_channel(&self) -> String {
+        format!("{}:invalidate", self.prefix)
     }
 
     /// Set for 6 hours once staff of a guild were warned it nears 500 channels.

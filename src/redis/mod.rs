@@ -6,6 +6,7 @@
 pub mod channel_counts;
 pub mod held_queue;
 pub mod invalid_requests;
+pub mod invalidation;
 pub mod keys;
 pub mod lock;
 pub mod timer_index;

@@ -21,6 +21,7 @@ pub mod open;
 pub mod outcome;
 pub mod panel;
 pub mod ports;
+pub mod prefixes;
 pub mod prompt;
 pub mod recovery;
 pub mod relay;
@@ -77,6 +78,9 @@ pub struct TicketService {
     /// How long a DM must have been failing transiently, besides failing
     /// five times, before it is given up (see `inbox`).
     inbox_give_up_after: std::time::Duration,
+    /// Each guild's command prefix, kept while the process listens for
+    /// invalidations (see `prefixes`).
+    prefixes: Arc<prefixes::PrefixCache>,
 }
 
 impl TicketService {
@@ -98,6 +102,7 @@ impl TicketService {
             inbox_retry: inbox::DEFAULT_RETRY_WAIT,
             server_choice_timeout: routing::DEFAULT_SERVER_CHOICE_TIMEOUT,
             inbox_give_up_after: inbox::DEFAULT_GIVE_UP_AFTER,
+            prefixes: Arc::default(),
         }
     }
 

@@ -122,6 +122,10 @@ impl TicketService {
             db::audit_log::record(&mut *tx, guild.db(), by, "settings.update", "modmail", &Value::Object(diff)).await?;
         }
         tx.commit().await?;
+        if before.command_prefix != after.command_prefix {
+            // Every process drops its cached prefix (guild messages read it).
+            self.settings_changed(guild).await;
+        }
         Ok(after)
     }
 }

@@ -22,6 +22,11 @@ pub struct GatewayStats {
     pub resumes: u64,
     pub identify_violations: u64,
     pub live_sessions: u64,
+    /// Identifies past `session_start_limit.total` (each resets the token).
+    #[serde(default)]
+    pub identifies_over_budget: u64,
+    #[serde(default)]
+    pub token_reset: bool,
 }
 
 /// A REST fault to inject.
@@ -501,6 +506,13 @@ impl ControlClient {
     }
 
     /// Drops sockets without a close frame.
+    /// Closes the live sessions of `shard` (or all) with close `code`, as
+    /// Discord does; 4004 and 4010–4014 end them for good.
+    pub async fn gateway_close(&self, shard: Option<u32>, code: u16) -> Result<u64> {
+        let v = self.post("/gateway/close", json!({"shard": shard, "code": code})).await?;
+        Ok(v["sessions"].as_u64().unwrap_or(0))
+    }
+
     pub async fn gateway_drop(&self, shard: Option<u32>) -> Result<u64> {
         let v = self.post("/gateway/drop", json!({"shard": shard})).await?;
         Ok(v["sessions"].as_u64().unwrap_or(0))

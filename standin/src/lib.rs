@@ -37,6 +37,10 @@ pub struct Config {
     pub shards: u32,
     /// Identify concurrency (`session_start_limit.max_concurrency`).
     pub max_concurrency: u32,
+    /// Identifies allowed per day (`session_start_limit.total`, 1,000 on
+    /// Discord). The identify past it resets the bot token, as Discord does:
+    /// every session is closed with 4004 and no identify succeeds again.
+    pub session_start_total: u32,
     /// Global REST limit, requests per second per token.
     pub global_rate_limit: u32,
     /// Per-route buckets on; off means only the global limit applies.
@@ -54,6 +58,7 @@ impl Default for Config {
             application_id: 1000,
             shards: 1,
             max_concurrency: 1,
+            session_start_total: 1000,
             global_rate_limit: 50,
             route_limits: true,
             heartbeat_interval_ms: 41_250,

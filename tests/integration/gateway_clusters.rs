@@ -46,3 +46,18 @@ async fn a_cluster_restart_resumes_its_saved_session() {
     assert!(stats.resumes >= 1);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_cluster_takes_its_place_from_the_environment_and_reports_ready_once_its_shards_are_connected() {
+    use crate::support::eventually;
+    let app = TestApp::spawn_with(Options { shards: 4, clusters: 2, in_process: false, ..Options::default() }).await;
+    // TICKETEER_CLUSTER=1, TICKETEER_CLUSTERS=2 and no flags: shards 2 and 3.
+    let cluster = app.start_child_cluster_from_env(1).await;
+    let live: Vec<u64> =
+        app.control.gateway_sessions().await.unwrap().iter().filter_map(|s| s["shard"].as_u64()).collect();
+    assert_eq!(live, [2, 3], "cluster 1 of 2 runs the second half of the shards");
+    eventually("the cluster reports ready", || async { (cluster.healthz().await == 200).then_some(()) }).await;
+
+    cluster.stop().await;
+    app.shutdown().await;
+}

@@ -21,6 +21,8 @@ mod changes_and_records;
 mod content_is_data;
 mod crashes;
 mod gateway_clusters;
+mod guild_messages;
+mod identify_budget;
 mod inbox_sweeper;
 mod log_redaction;
 mod modmail_categories;

@@ -88,7 +88,12 @@ async fn run(
     let bot = ticketeer::bot::Bot::connect(&config).await?;
     let shutdown = CancellationToken::new();
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let options = ClusterOptions { cluster: 0, clusters: 1, total_shards: None, ops_listen: config.ops_listen };
+    let options = ClusterOptions {
+        cluster: 0,
+        clusters: 1,
+        total_shards: None,
+        ops_listen: config.ops_listen.unwrap_or_else(|| ([127, 0, 0, 1], 0).into()),
+    };
     let gateway = tokio::spawn(cluster::run(bot, options, shutdown.clone(), Some(tx)));
     rx.await?;
 

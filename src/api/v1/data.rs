@@ -256,6 +256,8 @@ pub async fn erase(
     )
     .await?;
     tx.commit().await?;
+    // The settings went with the rest (the prefix is the default again).
+    state.tickets.settings_changed(access.guild).await;
     tracing::info!(tickets_erased, "guild data erased");
     Ok(JsonResponse(Erased { tickets_erased }))
 }

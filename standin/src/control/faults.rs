@@ -102,6 +102,15 @@ fn inject(app: &App, b: &Value, fault: GwFault) -> CtlResult {
     Ok(Json(json!({"sessions": n})))
 }
 
+/// `{shard?, code}`: a close frame with `code` to the shard's live sessions.
+pub async fn close_sessions(State(app): State<App>, b: Bytes) -> CtlResult {
+    let b = body(&b)?;
+    let code = b.get("code").and_then(Value::as_u64).ok_or_else(|| CtlError::bad("missing \"code\""))?;
+    let code = u16::try_from(code).ok().filter(|c| (4000..5000).contains(c));
+    let code = code.ok_or_else(|| CtlError::bad("code must be a gateway close code, 4000-4999"))?;
+    inject(&app, &b, GwFault::Close { code })
+}
+
 pub async fn reconnect(State(app): State<App>, b: Bytes) -> CtlResult {
     let b = body(&b)?;
     inject(&app, &b, GwFault::Reconnect)

@@ -171,6 +171,8 @@ pub async fn stats(State(app): State<App>) -> CtlResult {
     let st = app.state.lock();
     Ok(Json(json!({
         "identifies": st.hub.identifies,
+        "identifies_over_budget": st.hub.identifies_over_budget,
+        "token_reset": st.hub.token_reset,
         "resumes": st.hub.resumes,
         "identify_violations": st.hub.identify_violations,
         "live_sessions": st.hub.sessions.values().filter(|s| s.live()).count(),

@@ -45,6 +45,7 @@ pub fn routes() -> Router<App> {
         .route("/gateway/reconnect", post(faults::reconnect))
         .route("/gateway/invalidate", post(faults::invalidate))
         .route("/gateway/drop", post(faults::drop_sockets))
+        .route("/gateway/close", post(faults::close_sessions))
         .route("/gateway/replay", post(faults::replay))
         .route("/faults", post(faults::add).delete(faults::clear))
         .route("/ratelimits/early", get(faults::early_retries).delete(faults::clear_early_retries))

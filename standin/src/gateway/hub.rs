@@ -93,8 +93,15 @@ pub fn shard_of(guild_id: u64, total: u32) -> u32 {
 #[derive(Clone, Copy, Debug)]
 pub enum Fault {
     Reconnect,
-    Invalidate { resumable: bool },
+    Invalidate {
+        resumable: bool,
+    },
     Drop,
+    /// A close frame with this code; a fatal code (4004, 4010–4014) ends the
+    /// session for good.
+    Close {
+        code: u16,
+    },
 }
 
 #[derive(Default)]
@@ -106,6 +113,10 @@ pub struct Hub {
     pub resumes: u64,
     pub identify_violations: u64,
     pub starts_used: u32,
+    /// The day's identifies were overspent: the token no longer works.
+    pub token_reset: bool,
+    /// Identifies attempted after the budget was spent.
+    pub identifies_over_budget: u64,
     next_conn: u64,
 }
 
@@ -195,6 +206,12 @@ impl Hub {
                     }
                 }
                 Fault::Drop => s.send(Outbound::Drop),
+                Fault::Close { code } => {
+                    s.send(Outbound::Close(code, "Closed by the stand-in's control API.".into()));
+                    if matches!(code, 4004 | 4010..=4014) {
+                        forget.push(s.id.clone());
+                    }
+                }
             }
         }
         for id in forget {

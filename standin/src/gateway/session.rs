@@ -43,7 +43,7 @@ fn identify(app: &App, conn: &mut Conn, d: Value) {
         return close(conn, 4005, "Already authenticated.");
     }
     let token = d.get("token").and_then(Value::as_str).unwrap_or("");
-    if strip_token(token) != app.config.bot_token {
+    if strip_token(token) != app.config.bot_token || app.state.lock().hub.token_reset {
         return close(conn, 4004, "Authentication failed.");
     }
     let Some(intents) = d.get("intents").and_then(Value::as_u64) else {
@@ -71,6 +71,15 @@ fn identify(app: &App, conn: &mut Conn, d: Value) {
         tracing::warn!(shard, "identify concurrency violated");
         let _ = conn.tx.send(Outbound::Text(json!({"op": 9, "d": false}).to_string()));
         return;
+    }
+    if st.hub.starts_used >= app.config.session_start_total {
+        // Discord resets the token of a bot that spends its day's identifies:
+        // every session ends and the old token is refused from now on.
+        tracing::warn!(shard, "identify past session_start_limit: the token is reset");
+        st.hub.token_reset = true;
+        st.hub.identifies_over_budget += 1;
+        st.hub.fault(None, hub::Fault::Close { code: 4004 });
+        return close(conn, 4004, "Authentication failed.");
     }
     st.hub.identify_last.insert(bucket, Instant::now());
     st.hub.identifies += 1;
@@ -135,7 +144,7 @@ fn identify(app: &App, conn: &mut Conn, d: Value) {
 
 fn resume(app: &App, conn: &mut Conn, d: Value) {
     let token = d.get("token").and_then(Value::as_str).unwrap_or("");
-    if strip_token(token) != app.config.bot_token {
+    if strip_token(token) != app.config.bot_token || app.state.lock().hub.token_reset {
         return close(conn, 4004, "Authentication failed.");
     }
     let sid = d.get("session_id").and_then(Value::as_str).unwrap_or("");

@@ -18,12 +18,13 @@ pub async fn gateway(State(app): State<App>) -> Json<Value> {
 
 pub async fn gateway_bot(State(app): State<App>) -> Json<Value> {
     let used = app.state.lock().hub.starts_used;
+    let total = app.config.session_start_total;
     Json(json!({
         "url": app.ws_url(),
         "shards": app.config.shards,
         "session_start_limit": {
-            "total": 1000,
-            "remaining": 1000u32.saturating_sub(used),
+            "total": total,
+            "remaining": total.saturating_sub(used),
             "reset_after": 86_400_000u64,
             "max_concurrency": app.config.max_concurrency,
         }

@@ -34,6 +34,8 @@ pub struct Options {
     /// Whether `spawn_with` starts the clusters in this process; tests that
     /// run them as processes of their own (`start_child_cluster`) say no.
     pub in_process: bool,
+    /// The stand-in's `session_start_limit.total` (Discord's 1,000 a day).
+    pub session_start_total: u32,
     /// Discord's per-route limits; off by default so tests run fast (the
     /// global 50/s limit always applies).
     pub route_limits: bool,
@@ -65,6 +67,7 @@ impl Default for Options {
             shards: 1,
             clusters: 1,
             in_process: true,
+            session_start_total: 1000,
             route_limits: false,
             recover_on_start: true,
             postgres_proxy: false,
@@ -130,6 +133,7 @@ impl TestApp {
             max_concurrency: 16,
             route_limits: options.route_limits,
             heartbeat_interval_ms: 5_000,
+            session_start_total: options.session_start_total,
             ..discord_standin::Config::default()
         })
         .await
@@ -198,6 +202,12 @@ impl TestApp {
     /// Starts gateway cluster `index` of `options.clusters`, and waits until its
     /// shards are connected.
     pub async fn start_cluster(&mut self, index: u16) {
+        self.start_cluster_with_shards_connected(index, None).await;
+    }
+
+    /// Starts gateway cluster `index` and waits until `connected` of its
+    /// shards (all, with `None`) are connected.
+    pub async fn start_cluster_with_shards_connected(&mut self, index: u16, connected: Option<usize>) {
         let bot = Bot::connect(&self.config).await.expect("bot connects");
         let shutdown = CancellationToken::new();
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
@@ -205,7 +215,7 @@ impl TestApp {
             cluster: index,
             clusters: self.options.clusters,
             total_shards: Some(self.options.shards),
-            ops_listen: self.config.ops_listen,
+            ops_listen: self.config.ops_listen.expect("tests set TICKETEER_OPS_LISTEN"),
         };
         let task = tokio::spawn(cluster::run(bot.clone(), options, shutdown.clone(), Some(started_tx)));
         let info = tokio::time::timeout(Duration::from_secs(20), started_rx)
@@ -220,7 +230,8 @@ impl TestApp {
             async move {
                 let sessions = control.gateway_sessions().await.ok()?;
                 let live: Vec<u64> = sessions.iter().filter_map(|s| s["shard"].as_u64()).collect();
-                shards.iter().all(|s| live.contains(&u64::from(*s))).then_some(())
+                let up = shards.iter().filter(|s| live.contains(&u64::from(**s))).count();
+                (up >= connected.unwrap_or(shards.len())).then_some(())
             }
         })
         .await;
