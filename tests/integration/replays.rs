@@ -29,9 +29,12 @@ async fn a_storm_delivered_twice_opens_relays_answers_and_closes_nothing_twice()
         app.wait_for_bot_dm(*user, &format!("answer to {i:02}")).await;
         channels.push(channel);
     }
-    for channel in channels.iter().take(5) {
+    for (channel, user) in channels.iter().zip(&users).take(5) {
         app.control.post_message(*channel, acme.staff, "!close").await.unwrap();
         app.wait_until_closed(*channel).await;
+        // The user's close message follows the record's change: counted
+        // below only once it has arrived.
+        app.wait_for_bot_dm(*user, "has been closed").await;
     }
     let counts = |app: &TestApp| {
         let pool = app.db.pool.clone();
