@@ -4,7 +4,7 @@
 //! their next DM asks again (see `tickets::routing`).
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 
 use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
 
@@ -102,7 +102,7 @@ pub async fn choose(db: &PgPool, user: UserId, guild: GuildId) -> sqlx::Result<b
         return Ok(false);
     };
     if let Some(timer) = timer {
-        cancel_timer(&mut tx, timer).await?;
+        super::timers::cancel(&mut *tx, timer).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -117,7 +117,7 @@ pub async fn clear(db: &PgPool, user: UserId) -> sqlx::Result<()> {
         .await?
         .flatten();
     if let Some(timer) = timer {
-        cancel_timer(&mut tx, timer).await?;
+        super::timers::cancel(&mut *tx, timer).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -166,17 +166,6 @@ pub async fn mark_expiry_told(db: &PgPool, user: UserId, timer: i64) -> sqlx::Re
         timer
     )
     .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// A choice's timeout that has nothing left to do.
-async fn cancel_timer(tx: &mut Transaction<'_, Postgres>, timer: i64) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE timers SET state = 'cancelled', finished_at = now() WHERE timer_id = $1 AND state = 'pending'",
-        timer
-    )
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }

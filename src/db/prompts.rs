@@ -114,7 +114,7 @@ pub async fn choose(db: &PgPool, user: UserId, guild: GuildId, category: i64) ->
     };
     // The timeout has nothing left to do.
     if let Some(timer) = timer {
-        cancel_timer(&mut tx, timer).await?;
+        super::timers::cancel(&mut *tx, timer).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -144,7 +144,7 @@ pub async fn discard(db: &PgPool, user: UserId) -> sqlx::Result<()> {
         .await?
         .flatten();
     if let Some(timer) = timer {
-        cancel_timer(&mut tx, timer).await?;
+        super::timers::cancel(&mut *tx, timer).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -164,18 +164,7 @@ pub async fn finish(tx: &mut Transaction<'_, Postgres>, user: UserId, guild: Gui
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(timer) = finished.filter(|f| f.state == "waiting").and_then(|f| f.timer_id) {
-        cancel_timer(tx, timer).await?;
+        super::timers::cancel(&mut **tx, timer).await?;
     }
-    Ok(())
-}
-
-/// A prompt's timeout that has nothing left to do.
-async fn cancel_timer(tx: &mut Transaction<'_, Postgres>, timer: i64) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE timers SET state = 'cancelled', finished_at = now() WHERE timer_id = $1 AND state = 'pending'",
-        timer
-    )
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }

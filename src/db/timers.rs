@@ -367,6 +367,19 @@ pub async fn extend_lease(db: &PgPool, timer_id: i64, lease_seconds: f64) -> sql
     Ok(())
 }
 
+/// Cancels one pending timer that has nothing left to do (a prompt or a
+/// server choice answered before its timeout).
+#[tracing::instrument(skip(db))]
+pub async fn cancel(db: impl PgExecutor<'_>, timer_id: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE timers SET state = 'cancelled', finished_at = now() WHERE timer_id = $1 AND state = 'pending'",
+        timer_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Cancels every pending timer of a ticket (it closed), except one being
 /// fired right now (it is marked fired when it is done).
 #[tracing::instrument(skip(db))]
