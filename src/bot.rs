@@ -42,7 +42,10 @@ impl Bot {
     /// Connects to Discord (one `GET /users/@me` to learn who we are),
     /// PostgreSQL and Redis.
     pub async fn connect(config: &Config) -> anyhow::Result<Arc<Bot>> {
-        let http = Arc::new(discord::build_http_client(&config.discord));
+        let redis = redis::connect(config.redis_url())?;
+        let gate =
+            discord::RestGate::start(&config.discord, redis.clone()).await.context("could not start the REST gate")?;
+        let http = Arc::new(discord::build_http_client(&config.discord, &gate));
         let me = metered("get_current_user", http.current_user())
             .await
             .context("could not reach Discord's API (GET /users/@me): check DISCORD_API_URL and DISCORD_TOKEN")?
@@ -58,10 +61,13 @@ impl Bot {
         );
         let db = db::connect_lazy(config.database_url(), config.database_pool_size)?;
         let ingest_db = db::connect_lazy(config.database_url(), INGEST_CONNECTIONS)?;
-        let redis = redis::connect(config.redis_url())?;
         let keys = Keys::new(application_id.get());
+        let invalid = redis::invalid_requests::InvalidRequests::new(redis.clone(), keys.clone());
+        gate.count_invalid_requests(invalid.clone());
+        let background = Arc::new(discord::build_background_http_client(&config.discord, &gate));
         let discord = Arc::new(
             TwilightDiscord::new(http.clone(), cache.clone(), me.id)
+                .with_background_client(background)
                 .counting_invalid_requests(redis::invalid_requests::InvalidRequests::new(redis.clone(), keys.clone())),
         );
         let mut tickets = TicketService::new(db.clone(), redis.clone(), keys.clone(), discord.clone())

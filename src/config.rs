@@ -147,6 +147,13 @@ pub struct DiscordConfig {
     /// Base URL of Discord's API: `https://discord.com`, or a stand-in such as
     /// `http://127.0.0.1:PORT`. The gateway URL is learnt from `GET /gateway/bot`.
     pub api_url: String,
+    /// REST requests per rolling second the whole fleet sends, of Discord's
+    /// 50 per bot (`TICKETEER_REST_PER_SECOND`, 45: the margin absorbs the
+    /// network's jitter between our clock and Discord's).
+    pub rest_per_second: u32,
+    /// Requests per second one process sends while Redis, which holds the
+    /// fleet's budget, cannot be reached (`TICKETEER_REST_FALLBACK_PER_SECOND`).
+    pub rest_fallback_per_second: u32,
 }
 
 /// A configuration value that is missing or malformed.
@@ -314,10 +321,26 @@ impl Config {
             return Err(ConfigError::new("TICKETEER_TOKEN_AUTHORITY_CACHE_SECS", "must be 1 to 3600 seconds"));
         }
 
+        let rest_per_second: u32 =
+            src.parsed("TICKETEER_REST_PER_SECOND", 45, "a whole number of requests per second")?;
+        if !(1..=50).contains(&rest_per_second) {
+            return Err(ConfigError::new("TICKETEER_REST_PER_SECOND", "must be 1 to 50 (Discord allows 50 per bot)"));
+        }
+        let rest_fallback_per_second: u32 =
+            src.parsed("TICKETEER_REST_FALLBACK_PER_SECOND", 10, "a whole number of requests per second")?;
+        if !(1..=rest_per_second).contains(&rest_fallback_per_second) {
+            return Err(ConfigError::new(
+                "TICKETEER_REST_FALLBACK_PER_SECOND",
+                "must be 1 to TICKETEER_REST_PER_SECOND",
+            ));
+        }
+
         Ok(Self {
             discord: DiscordConfig {
                 token: SecretString::from(token.to_owned()),
                 api_url: api_url.trim_end_matches('/').to_owned(),
+                rest_per_second,
+                rest_fallback_per_second,
             },
             database_url: SecretString::from(database_url.to_owned()),
             redis_url: SecretString::from(redis_url.to_owned()),

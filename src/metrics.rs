@@ -91,6 +91,19 @@ pub const PREFIX_CACHE_LISTENING: &str = "ticketeer_prefix_cache_listening";
 /// Cache invalidations published and received, by direction and outcome.
 pub const CACHE_INVALIDATIONS: &str = "ticketeer_cache_invalidations_total";
 
+/// REST requests the gate let through to Discord, by priority.
+pub const REST_GATE_SENT: &str = "ticketeer_rest_gate_sent_total";
+/// How long requests waited in the gate for the fleet's budget, by priority.
+pub const REST_GATE_WAIT: &str = "ticketeer_rest_gate_wait_duration_seconds";
+/// 429s Discord answered the gate, by scope (`global`, `user`, `shared`).
+pub const REST_RATE_LIMITED: &str = "ticketeer_rest_rate_limited_total";
+/// Requests the gate answered itself without sending them on, by reason
+/// (`budget`: no room in the budget in time; `limited`: 429s past the retry cap).
+pub const REST_GATE_REFUSED: &str = "ticketeer_rest_gate_refused_total";
+/// Whether this process paces itself alone (1) because Redis, which holds the
+/// fleet's REST budget, cannot be reached.
+pub const REST_BUDGET_FALLBACK: &str = "ticketeer_rest_budget_fallback";
+
 /// Histogram buckets (seconds) for request latencies. Discord REST calls usually
 /// take 50–300 ms and rate-limit waits can take seconds, so the buckets run from
 /// 5 ms to 10 s.
@@ -167,6 +180,24 @@ fn describe() {
     describe_counter!(
         SHARD_FATAL_CLOSES,
         "Shards Discord closed fatally (4004 token, 4010-4014 sharding/version/intents); the cluster stops."
+    );
+    describe_counter!(REST_GATE_SENT, "REST requests the gate let through to Discord, by priority.");
+    describe_histogram!(
+        REST_GATE_WAIT,
+        Unit::Seconds,
+        "How long REST requests waited in the gate for the fleet's budget, by priority."
+    );
+    describe_counter!(
+        REST_RATE_LIMITED,
+        "429s Discord answered the gate, by scope (global should stay at 0: the fleet shares one budget)."
+    );
+    describe_counter!(
+        REST_GATE_REFUSED,
+        "REST requests the gate answered itself with a 503, by reason (budget: no room in time; limited: 429s past the retry cap)."
+    );
+    describe_gauge!(
+        REST_BUDGET_FALLBACK,
+        "1 while this process paces REST alone (TICKETEER_REST_FALLBACK_PER_SECOND) because Redis is unreachable."
     );
     describe_gauge!(REDIS_UP, "Whether Redis answers gateway cluster 0's pings, every second (1 = yes).");
     describe_counter!(
@@ -290,6 +321,27 @@ pub fn identify_refused() {
 /// Discord closed `shard` fatally.
 pub fn shard_fatal_close(shard: u32) {
     metrics::counter!(SHARD_FATAL_CLOSES, "shard" => shard.to_string()).increment(1);
+}
+
+/// The gate sent a request of `priority` after it waited `waited` for the budget.
+pub fn rest_gate_sent(priority: &'static str, waited: Duration) {
+    metrics::counter!(REST_GATE_SENT, "priority" => priority).increment(1);
+    metrics::histogram!(REST_GATE_WAIT, "priority" => priority).record(waited.as_secs_f64());
+}
+
+/// Discord answered the gate with a 429 of `scope`.
+pub fn rest_rate_limited(scope: &'static str) {
+    metrics::counter!(REST_RATE_LIMITED, "scope" => scope).increment(1);
+}
+
+/// The gate answered a request itself, for `reason`.
+pub fn rest_gate_refused(reason: &'static str) {
+    metrics::counter!(REST_GATE_REFUSED, "reason" => reason).increment(1);
+}
+
+/// Whether this process paces its REST requests alone (Redis unreachable).
+pub fn rest_budget_fallback(alone: bool) {
+    metrics::gauge!(REST_BUDGET_FALLBACK).set(if alone { 1.0 } else { 0.0 });
 }
 
 /// Whether Redis answered the last ping.

@@ -87,7 +87,11 @@ impl ApiState {
     /// Redis keys), and opens the PostgreSQL and Redis pools lazily.
     pub async fn connect(config: &Config, metrics: PrometheusHandle) -> anyhow::Result<Self> {
         let secret_key = config.secret_key()?;
-        let http = Arc::new(crate::discord::build_http_client(&config.discord));
+        let redis = crate::redis::connect(config.redis_url())?;
+        let gate = crate::discord::RestGate::start(&config.discord, redis.clone())
+            .await
+            .context("could not start the REST gate")?;
+        let http = Arc::new(crate::discord::build_http_client(&config.discord, &gate));
         let me = crate::discord::metered::metered("get_current_user", http.current_user())
             .await
             .context("could not reach Discord's API (GET /users/@me): check DISCORD_API_URL and DISCORD_TOKEN")?
@@ -96,8 +100,8 @@ impl ApiState {
         let application_id = me.id.get();
         let oauth = config.oauth_client(application_id)?;
         let db = crate::db::connect_lazy(config.database_url(), config.database_pool_size)?;
-        let redis = crate::redis::connect(config.redis_url())?;
         let keys = Keys::new(application_id);
+        gate.count_invalid_requests(crate::redis::invalid_requests::InvalidRequests::new(redis.clone(), keys.clone()));
         // The API process sees no gateway events, so its cache stays empty and
         // the adapter reads what it needs over REST.
         let cache = Arc::new(twilight_cache_inmemory::DefaultInMemoryCache::builder().message_cache_size(0).build());

@@ -84,6 +84,15 @@ pub fn port_error(error: &twilight_http::Error) -> PortError {
             return rate_limited(retry_after, format!("HTTP 429: {}", String::from_utf8_lossy(body)));
         }
     }
+    // The REST gate (`discord/gate`) answers 503 with the wait in its body
+    // when Discord kept answering 429 or the budget had no room in time.
+    if let ErrorType::Response { status, body, .. } = error.kind() {
+        if status.get() == 503 {
+            if let Some(wait) = retry_after_of(body, None) {
+                return rate_limited(Some(wait), format!("HTTP 503: {}", String::from_utf8_lossy(body)));
+            }
+        }
+    }
     if class_of(error) == ErrorClass::Transient {
         let what = match error.kind() {
             ErrorType::Response { status, body, .. } => {

@@ -2,13 +2,16 @@
 //! implements the ticket core's [`crate::tickets::ports::DiscordPort`], and the
 //! metering of every REST call.
 
+pub mod background;
 pub mod client;
 pub mod errors;
+pub mod gate;
 pub mod metered;
 pub mod payload;
 pub mod port;
 
-pub use client::build_http_client;
+pub use client::{build_background_http_client, build_http_client};
+pub use gate::RestGate;
 pub use port::TwilightDiscord;
 
 /// The permissions the bot asks for when it is invited: manage channels (ticket

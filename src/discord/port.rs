@@ -26,6 +26,9 @@ use crate::tickets::ports::{
 
 pub struct TwilightDiscord {
     http: Arc<Client>,
+    /// The same, its requests marked as background work (see
+    /// [`crate::discord::background`]); `http` when not given.
+    background: Arc<Client>,
     cache: Arc<InMemoryCache>,
     bot_user: Id<UserMarker>,
     /// Fetches attachments to re-upload them (Discord's CDN, or the stand-in).
@@ -40,7 +43,22 @@ impl TwilightDiscord {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        Self { http, cache, bot_user, files, invalid: None }
+        Self { background: http.clone(), http, cache, bot_user, files, invalid: None }
+    }
+
+    /// Sends requests made by background work with `client`.
+    pub fn with_background_client(mut self, client: Arc<Client>) -> Self {
+        self.background = client;
+        self
+    }
+
+    /// The client for the current task's requests.
+    fn client(&self) -> &Client {
+        if super::background::is_background() {
+            &self.background
+        } else {
+            &self.http
+        }
     }
 
     /// Counts every 401, 403 and 429 answer into the fleet's total in Redis.
@@ -248,7 +266,7 @@ impl TwilightDiscord {
             return Ok((cached.guild_id, cached.permission_overwrites.clone().unwrap_or_default()));
         }
         let fetched: twilight_model::channel::Channel =
-            self.fetch("get_channel", self.http.channel(channel_id)).await?;
+            self.fetch("get_channel", self.client().channel(channel_id)).await?;
         Ok((fetched.guild_id, fetched.permission_overwrites.unwrap_or_default()))
     }
 }
@@ -353,7 +371,7 @@ impl DiscordPort for TwilightDiscord {
     }
 
     async fn delete_channel(&self, channel: ChannelId) -> Result<(), PortError> {
-        self.send("delete_channel", self.http.delete_channel(id(channel.get())?)).await
+        self.send("delete_channel", self.client().delete_channel(id(channel.get())?)).await
     }
 
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, PortError> {
@@ -362,7 +380,7 @@ impl DiscordPort for TwilightDiscord {
             (cached.guild_id, cached.kind, cached.name.clone().unwrap_or_default())
         } else {
             let fetched: twilight_model::channel::Channel =
-                self.fetch("get_channel", self.http.channel(channel_id)).await?;
+                self.fetch("get_channel", self.client().channel(channel_id)).await?;
             (fetched.guild_id, fetched.kind, fetched.name.unwrap_or_default())
         };
         Ok(ChannelInfo {
@@ -388,7 +406,7 @@ impl DiscordPort for TwilightDiscord {
                 index,
             ));
         }
-        let request = self.http.create_message(id(channel.get())?).payload_json(&body).attachments(&files);
+        let request = self.client().create_message(id(channel.get())?).payload_json(&body).attachments(&files);
         let sent: twilight_model::channel::Message = self.fetch("create_message", request).await?;
         Ok(MessageId(sent.id.get()))
     }
@@ -414,12 +432,12 @@ impl DiscordPort for TwilightDiscord {
     }
 
     async fn delete_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError> {
-        self.send("delete_message", self.http.delete_message(id(channel.get())?, id(message.get())?)).await
+        self.send("delete_message", self.client().delete_message(id(channel.get())?, id(message.get())?)).await
     }
 
     async fn open_dm(&self, user: UserId) -> Result<ChannelId, PortError> {
         let channel: twilight_model::channel::Channel =
-            self.fetch("create_dm", self.http.create_private_channel(id(user.get())?)).await?;
+            self.fetch("create_dm", self.client().create_private_channel(id(user.get())?)).await?;
         Ok(ChannelId(channel.id.get()))
     }
 
@@ -431,11 +449,11 @@ impl DiscordPort for TwilightDiscord {
             allow: Some(staff_allow()),
             deny: None,
         };
-        self.send("update_permission", self.http.update_channel_permission(id(channel.get())?, &overwrite)).await
+        self.send("update_permission", self.client().update_channel_permission(id(channel.get())?, &overwrite)).await
     }
 
     async fn revoke_member(&self, channel: ChannelId, user: UserId) -> Result<(), PortError> {
-        let request = self.http.delete_channel_permission(id(channel.get())?).member(id::<UserMarker>(user.get())?);
+        let request = self.client().delete_channel_permission(id(channel.get())?).member(id::<UserMarker>(user.get())?);
         self.send("delete_permission", request).await
     }
 
@@ -447,7 +465,7 @@ impl DiscordPort for TwilightDiscord {
             Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY,
             Permissions::SEND_MESSAGES | Permissions::ADD_REACTIONS,
         )?;
-        let mut request = self.http.update_channel(id(archive.channel.get())?).permission_overwrites(&overwrites);
+        let mut request = self.client().update_channel(id(archive.channel.get())?).permission_overwrites(&overwrites);
         if let Some(parent) = archive.parent {
             request = request.parent_id(Some(id(parent.get())?));
         }
@@ -468,7 +486,7 @@ impl DiscordPort for TwilightDiscord {
     }
 
     async fn category_sizes(&self, guild: GuildId, categories: &[ChannelId]) -> Result<Vec<usize>, PortError> {
-        let response = self.call("get_guild_channels", self.http.guild_channels(id(guild.get())?)).await?;
+        let response = self.call("get_guild_channels", self.client().guild_channels(id(guild.get())?)).await?;
         let channels = response.models().await.map_err(|e| PortError::Other(e.to_string()))?;
         Ok(categories
             .iter()
@@ -477,11 +495,11 @@ impl DiscordPort for TwilightDiscord {
     }
 
     async fn pin_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError> {
-        self.send("pin_message", self.http.create_pin(id(channel.get())?, id(message.get())?)).await
+        self.send("pin_message", self.client().create_pin(id(channel.get())?, id(message.get())?)).await
     }
 
     async fn user_name(&self, user: UserId) -> Result<String, PortError> {
-        let user: twilight_model::user::User = self.fetch("get_user", self.http.user(id(user.get())?)).await?;
+        let user: twilight_model::user::User = self.fetch("get_user", self.client().user(id(user.get())?)).await?;
         Ok(user.global_name.unwrap_or(user.name))
     }
 
@@ -491,7 +509,7 @@ impl DiscordPort for TwilightDiscord {
         after: MessageId,
         limit: u16,
     ) -> Result<Vec<FetchedMessage>, PortError> {
-        let request = self.http.channel_messages(id(channel.get())?).after(id(after.get())?).limit(limit.min(100));
+        let request = self.client().channel_messages(id(channel.get())?).after(id(after.get())?).limit(limit.min(100));
         let response = self.call("get_messages", request).await?;
         let messages = response.models().await.map_err(|e| PortError::Other(e.to_string()))?;
         let mut fetched: Vec<FetchedMessage> = messages.into_iter().map(fetched_message).collect();

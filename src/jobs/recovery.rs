@@ -45,7 +45,9 @@ async fn recover(bot: Arc<Bot>, shutdown: CancellationToken) {
         Ok(None) => return tracing::info!("another process is recovering missed DMs"),
         Err(e) => return tracing::warn!(error = %e, "could not start recovery"),
     };
-    let work = bot.tickets.recover_all(chrono::Duration::days(WINDOW_DAYS));
+    // Background work: its history reads and relays give way to what
+    // people are waiting on when the REST budget is short.
+    let work = crate::discord::background::in_background(bot.tickets.recover_all(chrono::Duration::days(WINDOW_DAYS)));
     tokio::select! {
         () = shutdown.cancelled() => tracing::info!("recovery interrupted by shutdown; the next start repeats it"),
         result = work => match result {

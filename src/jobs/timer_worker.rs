@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bot::Bot;
 use crate::db;
-use crate::db::timers::{AfterFailure, Timer};
+use crate::db::timers::{AfterFailure, Timer, TimerKind};
 use crate::redis::lock::Lock;
 use crate::tickets::panel::menu::REFRESH_DELAY_MS;
 use crate::tickets::timers::RetryPolicy;
@@ -135,7 +135,13 @@ async fn run_one(bot: Arc<Bot>, timer: Timer, _slot: OwnedSemaphorePermit) {
         return;
     }
     let renewing = tokio::spawn(renew_lease(bot.clone(), timer.id));
-    let result = bot.tickets.fire_timer(&timer).await;
+    // A menu refresh is background work: nobody waits on it, so its REST
+    // requests give way to relays and replies when the budget is short.
+    let result = if timer.kind == TimerKind::MenuRefresh {
+        crate::discord::background::in_background(bot.tickets.fire_timer(&timer)).await
+    } else {
+        bot.tickets.fire_timer(&timer).await
+    };
     renewing.abort();
     let index = bot.tickets.timer_index();
     let next = match result {

@@ -139,3 +139,36 @@ impl Keys {
         format!("{}:discord:invalid-requests:{minute}", self.prefix)
     }
 }
+
+/// The REST gate's keys (`crate::discord::gate`). Named by a hash of the bot
+/// token, not the application id: the gate carries the very first request
+/// (`GET /users/@me`, which tells the bot its id), and Discord's budget is
+/// per token.
+#[derive(Debug, Clone)]
+pub struct RestKeys {
+    prefix: String,
+}
+
+impl RestKeys {
+    pub fn new(token: &str) -> Self {
+        let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+        Self { prefix: format!("ticketeer:rest:{}", hex::encode(&digest.as_ref()[..8])) }
+    }
+
+    /// The fleet's requests of the last second: a sorted set scored by
+    /// Redis's clock in milliseconds.
+    pub fn global_window(&self) -> String {
+        format!("{}:global", self.prefix)
+    }
+
+    /// Set, with the wait as its TTL, after a global 429: nobody sends.
+    pub fn global_pause(&self) -> String {
+        format!("{}:global-pause", self.prefix)
+    }
+
+    /// One route bucket's `remaining` and `reset_at` as Discord's headers
+    /// last gave them (`bucket` is route template plus major parameter).
+    pub fn bucket(&self, bucket: &str) -> String {
+        format!("{}:bucket:{bucket}", self.prefix)
+    }
+}

@@ -61,6 +61,9 @@ pub struct StormSpec {
 pub struct EarlyRetries {
     /// 429s answered (injected and real limits).
     pub limited: u64,
+    /// Of them, global ones.
+    #[serde(default)]
+    pub limited_global: u64,
     /// Requests to a bucket (any request, after a global 429) that came
     /// before the wait a 429 gave had passed.
     pub early: u64,

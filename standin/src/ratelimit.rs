@@ -1,4 +1,6 @@
-//! Discord-like REST rate limits: a global per-token limit per second and
+//! Discord-like REST rate limits: a global per-token limit per rolling second
+//! (Discord's window is its own, not one opened by the client's first
+//! request, so no second of it may see more than the limit) and
 //! per-route buckets keyed by the route plus its major parameter
 //! (channel, guild or webhook), with Discord's headers on every response.
 //!
@@ -7,7 +9,7 @@
 //! shared: bucket and an integer `retry-after`), so 429s always carry them.
 
 use crate::ids::{now_unix_ms, opaque_hash};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// Response headers as (name, value).
@@ -52,10 +54,34 @@ impl Window {
     }
 }
 
+/// The global limit: the arrival times of the requests of the last second,
+/// so any one-second span, wherever it starts, holds at most `limit`.
+struct RollingSecond {
+    arrivals: VecDeque<Instant>,
+}
+
+impl RollingSecond {
+    /// Takes one if fewer than `limit` arrived in the second before now;
+    /// else the wait until the oldest of them leaves the second.
+    fn take(&mut self, limit: u32) -> Result<(), Duration> {
+        let now = Instant::now();
+        let second = Duration::from_secs(1);
+        while self.arrivals.front().is_some_and(|t| now.duration_since(*t) >= second) {
+            self.arrivals.pop_front();
+        }
+        if self.arrivals.len() >= limit as usize {
+            let oldest = self.arrivals[self.arrivals.len() - limit as usize];
+            return Err((oldest + second).saturating_duration_since(now));
+        }
+        self.arrivals.push_back(now);
+        Ok(())
+    }
+}
+
 #[derive(Default)]
 pub struct RateLimiter {
     buckets: HashMap<String, Window>,
-    global: HashMap<String, Window>,
+    global: HashMap<String, RollingSecond>,
     /// Channel renames: Discord allows about 2 per 10 minutes per channel.
     renames: HashMap<u64, Window>,
 }
@@ -112,12 +138,9 @@ impl RateLimiter {
         counts_global: bool,
     ) -> Result<Headers, Limited> {
         if counts_global && global_limit > 0 {
-            let g = self
-                .global
-                .entry(token.to_string())
-                .or_insert_with(|| Window::new(global_limit, Duration::from_secs(1)));
-            if !g.take() {
-                let after = g.reset_after().max(0.001);
+            let g = self.global.entry(token.to_string()).or_insert_with(|| RollingSecond { arrivals: VecDeque::new() });
+            if let Err(wait) = g.take(global_limit) {
+                let after = wait.as_secs_f64().max(0.001);
                 return Err(Limited {
                     headers: vec![
                         ("x-ratelimit-global", "true".into()),
@@ -230,5 +253,20 @@ mod tests {
         }
         let err = rl.check("t", "GET", "/users/@me", "/users/@me", 3, false, true).unwrap_err();
         assert!(err.global);
+    }
+
+    #[test]
+    fn the_global_limit_is_a_rolling_second_not_a_window_opened_by_the_first_request() {
+        let mut rl = RateLimiter::default();
+        assert!(rl.check("t", "GET", "/users/@me", "/users/@me", 2, false, true).is_ok());
+        std::thread::sleep(Duration::from_millis(600));
+        assert!(rl.check("t", "GET", "/users/@me", "/users/@me", 2, false, true).is_ok());
+        // 1.1 s after the first: a fixed window would have reset, but the
+        // second request is still within the last second.
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(rl.check("t", "GET", "/users/@me", "/users/@me", 2, false, true).is_ok());
+        let err = rl.check("t", "GET", "/users/@me", "/users/@me", 2, false, true).unwrap_err();
+        assert!(err.global);
+        assert!(err.retry_after > 0.3 && err.retry_after <= 0.5, "{}", err.retry_after);
     }
 }

@@ -45,8 +45,10 @@ pub struct Throttles {
     waits: HashMap<String, Wait>,
     /// The latest global wait given.
     global: Option<Wait>,
-    /// 429s answered, in total.
+    /// 429s answered, in total, and of them the global ones (the bot's
+    /// whole budget spent: what a fleet-wide limiter must never cause).
     pub limited: u64,
+    pub limited_global: u64,
     /// Early retries seen, in total, and the first few in full.
     pub early: u64,
     pub examples: Vec<EarlyRetry>,
@@ -61,6 +63,7 @@ impl Throttles {
     /// `path`, asking for `retry_after` seconds.
     pub fn limited(&mut self, method: &str, route: &str, path: &str, retry_after: f64, global: bool, at: Instant) {
         self.limited += 1;
+        self.limited_global += u64::from(global);
         let now = Instant::now();
         self.waits.retain(|_, w| w.until > now);
         let wait = Wait {

@@ -75,12 +75,18 @@ pub async fn add(State(app): State<App>, b: Bytes) -> CtlResult {
     Ok(Json(json!({"ok": true})))
 }
 
-/// The 429s answered so far and the requests that came before the wait one
-/// of them gave had passed: `{limited, early, examples: [{bucket, major,
+/// The 429s answered so far (`limited`, of them `limited_global`) and the
+/// requests that came before the wait one of them gave had passed:
+/// `{limited, limited_global, early, examples: [{bucket, major,
 /// request, limited_at, at, retry_after_ms, early_by_ms}]}`.
 pub async fn early_retries(State(app): State<App>) -> CtlResult {
     let t = app.throttles.lock();
-    Ok(Json(json!({"limited": t.limited, "early": t.early, "examples": t.examples})))
+    Ok(Json(json!({
+        "limited": t.limited,
+        "limited_global": t.limited_global,
+        "early": t.early,
+        "examples": t.examples,
+    })))
 }
 
 pub async fn clear_early_retries(State(app): State<App>) -> CtlResult {

@@ -1,0 +1,183 @@
+//! The process's waiting line in front of the fleet's budget. Requests wait
+//! here, most urgent first and in arrival order within a priority, and one
+//! task asks the budget for the head of the line. So a process asks Redis
+//! once per request that goes (plus once per wait), not once per waiting
+//! request each time a slot frees: a backlog of hundreds does not turn into
+//! a stampede on Redis.
+//!
+//! A request whose bucket is spent steps out of the line until its bucket
+//! resets, so one busy channel never holds up the others; a global wait
+//! holds the line, but a more urgent arrival is asked for at once (its
+//! priority may fill more of the second).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{oneshot, Notify};
+use tokio::time::Instant;
+
+use super::budget::{Answer, FleetBudget, WaitFor};
+use super::routes::{Priority, RouteKey};
+
+pub struct Line {
+    waiting: Mutex<(BinaryHeap<Waiting>, u64)>,
+    arrived: Notify,
+    budget: FleetBudget,
+}
+
+struct Waiting {
+    priority: Priority,
+    seq: u64,
+    key: RouteKey,
+    go: oneshot::Sender<()>,
+}
+
+impl Ord for Waiting {
+    /// The heap's greatest is served first: the most urgent (the smallest
+    /// [`Priority`]), then the earliest.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.priority.cmp(&self.priority).then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Waiting {}
+
+impl Line {
+    /// A line in front of `budget`, served by a task that ends when the
+    /// line is dropped.
+    pub fn start(budget: FleetBudget) -> Arc<Line> {
+        let line = Arc::new(Line { waiting: Mutex::new((BinaryHeap::new(), 0)), arrived: Notify::new(), budget });
+        tokio::spawn(serve(Arc::downgrade(&line)));
+        line
+    }
+
+    pub fn budget(&self) -> &FleetBudget {
+        &self.budget
+    }
+
+    /// Waits for the budget to let `key` go. Dropping the future leaves the
+    /// line (the request is never sent).
+    pub async fn wait_turn(&self, key: RouteKey) {
+        let (go, turn) = oneshot::channel();
+        self.join(key, go);
+        // The sender is dropped only with the line itself.
+        let _ = turn.await;
+    }
+
+    fn join(&self, key: RouteKey, go: oneshot::Sender<()>) {
+        {
+            let mut waiting = self.lock();
+            let (heap, seq) = &mut *waiting;
+            *seq += 1;
+            heap.push(Waiting { priority: key.priority, seq: *seq, key, go });
+        }
+        self.arrived.notify_one();
+    }
+
+    fn rejoin(&self, request: Waiting) {
+        self.lock().0.push(request);
+        self.arrived.notify_one();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, (BinaryHeap<Waiting>, u64)> {
+        self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The head of the line, skipping requests whose sender gave up.
+    fn next(&self) -> Option<Waiting> {
+        let mut waiting = self.lock();
+        while let Some(head) = waiting.0.pop() {
+            if !head.go.is_closed() {
+                return Some(head);
+            }
+        }
+        None
+    }
+
+    fn most_urgent_waiting(&self) -> Option<Priority> {
+        self.lock().0.peek().map(|w| w.priority)
+    }
+}
+
+/// Serves the line while it exists.
+async fn serve(line: std::sync::Weak<Line>) {
+    loop {
+        let Some(live) = line.upgrade() else { return };
+        let Some(head) = live.next() else {
+            // Wake now and then to notice a dropped line (this task holds it
+            // only while it waits).
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), live.arrived.notified()).await;
+            continue;
+        };
+        match live.budget.take(&head.key).await {
+            Answer::Go => {
+                // A caller that left meanwhile wastes its slot; nothing else.
+                let _ = head.go.send(());
+            }
+            Answer::Wait(wait, WaitFor::Bucket) => {
+                let again = Arc::downgrade(&live);
+                tokio::spawn(async move {
+                    tokio::time::sleep(wait).await;
+                    if let Some(line) = again.upgrade() {
+                        line.rejoin(head);
+                    }
+                });
+            }
+            Answer::Wait(wait, WaitFor::Global) => {
+                let priority = head.priority;
+                live.rejoin(head);
+                let until = Instant::now() + wait;
+                // Sleep out the wait unless something more urgent arrives.
+                loop {
+                    let arrived = live.arrived.notified();
+                    tokio::select! {
+                        () = tokio::time::sleep_until(until) => break,
+                        () = arrived => {
+                            if live.most_urgent_waiting().is_some_and(|p| p < priority) {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting(priority: Priority, seq: u64) -> Waiting {
+        let (go, _) = oneshot::channel();
+        let key = super::super::routes::classify("GET", "/api/v10/users/@me", None);
+        Waiting { priority, seq, key, go }
+    }
+
+    #[test]
+    fn the_most_urgent_goes_first_then_the_earliest() {
+        let mut heap = BinaryHeap::new();
+        heap.push(waiting(Priority::Background, 1));
+        heap.push(waiting(Priority::Urgent, 3));
+        heap.push(waiting(Priority::Normal, 2));
+        heap.push(waiting(Priority::Urgent, 4));
+        let order: Vec<(Priority, u64)> = std::iter::from_fn(|| heap.pop().map(|w| (w.priority, w.seq))).collect();
+        assert_eq!(
+            order,
+            vec![(Priority::Urgent, 3), (Priority::Urgent, 4), (Priority::Normal, 2), (Priority::Background, 1)]
+        );
+    }
+}
