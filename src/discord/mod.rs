@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod errors;
+pub mod facts;
 pub mod metered;
 pub mod payload;
 pub mod port;

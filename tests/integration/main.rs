@@ -47,6 +47,7 @@ mod private_membership;
 mod private_retractions;
 mod private_transcripts;
 mod replays;
+mod resumed_cluster;
 mod rest_budget;
 mod rest_storms;
 mod retention;
