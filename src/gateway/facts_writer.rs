@@ -79,8 +79,12 @@ fn write_for(event: &Event) -> Option<(GuildId, Write)> {
         }
         // An outage makes a guild unavailable; its facts still hold.
         Event::GuildDelete(deleted) if deleted.unavailable != Some(true) => (deleted.id, Write::Remove),
-        Event::RoleCreate(role) => (role.guild_id, Write::Apply(Change::Role(role.role.id.get(), convert::role(&role.role)))),
-        Event::RoleUpdate(role) => (role.guild_id, Write::Apply(Change::Role(role.role.id.get(), convert::role(&role.role)))),
+        Event::RoleCreate(role) => {
+            (role.guild_id, Write::Apply(Change::Role(role.role.id.get(), convert::role(&role.role))))
+        }
+        Event::RoleUpdate(role) => {
+            (role.guild_id, Write::Apply(Change::Role(role.role.id.get(), convert::role(&role.role))))
+        }
         Event::RoleDelete(role) => (role.guild_id, Write::Apply(Change::RoleDeleted(role.role_id.get()))),
         Event::ChannelCreate(channel) => {
             (channel.guild_id?, Write::Apply(Change::Channel(channel.id.get(), convert::channel(channel))))

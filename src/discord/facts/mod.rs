@@ -41,7 +41,12 @@ impl GuildFactsLookup {
     /// Whether the member is the owner or has Administrator or Manage Server
     /// through @everyone and their roles. Unknown (Redis and Discord both
     /// unreachable) is a no.
-    pub async fn can_manage_guild(&self, guild: Id<GuildMarker>, user: Id<UserMarker>, roles: &[Id<RoleMarker>]) -> bool {
+    pub async fn can_manage_guild(
+        &self,
+        guild: Id<GuildMarker>,
+        user: Id<UserMarker>,
+        roles: &[Id<RoleMarker>],
+    ) -> bool {
         let facts = match self.permission_facts(guild, roles).await {
             Ok(facts) => facts,
             Err(e) => {

@@ -39,11 +39,8 @@ impl GuildFactsLookup {
             return self.wait_for_refill(guild).await;
         };
         // Another refill may have finished between our miss and the lock.
-        let result = if self.store.exists(guild).await? {
-            Ok(Refill::Stored)
-        } else {
-            self.fetch_and_store(guild).await
-        };
+        let result =
+            if self.store.exists(guild).await? { Ok(Refill::Stored) } else { self.fetch_and_store(guild).await };
         if let Err(e) = lock.release().await {
             tracing::debug!(error = %e, "could not release the guild facts refill lock; it expires");
         }
