@@ -139,3 +139,22 @@ async fn forget_stale(store: &GuildFactStore, stale: &Mutex<HashSet<GuildId>>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use twilight_model::gateway::payload::incoming::{GuildDelete, RoleDelete};
+    use twilight_model::id::Id;
+
+    use super::*;
+
+    #[test]
+    fn an_outage_keeps_a_guilds_facts_and_a_removal_or_role_deletion_changes_them() {
+        let guild = Id::new(7);
+        let outage = Event::GuildDelete(GuildDelete { id: guild, unavailable: Some(true) });
+        assert!(write_for(&outage).is_none());
+        let left = Event::GuildDelete(GuildDelete { id: guild, unavailable: None });
+        assert!(matches!(write_for(&left), Some((GuildId(7), Write::Remove))));
+        let role = Event::RoleDelete(RoleDelete { guild_id: guild, role_id: Id::new(9) });
+        assert!(matches!(write_for(&role), Some((GuildId(7), Write::Apply(Change::RoleDeleted(9))))));
+    }
+}
