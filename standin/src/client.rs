@@ -192,6 +192,12 @@ impl ControlClient {
         id_of(&v, "id")
     }
 
+    /// The owner transfers the guild to a member (GUILD_UPDATE).
+    pub async fn transfer_guild(&self, guild_id: u64, new_owner: u64) -> Result<()> {
+        self.patch(&format!("/guilds/{guild_id}"), json!({"owner_id": new_owner.to_string()})).await?;
+        Ok(())
+    }
+
     /// An admin renames a role and/or replaces its permissions (GUILD_ROLE_UPDATE).
     pub async fn update_role(
         &self,

@@ -100,6 +100,26 @@ async fn an_administrator_made_by_a_role_update_is_allowed_after_a_resume_and_a_
 }
 
 #[tokio::test]
+async fn a_guild_transferred_while_the_cluster_ran_has_its_new_owner_allowed_and_the_old_one_refused_after_a_resume() {
+    let app = TestApp::spawn_with(child_options()).await;
+    let cluster = app.start_child_cluster(0).await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let billing = app.control.create_channel(acme.id, "Billing", 4, None).await.unwrap();
+    let olga = app.member("olga", &[&acme]).await;
+    app.control.transfer_guild(acme.id, olga).await.unwrap();
+    wait_for_fact(&app, &acme, "guild".to_owned(), &format!("\"owner_id\":{olga}")).await;
+
+    let cluster = restart_resuming(&app, cluster).await;
+
+    says(&app, acme.general, acme.owner, &format!("!category create {billing} Nope"), "Only staff").await;
+    says(&app, acme.general, olga, &format!("!category create {billing} Billing"), "Category **Billing** created")
+        .await;
+    cluster.stop().await;
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn names_changed_while_the_cluster_ran_show_after_the_resume_and_a_lost_guild_entry_is_refilled_over_rest_once() {
     let app = TestApp::spawn_with(child_options()).await;
     let cluster = app.start_child_cluster(0).await;

@@ -23,7 +23,7 @@ pub fn routes() -> Router<App> {
         .route("/users/{user_id}/dm", post(acting::dm))
         .route("/users/{user_id}/dm/messages", get(inspect::dm_messages))
         .route("/guilds", post(setup::create_guild))
-        .route("/guilds/{guild_id}", get(inspect::guild))
+        .route("/guilds/{guild_id}", get(inspect::guild).patch(setup::update_guild))
         .route("/guilds/{guild_id}/roles", post(setup::create_role))
         .route("/guilds/{guild_id}/roles/{role_id}", patch(setup::update_role).delete(setup::delete_role))
         .route("/guilds/{guild_id}/channels", post(setup::create_channel).get(inspect::guild_channels))

@@ -82,6 +82,17 @@ pub async fn create_role(State(app): State<App>, Path(g): Path<String>, b: Bytes
     Ok(Json(json::role(&st.world.roles[&id])))
 }
 
+/// `{name?, owner_id?}`: the owner renames the guild or transfers it.
+pub async fn update_guild(State(app): State<App>, Path(g): Path<String>, b: Bytes) -> CtlResult {
+    let gid = sf(&g, "guild id")?;
+    let b = body(&b)?;
+    let name = b.get("name").and_then(Value::as_str);
+    let owner = ops::id_field(&b, "owner_id");
+    let mut st = app.state.lock();
+    ops::guilds::update(&app, &mut st, gid, name, owner)?;
+    Ok(Json(json::guild(&st.world, &st.world.guilds[&gid])))
+}
+
 /// `{name?, permissions?}`: an admin edits a role in the client.
 pub async fn update_role(State(app): State<App>, Path((g, r)): Path<(String, String)>, b: Bytes) -> CtlResult {
     let gid = sf(&g, "guild id")?;

@@ -1,6 +1,6 @@
 //! Guild-level changes: creating guilds and roles, members joining,
 //! changing roles and leaving, and the bot being added or removed — each
-//! with its gateway event (GUILD_CREATE/DELETE, GUILD_ROLE_CREATE/UPDATE/DELETE,
+//! with its gateway event (GUILD_CREATE/UPDATE/DELETE, GUILD_ROLE_CREATE/UPDATE/DELETE,
 //! GUILD_MEMBER_ADD/UPDATE/REMOVE).
 
 use crate::error::{ApiError, ApiResult};
@@ -41,6 +41,26 @@ pub fn create(app: &App, st: &mut State, name: &str, owner_id: u64) -> ApiResult
         Guild { id, name: name.to_string(), owner_id, roles: vec![id], members, channels: vec![], bot_role: None },
     );
     Ok(id)
+}
+
+/// Renames the guild or transfers its ownership (to a member, as Discord
+/// requires): GUILD_UPDATE with the whole guild.
+pub fn update(app: &App, st: &mut State, guild_id: u64, name: Option<&str>, owner_id: Option<u64>) -> ApiResult<()> {
+    let Some(g) = st.world.guilds.get_mut(&guild_id) else {
+        return Err(ApiError::unknown_guild());
+    };
+    if let Some(owner) = owner_id {
+        if !g.members.contains_key(&owner) {
+            return Err(ApiError::unknown_member());
+        }
+        g.owner_id = owner;
+    }
+    if let Some(name) = name {
+        g.name = name.to_string();
+    }
+    let d = json::guild(&st.world, &st.world.guilds[&guild_id]);
+    guild_event(app, st, guild_id, "GUILD_UPDATE", hub::GUILDS, d);
+    Ok(())
 }
 
 /// Adds a role at the top of the list and dispatches GUILD_ROLE_CREATE.
