@@ -530,6 +530,9 @@ impl DiscordPort for TwilightDiscord {
 
     fn known_channel_count(&self, guild: GuildId) -> Option<usize> {
         let guild = Id::new_checked(guild.get())?;
+        // Only a guild whose GUILD_CREATE this process saw: after a resume
+        // the cache holds just the channels created since.
+        self.cache.guild(guild)?;
         self.cache.guild_channels(guild).map(|channels| channels.len())
     }
 }
