@@ -10,6 +10,7 @@ use twilight_model::id::Id;
 
 use crate::config::Config;
 use crate::db::{self, PgPool};
+use crate::discord::facts::GuildFactsLookup;
 use crate::discord::{self, metered::metered, TwilightDiscord};
 use crate::redis::{self, keys::Keys, RedisPool};
 use crate::tickets::transcript::link::TranscriptLinks;
@@ -23,6 +24,9 @@ pub struct Bot {
     /// Guilds, channels and roles of the guilds this process's shards own:
     /// enough to check permissions without REST calls. No members, no messages.
     pub cache: Arc<DefaultInMemoryCache>,
+    /// The guild facts permission checks and names need: this cache first,
+    /// else the fleet's store in Redis, else REST (a resumed process).
+    pub guild_facts: Arc<GuildFactsLookup>,
     pub application_id: Id<ApplicationMarker>,
     pub bot_user: Id<UserMarker>,
     pub db: PgPool,
@@ -65,8 +69,9 @@ impl Bot {
         let invalid = redis::invalid_requests::InvalidRequests::new(redis.clone(), keys.clone());
         gate.count_invalid_requests(invalid.clone());
         let background = Arc::new(discord::build_background_http_client(&config.discord, &gate));
+        let guild_facts = Arc::new(GuildFactsLookup::new(cache.clone(), http.clone(), redis.clone(), keys.clone()));
         let discord = Arc::new(
-            TwilightDiscord::new(http.clone(), cache.clone(), me.id)
+            TwilightDiscord::new(http.clone(), cache.clone(), guild_facts.clone(), me.id)
                 .with_background_client(background)
                 .counting_invalid_requests(redis::invalid_requests::InvalidRequests::new(redis.clone(), keys.clone())),
         );
@@ -90,6 +95,7 @@ impl Bot {
             discord,
             http,
             cache,
+            guild_facts,
             application_id,
             bot_user: me.id,
             db,
@@ -98,5 +104,12 @@ impl Bot {
             keys,
             config: config.clone(),
         }))
+    }
+}
+
+impl Bot {
+    /// The Redis side of the guild facts, which this process's shards write.
+    pub fn guild_facts_store(&self) -> redis::guild_facts::GuildFactStore {
+        redis::guild_facts::GuildFactStore::new(self.redis.clone(), self.keys.clone())
     }
 }

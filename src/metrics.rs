@@ -86,6 +86,14 @@ pub const STRIPE_EVENTS: &str = "ticketeer_stripe_events_total";
 pub const DMS_SPOOLED: &str = "ticketeer_dms_spooled_total";
 /// Guild prefix lookups of guild messages, by where the answer came from.
 pub const PREFIX_LOOKUPS: &str = "ticketeer_prefix_lookups_total";
+/// Guild facts (owner, roles, channels) looked up for a permission check or
+/// names, by where they came from.
+pub const GUILD_FACTS_LOOKUPS: &str = "ticketeer_guild_facts_lookups_total";
+/// Guild facts fetched over REST because Redis had none.
+pub const GUILD_FACTS_REFILLS: &str = "ticketeer_guild_facts_refills_total";
+/// Guild facts writes lost (Redis failing or the writer's queue full); the
+/// guild's facts are then dropped and refilled on their next read.
+pub const GUILD_FACTS_WRITE_FAILURES: &str = "ticketeer_guild_facts_write_failures_total";
 /// Whether the process listens for cache invalidations (its cache is used).
 pub const PREFIX_CACHE_LISTENING: &str = "ticketeer_prefix_cache_listening";
 /// Cache invalidations published and received, by direction and outcome.
@@ -241,6 +249,16 @@ fn describe() {
         "DMs the shard loop could not store at once (PostgreSQL unreachable), kept in order until stored."
     );
     describe_counter!(
+        GUILD_FACTS_LOOKUPS,
+        "Guild facts lookups for permission checks and names, by source (memory: this process's gateway cache; \
+         redis: the fleet's store; refill: missing, refilled over REST)."
+    );
+    describe_counter!(GUILD_FACTS_REFILLS, "Guild facts fetched over REST (GET guild and channels) after a miss.");
+    describe_counter!(
+        GUILD_FACTS_WRITE_FAILURES,
+        "Guild facts writes lost (Redis failing or the queue full); the guild's facts are dropped and refilled."
+    );
+    describe_counter!(
         PREFIX_LOOKUPS,
         "Guild command prefix lookups, by source (cached: no round trip; read: PostgreSQL, then cached; \
          not_listening: PostgreSQL, the cache being off while invalidations cannot be received)."
@@ -352,6 +370,21 @@ pub fn redis_up(up: bool) {
 /// A guild message's prefix was found in `source` (`cached`, `read`, `not_listening`).
 pub fn prefix_lookup(source: &'static str) {
     metrics::counter!(PREFIX_LOOKUPS, "source" => source).increment(1);
+}
+
+/// Guild facts were looked up in `source` (`memory`, `redis`, `refill`).
+pub fn guild_facts_lookup(source: &'static str) {
+    metrics::counter!(GUILD_FACTS_LOOKUPS, "source" => source).increment(1);
+}
+
+/// A guild's facts were fetched over REST.
+pub fn guild_facts_refill() {
+    metrics::counter!(GUILD_FACTS_REFILLS).increment(1);
+}
+
+/// A guild facts write was lost.
+pub fn guild_facts_write_failure() {
+    metrics::counter!(GUILD_FACTS_WRITE_FAILURES).increment(1);
 }
 
 /// The process subscribed to invalidations, or lost the subscription.

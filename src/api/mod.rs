@@ -103,12 +103,20 @@ impl ApiState {
         let keys = Keys::new(application_id);
         gate.count_invalid_requests(crate::redis::invalid_requests::InvalidRequests::new(redis.clone(), keys.clone()));
         // The API process sees no gateway events, so its cache stays empty and
-        // the adapter reads what it needs over REST.
+        // the adapter reads what it needs from the guild facts in Redis or
+        // over REST.
         let cache = Arc::new(twilight_cache_inmemory::DefaultInMemoryCache::builder().message_cache_size(0).build());
-        let discord =
-            Arc::new(crate::discord::TwilightDiscord::new(http.clone(), cache, me.id).counting_invalid_requests(
+        let facts = Arc::new(crate::discord::facts::GuildFactsLookup::new(
+            cache.clone(),
+            http.clone(),
+            redis.clone(),
+            keys.clone(),
+        ));
+        let discord = Arc::new(
+            crate::discord::TwilightDiscord::new(http.clone(), cache, facts, me.id).counting_invalid_requests(
                 crate::redis::invalid_requests::InvalidRequests::new(redis.clone(), keys.clone()),
-            ));
+            ),
+        );
         let links = TranscriptLinks::new(&config.api.public_url, secret_key.clone());
         let tickets = Arc::new(
             TicketService::new(db.clone(), redis.clone(), keys.clone(), discord).with_transcript_links(links.clone()),

@@ -5,6 +5,7 @@
 pub mod background;
 pub mod client;
 pub mod errors;
+pub mod facts;
 pub mod gate;
 pub mod metered;
 pub mod payload;

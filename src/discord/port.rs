@@ -1,5 +1,6 @@
 //! [`DiscordPort`] over twilight-http: each method is one metered REST call.
-//! Channel lookups try the gateway cache first, which costs nothing.
+//! Channel lookups try the gateway cache first, which costs nothing; role and
+//! channel names come from the guild facts (`super::facts`).
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use twilight_model::id::marker::UserMarker;
 use twilight_model::id::Id;
 
 use super::errors::{is_invalid_request, port_error};
+use super::facts::GuildFactsLookup;
 use super::metered::metered;
 use super::payload;
 use crate::redis::invalid_requests::InvalidRequests;
@@ -30,6 +32,7 @@ pub struct TwilightDiscord {
     /// [`crate::discord::background`]); `http` when not given.
     background: Arc<Client>,
     cache: Arc<InMemoryCache>,
+    facts: Arc<GuildFactsLookup>,
     bot_user: Id<UserMarker>,
     /// Fetches attachments to re-upload them (Discord's CDN, or the stand-in).
     files: reqwest::Client,
@@ -38,12 +41,17 @@ pub struct TwilightDiscord {
 }
 
 impl TwilightDiscord {
-    pub fn new(http: Arc<Client>, cache: Arc<InMemoryCache>, bot_user: Id<UserMarker>) -> Self {
+    pub fn new(
+        http: Arc<Client>,
+        cache: Arc<InMemoryCache>,
+        facts: Arc<GuildFactsLookup>,
+        bot_user: Id<UserMarker>,
+    ) -> Self {
         let files = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        Self { background: http.clone(), http, cache, bot_user, files, invalid: None }
+        Self { background: http.clone(), http, cache, facts, bot_user, files, invalid: None }
     }
 
     /// Sends requests made by background work with `client`.
@@ -534,31 +542,15 @@ impl DiscordPort for TwilightDiscord {
         Ok(ChannelId(channel.id.get()))
     }
 
-    fn known_names(&self, guild: GuildId) -> KnownNames {
-        let Some(guild) = Id::new_checked(guild.get()) else {
-            return KnownNames::default();
-        };
-        let roles = self
-            .cache
-            .guild_roles(guild)
-            .map(|ids| {
-                ids.iter().filter_map(|r| self.cache.role(*r).map(|role| (r.get(), role.name.clone()))).collect()
-            })
-            .unwrap_or_default();
-        let channels = self
-            .cache
-            .guild_channels(guild)
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(|c| self.cache.channel(*c).and_then(|ch| ch.name.clone()).map(|name| (c.get(), name)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        KnownNames { roles, channels }
+    async fn known_names(&self, guild: GuildId) -> KnownNames {
+        self.facts.names(guild).await
     }
 
     fn known_channel_count(&self, guild: GuildId) -> Option<usize> {
         let guild = Id::new_checked(guild.get())?;
+        // Only a guild whose GUILD_CREATE this process saw: after a resume
+        // the cache holds just the channels created since.
+        self.cache.guild(guild)?;
         self.cache.guild_channels(guild).map(|channels| channels.len())
     }
 }

@@ -5,7 +5,9 @@
 //! before anything unfinished. On shutdown it closes with the RESUME code and
 //! saves the session for the next start. A fatal close from Discord ends the
 //! loop without touching the (ended) connection again and stops the cluster
-//! ([`FatalClose`]).
+//! ([`FatalClose`]). Guild, role and channel events also go, in order, to
+//! the fleet's guild facts in Redis ([`FactsWriter`]), which a resumed
+//! process needs (its gateway cache starts empty).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +20,7 @@ use twilight_gateway::{CloseFrame, Event, Message, Shard, ShardState, StreamExt 
 
 use super::checkpoint::{self, Checkpoint};
 use super::dm_spool::DmSpool;
+use super::facts_writer::FactsWriter;
 use super::queue::RedisIdentifyQueue;
 use super::sessions;
 use super::{dispatch::dispatch, WANTED_EVENTS};
@@ -58,6 +61,7 @@ pub async fn run(
     let spool_stop = CancellationToken::new();
     let (spool, spool_task) = DmSpool::start(bot.clone(), handlers.clone(), spool_stop.clone());
     let checkpoint = Arc::new(Checkpoint::default());
+    let (facts, facts_task) = FactsWriter::start(bot.guild_facts_store());
     let checkpoint_stop = CancellationToken::new();
     let checkpoint_task =
         tokio::spawn(checkpoint::run(bot.clone(), checkpoint.clone(), id, total, checkpoint_stop.clone()));
@@ -95,6 +99,7 @@ pub async fn run(
                 handlers.spawn(crate::jobs::recovery::after_new_session(bot.clone(), shutdown.clone()));
             }
             bot.cache.update(&event);
+            facts.observe(&event, &hold);
             if let Event::MessageCreate(message) = &event {
                 if let Some(dm) = direct_message::incoming(message) {
                     // Awaited here, not on the handler task: DMs are stored in
@@ -113,6 +118,12 @@ pub async fn run(
                 }
                 .instrument(handler_span),
             );
+        }
+        // Queued facts are written before the session is saved, so the next
+        // process resumes after them rather than replaying them.
+        drop(facts);
+        if tokio::time::timeout(FACTS_FLUSH, facts_task).await.is_err() {
+            tracing::warn!("guild facts were still being written at shutdown; the resume replays their events");
         }
         // The last checkpoint stays until the shutdown's own save replaces it.
         checkpoint_stop.cancel();
@@ -157,6 +168,9 @@ fn fatal_meaning(code: &str) -> &'static str {
         _ => "Discord will not accept this session again",
     }
 }
+
+/// How long a stopping shard waits for its queued guild facts writes.
+const FACTS_FLUSH: Duration = Duration::from_secs(5);
 
 /// How long a stopping shard waits for its spooled DMs to be stored.
 const SPOOL_FLUSH: Duration = Duration::from_secs(10);

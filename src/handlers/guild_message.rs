@@ -4,7 +4,6 @@
 
 use twilight_model::channel::Message;
 
-use super::permissions::can_manage_guild;
 use crate::bot::Bot;
 use crate::commands::{self, text, Invocation};
 use crate::discord::metered::metered;
@@ -52,7 +51,9 @@ pub async fn handle(bot: &Bot, message: &Message) {
             .or_else(|| message.author.global_name.clone())
             .unwrap_or_else(|| message.author.name.clone()),
         roles: roles.iter().map(|r| RoleId(r.get())).collect(),
-        manage_guild: can_manage_guild(&bot.cache, guild_id, message.author.id, &roles),
+        // A command: Redis (and on a miss REST) may be asked, unlike for
+        // ordinary messages, which ended above.
+        manage_guild: bot.guild_facts.can_manage_guild(guild_id, message.author.id, &roles).await,
         api_token: None,
     };
     let attachments = message.attachments.iter().map(crate::discord::port::attachment).collect();

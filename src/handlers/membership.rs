@@ -125,8 +125,13 @@ pub async fn channel_delete(bot: &Bot, channel: &twilight_model::channel::Channe
 }
 
 /// Shares the guild's channel count from this cluster's cache (already
-/// updated with the event), for clusters that do not hold the guild.
+/// updated with the event), for clusters that do not hold the guild. Only if
+/// this process saw the guild's GUILD_CREATE: after a resume the cache holds
+/// just the channels created since, and the count shared before stays.
 async fn share_channel_count(bot: &Bot, guild: Id<GuildMarker>) {
+    if bot.cache.guild(guild).is_none() {
+        return;
+    }
     let count = bot.cache.guild_channels(guild).map(|channels| channels.len());
     if let Some(count) = count {
         bot.tickets.guild_channels_counted(GuildId(guild.get()), count).await;

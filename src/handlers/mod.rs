@@ -7,7 +7,6 @@ pub mod interaction;
 pub mod membership;
 pub mod panel;
 pub mod panel_admin;
-pub mod permissions;
 
 use crate::tickets::TicketError;
 

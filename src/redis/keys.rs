@@ -90,6 +90,19 @@ impl Keys {
         format!("{}:guild-channels:{guild}", self.prefix)
     }
 
+    /// The guild's owner, roles and channels (a hash; `crate::redis::guild_facts`),
+    /// written by the cluster owning the guild from its events, refilled over
+    /// REST on a miss.
+    pub fn guild_facts(&self, guild: GuildId) -> String {
+        format!("{}:guild-facts:{guild}", self.prefix)
+    }
+
+    /// Held while one process refills a guild's facts over REST, so a burst of
+    /// commands costs one refill, not one each.
+    pub fn guild_facts_refill_lock(&self, guild: GuildId) -> String {
+        format!("{}:lock:guild-facts-refill:{guild}", self.prefix)
+    }
+
     /// Held while one process posts or edits a guild's ticket menu.
     pub fn menu_refresh_lock(&self, guild: GuildId) -> String {
         format!("{}:lock:menu-refresh:{guild}", self.prefix)

@@ -186,6 +186,8 @@ fn lock_name(key: &str) -> &'static str {
         "ticket_open"
     } else if key.contains(":identify:") {
         "identify"
+    } else if key.contains(":guild-facts-refill:") {
+        "guild_facts_refill"
     } else {
         "other"
     }

@@ -4,6 +4,7 @@
 //! caches, gateway resume sessions, identify pacing); see docs/ARCHITECTURE.md.
 
 pub mod channel_counts;
+pub mod guild_facts;
 pub mod held_queue;
 pub mod invalid_requests;
 pub mod invalidation;

@@ -301,9 +301,10 @@ pub trait DiscordPort: Send + Sync + 'static {
     /// How many channels the guild has, if this process knows without asking
     /// Discord (its gateway cache); `None` otherwise.
     fn known_channel_count(&self, guild: GuildId) -> Option<usize>;
-    /// The guild's role and channel names this process knows without asking
-    /// Discord (its gateway cache; empty if another cluster holds the guild).
-    fn known_names(&self, guild: GuildId) -> KnownNames;
+    /// The guild's role and channel names: from the gateway cache, the
+    /// fleet's guild facts in Redis, or (on a miss) Discord; empty if none
+    /// answers.
+    async fn known_names(&self, guild: GuildId) -> KnownNames;
     async fn channel_info(&self, channel: ChannelId) -> Result<ChannelInfo, PortError>;
     async fn send_message(&self, channel: ChannelId, message: &OutgoingMessage) -> Result<MessageId, PortError>;
     async fn edit_message(&self, channel: ChannelId, message: MessageId, to: &OutgoingMessage)

@@ -195,6 +195,42 @@ impl ControlClient {
         id_of(&v, "id")
     }
 
+    /// The owner transfers the guild to a member (GUILD_UPDATE).
+    pub async fn transfer_guild(&self, guild_id: u64, new_owner: u64) -> Result<()> {
+        self.patch(&format!("/guilds/{guild_id}"), json!({"owner_id": new_owner.to_string()})).await?;
+        Ok(())
+    }
+
+    /// An admin renames a role and/or replaces its permissions (GUILD_ROLE_UPDATE).
+    pub async fn update_role(
+        &self,
+        guild_id: u64,
+        role_id: u64,
+        name: Option<&str>,
+        permissions: Option<u64>,
+    ) -> Result<()> {
+        let mut body = json!({});
+        if let Some(name) = name {
+            body["name"] = json!(name);
+        }
+        if let Some(p) = permissions {
+            body["permissions"] = json!(p.to_string());
+        }
+        self.patch(&format!("/guilds/{guild_id}/roles/{role_id}"), body).await?;
+        Ok(())
+    }
+
+    /// An admin deletes a role (GUILD_ROLE_DELETE).
+    pub async fn delete_role(&self, guild_id: u64, role_id: u64) -> Result<()> {
+        self.delete(&format!("/guilds/{guild_id}/roles/{role_id}")).await?;
+        Ok(())
+    }
+
+    /// An admin edits a channel with a modify-channel body (CHANNEL_UPDATE).
+    pub async fn modify_channel(&self, channel_id: u64, body: Value) -> Result<Value> {
+        self.patch(&format!("/channels/{channel_id}"), body).await
+    }
+
     /// Creates a channel as an admin (type 0 text, 4 category); returns its id.
     pub async fn create_channel(&self, guild_id: u64, name: &str, kind: u8, parent_id: Option<u64>) -> Result<u64> {
         let mut body = json!({"name": name, "type": kind});

@@ -50,6 +50,7 @@ mod private_transcripts;
 mod replays;
 mod rest_budget;
 mod rest_storms;
+mod resumed_cluster;
 mod retention;
 mod server_choice_timeout;
 mod timers_end;

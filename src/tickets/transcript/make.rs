@@ -73,7 +73,7 @@ impl TicketService {
             opened_at: ticket.opened_at,
             closed_at: Utc::now(),
         };
-        let known = self.discord.known_names(ticket.guild);
+        let known = self.discord.known_names(ticket.guild).await;
         let names = Names { users: std::collections::HashMap::new(), roles: known.roles, channels: known.channels };
         let page = html::render(&header, &messages, &names);
         // The modmail user's own transcript comes from the relay log (what

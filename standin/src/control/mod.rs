@@ -23,12 +23,16 @@ pub fn routes() -> Router<App> {
         .route("/users/{user_id}/dm", post(acting::dm))
         .route("/users/{user_id}/dm/messages", get(inspect::dm_messages))
         .route("/guilds", post(setup::create_guild))
-        .route("/guilds/{guild_id}", get(inspect::guild))
+        .route("/guilds/{guild_id}", get(inspect::guild).patch(setup::update_guild))
         .route("/guilds/{guild_id}/roles", post(setup::create_role))
+        .route("/guilds/{guild_id}/roles/{role_id}", patch(setup::update_role).delete(setup::delete_role))
         .route("/guilds/{guild_id}/channels", post(setup::create_channel).get(inspect::guild_channels))
         .route("/guilds/{guild_id}/members/{user_id}", put(setup::put_member).delete(setup::remove_member))
         .route("/guilds/{guild_id}/bot", put(setup::add_bot).delete(setup::remove_bot))
-        .route("/channels/{channel_id}", get(inspect::channel).delete(setup::delete_channel))
+        .route(
+            "/channels/{channel_id}",
+            get(inspect::channel).patch(setup::modify_channel).delete(setup::delete_channel),
+        )
         .route("/channels/{channel_id}/messages", post(acting::post).get(inspect::channel_messages))
         .route("/channels/{channel_id}/messages/{message_id}", patch(acting::edit).delete(acting::delete_message))
         .route("/channels/{channel_id}/pins", get(inspect::pins))

@@ -82,6 +82,48 @@ pub async fn create_role(State(app): State<App>, Path(g): Path<String>, b: Bytes
     Ok(Json(json::role(&st.world.roles[&id])))
 }
 
+/// `{name?, owner_id?}`: the owner renames the guild or transfers it.
+pub async fn update_guild(State(app): State<App>, Path(g): Path<String>, b: Bytes) -> CtlResult {
+    let gid = sf(&g, "guild id")?;
+    let b = body(&b)?;
+    let name = b.get("name").and_then(Value::as_str);
+    let owner = ops::id_field(&b, "owner_id");
+    let mut st = app.state.lock();
+    ops::guilds::update(&app, &mut st, gid, name, owner)?;
+    Ok(Json(json::guild(&st.world, &st.world.guilds[&gid])))
+}
+
+/// `{name?, permissions?}`: an admin edits a role in the client.
+pub async fn update_role(State(app): State<App>, Path((g, r)): Path<(String, String)>, b: Bytes) -> CtlResult {
+    let gid = sf(&g, "guild id")?;
+    let rid = sf(&r, "role id")?;
+    let b = body(&b)?;
+    let name = b.get("name").and_then(Value::as_str);
+    let permissions = parse_bits(b.get("permissions"));
+    let mut st = app.state.lock();
+    ops::guilds::update_role(&app, &mut st, gid, rid, name, permissions)?;
+    Ok(Json(json::role(&st.world.roles[&rid])))
+}
+
+/// An admin deletes a role in the client.
+pub async fn delete_role(State(app): State<App>, Path((g, r)): Path<(String, String)>) -> CtlResult {
+    let gid = sf(&g, "guild id")?;
+    let rid = sf(&r, "role id")?;
+    let mut st = app.state.lock();
+    ops::guilds::delete_role(&app, &mut st, gid, rid)?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// A modify-channel body (name, parent, overwrites…) applied as a guild
+/// admin would in the client: CHANNEL_UPDATE, no permission checks.
+pub async fn modify_channel(State(app): State<App>, Path(c): Path<String>, b: Bytes) -> CtlResult {
+    let cid = sf(&c, "channel id")?;
+    let b = body(&b)?;
+    let mut st = app.state.lock();
+    ops::channels::modify(&app, &mut st, cid, &b)?;
+    Ok(Json(json::channel(&st.world, &st.world.channels[&cid])))
+}
+
 /// Creates a channel as a guild admin would (Discord's channel limits
 /// still apply; no permission checks or rate limits).
 pub async fn create_channel(State(app): State<App>, Path(g): Path<String>, b: Bytes) -> CtlResult {

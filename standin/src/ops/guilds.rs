@@ -1,6 +1,6 @@
 //! Guild-level changes: creating guilds and roles, members joining,
 //! changing roles and leaving, and the bot being added or removed — each
-//! with its gateway event (GUILD_CREATE/DELETE, GUILD_ROLE_CREATE,
+//! with its gateway event (GUILD_CREATE/UPDATE/DELETE, GUILD_ROLE_CREATE/UPDATE/DELETE,
 //! GUILD_MEMBER_ADD/UPDATE/REMOVE).
 
 use crate::error::{ApiError, ApiResult};
@@ -43,6 +43,26 @@ pub fn create(app: &App, st: &mut State, name: &str, owner_id: u64) -> ApiResult
     Ok(id)
 }
 
+/// Renames the guild or transfers its ownership (to a member, as Discord
+/// requires): GUILD_UPDATE with the whole guild.
+pub fn update(app: &App, st: &mut State, guild_id: u64, name: Option<&str>, owner_id: Option<u64>) -> ApiResult<()> {
+    let Some(g) = st.world.guilds.get_mut(&guild_id) else {
+        return Err(ApiError::unknown_guild());
+    };
+    if let Some(owner) = owner_id {
+        if !g.members.contains_key(&owner) {
+            return Err(ApiError::unknown_member());
+        }
+        g.owner_id = owner;
+    }
+    if let Some(name) = name {
+        g.name = name.to_string();
+    }
+    let d = json::guild(&st.world, &st.world.guilds[&guild_id]);
+    guild_event(app, st, guild_id, "GUILD_UPDATE", hub::GUILDS, d);
+    Ok(())
+}
+
 /// Adds a role at the top of the list and dispatches GUILD_ROLE_CREATE.
 pub fn create_role(
     app: &App,
@@ -74,6 +94,52 @@ pub fn create_role(
     st.world.roles.insert(id, role);
     guild_event(app, st, guild_id, "GUILD_ROLE_CREATE", hub::GUILDS, d);
     Ok(id)
+}
+
+/// Renames a role or replaces its permissions, as an admin would in the
+/// client: GUILD_ROLE_UPDATE with the whole role.
+pub fn update_role(
+    app: &App,
+    st: &mut State,
+    guild_id: u64,
+    role_id: u64,
+    name: Option<&str>,
+    permissions: Option<u64>,
+) -> ApiResult<()> {
+    let Some(role) = st.world.roles.get_mut(&role_id).filter(|r| r.guild_id == guild_id) else {
+        return Err(ApiError::unknown_role());
+    };
+    if let Some(name) = name {
+        role.name = name.to_string();
+    }
+    if let Some(permissions) = permissions {
+        role.permissions = permissions;
+    }
+    let d = json!({"guild_id": json::id(guild_id), "role": json::role(role)});
+    guild_event(app, st, guild_id, "GUILD_ROLE_UPDATE", hub::GUILDS, d);
+    Ok(())
+}
+
+/// Deletes a role: members lose it (Discord sends no member updates for
+/// that) and GUILD_ROLE_DELETE carries only the ids. @everyone and managed
+/// roles cannot be deleted.
+pub fn delete_role(app: &App, st: &mut State, guild_id: u64, role_id: u64) -> ApiResult<()> {
+    let Some(role) = st.world.roles.get(&role_id).filter(|r| r.guild_id == guild_id) else {
+        return Err(ApiError::unknown_role());
+    };
+    if role_id == guild_id || role.managed {
+        return Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, 50028, "Invalid Role"));
+    }
+    st.world.roles.remove(&role_id);
+    if let Some(g) = st.world.guilds.get_mut(&guild_id) {
+        g.roles.retain(|r| *r != role_id);
+        for member in g.members.values_mut() {
+            member.roles.retain(|r| *r != role_id);
+        }
+    }
+    let d = json!({"guild_id": json::id(guild_id), "role_id": json::id(role_id)});
+    guild_event(app, st, guild_id, "GUILD_ROLE_DELETE", hub::GUILDS, d);
+    Ok(())
 }
 
 /// Joins a user (GUILD_MEMBER_ADD) or, for a member, replaces their roles
