@@ -38,6 +38,10 @@ pub struct Config {
     /// Identifies of the day's budget no shard spends (kept for an
     /// operator's restarts): at this many left, shards wait for the reset.
     pub identify_reserve: u32,
+    /// Gateway event handlers a cluster runs at once, and of them at most
+    /// how many for one server (or one user's DMs): `gateway/event_lanes.rs`.
+    pub handler_concurrency: usize,
+    pub handler_per_server: usize,
     /// The most messages a transcript keeps (the first ones; a note says so).
     pub transcript_max_messages: usize,
     pub inbox: InboxConfig,
@@ -335,6 +339,16 @@ impl Config {
             ));
         }
 
+        let handler_concurrency: usize =
+            src.parsed("TICKETEER_HANDLER_CONCURRENCY", 256, "a whole number of handlers")?;
+        if !(1..=65_536).contains(&handler_concurrency) {
+            return Err(ConfigError::new("TICKETEER_HANDLER_CONCURRENCY", "must be 1 to 65536"));
+        }
+        let handler_per_server: usize = src.parsed("TICKETEER_HANDLER_PER_SERVER", 8, "a whole number of handlers")?;
+        if !(1..=handler_concurrency).contains(&handler_per_server) {
+            return Err(ConfigError::new("TICKETEER_HANDLER_PER_SERVER", "must be 1 to TICKETEER_HANDLER_CONCURRENCY"));
+        }
+
         Ok(Self {
             discord: DiscordConfig {
                 token: SecretString::from(token.to_owned()),
@@ -356,6 +370,8 @@ impl Config {
             recover_on_start: src.parsed("TICKETEER_RECOVER_ON_START", true, "true or false")?,
             identify_reserve: src.parsed("TICKETEER_IDENTIFY_RESERVE", 10, "a whole number")?,
             transcript_max_messages,
+            handler_concurrency,
+            handler_per_server,
             api: ApiConfig {
                 client_secret: src.get("DISCORD_CLIENT_SECRET").map(|s| SecretString::from(s.to_owned())),
                 public_url,

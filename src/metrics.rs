@@ -112,6 +112,13 @@ pub const REST_GATE_REFUSED: &str = "ticketeer_rest_gate_refused_total";
 /// fleet's REST budget, cannot be reached.
 pub const REST_BUDGET_FALLBACK: &str = "ticketeer_rest_budget_fallback";
 
+/// Gateway events a cluster holds (admitted, running or waiting in their
+/// server's lane), and handlers running (`gateway/event_lanes.rs`).
+pub const EVENTS_HELD: &str = "ticketeer_gateway_events_held";
+pub const HANDLERS_RUNNING: &str = "ticketeer_gateway_handlers_running";
+/// Time shard loops waited for room to hand on an event (back-pressure).
+pub const EVENT_ADMISSION_WAIT: &str = "ticketeer_gateway_admission_wait_microseconds_total";
+
 /// Histogram buckets (seconds) for request latencies. Discord REST calls usually
 /// take 50–300 ms and rate-limit waits can take seconds, so the buckets run from
 /// 5 ms to 10 s.
@@ -206,6 +213,15 @@ fn describe() {
     describe_gauge!(
         REST_BUDGET_FALLBACK,
         "1 while this process paces REST alone (TICKETEER_REST_FALLBACK_PER_SECOND) because Redis is unreachable."
+    );
+    describe_gauge!(
+        EVENTS_HELD,
+        "Gateway events the cluster holds: running, or waiting in their server's lane (at most 16 x TICKETEER_HANDLER_CONCURRENCY)."
+    );
+    describe_gauge!(HANDLERS_RUNNING, "Gateway event handlers running (at most TICKETEER_HANDLER_CONCURRENCY).");
+    describe_counter!(
+        EVENT_ADMISSION_WAIT,
+        "Microseconds shard loops waited for room to hand on an event (back-pressure: the cluster was full)."
     );
     describe_gauge!(REDIS_UP, "Whether Redis answers gateway cluster 0's pings, every second (1 = yes).");
     describe_counter!(
@@ -360,6 +376,17 @@ pub fn rest_gate_refused(reason: &'static str) {
 /// Whether this process paces its REST requests alone (Redis unreachable).
 pub fn rest_budget_fallback(alone: bool) {
     metrics::gauge!(REST_BUDGET_FALLBACK).set(if alone { 1.0 } else { 0.0 });
+}
+
+/// Events held and handlers running in this cluster now.
+pub fn events_in_cluster(held: usize, running: usize) {
+    metrics::gauge!(EVENTS_HELD).set(held as f64);
+    metrics::gauge!(HANDLERS_RUNNING).set(running as f64);
+}
+
+/// A shard loop waited `waited` to hand on an event.
+pub fn event_admission_wait(waited: Duration) {
+    metrics::counter!(EVENT_ADMISSION_WAIT).increment(waited.as_micros() as u64);
 }
 
 /// Whether Redis answered the last ping.

@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod cluster;
 pub mod dispatch;
 pub mod dm_spool;
+pub mod event_lanes;
 pub mod facts_writer;
 pub mod queue;
 pub mod readiness;

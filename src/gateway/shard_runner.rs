@@ -20,6 +20,7 @@ use twilight_gateway::{CloseFrame, Event, Message, Shard, ShardState, StreamExt 
 
 use super::checkpoint::{self, Checkpoint};
 use super::dm_spool::DmSpool;
+use super::event_lanes::Lane;
 use super::facts_writer::FactsWriter;
 use super::queue::RedisIdentifyQueue;
 use super::sessions;
@@ -110,10 +111,17 @@ pub async fn run(
                 }
             }
             let handler_span = tracing::info_span!("event", shard = id, kind = ?event.kind());
+            // Waits while the cluster is full: back-pressure on this loop.
+            let admitted = bot.event_lanes.admit(Lane::of(&event)).await;
+            let lanes = bot.event_lanes.clone();
             let handled = dispatch(bot.clone(), shard.sender(), event);
             handlers.spawn(
                 async move {
+                    // The server's lane, then a handler slot.
+                    let running = lanes.run(&admitted).await;
                     handled.await;
+                    drop(running);
+                    drop(admitted);
                     drop(hold);
                 }
                 .instrument(handler_span),

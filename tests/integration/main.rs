@@ -20,6 +20,7 @@ mod billing_stripe;
 mod changes_and_records;
 mod content_is_data;
 mod crashes;
+mod fair_handling;
 mod fleet_rest_budget;
 mod gateway_clusters;
 mod guild_messages;
