@@ -38,6 +38,10 @@ pub struct Config {
     /// Identifies of the day's budget no shard spends (kept for an
     /// operator's restarts): at this many left, shards wait for the reset.
     pub identify_reserve: u32,
+    /// How long the singleton lease lasts unrenewed: a dead holder's jobs
+    /// move to another gateway process within about this long. The holder
+    /// renews it every third of it.
+    pub singleton_lease: std::time::Duration,
     /// The most messages a transcript keeps (the first ones; a note says so).
     pub transcript_max_messages: usize,
     pub inbox: InboxConfig,
@@ -308,6 +312,11 @@ impl Config {
         if !(100..=100_000).contains(&transcript_max_messages) {
             return Err(ConfigError::new("TICKETEER_TRANSCRIPT_MAX_MESSAGES", "must be 100 to 100000"));
         }
+        let singleton_lease_ms: u64 =
+            src.parsed("TICKETEER_SINGLETON_LEASE_MS", 15_000, "a whole number of milliseconds")?;
+        if !(1_500..=300_000).contains(&singleton_lease_ms) {
+            return Err(ConfigError::new("TICKETEER_SINGLETON_LEASE_MS", "must be 1500 to 300000 milliseconds"));
+        }
         let token_authority_secs: u64 =
             src.parsed("TICKETEER_TOKEN_AUTHORITY_CACHE_SECS", 60, "a whole number of seconds")?;
         if !(1..=3600).contains(&token_authority_secs) {
@@ -332,6 +341,7 @@ impl Config {
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
             recover_on_start: src.parsed("TICKETEER_RECOVER_ON_START", true, "true or false")?,
             identify_reserve: src.parsed("TICKETEER_IDENTIFY_RESERVE", 10, "a whole number")?,
+            singleton_lease: std::time::Duration::from_millis(singleton_lease_ms),
             transcript_max_messages,
             api: ApiConfig {
                 client_secret: src.get("DISCORD_CLIENT_SECRET").map(|s| SecretString::from(s.to_owned())),
