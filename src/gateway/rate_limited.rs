@@ -76,7 +76,7 @@ fn parse(text: &str) -> Option<RefusedMemberRequest> {
     }
     let payload = envelope.d?;
     // Opcode 8 is REQUEST_GUILD_MEMBERS; Discord may add other limits.
-    (payload.opcode == 8).then(|| RefusedMemberRequest {
+    (payload.opcode == 8).then_some(RefusedMemberRequest {
         guild: GuildId(payload.meta.guild_id),
         nonce: payload.meta.nonce,
         retry_after: payload.retry_after,
