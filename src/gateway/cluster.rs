@@ -145,7 +145,8 @@ pub async fn run(
     let singletons = tokio::spawn(singleton_lease::run(bot.clone(), total, shutdown.clone()));
     // Guilds of this cluster's shards where modmail was turned on get their
     // membership index filled.
-    let member_fill = tokio::spawn(member_fill::run(members.clone(), bot.db.clone(), shutdown.clone()));
+    let member_fill =
+        tokio::spawn(member_fill::run(members.clone(), bot.db.clone(), bot.config.member_fill_poll, shutdown.clone()));
     // Every cluster fires timers: claims are atomic, so more workers only
     // means less delay and no single point of failure.
     let timers = tokio::spawn(timer_worker::run(bot.clone(), shutdown.clone()));

@@ -13,8 +13,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::member_requests::MemberRequester;
 
-/// Between two looks.
-const EVERY: Duration = Duration::from_secs(1);
 /// Fills claimed per look: a fleet coming up after the deploy that adds this
 /// asks for every modmail guild once, spread out instead of all at once
 /// (each request is a gateway send, 120 per minute per shard).
@@ -23,10 +21,11 @@ const PER_LOOK: i64 = 10;
 /// (longer than a member list of a million members takes to arrive).
 const STALE_AFTER: Duration = Duration::from_secs(300);
 
-pub async fn run(requester: Arc<MemberRequester>, db: sqlx::PgPool, shutdown: CancellationToken) {
+/// Looks every `every` (`TICKETEER_MEMBER_FILL_POLL_MS`), from start-up on.
+pub async fn run(requester: Arc<MemberRequester>, db: sqlx::PgPool, every: Duration, shutdown: CancellationToken) {
     let shards: Vec<i64> = requester.shards().into_iter().map(i64::from).collect();
     let total = i64::from(requester.total());
-    let mut tick = tokio::time::interval(EVERY);
+    let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
