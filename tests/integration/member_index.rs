@@ -30,7 +30,7 @@ async fn disable_modmail(app: &TestApp, guild: &Guild) {
     assert!(answer.to_string().contains("Modmail is off"), "{answer}");
 }
 
-/// The number of modmail guilds' fills still waiting.
+/// Whether the guild's membership index fill has completed.
 async fn filled(app: &TestApp, guild: &Guild) -> bool {
     sqlx::query_scalar("SELECT members_filled_at IS NOT NULL FROM guild_settings WHERE guild_id = $1")
         .bind(guild.id as i64)
