@@ -36,8 +36,10 @@ pub enum Commands {
         /// How many clusters share the shards.
         #[arg(long, env = "TICKETEER_CLUSTERS", default_value_t = 1)]
         clusters: u16,
-        /// Total shards of the bot (every cluster must use the same number).
-        #[arg(long)]
+        /// Total shards of the bot (every cluster must use the same number);
+        /// unset, Discord's recommendation at start-up. A reshard starts a
+        /// new set of clusters with a new total beside the old set.
+        #[arg(long, env = "TICKETEER_TOTAL_SHARDS")]
         total_shards: Option<u32>,
     },
     /// Run the HTTP API (/healthz, /readyz, /v1) on TICKETEER_API_LISTEN, and /metrics on TICKETEER_API_OPS_LISTEN.
@@ -83,8 +85,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Commands::Gateway { cluster, clusters, total_shards } => {
             // One process per cluster index on a host: a restarted cluster
-            // takes over the locks its killed predecessor left.
-            crate::redis::lock::set_process_slot(&format!("gateway-{cluster}"));
+            // takes over the locks its killed predecessor left. During a
+            // reshard two sets run side by side, so a fixed shard total is
+            // part of the slot: cluster K of the new set is not the
+            // predecessor of cluster K of the old one, whose locks it must
+            // leave alone.
+            let slot = match total_shards {
+                Some(total) => format!("gateway-{cluster}-of-{total}-shards"),
+                None => format!("gateway-{cluster}"),
+            };
+            crate::redis::lock::set_process_slot(&slot);
             let bot = crate::bot::Bot::connect(&config).await?;
             // Unset, cluster K serves its ops port on 127.0.0.1:(9100 + K), so
             // two clusters on one host never collide.

@@ -42,6 +42,13 @@ pub struct Config {
     /// how many for one server (or one user's DMs): `gateway/event_lanes.rs`.
     pub handler_concurrency: usize,
     pub handler_per_server: usize,
+    /// How long the singleton lease lasts unrenewed: a dead holder's jobs
+    /// move to another gateway process within about this long. The holder
+    /// renews it every third of it.
+    pub singleton_lease: std::time::Duration,
+    /// How often each gateway cluster looks for guilds of its shards whose
+    /// membership index must be filled (modmail was turned on).
+    pub member_fill_poll: std::time::Duration,
     /// The most messages a transcript keeps (the first ones; a note says so).
     pub transcript_max_messages: usize,
     pub inbox: InboxConfig,
@@ -319,6 +326,16 @@ impl Config {
         if !(100..=100_000).contains(&transcript_max_messages) {
             return Err(ConfigError::new("TICKETEER_TRANSCRIPT_MAX_MESSAGES", "must be 100 to 100000"));
         }
+        let singleton_lease_ms: u64 =
+            src.parsed("TICKETEER_SINGLETON_LEASE_MS", 15_000, "a whole number of milliseconds")?;
+        if !(1_500..=300_000).contains(&singleton_lease_ms) {
+            return Err(ConfigError::new("TICKETEER_SINGLETON_LEASE_MS", "must be 1500 to 300000 milliseconds"));
+        }
+        let member_fill_poll_ms: u64 =
+            src.parsed("TICKETEER_MEMBER_FILL_POLL_MS", 1_000, "a whole number of milliseconds")?;
+        if !(100..=3_600_000).contains(&member_fill_poll_ms) {
+            return Err(ConfigError::new("TICKETEER_MEMBER_FILL_POLL_MS", "must be 100 to 3600000 milliseconds"));
+        }
         let token_authority_secs: u64 =
             src.parsed("TICKETEER_TOKEN_AUTHORITY_CACHE_SECS", 60, "a whole number of seconds")?;
         if !(1..=3600).contains(&token_authority_secs) {
@@ -369,6 +386,8 @@ impl Config {
             database_pool_size: src.parsed("TICKETEER_DATABASE_POOL_SIZE", 32, "a whole number")?,
             recover_on_start: src.parsed("TICKETEER_RECOVER_ON_START", true, "true or false")?,
             identify_reserve: src.parsed("TICKETEER_IDENTIFY_RESERVE", 10, "a whole number")?,
+            singleton_lease: std::time::Duration::from_millis(singleton_lease_ms),
+            member_fill_poll: std::time::Duration::from_millis(member_fill_poll_ms),
             transcript_max_messages,
             handler_concurrency,
             handler_per_server,

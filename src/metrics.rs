@@ -28,8 +28,19 @@ pub const IDENTIFY_BUDGET: &str = "ticketeer_identify_budget_remaining";
 pub const IDENTIFIES_REFUSED: &str = "ticketeer_identifies_refused_total";
 /// Shards Discord closed with a code no retry can fix (4004, 4010–4014).
 pub const SHARD_FATAL_CLOSES: &str = "ticketeer_shard_fatal_closes_total";
-/// Whether Redis answers cluster 0's pings (1) or not (0).
+/// Whether Redis answers the singleton lease holder's pings (1) or not (0).
 pub const REDIS_UP: &str = "ticketeer_redis_up";
+/// Whether this process holds the singleton lease, so runs the jobs that run
+/// once in the fleet (1) or not (0).
+pub const SINGLETON_LEASE_HELD: &str = "ticketeer_singleton_lease_held";
+/// The shard count Discord recommends (`GET /gateway/bot`).
+pub const SHARDS_RECOMMENDED: &str = "ticketeer_shards_recommended";
+/// The shard count this cluster runs with.
+pub const SHARDS_CONFIGURED: &str = "ticketeer_shards_configured";
+/// Full member list requests for the membership index, by outcome.
+pub const MEMBER_REQUESTS: &str = "ticketeer_member_requests_total";
+/// Membership index rows pruned (guilds without modmail, or the bot gone).
+pub const MEMBER_INDEX_PRUNED: &str = "ticketeer_member_index_pruned_total";
 /// Session checkpoints written (where a replacement would resume), by shard.
 pub const SESSION_CHECKPOINTS: &str = "ticketeer_session_checkpoints_total";
 /// Discord REST requests, by route and HTTP status.
@@ -224,6 +235,28 @@ fn describe() {
         "Microseconds shard loops waited for room to hand on an event (back-pressure: the cluster was full)."
     );
     describe_gauge!(REDIS_UP, "Whether Redis answers gateway cluster 0's pings, every second (1 = yes).");
+    describe_gauge!(REDIS_UP, "Whether Redis answers the singleton lease holder's pings, every second (1 = yes).");
+    describe_gauge!(
+        SINGLETON_LEASE_HELD,
+        "Whether this gateway process holds the singleton lease and runs the fleet's once-only jobs (1 = yes)."
+    );
+    describe_gauge!(
+        SHARDS_RECOMMENDED,
+        "The shard count Discord recommends (GET /gateway/bot), checked at start and hourly."
+    );
+    describe_gauge!(
+        SHARDS_CONFIGURED,
+        "The shard count this gateway cluster runs with; below the recommendation means: reshard."
+    );
+    describe_counter!(
+        MEMBER_REQUESTS,
+        "Full member list requests for the membership index, by outcome (sent; deferred: the guild's 30 s slot \
+         was taken; refused: Discord answered RATE_LIMITED; gave_up: retries spent, the next fill pass asks again)."
+    );
+    describe_counter!(
+        MEMBER_INDEX_PRUNED,
+        "Membership index rows deleted by the prune job (guilds without modmail, or that the bot left)."
+    );
     describe_counter!(
         SESSION_CHECKPOINTS,
         "Gateway session checkpoints written to Redis (where a replacement for a crashed process resumes)."
@@ -392,6 +425,27 @@ pub fn event_admission_wait(waited: Duration) {
 /// Whether Redis answered the last ping.
 pub fn redis_up(up: bool) {
     metrics::gauge!(REDIS_UP).set(if up { 1.0 } else { 0.0 });
+}
+
+/// Whether this process holds the singleton lease.
+pub fn singleton_lease_held(held: bool) {
+    metrics::gauge!(SINGLETON_LEASE_HELD).set(if held { 1.0 } else { 0.0 });
+}
+
+/// The shard counts Discord recommends and this cluster runs with.
+pub fn shard_counts(recommended: u32, configured: u32) {
+    metrics::gauge!(SHARDS_RECOMMENDED).set(f64::from(recommended));
+    metrics::gauge!(SHARDS_CONFIGURED).set(f64::from(configured));
+}
+
+/// A full member list request had this `outcome`.
+pub fn member_request(outcome: &'static str) {
+    metrics::counter!(MEMBER_REQUESTS, "outcome" => outcome).increment(1);
+}
+
+/// Rows the prune job deleted from the membership index.
+pub fn member_index_pruned(rows: u64) {
+    metrics::counter!(MEMBER_INDEX_PRUNED).increment(rows);
 }
 
 /// A guild message's prefix was found in `source` (`cached`, `read`, `not_listening`).

@@ -60,6 +60,10 @@ fn modmail() -> Command {
                 ),
         )
         .option(settings())
+        .option(SubCommandBuilder::new(
+            "disable",
+            "Turn modmail off: members can no longer DM me to reach staff (set it up again to turn it on)",
+        ))
         .build()
 }
 

@@ -83,6 +83,8 @@ pub enum Command {
         staff_role: u64,
         log_channel: Option<u64>,
     },
+    /// Turns modmail off (`/modmail disable`); setting it up again turns it on.
+    ModmailDisable,
     /// No changes: show the settings.
     ModmailSettings {
         changes: Vec<(String, String)>,
@@ -145,6 +147,7 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
         Command::Snippet(action) => tickets.manage_snippets(at.guild, &at.actor, action).await,
         Command::SendSnippet { name, anonymous } => tickets.send_snippet(&ctx, &name, anonymous).await,
         Command::ModmailSettings { changes } => tickets.modmail_settings(at.guild, &at.actor, &changes).await,
+        Command::ModmailDisable => tickets.disable_modmail(at.guild, &at.actor).await,
         Command::ModmailSetup { inbox_category, staff_role, log_channel } => {
             let setup = ModmailSetup {
                 inbox_category: ChannelId(inbox_category),

@@ -66,6 +66,7 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
                     _ => Err("Pick an inbox category and a staff role.".to_owned()),
                 }
             }
+            Some(("disable", CommandOptionValue::SubCommand(_))) => Ok(Command::ModmailDisable),
             Some(("settings", CommandOptionValue::SubCommand(options))) => Ok(Command::ModmailSettings {
                 changes: options.iter().filter_map(|o| Some((o.name.clone(), option_text(&o.value)?))).collect(),
             }),

@@ -198,12 +198,13 @@ fn user_arg(args: &str) -> Option<u64> {
 
 fn parse_modmail(prefix: &str, args: &str) -> Result<Command, String> {
     let usage = format!(
-        "Usage: `{prefix}modmail setup <inbox category id> <staff role id> [log channel id]`, `{prefix}modmail settings`, or `{prefix}modmail set <name> <value>`."
+        "Usage: `{prefix}modmail setup <inbox category id> <staff role id> [log channel id]`, `{prefix}modmail settings`, `{prefix}modmail set <name> <value>`, or `{prefix}modmail disable`."
     );
     let mut words = args.split_whitespace();
     match words.next() {
         Some("setup") => {}
         Some("settings") => return Ok(Command::ModmailSettings { changes: Vec::new() }),
+        Some("disable") => return Ok(Command::ModmailDisable),
         Some("set") => {
             let rest = args.trim_start().strip_prefix("set").unwrap_or("").trim();
             return match rest.split_once(char::is_whitespace) {

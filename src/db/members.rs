@@ -1,5 +1,11 @@
 //! The membership index: which users are in which guilds. Kept by the cluster
 //! that owns each guild, read by whichever process handles a user's DM.
+//!
+//! Only guilds with modmail on are indexed (routing DMs and the modmail staff
+//! commands are its only readers): every write below stores rows only while
+//! the guild's `modmail_enabled` holds, in the same statement, so an event
+//! racing modmail being turned off stores nothing (or, at worst, rows the
+//! prune job removes). `db::member_index` keeps the fill's bookkeeping.
 
 use sqlx::PgPool;
 
@@ -8,7 +14,8 @@ use crate::tickets::ids::{GuildId, UserId};
 #[tracing::instrument(skip(db))]
 pub async fn add(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO guild_members (user_id, guild_id) VALUES ($1, $2)
+        "INSERT INTO guild_members (user_id, guild_id)
+         SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM guild_settings WHERE guild_id = $2 AND modmail_enabled)
          ON CONFLICT (user_id, guild_id) DO UPDATE SET seen_at = now()",
         user.db(),
         guild.db()
@@ -28,6 +35,7 @@ pub async fn add_many(db: impl sqlx::PgExecutor<'_>, guild: GuildId, users: &[Us
     sqlx::query!(
         r#"INSERT INTO guild_members (user_id, guild_id)
            SELECT u, $2 FROM UNNEST($1::BIGINT[]) AS u
+           WHERE EXISTS (SELECT 1 FROM guild_settings WHERE guild_id = $2 AND modmail_enabled)
            ON CONFLICT (user_id, guild_id) DO UPDATE SET seen_at = now()"#,
         &ids,
         guild.db()
@@ -55,6 +63,7 @@ pub async fn replace_all(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx:
     add_many(&mut *tx, guild, users).await?;
     // A chunked sync still running for this guild is superseded.
     sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild.db()).execute(&mut *tx).await?;
+    super::member_index::mark_filled(&mut *tx, guild).await?;
     tx.commit().await?;
     Ok(removed.into_iter().map(UserId::from_db).collect())
 }
@@ -113,6 +122,7 @@ pub async fn sync_chunk(
     .fetch_all(&mut *tx)
     .await?;
     sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild.db()).execute(&mut *tx).await?;
+    super::member_index::mark_filled(&mut *tx, guild).await?;
     tx.commit().await?;
     Ok(removed.into_iter().map(UserId::from_db).collect())
 }
@@ -125,10 +135,18 @@ pub async fn remove(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<(
     Ok(())
 }
 
-/// Forgets a guild's members (the bot left it).
+/// Forgets a guild's members (the bot left it, or modmail was turned off)
+/// and any sync of them under way; a later fill starts from nothing.
 #[tracing::instrument(skip(db))]
-pub async fn remove_guild(db: &PgPool, guild: GuildId) -> sqlx::Result<()> {
-    sqlx::query!("DELETE FROM guild_members WHERE guild_id = $1", guild.db()).execute(db).await?;
+pub async fn remove_guild(db: &mut sqlx::PgConnection, guild: GuildId) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM guild_members WHERE guild_id = $1", guild.db()).execute(&mut *db).await?;
+    sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild.db()).execute(&mut *db).await?;
+    sqlx::query!(
+        "UPDATE guild_settings SET members_requested_at = NULL, members_filled_at = NULL WHERE guild_id = $1",
+        guild.db()
+    )
+    .execute(&mut *db)
+    .await?;
     Ok(())
 }
 

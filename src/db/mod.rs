@@ -14,6 +14,7 @@ pub mod events;
 pub mod guild_data;
 pub mod guilds;
 pub mod inbound;
+pub mod member_index;
 pub mod members;
 pub mod panel;
 pub mod prompts;

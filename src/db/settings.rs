@@ -168,6 +168,12 @@ pub async fn setup_modmail(
            ON CONFLICT (guild_id) DO UPDATE
            SET modmail_enabled = true, inbox_category_id = EXCLUDED.inbox_category_id,
                staff_role_id = EXCLUDED.staff_role_id, log_channel_id = EXCLUDED.log_channel_id,
+               -- Turning modmail on (not running setup again) starts a fill
+               -- of the membership index (`db::member_index`).
+               members_requested_at = CASE WHEN guild_settings.modmail_enabled
+                                           THEN guild_settings.members_requested_at END,
+               members_filled_at = CASE WHEN guild_settings.modmail_enabled
+                                        THEN guild_settings.members_filled_at END,
                updated_at = now()"#,
         guild.db(),
         inbox_category.db(),
@@ -177,6 +183,23 @@ pub async fn setup_modmail(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Turns modmail off (settings are kept for when it is set up again) and
+/// drops the guild's membership index. Returns whether it was on.
+#[tracing::instrument(skip(tx))]
+pub async fn disable_modmail(tx: &mut sqlx::PgConnection, guild: GuildId) -> sqlx::Result<bool> {
+    let was_on = sqlx::query!(
+        "UPDATE guild_settings SET modmail_enabled = false, updated_at = now()
+         WHERE guild_id = $1 AND modmail_enabled",
+        guild.db()
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        > 0;
+    super::members::remove_guild(tx, guild).await?;
+    Ok(was_on)
 }
 
 /// The overflow categories, oldest first. Read inside the opening

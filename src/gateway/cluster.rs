@@ -10,11 +10,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use twilight_gateway::{ConfigBuilder, Shard};
 
+use super::member_requests::MemberRequester;
 use super::queue::RedisIdentifyQueue;
-use super::{sessions, shard_runner, INTENTS};
+use super::{member_fill, sessions, shard_runner, INTENTS};
 use crate::bot::Bot;
 use crate::discord::metered::metered;
-use crate::jobs::{inbox_sweeper, redis_watch, retention, timer_worker, transcript_purge};
+use crate::jobs::{shard_advice, singleton_lease, timer_worker};
 
 /// The cluster stopped because Discord closed a shard fatally; the process
 /// exits with [`FatallyClosed::EXIT_CODE`] so a supervisor does not restart
@@ -68,6 +69,7 @@ pub async fn run(
         .model()
         .await?;
     let total = options.total_shards.unwrap_or(info.shards).max(1);
+    shard_advice::observe(info.shards, total);
     if u32::from(options.clusters) > total {
         bail!("{} clusters need at least as many shards, but there are {total}", options.clusters);
     }
@@ -101,6 +103,8 @@ pub async fn run(
     let shards: Vec<_> = twilight_gateway::bucket(options.cluster, options.clusters, total).collect();
     let readiness = Arc::new(super::readiness::Readiness::new(health.clone(), shards.len()));
     let mut shard_ids = Vec::new();
+    let mut members = MemberRequester::new(bot.clone(), total, shutdown.clone());
+    let mut built = Vec::new();
     for shard_id in shards {
         let number = shard_id.number();
         let mut config = ConfigBuilder::new(token.clone(), INTENTS).proxy_url(info.url.clone()).queue(queue.clone());
@@ -115,27 +119,34 @@ pub async fn run(
             }
         }
         let shard = Shard::with_config(shard_id, config.build());
-        shard_tasks.spawn(shard_runner::run(
-            bot.clone(),
-            shard,
-            total,
-            handlers.clone(),
-            shutdown.clone(),
-            fatal.clone(),
-            readiness.clone(),
-        ));
+        members.add_shard(number, shard.sender());
+        built.push(shard);
         shard_ids.push(number);
+    }
+    // Every shard's sender is known before any event can ask for members.
+    let members = Arc::new(members);
+    let shared = shard_runner::ClusterShared {
+        bot: bot.clone(),
+        total,
+        handlers: handlers.clone(),
+        shutdown: shutdown.clone(),
+        fatal: fatal.clone(),
+        readiness: readiness.clone(),
+        members: members.clone(),
+    };
+    for shard in built {
+        shard_tasks.spawn(shard_runner::run(shard, shared.clone()));
     }
     shard_tasks.close();
     tracing::info!(cluster = options.cluster, shards = ?shard_ids, total, %ops_addr, "gateway cluster started");
 
-    let sweeper = (options.cluster == 0).then(|| tokio::spawn(inbox_sweeper::run(bot.clone(), shutdown.clone())));
-    let purge = (options.cluster == 0).then(|| tokio::spawn(transcript_purge::run(bot.clone(), shutdown.clone())));
-    let retention = (options.cluster == 0).then(|| tokio::spawn(retention::run(bot.clone(), shutdown.clone())));
-    // DMs arrive on shard 0 only, so cluster 0 recovers what it may have
-    // missed: after each new session of shard 0 (see `shard_runner`), and
-    // when Redis answers again after an outage.
-    let redis_watch = (options.cluster == 0).then(|| tokio::spawn(redis_watch::run(bot.clone(), shutdown.clone())));
+    // Jobs the fleet needs once run wherever the singleton lease is held;
+    // every cluster contends for it, so losing any process loses none of them.
+    let singletons = tokio::spawn(singleton_lease::run(bot.clone(), total, shutdown.clone()));
+    // Guilds of this cluster's shards where modmail was turned on get their
+    // membership index filled.
+    let member_fill =
+        tokio::spawn(member_fill::run(members.clone(), bot.db.clone(), bot.config.member_fill_poll, shutdown.clone()));
     // Every cluster fires timers: claims are atomic, so more workers only
     // means less delay and no single point of failure.
     let timers = tokio::spawn(timer_worker::run(bot.clone(), shutdown.clone()));
@@ -150,19 +161,9 @@ pub async fn run(
     if tokio::time::timeout(std::time::Duration::from_secs(20), handlers.wait()).await.is_err() {
         tracing::warn!("some event handlers were still running after 20 s; stopping anyway");
     }
-    if let Some(sweeper) = sweeper {
-        let _ = sweeper.await;
-    }
-    if let Some(purge) = purge {
-        let _ = purge.await;
-    }
-    if let Some(retention) = retention {
-        let _ = retention.await;
-    }
+    let _ = singletons.await;
+    let _ = member_fill.await;
     let _ = timers.await;
-    if let Some(redis_watch) = redis_watch {
-        let _ = redis_watch.await;
-    }
     let _ = ops_task.await;
     if let Some(reason) = fatal.reason() {
         tracing::error!(cluster = options.cluster, %reason, "gateway cluster stopped: a shard was closed fatally");

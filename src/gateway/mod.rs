@@ -8,7 +8,10 @@ pub mod dispatch;
 pub mod dm_spool;
 pub mod event_lanes;
 pub mod facts_writer;
+pub mod member_fill;
+pub mod member_requests;
 pub mod queue;
+pub mod rate_limited;
 pub mod readiness;
 pub mod receive_error;
 pub mod sessions;
@@ -45,4 +48,5 @@ pub const WANTED_EVENTS: EventTypeFlags = EventTypeFlags::READY
     .union(EventTypeFlags::MESSAGE_CREATE)
     .union(EventTypeFlags::MESSAGE_UPDATE)
     .union(EventTypeFlags::MESSAGE_DELETE)
-    .union(EventTypeFlags::INTERACTION_CREATE);
+    .union(EventTypeFlags::INTERACTION_CREATE)
+    .union(EventTypeFlags::RATE_LIMITED);

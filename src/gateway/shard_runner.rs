@@ -22,6 +22,7 @@ use super::checkpoint::{self, Checkpoint};
 use super::dm_spool::DmSpool;
 use super::event_lanes::Lane;
 use super::facts_writer::FactsWriter;
+use super::member_requests::MemberRequester;
 use super::queue::RedisIdentifyQueue;
 use super::sessions;
 use super::{dispatch::dispatch, WANTED_EVENTS};
@@ -46,15 +47,23 @@ impl FatalClose {
     }
 }
 
-pub async fn run(
-    bot: Arc<Bot>,
-    mut shard: Shard<RedisIdentifyQueue>,
-    total: u32,
-    handlers: TaskTracker,
-    shutdown: CancellationToken,
-    fatal: FatalClose,
-    readiness: Arc<super::readiness::Readiness>,
-) {
+/// What every shard of a cluster shares.
+#[derive(Clone)]
+pub struct ClusterShared {
+    pub bot: Arc<Bot>,
+    /// The bot's shard count.
+    pub total: u32,
+    /// Event handlers in flight, drained on shutdown.
+    pub handlers: TaskTracker,
+    pub shutdown: CancellationToken,
+    pub fatal: FatalClose,
+    pub readiness: Arc<super::readiness::Readiness>,
+    /// Full member list requests, over whichever shard owns the guild.
+    pub members: Arc<MemberRequester>,
+}
+
+pub async fn run(mut shard: Shard<RedisIdentifyQueue>, shared: ClusterShared) {
+    let ClusterShared { bot, total, handlers, shutdown, fatal, readiness, members } = shared;
     let id = shard.id().number();
     let span = tracing::info_span!("shard", shard = id);
     metrics::shard_status(id, ShardStatus::Connecting);
@@ -77,6 +86,11 @@ pub async fn run(
             let event = match next {
                 Some(Ok(event)) => event,
                 Some(Err(e)) => {
+                    // Discord's RATE_LIMITED does not parse with twilight 0.18.
+                    if let Some(refusal) = super::rate_limited::from_receive_error(&e) {
+                        members.refused(&refusal);
+                        continue;
+                    }
                     let error = super::receive_error::describe(&e);
                     tracing::warn!(%error, "could not receive or parse a gateway event");
                     continue;
@@ -114,7 +128,7 @@ pub async fn run(
             // Waits while the cluster is full: back-pressure on this loop.
             let admitted = bot.event_lanes.admit(Lane::of(&event)).await;
             let lanes = bot.event_lanes.clone();
-            let handled = dispatch(bot.clone(), shard.sender(), event);
+            let handled = dispatch(bot.clone(), members.clone(), event);
             handlers.spawn(
                 async move {
                     // The server's lane, then a handler slot.

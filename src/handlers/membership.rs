@@ -1,57 +1,61 @@
 //! Guild and member events: they keep the `guilds` table and the membership
-//! index that routes DMs, and notice ticket channels deleted by hand.
+//! index that routes DMs (guilds with modmail on only: `db::members`), and
+//! notice ticket channels deleted by hand.
 
-use twilight_gateway::MessageSender;
+use std::sync::Arc;
+
 use twilight_model::gateway::payload::incoming::{GuildCreate, MemberChunk};
-use twilight_model::gateway::payload::outgoing::RequestGuildMembers;
 use twilight_model::id::marker::GuildMarker;
 use twilight_model::id::Id;
 
 use crate::bot::Bot;
 use crate::db;
+use crate::gateway::member_requests::MemberRequester;
 use crate::tickets::ids::{ChannelId, GuildId, UserId};
 
 /// A guild became available: after every identify (not after a resume, which
 /// replays the missed events instead) Discord sends GUILD_CREATE for each
-/// guild. Its member list reconciles the membership index, so people who left
-/// or were banned while no session was listening lose their place in routing,
-/// `/new_thread`, `add_staff` and channel adoption.
-pub async fn guild_create(bot: &Bot, sender: &MessageSender, event: &GuildCreate) {
+/// guild. In a guild with modmail on, its member list reconciles the
+/// membership index, so people who left or were banned while no session was
+/// listening lose their place in routing, `/new_thread`, `add_staff` and
+/// channel adoption. Elsewhere the index holds nothing: rows left from before
+/// (modmail turned off, an older binary) are dropped, and no member list is
+/// requested.
+pub async fn guild_create(bot: &Bot, members: &Arc<MemberRequester>, event: &GuildCreate) {
     let GuildCreate::Available(guild) = event else {
         return;
     };
     let id = GuildId(guild.id.get());
-    let members: Vec<UserId> = guild.members.iter().map(|m| UserId(m.user.id.get())).collect();
+    let listed: Vec<UserId> = guild.members.iter().map(|m| UserId(m.user.id.get())).collect();
     // Large guilds send only some members in GUILD_CREATE: the rest come in
     // chunks (a gateway command, not a REST call), reconciled when the last
     // one arrives.
     let total = guild.member_count.unwrap_or(0);
-    let complete = total <= members.len() as u64;
-    let nonce = format!("sync-{:016x}", rand::random::<u64>());
+    let complete = total <= listed.len() as u64;
     let result = async {
         db::guilds::joined(&bot.db, id, &guild.name).await?;
+        if !db::member_index::wanted(&bot.db, id).await? {
+            let mut conn = bot.db.acquire().await?;
+            db::members::remove_guild(&mut conn, id).await?;
+            return Ok((false, Vec::new()));
+        }
         if complete {
-            db::members::replace_all(&bot.db, id, &members).await
+            db::members::replace_all(&bot.db, id, &listed).await.map(|removed| (true, removed))
         } else {
-            db::members::start_sync(&bot.db, id, &nonce).await?;
-            db::members::add_many(&bot.db, id, &members).await.map(|()| Vec::new())
+            db::members::add_many(&bot.db, id, &listed).await.map(|()| (true, Vec::new()))
         }
     }
     .await;
-    match result {
-        Ok(removed) => left_unseen(bot, id, removed).await,
+    let indexed = match result {
+        Ok((indexed, removed)) => {
+            left_unseen(bot, id, removed).await;
+            indexed
+        }
         Err(e) => return super::report("guild_create", &e.into()),
-    }
+    };
     share_channel_count(bot, guild.id).await;
-    if !complete {
-        request_members(sender, guild.id, &nonce);
-    }
-}
-
-fn request_members(sender: &MessageSender, guild: Id<GuildMarker>, nonce: &str) {
-    let request = RequestGuildMembers::builder(guild).nonce(nonce).query("", None);
-    if let Err(e) = sender.command(&request) {
-        tracing::warn!(error = %e, %guild, "could not request the member list");
+    if indexed && !complete {
+        members.request(id);
     }
 }
 
@@ -91,7 +95,8 @@ pub async fn guild_delete(bot: &Bot, guild: Id<GuildMarker>, unavailable: bool) 
     let id = GuildId(guild.get());
     let result = async {
         db::guilds::left(&bot.db, id).await?;
-        db::members::remove_guild(&bot.db, id).await
+        let mut conn = bot.db.acquire().await?;
+        db::members::remove_guild(&mut conn, id).await
     }
     .await;
     if let Err(e) = result {

@@ -1,4 +1,4 @@
-//! Watches Redis from cluster 0. While Redis is down, DMs are still stored
+//! Watches Redis from the singleton lease holder (`singleton_lease`). While Redis is down, DMs are still stored
 //! (PostgreSQL) but cannot be drained (the per-user lock lives in Redis), and
 //! a shard that must identify waits for the shared identify queue. When
 //! Redis answers again, recovery runs at once: it relays what was stored and

@@ -1,6 +1,7 @@
 //! Deletes what is kept only for a while (`db::retention`): refused DMs and
-//! finished timers after [`RETENTION_DAYS`]. Cluster 0 runs it hourly; the
-//! statements are idempotent, so two runs at once only share the work.
+//! finished timers after [`RETENTION_DAYS`]. The singleton lease holder runs
+//! it hourly; a pass runs under a Redis lock (`one_pass_at_a_time`), and the
+//! statements are idempotent anyway.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,14 +16,16 @@ const EVERY: Duration = Duration::from_secs(3600);
 
 pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {
-        match crate::db::retention::purge(&bot.db, RETENTION_DAYS).await {
-            Ok(purged) if purged == Default::default() => {}
-            Ok(purged) => tracing::info!(
+        let pass = crate::db::retention::purge(&bot.db, RETENTION_DAYS);
+        match super::one_pass_at_a_time::run(&bot, "retention", pass).await {
+            None => {}
+            Some(Ok(purged)) if purged == Default::default() => {}
+            Some(Ok(purged)) => tracing::info!(
                 refused_dms = purged.refused_dms,
                 finished_timers = purged.finished_timers,
                 "deleted records past their retention"
             ),
-            Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+            Some(Err(e)) => tracing::warn!(error = %e, "retention purge failed"),
         }
         tokio::select! {
             () = shutdown.cancelled() => return,

@@ -1,6 +1,7 @@
 //! Deletes transcripts past their retention (`transcripts.expires_at`), in
-//! small batches so a large backlog never holds long locks. Cluster 0 runs it
-//! hourly; the statement is idempotent, so two runs at once only share work.
+//! small batches so a large backlog never holds long locks. The singleton
+//! lease holder runs it hourly; a pass runs under a Redis lock
+//! (`one_pass_at_a_time`), and the statement is idempotent anyway.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,10 +14,10 @@ const EVERY: Duration = Duration::from_secs(3600);
 
 pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {
-        match bot.tickets.purge_expired_transcripts().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "deleted transcripts past their retention"),
-            Err(e) => tracing::warn!(error = %e, "transcript purge failed"),
+        match super::one_pass_at_a_time::run(&bot, "transcripts", bot.tickets.purge_expired_transcripts()).await {
+            None | Some(Ok(0)) => {}
+            Some(Ok(n)) => tracing::info!(deleted = n, "deleted transcripts past their retention"),
+            Some(Err(e)) => tracing::warn!(error = %e, "transcript purge failed"),
         }
         tokio::select! {
             () = shutdown.cancelled() => return,

@@ -145,6 +145,26 @@ impl Keys {
         format!("{}:told:user-unreachable:{ticket}", self.prefix)
     }
 
+    /// Set for 30 s when any process sends a full member list request for
+    /// the guild (`crate::redis::member_request_slot`): Discord answers one
+    /// per guild per 30 s, fleet-wide.
+    pub fn member_request_slot(&self, guild: GuildId) -> String {
+        format!("{}:member-request:{guild}", self.prefix)
+    }
+
+    /// The singleton lease: its holder, one gateway process, runs the jobs
+    /// that need to run once in the fleet (`crate::jobs::singleton_lease`).
+    pub fn singleton_lease(&self) -> String {
+        format!("{}:lock:singleton-lease", self.prefix)
+    }
+
+    /// Held while one process purges past-retention records (transcripts,
+    /// refused DMs, finished timers, unindexed members), so two lease holders
+    /// overlapping for a moment do not both do the same pass.
+    pub fn purge_lock(&self, job: &str) -> String {
+        format!("{}:lock:purge:{job}", self.prefix)
+    }
+
     /// Invalid requests (401, 403, 429 answers) the whole fleet got from
     /// Discord in one minute (`minute` since the Unix epoch); expires after
     /// the 10-minute window it counts toward (`crate::redis::invalid_requests`).

@@ -10,6 +10,7 @@ pub mod invalid_requests;
 pub mod invalidation;
 pub mod keys;
 pub mod lock;
+pub mod member_request_slot;
 pub mod timer_index;
 
 pub use deadpool_redis::Pool as RedisPool;

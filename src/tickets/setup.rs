@@ -1,5 +1,6 @@
 //! `/modmail setup`: a guild chooses its inbox category, staff role and log
-//! channel, and modmail turns on.
+//! channel, and modmail turns on (its gateway cluster then fills the
+//! membership index); `/modmail disable` turns it off again.
 
 use super::error::{Refusal, TicketResult};
 use super::ids::{ChannelId, GuildId, RoleId};
@@ -46,6 +47,26 @@ impl TicketService {
             "Modmail is set up: tickets open in <#{}>, visible to <@&{}>{log}. Members can now DM me.",
             setup.inbox_category, setup.staff_role
         )))
+    }
+
+    /// Turns modmail off: DMs no longer route to this guild, and its members
+    /// are dropped from the membership index (kept only where modmail is on).
+    /// Open tickets stay open for staff to finish.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn disable_modmail(&self, guild: GuildId, actor: &Actor) -> TicketResult<Outcome> {
+        if !actor.manage_guild {
+            return Err(Refusal::NeedsManageGuild.into());
+        }
+        let mut tx = self.db.begin().await?;
+        if !db::settings::disable_modmail(&mut tx, guild).await? {
+            return Ok(Outcome::Notice("Modmail is not on in this server.".to_owned()));
+        }
+        self.audit(&mut tx, guild, actor, "modmail.disable", "modmail", serde_json::json!({})).await?;
+        tx.commit().await?;
+        Ok(Outcome::Notice(
+            "Modmail is off: members can no longer reach staff by DM. Run `/modmail setup` to turn it on again."
+                .to_owned(),
+        ))
     }
 
     pub(crate) async fn expect_channel(

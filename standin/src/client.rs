@@ -16,7 +16,7 @@ pub struct InteractionRef {
 }
 
 /// Gateway counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct GatewayStats {
     pub identifies: u64,
     pub resumes: u64,
@@ -27,6 +27,19 @@ pub struct GatewayStats {
     pub identifies_over_budget: u64,
     #[serde(default)]
     pub token_reset: bool,
+    /// Guild id (decimal) → full member list requests answered with chunks.
+    #[serde(default)]
+    pub full_member_requests: std::collections::HashMap<String, u64>,
+    /// Full member list requests refused with a `RATE_LIMITED` dispatch.
+    #[serde(default)]
+    pub member_requests_rate_limited: u64,
+}
+
+impl GatewayStats {
+    /// Full member list requests for `guild` that were answered.
+    pub fn full_member_requests_of(&self, guild: u64) -> u64 {
+        self.full_member_requests.get(&guild.to_string()).copied().unwrap_or(0)
+    }
 }
 
 /// A REST fault to inject.
@@ -470,6 +483,12 @@ impl ControlClient {
 
     pub async fn gateway_sessions(&self) -> Result<Vec<Value>> {
         Self::list(self.get("/gateway/sessions").await?)
+    }
+
+    /// Makes `GET /gateway/bot` recommend `shards` (the bot outgrew its count).
+    pub async fn set_recommended_shards(&self, shards: u32) -> Result<()> {
+        self.put("/gateway/recommended-shards", json!({"shards": shards})).await?;
+        Ok(())
     }
 
     pub async fn gateway_stats(&self) -> Result<GatewayStats> {

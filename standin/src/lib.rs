@@ -49,6 +49,10 @@ pub struct Config {
     pub bind: SocketAddr,
     /// The application's OAuth2 client secret (`/api/v10/oauth2/token`).
     pub client_secret: String,
+    /// A guild's full member list (REQUEST_GUILD_MEMBERS with an empty query
+    /// and no limit) may be asked for once per this window; Discord's is 30 s.
+    /// A request inside it is answered with a `RATE_LIMITED` dispatch.
+    pub member_request_window: std::time::Duration,
 }
 
 impl Default for Config {
@@ -64,6 +68,7 @@ impl Default for Config {
             heartbeat_interval_ms: 41_250,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             client_secret: "standin-client-secret".into(),
+            member_request_window: std::time::Duration::from_secs(30),
         }
     }
 }

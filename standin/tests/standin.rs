@@ -693,6 +693,54 @@ async fn requesting_guild_members_returns_a_chunk_with_the_nonce() {
 }
 
 #[tokio::test]
+async fn a_second_full_member_request_inside_the_window_gets_a_rate_limited_dispatch() {
+    use twilight_model::gateway::payload::outgoing::RequestGuildMembers;
+    let si = start(Config { member_request_window: Duration::from_secs(30), ..config() }).await;
+    let c = si.control();
+    let world = seed_demo(&c).await.unwrap();
+    let mut shard = shard(&si, 0, 1, Intents::GUILDS | Intents::GUILD_MEMBERS, 1);
+    wait_for(&mut shard, "GUILD_CREATE", |e| matches!(e, Event::GuildCreate(_))).await;
+    let guild = Id::new(world.acme_guild);
+    shard.command(&RequestGuildMembers::builder(guild).nonce("first").query("", None));
+    wait_for(&mut shard, "GUILD_MEMBERS_CHUNK", |e| matches!(e, Event::MemberChunk(_))).await;
+    // A search by name is not limited; the second full list is.
+    shard.command(&RequestGuildMembers::builder(guild).nonce("search").query("ali", None));
+    shard.command(&RequestGuildMembers::builder(guild).nonce("second").query("", None));
+    // twilight 0.18 cannot parse Discord's RATE_LIMITED: it arrives as a
+    // deserializing error carrying the payload.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut searched = false;
+    let refused: Value = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, shard.next_event(EventTypeFlags::all())).await {
+            Err(_) | Ok(None) => panic!("no RATE_LIMITED dispatch in 15 s"),
+            Ok(Some(Ok(Event::MemberChunk(chunk)))) => searched |= chunk.nonce.as_deref() == Some("search"),
+            Ok(Some(Ok(Event::RateLimited(limited)))) => break serde_json::to_value(limited).unwrap(),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(e))) => {
+                if let twilight_gateway::error::ReceiveMessageErrorType::Deserializing { event } = e.kind() {
+                    let frame: Value = serde_json::from_str(event).unwrap();
+                    if frame["t"] == "RATE_LIMITED" {
+                        break frame["d"].clone();
+                    }
+                }
+            }
+        }
+    };
+    // Discord's shape: the refused opcode, seconds to wait, the guild and nonce.
+    assert_eq!(refused["opcode"], 8);
+    let retry_after = refused["retry_after"].as_f64().unwrap();
+    assert!(retry_after > 25.0 && retry_after <= 30.0, "{refused}");
+    assert_eq!(refused["meta"], json!({"guild_id": world.acme_guild.to_string(), "nonce": "second"}));
+    searched |= drain(&mut shard, Duration::from_millis(300)).await.iter().any(|e| matches!(e, Event::MemberChunk(_)));
+    assert!(searched, "the search was answered");
+    let stats = c.gateway_stats().await.unwrap();
+    assert_eq!(stats.full_member_requests_of(world.acme_guild), 1);
+    assert_eq!(stats.member_requests_rate_limited, 1);
+    si.shutdown().await;
+}
+
+#[tokio::test]
 async fn allowed_mentions_decide_who_is_mentioned() {
     let si = start(config()).await;
     let c = si.control();

@@ -16,8 +16,11 @@ const SWEEP_USERS: usize = 5;
 
 async fn spawn() -> TestApp {
     TestApp::spawn_with(Options {
-        // Only the test sweeps: the sweeper's own first sweep is 10 minutes away.
+        // Only the test sweeps: the sweeper's own first sweep is 10 minutes away,
+        // and no start-up recovery drains inboxes behind the test's back (it
+        // runs 2 s after READY, which a slow setup can put mid-test).
         inbox_sweep_ms: 600_000,
+        recover_on_start: false,
         inbox_stale_ms: 200,
         config: vec![("TICKETEER_INBOX_SWEEP_USERS", SWEEP_USERS.to_string())],
         ..Options::default()

@@ -117,12 +117,6 @@ async fn run(
     for (guild, ..) in &guilds {
         control.add_bot(*guild, None).await?;
     }
-    wait(Duration::from_secs(30), || async {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_members").fetch_one(&db).await.unwrap_or(0);
-        n >= i64::from(args.users) + i64::from(args.guilds)
-    })
-    .await
-    .context("the bot did not index the members")?;
     for (guild, staff_role, inbox, general) in &guilds {
         let setup = serde_json::json!([{"name": "setup", "type": 1, "options": [
             {"name": "inbox-category", "type": 7, "value": inbox.to_string()},
@@ -139,6 +133,14 @@ async fn run(
     .await
     .context("modmail setup did not complete")?;
     control.clear_requests().await?;
+    // Only guilds with modmail on are indexed: their clusters fill the index
+    // once it is turned on.
+    wait(Duration::from_secs(60), || async {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_members").fetch_one(&db).await.unwrap_or(0);
+        n >= i64::from(args.users) + i64::from(args.guilds)
+    })
+    .await
+    .context("the bot did not index the members")?;
 
     // The burst.
     let started = Instant::now();

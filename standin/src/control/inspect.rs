@@ -176,5 +176,9 @@ pub async fn stats(State(app): State<App>) -> CtlResult {
         "resumes": st.hub.resumes,
         "identify_violations": st.hub.identify_violations,
         "live_sessions": st.hub.sessions.values().filter(|s| s.live()).count(),
+        "full_member_requests": st.hub.full_member_requests.iter()
+            .map(|(guild, n)| (guild.to_string(), json!(n)))
+            .collect::<serde_json::Map<String, Value>>(),
+        "member_requests_rate_limited": st.hub.member_requests_rate_limited,
     })))
 }

@@ -51,6 +51,7 @@ pub fn routes() -> Router<App> {
         .route("/gateway/drop", post(faults::drop_sockets))
         .route("/gateway/close", post(faults::close_sessions))
         .route("/gateway/replay", post(faults::replay))
+        .route("/gateway/recommended-shards", put(setup::recommend_shards))
         .route("/faults", post(faults::add).delete(faults::clear))
         .route("/ratelimits/early", get(faults::early_retries).delete(faults::clear_early_retries))
         .route("/oauth2/user", put(setup::sign_in))

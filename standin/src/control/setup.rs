@@ -206,3 +206,14 @@ pub async fn remove_bot(State(app): State<App>, Path(g): Path<String>) -> CtlRes
     ops::guilds::remove_bot(&app, &mut st, gid)?;
     Ok(Json(json!({"ok": true})))
 }
+
+/// `{shards}`: what `GET /gateway/bot` recommends from now on, as Discord
+/// raises its recommendation when a bot grows (sessions already running keep
+/// their shard count, which is what a reshard changes).
+pub async fn recommend_shards(State(app): State<App>, b: Bytes) -> CtlResult {
+    let b = body(&b)?;
+    let shards = b.get("shards").and_then(Value::as_u64).filter(|n| (1..=4096).contains(n));
+    let shards = shards.ok_or_else(|| CtlError::bad("\"shards\" must be 1 to 4096"))?;
+    app.state.lock().hub.recommended_shards = Some(shards as u32);
+    Ok(Json(json!({"shards": shards})))
+}

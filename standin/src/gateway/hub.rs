@@ -117,6 +117,15 @@ pub struct Hub {
     pub token_reset: bool,
     /// Identifies attempted after the budget was spent.
     pub identifies_over_budget: u64,
+    /// Guild → when its last full member list request was accepted.
+    pub full_member_requests_at: HashMap<u64, Instant>,
+    /// Guild → full member list requests accepted (answered with chunks).
+    pub full_member_requests: HashMap<u64, u64>,
+    /// Full member list requests refused with a `RATE_LIMITED` dispatch.
+    pub member_requests_rate_limited: u64,
+    /// `GET /gateway/bot`'s `shards` when set by the control API (the bot
+    /// grew and Discord recommends more shards); else the configured count.
+    pub recommended_shards: Option<u32>,
     next_conn: u64,
 }
 

@@ -4,6 +4,7 @@
 
 pub mod conn;
 pub mod hub;
+pub mod member_requests;
 pub mod session;
 
 use crate::state::App;

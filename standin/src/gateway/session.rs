@@ -1,5 +1,5 @@
-//! Client ops: HEARTBEAT, IDENTIFY (READY + GUILD_CREATEs), RESUME (replay),
-//! REQUEST_GUILD_MEMBERS. Identify concurrency is checked like Discord:
+//! Client ops: HEARTBEAT, IDENTIFY (READY + GUILD_CREATEs), RESUME (replay);
+//! REQUEST_GUILD_MEMBERS is in `member_requests`. Identify concurrency is checked like Discord:
 //! one identify per bucket (`shard % max_concurrency`) per 5 seconds.
 
 use super::conn::Conn;
@@ -20,7 +20,7 @@ pub fn handle_op(app: &App, conn: &mut Conn, v: Value) {
         }
         Some(2) => identify(app, conn, v.get("d").cloned().unwrap_or(Value::Null)),
         Some(6) => resume(app, conn, v.get("d").cloned().unwrap_or(Value::Null)),
-        Some(8) => request_members(app, conn, v.get("d").cloned().unwrap_or(Value::Null)),
+        Some(8) => super::member_requests::handle(app, conn, v.get("d").cloned().unwrap_or(Value::Null)),
         // Presence and voice updates are accepted and ignored.
         Some(3) | Some(4) => {}
         _ => {
@@ -178,71 +178,6 @@ fn resume(app: &App, conn: &mut Conn, d: Value) {
     s.push("RESUMED", json!({"_trace": ["discord-standin"]}));
     st.hub.resumes += 1;
     conn.session_id = Some(sid.to_string());
-}
-
-fn request_members(app: &App, conn: &mut Conn, d: Value) {
-    let Some(sid) = conn.session_id.clone() else {
-        return close(conn, 4003, "Not authenticated.");
-    };
-    let gids: Vec<u64> = match d.get("guild_id") {
-        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().and_then(ids::parse)).collect(),
-        Some(Value::String(s)) => ids::parse(s).into_iter().collect(),
-        _ => vec![],
-    };
-    let query = d.get("query").and_then(Value::as_str).unwrap_or("").to_lowercase();
-    let limit = d.get("limit").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let wanted: Option<Vec<u64>> = d.get("user_ids").map(|u| match u {
-        Value::Array(a) => a.iter().filter_map(|v| v.as_str().and_then(ids::parse)).collect(),
-        Value::String(s) => ids::parse(s).into_iter().collect(),
-        _ => vec![],
-    });
-    let nonce = d.get("nonce").cloned();
-    let mut st = app.state.lock();
-    let st = &mut *st;
-    for gid in gids {
-        let Some(g) = st.world.guilds.get(&gid) else {
-            continue;
-        };
-        let mut members: Vec<Value> = Vec::new();
-        let mut not_found: Vec<Value> = Vec::new();
-        if let Some(ids) = &wanted {
-            for u in ids {
-                match g.members.get(u) {
-                    Some(m) => members.push(json::member(&st.world, m, true)),
-                    None => not_found.push(json!(u.to_string())),
-                }
-            }
-        } else {
-            for m in g.members.values() {
-                let name = st.world.users.get(&m.user_id).map(|u| u.username.to_lowercase()).unwrap_or_default();
-                if name.starts_with(&query) {
-                    members.push(json::member(&st.world, m, true));
-                }
-                if limit > 0 && members.len() >= limit {
-                    break;
-                }
-            }
-        }
-        let chunks: Vec<Vec<Value>> =
-            if members.is_empty() { vec![vec![]] } else { members.chunks(1000).map(<[Value]>::to_vec).collect() };
-        let count = chunks.len();
-        let Some(s) = st.hub.sessions.get_mut(&sid) else {
-            return;
-        };
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            let mut d = json!({
-                "guild_id": gid.to_string(),
-                "members": chunk,
-                "chunk_index": i,
-                "chunk_count": count,
-                "not_found": if i == 0 { not_found.clone() } else { vec![] },
-            });
-            if let Some(n) = &nonce {
-                d["nonce"] = n.clone();
-            }
-            s.push("GUILD_MEMBERS_CHUNK", d);
-        }
-    }
 }
 
 fn random_hex() -> String {

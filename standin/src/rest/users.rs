@@ -17,11 +17,14 @@ pub async fn gateway(State(app): State<App>) -> Json<Value> {
 }
 
 pub async fn gateway_bot(State(app): State<App>) -> Json<Value> {
-    let used = app.state.lock().hub.starts_used;
+    let (used, recommended) = {
+        let st = app.state.lock();
+        (st.hub.starts_used, st.hub.recommended_shards.unwrap_or(app.config.shards))
+    };
     let total = app.config.session_start_total;
     Json(json!({
         "url": app.ws_url(),
-        "shards": app.config.shards,
+        "shards": recommended,
         "session_start_limit": {
             "total": total,
             "remaining": total.saturating_sub(used),

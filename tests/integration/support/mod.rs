@@ -59,6 +59,9 @@ pub struct Options {
     pub inbox_retry_ms: u64,
     /// More configuration (`TICKETEER_…` keys), over the test defaults.
     pub config: Vec<(&'static str, String)>,
+    /// The stand-in's window between two full member list requests of a
+    /// guild (Discord's 30 s unless a test needs a refusal to end sooner).
+    pub member_request_window_ms: u64,
 }
 
 impl Default for Options {
@@ -77,6 +80,7 @@ impl Default for Options {
             inbox_stale_ms: 15_000,
             inbox_retry_ms: 5_000,
             config: Vec::new(),
+            member_request_window_ms: 30_000,
         }
     }
 }
@@ -134,6 +138,7 @@ impl TestApp {
             route_limits: options.route_limits,
             heartbeat_interval_ms: 5_000,
             session_start_total: options.session_start_total,
+            member_request_window: Duration::from_millis(options.member_request_window_ms),
             ..discord_standin::Config::default()
         })
         .await
@@ -293,13 +298,21 @@ impl TestApp {
     }
 
     /// A user who is a member of the given guilds (the bot sees the join).
+    /// Waits until the membership index has them in those of the guilds
+    /// with modmail on (the only ones it covers).
     pub async fn member(&self, name: &str, guilds: &[&Guild]) -> u64 {
         let user = self.control.create_user(name).await.unwrap();
         for guild in guilds {
             self.control.put_member(guild.id, user, &[]).await.unwrap();
         }
         let db = self.db.pool.clone();
-        let expected = guilds.len() as i64;
+        let ids: Vec<i64> = guilds.iter().map(|g| g.id as i64).collect();
+        let expected: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM guild_settings WHERE guild_id = ANY($1) AND modmail_enabled")
+                .bind(&ids)
+                .fetch_one(&db)
+                .await
+                .unwrap();
         eventually("the bot has indexed the membership", || {
             let db = db.clone();
             async move {
@@ -315,6 +328,27 @@ impl TestApp {
         user
     }
 
+    /// Waits until the guild's membership index is filled, if modmail is on
+    /// there (turning it on makes its cluster request the member list).
+    pub async fn wait_for_member_index(&self, guild: &Guild) {
+        let db = self.db.pool.clone();
+        eventually("the guild's membership index is filled", || {
+            let db = db.clone();
+            async move {
+                let done: bool = sqlx::query_scalar(
+                    "SELECT NOT EXISTS (SELECT 1 FROM guild_settings
+                     WHERE guild_id = $1 AND modmail_enabled AND members_filled_at IS NULL)",
+                )
+                .bind(guild.id as i64)
+                .fetch_one(&db)
+                .await
+                .ok()?;
+                done.then_some(())
+            }
+        })
+        .await;
+    }
+
     /// The guild's owner runs `/modmail setup` in its general channel.
     pub async fn setup_modmail(&self, guild: &Guild) -> Value {
         let options = json!([{
@@ -324,7 +358,9 @@ impl TestApp {
                 {"name": "staff-role", "type": 8, "value": guild.staff_role.to_string()},
             ]
         }]);
-        self.command(guild.owner, guild, guild.general, "modmail", options).await
+        let answer = self.command(guild.owner, guild, guild.general, "modmail", options).await;
+        self.wait_for_member_index(guild).await;
+        answer
     }
 
     /// Runs a slash command and waits for the bot's first answer to it.
