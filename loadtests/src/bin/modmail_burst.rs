@@ -133,6 +133,7 @@ async fn run(
     .await
     .context("modmail setup did not complete")?;
     control.clear_requests().await?;
+    control.clear_early_retries().await?;
     // Only guilds with modmail on are indexed: their clusters fill the index
     // once it is turned on.
     wait(Duration::from_secs(60), || async {
@@ -174,12 +175,29 @@ async fn run(
     .fetch_all(&db)
     .await?;
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    // Arrival times at "Discord" of requests counting toward the global limit.
+    let mut arrivals: Vec<chrono::DateTime<chrono::Utc>> = Vec::new();
     for request in control.requests().await? {
         let route = request["route"].as_str().unwrap_or("?").to_owned();
-        if !route.contains("/interactions/") && !route.contains("/webhooks/") {
+        if !route.contains("/interactions/") && !route.contains("/webhooks/") && !route.contains("/attachments/") {
+            if let Some(at) = request["at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
+                arrivals.push(at.with_timezone(&chrono::Utc));
+            }
             *counts.entry(route).or_insert(0) += 1;
         }
     }
+    arrivals.sort();
+    let second = chrono::Duration::seconds(1);
+    let busiest = (0..arrivals.len())
+        .map(|i| arrivals[i..].iter().take_while(|t| **t - arrivals[i] < second).count())
+        .max()
+        .unwrap_or(0);
+    // The sustained rate: requests over the span from the first to the last.
+    let span = match (arrivals.first(), arrivals.last()) {
+        (Some(a), Some(b)) => (*b - *a).num_milliseconds() as f64 / 1000.0,
+        _ => 0.0,
+    };
+    let limits = control.early_retries().await?;
     let total: u64 = counts.values().sum();
     let pct = |p: f64| open_ms.get(((open_ms.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
     println!(
@@ -197,6 +215,11 @@ async fn run(
     println!("  DM stored → ticket row: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms", pct(0.5), pct(0.95), pct(1.0));
     println!("  per-guild numbering exactly 1..n, {} tickets in all: {exact}", args.users);
     println!("  REST calls: {total} ({:.2} per ticket)", total as f64 / f64::from(args.users));
+    println!(
+        "  REST rate at Discord: {:.1}/s sustained over {span:.1} s, busiest rolling second {busiest} (ceiling 50)",
+        arrivals.len() as f64 / span.max(0.001)
+    );
+    println!("  429s: {} ({} global), early retries {}", limits.limited, limits.limited_global, limits.early);
     for (route, n) in &counts {
         println!("    {n:>6}  {route}");
     }
