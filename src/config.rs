@@ -159,8 +159,9 @@ pub struct DiscordConfig {
     /// `http://127.0.0.1:PORT`. The gateway URL is learnt from `GET /gateway/bot`.
     pub api_url: String,
     /// REST requests per rolling second the whole fleet sends, of Discord's
-    /// 50 per bot (`TICKETEER_REST_PER_SECOND`, 45: the margin absorbs the
-    /// network's jitter between our clock and Discord's).
+    /// 50 per bot (`TICKETEER_REST_PER_SECOND`, 47: the margin covers a
+    /// request in flight for more than a second, which the window stops
+    /// counting before its answer moves it; see `discord/gate/budget.rs`).
     pub rest_per_second: u32,
     /// Requests per second one process sends while Redis, which holds the
     /// fleet's budget, cannot be reached (`TICKETEER_REST_FALLBACK_PER_SECOND`).
@@ -343,7 +344,7 @@ impl Config {
         }
 
         let rest_per_second: u32 =
-            src.parsed("TICKETEER_REST_PER_SECOND", 45, "a whole number of requests per second")?;
+            src.parsed("TICKETEER_REST_PER_SECOND", 47, "a whole number of requests per second")?;
         if !(1..=50).contains(&rest_per_second) {
             return Err(ConfigError::new("TICKETEER_REST_PER_SECOND", "must be 1 to 50 (Discord allows 50 per bot)"));
         }

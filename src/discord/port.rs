@@ -511,6 +511,15 @@ impl DiscordPort for TwilightDiscord {
         Ok(user.global_name.unwrap_or(user.name))
     }
 
+    async fn is_guild_member(&self, guild: GuildId, user: UserId) -> Result<bool, PortError> {
+        let request = self.client().guild_member(id(guild.get())?, id(user.get())?);
+        match self.call("get_guild_member", request).await {
+            Ok(_) => Ok(true),
+            Err(PortError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn messages_after(
         &self,
         channel: ChannelId,

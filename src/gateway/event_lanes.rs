@@ -6,8 +6,9 @@
 //!   time (running or waiting). A shard loop waits for a place before it
 //!   hands an event on, so a backlog slows reading from Discord (which
 //!   buffers) instead of growing memory without end: back-pressure.
-//! - **Lanes**: events of one server (or, for DMs and interactions outside a
-//!   server, of one user) run at most `per_lane` at a time; the rest wait in
+//! - **Lanes**: events of one server (or, for DMs and for interactions,
+//!   which must be answered within 3 s, of one user) run at most `per_lane`
+//!   at a time; the rest wait in
 //!   their lane, in arrival order, without taking a handler slot.
 //! - **Slots**: at most `TICKETEER_HANDLER_CONCURRENCY` handlers run in the
 //!   cluster at once, taken in arrival order among the lanes' heads.
@@ -32,13 +33,18 @@ pub enum Lane {
 
 impl Lane {
     pub fn of(event: &Event) -> Lane {
+        // Discord fails an interaction not answered within 3 s, so a click
+        // never waits behind its server's other work: it waits only behind
+        // the same person's.
+        if let Event::InteractionCreate(i) = event {
+            return i.author_id().map_or(Lane::Free, |user| Lane::User(user.get()));
+        }
         if let Some(guild) = event.guild_id() {
             return Lane::Guild(guild.get());
         }
         match event {
             Event::MessageCreate(m) => Lane::User(m.author.id.get()),
             Event::MessageUpdate(m) => Lane::User(m.author.id.get()),
-            Event::InteractionCreate(i) => i.author_id().map_or(Lane::Free, |user| Lane::User(user.get())),
             _ => Lane::Free,
         }
     }

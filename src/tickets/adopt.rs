@@ -38,7 +38,7 @@ impl TicketService {
             return Ok(());
         }
         let user = UserId(user);
-        if !db::members::is_member(&self.db, guild, user).await? {
+        if !self.is_member(guild, user).await? {
             let text = format!("No member of this server has the id `{user}`, so this channel is not a ticket.");
             self.discord.send_message(channel, &OutgoingMessage::text(text).with_nonce(channel.get())).await?;
             return Ok(());

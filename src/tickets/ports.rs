@@ -342,5 +342,8 @@ pub trait DiscordPort: Send + Sync + 'static {
     ) -> Result<Vec<FetchedMessage>, PortError>;
     /// A user's display name (global name, else username).
     async fn user_name(&self, user: UserId) -> Result<String, PortError>;
+    /// Whether the user is a member of the guild, asked of Discord (for
+    /// guilds without modmail, which keep no membership index).
+    async fn is_guild_member(&self, guild: GuildId, user: UserId) -> Result<bool, PortError>;
     async fn pin_message(&self, channel: ChannelId, message: MessageId) -> Result<(), PortError>;
 }

@@ -25,6 +25,17 @@ const LOG_EARLIER_TICKETS: i64 = 10;
 const MESSAGE_BUDGET: usize = 1900;
 
 impl TicketService {
+    /// Whether `user` is a member of `guild`: yes if the membership index
+    /// says so; else Discord is asked (one REST call), because the index is
+    /// kept only for guilds with modmail on, and is filled a moment after
+    /// modmail is turned on.
+    pub(crate) async fn is_member(&self, guild: GuildId, user: UserId) -> TicketResult<bool> {
+        if db::members::is_member(&self.db, guild, user).await? {
+            return Ok(true);
+        }
+        Ok(self.discord.is_guild_member(guild, user).await?)
+    }
+
     /// `/take`: the ticket becomes the actor's; a pinned status message shows it.
     #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
     pub async fn take(&self, ctx: &StaffContext) -> TicketResult<Outcome> {
@@ -107,7 +118,7 @@ impl TicketService {
     #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
     pub async fn add_staff(&self, ctx: &StaffContext, user: UserId) -> TicketResult<Outcome> {
         let (ticket, _settings) = self.staff_ticket(ctx).await?;
-        if !db::members::is_member(&self.db, ticket.guild, user).await? {
+        if !self.is_member(ticket.guild, user).await? {
             return Err(
                 Refusal::InvalidInput(format!("<@{user}> (id `{user}`) is not a member of this server.")).into()
             );
@@ -218,7 +229,7 @@ impl TicketService {
         if !actor.is_staff(&settings) {
             return Err(Refusal::NotStaff.into());
         }
-        if !db::members::is_member(&self.db, guild, user).await? {
+        if !self.is_member(guild, user).await? {
             return Err(
                 Refusal::InvalidInput(format!("<@{user}> (id `{user}`) is not a member of this server.")).into()
             );

@@ -268,7 +268,7 @@ async fn two_hundred_members_opening_at_once_get_tickets_one_to_two_hundred_and_
     println!("menu edits for 200 openings in {:.1} s: {edits}", took.as_secs_f64());
     // At most one refresh per refresh delay (3 s) while openings go on, and
     // one after them: how many depends on how long 200 openings take at the
-    // bot's REST pace (25 requests per second, see discord/client.rs), not
+    // bot's REST pace (the fleet's budget, see discord/gate/), not
     // on how many tickets opened.
     let bound = (took.as_secs_f64() * 1000.0 / ticketeer::tickets::panel::menu::REFRESH_DELAY_MS).ceil() as u64 + 2;
     assert!((1..=bound.min(30)).contains(&edits), "coalesced menu edits, not one per ticket: {edits} > {bound}");

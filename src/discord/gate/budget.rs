@@ -3,7 +3,12 @@
 //! it, so no second of Discord's ever sees more than the budget), each route
 //! bucket's `remaining` as Discord's headers last told it, and the pause a
 //! 429 asks for. One Lua script decides each request atomically, on Redis's
-//! clock, so processes on hosts with skewed clocks still agree.
+//! clock, so processes on hosts with skewed clocks still agree. A request
+//! enters the window when it starts and is moved to the moment its answer
+//! came back: Discord received it somewhere in between, so however late it
+//! arrived (a slow network, a busy process), the window never lets more
+//! requests into one of Discord's seconds than the budget (unless one is
+//! in flight for longer than a second).
 //!
 //! When Redis cannot be reached the process paces itself alone at
 //! `TICKETEER_REST_FALLBACK_PER_SECOND`, a share small enough that the whole
@@ -75,25 +80,33 @@ end
 return {0, 0}
 "#;
 
-/// Records a bucket's state from a response's headers. Answers arrive out
-/// of order, so within one window of Discord's the lowest `remaining` stands;
-/// a reset clearly later than the stored one is a new window.
-/// KEYS: bucket. ARGV: remaining, reset_after_ms.
-const LEARN: &str = r#"
+/// A request came back: it counts in the window from now (Discord received
+/// it at some moment between its start and now, so no second of Discord's
+/// can hold more requests than a second of the window), and its bucket is
+/// kept as the answer's headers describe it (ARGV[3] = 1 when they did).
+/// KEYS: window, bucket. ARGV: member, counts_global (0/1), has_bucket
+/// (0/1), remaining, reset_after_ms.
+const DONE: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local remaining = tonumber(ARGV[1])
-local reset_at = now + tonumber(ARGV[2])
-local b = redis.call('HMGET', KEYS[1], 'remaining', 'reset_at')
-local old_remaining = tonumber(b[1])
-local old_reset = tonumber(b[2])
-if old_remaining ~= nil and old_reset ~= nil and old_reset > now and reset_at < old_reset + 250 then
-    remaining = math.min(remaining, old_remaining)
-    reset_at = math.max(reset_at, old_reset)
+if ARGV[2] == '1' then
+    redis.call('ZADD', KEYS[1], 'GT', now, ARGV[1])
+    redis.call('PEXPIRE', KEYS[1], 2000)
 end
-redis.call('HSET', KEYS[1], 'remaining', remaining, 'reset_at', reset_at)
-redis.call('PEXPIRE', KEYS[1], reset_at - now + 1000)
-return remaining
+if ARGV[3] == '1' then
+    local remaining = tonumber(ARGV[4])
+    local reset_at = now + tonumber(ARGV[5])
+    local b = redis.call('HMGET', KEYS[2], 'remaining', 'reset_at')
+    local old_remaining = tonumber(b[1])
+    local old_reset = tonumber(b[2])
+    if old_remaining ~= nil and old_reset ~= nil and old_reset > now and reset_at < old_reset + 250 then
+        remaining = math.min(remaining, old_remaining)
+        reset_at = math.max(reset_at, old_reset)
+    end
+    redis.call('HSET', KEYS[2], 'remaining', remaining, 'reset_at', reset_at)
+    redis.call('PEXPIRE', KEYS[2], reset_at - now + 1000)
+end
+return 1
 "#;
 
 /// Records a 429's wait. KEYS: pause, bucket. ARGV: global (0/1), ms.
@@ -117,7 +130,7 @@ pub struct FleetBudget {
     keys: RestKeys,
     per_second: u32,
     take: Script,
-    learn: Script,
+    done: Script,
     limited: Script,
     alone: Mutex<LocalBudget>,
     /// Whether the last Redis call failed (the process paces alone).
@@ -134,7 +147,7 @@ impl FleetBudget {
             keys,
             per_second,
             take: Script::new(TAKE),
-            learn: Script::new(LEARN),
+            done: Script::new(DONE),
             limited: Script::new(LIMITED),
             alone: Mutex::new(LocalBudget::new(fallback_per_second)),
             fallen_back: AtomicBool::new(false),
@@ -143,10 +156,15 @@ impl FleetBudget {
         }
     }
 
+    /// A name for one attempt of one request, unique in the fleet.
+    pub fn new_member(&self) -> String {
+        format!("{:x}-{}", self.nonce, self.counter.fetch_add(1, Ordering::Relaxed))
+    }
+
     /// Takes one request of `key` out of the fleet's budget, or the wait.
-    pub async fn take(&self, key: &RouteKey) -> Answer {
+    /// `member` names it in the window ([`FleetBudget::new_member`]).
+    pub async fn take(&self, key: &RouteKey, member: &str) -> Answer {
         let share = key.priority.share_of(self.per_second);
-        let member = format!("{:x}-{}", self.nonce, self.counter.fetch_add(1, Ordering::Relaxed));
         let result: Result<(u8, u64), RedisError> = async {
             let mut conn = self.redis.get().await?;
             let answer = self
@@ -180,16 +198,27 @@ impl FleetBudget {
         }
     }
 
-    /// Keeps what a response's headers say of its bucket.
-    pub async fn learn(&self, key: &RouteKey, remaining: u32, reset_after: Duration) {
-        self.alone().learn(key, remaining, reset_after);
+    /// The request named `member` came back, with its bucket's state if
+    /// the answer's headers gave it (`remaining`, `reset_after`).
+    pub async fn done(&self, key: &RouteKey, member: &str, bucket: Option<(u32, Duration)>) {
+        if let Some((remaining, reset_after)) = bucket {
+            self.alone().learn(key, remaining, reset_after);
+        }
+        let (has_bucket, remaining, reset_after) = match bucket {
+            Some((remaining, reset_after)) => (1u8, remaining, reset_after.as_millis() as u64),
+            None => (0, 0, 0),
+        };
         let result: Result<i64, RedisError> = async {
             let mut conn = self.redis.get().await?;
             Ok(self
-                .learn
+                .done
+                .key(self.keys.global_window())
                 .key(self.keys.bucket(&key.bucket))
+                .arg(member)
+                .arg(u8::from(key.counts_global))
+                .arg(has_bucket)
                 .arg(remaining)
-                .arg(reset_after.as_millis() as u64)
+                .arg(reset_after)
                 .invoke_async(&mut *conn)
                 .await?)
         }

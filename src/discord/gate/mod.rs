@@ -34,7 +34,7 @@ use tokio::time::Instant;
 
 use self::budget::FleetBudget;
 use self::queue::Line;
-use self::routes::{classify, RouteKey, PRIORITY_HEADER};
+use self::routes::{classify, Priority, RouteKey, PRIORITY_HEADER};
 use crate::config::DiscordConfig;
 use crate::redis::invalid_requests::InvalidRequests;
 use crate::redis::keys::RestKeys;
@@ -44,15 +44,18 @@ use crate::redis::RedisPool;
 pub const ATTEMPTS: u32 = 3;
 
 /// How long a request may wait for the budget, in all, before the gate
-/// answers 503 for it: well inside the client's timeout ([`CLIENT_TIMEOUT`]),
-/// so a request twilight gave up on is never sent afterwards.
+/// answers 503 for it: inside the client's timeout ([`CLIENT_TIMEOUT`]) with
+/// room for one answer, so a request twilight gave up on is never sent
+/// afterwards. Background work waits longer: it yields to everything else
+/// while a storm lasts, and nobody is waiting on it.
 const BUDGET_WAIT: Duration = Duration::from_secs(10);
+const BACKGROUND_BUDGET_WAIT: Duration = Duration::from_secs(25);
 
 /// One attempt's limit for Discord's answer.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The twilight client's timeout for a whole request through the gate.
-pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// Largest request body the gate forwards (files are at most 25 MiB, plus
 /// the form around them).
@@ -134,8 +137,10 @@ async fn forward(State(gate): State<Arc<Gate>>, request: Request) -> Response {
     loop {
         attempt += 1;
         let queued = Instant::now();
-        let left = (started + BUDGET_WAIT).saturating_duration_since(queued);
-        if tokio::time::timeout(left, gate.line.wait_turn(key.clone())).await.is_err() {
+        let patience = if key.priority == Priority::Background { BACKGROUND_BUDGET_WAIT } else { BUDGET_WAIT };
+        let left = (started + patience).saturating_duration_since(queued);
+        let member = gate.line.budget().new_member();
+        if tokio::time::timeout(left, gate.line.wait_turn(key.clone(), member.clone())).await.is_err() {
             crate::metrics::rest_gate_refused("budget");
             return refusal(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -148,11 +153,14 @@ async fn forward(State(gate): State<Arc<Gate>>, request: Request) -> Response {
             gate.http.request(parts.method.clone(), &url).headers(headers.clone()).body(body.clone()).send().await;
         let answer = match answer {
             Ok(answer) => answer,
-            Err(e) => return refusal(StatusCode::BAD_GATEWAY, &format!("Discord could not be reached: {e}"), None),
+            Err(e) => {
+                gate.line.budget().done(&key, &member, None).await;
+                return refusal(StatusCode::BAD_GATEWAY, &format!("Discord could not be reached: {e}"), None);
+            }
         };
         let status = answer.status();
         let answer_headers = answer.headers().clone();
-        learn_bucket(&gate, &key, &answer_headers).await;
+        gate.line.budget().done(&key, &member, bucket_of(&answer_headers)).await;
         let bytes = match answer.bytes().await {
             Ok(bytes) => bytes,
             Err(e) => return refusal(StatusCode::BAD_GATEWAY, &format!("Discord's answer broke off: {e}"), None),
@@ -176,15 +184,13 @@ async fn forward(State(gate): State<Arc<Gate>>, request: Request) -> Response {
     }
 }
 
-/// Keeps what an answer's rate-limit headers say of its bucket.
-async fn learn_bucket(gate: &Gate, key: &RouteKey, headers: &HeaderMap) {
-    let remaining = header(headers, "x-ratelimit-remaining").and_then(|v| v.parse::<u32>().ok());
-    let reset_after = header(headers, "x-ratelimit-reset-after").and_then(|v| v.parse::<f64>().ok());
-    if let (Some(remaining), Some(reset_after)) = (remaining, reset_after) {
-        if reset_after.is_finite() && reset_after >= 0.0 {
-            gate.line.budget().learn(key, remaining, Duration::from_secs_f64(reset_after.min(3600.0))).await;
-        }
-    }
+/// What an answer's rate-limit headers say of its bucket: `remaining` and
+/// the time until it resets.
+fn bucket_of(headers: &HeaderMap) -> Option<(u32, Duration)> {
+    let remaining = header(headers, "x-ratelimit-remaining")?.parse::<u32>().ok()?;
+    let reset_after = header(headers, "x-ratelimit-reset-after")?.parse::<f64>().ok()?;
+    (reset_after.is_finite() && reset_after >= 0.0)
+        .then(|| (remaining, Duration::from_secs_f64(reset_after.min(3600.0))))
 }
 
 /// Records a 429: its wait for the whole fleet (global) or for its bucket,

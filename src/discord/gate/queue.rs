@@ -8,7 +8,8 @@
 //! A request whose bucket is spent steps out of the line until its bucket
 //! resets, so one busy channel never holds up the others; a global wait
 //! holds the line, but a more urgent arrival is asked for at once (its
-//! priority may fill more of the second).
+//! priority may fill more of the second). Requests outside the global limit
+//! (interaction answers, webhooks) never stand in the line.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -30,6 +31,8 @@ struct Waiting {
     priority: Priority,
     seq: u64,
     key: RouteKey,
+    /// Its name in the budget's window.
+    member: String,
     go: oneshot::Sender<()>,
 }
 
@@ -70,19 +73,31 @@ impl Line {
 
     /// Waits for the budget to let `key` go. Dropping the future leaves the
     /// line (the request is never sent).
-    pub async fn wait_turn(&self, key: RouteKey) {
+    pub async fn wait_turn(&self, key: RouteKey, member: String) {
+        if !key.counts_global {
+            // Interaction answers and webhooks are outside the global limit:
+            // a global wait must not hold them (Discord fails an interaction
+            // unanswered after 3 s). Their buckets are per interaction token,
+            // so they wait for no one else either.
+            loop {
+                match self.budget.take(&key, &member).await {
+                    Answer::Go => return,
+                    Answer::Wait(wait, _) => tokio::time::sleep(wait).await,
+                }
+            }
+        }
         let (go, turn) = oneshot::channel();
-        self.join(key, go);
+        self.join(key, member, go);
         // The sender is dropped only with the line itself.
         let _ = turn.await;
     }
 
-    fn join(&self, key: RouteKey, go: oneshot::Sender<()>) {
+    fn join(&self, key: RouteKey, member: String, go: oneshot::Sender<()>) {
         {
             let mut waiting = self.lock();
             let (heap, seq) = &mut *waiting;
             *seq += 1;
-            heap.push(Waiting { priority: key.priority, seq: *seq, key, go });
+            heap.push(Waiting { priority: key.priority, seq: *seq, key, member, go });
         }
         self.arrived.notify_one();
     }
@@ -122,7 +137,7 @@ async fn serve(line: std::sync::Weak<Line>) {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), live.arrived.notified()).await;
             continue;
         };
-        match live.budget.take(&head.key).await {
+        match live.budget.take(&head.key, &head.member).await {
             Answer::Go => {
                 // A caller that left meanwhile wastes its slot; nothing else.
                 let _ = head.go.send(());
@@ -164,7 +179,7 @@ mod tests {
     fn waiting(priority: Priority, seq: u64) -> Waiting {
         let (go, _) = oneshot::channel();
         let key = super::super::routes::classify("GET", "/api/v10/users/@me", None);
-        Waiting { priority, seq, key, go }
+        Waiting { priority, seq, key, member: String::new(), go }
     }
 
     #[test]
