@@ -76,6 +76,7 @@ pub const RELAYED_MESSAGES: &str = "ticketeer_relayed_messages_total";
 pub const LOCK_CONTENDED: &str = "ticketeer_redis_lock_contended_total";
 /// Errors returned by event/command handlers, by handler name.
 pub const HANDLER_ERRORS: &str = "ticketeer_handler_errors_total";
+pub const HANDLER_RETRIES: &str = "ticketeer_handler_retries_total";
 /// Scheduled timers (auto-close, reminders, ...) that fired, by kind.
 pub const TIMERS_FIRED: &str = "ticketeer_timers_fired_total";
 /// Timer runs that failed, by kind and outcome (`retry`: a transient error,
@@ -293,6 +294,10 @@ fn describe() {
         "Redis locks that were already held by someone else when requested, by lock name."
     );
     describe_counter!(HANDLER_ERRORS, "Errors returned by event and command handlers, by handler name.");
+    describe_counter!(
+        HANDLER_RETRIES,
+        "Handler runs tried again after a transient database error (full pool, dropped connection), by handler name."
+    );
     describe_counter!(
         DMS_SPOOLED,
         "DMs the shard loop could not store at once (PostgreSQL unreachable), kept in order until stored."
@@ -547,6 +552,11 @@ pub fn lock_contended(name: &'static str) {
 /// The handler `handler` returned an error.
 pub fn handler_error(handler: &'static str) {
     metrics::counter!(HANDLER_ERRORS, "handler" => handler).increment(1);
+}
+
+/// The handler `handler` is tried again after a transient database error.
+pub fn handler_retried(handler: &'static str) {
+    metrics::counter!(HANDLER_RETRIES, "handler" => handler).increment(1);
 }
 
 /// A DM could not be stored at once and waits in the spool.

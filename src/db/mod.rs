@@ -55,3 +55,24 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
 }
+
+/// Whether `err` may pass if the same statement is tried again shortly: the
+/// pool had no free connection in time, the connection broke, PostgreSQL is
+/// restarting or refuses more connections, or the transaction lost a
+/// serialization or deadlock race. A constraint violation, a bad query or a
+/// missing row never passes by waiting.
+pub fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        // A connection cut while it was being set up reads as garbage ("unexpected
+        // response from SSLRequest"); retries are few, so one that is a real
+        // protocol fault still ends soon.
+        sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exception; 53300: too many connections;
+            // 57P01..57P03: the server is shutting down or starting.
+            code.starts_with("08") || matches!(code.as_ref(), "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}

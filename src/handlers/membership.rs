@@ -32,7 +32,7 @@ pub async fn guild_create(bot: &Bot, members: &Arc<MemberRequester>, event: &Gui
     // one arrives.
     let total = guild.member_count.unwrap_or(0);
     let complete = total <= listed.len() as u64;
-    let result = async {
+    let result = super::retry::transient_db("guild_create", || async {
         db::guilds::joined(&bot.db, id, &guild.name).await?;
         if !db::member_index::wanted(&bot.db, id).await? {
             let mut conn = bot.db.acquire().await?;
@@ -44,7 +44,7 @@ pub async fn guild_create(bot: &Bot, members: &Arc<MemberRequester>, event: &Gui
         } else {
             db::members::add_many(&bot.db, id, &listed).await.map(|()| (true, Vec::new()))
         }
-    }
+    })
     .await;
     let indexed = match result {
         Ok((indexed, removed)) => {
@@ -62,10 +62,13 @@ pub async fn guild_create(bot: &Bot, members: &Arc<MemberRequester>, event: &Gui
 pub async fn member_chunk(bot: &Bot, chunk: &MemberChunk) {
     let guild = GuildId(chunk.guild_id.get());
     let members: Vec<UserId> = chunk.members.iter().map(|m| UserId(m.user.id.get())).collect();
-    let result = match chunk.nonce.as_deref() {
-        Some(nonce) => db::members::sync_chunk(&bot.db, guild, nonce, chunk.chunk_count, &members).await,
-        None => db::members::add_many(&bot.db, guild, &members).await.map(|()| Vec::new()),
-    };
+    let result = super::retry::transient_db("member_chunk", || async {
+        match chunk.nonce.as_deref() {
+            Some(nonce) => db::members::sync_chunk(&bot.db, guild, nonce, chunk.chunk_count, &members).await,
+            None => db::members::add_many(&bot.db, guild, &members).await.map(|()| Vec::new()),
+        }
+    })
+    .await;
     match result {
         Ok(removed) => left_unseen(bot, guild, removed).await,
         Err(e) => super::report("member_chunk", &e.into()),
@@ -93,11 +96,11 @@ pub async fn guild_delete(bot: &Bot, guild: Id<GuildMarker>, unavailable: bool) 
         return;
     }
     let id = GuildId(guild.get());
-    let result = async {
+    let result = super::retry::transient_db("guild_delete", || async {
         db::guilds::left(&bot.db, id).await?;
         let mut conn = bot.db.acquire().await?;
         db::members::remove_guild(&mut conn, id).await
-    }
+    })
     .await;
     if let Err(e) = result {
         super::report("guild_delete", &e.into());
@@ -105,14 +108,17 @@ pub async fn guild_delete(bot: &Bot, guild: Id<GuildMarker>, unavailable: bool) 
 }
 
 pub async fn member_add(bot: &Bot, guild: Id<GuildMarker>, user: u64) {
-    if let Err(e) = db::members::add(&bot.db, GuildId(guild.get()), UserId(user)).await {
+    let added =
+        super::retry::transient_db("member_add", || db::members::add(&bot.db, GuildId(guild.get()), UserId(user)));
+    if let Err(e) = added.await {
         super::report("member_add", &e.into());
     }
 }
 
 pub async fn member_remove(bot: &Bot, guild: Id<GuildMarker>, user: u64) {
     let (guild, user) = (GuildId(guild.get()), UserId(user));
-    if let Err(e) = db::members::remove(&bot.db, guild, user).await {
+    let removed = super::retry::transient_db("member_remove", || db::members::remove(&bot.db, guild, user));
+    if let Err(e) = removed.await {
         return super::report("member_remove", &e.into());
     }
     if let Err(e) = bot.tickets.user_left_guild(guild, user).await {

@@ -1,5 +1,5 @@
 //! Nothing lost: DMs sent while PostgreSQL is unreachable wait in order and
-//! are relayed once it is back.
+//! are relayed once it is back; servers joined meanwhile are recorded.
 
 use std::time::Duration;
 
@@ -211,5 +211,40 @@ async fn a_dm_its_author_deletes_while_it_waits_for_a_server_choice_is_never_rel
     let texts: Vec<String> = app.control.channel_messages(channel as u64).await.unwrap().iter().map(text_of).collect();
     assert!(texts.iter().any(|t| t.contains("first, kept")), "{texts:?}");
     assert!(!texts.iter().any(|t| t.contains("hunter2")), "the deleted DM never reaches staff: {texts:?}");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn servers_that_add_the_bot_while_postgres_is_unreachable_for_a_moment_are_all_recorded_after() {
+    let app = TestApp::spawn_with(Options { postgres_proxy: true, ..Options::default() }).await;
+    let owner = app.control.create_user("owner").await.unwrap();
+    let proxy = app.postgres_proxy.as_ref().unwrap();
+    proxy.cut();
+    let mut guilds = Vec::new();
+    for i in 0..20 {
+        let guild = app.control.create_guild(&format!("server{i:02}"), owner).await.unwrap();
+        app.control.add_bot(guild, None).await.unwrap();
+        guilds.push(guild);
+    }
+    // Every GUILD_CREATE has reached the bot (its cache holds the guild), so
+    // its handler ran into the outage.
+    let bot = app.clusters[0].bot.clone();
+    crate::support::eventually("the bot has seen every guild", || async {
+        guilds.iter().all(|g| bot.cache.guild(twilight_model::id::Id::new(*g)).is_some()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.restore();
+
+    // Each handler tried again once PostgreSQL was back: no guild is missing.
+    eventually_within(Duration::from_secs(30), "every guild is recorded", || async {
+        let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM guilds WHERE guild_id = ANY($1)")
+            .bind(guilds.iter().map(|g| *g as i64).collect::<Vec<_>>())
+            .fetch_one(&app.db.pool)
+            .await
+            .ok()?;
+        (recorded == 20).then_some(())
+    })
+    .await;
     app.shutdown().await;
 }
