@@ -368,7 +368,7 @@ impl DiscordPort for TwilightDiscord {
             });
         }
         let request = self
-            .http
+            .client()
             .create_guild_channel(id(spec.guild.get())?, &spec.name)
             .kind(ChannelType::GuildText)
             .parent_id(id(spec.parent.get())?)
@@ -430,7 +430,7 @@ impl DiscordPort for TwilightDiscord {
         // The message's components become `to`'s: none, unless it has a menu.
         let components = payload::components(to);
         let request = self
-            .http
+            .client()
             .update_message(id(channel.get())?, id(message.get())?)
             .content(to.content.as_deref())
             .embeds(Some(&embeds))
@@ -486,7 +486,7 @@ impl DiscordPort for TwilightDiscord {
         let guild = guild.ok_or_else(|| PortError::Other(format!("channel {channel} is not in a guild")))?;
         let overwrites = synced_overwrites(guild, self.bot_user, &category_overwrites, &ticket_overwrites);
         let request = self
-            .http
+            .client()
             .update_channel(id(channel.get())?)
             .parent_id(Some(id(parent.get())?))
             .permission_overwrites(&overwrites);
@@ -543,7 +543,7 @@ impl DiscordPort for TwilightDiscord {
     ) -> Result<ChannelId, PortError> {
         let overwrites = self.private_overwrites(guild, staff_role, staff_allow(), Permissions::empty())?;
         let request = self
-            .http
+            .client()
             .create_guild_channel(id(guild.get())?, name)
             .kind(ChannelType::GuildCategory)
             .permission_overwrites(&overwrites);

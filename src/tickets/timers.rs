@@ -15,7 +15,7 @@ use super::error::{Refusal, TicketError, TicketResult};
 use super::ids::UserId;
 use super::model::Ticket;
 use super::outcome::Outcome;
-use super::ports::OutgoingMessage;
+use super::ports::{OutgoingMessage, PortError};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
@@ -225,12 +225,16 @@ impl TicketService {
         let permanent = is_permanent(error);
         let give_up = permanent || timer.attempts >= i32::try_from(policy.max_attempts).unwrap_or(i32::MAX);
         let reason = super::render::truncate(&error.to_string(), 300);
-        // Never sooner than a 429 asked for.
-        let asked = match error {
-            TicketError::Discord(e) => e.retry_after().unwrap_or_default(),
-            _ => Duration::ZERO,
+        let wait = match error {
+            // The fleet's REST budget (or Discord) had no room for it: nothing
+            // is wrong with the timer, the bot is busy. Soon again, so a menu
+            // refresh starved by a storm of openings shows the count seconds
+            // after the storm, not half a minute; never sooner than asked.
+            TicketError::Discord(e @ PortError::RateLimited { .. }) => {
+                policy.backoff_when_busy(timer.attempts, e.retry_after().unwrap_or_default())
+            }
+            _ => policy.backoff(timer.attempts),
         };
-        let wait = policy.backoff(timer.attempts).max(asked);
         self.record_timer_failure(timer, &reason, give_up, permanent, wait).await
     }
 
@@ -310,7 +314,19 @@ impl RetryPolicy {
         let doublings = attempts.saturating_sub(1).clamp(0, 20).unsigned_abs();
         self.base.saturating_mul(1 << doublings).min(self.max)
     }
+
+    /// The wait before the next run after `attempts` runs were refused for
+    /// want of REST budget, the last asking to wait `asked`: from
+    /// `BUSY_BASE`, doubled each time, at most `max`, never under `asked`.
+    /// Such runs still count toward `max_attempts`.
+    pub fn backoff_when_busy(&self, attempts: i32, asked: Duration) -> Duration {
+        let doublings = attempts.saturating_sub(1).clamp(0, 20).unsigned_abs();
+        BUSY_BASE.saturating_mul(1 << doublings).min(self.max).max(asked)
+    }
 }
+
+/// First wait after a run the REST budget had no room for.
+const BUSY_BASE: Duration = Duration::from_secs(3);
 
 /// Whether retrying cannot fix `error`. Discord's answers are classified
 /// once, in `discord/errors.rs` (`PortError::is_transient`: 429, 5xx,
@@ -347,6 +363,13 @@ mod tests {
         let policy = RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(300), max_attempts: 6 };
         let waits: Vec<u64> = (1..=6).map(|n| policy.backoff(n).as_secs()).collect();
         assert_eq!(waits, [30, 60, 120, 240, 300, 300]);
+        let busy: Vec<u64> = (1..=6).map(|n| policy.backoff_when_busy(n, Duration::from_secs(1)).as_secs()).collect();
+        assert_eq!(busy, [3, 6, 12, 24, 48, 96], "a run the budget had no room for is tried again sooner");
+        assert_eq!(
+            policy.backoff_when_busy(1, Duration::from_secs(20)),
+            Duration::from_secs(20),
+            "never sooner than asked"
+        );
         assert_eq!(policy.backoff(i32::MAX), Duration::from_secs(300), "no overflow");
     }
 
