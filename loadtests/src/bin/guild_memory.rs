@@ -11,15 +11,14 @@
 //! with a time limit); the children get SIGTERM at the end and on error.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Parser;
 use discord_standin::{ControlClient, StandIn};
 use futures_util::future::join_all;
-use sqlx::{Connection, PgConnection};
-use tokio::process::{Child, Command};
+use ticketeer_loadtests::{release_binary, spawn_cluster, stop, vm_rss_kib, ClusterEnv, ThrowawayDatabase};
+use tokio::process::Child;
 
 /// Clusters started, each with one of the four shards.
 const CLUSTERS: u16 = 4;
@@ -72,16 +71,7 @@ async fn main() -> anyhow::Result<()> {
         Some(g) => vec![g],
         None => vec![2_000, 10_000],
     };
-    let bin = match &args.bin {
-        Some(path) => path.clone(),
-        None => {
-            let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| "target".into());
-            target.join("release").join("ticketeer")
-        }
-    };
-    if !bin.is_file() {
-        bail!("no ticketeer binary at {} (cargo build --release -p ticketeer, or --bin)", bin.display());
-    }
+    let bin = release_binary(args.bin.as_deref())?;
     let mut measures = Vec::new();
     for guilds in sizes {
         let measure = measure(&args, &bin, guilds).await.with_context(|| format!("with {guilds} guilds"))?;
@@ -124,14 +114,11 @@ async fn measure(args: &Args, bin: &std::path::Path, guilds: u32) -> anyhow::Res
     .await?;
     let control = standin.control();
 
-    let db_name = format!("ticketeer_load_{:016x}", rand::random::<u64>());
-    let mut admin = PgConnection::connect(&args.database_server).await.context("PostgreSQL")?;
-    sqlx::query(&format!("CREATE DATABASE {db_name}")).execute(&mut admin).await?;
-    let db_url = format!("{}/{db_name}", args.database_server.rsplit_once('/').context("database URL")?.0);
+    let database = ThrowawayDatabase::create(&args.database_server).await?;
     let mut children = Vec::new();
-    let result = run(args, bin, guilds, &standin, &control, &token, &db_url, &mut children).await;
+    let result = run(args, bin, guilds, &standin, &control, &token, &database.url, &mut children).await;
     stop(children).await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")).execute(&mut admin).await?;
+    database.drop_now().await?;
     standin.shutdown().await;
     result
 }
@@ -179,25 +166,17 @@ async fn run(
     eprintln!("guild_memory: {guilds} guilds created in {:.1} s", created.as_secs_f64());
 
     let started = Instant::now();
+    let env = ClusterEnv {
+        bin,
+        token,
+        discord_url: standin.base_url(),
+        database_url: db_url,
+        redis_url: &args.redis_url,
+        clusters: CLUSTERS,
+        total_shards: u32::from(CLUSTERS),
+    };
     for k in 0..CLUSTERS {
-        let child = Command::new(bin)
-            .args(["gateway", "--cluster", &k.to_string(), "--clusters", &CLUSTERS.to_string()])
-            .args(["--total-shards", &CLUSTERS.to_string()])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("DISCORD_TOKEN", token)
-            .env("DISCORD_API_URL", standin.base_url())
-            .env("DATABASE_URL", db_url)
-            .env("REDIS_URL", &args.redis_url)
-            .env("TICKETEER_OPS_LISTEN", "127.0.0.1:0")
-            .env("TICKETEER_LOG_FORMAT", "human")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        children.push(child);
+        children.push(spawn_cluster(&env, k)?);
     }
     let deadline = Instant::now() + limit;
     loop {
@@ -245,29 +224,4 @@ async fn small_guild(control: &ControlClient, owner: u64, pool: &[u64], g: u32) 
     }
     control.add_bot(guild, None).await?;
     Ok(())
-}
-
-/// VmRSS of a process, KiB.
-fn vm_rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmRSS in /proc/PID/status")
-}
-
-/// SIGTERM to each child, then up to 15 s for it to exit (SIGKILL past that).
-async fn stop(children: Vec<Child>) {
-    for child in &children {
-        if let Some(pid) = child.id() {
-            let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
-        }
-    }
-    for mut child in children {
-        if tokio::time::timeout(Duration::from_secs(15), child.wait()).await.is_err() {
-            let _ = child.start_kill();
-            let _ = child.wait().await;
-        }
-    }
 }

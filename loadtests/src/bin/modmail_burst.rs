@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use discord_standin::StandIn;
 use futures_util::future::join_all;
-use sqlx::{Connection, PgConnection};
+use ticketeer_loadtests::{wait_until, ThrowawayDatabase};
 use tokio_util::sync::CancellationToken;
 
 use ticketeer::config::{Config, Sources};
@@ -59,12 +59,9 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let control = standin.control();
 
-    let db_name = format!("ticketeer_load_{:016x}", rand::random::<u64>());
-    let mut admin = PgConnection::connect(&args.database_server).await.context("PostgreSQL")?;
-    sqlx::query(&format!("CREATE DATABASE {db_name}")).execute(&mut admin).await?;
-    let db_url = format!("{}/{db_name}", args.database_server.rsplit_once('/').context("database URL")?.0);
-    let result = run(&args, &standin, &control, &token, &db_url).await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")).execute(&mut admin).await?;
+    let database = ThrowawayDatabase::create(&args.database_server).await?;
+    let result = run(&args, &standin, &control, &token, &database.url).await;
+    database.drop_now().await?;
     standin.shutdown().await;
     result
 }
@@ -123,7 +120,7 @@ async fn run(
             {"name": "staff-role", "type": 8, "value": staff_role.to_string()}]}]);
         control.run_command(owner, Some(*guild), Some(*general), "modmail", setup).await?;
     }
-    wait(Duration::from_secs(10), || async {
+    wait_until(Duration::from_secs(10), || async {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_settings WHERE modmail_enabled")
             .fetch_one(&db)
             .await
@@ -136,7 +133,7 @@ async fn run(
     control.clear_early_retries().await?;
     // Only guilds with modmail on are indexed: their clusters fill the index
     // once it is turned on.
-    wait(Duration::from_secs(60), || async {
+    wait_until(Duration::from_secs(60), || async {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM guild_members").fetch_one(&db).await.unwrap_or(0);
         n >= i64::from(args.users) + i64::from(args.guilds)
     })
@@ -147,7 +144,7 @@ async fn run(
     let started = Instant::now();
     join_all(users.iter().map(|u| control.user_dm(*u, "load test: I need help"))).await;
     let sent = started.elapsed();
-    let done = wait(Duration::from_secs(args.timeout_secs), || async {
+    let done = wait_until(Duration::from_secs(args.timeout_secs), || async {
         let relayed: i64 = sqlx::query_scalar("SELECT count(*) FROM inbound_dms WHERE state = 'relayed'")
             .fetch_one(&db)
             .await
@@ -227,19 +224,4 @@ async fn run(
         bail!("ticket numbers were not exactly 1..n in every guild");
     }
     Ok(())
-}
-
-async fn wait<F, Fut>(limit: Duration, mut check: F) -> anyhow::Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if check().await {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("timed out after {} s", limit.as_secs())
 }
