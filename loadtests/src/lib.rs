@@ -62,13 +62,22 @@ pub struct ClusterEnv<'a> {
     pub total_shards: u32,
 }
 
-/// Starts `ticketeer gateway --cluster index` with a clean environment;
-/// its stdout is dropped, warnings and errors go to this process's stderr.
+/// Starts `ticketeer gateway --cluster index` with a clean environment
+/// (but for `PATH`, and `MALLOC_*` and `TICKETEER_*` settings given to the
+/// load test, to compare settings); its stdout is dropped, warnings and errors go to this
+/// process's stderr.
 pub fn spawn_cluster(env: &ClusterEnv<'_>, index: u16) -> anyhow::Result<Child> {
-    Command::new(env.bin)
+    let mut command = Command::new(env.bin);
+    command.env_clear();
+    for (name, value) in std::env::vars_os() {
+        let name_text = name.to_string_lossy();
+        if name_text.starts_with("MALLOC_") || name_text.starts_with("TICKETEER_") {
+            command.env(name, value);
+        }
+    }
+    command
         .args(["gateway", "--cluster", &index.to_string(), "--clusters", &env.clusters.to_string()])
         .args(["--total-shards", &env.total_shards.to_string()])
-        .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("DISCORD_TOKEN", env.token)
         .env("DISCORD_API_URL", &env.discord_url)

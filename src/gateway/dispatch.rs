@@ -3,12 +3,38 @@
 use std::sync::Arc;
 
 use twilight_gateway::Event;
+use twilight_model::gateway::payload::incoming::GuildCreate;
 
 use super::member_requests::MemberRequester;
 
 use crate::bot::Bot;
 use crate::handlers::{direct_message, guild_message, interaction, membership};
 use crate::tickets::ids::UserId;
+
+/// The event as its handler needs it, given to it once the shard loop has
+/// put it in the cache and the guild facts. A GUILD_CREATE keeps only what
+/// `membership::guild_create` reads (id, name, members, member count):
+/// after an identify thousands of them wait for a handler at once, and the
+/// channels, roles, emojis and the rest of each would be held meanwhile
+/// (they were most of a cluster's memory at identify; see
+/// `loadtests/README.md`, guild_memory).
+pub fn for_handler(mut event: Event) -> Event {
+    if let Event::GuildCreate(created) = &mut event {
+        if let GuildCreate::Available(guild) = created.as_mut() {
+            guild.channels = Vec::new();
+            guild.threads = Vec::new();
+            guild.roles = Vec::new();
+            guild.emojis = Vec::new();
+            guild.stickers = Vec::new();
+            guild.presences = Vec::new();
+            guild.voice_states = Vec::new();
+            guild.stage_instances = Vec::new();
+            guild.guild_scheduled_events = Vec::new();
+            guild.features = Vec::new();
+        }
+    }
+    event
+}
 
 pub async fn dispatch(bot: Arc<Bot>, members: Arc<MemberRequester>, event: Event) {
     match event {

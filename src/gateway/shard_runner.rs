@@ -25,7 +25,7 @@ use super::facts_writer::FactsWriter;
 use super::member_requests::MemberRequester;
 use super::queue::RedisIdentifyQueue;
 use super::sessions;
-use super::{dispatch::dispatch, WANTED_EVENTS};
+use super::{dispatch::dispatch, dispatch::for_handler, WANTED_EVENTS};
 use crate::bot::Bot;
 use crate::handlers::direct_message;
 use crate::metrics::{self, ShardStatus};
@@ -128,12 +128,16 @@ pub async fn run(mut shard: Shard<RedisIdentifyQueue>, shared: ClusterShared) {
             // Waits while the cluster is full: back-pressure on this loop.
             let admitted = bot.event_lanes.admit(Lane::of(&event)).await;
             let lanes = bot.event_lanes.clone();
-            let handled = dispatch(bot.clone(), members.clone(), event);
+            let (bot, members, event) = (bot.clone(), members.clone(), for_handler(event));
             handlers.spawn(
                 async move {
                     // The server's lane, then a handler slot.
                     let running = lanes.run(&admitted).await;
-                    handled.await;
+                    // Boxed, and only now: the handler's state is as large as
+                    // the largest handler's, and thousands of events may wait
+                    // for a slot (after an identify); a waiting task holds
+                    // just its event.
+                    Box::pin(dispatch(bot, members, event)).await;
                     drop(running);
                     drop(admitted);
                     drop(hold);
