@@ -62,30 +62,34 @@ pub struct ClusterEnv<'a> {
     pub total_shards: u32,
 }
 
-/// Starts `ticketeer gateway --cluster index` with a clean environment
-/// (but for `PATH`, and `MALLOC_*` and `TICKETEER_*` settings given to the
-/// load test, to compare settings); its stdout is dropped, warnings and errors go to this
-/// process's stderr.
+/// Starts `ticketeer gateway --cluster index` with a clean environment:
+/// `PATH`, what `env` names, and any `MALLOC_*` or `TICKETEER_*` setting
+/// the load test itself was given (which wins, to compare settings). Its
+/// stdout is dropped; warnings and errors go to this process's stderr.
 pub fn spawn_cluster(env: &ClusterEnv<'_>, index: u16) -> anyhow::Result<Child> {
     let mut command = Command::new(env.bin);
-    command.env_clear();
-    for (name, value) in std::env::vars_os() {
-        let name_text = name.to_string_lossy();
-        if name_text.starts_with("MALLOC_") || name_text.starts_with("TICKETEER_") {
-            command.env(name, value);
-        }
-    }
     command
         .args(["gateway", "--cluster", &index.to_string(), "--clusters", &env.clusters.to_string()])
         .args(["--total-shards", &env.total_shards.to_string()])
+        .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("DISCORD_TOKEN", env.token)
         .env("DISCORD_API_URL", &env.discord_url)
         .env("DATABASE_URL", env.database_url)
         .env("REDIS_URL", env.redis_url)
         .env("TICKETEER_OPS_LISTEN", "127.0.0.1:0")
+        // Four clusters of 16 + 4 connections stay under PostgreSQL's
+        // default max_connections (100); the default 32 would not.
+        .env("TICKETEER_DATABASE_POOL_SIZE", "16")
         .env("TICKETEER_LOG_FORMAT", "human")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn");
+    for (name, value) in std::env::vars_os() {
+        let text = name.to_string_lossy();
+        if text.starts_with("MALLOC_") || text.starts_with("TICKETEER_") {
+            command.env(name, value);
+        }
+    }
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .kill_on_drop(true)
