@@ -100,7 +100,6 @@ impl Inner {
     }
 
     async fn observe(&self, remaining: u32, reset_after: Duration) {
-        crate::metrics::identify_budget(remaining);
         self.lock_local().budget = Some((remaining, Instant::now() + reset_after));
         let result: Result<i64, crate::redis::RedisError> = async {
             let mut conn = self.redis.get().await?;
@@ -115,8 +114,14 @@ impl Inner {
             Ok(script.key(self.keys.identify_budget()).arg(remaining).arg(ttl).invoke_async(&mut conn).await?)
         }
         .await;
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "could not share the identify budget; counting it in this process");
+        // The gauge shows the fleet's count, not this reading: a reading
+        // taken before another shard's identify arrived would put it back up.
+        match result {
+            Ok(fleet) => crate::metrics::identify_budget(u32::try_from(fleet).unwrap_or(remaining)),
+            Err(e) => {
+                crate::metrics::identify_budget(remaining);
+                tracing::warn!(error = %e, "could not share the identify budget; counting it in this process");
+            }
         }
     }
 
