@@ -142,3 +142,21 @@ where
     }
     bail!("timed out after {} s", limit.as_secs())
 }
+
+/// A fresh stand-in for a new bot (its own application id and token, so its
+/// Redis keys are its own) with `shards` shards and Discord's per-route
+/// limits on or off. Returns it with the bot's token.
+pub async fn fresh_standin(shards: u32, route_limits: bool) -> anyhow::Result<(discord_standin::StandIn, String)> {
+    let application_id = 2_000_000 + u64::from(rand::random::<u32>());
+    let token = format!("load-{application_id}");
+    let standin = discord_standin::StandIn::start(discord_standin::Config {
+        bot_token: token.clone(),
+        application_id,
+        shards,
+        max_concurrency: 16,
+        route_limits,
+        ..discord_standin::Config::default()
+    })
+    .await?;
+    Ok((standin, token))
+}

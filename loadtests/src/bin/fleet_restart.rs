@@ -20,10 +20,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use discord_standin::{ControlClient, StandIn};
+use discord_standin::ControlClient;
 use futures_util::future::join_all;
 use serde_json::Value;
-use ticketeer_loadtests::{release_binary, signal, spawn_cluster, stop, wait_until, ClusterEnv, ThrowawayDatabase};
+use ticketeer_loadtests::{
+    fresh_standin, release_binary, signal, spawn_cluster, stop, wait_until, ClusterEnv, ThrowawayDatabase,
+};
 use tokio::process::Child;
 
 const CLUSTERS: u16 = 4;
@@ -64,17 +66,7 @@ async fn main() -> anyhow::Result<()> {
         bail!("--guilds must be at most 2000 and --users between 1 and 100");
     }
     let bin = release_binary(args.bin.as_deref())?;
-    let application_id = 3_000_000 + u64::from(rand::random::<u32>());
-    let token = format!("load-{application_id}");
-    let standin = StandIn::start(discord_standin::Config {
-        bot_token: token.clone(),
-        application_id,
-        shards: u32::from(CLUSTERS),
-        max_concurrency: 16,
-        route_limits: false,
-        ..discord_standin::Config::default()
-    })
-    .await?;
+    let (standin, token) = fresh_standin(u32::from(CLUSTERS), false).await?;
     let control = standin.control();
     let database = ThrowawayDatabase::create(&args.database_server).await?;
     let env = ClusterEnv {

@@ -17,7 +17,9 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use discord_standin::{ControlClient, StandIn};
 use futures_util::future::join_all;
-use ticketeer_loadtests::{release_binary, spawn_cluster, stop, vm_rss_kib, ClusterEnv, ThrowawayDatabase};
+use ticketeer_loadtests::{
+    fresh_standin, release_binary, spawn_cluster, stop, vm_rss_kib, ClusterEnv, ThrowawayDatabase,
+};
 use tokio::process::Child;
 
 /// Clusters started, each with one of the four shards.
@@ -101,17 +103,7 @@ async fn main() -> anyhow::Result<()> {
 
 /// A fresh stand-in and database with `guilds` guilds; four clusters; their RSS.
 async fn measure(args: &Args, bin: &std::path::Path, guilds: u32) -> anyhow::Result<Measure> {
-    let application_id = 2_000_000 + u64::from(rand::random::<u32>());
-    let token = format!("load-{application_id}");
-    let standin = StandIn::start(discord_standin::Config {
-        bot_token: token.clone(),
-        application_id,
-        shards: u32::from(CLUSTERS),
-        max_concurrency: 16,
-        route_limits: false,
-        ..discord_standin::Config::default()
-    })
-    .await?;
+    let (standin, token) = fresh_standin(u32::from(CLUSTERS), false).await?;
     let control = standin.control();
 
     let database = ThrowawayDatabase::create(&args.database_server).await?;

@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use discord_standin::StandIn;
 use futures_util::future::join_all;
-use ticketeer_loadtests::{wait_until, ThrowawayDatabase};
+use ticketeer_loadtests::{fresh_standin, wait_until, ThrowawayDatabase};
 use tokio_util::sync::CancellationToken;
 
 use ticketeer::config::{Config, Sources};
@@ -47,16 +47,7 @@ async fn main() -> anyhow::Result<()> {
     if args.guilds == 0 || args.users.div_ceil(args.guilds) > 50 {
         bail!("--guilds must give each guild at most 50 members (an inbox category holds 50 channels)");
     }
-    let application_id = 2_000_000 + u64::from(rand::random::<u32>());
-    let token = format!("load-{application_id}");
-    let standin = StandIn::start(discord_standin::Config {
-        bot_token: token.clone(),
-        application_id,
-        max_concurrency: 16,
-        route_limits: args.route_limits,
-        ..discord_standin::Config::default()
-    })
-    .await?;
+    let (standin, token) = fresh_standin(1, args.route_limits).await?;
     let control = standin.control();
 
     let database = ThrowawayDatabase::create(&args.database_server).await?;
