@@ -53,3 +53,20 @@ impl<'a> MakeWriter<'a> for CapturedLogs {
         self.clone()
     }
 }
+
+/// With `TEST_LOG` set, the bot's logs of every test go to the test's output
+/// (shown for a failing test, or with `--nocapture`), filtered by `RUST_LOG`
+/// (default `info`); without it nothing is printed. Installed once per test
+/// binary, as the global default: `CapturedLogs` still takes its own
+/// thread's logs while it is active.
+pub fn init_test_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_none() {
+            return;
+        }
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,discord_standin=warn"));
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().with_ansi(false).try_init();
+    });
+}
+

@@ -127,6 +127,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
+        logs::init_test_log();
         ticketeer::metrics::install();
         let application_id = 1_000_000 + rand::random::<u32>() as u64;
         let token = format!("test-token-{application_id}");
