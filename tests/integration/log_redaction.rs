@@ -40,7 +40,17 @@ async fn a_relayed_attachment_is_logged_by_its_filename_never_by_its_url() {
     })
     .await;
 
-    // Her next DM relays both, the file now fetched and re-uploaded.
+    // Once the failure is on record (the drain that failed has let go of her
+    // inbox), her next DM relays both, the file now fetched and re-uploaded.
+    eventually("the failed relay is on record", || async {
+        let failed: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM inbound_dms WHERE attempts > 0 AND state = 'pending'")
+                .fetch_one(&app.db.pool)
+                .await
+                .ok()?;
+        (failed == 1).then_some(())
+    })
+    .await;
     app.control.user_dm(alice, "did it arrive?").await.unwrap();
     let relayed = app.wait_for_channel_text(channel, "my passport").await;
     assert_eq!(relayed["attachments"][0]["filename"], "passport-scan.png", "{relayed}");

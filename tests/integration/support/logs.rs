@@ -69,4 +69,3 @@ pub fn init_test_log() {
         let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().with_ansi(false).try_init();
     });
 }
-
