@@ -66,6 +66,10 @@ pub fn init_test_log() {
             return;
         }
         let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,discord_standin=warn"));
-        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().with_ansi(false).try_init();
+        // `finish` + `set_global_default`, not `try_init`: that would also
+        // forward the `log` crate's records (the stand-in's websocket
+        // library logs every frame through it) into `CapturedLogs`.
+        let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().with_ansi(false).finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
     });
 }
