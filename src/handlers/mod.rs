@@ -7,6 +7,7 @@ pub mod interaction;
 pub mod membership;
 pub mod panel;
 pub mod panel_admin;
+mod respond;
 mod retry;
 
 use crate::tickets::TicketError;

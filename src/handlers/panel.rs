@@ -7,7 +7,7 @@ use twilight_model::application::interaction::Interaction;
 use twilight_model::channel::message::component::{Component, Label, TextInput, TextInputStyle};
 use twilight_model::http::interaction::{InteractionResponse, InteractionResponseData, InteractionResponseType};
 
-use super::interaction::{defer, message, respond, run_command, text_of};
+use super::respond::{defer, message, respond, run_command, text_of};
 use crate::bot::Bot;
 use crate::commands::Command;
 use crate::discord::payload;
@@ -133,11 +133,11 @@ pub async fn add_user_submitted(bot: &Bot, interaction: &Interaction, data: &Mod
 pub(super) fn place(interaction: &Interaction) -> Option<(GuildId, ChannelId, Actor)> {
     let guild = GuildId(interaction.guild_id?.get());
     let channel = ChannelId(interaction.channel.as_ref()?.id.get());
-    Some((guild, channel, super::interaction::actor(interaction)?))
+    Some((guild, channel, super::respond::actor(interaction)?))
 }
 
 fn opener(interaction: &Interaction) -> Option<Opener> {
-    let actor = super::interaction::actor(interaction)?;
+    let actor = super::respond::actor(interaction)?;
     Some(Opener { user: actor.user, name: actor.name })
 }
 

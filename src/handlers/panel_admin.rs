@@ -8,8 +8,8 @@ use twilight_model::application::interaction::modal::ModalInteractionData;
 use twilight_model::application::interaction::Interaction;
 use twilight_model::http::interaction::{InteractionResponse, InteractionResponseType};
 
-use super::interaction::{message, respond, text_of};
 use super::panel::{answers, modal, place};
+use super::respond::{message, respond, text_of};
 use crate::bot::Bot;
 use crate::discord::payload;
 use crate::tickets::ids::GuildId;
