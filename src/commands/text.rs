@@ -3,6 +3,7 @@
 
 use super::{CategoryAction, CloseWhen, Command, SnippetAction};
 use crate::tickets::duration;
+use crate::tickets::ids::{ChannelId, IdError, RoleId, UserId};
 
 /// `None` if the message is not a command of ours; `Some(Err(usage))` if it is
 /// one, but malformed.
@@ -39,18 +40,14 @@ pub fn parse(prefix: &str, content: &str) -> Option<Result<Command, String>> {
             "cancel" | "-c" => Ok(Command::Alert { cancel: true }),
             _ => Err(format!("Usage: `{prefix}alert` or `{prefix}alert cancel`.")),
         },
-        "add_staff" => user_arg(args)
-            .map(|user| Command::AddStaff { user })
-            .ok_or_else(|| format!("Usage: `{prefix}add_staff <user id or @mention>`.")),
-        "remove_staff" => user_arg(args)
-            .map(|user| Command::RemoveStaff { user })
-            .ok_or_else(|| format!("Usage: `{prefix}remove_staff <user id or @mention>`.")),
-        "new_thread" => user_arg(args)
-            .map(|user| Command::NewThread { user })
-            .ok_or_else(|| format!("Usage: `{prefix}new_thread <user id or @mention>`.")),
-        "unblock" => user_arg(args)
-            .map(|user| Command::Unblock { user })
-            .ok_or_else(|| format!("Usage: `{prefix}unblock <user id or @mention>`.")),
+        "add_staff" => user_arg(args, || format!("Usage: `{prefix}add_staff <user id or @mention>`."))
+            .map(|user| Command::AddStaff { user }),
+        "remove_staff" => user_arg(args, || format!("Usage: `{prefix}remove_staff <user id or @mention>`."))
+            .map(|user| Command::RemoveStaff { user }),
+        "new_thread" => user_arg(args, || format!("Usage: `{prefix}new_thread <user id or @mention>`."))
+            .map(|user| Command::NewThread { user }),
+        "unblock" => user_arg(args, || format!("Usage: `{prefix}unblock <user id or @mention>`."))
+            .map(|user| Command::Unblock { user }),
         "block" => parse_block(prefix, args),
         command @ ("s" | "as") => match args.split_whitespace().collect::<Vec<_>>().as_slice() {
             [snippet] => Ok(Command::SendSnippet { name: (*snippet).to_owned(), anonymous: command == "as" }),
@@ -179,7 +176,7 @@ fn parse_reminder(prefix: &str, args: &str) -> Result<Command, String> {
 fn parse_block(prefix: &str, args: &str) -> Result<Command, String> {
     let usage = format!("Usage: `{prefix}block <user id or @mention> [duration, e.g. 7d] [reason]`.");
     let mut words = args.splitn(2, char::is_whitespace);
-    let user = words.next().and_then(user_arg).ok_or(usage)?;
+    let user = user_arg(words.next().unwrap_or(""), || usage)?;
     let rest = words.next().unwrap_or("").trim();
     let (first, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     match duration::parse(first) {
@@ -188,12 +185,23 @@ fn parse_block(prefix: &str, args: &str) -> Result<Command, String> {
     }
 }
 
-fn user_arg(args: &str) -> Option<u64> {
+/// One user argument: `<@id>`, `<@!id>` or the id. Not a number at all gets
+/// the usage; a number that cannot be an id (0, too large) says so first, as
+/// it would otherwise look like a typo of the right shape.
+fn user_arg(args: &str, usage: impl FnOnce() -> String) -> Result<u64, String> {
     let word = args.trim();
     if word.is_empty() || word.contains(char::is_whitespace) {
-        return None;
+        return Err(usage());
     }
-    snowflake(word.trim_start_matches("<@!"))
+    UserId::from_mention(word).map(UserId::get).map_err(|e| refusal(word, e, usage()))
+}
+
+/// Why `word` is not an id, then the usage.
+fn refusal(word: &str, error: IdError, usage: String) -> String {
+    match error {
+        IdError::NotANumber => usage,
+        IdError::Zero | IdError::TooLarge => format!("`{word}` is not a Discord id: {error}.\n{usage}"),
+    }
 }
 
 fn parse_modmail(prefix: &str, args: &str) -> Result<Command, String> {
@@ -216,22 +224,21 @@ fn parse_modmail(prefix: &str, args: &str) -> Result<Command, String> {
         }
         _ => return Err(usage),
     }
-    let ids: Vec<Option<u64>> = words.map(snowflake).collect();
-    match ids.as_slice() {
-        [Some(category), Some(role)] => {
-            Ok(Command::ModmailSetup { inbox_category: *category, staff_role: *role, log_channel: None })
-        }
-        [Some(category), Some(role), Some(log)] => {
-            Ok(Command::ModmailSetup { inbox_category: *category, staff_role: *role, log_channel: Some(*log) })
-        }
-        _ => Err(usage),
-    }
-}
-
-/// An id, or a channel/role/user mention of one.
-fn snowflake(word: &str) -> Option<u64> {
-    let inner = word.trim_start_matches("<#").trim_start_matches("<@&").trim_start_matches("<@").trim_end_matches('>');
-    inner.parse().ok().filter(|id| *id > 0)
+    // Each argument takes its own kind: a category `<#…>`, a role `<@&…>`, a
+    // log channel `<#…>`, or the plain id.
+    let words: Vec<&str> = words.collect();
+    let (category, role, log) = match words.as_slice() {
+        [category, role] => (*category, *role, None),
+        [category, role, log] => (*category, *role, Some(*log)),
+        _ => return Err(usage),
+    };
+    let inbox_category = ChannelId::from_mention(category).map_err(|e| refusal(category, e, usage.clone()))?;
+    let staff_role = RoleId::from_mention(role).map_err(|e| refusal(role, e, usage.clone()))?;
+    let log_channel = match log {
+        Some(log) => Some(ChannelId::from_mention(log).map_err(|e| refusal(log, e, usage))?.get()),
+        None => None,
+    };
+    Ok(Command::ModmailSetup { inbox_category: inbox_category.get(), staff_role: staff_role.get(), log_channel })
 }
 
 #[cfg(test)]
@@ -382,5 +389,38 @@ mod tests {
             Some(Ok(Command::ModmailSetup { inbox_category: 10, staff_role: 20, log_channel: Some(30) }))
         );
         assert!(matches!(parse("!", "!modmail setup x"), Some(Err(_))));
+    }
+
+    #[test]
+    fn modmail_setup_takes_each_argument_in_its_own_kind_only() {
+        assert!(matches!(parse("!", "!modmail setup <@&10> <@&20>"), Some(Err(_))), "a role is not a category");
+        assert!(matches!(parse("!", "!modmail setup <#10> <#20>"), Some(Err(_))), "a channel is not a role");
+        assert!(matches!(parse("!", "!modmail setup <#10> <@&20> <@30>"), Some(Err(_))), "a user is not a channel");
+    }
+
+    #[test]
+    fn ids_too_large_to_store_are_refused_with_a_reason() {
+        let too_large = (i64::MAX as u64 + 1).to_string();
+        for command in [
+            format!("!add_staff {too_large}"),
+            format!("!block <@{too_large}> spam"),
+            format!("!unblock <@!{too_large}>"),
+            format!("!modmail setup {too_large} 20"),
+            format!("!modmail setup 10 <@&{too_large}>"),
+        ] {
+            let Some(Err(refusal)) = parse("!", &command) else { panic!("{command} parsed") };
+            assert!(refusal.contains("larger than any Discord id"), "{command}: {refusal}");
+        }
+        assert_eq!(
+            parse("!", &format!("!add_staff {}", i64::MAX)),
+            Some(Ok(Command::AddStaff { user: i64::MAX as u64 }))
+        );
+    }
+
+    #[test]
+    fn user_arguments_take_user_mentions_only() {
+        assert!(matches!(parse("!", "!add_staff <#42>"), Some(Err(_))));
+        assert!(matches!(parse("!", "!unblock <@&42>"), Some(Err(_))));
+        assert!(matches!(parse("!", "!new_thread 0"), Some(Err(_))));
     }
 }

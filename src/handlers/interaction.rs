@@ -42,10 +42,12 @@ pub async fn handle(bot: &Bot, interaction: &Interaction) {
             let Some(user) = interaction.author_id() else {
                 return;
             };
-            let Some(guild) = data.values.first().and_then(|v| v.parse::<u64>().ok()) else {
+            // The value is one we put in the menu, but it comes back from the
+            // client: it goes through the one id parser like any other.
+            let Some(guild) = data.values.first().and_then(|v| v.parse::<GuildId>().ok()) else {
                 return respond(bot, interaction, message("Pick one of the servers in the menu.", true)).await;
             };
-            let work = bot.tickets.choose_guild(UserId(user.get()), GuildId(guild));
+            let work = bot.tickets.choose_guild(UserId(user.get()), guild);
             answer_component(bot, interaction, work).await;
         }
         (InteractionType::MessageComponent, Some(InteractionData::MessageComponent(data)))

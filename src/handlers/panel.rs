@@ -11,7 +11,7 @@ use super::respond::{defer, message, respond, run_command, text_of};
 use crate::bot::Bot;
 use crate::commands::Command;
 use crate::discord::payload;
-use crate::tickets::ids::{ChannelId, GuildId};
+use crate::tickets::ids::{ChannelId, GuildId, IdError, UserId};
 use crate::tickets::model::Actor;
 use crate::tickets::panel::control::{self, ControlButton, ADD_USER_FIELD};
 use crate::tickets::panel::open::{form_type, MenuPick, Opener};
@@ -119,12 +119,19 @@ pub async fn close_confirmed(bot: &Bot, interaction: &Interaction) {
 /// The Add User form was submitted: `/add_staff` for that member.
 pub async fn add_user_submitted(bot: &Bot, interaction: &Interaction, data: &ModalInteractionData) {
     let typed = answers(&data.components).into_iter().find(|(k, _)| k == ADD_USER_FIELD).map(|(_, v)| v);
-    match typed.as_deref().and_then(control::user_id) {
-        Some(user) => run_command(bot, interaction, Command::AddStaff { user: user.get() }).await,
-        None => {
-            let text =
-                "That is not a user id. Right-click the member (Developer Mode on) → Copy User ID, and paste it.";
-            respond(bot, interaction, message(text, true)).await;
+    // The id as typed, or pasted as a mention; one too large to store is
+    // refused here with its reason, never wrapped.
+    match typed.as_deref().map(UserId::from_mention) {
+        Some(Ok(user)) => run_command(bot, interaction, Command::AddStaff { user: user.get() }).await,
+        refused => {
+            let why = match refused {
+                Some(Err(e @ (IdError::Zero | IdError::TooLarge))) => format!(" ({e})"),
+                _ => String::new(),
+            };
+            let text = format!(
+                "That is not a user id{why}. Right-click the member (Developer Mode on) → Copy User ID, and paste it."
+            );
+            respond(bot, interaction, message(&text, true)).await;
         }
     }
 }

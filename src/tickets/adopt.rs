@@ -24,7 +24,8 @@ impl TicketService {
         name: &str,
     ) -> TicketResult<()> {
         // Most channels are not named with an id: decide that before any query.
-        let Ok(user) = name.trim().parse::<u64>() else {
+        // A number too large to be an id is a name like any other.
+        let Ok(user) = name.trim().parse::<UserId>() else {
             return Ok(());
         };
         let settings = db::settings::get(&self.db, guild).await?;
@@ -37,7 +38,6 @@ impl TicketService {
         if parent != inbox || db::tickets::any_by_channel(&self.db, channel).await? {
             return Ok(());
         }
-        let user = UserId(user);
         if !self.is_member(guild, user).await? {
             let text = format!("No member of this server has the id `{user}`, so this channel is not a ticket.");
             self.discord.send_message(channel, &OutgoingMessage::text(text).with_nonce(channel.get())).await?;

@@ -8,12 +8,11 @@ use serde_json::json;
 
 use super::duration;
 use super::error::{Refusal, TicketResult};
-use super::ids::{ChannelId, GuildId};
+use super::ids::{ChannelId, GuildId, IdError};
 use super::model::Actor;
 use super::outcome::Outcome;
 use super::ports::{ChannelKind, OutgoingMessage, PortError, MAX_MENU_OPTIONS};
 use super::reply::StaffContext;
-use super::settings;
 use super::TicketService;
 use crate::db;
 use crate::db::categories::{CategoryFields, ModmailCategory};
@@ -250,13 +249,17 @@ impl TicketService {
 
     /// A Discord category of this guild, given as an id or a `<#mention>`.
     async fn discord_category(&self, guild: GuildId, raw: &str) -> TicketResult<ChannelId> {
-        let id = settings::snowflake(raw).ok_or_else(|| {
+        let id = ChannelId::from_mention(raw).map_err(|e| {
+            let why = match e {
+                IdError::NotANumber => String::new(),
+                IdError::Zero | IdError::TooLarge => format!(" ({e})"),
+            };
             Refusal::InvalidInput(format!(
-                "`{raw}` is not a Discord category id. Copy the category's id (Developer Mode) and try again."
+                "`{raw}` is not a Discord category id{why}. Copy the category's id (Developer Mode) and try again."
             ))
         })?;
-        self.expect_channel(guild, ChannelId(id), ChannelKind::Category, "Discord category", "a category").await?;
-        Ok(ChannelId(id))
+        self.expect_channel(guild, id, ChannelKind::Category, "Discord category", "a category").await?;
+        Ok(id)
     }
 
     /// Applies one setting through the settings' one validation.

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::duration;
 use super::error::{Refusal, TicketError, TicketResult};
-use super::ids::{ChannelId, GuildId};
+use super::ids::{ChannelId, GuildId, IdError};
 use super::model::{Actor, CloseAction, GuildSettings};
 use super::outcome::Outcome;
 use super::ports::ChannelKind;
@@ -79,11 +79,9 @@ impl TicketService {
         // The archive category is checked with Discord before anything is written.
         for (name, value) in changes {
             if name == "archive_category" && !is_reset(value) {
-                let checked = match snowflake(value) {
-                    None => Err(invalid(name, "give a category id or #mention").into()),
-                    Some(channel) => {
-                        self.expect_channel(guild, ChannelId(channel), ChannelKind::Category, name, "a category").await
-                    }
+                let checked = match category_id(name, value) {
+                    Err(refusal) => Err(refusal.into()),
+                    Ok(channel) => self.expect_channel(guild, channel, ChannelKind::Category, name, "a category").await,
                 };
                 match checked {
                     Ok(()) => {}
@@ -213,8 +211,7 @@ pub fn apply(settings: &mut GuildSettings, name: &str, value: &str) -> Result<()
             if is_reset(value) {
                 settings.archive_category = None;
             } else {
-                let id = snowflake(value).ok_or_else(|| invalid(name, "give a category id or #mention"))?;
-                settings.archive_category = Some(ChannelId(id));
+                settings.archive_category = Some(category_id(name, value)?);
             }
         }
         "time_to_close_thread" => {
@@ -299,9 +296,13 @@ fn invalid(name: &str, what: &str) -> Refusal {
     Refusal::InvalidInput(format!("Invalid value for `{name}`: {what}."))
 }
 
-/// An id, or a channel mention of one.
-pub(crate) fn snowflake(value: &str) -> Option<u64> {
-    value.trim().trim_start_matches("<#").trim_end_matches('>').parse().ok().filter(|id| *id > 0)
+/// A category setting: its id or `<#mention>`. A number too large to be an
+/// id is named as such rather than stored wrapped.
+fn category_id(name: &str, value: &str) -> Result<ChannelId, Refusal> {
+    ChannelId::from_mention(value).map_err(|e| match e {
+        IdError::NotANumber => invalid(name, "give a category id or #mention"),
+        IdError::Zero | IdError::TooLarge => invalid(name, &format!("give a category id or #mention ({e})")),
+    })
 }
 
 #[cfg(test)]

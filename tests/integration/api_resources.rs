@@ -118,6 +118,32 @@ async fn a_user_blocked_through_the_api_opens_no_ticket_until_unblocked() {
     app.shutdown().await;
 }
 
+/// Ids are stored as BIGINT: a number above `i64::MAX` used to be stored
+/// wrapped to a negative id. Through the API and through `!block` it is now
+/// refused, saying why, and nothing is stored.
+#[tokio::test]
+async fn an_id_too_large_to_store_is_refused_by_the_api_and_the_block_command_and_nothing_is_blocked() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let api = app.api().await;
+    let session = Auth::Session(api.login(&app, acme.owner).await);
+    let blocks = format!("/v1/guilds/{}/blocks", acme.id);
+    let too_large = (i64::MAX as u64 + 1).to_string();
+
+    let refused = api.call(Method::POST, &blocks, &session, Some(json!({"user_id": too_large, "reason": "x"}))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let problem = refused.body["error"]["fields"]["user_id"][0].as_str().unwrap_or_default();
+    assert!(problem.contains("larger than any Discord id"), "{}", refused.body);
+
+    app.control.post_message(acme.general, acme.owner, &format!("!block {too_large} spam")).await.unwrap();
+    app.wait_for_channel_text(acme.general, "is not a Discord id: the number is larger than any Discord id").await;
+
+    let listed = api.get(&blocks, &session).await;
+    assert_eq!(listed.body, json!([]), "nothing was blocked, under any id");
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn modmail_categories_are_managed_through_the_api_with_discords_checks_and_the_free_limit() {
     let app = TestApp::spawn().await;

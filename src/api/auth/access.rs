@@ -78,14 +78,11 @@ impl<N: Need> FromRequestParts<ApiState> for Authorized<N> {
         let caller = Caller::from_request_parts(parts, state).await?;
         let Path(params) =
             Path::<HashMap<String, String>>::from_request_parts(parts, state).await.map_err(|_| Error::NotFound)?;
-        let guild = params
-            .get("guild_id")
-            .and_then(|raw| raw.parse::<u64>().ok())
-            .filter(|id| *id > 0 && *id <= i64::MAX as u64)
-            .ok_or(Error::NotFound)?;
+        // Not an id (or one too large to be stored): no such guild, 404.
+        let guild = params.get("guild_id").and_then(|raw| raw.parse::<GuildId>().ok()).ok_or(Error::NotFound)?;
         let owner = match &caller {
             Caller::Token(token) => {
-                if token.guild_id != guild {
+                if token.guild_id != guild.get() {
                     return Err(Error::NotFound);
                 }
                 match N::SCOPE {
@@ -101,12 +98,12 @@ impl<N: Need> FromRequestParts<ApiState> for Authorized<N> {
             }
             Caller::Session(session) => {
                 let managed = guilds::manageable(state, session, false).await?;
-                managed.iter().find(|g| g.id == guild).ok_or(Error::NotFound)?.owner
+                managed.iter().find(|g| g.id == guild.get()).ok_or(Error::NotFound)?.owner
             }
         };
-        if db::guilds::present(&state.db, &[guild as i64]).await?.is_empty() {
+        if db::guilds::present(&state.db, &[guild.db()]).await?.is_empty() {
             return Err(Error::NotFound);
         }
-        Ok(Self { guild: GuildId(guild), caller, owner, need: PhantomData })
+        Ok(Self { guild, caller, owner, need: PhantomData })
     }
 }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::refusals::api_error;
+use super::refusals::{api_error, id_problem};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::{Json, Path};
 use crate::api::openapi::ErrorBody;
@@ -39,10 +39,6 @@ pub struct NewBlock {
     pub reason: String,
     /// How long, in seconds (60 to 31,536,000); absent: until unblocked.
     pub duration_seconds: Option<u64>,
-}
-
-fn user(raw: &str) -> Option<UserId> {
-    raw.trim().parse::<u64>().ok().filter(|id| *id > 0 && *id <= i64::MAX as u64).map(UserId)
 }
 
 /// The guild's blocks in force.
@@ -82,9 +78,9 @@ pub async fn create(
     Json(new): Json<NewBlock>,
 ) -> Result<StatusCode> {
     let mut problems = Vec::new();
-    let target = user(&new.user_id);
-    if target.is_none() {
-        problems.push(("user_id", "must be a user id (digits)".to_owned()));
+    let target = new.user_id.trim().parse::<UserId>();
+    if let Err(e) = target {
+        problems.push(("user_id", id_problem("a user id", e)));
     }
     if new.reason.chars().count() > 500 {
         problems.push(("reason", "must be at most 500 characters".to_owned()));
@@ -92,7 +88,7 @@ pub async fn create(
     if new.duration_seconds.is_some_and(|s| !(60..=31_536_000).contains(&s)) {
         problems.push(("duration_seconds", "must be 60 to 31,536,000 seconds".to_owned()));
     }
-    let Some(target) = target.filter(|_| problems.is_empty()) else {
+    let Some(target) = target.ok().filter(|_| problems.is_empty()) else {
         return Err(Error::unprocessable(problems));
     };
     let length = new.duration_seconds.map(Duration::from_secs);
@@ -116,7 +112,8 @@ pub async fn delete(
     access: Authorized<WriteSettings>,
     Path(ids): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let target = user(&ids.1).ok_or(Error::NotFound)?;
+    // No such user can be blocked: the same 404 as one who is not.
+    let target = ids.1.trim().parse::<UserId>().map_err(|_| Error::NotFound)?;
     if !db::blocks::blocked_guilds(&state.db, target).await?.contains(&access.guild) {
         return Err(Error::NotFound);
     }

@@ -9,7 +9,7 @@ use axum::Json as JsonResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::refusals::api_error;
+use super::refusals::{api_error, id_problem};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::{Json, Path};
 use crate::api::openapi::ErrorBody;
@@ -17,6 +17,7 @@ use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::categories::ModmailCategory;
 use crate::tickets::categories::CategoryAction;
+use crate::tickets::ids::ChannelId;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Category {
@@ -92,8 +93,8 @@ pub async fn create(
     access: Authorized<WriteSettings>,
     Json(new): Json<NewCategory>,
 ) -> Result<(StatusCode, JsonResponse<Category>)> {
-    if new.discord_category_id.trim().parse::<u64>().is_err() {
-        return Err(Error::unprocessable([("discord_category_id", "must be a category id (digits)")]));
+    if let Err(e) = new.discord_category_id.trim().parse::<ChannelId>() {
+        return Err(Error::unprocessable([("discord_category_id", id_problem("a category id", e))]));
     }
     let action = CategoryAction::Create {
         discord_category: new.discord_category_id.clone(),

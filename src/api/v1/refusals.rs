@@ -4,6 +4,7 @@
 
 use crate::api::Error;
 use crate::tickets::error::{Refusal, TicketError};
+use crate::tickets::ids::IdError;
 
 /// `error` of a core action whose input is `field`.
 pub fn api_error(error: TicketError, field: &'static str) -> Error {
@@ -21,4 +22,14 @@ pub fn api_error(error: TicketError, field: &'static str) -> Error {
 /// A message without Discord's markdown.
 pub fn plain(message: &str) -> String {
     message.replace(['`', '*'], "")
+}
+
+/// The 422 text for an id field that did not parse: `what` is "a user id",
+/// "a category id" or "an id". A number that cannot be an id (0, or too
+/// large to store) says why, as it looks like the right shape.
+pub fn id_problem(what: &str, error: IdError) -> String {
+    match error {
+        IdError::NotANumber => format!("must be {what} (digits)"),
+        IdError::Zero | IdError::TooLarge => format!("must be {what} (digits): {error}"),
+    }
 }

@@ -5,12 +5,14 @@
 //! settings from PostgreSQL for each batch of work, so every cluster acts on a
 //! change at once.
 
+use std::str::FromStr;
+
 use axum::extract::State;
 use axum::Json as JsonResponse;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use super::refusals::plain;
+use super::refusals::{id_problem, plain};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::Json;
 use crate::api::openapi::ErrorBody;
@@ -18,7 +20,7 @@ use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::PanelSetup;
 use crate::tickets::error::{Refusal, TicketError};
-use crate::tickets::ids::{ChannelId, GuildId, RoleId};
+use crate::tickets::ids::{ChannelId, GuildId, IdError};
 use crate::tickets::model::GuildSettings;
 use crate::tickets::ports::ChannelKind;
 use crate::tickets::setup::ModmailSetup;
@@ -244,10 +246,16 @@ impl ModmailPatch {
         }
         if let Some(v) = &self.archive_category {
             match v {
-                Some(id) if id.trim().is_empty() || id.trim().parse::<u64>().is_err() => {
-                    problems.push(("archive_category".to_owned(), "must be a category id (digits) or null".to_owned()))
-                }
-                Some(id) => push("archive_category", id.trim().to_owned()),
+                Some(id) => match id.trim().parse::<ChannelId>() {
+                    Ok(_) => push("archive_category", id.trim().to_owned()),
+                    Err(e) => {
+                        let why = if e == IdError::NotANumber { String::new() } else { format!(": {e}") };
+                        problems.push((
+                            "archive_category".to_owned(),
+                            format!("must be a category id (digits) or null{why}"),
+                        ))
+                    }
+                },
                 None => push("archive_category", "none".to_owned()),
             }
         }
@@ -344,13 +352,6 @@ struct Plan {
 async fn plan_changes(state: &ApiState, guild: GuildId, patch: &SettingsPatch) -> Result<Plan> {
     let mut problems: Vec<Change> = Vec::new();
     let mut plan = Plan { modmail_setup: None, modmail_changes: Vec::new(), panel_setup: None };
-    let id = |problems: &mut Vec<Change>, field: &str, raw: &str| -> Option<u64> {
-        let parsed = raw.trim().parse::<u64>().ok().filter(|id| *id > 0 && *id <= i64::MAX as u64);
-        if parsed.is_none() {
-            problems.push((field.to_owned(), "must be an id (digits)".to_owned()));
-        }
-        parsed
-    };
     let mut channels: Vec<(String, ChannelId, ChannelKind)> = Vec::new();
 
     if let Some(modmail) = &patch.modmail {
@@ -365,22 +366,22 @@ async fn plan_changes(state: &ApiState, guild: GuildId, patch: &SettingsPatch) -
             }
         }
         if let Some(Some(raw)) = &modmail.archive_category {
-            if let Ok(archive) = raw.trim().parse::<u64>() {
-                channels.push(("modmail.archive_category".into(), ChannelId(archive), ChannelKind::Category));
+            if let Ok(archive) = raw.trim().parse::<ChannelId>() {
+                channels.push(("modmail.archive_category".into(), archive, ChannelKind::Category));
             }
         }
         if modmail.inbox_category.is_some() || modmail.staff_role.is_some() || modmail.log_channel.is_some() {
             let current = db::settings::get(&state.db, guild).await?;
             let inbox = match &modmail.inbox_category {
-                Some(raw) => id(&mut problems, "modmail.inbox_category", raw).map(ChannelId),
+                Some(raw) => id(&mut problems, "modmail.inbox_category", raw),
                 None => current.inbox_category,
             };
             let staff = match &modmail.staff_role {
-                Some(raw) => id(&mut problems, "modmail.staff_role", raw).map(RoleId),
+                Some(raw) => id(&mut problems, "modmail.staff_role", raw),
                 None => current.staff_role,
             };
             let log = match &modmail.log_channel {
-                Some(Some(raw)) => id(&mut problems, "modmail.log_channel", raw).map(ChannelId),
+                Some(Some(raw)) => id(&mut problems, "modmail.log_channel", raw),
                 Some(None) => None,
                 None => current.log_channel,
             };
@@ -406,20 +407,20 @@ async fn plan_changes(state: &ApiState, guild: GuildId, patch: &SettingsPatch) -
     if let Some(panel) = &patch.panel {
         let current = db::panel::settings(&state.db, guild).await?;
         let menu = match &panel.menu_channel {
-            Some(raw) => id(&mut problems, "panel.menu_channel", raw).map(ChannelId),
+            Some(raw) => id(&mut problems, "panel.menu_channel", raw),
             None => current.as_ref().map(|p| p.menu_channel),
         };
         let category = match &panel.category {
-            Some(raw) => id(&mut problems, "panel.category", raw).map(ChannelId),
+            Some(raw) => id(&mut problems, "panel.category", raw),
             None => current.as_ref().map(|p| p.category),
         };
         let log = match &panel.log_channel {
-            Some(Some(raw)) => id(&mut problems, "panel.log_channel", raw).map(ChannelId),
+            Some(Some(raw)) => id(&mut problems, "panel.log_channel", raw),
             Some(None) => None,
             None => current.as_ref().and_then(|p| p.log_channel),
         };
         let role = match &panel.support_role {
-            Some(Some(raw)) => id(&mut problems, "panel.support_role", raw).map(RoleId),
+            Some(Some(raw)) => id(&mut problems, "panel.support_role", raw),
             Some(None) => None,
             None => current.as_ref().and_then(|p| p.support_role),
         };
@@ -463,6 +464,18 @@ async fn plan_changes(state: &ApiState, guild: GuildId, patch: &SettingsPatch) -
         Ok(plan)
     } else {
         Err(Error::unprocessable(problems))
+    }
+}
+
+/// One id field of a patch, or its problem recorded (the caller goes on, so
+/// the 422 names every bad field).
+fn id<T: FromStr<Err = IdError>>(problems: &mut Vec<Change>, field: &str, raw: &str) -> Option<T> {
+    match raw.trim().parse::<T>() {
+        Ok(id) => Some(id),
+        Err(e) => {
+            problems.push((field.to_owned(), id_problem("an id", e)));
+            None
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::refusals::id_problem;
 use super::Page;
 use crate::api::auth::access::{Authorized, ReadTickets};
 use crate::api::extract::{Path, Query};
@@ -15,6 +16,7 @@ use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::ticket_reports::{TicketFilter, TicketSummary};
+use crate::tickets::ids::UserId;
 
 /// Messages returned with one ticket at most (the transcript has them all).
 pub const MESSAGES_MAX: i64 = 1000;
@@ -135,11 +137,9 @@ fn user_id(field: &'static str, raw: &Option<String>) -> Result<Option<i64>> {
     match raw.as_deref() {
         None | Some("") => Ok(None),
         Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .map(Some)
-            .ok_or_else(|| Error::unprocessable([(field, "must be a user id (digits)")])),
+            .parse::<UserId>()
+            .map(|user| Some(user.db()))
+            .map_err(|e| Error::unprocessable([(field, id_problem("a user id", e))])),
     }
 }
 

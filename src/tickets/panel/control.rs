@@ -118,13 +118,6 @@ pub fn add_user_form() -> Form {
     }
 }
 
-/// A user id as typed, or pasted as a mention.
-pub fn user_id(text: &str) -> Option<UserId> {
-    let text = text.trim();
-    let digits = text.strip_prefix("<@").and_then(|t| t.strip_suffix('>')).map_or(text, |t| t.trim_start_matches('!'));
-    digits.parse::<u64>().ok().filter(|id| *id > 0).map(UserId)
-}
-
 impl TicketService {
     /// Close pressed: who may close this ticket (the opener or staff) gets
     /// the confirmation; anyone else a refusal.
@@ -166,12 +159,5 @@ mod tests {
         assert_eq!(ControlButton::from_custom_id("panel:control:add-user"), Some(ControlButton::AddUser));
         assert_eq!(ControlButton::from_custom_id("panel:control:close"), Some(ControlButton::Close));
         assert_eq!(ControlButton::from_custom_id("panel:controlx:close"), None);
-    }
-
-    #[test]
-    fn user_ids_are_read_from_ids_and_mentions() {
-        assert_eq!(user_id(" 123456789012345678 "), Some(UserId(123_456_789_012_345_678)));
-        assert_eq!(user_id("<@!123456789012345678>"), Some(UserId(123_456_789_012_345_678)));
-        assert_eq!(user_id("alice"), None);
     }
 }
