@@ -105,7 +105,7 @@ async fn store_spooled(
         let mut failures = 0u32;
         while let Err(e) = direct_message::store(&bot, &dm).await {
             failures += 1;
-            if failures == 1 || failures % 20 == 0 {
+            if failures == 1 || failures.is_multiple_of(20) {
                 tracing::warn!(
                     error = %e,
                     message = %dm.message,
