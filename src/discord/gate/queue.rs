@@ -220,9 +220,7 @@ mod tests {
     use super::*;
 
     fn waiting(priority: Priority, seq: u64) -> Waiting {
-        let (go, _) = oneshot::channel();
-        let key = super::super::routes::classify("GET", "/api/v10/users/@me", None);
-        Waiting { priority, seq, key, member: String::new(), go, since: Instant::now() }
+        waited(priority, seq, Duration::ZERO).0
     }
 
     /// A waiting request `waited` ago whose caller still waits (`turn` kept).
