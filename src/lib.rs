@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod discord;
+pub mod domain;
 pub mod gateway;
 pub mod handlers;
 pub mod jobs;

@@ -21,6 +21,7 @@ pub mod ip_limit;
 pub mod layers;
 pub mod metrics_route;
 pub mod openapi;
+pub mod rate_limit;
 pub mod v1;
 
 use std::sync::atomic::{AtomicBool, Ordering};

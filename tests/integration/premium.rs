@@ -7,8 +7,8 @@ use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::json;
 
-use ticketeer::tickets::ids::{GuildId, UserId};
-use ticketeer::tickets::model::Actor;
+use ticketeer::domain::actor::Actor;
+use ticketeer::domain::ids::{GuildId, UserId};
 use ticketeer::tickets::panel::admin::TypeFields;
 use ticketeer::tickets::{Refusal, TicketError};
 

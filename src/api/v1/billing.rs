@@ -16,9 +16,10 @@ use crate::api::ip_limit::{self, PerIp};
 use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::billing::events::{self, Processed};
-use crate::billing::plan::GRACE;
-use crate::billing::{signature, Plan};
+use crate::billing::signature;
 use crate::db;
+use crate::domain::plan::Plan;
+use crate::domain::plan::GRACE;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Billing {

@@ -17,7 +17,7 @@ use crate::api::extract::{Json, Path};
 use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
-use crate::tickets::ids::UserId;
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Block {

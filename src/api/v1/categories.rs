@@ -16,8 +16,8 @@ use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::categories::ModmailCategory;
+use crate::domain::ids::ChannelId;
 use crate::tickets::categories::CategoryAction;
-use crate::tickets::ids::ChannelId;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Category {
@@ -113,7 +113,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, JsonResponse(created.into())))
 }
 
-async fn of_guild(state: &ApiState, access_guild: crate::tickets::ids::GuildId, raw: &str) -> Result<ModmailCategory> {
+async fn of_guild(state: &ApiState, access_guild: crate::domain::ids::GuildId, raw: &str) -> Result<ModmailCategory> {
     let id = raw.parse::<i64>().map_err(|_| Error::NotFound)?;
     db::categories::by_id(&state.db, id).await?.filter(|c| c.guild == access_guild).ok_or(Error::NotFound)
 }

@@ -19,9 +19,9 @@ use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::PanelSetup;
+use crate::domain::ids::{ChannelId, GuildId, IdError};
+use crate::domain::settings::GuildSettings;
 use crate::tickets::error::{Refusal, TicketError};
-use crate::tickets::ids::{ChannelId, GuildId, IdError};
-use crate::tickets::model::GuildSettings;
 use crate::tickets::ports::ChannelKind;
 use crate::tickets::setup::ModmailSetup;
 
@@ -506,7 +506,7 @@ fn prefixed(group: &str, problems: Vec<(String, String)>) -> Vec<(String, String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tickets::ids::GuildId;
+    use crate::domain::ids::GuildId;
 
     #[test]
     fn the_api_shows_each_setting_as_the_audit_log_records_it() {

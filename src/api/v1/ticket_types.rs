@@ -17,7 +17,7 @@ use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::TicketType as TypeRow;
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 use crate::tickets::panel::admin::{QuestionChange, QuestionFields, TypeFields};
 
 #[derive(Debug, Serialize, ToSchema)]
