@@ -15,6 +15,7 @@ pub mod auth;
 pub mod client_ip;
 pub mod csrf;
 pub mod error;
+pub mod error_body;
 pub mod extract;
 pub mod health;
 pub mod ip_limit;

@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 
 use super::refusals::{api_error, id_problem};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
+use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
 use crate::api::extract::{Json, Path};
-use crate::api::openapi::{BodyErrors, ErrorBody, GuildErrors};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::domain::ids::UserId;

@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 
 use super::refusals::{id_problem, plain};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
+use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::Json;
-use crate::api::openapi::{BodyErrors, GuildErrors};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::PanelSetup;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::access::{Authorized, ReadTickets};
+use crate::api::error_body::{GuildErrors, QueryErrors};
 use crate::api::extract::Query;
-use crate::api::openapi::{GuildErrors, QueryErrors};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 
