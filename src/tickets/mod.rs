@@ -24,6 +24,7 @@ pub mod ports;
 pub mod prefixes;
 pub mod prompt;
 pub mod recovery;
+mod refusal_wording;
 pub mod relay;
 pub mod render;
 pub mod reply;

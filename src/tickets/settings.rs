@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use serde_json::{json, Map, Value};
 
 use super::duration;
-use super::error::{Refusal, TicketError, TicketResult};
-use super::ids::{ChannelId, GuildId, IdError};
+use super::error::{Field, Problem, Refusal, TicketError, TicketResult};
+use super::ids::{ChannelId, GuildId};
 use super::model::{Actor, CloseAction, GuildSettings};
 use super::outcome::Outcome;
 use super::ports::ChannelKind;
@@ -75,17 +75,18 @@ impl TicketService {
         by: AuditActor,
         changes: &[(String, String)],
     ) -> TicketResult<GuildSettings> {
-        let mut problems: Vec<(String, String)> = Vec::new();
+        let mut problems: Vec<(Field, Problem)> = Vec::new();
         // The archive category is checked with Discord before anything is written.
         for (name, value) in changes {
             if name == "archive_category" && !is_reset(value) {
-                let checked = match category_id(name, value) {
-                    Err(refusal) => Err(refusal.into()),
-                    Ok(channel) => self.expect_channel(guild, channel, ChannelKind::Category, name, "a category").await,
+                let field = Field::Setting(name.clone());
+                let checked = match category_id(value) {
+                    Err(problem) => Err(Refusal::Invalid { field, problem }.into()),
+                    Ok(channel) => self.expect_channel(guild, channel, ChannelKind::Category, field).await,
                 };
                 match checked {
                     Ok(()) => {}
-                    Err(TicketError::Refused(refusal)) => problems.push((name.clone(), refusal.to_string())),
+                    Err(TicketError::Refused(Refusal::Invalid { field, problem })) => problems.push((field, problem)),
                     Err(other) => return Err(other),
                 }
             }
@@ -93,24 +94,20 @@ impl TicketService {
         let mut tx = self.db.begin().await?;
         let updated = db::settings::update_in(&mut tx, guild, |settings| {
             for (name, value) in changes {
-                if problems.iter().any(|(bad, _)| bad == name) {
+                if problems.iter().any(|(bad, _)| matches!(bad, Field::Setting(bad) if bad == name)) {
                     continue;
                 }
-                if let Err(refusal) = apply(settings, name, value) {
-                    problems.push((name.clone(), refusal.to_string()));
+                if let Err(problem) = check(settings, name, value) {
+                    problems.push((Field::Setting(name.clone()), problem));
                 }
             }
             if settings.close_action == CloseAction::Archive && settings.archive_category.is_none() {
-                problems.push((
-                    "close_action".to_owned(),
-                    "`close_action archive` needs an `archive_category`: set that first (or in the same command)."
-                        .to_owned(),
-                ));
+                problems.push((Field::Setting("close_action".to_owned()), Problem::NeedsArchiveCategory));
             }
             if problems.is_empty() {
                 Ok(())
             } else {
-                Err(Refusal::InvalidSettings(std::mem::take(&mut problems)))
+                Err(Refusal::InvalidFields(std::mem::take(&mut problems)))
             }
         })
         .await?;
@@ -163,70 +160,69 @@ pub fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<Stri
 
 /// Applies one change to `settings`, or says what is wrong with it.
 pub fn apply(settings: &mut GuildSettings, name: &str, value: &str) -> Result<(), Refusal> {
+    check(settings, name, value).map_err(|problem| invalid(name, problem))
+}
+
+/// Applies one change to `settings`, or returns its problem.
+pub fn check(settings: &mut GuildSettings, name: &str, value: &str) -> Result<(), Problem> {
     let value = value.trim();
     match name {
         "prefix" => {
             if value.is_empty() || value.chars().count() > 5 || value.contains(char::is_whitespace) {
-                return Err(invalid(name, "use 1 to 5 characters without spaces, for example `!` or `?mm`"));
+                return Err(Problem::Length { min: 1, max: 5 });
             }
             if value.starts_with('/') {
-                return Err(invalid(name, "`/` is taken by Discord's slash commands"));
+                return Err(Problem::Reserved);
             }
             settings.command_prefix = value.to_owned();
         }
-        "welcome_message" => settings.welcome_message = message(name, value)?,
-        "close_message" => settings.close_message = message(name, value)?,
+        "welcome_message" => settings.welcome_message = message(value)?,
+        "close_message" => settings.close_message = message(value)?,
         "anonymous_label" => {
             if value.is_empty() || value.chars().count() > 64 {
-                return Err(invalid(name, "use 1 to 64 characters, for example `Staff Team`"));
+                return Err(Problem::Length { min: 1, max: 64 });
             }
             settings.anonymous_label = value.to_owned();
         }
-        "embedded_message" => settings.embedded_message = boolean(name, value)?,
-        "block_quote" => settings.block_quote = boolean(name, value)?,
-        "show_log_on_edit" => settings.show_log_on_edit = boolean(name, value)?,
-        "show_log_on_delete" => settings.show_log_on_delete = boolean(name, value)?,
-        "close_on_leave" => settings.close_on_leave = boolean(name, value)?,
-        "create_ticket_by_create_channel" => settings.create_ticket_by_create_channel = boolean(name, value)?,
-        "category_prompt" => settings.category_prompt = boolean(name, value)?,
+        "embedded_message" => settings.embedded_message = boolean(value)?,
+        "block_quote" => settings.block_quote = boolean(value)?,
+        "show_log_on_edit" => settings.show_log_on_edit = boolean(value)?,
+        "show_log_on_delete" => settings.show_log_on_delete = boolean(value)?,
+        "close_on_leave" => settings.close_on_leave = boolean(value)?,
+        "create_ticket_by_create_channel" => settings.create_ticket_by_create_channel = boolean(value)?,
+        "category_prompt" => settings.category_prompt = boolean(value)?,
         "category_prompt_timeout" => {
             // Seconds, as the reference's `!category timeout <seconds>`, or a duration.
             let wait = match value.parse::<u64>() {
                 Ok(seconds) => std::time::Duration::from_secs(seconds),
-                Err(_) => duration::parse(value).map_err(|e| invalid(name, &e.to_string()))?,
+                Err(_) => duration::parse(value)
+                    .map_err(|_| Problem::NotADuration { given: value.to_owned(), reset_word: false })?,
             };
             if !(PROMPT_TIMEOUT_MIN..=PROMPT_TIMEOUT_MAX).contains(&wait.as_secs()) {
-                return Err(invalid(
-                    name,
-                    &format!("use {PROMPT_TIMEOUT_MIN} to {PROMPT_TIMEOUT_MAX} seconds (or a duration like `5m`)"),
-                ));
+                return Err(Problem::OutOfRange { min: PROMPT_TIMEOUT_MIN, max: PROMPT_TIMEOUT_MAX });
             }
             settings.category_prompt_timeout = wait;
         }
         "close_action" => {
             settings.close_action = CloseAction::parse(&value.to_ascii_lowercase())
-                .ok_or_else(|| invalid(name, "use `archive` or `delete`"))?;
+                .ok_or_else(|| Problem::NotOneOf { given: value.to_owned() })?;
         }
         "archive_category" => {
             if is_reset(value) {
                 settings.archive_category = None;
             } else {
-                settings.archive_category = Some(category_id(name, value)?);
+                settings.archive_category = Some(category_id(value)?);
             }
         }
         "time_to_close_thread" => {
             settings.time_to_close = if is_reset(value) {
                 None
             } else {
-                Some(duration::parse(value).map_err(|e| invalid(name, &format!("{e} Or `off` to close at once")))?)
+                let not_a_delay = || Problem::NotADuration { given: value.to_owned(), reset_word: true };
+                Some(duration::parse(value).map_err(|_| not_a_delay())?)
             };
         }
-        _ => {
-            return Err(Refusal::InvalidInput(format!(
-                "There is no setting `{name}`. The settings are: {}.",
-                NAMES.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-            )))
-        }
+        _ => return Err(Problem::Unknown),
     }
     Ok(())
 }
@@ -271,38 +267,35 @@ fn is_reset(value: &str) -> bool {
     matches!(value.trim().to_ascii_lowercase().as_str(), "default" | "off" | "none" | "reset")
 }
 
-fn message(name: &str, value: &str) -> Result<Option<String>, Refusal> {
+fn message(value: &str) -> Result<Option<String>, Problem> {
     if is_reset(value) {
         return Ok(None);
     }
     if value.is_empty() {
-        return Err(invalid(name, "write the text, or `default` to use the built-in one"));
+        return Err(Problem::Empty);
     }
     if value.chars().count() > MESSAGE_MAX {
-        return Err(invalid(name, &format!("keep it within {MESSAGE_MAX} characters")));
+        return Err(Problem::Length { min: 1, max: MESSAGE_MAX });
     }
     Ok(Some(value.to_owned()))
 }
 
-fn boolean(name: &str, value: &str) -> Result<bool, Refusal> {
+fn boolean(value: &str) -> Result<bool, Problem> {
     match value.to_ascii_lowercase().as_str() {
         "true" | "on" | "yes" | "enable" | "enabled" => Ok(true),
         "false" | "off" | "no" | "disable" | "disabled" => Ok(false),
-        _ => Err(invalid(name, "use `on` or `off`")),
+        _ => Err(Problem::NotOneOf { given: value.to_owned() }),
     }
 }
 
-fn invalid(name: &str, what: &str) -> Refusal {
-    Refusal::InvalidInput(format!("Invalid value for `{name}`: {what}."))
+fn invalid(name: &str, problem: Problem) -> Refusal {
+    Refusal::Invalid { field: Field::Setting(name.to_owned()), problem }
 }
 
 /// A category setting: its id or `<#mention>`. A number too large to be an
 /// id is named as such rather than stored wrapped.
-fn category_id(name: &str, value: &str) -> Result<ChannelId, Refusal> {
-    ChannelId::from_mention(value).map_err(|e| match e {
-        IdError::NotANumber => invalid(name, "give a category id or #mention"),
-        IdError::Zero | IdError::TooLarge => invalid(name, &format!("give a category id or #mention ({e})")),
-    })
+fn category_id(value: &str) -> Result<ChannelId, Problem> {
+    ChannelId::from_mention(value).map_err(|error| Problem::NotAnId { given: value.to_owned(), error })
 }
 
 #[cfg(test)]

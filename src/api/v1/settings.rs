@@ -12,14 +12,14 @@ use axum::Json as JsonResponse;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use super::refusals::{id_problem, plain};
+use super::refusals::{api_error_in, id_problem, problem_text};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::Json;
 use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::PanelSetup;
-use crate::tickets::error::{Refusal, TicketError};
+use crate::tickets::error::{Field, Refusal, TicketError};
 use crate::tickets::ids::{ChannelId, GuildId, IdError};
 use crate::tickets::model::GuildSettings;
 use crate::tickets::ports::ChannelKind;
@@ -325,13 +325,11 @@ pub async fn patch(
         state.tickets.setup_modmail(guild, &actor, setup).await.map_err(|e| field_error(e, "modmail"))?;
     }
     if !plan.modmail_changes.is_empty() {
-        match state.tickets.change_modmail_settings(guild, access.caller.actor(), &plan.modmail_changes).await {
-            Ok(_) => {}
-            Err(TicketError::Refused(Refusal::InvalidSettings(problems))) => {
-                return Err(Error::unprocessable(prefixed("modmail", problems)))
-            }
-            Err(other) => return Err(field_error(other, "modmail")),
-        }
+        state
+            .tickets
+            .change_modmail_settings(guild, access.caller.actor(), &plan.modmail_changes)
+            .await
+            .map_err(|e| field_error(e, "modmail"))?;
     }
     if let Some(setup) = &plan.panel_setup {
         state.tickets.setup_panel(guild, &actor, setup).await.map_err(|e| field_error(e, "panel"))?;
@@ -453,11 +451,12 @@ async fn plan_changes(state: &ApiState, guild: GuildId, patch: &SettingsPatch) -
     }
 
     for (field, channel, kind) in channels {
-        let what = if kind == ChannelKind::Category { "a category" } else { "a text channel" };
-        match state.tickets.expect_channel(guild, channel, kind, &field, what).await {
+        match state.tickets.expect_channel(guild, channel, kind, Field::Option(field.clone())).await {
             Ok(()) => {}
-            Err(TicketError::Refused(refusal)) => problems.push((field, plain(&refusal.to_string()))),
-            Err(other) => return Err(Error::Internal(other.into())),
+            Err(TicketError::Refused(Refusal::Invalid { field: checked, problem })) => {
+                problems.push((field, problem_text(&checked, &problem)))
+            }
+            Err(other) => return Err(field_error(other, "modmail")),
         }
     }
     if problems.is_empty() {
@@ -481,7 +480,7 @@ fn id<T: FromStr<Err = IdError>>(problems: &mut Vec<Change>, field: &str, raw: &
 
 /// A core refusal of one group of settings, as an API error.
 fn field_error(error: TicketError, group: &'static str) -> Error {
-    super::refusals::api_error(error, group)
+    api_error_in(error, Some(group))
 }
 
 /// The problems the core would find in the fields that did convert.
@@ -492,15 +491,15 @@ async fn dry_run(state: &ApiState, guild: GuildId, patch: &ModmailPatch) -> Resu
     Ok(changes
         .iter()
         .filter_map(|(name, value)| {
-            crate::tickets::settings::apply(&mut settings, name, value).err().map(|e| (name.clone(), e.to_string()))
+            let problem = crate::tickets::settings::check(&mut settings, name, value).err()?;
+            Some((name.clone(), problem_text(&Field::Setting(name.clone()), &problem)))
         })
         .collect())
 }
 
-/// Field names as the body has them (`modmail.prefix`), with the core's
-/// messages stripped of Discord's markdown.
+/// Field names as the body has them (`modmail.prefix`).
 fn prefixed(group: &str, problems: Vec<(String, String)>) -> Vec<(String, String)> {
-    problems.into_iter().map(|(name, problem)| (format!("{group}.{name}"), plain(&problem))).collect()
+    problems.into_iter().map(|(name, problem)| (format!("{group}.{name}"), problem)).collect()
 }
 
 #[cfg(test)]
