@@ -1,8 +1,9 @@
 //! The ticket core's refusals as API errors, built from each refusal's
 //! fields (never from the sentence Discord shows): a taken name is a 409, a
 //! missing thing a 404, a bad value a 422 naming its field, a limit the
-//! Premium plan lifts a 402; any other refusal a 409 saying what stands in
-//! the way. Failures of ours stay 500s.
+//! Premium plan lifts a 402 (one no plan lifts, Discord's, a 422 naming the
+//! full list); any other refusal a 409 saying what stands in the way.
+//! Failures of ours stay 500s.
 
 use crate::api::Error;
 use crate::tickets::error::{Counted, Field, Named, Problem, Refusal, TicketError};
@@ -37,9 +38,10 @@ pub fn api_error_in(error: TicketError, group: Option<&str>) -> Error {
         Refusal::LimitReached { what, limit, premium: true } => {
             Error::PlanRequired(crate::billing::plan::needs_premium(counted(what), limit).into())
         }
-        // No plan lifts it: Discord's own limit.
+        // No plan lifts it (Discord's own limit): a 422 on the list that is full.
         Refusal::LimitReached { what, limit, premium: false } => {
-            Error::Conflict(format!("the most {} there can be is {limit}: remove one first", counted(what)).into())
+            let list = counted(what).replace(' ', "_");
+            Error::unprocessable([(list, format!("at most {limit}: remove one first"))])
         }
         Refusal::NotStaff | Refusal::NeedsManageGuild => {
             Error::Forbidden("the caller may not change this guild's settings".into())
@@ -114,7 +116,7 @@ fn counted(what: Counted) -> &'static str {
         Counted::Snippets => "snippets",
         Counted::Categories => "modmail categories",
         Counted::TicketTypes => "ticket types",
-        Counted::Questions => "questions of a ticket type",
+        Counted::Questions => "questions",
     }
 }
 
