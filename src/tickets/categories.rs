@@ -13,6 +13,7 @@ use super::model::Actor;
 use super::outcome::Outcome;
 use super::ports::{ChannelKind, OutgoingMessage, PortError, MAX_MENU_OPTIONS};
 use super::reply::StaffContext;
+use super::setting_specs::{Flag, SettingChange};
 use super::TicketService;
 use crate::db;
 use crate::db::categories::{CategoryFields, ModmailCategory};
@@ -135,7 +136,7 @@ impl TicketService {
             }
             CategoryAction::On | CategoryAction::Off => {
                 let on = action == CategoryAction::On;
-                self.change_setting(guild, actor, "category_prompt", if on { "on" } else { "off" }).await?;
+                self.change_setting(guild, actor, SettingChange::Flag(Flag::CategoryPrompt, on)).await?;
                 let count = db::categories::list(&self.db, guild).await?.len();
                 match (on, count) {
                     (false, _) => "The category prompt is off: new tickets open in the inbox.".to_owned(),
@@ -148,7 +149,10 @@ impl TicketService {
                 }
             }
             CategoryAction::Timeout { value } => {
-                let saved = self.change_setting(guild, actor, "category_prompt_timeout", &value).await?;
+                let change = SettingChange::parse("category_prompt_timeout", &value).map_err(|problem| {
+                    Refusal::InvalidFields(vec![(Field::Setting("category_prompt_timeout".into()), problem)])
+                })?;
+                let saved = self.change_setting(guild, actor, change).await?;
                 format!(
                     "Users now have {} to pick a category; then their ticket opens in the inbox.",
                     duration::format(saved.category_prompt_timeout)
@@ -341,10 +345,9 @@ impl TicketService {
         &self,
         guild: GuildId,
         actor: &Actor,
-        name: &str,
-        value: &str,
+        change: SettingChange,
     ) -> TicketResult<super::model::GuildSettings> {
-        self.change_modmail_settings(guild, actor.audit(), &[(name.to_owned(), value.to_owned())]).await
+        self.change_modmail_settings(guild, actor.audit(), &[change]).await
     }
 }
 

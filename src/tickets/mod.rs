@@ -29,6 +29,7 @@ pub mod relay;
 pub mod render;
 pub mod reply;
 pub mod routing;
+pub mod setting_specs;
 pub mod settings;
 pub mod setup;
 pub mod snippets;

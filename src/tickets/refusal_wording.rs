@@ -10,7 +10,7 @@ use super::error::{CopyChange, CopyTrouble, Counted, Field, Missing, Named, Prob
 use super::ids::IdError;
 use super::panel::admin::{ANSWER_MAX, LABEL_MAX, NAME_MAX as TYPE_NAME_MAX, PLACEHOLDER_MAX};
 use super::ports::{ChannelKind, UPLOAD_LIMIT};
-use super::settings::{MESSAGE_MAX, NAMES};
+use super::settings::{names, MESSAGE_MAX};
 use super::snippets::CONTENT_MAX;
 use super::{duration, timers};
 
@@ -211,7 +211,7 @@ fn missing(f: &mut Formatter<'_>, what: &Missing) -> fmt::Result {
         Missing::Setting { name } => write!(
             f,
             "There is no setting `{name}`. The settings are: {}.",
-            NAMES.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            names().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
         ),
         Missing::User { user } => write!(f, "There is no Discord user with id `{user}`."),
     }
