@@ -10,7 +10,7 @@ use super::ports::{ChannelKind, PortError};
 use super::TicketService;
 use crate::db;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModmailSetup {
     pub inbox_category: ChannelId,
     pub staff_role: RoleId,
