@@ -197,7 +197,7 @@ Press Ctrl-C to stop.
 /// The gateway records a guild when its GUILD_CREATE arrives.
 async fn wait_for_guild(db: &sqlx::PgPool, guild: u64) -> anyhow::Result<()> {
     for _ in 0..200 {
-        let known = crate::db::guilds::name(db, crate::tickets::ids::GuildId(guild)).await?;
+        let known = crate::db::guilds::name(db, crate::domain::ids::GuildId(guild)).await?;
         if known.is_some() {
             return Ok(());
         }

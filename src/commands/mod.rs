@@ -9,9 +9,9 @@ use std::time::Duration;
 
 pub use crate::db::panel::PanelSetup;
 pub use crate::tickets::categories::CategoryAction;
-use crate::tickets::ids::{ChannelId, GuildId, UserId};
-use crate::tickets::inbox::Attachment;
-use crate::tickets::model::Actor;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::dm::Attachment;
+use crate::domain::actor::Actor;
 use crate::tickets::reply::StaffContext;
 use crate::tickets::setup::ModmailSetup;
 pub use crate::tickets::snippets::SnippetAction;

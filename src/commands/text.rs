@@ -3,7 +3,7 @@
 
 use super::{CategoryAction, CloseWhen, Command, SnippetAction};
 use crate::tickets::duration;
-use crate::tickets::ids::{ChannelId, IdError, RoleId, UserId};
+use crate::domain::ids::{ChannelId, IdError, RoleId, UserId};
 use crate::tickets::setup::ModmailSetup;
 
 /// `None` if the message is not a command of ours; `Some(Err(usage))` if it is

@@ -6,9 +6,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::billing::plan::GRACE;
-use crate::billing::Plan;
-use crate::tickets::ids::GuildId;
+use crate::domain::plan::GRACE;
+use crate::domain::plan::Plan;
+use crate::domain::ids::GuildId;
 
 /// Records a webhook event; `false` if it was processed before (then its
 /// effect is already stored: same transaction).

@@ -28,7 +28,7 @@ use super::checkpoint::InFlight;
 use crate::bot::Bot;
 use crate::handlers::direct_message;
 use crate::metrics;
-use crate::tickets::inbox::IncomingDm;
+use crate::domain::dm::IncomingDm;
 
 /// DMs held at most (about 1 KiB each): minutes of a busy bot's DMs.
 pub const CAPACITY: usize = 10_000;

@@ -24,7 +24,7 @@ use super::rate_limited::RefusedMemberRequest;
 use crate::bot::Bot;
 use crate::db;
 use crate::redis::member_request_slot;
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// Tries to take the guild's slot (each failure waits for the slot to free,
 /// or backs off while Redis does not answer) before giving up.

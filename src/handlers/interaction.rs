@@ -13,7 +13,7 @@ use super::respond::{answer_component, message, outcome_response, respond, run_c
 use crate::bot::Bot;
 use crate::commands::slash;
 use crate::tickets::conversation::SWITCH_GUILD_BUTTON;
-use crate::tickets::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, UserId};
 use crate::tickets::panel::admin_view::ADMIN;
 use crate::tickets::panel::control::{ADD_USER_FORM, CLOSE_CONFIRM, CONTROL};
 use crate::tickets::panel::menu::TYPE_MENU;

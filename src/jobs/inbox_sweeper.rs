@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::bot::Bot;
 use crate::db;
 use crate::redis::lock::Lock;
-use crate::tickets::ids::UserId;
+use crate::domain::ids::UserId;
 
 pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {

@@ -16,7 +16,7 @@ use futures_util::StreamExt as _;
 
 use super::keys::Keys;
 use super::RedisPool;
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 use crate::tickets::prefixes::PrefixCache;
 
 /// The first wait before subscribing again, doubled per failure up to [`MAX_BACKOFF`].

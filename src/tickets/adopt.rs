@@ -3,8 +3,8 @@
 //! (numbered like any other; the member is welcomed in DMs).
 
 use super::error::TicketResult;
-use super::ids::{ChannelId, GuildId, UserId};
-use super::model::TicketKind;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::ticket::TicketKind;
 use super::open::{OpenRequest, Opened};
 use super::ports::{Embed, OutgoingMessage, PortError};
 use super::TicketService;

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::duration;
 use super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
-use super::ids::{ChannelId, GuildId};
-use super::model::Actor;
+use crate::domain::ids::{ChannelId, GuildId};
+use crate::domain::actor::Actor;
 use super::outcome::Outcome;
 use super::ports::{ChannelKind, OutgoingMessage, PortError, MAX_MENU_OPTIONS};
 use super::reply::StaffContext;
@@ -268,7 +268,7 @@ impl TicketService {
     }
 
     /// The guild's settings, once the actor may change its categories.
-    async fn category_manager(&self, guild: GuildId, actor: &Actor) -> TicketResult<super::model::GuildSettings> {
+    async fn category_manager(&self, guild: GuildId, actor: &Actor) -> TicketResult<crate::domain::settings::GuildSettings> {
         let settings = db::settings::get(&self.db, guild).await?;
         if !actor.is_staff(&settings) {
             return Err(Refusal::NotStaff.into());
@@ -346,12 +346,12 @@ impl TicketService {
         guild: GuildId,
         actor: &Actor,
         change: SettingChange,
-    ) -> TicketResult<super::model::GuildSettings> {
+    ) -> TicketResult<crate::domain::settings::GuildSettings> {
         self.change_modmail_settings(guild, actor.audit(), &[change]).await
     }
 }
 
-fn list(categories: &[ModmailCategory], settings: &super::model::GuildSettings, prefix: &str) -> String {
+fn list(categories: &[ModmailCategory], settings: &crate::domain::settings::GuildSettings, prefix: &str) -> String {
     let mut out = format!(
         "**Modmail categories** ({}): the prompt is **{}**, waiting {} for a choice.\n",
         categories.len(),

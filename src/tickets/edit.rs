@@ -8,8 +8,8 @@
 //! staff copy that could not follow is named in the answer.
 
 use super::error::{CopyChange, CopyTrouble, Refusal, TicketResult};
-use super::ids::{ChannelId, MessageId};
-use super::model::Ticket;
+use crate::domain::ids::{ChannelId, MessageId};
+use crate::domain::ticket::Ticket;
 use super::outcome::Outcome;
 use super::ports::OutgoingMessage;
 use super::ports::PortError;

@@ -7,7 +7,7 @@
 //! fields (a taken name is a 409, a missing thing a 404, a bad value a 422
 //! on that field, a plan limit a 402).
 
-use super::ids::{ChannelId, IdError, UserId};
+use crate::domain::ids::{ChannelId, IdError, UserId};
 use super::ports::{ChannelKind, PortError};
 
 /// A reason to say no.

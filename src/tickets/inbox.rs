@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::error::{TicketError, TicketResult};
-use super::ids::{ChannelId, MessageId, UserId};
+use crate::domain::ids::{ChannelId, MessageId, UserId};
 use super::ports::PortError;
 use super::routing::Route;
 use super::TicketService;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ids::{ChannelId, GuildId, RoleId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TicketKind {

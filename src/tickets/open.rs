@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use super::error::{Refusal, TicketError, TicketResult};
-use super::ids::{ChannelId, GuildId, UserId};
-use super::model::{Ticket, TicketKind};
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::ticket::{Ticket, TicketKind};
 use super::ports::{PortError, TicketChannelSpec};
 use super::TicketService;
 use crate::db;

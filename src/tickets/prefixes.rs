@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::error::TicketResult;
-use super::ids::GuildId;
+use crate::domain::ids::GuildId;
 use super::TicketService;
 use crate::db;
 

@@ -14,8 +14,8 @@ use chrono::Utc;
 
 use super::duration;
 use super::error::{Refusal, TicketResult};
-use super::ids::{ChannelId, GuildId, UserId};
-use super::inbox::IncomingDm;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::dm::IncomingDm;
 use super::outcome::Outcome;
 use super::ports::{ChoiceMenu, ChoiceOption, OutgoingMessage, MAX_BUTTONS, MAX_MENU_OPTIONS};
 use super::render::truncate;
@@ -135,7 +135,7 @@ impl TicketService {
     async fn retire_prompt(
         &self,
         guild: GuildId,
-        message: Option<super::ids::MessageId>,
+        message: Option<crate::domain::ids::MessageId>,
         dm_channel: Option<ChannelId>,
     ) {
         let (Some(message), Some(dm_channel)) = (message, dm_channel) else {
@@ -144,7 +144,7 @@ impl TicketService {
         let guild_name = db::guilds::name(&self.db, guild).await.ok().flatten().unwrap_or_default();
         let waited = match db::settings::get(&self.db, guild).await {
             Ok(settings) => settings.category_prompt_timeout,
-            Err(_) => crate::tickets::model::DEFAULT_CATEGORY_PROMPT_TIMEOUT,
+            Err(_) => crate::domain::settings::DEFAULT_CATEGORY_PROMPT_TIMEOUT,
         };
         let text = templates::render(
             Template::CategoryTimedOut.default_text(),

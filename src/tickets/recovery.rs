@@ -10,8 +10,8 @@
 use chrono::{DateTime, Utc};
 
 use super::error::{Refusal, TicketResult};
-use super::ids::{ChannelId, MessageId, UserId};
-use super::inbox::IncomingDm;
+use crate::domain::ids::{ChannelId, MessageId, UserId};
+use crate::domain::dm::IncomingDm;
 use super::outcome::Outcome;
 use super::reply::StaffContext;
 use super::TicketService;

@@ -7,7 +7,7 @@ use std::fmt::{self, Display, Formatter};
 
 use super::categories::{DESCRIPTION_MAX, NAME_MAX as CATEGORY_NAME_MAX};
 use super::error::{CopyChange, CopyTrouble, Counted, Field, Missing, Named, Problem, Refusal};
-use super::ids::IdError;
+use crate::domain::ids::IdError;
 use super::panel::admin::{ANSWER_MAX, LABEL_MAX, NAME_MAX as TYPE_NAME_MAX, PLACEHOLDER_MAX};
 use super::ports::{ChannelKind, UPLOAD_LIMIT};
 use super::settings::{names, MESSAGE_MAX};
@@ -37,7 +37,7 @@ impl Display for Refusal {
                 Ok(())
             }
             Self::LimitReached { what, limit, premium: true } => {
-                f.write_str(&crate::billing::plan::needs_premium(counted(*what), *limit))
+                f.write_str(&crate::domain::plan::needs_premium(counted(*what), *limit))
             }
             Self::LimitReached { what, limit, premium: false } => match what {
                 Counted::Snippets => {

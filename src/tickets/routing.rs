@@ -21,9 +21,9 @@
 
 use super::duration;
 use super::error::{Refusal, TicketError, TicketResult};
-use super::ids::{GuildId, UserId};
-use super::inbox::IncomingDm;
-use super::model::{Ticket, TicketKind};
+use crate::domain::ids::{GuildId, UserId};
+use crate::domain::dm::IncomingDm;
+use crate::domain::ticket::{Ticket, TicketKind};
 use super::open::{OpenRequest, Opened};
 use super::outcome::Outcome;
 use super::ports::OutgoingMessage;

@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 
 use super::duration;
 use super::error::Problem;
-use super::ids::ChannelId;
-use super::model::{CloseAction, GuildSettings};
+use crate::domain::ids::ChannelId;
+use crate::domain::settings::{CloseAction, GuildSettings};
 
 /// Bounds of `category_prompt_timeout`, in seconds (the column's CHECK too).
 pub const PROMPT_TIMEOUT_MIN: u64 = 10;
@@ -328,7 +328,7 @@ fn custom(m: &Option<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tickets::ids::GuildId;
+    use crate::domain::ids::GuildId;
 
     #[test]
     fn every_setting_in_the_table_parses_to_a_change_of_its_own_name() {

@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use serde_json::{json, Map, Value};
 
 use super::error::{Field, Problem, Refusal, TicketError, TicketResult};
-use super::ids::GuildId;
-use super::model::{Actor, CloseAction, GuildSettings};
+use crate::domain::ids::GuildId;
+use crate::domain::{actor::Actor, settings::{CloseAction, GuildSettings}};
 use super::outcome::Outcome;
 use super::ports::ChannelKind;
 use super::TicketService;
@@ -145,7 +145,7 @@ pub fn describe(s: &GuildSettings) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tickets::ids::ChannelId;
+    use crate::domain::ids::ChannelId;
 
     fn settings() -> GuildSettings {
         GuildSettings::defaults(GuildId(1))

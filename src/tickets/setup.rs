@@ -3,8 +3,8 @@
 //! membership index); `/modmail disable` turns it off again.
 
 use super::error::{Field, Problem, Refusal, TicketResult};
-use super::ids::{ChannelId, GuildId, RoleId};
-use super::model::Actor;
+use crate::domain::ids::{ChannelId, GuildId, RoleId};
+use crate::domain::actor::Actor;
 use super::outcome::Outcome;
 use super::ports::{ChannelKind, PortError};
 use super::TicketService;

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
-use super::ids::GuildId;
-use super::model::{Actor, GuildSettings};
+use crate::domain::ids::GuildId;
+use crate::domain::{actor::Actor, settings::GuildSettings};
 use super::outcome::Outcome;
 use super::reply::StaffContext;
 use super::TicketService;
@@ -93,7 +93,7 @@ impl TicketService {
                 return Err(Refusal::NameTaken { what: Named::Snippet, name, prefix }.into());
             }
             db::snippets::Created::Full => {
-                let premium = limit < crate::billing::Plan::Premium.limits().snippets;
+                let premium = limit < crate::domain::plan::Plan::Premium.limits().snippets;
                 return Err(Refusal::LimitReached { what: Counted::Snippets, limit, premium }.into());
             }
         }

@@ -9,8 +9,8 @@ use chrono::Utc;
 
 use super::duration;
 use super::error::{Field, Missing, Problem, Refusal, TicketResult};
-use super::ids::{GuildId, UserId};
-use super::model::{Actor, Ticket, TicketKind};
+use crate::domain::ids::{GuildId, UserId};
+use crate::domain::{actor::Actor, ticket::{Ticket, TicketKind}};
 use super::open::{OpenRequest, Opened};
 use super::outcome::Outcome;
 use super::panel::log::PanelEvent;

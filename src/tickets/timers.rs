@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::duration;
 use super::error::{Missing, Refusal, TicketError, TicketResult};
-use super::ids::UserId;
-use super::model::Ticket;
+use crate::domain::ids::UserId;
+use crate::domain::ticket::Ticket;
 use super::outcome::Outcome;
 use super::ports::{OutgoingMessage, PortError};
 use super::reply::StaffContext;

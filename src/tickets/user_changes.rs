@@ -3,7 +3,7 @@
 //! in the message's history. Replays change nothing twice.
 
 use super::error::TicketResult;
-use super::ids::{MessageId, UserId};
+use crate::domain::ids::{MessageId, UserId};
 use super::ports::PortError;
 use super::render::{self, UserChange};
 use super::TicketService;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use deadpool_redis::redis;
 use ticketeer::jobs::inbox_sweeper::sweep_once;
-use ticketeer::tickets::ids::UserId;
+use ticketeer::domain::ids::UserId;
 
 use crate::support::{eventually, text_of, Guild, Options, TestApp};
 

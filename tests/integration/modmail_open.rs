@@ -253,13 +253,13 @@ async fn attachments_are_re_uploaded_both_ways_and_files_too_large_are_explained
 
     // A file larger than a bot may upload: staff and the user are told.
     let url = attachment["url"].as_str().unwrap().to_owned();
-    let dm = ticketeer::tickets::inbox::IncomingDm {
-        message: ticketeer::tickets::ids::MessageId(relayed["id"].as_str().unwrap().parse::<u64>().unwrap() + 1),
-        user: ticketeer::tickets::ids::UserId(alice),
-        dm_channel: ticketeer::tickets::ids::ChannelId(delivered["channel_id"].as_str().unwrap().parse().unwrap()),
+    let dm = ticketeer::domain::dm::IncomingDm {
+        message: ticketeer::domain::ids::MessageId(relayed["id"].as_str().unwrap().parse::<u64>().unwrap() + 1),
+        user: ticketeer::domain::ids::UserId(alice),
+        dm_channel: ticketeer::domain::ids::ChannelId(delivered["channel_id"].as_str().unwrap().parse().unwrap()),
         author_name: "alice".into(),
         content: "a huge video".into(),
-        attachments: vec![ticketeer::tickets::inbox::Attachment {
+        attachments: vec![ticketeer::domain::dm::Attachment {
             filename: "video.mp4".into(),
             url,
             size: 50 * 1024 * 1024,

@@ -8,8 +8,8 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use ticketeer::tickets::error::Counted;
-use ticketeer::tickets::ids::{GuildId, UserId};
-use ticketeer::tickets::model::Actor;
+use ticketeer::domain::ids::{GuildId, UserId};
+use ticketeer::domain::actor::Actor;
 use ticketeer::tickets::panel::admin::TypeFields;
 use ticketeer::tickets::{Refusal, TicketError};
 

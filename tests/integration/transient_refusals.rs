@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use deadpool_redis::redis;
-use ticketeer::tickets::ids::{GuildId, UserId};
+use ticketeer::domain::ids::{GuildId, UserId};
 
 use crate::support::{eventually, eventually_within, text_of, TestApp};
 

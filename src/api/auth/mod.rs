@@ -64,13 +64,13 @@ impl Caller {
 
     /// The ticket core's actor for this caller: an admin of the guild (the
     /// access check has established that), named for the logs.
-    pub fn as_actor(&self) -> crate::tickets::model::Actor {
-        use crate::tickets::ids::UserId;
+    pub fn as_actor(&self) -> crate::domain::actor::Actor {
+        use crate::domain::ids::UserId;
         let (user, name, api_token) = match self {
             Caller::Session(s) => (s.session.user_id, s.session.user_name.clone(), None),
             Caller::Token(t) => (t.created_by, format!("API token {}", t.token_id), Some(t.token_id)),
         };
-        crate::tickets::model::Actor {
+        crate::domain::actor::Actor {
             user: UserId(user as u64),
             name,
             roles: Vec::new(),

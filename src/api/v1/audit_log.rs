@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::Page;
 use crate::api::auth::access::{Authorized, ReadAuditLog};
 use crate::api::extract::Query;
-use crate::api::openapi::ErrorBody;
+use crate::api::error_body::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 

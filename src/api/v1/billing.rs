@@ -13,11 +13,12 @@ use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, ReadSettings, Session};
 use crate::api::ip_limit::{self, PerIp};
-use crate::api::openapi::ErrorBody;
+use crate::api::error_body::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::billing::events::{self, Processed};
-use crate::billing::plan::GRACE;
-use crate::billing::{signature, Plan};
+use crate::domain::plan::GRACE;
+use crate::billing::signature;
+use crate::domain::plan::Plan;
 use crate::db;
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,10 +14,10 @@ use utoipa::ToSchema;
 use super::refusals::{api_error, id_problem};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::{Json, Path};
-use crate::api::openapi::ErrorBody;
+use crate::api::error_body::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
-use crate::tickets::ids::UserId;
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Block {

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, Session};
 use crate::api::extract::Json;
-use crate::api::openapi::ErrorBody;
+use crate::api::error_body::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 

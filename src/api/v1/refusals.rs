@@ -7,7 +7,7 @@
 
 use crate::api::Error;
 use crate::tickets::error::{Counted, Field, Named, Problem, Refusal, TicketError};
-use crate::tickets::ids::IdError;
+use crate::domain::ids::IdError;
 use crate::tickets::ports::ChannelKind;
 
 /// `error` of a core action, its fields named as in the request body.
@@ -36,7 +36,7 @@ pub fn api_error_in(error: TicketError, group: Option<&str>) -> Error {
             problems.iter().map(|(field, problem)| (name(field), problem_text(field, problem))).collect::<Vec<_>>(),
         ),
         Refusal::LimitReached { what, limit, premium: true } => {
-            Error::PlanRequired(crate::billing::plan::needs_premium(counted(what), limit).into())
+            Error::PlanRequired(crate::domain::plan::needs_premium(counted(what), limit).into())
         }
         // No plan lifts it (Discord's own limit): a 422 on the list that is full.
         Refusal::LimitReached { what, limit, premium: false } => {

@@ -16,13 +16,13 @@ use utoipa::ToSchema;
 use super::refusals::{api_error_in, id_problem, problem_text};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::Json;
-use crate::api::openapi::ErrorBody;
+use crate::api::error_body::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::PanelSetup;
 use crate::tickets::error::{Field, Refusal, TicketError};
-use crate::tickets::ids::{ChannelId, GuildId, IdError};
-use crate::tickets::model::{CloseAction, GuildSettings};
+use crate::domain::ids::{ChannelId, GuildId, IdError};
+use crate::domain::settings::{CloseAction, GuildSettings};
 use crate::tickets::ports::ChannelKind;
 use crate::tickets::settings::{Flag, SettingChange};
 use crate::tickets::setup::ModmailSetup;
@@ -510,7 +510,7 @@ fn prefixed(group: &str, problems: Vec<(String, String)>) -> Vec<(String, String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tickets::ids::GuildId;
+    use crate::domain::ids::GuildId;
 
     #[test]
     fn the_api_shows_each_setting_as_the_audit_log_records_it() {

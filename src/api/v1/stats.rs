@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::access::{Authorized, ReadTickets};
 use crate::api::extract::Query;
-use crate::api::openapi::ErrorBody;
+use crate::api::error_body::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 

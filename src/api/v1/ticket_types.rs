@@ -13,11 +13,11 @@ use utoipa::ToSchema;
 use super::refusals::api_error;
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::extract::{Json, Path};
-use crate::api::openapi::ErrorBody;
+use crate::api::error_body::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::TicketType as TypeRow;
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 use crate::tickets::panel::admin::{QuestionChange, QuestionFields, TypeFields};
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -12,11 +12,11 @@ use super::refusals::id_problem;
 use super::Page;
 use crate::api::auth::access::{Authorized, ReadTickets};
 use crate::api::extract::{Path, Query};
-use crate::api::openapi::ErrorBody;
+use crate::api::error_body::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::ticket_reports::{TicketFilter, TicketSummary};
-use crate::tickets::ids::UserId;
+use crate::domain::ids::UserId;
 
 /// Messages returned with one ticket at most (the transcript has them all).
 pub const MESSAGES_MAX: i64 = 1000;

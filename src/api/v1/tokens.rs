@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use crate::api::auth::access::{Authorized, Session};
 use crate::api::auth::{Scope, TOKEN_PREFIX};
 use crate::api::extract::{Json, Path};
-use crate::api::openapi::ErrorBody;
+use crate::api::error_body::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::crypto;
 use crate::db;
@@ -148,7 +148,7 @@ pub async fn create(
     let limit = db::billing::plan(&mut *tx, access.guild).await?.limits().api_tokens.min(MAX_TOKENS_PER_GUILD);
     if db::api_tokens::count(&mut *tx, access.guild_db()).await? >= limit {
         if limit < MAX_TOKENS_PER_GUILD {
-            return Err(Error::PlanRequired(crate::billing::plan::needs_premium("API tokens", limit as usize).into()));
+            return Err(Error::PlanRequired(crate::domain::plan::needs_premium("API tokens", limit as usize).into()));
         }
         return Err(Error::Conflict(format!("a guild can have {limit} tokens; revoke one first").into()));
     }

@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 use crate::api::auth::access::{Authorized, ReadTickets};
 use crate::api::extract::{Path, Query};
 use crate::api::ip_limit::{self, PerIp};
-use crate::api::openapi::ErrorBody;
+use crate::api::error_body::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 

@@ -20,7 +20,7 @@ use twilight_util::permission_calculator::PermissionCalculator;
 use crate::redis::guild_facts::{GuildFactStore, GuildFacts, PermissionFacts};
 use crate::redis::keys::Keys;
 use crate::redis::RedisPool;
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 use crate::tickets::ports::KnownNames;
 use refill::Refill;
 

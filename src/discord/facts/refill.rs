@@ -14,7 +14,7 @@ use super::GuildFactsLookup;
 use crate::discord::metered::metered;
 use crate::redis::guild_facts::GuildFacts;
 use crate::redis::lock::Lock;
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// Longer than two REST calls take, even slowed by rate limits; a holder
 /// that dies leaves it to expire this soon.

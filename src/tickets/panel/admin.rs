@@ -4,8 +4,8 @@
 //! says what to do, and refreshes the menu.
 
 use super::super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
-use super::super::ids::GuildId;
-use super::super::model::Actor;
+use crate::domain::ids::GuildId;
+use crate::domain::actor::Actor;
 use super::super::TicketService;
 use crate::db;
 use crate::db::panel::{NewType, Question, QuestionStyle, TicketType, TypeCreated};

@@ -4,8 +4,8 @@
 
 use chrono::Utc;
 
-use super::super::ids::UserId;
-use super::super::model::{Ticket, TicketKind};
+use crate::domain::ids::UserId;
+use crate::domain::ticket::{Ticket, TicketKind};
 use super::super::ports::{Embed, EmbedField, OutgoingMessage, Upload, UPLOAD_LIMIT};
 use super::super::TicketService;
 use crate::db;

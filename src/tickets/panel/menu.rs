@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::super::error::{Refusal, TicketResult};
-use super::super::ids::{GuildId, MessageId};
+use crate::domain::ids::{GuildId, MessageId};
 use super::super::ports::{ChoiceMenu, ChoiceOption, Embed, EmbedField, OutgoingMessage, PortError};
 use super::super::render::truncate;
 use super::super::TicketService;

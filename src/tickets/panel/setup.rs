@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 
 use super::super::error::{Field, Problem, Refusal, TicketResult};
-use super::super::ids::GuildId;
-use super::super::model::Actor;
+use crate::domain::ids::GuildId;
+use crate::domain::actor::Actor;
 use super::super::outcome::Outcome;
 use super::super::ports::ChannelKind;
 use super::super::TicketService;

@@ -12,8 +12,8 @@
 use chrono::{Duration, Utc};
 
 use super::super::error::TicketResult;
-use super::super::ids::MessageId;
-use super::super::model::{Ticket, TicketKind};
+use crate::domain::ids::MessageId;
+use crate::domain::ticket::{Ticket, TicketKind};
 use super::super::ports::{FetchedMessage, OutgoingMessage, PortError, Upload, UPLOAD_LIMIT};
 use super::super::TicketService;
 use super::html::{self, TranscriptHeader};

@@ -568,11 +568,11 @@ impl TestApp {
     /// A staff member of `guild` as the ticket core sees them, for driving the
     /// core's entry points directly (duplicate-delivery tests).
     pub fn staff_invocation(&self, guild: &Guild, channel: u64, source: u64) -> ticketeer::commands::Invocation {
-        use ticketeer::tickets::ids::{ChannelId, GuildId, RoleId, UserId};
+        use ticketeer::domain::ids::{ChannelId, GuildId, RoleId, UserId};
         ticketeer::commands::Invocation {
             guild: GuildId(guild.id),
             channel: ChannelId(channel),
-            actor: ticketeer::tickets::model::Actor {
+            actor: ticketeer::domain::actor::Actor {
                 user: UserId(guild.staff),
                 name: "staff".into(),
                 roles: vec![RoleId(guild.staff_role)],
