@@ -8,10 +8,10 @@ pub mod text;
 use std::time::Duration;
 
 pub use crate::db::panel::PanelSetup;
-pub use crate::tickets::categories::CategoryAction;
-use crate::domain::ids::{ChannelId, GuildId, UserId};
-use crate::domain::dm::Attachment;
 use crate::domain::actor::Actor;
+use crate::domain::dm::Attachment;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+pub use crate::tickets::categories::CategoryAction;
 use crate::tickets::reply::StaffContext;
 use crate::tickets::setup::ModmailSetup;
 pub use crate::tickets::snippets::SnippetAction;

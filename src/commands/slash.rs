@@ -5,8 +5,8 @@ use twilight_model::application::interaction::application_command::{
 };
 
 use super::{CategoryAction, CloseWhen, Command, SnippetAction};
-use crate::tickets::duration;
 use crate::domain::ids::{ChannelId, RoleId, UserId};
+use crate::tickets::duration;
 use crate::tickets::setup::ModmailSetup;
 
 /// `None` for a command we do not know (registered by an older version).

@@ -6,9 +6,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::domain::plan::GRACE;
-use crate::domain::plan::Plan;
 use crate::domain::ids::GuildId;
+use crate::domain::plan::Plan;
+use crate::domain::plan::GRACE;
 
 /// Records a webhook event; `false` if it was processed before (then its
 /// effect is already stored: same transaction).

@@ -3,8 +3,8 @@
 
 use sqlx::PgPool;
 
-use crate::domain::ids::{ChannelId, MessageId, UserId};
 use crate::domain::dm::{Attachment, IncomingDm};
+use crate::domain::ids::{ChannelId, MessageId, UserId};
 
 /// Stores a DM; `false` if it was already stored (a replayed event).
 #[tracing::instrument(skip(db, dm), fields(message = %dm.message))]

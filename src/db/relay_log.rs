@@ -3,8 +3,8 @@
 
 use sqlx::PgPool;
 
-use crate::domain::ids::{ChannelId, MessageId, UserId};
 use crate::domain::dm::{Attachment, IncomingDm};
+use crate::domain::ids::{ChannelId, MessageId, UserId};
 
 /// Records a user's DM as relayed into the ticket channel, and takes it off the
 /// inbox, in one transaction.

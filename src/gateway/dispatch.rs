@@ -8,8 +8,8 @@ use twilight_model::gateway::payload::incoming::GuildCreate;
 use super::member_requests::MemberRequester;
 
 use crate::bot::Bot;
-use crate::handlers::{direct_message, guild_message, interaction, membership};
 use crate::domain::ids::UserId;
+use crate::handlers::{direct_message, guild_message, interaction, membership};
 
 /// The event as its handler needs it, given to it once the shard loop has
 /// put it in the cache and the guild facts. A GUILD_CREATE keeps only what

@@ -12,8 +12,8 @@ use twilight_model::http::interaction::{InteractionResponse, InteractionResponse
 use super::respond::{answer_component, message, outcome_response, respond, run_command};
 use crate::bot::Bot;
 use crate::commands::slash;
-use crate::tickets::conversation::SWITCH_GUILD_BUTTON;
 use crate::domain::ids::{GuildId, UserId};
+use crate::tickets::conversation::SWITCH_GUILD_BUTTON;
 use crate::tickets::panel::admin_view::ADMIN;
 use crate::tickets::panel::control::{ADD_USER_FORM, CLOSE_CONFIRM, CONTROL};
 use crate::tickets::panel::menu::TYPE_MENU;

@@ -10,8 +10,8 @@ use twilight_model::id::Id;
 
 use crate::bot::Bot;
 use crate::db;
-use crate::gateway::member_requests::MemberRequester;
 use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::gateway::member_requests::MemberRequester;
 
 /// A guild became available: after every identify (not after a resume, which
 /// replays the missed events instead) Discord sends GUILD_CREATE for each

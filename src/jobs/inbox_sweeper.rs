@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bot::Bot;
 use crate::db;
-use crate::redis::lock::Lock;
 use crate::domain::ids::UserId;
+use crate::redis::lock::Lock;
 
 pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {

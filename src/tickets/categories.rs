@@ -8,8 +8,6 @@ use serde_json::json;
 
 use super::duration;
 use super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
-use crate::domain::ids::{ChannelId, GuildId};
-use crate::domain::actor::Actor;
 use super::outcome::Outcome;
 use super::ports::{ChannelKind, OutgoingMessage, PortError, MAX_MENU_OPTIONS};
 use super::reply::StaffContext;
@@ -17,6 +15,8 @@ use super::setting_specs::{Flag, SettingChange};
 use super::TicketService;
 use crate::db;
 use crate::db::categories::{CategoryFields, ModmailCategory};
+use crate::domain::actor::Actor;
+use crate::domain::ids::{ChannelId, GuildId};
 
 /// What to do with the guild's categories. Values are as staff typed them;
 /// this module validates them.
@@ -268,7 +268,11 @@ impl TicketService {
     }
 
     /// The guild's settings, once the actor may change its categories.
-    async fn category_manager(&self, guild: GuildId, actor: &Actor) -> TicketResult<crate::domain::settings::GuildSettings> {
+    async fn category_manager(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+    ) -> TicketResult<crate::domain::settings::GuildSettings> {
         let settings = db::settings::get(&self.db, guild).await?;
         if !actor.is_staff(&settings) {
             return Err(Refusal::NotStaff.into());

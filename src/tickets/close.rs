@@ -3,15 +3,15 @@
 //! ticket channel deleted by hand.
 
 use super::error::TicketResult;
-use crate::domain::ids::{ChannelId, GuildId, UserId};
-use crate::domain::settings::CloseAction;
-use crate::domain::ticket::{Ticket, TicketKind};
 use super::outcome::Outcome;
 use super::panel::log::PanelEvent;
 use super::ports::{ArchiveSpec, OutgoingMessage, PortError, Upload, CATEGORY_LIMIT};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::settings::CloseAction;
+use crate::domain::ticket::{Ticket, TicketKind};
 use crate::metrics;
 use crate::templates::Template;
 

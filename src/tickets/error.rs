@@ -7,8 +7,8 @@
 //! fields (a taken name is a 409, a missing thing a 404, a bad value a 422
 //! on that field, a plan limit a 402).
 
-use crate::domain::ids::{ChannelId, IdError, UserId};
 use super::ports::{ChannelKind, PortError};
+use crate::domain::ids::{ChannelId, IdError, UserId};
 
 /// A reason to say no.
 #[derive(Debug, Clone, PartialEq, Eq)]

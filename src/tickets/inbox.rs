@@ -17,11 +17,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::error::{TicketError, TicketResult};
-use crate::domain::ids::{ChannelId, MessageId, UserId};
 use super::ports::PortError;
 use super::routing::Route;
 use super::TicketService;
 use crate::db;
+use crate::domain::ids::{ChannelId, MessageId, UserId};
 use crate::redis::lock::Lock;
 
 /// A DM as the core sees it.

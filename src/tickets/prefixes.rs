@@ -16,9 +16,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::error::TicketResult;
-use crate::domain::ids::GuildId;
 use super::TicketService;
 use crate::db;
+use crate::domain::ids::GuildId;
 
 /// How long an entry is used without being read again.
 pub const TTL: Duration = Duration::from_secs(60);

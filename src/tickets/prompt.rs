@@ -14,8 +14,6 @@ use chrono::Utc;
 
 use super::duration;
 use super::error::{Refusal, TicketResult};
-use crate::domain::ids::{ChannelId, GuildId, UserId};
-use crate::domain::dm::IncomingDm;
 use super::outcome::Outcome;
 use super::ports::{ChoiceMenu, ChoiceOption, OutgoingMessage, MAX_BUTTONS, MAX_MENU_OPTIONS};
 use super::render::truncate;
@@ -24,6 +22,8 @@ use crate::db;
 use crate::db::categories::ModmailCategory;
 use crate::db::prompts::PromptState;
 use crate::db::timers::Timer;
+use crate::domain::dm::IncomingDm;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
 use crate::templates::{self, Placeholders, Template};
 
 /// Custom id of the prompt's menu; each button's is `modmail:category:{id}`.

@@ -7,12 +7,12 @@ use std::fmt::{self, Display, Formatter};
 
 use super::categories::{DESCRIPTION_MAX, NAME_MAX as CATEGORY_NAME_MAX};
 use super::error::{CopyChange, CopyTrouble, Counted, Field, Missing, Named, Problem, Refusal};
-use crate::domain::ids::IdError;
 use super::panel::admin::{ANSWER_MAX, LABEL_MAX, NAME_MAX as TYPE_NAME_MAX, PLACEHOLDER_MAX};
 use super::ports::{ChannelKind, UPLOAD_LIMIT};
 use super::settings::{names, MESSAGE_MAX};
 use super::snippets::CONTENT_MAX;
 use super::{duration, timers};
+use crate::domain::ids::IdError;
 
 impl Display for Refusal {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {

@@ -1,11 +1,11 @@
 //! How relayed messages look on each side. Pure functions: easy to test, and
 //! the one place to change the look of a ticket.
 
-use crate::domain::dm::{Attachment, IncomingDm};
-use crate::domain::{settings::GuildSettings, ticket::Ticket};
 use super::ports::{ChoiceMenu, ChoiceOption, Embed, EmbedField, OutgoingMessage, UPLOAD_LIMIT};
 use super::routing::GUILD_CHOICE_MENU;
 use crate::db::members::ModmailGuild;
+use crate::domain::dm::{Attachment, IncomingDm};
+use crate::domain::{settings::GuildSettings, ticket::Ticket};
 use crate::templates::Template;
 
 /// Discord's limit on an embed description.

@@ -2,15 +2,15 @@
 //! snippets and the API) all come here.
 
 use super::error::{Refusal, TicketResult};
-use crate::domain::ids::{ChannelId, GuildId};
-use crate::domain::dm::Attachment;
-use crate::domain::{actor::Actor, settings::GuildSettings, ticket::Ticket};
 use super::outcome::Outcome;
 use super::ports::PortError;
 use super::render::{RelayStyle, StaffReplyView};
 use super::{render, TicketService};
 use crate::db;
 use crate::db::relay_log::StaffReply;
+use crate::domain::dm::Attachment;
+use crate::domain::ids::{ChannelId, GuildId};
+use crate::domain::{actor::Actor, settings::GuildSettings, ticket::Ticket};
 use crate::metrics;
 
 /// Where and by whom a staff action was invoked.

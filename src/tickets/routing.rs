@@ -21,9 +21,6 @@
 
 use super::duration;
 use super::error::{Refusal, TicketError, TicketResult};
-use crate::domain::ids::{GuildId, UserId};
-use crate::domain::dm::IncomingDm;
-use crate::domain::ticket::{Ticket, TicketKind};
 use super::open::{OpenRequest, Opened};
 use super::outcome::Outcome;
 use super::ports::OutgoingMessage;
@@ -33,6 +30,9 @@ use crate::db;
 use crate::db::choices::{Expired, GuildChoice};
 use crate::db::members::ModmailGuild;
 use crate::db::timers::Timer;
+use crate::domain::dm::IncomingDm;
+use crate::domain::ids::{GuildId, UserId};
+use crate::domain::ticket::{Ticket, TicketKind};
 use crate::templates::{self, Placeholders, Template};
 
 /// Custom id of the guild-choice select menu sent in DMs.

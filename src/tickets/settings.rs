@@ -9,13 +9,16 @@ use std::fmt::Write as _;
 use serde_json::{json, Map, Value};
 
 use super::error::{Field, Problem, Refusal, TicketError, TicketResult};
-use crate::domain::ids::GuildId;
-use crate::domain::{actor::Actor, settings::{CloseAction, GuildSettings}};
 use super::outcome::Outcome;
 use super::ports::ChannelKind;
 use super::TicketService;
 use crate::db;
 use crate::db::audit_log::AuditActor;
+use crate::domain::ids::GuildId;
+use crate::domain::{
+    actor::Actor,
+    settings::{CloseAction, GuildSettings},
+};
 
 pub use super::setting_specs::{
     as_json, names, Flag, SettingChange, MESSAGE_MAX, PROMPT_TIMEOUT_MAX, PROMPT_TIMEOUT_MIN, SETTINGS,

@@ -7,13 +7,13 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
-use crate::domain::ids::GuildId;
-use crate::domain::{actor::Actor, settings::GuildSettings};
 use super::outcome::Outcome;
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
 pub use crate::db::snippets::Snippet;
+use crate::domain::ids::GuildId;
+use crate::domain::{actor::Actor, settings::GuildSettings};
 use crate::templates::{self, Placeholders};
 
 /// Longest snippet: a staff reply's limit.

@@ -131,9 +131,9 @@ async fn a_silent_slash_close_sends_the_user_nothing() {
 #[tokio::test]
 async fn the_same_dm_or_command_delivered_twice_does_nothing_twice() {
     use ticketeer::commands::{execute, Command, Invocation};
-    use ticketeer::domain::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
-    use ticketeer::domain::dm::IncomingDm;
     use ticketeer::domain::actor::Actor;
+    use ticketeer::domain::dm::IncomingDm;
+    use ticketeer::domain::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 
     let app = TestApp::spawn().await;
     let acme = app.guild("acme").await;

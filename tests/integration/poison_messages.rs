@@ -103,8 +103,8 @@ async fn a_file_the_cdn_fails_to_serve_twice_is_fetched_on_the_third_try_and_rel
 
 #[tokio::test]
 async fn every_403_discord_answers_is_counted_once_in_the_fleets_invalid_request_window() {
-    use ticketeer::redis::invalid_requests::InvalidRequests;
     use ticketeer::domain::ids::UserId;
+    use ticketeer::redis::invalid_requests::InvalidRequests;
     use ticketeer::tickets::ports::DiscordPort;
 
     let app = TestApp::spawn().await;

@@ -7,9 +7,9 @@ use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::json;
 
-use ticketeer::tickets::error::Counted;
-use ticketeer::domain::ids::{GuildId, UserId};
 use ticketeer::domain::actor::Actor;
+use ticketeer::domain::ids::{GuildId, UserId};
+use ticketeer::tickets::error::Counted;
 use ticketeer::tickets::panel::admin::TypeFields;
 use ticketeer::tickets::{Refusal, TicketError};
 

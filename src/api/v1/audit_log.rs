@@ -9,8 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Page;
 use crate::api::auth::access::{Authorized, ReadAuditLog};
-use crate::api::extract::Query;
 use crate::api::error_body::ErrorBody;
+use crate::api::extract::Query;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 

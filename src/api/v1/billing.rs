@@ -12,14 +12,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, ReadSettings, Session};
-use crate::api::ip_limit::{self, PerIp};
 use crate::api::error_body::ErrorBody;
+use crate::api::ip_limit::{self, PerIp};
 use crate::api::{ApiState, Error, Result};
 use crate::billing::events::{self, Processed};
-use crate::domain::plan::GRACE;
 use crate::billing::signature;
-use crate::domain::plan::Plan;
 use crate::db;
+use crate::domain::plan::Plan;
+use crate::domain::plan::GRACE;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Billing {

@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 
 use super::refusals::{api_error, id_problem};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
-use crate::api::extract::{Json, Path};
 use crate::api::error_body::ErrorBody;
+use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::domain::ids::UserId;

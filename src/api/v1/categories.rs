@@ -12,13 +12,13 @@ use utoipa::ToSchema;
 
 use super::refusals::{api_error, id_problem};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
-use crate::api::extract::{Json, Path};
 use crate::api::error_body::ErrorBody;
+use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::categories::ModmailCategory;
-use crate::tickets::categories::{CategoryChange as Change, CategoryKey, NewCategory as New};
 use crate::domain::ids::ChannelId;
+use crate::tickets::categories::{CategoryChange as Change, CategoryKey, NewCategory as New};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Category {

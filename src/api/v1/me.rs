@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::{guilds, Caller};
-use crate::api::extract::Query;
 use crate::api::error_body::ErrorBody;
+use crate::api::extract::Query;
 use crate::api::{ApiState, Result};
 use crate::db;
 

@@ -6,8 +6,8 @@
 //! Failures of ours stay 500s.
 
 use crate::api::Error;
-use crate::tickets::error::{Counted, Field, Named, Problem, Refusal, TicketError};
 use crate::domain::ids::IdError;
+use crate::tickets::error::{Counted, Field, Named, Problem, Refusal, TicketError};
 use crate::tickets::ports::ChannelKind;
 
 /// `error` of a core action, its fields named as in the request body.

@@ -15,14 +15,14 @@ use utoipa::ToSchema;
 
 use super::refusals::{api_error_in, id_problem, problem_text};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
-use crate::api::extract::Json;
 use crate::api::error_body::ErrorBody;
+use crate::api::extract::Json;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::PanelSetup;
-use crate::tickets::error::{Field, Refusal, TicketError};
 use crate::domain::ids::{ChannelId, GuildId, IdError};
 use crate::domain::settings::{CloseAction, GuildSettings};
+use crate::tickets::error::{Field, Refusal, TicketError};
 use crate::tickets::ports::ChannelKind;
 use crate::tickets::settings::{Flag, SettingChange};
 use crate::tickets::setup::ModmailSetup;

@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 
 use super::refusals::api_error;
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
-use crate::api::extract::{Json, Path};
 use crate::api::error_body::ErrorBody;
+use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::tickets::error::TicketError;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::access::{Authorized, ReadTickets};
-use crate::api::extract::Query;
 use crate::api::error_body::ErrorBody;
+use crate::api::extract::Query;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 

@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, Session};
 use crate::api::auth::{Scope, TOKEN_PREFIX};
-use crate::api::extract::{Json, Path};
 use crate::api::error_body::ErrorBody;
+use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::crypto;
 use crate::db;

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::auth::access::{Authorized, ReadTickets};
+use crate::api::error_body::ErrorBody;
 use crate::api::extract::{Path, Query};
 use crate::api::ip_limit::{self, PerIp};
-use crate::api::error_body::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 

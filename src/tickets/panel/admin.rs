@@ -4,11 +4,11 @@
 //! says what to do, and refreshes the menu.
 
 use super::super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
-use crate::domain::ids::GuildId;
-use crate::domain::actor::Actor;
 use super::super::TicketService;
 use crate::db;
 use crate::db::panel::{NewType, Question, QuestionStyle, TicketType, TypeCreated};
+use crate::domain::actor::Actor;
+use crate::domain::ids::GuildId;
 use serde_json::json;
 
 /// A select menu holds 25 options.

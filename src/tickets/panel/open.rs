@@ -4,14 +4,14 @@
 //! where the answers are posted and the support role is pinged.
 
 use super::super::error::{Missing, Refusal, TicketResult};
-use crate::domain::ids::{ChannelId, GuildId, UserId};
-use crate::domain::ticket::TicketKind;
 use super::super::open::{OpenRequest, Opened, PanelPick};
 use super::super::outcome::Outcome;
 use super::super::ports::{Embed, Form, FormField, OutgoingMessage};
 use super::super::TicketService;
 use crate::db;
 use crate::db::panel::{QuestionStyle, TicketType};
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::ticket::TicketKind;
 
 /// Custom id of a type's form: `panel:form:{type_id}`; its fields are `q0`…`q4`.
 pub const FORM_PREFIX: &str = "panel:form:";
