@@ -40,10 +40,10 @@ pub enum Command {
     Take,
     Release,
     AddStaff {
-        user: u64,
+        user: UserId,
     },
     RemoveStaff {
-        user: u64,
+        user: UserId,
     },
     AddReminder {
         delay: Duration,
@@ -57,15 +57,15 @@ pub enum Command {
     },
     Logs,
     NewThread {
-        user: u64,
+        user: UserId,
     },
     Block {
-        user: u64,
+        user: UserId,
         length: Option<Duration>,
         reason: String,
     },
     Unblock {
-        user: u64,
+        user: UserId,
     },
     Snippet(SnippetAction),
     SendSnippet {
@@ -78,11 +78,7 @@ pub enum Command {
     MoveThread {
         category: String,
     },
-    ModmailSetup {
-        inbox_category: u64,
-        staff_role: u64,
-        log_channel: Option<u64>,
-    },
+    ModmailSetup(ModmailSetup),
     /// Turns modmail off (`/modmail disable`); setting it up again turns it on.
     ModmailDisable,
     /// No changes: show the settings.
@@ -129,17 +125,15 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
         Command::Delete { number } => tickets.delete_staff_message(&ctx, number).await,
         Command::Take => tickets.take(&ctx).await,
         Command::Release => tickets.release(&ctx).await,
-        Command::AddStaff { user } => tickets.add_staff(&ctx, UserId(user)).await,
-        Command::RemoveStaff { user } => tickets.remove_staff(&ctx, UserId(user)).await,
+        Command::AddStaff { user } => tickets.add_staff(&ctx, user).await,
+        Command::RemoveStaff { user } => tickets.remove_staff(&ctx, user).await,
         Command::AddReminder { delay, content } => tickets.add_reminder(&ctx, delay, &content).await,
         Command::RemoveReminder { number } => tickets.remove_reminder(&ctx, number).await,
         Command::Alert { cancel } => tickets.alert(&ctx, cancel).await,
         Command::Logs => tickets.logs(&ctx).await,
-        Command::NewThread { user } => tickets.new_ticket_for(at.guild, &at.actor, UserId(user)).await,
-        Command::Block { user, length, reason } => {
-            tickets.block(at.guild, &at.actor, UserId(user), length, &reason).await
-        }
-        Command::Unblock { user } => tickets.unblock(at.guild, &at.actor, UserId(user)).await,
+        Command::NewThread { user } => tickets.new_ticket_for(at.guild, &at.actor, user).await,
+        Command::Block { user, length, reason } => tickets.block(at.guild, &at.actor, user, length, &reason).await,
+        Command::Unblock { user } => tickets.unblock(at.guild, &at.actor, user).await,
         Command::Recover => tickets.recover_ticket(&ctx).await,
         Command::Category(action) => tickets.manage_categories(at.guild, &at.actor, action).await,
         Command::MoveThread { category } => tickets.move_ticket(&ctx, &category).await,
@@ -148,13 +142,6 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
         Command::SendSnippet { name, anonymous } => tickets.send_snippet(&ctx, &name, anonymous).await,
         Command::ModmailSettings { changes } => tickets.modmail_settings(at.guild, &at.actor, &changes).await,
         Command::ModmailDisable => tickets.disable_modmail(at.guild, &at.actor).await,
-        Command::ModmailSetup { inbox_category, staff_role, log_channel } => {
-            let setup = ModmailSetup {
-                inbox_category: ChannelId(inbox_category),
-                staff_role: crate::domain::ids::RoleId(staff_role),
-                log_channel: log_channel.map(ChannelId),
-            };
-            tickets.setup_modmail(at.guild, &at.actor, &setup).await
-        }
+        Command::ModmailSetup(setup) => tickets.setup_modmail(at.guild, &at.actor, &setup).await,
     }
 }

@@ -5,7 +5,9 @@ use twilight_model::application::interaction::application_command::{
 };
 
 use super::{CategoryAction, CloseWhen, Command, SnippetAction};
+use crate::domain::ids::{ChannelId, RoleId, UserId};
 use crate::tickets::duration;
+use crate::tickets::setup::ModmailSetup;
 
 /// `None` for a command we do not know (registered by an older version).
 pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
@@ -58,11 +60,11 @@ pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {
         "modmail" => match data.options.first().map(|o| (o.name.as_str(), &o.value)) {
             Some(("setup", CommandOptionValue::SubCommand(options))) => {
                 match (id(options, "inbox-category"), id(options, "staff-role")) {
-                    (Some(inbox_category), Some(staff_role)) => Ok(Command::ModmailSetup {
-                        inbox_category,
-                        staff_role,
-                        log_channel: id(options, "log-channel"),
-                    }),
+                    (Some(inbox_category), Some(staff_role)) => Ok(Command::ModmailSetup(ModmailSetup {
+                        inbox_category: ChannelId(inbox_category),
+                        staff_role: RoleId(staff_role),
+                        log_channel: id(options, "log-channel").map(ChannelId),
+                    })),
                     _ => Err("Pick an inbox category and a staff role.".to_owned()),
                 }
             }
@@ -112,7 +114,6 @@ fn snippet(data: &CommandData) -> Result<Command, String> {
 
 /// `/ticket setup`.
 fn ticket(data: &CommandData) -> Result<Command, String> {
-    use crate::domain::ids::{ChannelId, RoleId};
     match data.options.first().map(|o| (o.name.as_str(), &o.value)) {
         Some(("setup", CommandOptionValue::SubCommand(options))) => {
             match (id(options, "menu-channel"), id(options, "category")) {
@@ -165,8 +166,8 @@ fn category(data: &CommandData) -> Result<Command, String> {
     }))
 }
 
-fn user(options: &[CommandDataOption]) -> Result<u64, String> {
-    id(options, "user").ok_or_else(|| "Pick a user.".to_owned())
+fn user(options: &[CommandDataOption]) -> Result<UserId, String> {
+    id(options, "user").map(UserId).ok_or_else(|| "Pick a user.".to_owned())
 }
 
 /// A setting's value as text, whatever the option's type.

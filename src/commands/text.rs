@@ -4,6 +4,7 @@
 use super::{CategoryAction, CloseWhen, Command, SnippetAction};
 use crate::domain::ids::{ChannelId, IdError, RoleId, UserId};
 use crate::tickets::duration;
+use crate::tickets::setup::ModmailSetup;
 
 /// `None` if the message is not a command of ours; `Some(Err(usage))` if it is
 /// one, but malformed.
@@ -188,12 +189,12 @@ fn parse_block(prefix: &str, args: &str) -> Result<Command, String> {
 /// One user argument: `<@id>`, `<@!id>` or the id. Not a number at all gets
 /// the usage; a number that cannot be an id (0, too large) says so first, as
 /// it would otherwise look like a typo of the right shape.
-fn user_arg(args: &str, usage: impl FnOnce() -> String) -> Result<u64, String> {
+fn user_arg(args: &str, usage: impl FnOnce() -> String) -> Result<UserId, String> {
     let word = args.trim();
     if word.is_empty() || word.contains(char::is_whitespace) {
         return Err(usage());
     }
-    UserId::from_mention(word).map(UserId::get).map_err(|e| refusal(word, e, usage()))
+    UserId::from_mention(word).map_err(|e| refusal(word, e, usage()))
 }
 
 /// Why `word` is not an id, then the usage.
@@ -235,10 +236,10 @@ fn parse_modmail(prefix: &str, args: &str) -> Result<Command, String> {
     let inbox_category = ChannelId::from_mention(category).map_err(|e| refusal(category, e, usage.clone()))?;
     let staff_role = RoleId::from_mention(role).map_err(|e| refusal(role, e, usage.clone()))?;
     let log_channel = match log {
-        Some(log) => Some(ChannelId::from_mention(log).map_err(|e| refusal(log, e, usage))?.get()),
+        Some(log) => Some(ChannelId::from_mention(log).map_err(|e| refusal(log, e, usage))?),
         None => None,
     };
-    Ok(Command::ModmailSetup { inbox_category: inbox_category.get(), staff_role: staff_role.get(), log_channel })
+    Ok(Command::ModmailSetup(ModmailSetup { inbox_category, staff_role, log_channel }))
 }
 
 #[cfg(test)]
@@ -278,8 +279,8 @@ mod tests {
 
     #[test]
     fn staff_workflow_commands_take_users_delays_and_numbers() {
-        assert_eq!(parse("!", "!add_staff <@!42>"), Some(Ok(Command::AddStaff { user: 42 })));
-        assert_eq!(parse("!", "!remove_staff 42"), Some(Ok(Command::RemoveStaff { user: 42 })));
+        assert_eq!(parse("!", "!add_staff <@!42>"), Some(Ok(Command::AddStaff { user: UserId(42) })));
+        assert_eq!(parse("!", "!remove_staff 42"), Some(Ok(Command::RemoveStaff { user: UserId(42) })));
         assert_eq!(
             parse("!", "!add_reminder 2h Check back"),
             Some(Ok(Command::AddReminder { delay: Duration::from_secs(7200), content: "Check back".into() }))
@@ -289,14 +290,14 @@ mod tests {
         assert_eq!(
             parse("!", "!block 42 7d spam links"),
             Some(Ok(Command::Block {
-                user: 42,
+                user: UserId(42),
                 length: Some(Duration::from_secs(604_800)),
                 reason: "spam links".into()
             }))
         );
         assert_eq!(
             parse("!", "!block <@42> rude"),
-            Some(Ok(Command::Block { user: 42, length: None, reason: "rude".into() }))
+            Some(Ok(Command::Block { user: UserId(42), length: None, reason: "rude".into() }))
         );
         assert!(matches!(parse("!", "!add_staff bob"), Some(Err(_))));
         assert!(matches!(parse("!", "!add_reminder 2h"), Some(Err(_))));
@@ -386,7 +387,11 @@ mod tests {
     fn modmail_setup_accepts_ids_and_mentions() {
         assert_eq!(
             parse("!", "!modmail setup <#10> <@&20> 30"),
-            Some(Ok(Command::ModmailSetup { inbox_category: 10, staff_role: 20, log_channel: Some(30) }))
+            Some(Ok(Command::ModmailSetup(ModmailSetup {
+                inbox_category: ChannelId(10),
+                staff_role: RoleId(20),
+                log_channel: Some(ChannelId(30))
+            })))
         );
         assert!(matches!(parse("!", "!modmail setup x"), Some(Err(_))));
     }
@@ -413,7 +418,7 @@ mod tests {
         }
         assert_eq!(
             parse("!", &format!("!add_staff {}", i64::MAX)),
-            Some(Ok(Command::AddStaff { user: i64::MAX as u64 }))
+            Some(Ok(Command::AddStaff { user: UserId(i64::MAX as u64) }))
         );
     }
 

@@ -122,7 +122,7 @@ pub async fn add_user_submitted(bot: &Bot, interaction: &Interaction, data: &Mod
     // The id as typed, or pasted as a mention; one too large to store is
     // refused here with its reason, never wrapped.
     match typed.as_deref().map(UserId::from_mention) {
-        Some(Ok(user)) => run_command(bot, interaction, Command::AddStaff { user: user.get() }).await,
+        Some(Ok(user)) => run_command(bot, interaction, Command::AddStaff { user }).await,
         refused => {
             let why = match refused {
                 Some(Err(e @ (IdError::Zero | IdError::TooLarge))) => format!(" ({e})"),

@@ -99,7 +99,7 @@ pub async fn form(bot: &Bot, interaction: &Interaction, data: &ModalInteractionD
                 let emoji = Some(text("emoji")).filter(|e| !e.trim().is_empty());
                 let fields = TypeFields { name: text("name"), description: text("description"), emoji };
                 match existing {
-                    None => (tickets.add_ticket_type(guild, &actor, &fields).await?, "✅ Type added."),
+                    None => (tickets.add_ticket_type(guild, &actor, &fields).await?.id, "✅ Type added."),
                     Some(id) => {
                         tickets.edit_ticket_type(guild, &actor, id, &fields).await?;
                         (id, "✅ Type saved.")
@@ -150,7 +150,7 @@ async fn changed(
 }
 
 fn gone() -> crate::tickets::Refusal {
-    crate::tickets::Refusal::InvalidInput("That ticket type no longer exists. Run `/ticket admin` again.".into())
+    crate::tickets::Refusal::NotFound { what: crate::tickets::error::Missing::TicketType }
 }
 
 /// Replaces the panel the control was on.

@@ -7,15 +7,16 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::duration;
-use super::error::{Refusal, TicketResult};
+use super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
 use super::outcome::Outcome;
 use super::ports::{ChannelKind, OutgoingMessage, PortError, MAX_MENU_OPTIONS};
 use super::reply::StaffContext;
+use super::setting_specs::{Flag, SettingChange};
 use super::TicketService;
 use crate::db;
 use crate::db::categories::{CategoryFields, ModmailCategory};
 use crate::domain::actor::Actor;
-use crate::domain::ids::{ChannelId, GuildId, IdError};
+use crate::domain::ids::{ChannelId, GuildId};
 
 /// What to do with the guild's categories. Values are as staff typed them;
 /// this module validates them.
@@ -46,6 +47,42 @@ pub enum CategoryAction {
     },
 }
 
+/// A new category's fields as staff typed them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCategory {
+    /// An id or `<#mention>` of a Discord category of the guild.
+    pub discord_category: String,
+    pub name: String,
+    pub description: String,
+    pub emoji: Option<String>,
+}
+
+/// Fields to change; `None` keeps one as it is, `none` (or `-`, `off`)
+/// clears the description or emoji.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CategoryChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub emoji: Option<String>,
+    pub discord_category: Option<String>,
+}
+
+/// Which category: by name (commands) or by id (the API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CategoryKey {
+    Name(String),
+    Id(i64),
+}
+
+impl CategoryKey {
+    fn missing(&self, prefix: &str) -> Refusal {
+        match self {
+            Self::Name(name) => unknown(name, prefix),
+            Self::Id(id) => Refusal::NotFound { what: Missing::CategoryId { id: *id } },
+        }
+    }
+}
+
 /// Discord's limits for what a category becomes: a button label (80), a
 /// select option's description (100).
 pub const NAME_MAX: usize = 80;
@@ -70,101 +107,28 @@ impl TicketService {
         let prefix = current.command_prefix.clone();
         let text = match action {
             CategoryAction::Create { discord_category, name, description, emoji } => {
-                let fields = CategoryFields {
-                    discord_category: self.discord_category(guild, &discord_category).await?,
-                    name: valid_name(&name)?,
-                    description: valid_description(&description)?,
-                    emoji: valid_emoji(emoji.as_deref())?,
-                };
-                let plan = db::billing::plan(&self.db, guild).await?;
-                let limit = plan.limits().modmail_categories.min(MAX_MENU_OPTIONS);
-                let mut tx = self.db.begin().await?;
-                match db::categories::create(&mut tx, guild, &fields, actor.user, limit).await? {
-                    db::categories::Created::Yes(category) => {
-                        let target = format!("category:{}", category.id);
-                        let changes = json!({ "name": category.name });
-                        self.audit(&mut tx, guild, actor, "category.create", &target, changes).await?;
-                        tx.commit().await?;
-                        let mut text = format!(
-                            "Category **{}** created: its tickets open in <#{}>.",
-                            category.name, category.discord_category
-                        );
-                        if !current.category_prompt {
-                            let _ = write!(text, " Turn the prompt on with `{prefix}category on`.");
-                        }
-                        text
-                    }
-                    db::categories::Created::NameTaken => {
-                        return Err(Refusal::InvalidInput(format!(
-                            "A category **{}** already exists: change it with `{prefix}category edit`.",
-                            fields.name
-                        ))
-                        .into())
-                    }
-                    db::categories::Created::Full if limit < MAX_MENU_OPTIONS => {
-                        return Err(Refusal::NeedsPremium(crate::domain::plan::needs_premium("modmail categories", limit)).into())
-                    }
-                    db::categories::Created::Full => {
-                        return Err(Refusal::InvalidInput(format!(
-                            "This server has {MAX_MENU_OPTIONS} categories, the most a Discord menu can offer. Delete one first."
-                        ))
-                        .into())
-                    }
+                let new = NewCategory { discord_category, name, description, emoji };
+                let category = self.create_category(guild, actor, &new).await?;
+                let mut text = format!(
+                    "Category **{}** created: its tickets open in <#{}>.",
+                    category.name, category.discord_category
+                );
+                if !current.category_prompt {
+                    let _ = write!(text, " Turn the prompt on with `{prefix}category on`.");
                 }
+                text
             }
             CategoryAction::List => {
                 let categories = db::categories::list(&self.db, guild).await?;
                 list(&categories, &current, &prefix)
             }
             CategoryAction::Edit { name, new_name, description, emoji, discord_category } => {
-                let category = self.category_named(guild, &name, &prefix).await?;
-                let fields = CategoryFields {
-                    discord_category: match discord_category {
-                        Some(raw) => self.discord_category(guild, &raw).await?,
-                        None => category.discord_category,
-                    },
-                    name: match new_name {
-                        Some(raw) => valid_name(&raw)?,
-                        None => category.name.clone(),
-                    },
-                    description: match description {
-                        Some(raw) if is_none(&raw) => String::new(),
-                        Some(raw) => valid_description(&raw)?,
-                        None => category.description.clone(),
-                    },
-                    emoji: match emoji {
-                        Some(raw) if is_none(&raw) => None,
-                        Some(raw) => valid_emoji(Some(&raw))?,
-                        None => category.emoji.clone(),
-                    },
-                };
-                let mut tx = self.db.begin().await?;
-                match db::categories::update(&mut *tx, category.id, &fields).await {
-                    Ok(Some(updated)) => {
-                        let target = format!("category:{}", updated.id);
-                        let changes = json!({ "name": updated.name });
-                        self.audit(&mut tx, guild, actor, "category.update", &target, changes).await?;
-                        tx.commit().await?;
-                        format!("Category **{}** updated.", updated.name)
-                    }
-                    Ok(None) => return Err(unknown(&name, &prefix).into()),
-                    Err(e) if db::is_unique_violation(&e) => {
-                        return Err(Refusal::InvalidInput(format!(
-                            "Another category is already called **{}**.",
-                            fields.name
-                        ))
-                        .into())
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+                let change = CategoryChange { name: new_name, description, emoji, discord_category };
+                let updated = self.edit_category(guild, actor, &CategoryKey::Name(name), change).await?;
+                format!("Category **{}** updated.", updated.name)
             }
             CategoryAction::Delete { name } => {
-                let category = self.category_named(guild, &name, &prefix).await?;
-                let mut tx = self.db.begin().await?;
-                db::categories::delete(&mut *tx, category.id).await?;
-                let target = format!("category:{}", category.id);
-                self.audit(&mut tx, guild, actor, "category.delete", &target, json!({ "name": category.name })).await?;
-                tx.commit().await?;
+                let category = self.delete_category(guild, actor, &CategoryKey::Name(name)).await?;
                 format!(
                     "Category **{}** deleted. Its open tickets stay where they are; its Discord category was not touched.",
                     category.name
@@ -172,7 +136,7 @@ impl TicketService {
             }
             CategoryAction::On | CategoryAction::Off => {
                 let on = action == CategoryAction::On;
-                self.change_setting(guild, actor, "category_prompt", if on { "on" } else { "off" }).await?;
+                self.change_setting(guild, actor, SettingChange::Flag(Flag::CategoryPrompt, on)).await?;
                 let count = db::categories::list(&self.db, guild).await?.len();
                 match (on, count) {
                     (false, _) => "The category prompt is off: new tickets open in the inbox.".to_owned(),
@@ -185,7 +149,10 @@ impl TicketService {
                 }
             }
             CategoryAction::Timeout { value } => {
-                let saved = self.change_setting(guild, actor, "category_prompt_timeout", &value).await?;
+                let change = SettingChange::parse("category_prompt_timeout", &value).map_err(|problem| {
+                    Refusal::InvalidFields(vec![(Field::Setting("category_prompt_timeout".into()), problem)])
+                })?;
+                let saved = self.change_setting(guild, actor, change).await?;
                 format!(
                     "Users now have {} to pick a category; then their ticket opens in the inbox.",
                     duration::format(saved.category_prompt_timeout)
@@ -193,6 +160,137 @@ impl TicketService {
             }
         };
         Ok(Outcome::Notice(text))
+    }
+
+    /// Creates a category (Manage Server; the plan's limit holds) and returns
+    /// it as stored.
+    #[tracing::instrument(skip(self, actor, new))]
+    pub async fn create_category(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        new: &NewCategory,
+    ) -> TicketResult<ModmailCategory> {
+        let settings = self.category_manager(guild, actor).await?;
+        let fields = CategoryFields {
+            discord_category: self.discord_category(guild, &new.discord_category).await?,
+            name: valid_name(&new.name)?,
+            description: valid_description(&new.description)?,
+            emoji: valid_emoji(new.emoji.as_deref())?,
+        };
+        let plan = db::billing::plan(&self.db, guild).await?;
+        let limit = plan.limits().modmail_categories.min(MAX_MENU_OPTIONS);
+        let mut tx = self.db.begin().await?;
+        match db::categories::create(&mut tx, guild, &fields, actor.user, limit).await? {
+            db::categories::Created::Yes(category) => {
+                let target = format!("category:{}", category.id);
+                let changes = json!({ "name": category.name });
+                self.audit(&mut tx, guild, actor, "category.create", &target, changes).await?;
+                tx.commit().await?;
+                Ok(category)
+            }
+            db::categories::Created::NameTaken => {
+                let (name, prefix) = (fields.name, Some(settings.command_prefix));
+                Err(Refusal::NameTaken { what: Named::Category, name, prefix }.into())
+            }
+            db::categories::Created::Full => {
+                let premium = limit < MAX_MENU_OPTIONS;
+                Err(Refusal::LimitReached { what: Counted::Categories, limit, premium }.into())
+            }
+        }
+    }
+
+    /// Changes the fields given of a category and returns it as stored.
+    #[tracing::instrument(skip(self, actor, change))]
+    pub async fn edit_category(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        key: &CategoryKey,
+        change: CategoryChange,
+    ) -> TicketResult<ModmailCategory> {
+        let settings = self.category_manager(guild, actor).await?;
+        let category = self.category_by(guild, key, &settings.command_prefix).await?;
+        let fields = CategoryFields {
+            discord_category: match change.discord_category {
+                Some(raw) => self.discord_category(guild, &raw).await?,
+                None => category.discord_category,
+            },
+            name: match change.name {
+                Some(raw) => valid_name(&raw)?,
+                None => category.name.clone(),
+            },
+            description: match change.description {
+                Some(raw) if is_none(&raw) => String::new(),
+                Some(raw) => valid_description(&raw)?,
+                None => category.description.clone(),
+            },
+            emoji: match change.emoji {
+                Some(raw) if is_none(&raw) => None,
+                Some(raw) => valid_emoji(Some(&raw))?,
+                None => category.emoji.clone(),
+            },
+        };
+        let mut tx = self.db.begin().await?;
+        match db::categories::update(&mut *tx, category.id, &fields).await {
+            Ok(Some(updated)) => {
+                let target = format!("category:{}", updated.id);
+                let changes = json!({ "name": updated.name });
+                self.audit(&mut tx, guild, actor, "category.update", &target, changes).await?;
+                tx.commit().await?;
+                Ok(updated)
+            }
+            Ok(None) => Err(key.missing(&settings.command_prefix).into()),
+            Err(e) if db::is_unique_violation(&e) => {
+                Err(Refusal::NameTaken { what: Named::Category, name: fields.name, prefix: None }.into())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes a category (its open tickets stay where they are) and returns
+    /// it as it was.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn delete_category(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        key: &CategoryKey,
+    ) -> TicketResult<ModmailCategory> {
+        let settings = self.category_manager(guild, actor).await?;
+        let category = self.category_by(guild, key, &settings.command_prefix).await?;
+        let mut tx = self.db.begin().await?;
+        db::categories::delete(&mut *tx, category.id).await?;
+        let target = format!("category:{}", category.id);
+        self.audit(&mut tx, guild, actor, "category.delete", &target, json!({ "name": category.name })).await?;
+        tx.commit().await?;
+        Ok(category)
+    }
+
+    /// The guild's settings, once the actor may change its categories.
+    async fn category_manager(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+    ) -> TicketResult<crate::domain::settings::GuildSettings> {
+        let settings = db::settings::get(&self.db, guild).await?;
+        if !actor.is_staff(&settings) {
+            return Err(Refusal::NotStaff.into());
+        }
+        if !actor.manage_guild {
+            return Err(Refusal::NeedsManageGuild.into());
+        }
+        Ok(settings)
+    }
+
+    async fn category_by(&self, guild: GuildId, key: &CategoryKey, prefix: &str) -> TicketResult<ModmailCategory> {
+        match key {
+            CategoryKey::Name(name) => self.category_named(guild, name, prefix).await,
+            CategoryKey::Id(id) => db::categories::by_id(&self.db, *id)
+                .await?
+                .filter(|c| c.guild == guild)
+                .ok_or_else(|| key.missing(prefix).into()),
+        }
     }
 
     /// `/move_thread category:<name>`: moves the ticket's channel into the
@@ -207,19 +305,10 @@ impl TicketService {
         }
         match self.discord.move_ticket_channel(ticket.channel, category.discord_category).await {
             Ok(()) => {}
-            Err(PortError::CategoryFull) => {
-                return Err(Refusal::InvalidInput(format!(
-                "The Discord category of **{}** is full (Discord allows 50 channels). Close some of its tickets first.",
-                category.name
-            ))
-                .into())
-            }
+            Err(PortError::CategoryFull) => return Err(Refusal::DiscordCategoryFull { category: category.name }.into()),
             Err(PortError::NotFound) => {
-                return Err(Refusal::InvalidInput(format!(
-                    "The Discord category of **{}** no longer exists: an admin can fix it with `{}category edit`.",
-                    category.name, settings.command_prefix
-                ))
-                .into())
+                let prefix = settings.command_prefix;
+                return Err(Refusal::DiscordCategoryGone { category: category.name, prefix }.into());
             }
             Err(e) => return Err(e.into()),
         }
@@ -236,10 +325,8 @@ impl TicketService {
     async fn category_named(&self, guild: GuildId, name: &str, prefix: &str) -> TicketResult<ModmailCategory> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(Refusal::InvalidInput(format!(
-                "Name the category, for example `{prefix}move_thread Billing`. `{prefix}category list` shows them."
-            ))
-            .into());
+            // An empty name is worded as "name one".
+            return Err(unknown("", prefix).into());
         }
         match db::categories::by_name(&self.db, guild, name).await? {
             Some(category) => Ok(category),
@@ -249,16 +336,11 @@ impl TicketService {
 
     /// A Discord category of this guild, given as an id or a `<#mention>`.
     async fn discord_category(&self, guild: GuildId, raw: &str) -> TicketResult<ChannelId> {
-        let id = ChannelId::from_mention(raw).map_err(|e| {
-            let why = match e {
-                IdError::NotANumber => String::new(),
-                IdError::Zero | IdError::TooLarge => format!(" ({e})"),
-            };
-            Refusal::InvalidInput(format!(
-                "`{raw}` is not a Discord category id{why}. Copy the category's id (Developer Mode) and try again."
-            ))
+        let id = ChannelId::from_mention(raw).map_err(|error| Refusal::Invalid {
+            field: Field::DiscordCategory,
+            problem: Problem::NotAnId { given: raw.to_owned(), error },
         })?;
-        self.expect_channel(guild, id, ChannelKind::Category, "Discord category", "a category").await?;
+        self.expect_channel(guild, id, ChannelKind::Category, Field::DiscordCategory).await?;
         Ok(id)
     }
 
@@ -267,10 +349,9 @@ impl TicketService {
         &self,
         guild: GuildId,
         actor: &Actor,
-        name: &str,
-        value: &str,
+        change: SettingChange,
     ) -> TicketResult<crate::domain::settings::GuildSettings> {
-        self.change_modmail_settings(guild, actor.audit(), &[(name.to_owned(), value.to_owned())]).await
+        self.change_modmail_settings(guild, actor.audit(), &[change]).await
     }
 }
 
@@ -297,7 +378,7 @@ fn list(categories: &[ModmailCategory], settings: &crate::domain::settings::Guil
 }
 
 fn unknown(name: &str, prefix: &str) -> Refusal {
-    Refusal::InvalidInput(format!("There is no category **{name}**. `{prefix}category list` shows them."))
+    Refusal::NotFound { what: Missing::Category { name: name.to_owned(), prefix: prefix.to_owned() } }
 }
 
 fn is_none(value: &str) -> bool {
@@ -307,9 +388,10 @@ fn is_none(value: &str) -> bool {
 fn valid_name(raw: &str) -> Result<String, Refusal> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > NAME_MAX || name.contains('|') {
-        return Err(Refusal::InvalidInput(format!(
-            "A category name has 1 to {NAME_MAX} characters and no `|`, for example `Billing`."
-        )));
+        return Err(Refusal::Invalid {
+            field: Field::CategoryName,
+            problem: Problem::Length { min: 1, max: NAME_MAX },
+        });
     }
     Ok(name.to_owned())
 }
@@ -318,9 +400,8 @@ fn valid_name(raw: &str) -> Result<String, Refusal> {
 pub(crate) fn valid_description(raw: &str) -> Result<String, Refusal> {
     let description = raw.trim();
     if description.chars().count() > DESCRIPTION_MAX {
-        return Err(Refusal::InvalidInput(format!(
-            "Keep the description within {DESCRIPTION_MAX} characters (Discord's limit for a menu option)."
-        )));
+        let problem = Problem::Length { min: 0, max: DESCRIPTION_MAX };
+        return Err(Refusal::Invalid { field: Field::Description, problem });
     }
     Ok(description.to_owned())
 }
@@ -345,9 +426,7 @@ pub(crate) fn valid_emoji(raw: Option<&str>) -> Result<Option<String>, Refusal> 
     if custom || unicode {
         Ok(Some(emoji.to_owned()))
     } else {
-        Err(Refusal::InvalidInput(
-            "The emoji must be one emoji, like 💳, or a server emoji like `<:billing:123456789012345678>`.".into(),
-        ))
+        Err(Refusal::Invalid { field: Field::Emoji, problem: Problem::NotAnEmoji })
     }
 }
 

@@ -7,7 +7,7 @@
 //! refusal says why. Success is reported only when both copies changed; a
 //! staff copy that could not follow is named in the answer.
 
-use super::error::{Refusal, TicketResult};
+use super::error::{CopyChange, CopyTrouble, Refusal, TicketResult};
 use super::outcome::Outcome;
 use super::ports::OutgoingMessage;
 use super::ports::PortError;
@@ -30,11 +30,7 @@ impl TicketService {
         let (ticket, settings) = self.staff_ticket(ctx).await?;
         let new_content = new_content.trim();
         if new_content.is_empty() {
-            return Err(Refusal::InvalidInput(format!(
-                "Write the new text, for example `{}edit {number} Corrected text`.",
-                settings.command_prefix
-            ))
-            .into());
+            return Err(Refusal::EmptyEdit { number, prefix: settings.command_prefix }.into());
         }
         let message = db::relay_log::staff_message(&self.db, ticket.id, number)
             .await?
@@ -58,7 +54,7 @@ impl TicketService {
         let (dm, user_copy) = self.user_copy_of(&ticket, &message).await?;
         match self.discord.edit_message(dm, user_copy, &render::staff_reply_for_user(view, &style)).await {
             Ok(()) => {}
-            Err(e) => return Err(user_copy_unchanged(number, "edited", &e)),
+            Err(e) => return Err(user_copy_unchanged(number, CopyChange::Edited, &e)),
         }
         let staff_copy = match message.staff_copy {
             Some(copy) => {
@@ -96,7 +92,7 @@ impl TicketService {
         match self.discord.delete_message(dm, user_copy).await {
             // Gone already is what we wanted.
             Ok(()) | Err(PortError::NotFound) => {}
-            Err(e) => return Err(user_copy_unchanged(number, "deleted", &e)),
+            Err(e) => return Err(user_copy_unchanged(number, CopyChange::Deleted, &e)),
         }
         let staff_copy = match message.staff_copy {
             Some(copy) => match self.discord.delete_message(ticket.channel, copy).await {
@@ -127,11 +123,7 @@ impl TicketService {
     /// opener's DM channel (a panel ticket's member gets replies in DMs too).
     async fn user_copy_of(&self, ticket: &Ticket, message: &StaffMessage) -> TicketResult<(ChannelId, MessageId)> {
         let Some(copy) = message.user_copy else {
-            return Err(Refusal::InvalidInput(format!(
-                "Message #{} has no copy on record in the user's DMs, so it can't be changed.",
-                message.number
-            ))
-            .into());
+            return Err(Refusal::NoUserCopy { number: message.number }.into());
         };
         let channel = match message.user_copy_channel.or(ticket.dm_channel) {
             Some(channel) => channel,
@@ -139,23 +131,20 @@ impl TicketService {
                 .discord
                 .open_dm(ticket.opener)
                 .await
-                .map_err(|e| user_copy_unchanged(message.number, "changed", &e))?,
+                .map_err(|e| user_copy_unchanged(message.number, CopyChange::Changed, &e))?,
         };
         Ok((channel, copy))
     }
 }
 
 /// The refusal when the user's copy could not change: nothing was changed.
-fn user_copy_unchanged(number: i32, done: &str, error: &PortError) -> super::TicketError {
+fn user_copy_unchanged(number: i32, change: CopyChange, error: &PortError) -> super::TicketError {
     let why = match error {
-        PortError::NotFound => "it is no longer in their DMs".to_owned(),
-        PortError::CannotMessageUser => "the bot can no longer reach their DMs".to_owned(),
-        other => format!("Discord answered: {other}"),
+        PortError::NotFound => CopyTrouble::Gone,
+        PortError::CannotMessageUser => CopyTrouble::Unreachable,
+        other => CopyTrouble::Discord(other.to_string()),
     };
-    Refusal::InvalidInput(format!(
-        "The user's copy of message #{number} could not be {done} ({why}), so nothing was changed. Try again later."
-    ))
-    .into()
+    Refusal::UserCopyUnchanged { number, change, why }.into()
 }
 
 fn staff_copy_problem(error: &PortError) -> String {

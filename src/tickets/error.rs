@@ -1,50 +1,298 @@
 //! Errors of ticket actions: refusals the person acting must read, and
 //! failures of our own infrastructure that they must not.
+//!
+//! A refusal carries data, never a sentence: what was refused and why, so
+//! each transport words it its own way. Discord's wording is the `Display`
+//! (`super::refusal_wording`); the HTTP API builds its error from the
+//! fields (a taken name is a 409, a missing thing a 404, a bad value a 422
+//! on that field, a plan limit a 402).
 
-use super::ports::PortError;
+use super::ports::{ChannelKind, PortError};
+use crate::domain::ids::{ChannelId, IdError, UserId};
 
-/// A reason to say no, worded for the person who asked.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A reason to say no.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    #[error("Only staff can do that here.")]
     NotStaff,
-    #[error("You need the Manage Server permission to do that.")]
     NeedsManageGuild,
-    #[error("This command only works inside a ticket channel.")]
     NotATicket,
-    #[error("Modmail is not set up in this server yet: an admin can run `/modmail setup`.")]
     ModmailNotSetUp,
-    #[error("Write something to send, for example `{prefix}reply Hello!`.")]
-    EmptyReply { prefix: String },
-    #[error("{0}")]
-    InvalidInput(String),
-    /// The Free plan's limit; the message names the plan that lifts it.
-    #[error("{0}")]
-    NeedsPremium(String),
-    /// Settings refused, each with what is wrong (setting name, message).
-    #[error("{}", .0.iter().map(|(_, problem)| problem.as_str()).collect::<Vec<_>>().join("\n"))]
-    InvalidSettings(Vec<(String, String)>),
-    #[error(
-        "The user does not accept direct messages from this server's members or the bot, so nothing was delivered."
-    )]
+    /// A reply with neither text nor files; `prefix` for the example.
+    EmptyReply {
+        prefix: String,
+    },
+    /// Another of its kind has this name (names are unique in any case).
+    /// `prefix` is set when creating, for the hint on changing the one that
+    /// exists.
+    NameTaken {
+        what: Named,
+        name: String,
+        prefix: Option<String>,
+    },
+    /// What was named or numbered is not there (any more).
+    NotFound {
+        what: Missing,
+    },
+    /// A value that cannot be used, and why.
+    Invalid {
+        field: Field,
+        problem: Problem,
+    },
+    /// Values given together (settings, a snippet's name and text), each
+    /// bad one with its problem: nothing is stored.
+    InvalidFields(Vec<(Field, Problem)>),
+    /// The guild has as many as it may have; `premium` when the Premium
+    /// plan allows more.
+    LimitReached {
+        what: Counted,
+        limit: usize,
+        premium: bool,
+    },
     UserUnreachable,
-    #[error("That choice is no longer available. Send me a new message to start again.")]
     StaleChoice,
-    #[error("The ticket menu is not set up in this server: an admin can run `/ticket setup`.")]
     PanelNotSetUp,
-    #[error("The ticket inbox category is full (Discord allows 50 channels per category). Staff need to close or move some tickets.")]
     InboxFull,
-    #[error("This server has reached Discord's limit of 500 channels, so no ticket channel can be created.")]
     GuildFull,
-    #[error("I am missing a permission I need in this server (Manage Channels, Manage Roles, View Channel, Send Messages). Ask an admin to check my role.")]
     BotMissingPermissions,
-    #[error("Another request for the same ticket is in progress; try again in a few seconds.")]
     Busy,
-    #[error("There is no staff message #{0} in this ticket: the number is in the footer of each reply.")]
     UnknownStaffMessage(i32),
-    #[error("Staff message #{0} was deleted, so it can't be changed any more.")]
     StaffMessageDeleted(i32),
+    /// `!edit n` without the new text.
+    EmptyEdit {
+        number: i32,
+        prefix: String,
+    },
+    /// `!add_reminder` without (or with too long) a text.
+    ReminderText {
+        prefix: String,
+    },
+    /// The user's copy of staff message `number` is not on record.
+    NoUserCopy {
+        number: i32,
+    },
+    /// The user's copy could not be changed, so nothing was.
+    UserCopyUnchanged {
+        number: i32,
+        change: CopyChange,
+        why: CopyTrouble,
+    },
+    /// A staff reply's file is larger than a bot may upload.
+    FileTooLarge {
+        file: String,
+        size: u64,
+    },
+    /// Another staff member has taken the ticket.
+    TakenBy {
+        staff: UserId,
+        prefix: String,
+    },
+    /// Only who took the ticket (or a manager) may release it.
+    OnlyTakerReleases {
+        staff: UserId,
+    },
+    /// The user is not a member of the guild.
+    NotAMember {
+        user: UserId,
+    },
+    /// The member who opened the ticket cannot be removed from it.
+    IsOpener,
+    BlockSelf,
+    /// The member has open tickets already (at the limit).
+    AlreadyOpen {
+        channels: Vec<ChannelId>,
+    },
+    TicketClosed,
+    NotOpenerOrStaff,
+    /// A "switch server" with nowhere to switch to.
+    NothingToSwitchTo,
+    /// A modmail category's Discord category is full (50 channels).
+    DiscordCategoryFull {
+        category: String,
+    },
+    /// A modmail category's Discord category was deleted.
+    DiscordCategoryGone {
+        category: String,
+        prefix: String,
+    },
+    /// A required intake question left empty.
+    Unanswered {
+        question: String,
+    },
 }
+
+/// What has a name unique in its guild.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    Snippet,
+    Category,
+    TicketType,
+}
+
+/// What a guild counts against a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    Snippets,
+    Categories,
+    TicketTypes,
+    /// Of one ticket type.
+    Questions,
+}
+
+/// What was looked for and not found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// `prefix` for the hint on listing them.
+    Snippet {
+        name: String,
+        prefix: String,
+    },
+    /// An empty `name`: none was given.
+    Category {
+        name: String,
+        prefix: String,
+    },
+    /// A category the API named by its id.
+    CategoryId {
+        id: i64,
+    },
+    /// A type an admin was changing.
+    TicketType,
+    /// A type a member picked from the menu.
+    PickedTicketType,
+    /// Counted from 1.
+    Question {
+        number: usize,
+    },
+    Reminder {
+        number: i32,
+    },
+    Setting {
+        name: String,
+    },
+    User {
+        user: UserId,
+    },
+}
+
+/// The value a refusal is about. `api_name` is its name in the HTTP API's
+/// bodies; `Display` (in `super::refusal_wording`) how Discord names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    SnippetName,
+    SnippetContent,
+    CategoryName,
+    Description,
+    Emoji,
+    /// A modmail category's Discord category.
+    DiscordCategory,
+    TypeName,
+    QuestionLabel,
+    QuestionStyle,
+    QuestionRequired,
+    AnswerLength,
+    Placeholder,
+    BlockReason,
+    StaffRole,
+    SupportRole,
+    /// A command's option (`inbox-category`) or an API field
+    /// (`modmail.inbox_category`), by that name.
+    Option(String),
+    /// A modmail setting, by its name (`prefix`, `close_action`, …).
+    Setting(String),
+}
+
+impl Field {
+    /// The field's name in the API's bodies.
+    pub fn api_name(&self) -> String {
+        match self {
+            Self::SnippetName | Self::CategoryName | Self::TypeName => "name".into(),
+            Self::SnippetContent => "content".into(),
+            Self::Description => "description".into(),
+            Self::Emoji => "emoji".into(),
+            Self::DiscordCategory => "discord_category_id".into(),
+            Self::QuestionLabel => "label".into(),
+            Self::QuestionStyle => "style".into(),
+            Self::QuestionRequired => "required".into(),
+            Self::AnswerLength => "max_length".into(),
+            Self::Placeholder => "placeholder".into(),
+            Self::BlockReason => "reason".into(),
+            Self::StaffRole => "staff_role".into(),
+            Self::SupportRole => "support_role".into(),
+            Self::Option(name) => name.replace('-', "_"),
+            Self::Setting(name) => name.clone(),
+        }
+    }
+}
+
+/// What is wrong with a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// Not `min` to `max` characters long (or not in the field's shape, for
+    /// names with rules of their own).
+    Length {
+        min: usize,
+        max: usize,
+    },
+    /// Not one of the words the field takes.
+    NotOneOf {
+        given: String,
+    },
+    NotAnEmoji,
+    /// Not in the field's form (an answer length `min-max`).
+    Form,
+    NotAnId {
+        given: String,
+        error: IdError,
+    },
+    /// A channel the bot cannot see, of the kind wanted.
+    NotVisible {
+        kind: ChannelKind,
+    },
+    /// Not a channel of this kind in this guild.
+    WrongKind {
+        kind: ChannelKind,
+    },
+    /// A role that is @everyone.
+    Everyone,
+    /// Empty where a value is needed.
+    Empty,
+    /// Not a delay (`duration::parse` says why).
+    NotADuration {
+        given: String,
+        reset_word: bool,
+    },
+    /// A number of seconds outside these bounds.
+    OutOfRange {
+        min: u64,
+        max: u64,
+    },
+    /// Taken by Discord (a prefix starting with `/`).
+    Reserved,
+    /// `close_action archive` without an archive category.
+    NeedsArchiveCategory,
+    /// No setting of that name.
+    Unknown,
+}
+
+/// Which change of a user's copy failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyChange {
+    Edited,
+    Deleted,
+    /// Reached before knowing which (opening the user's DM channel).
+    Changed,
+}
+
+/// Why a user's copy could not be changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyTrouble {
+    Gone,
+    Unreachable,
+    /// Discord's answer, as the port reported it.
+    Discord(String),
+}
+
+impl std::error::Error for Refusal {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TicketError {

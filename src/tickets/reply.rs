@@ -69,7 +69,7 @@ impl TicketService {
             return Err(Refusal::EmptyReply { prefix: settings.command_prefix }.into());
         }
         if let Some(file) = render::uploadable(&ctx.attachments).1.first() {
-            return Err(Refusal::InvalidInput(format!("{} Nothing was sent.", render::too_large_note(file))).into());
+            return Err(Refusal::FileTooLarge { file: file.filename.clone(), size: file.size }.into());
         }
         if db::relay_log::exists(&self.db, ctx.source).await? {
             return Ok(Outcome::Done);

@@ -364,11 +364,7 @@ impl TicketService {
         let open: Vec<&Ticket> = open.iter().collect();
         let choices = self.server_choices(user, &open).await?;
         if choices.is_empty() {
-            return Err(Refusal::InvalidInput(
-                "You have no open ticket and share no server with modmail with me, so there is nothing to switch to."
-                    .into(),
-            )
-            .into());
+            return Err(Refusal::NothingToSwitchTo.into());
         }
         let current = db::conversations::get(&self.db, user).await?.map(|c| c.guild);
         Ok(Outcome::Post(super::conversation::switch_guild_prompt(&choices, current)))

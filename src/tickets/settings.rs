@@ -1,50 +1,28 @@
 //! `/modmail settings` and `!modmail set <name> <value>`: reading and changing a
-//! guild's modmail settings. Both forms hand over (name, value) pairs as text;
-//! this is the one place that validates them.
+//! guild's modmail settings. The commands hand over (name, value) pairs as
+//! text, read here through the settings table (`super::setting_specs`); the
+//! API hands over typed `SettingChange`s. Either way one function checks and
+//! stores them.
 
 use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value};
 
-use super::duration;
-use super::error::{Refusal, TicketError, TicketResult};
+use super::error::{Field, Problem, Refusal, TicketError, TicketResult};
 use super::outcome::Outcome;
 use super::ports::ChannelKind;
 use super::TicketService;
 use crate::db;
 use crate::db::audit_log::AuditActor;
-use crate::domain::ids::{ChannelId, GuildId, IdError};
+use crate::domain::ids::GuildId;
 use crate::domain::{
     actor::Actor,
     settings::{CloseAction, GuildSettings},
 };
 
-/// Every setting, by the name staff type (the reference guide's names).
-pub const NAMES: [&str; 15] = [
-    "prefix",
-    "welcome_message",
-    "close_message",
-    "anonymous_label",
-    "embedded_message",
-    "block_quote",
-    "show_log_on_edit",
-    "show_log_on_delete",
-    "close_action",
-    "archive_category",
-    "time_to_close_thread",
-    "close_on_leave",
-    "create_ticket_by_create_channel",
-    "category_prompt",
-    "category_prompt_timeout",
-];
-
-/// Bounds of `category_prompt_timeout`, in seconds (the column's CHECK too).
-pub const PROMPT_TIMEOUT_MIN: u64 = 10;
-pub const PROMPT_TIMEOUT_MAX: u64 = 86_400;
-
-/// Longest welcome or close message (leaves room for the placeholders' values
-/// within Discord's 2,000 characters).
-pub const MESSAGE_MAX: usize = 1800;
+pub use super::setting_specs::{
+    as_json, names, Flag, SettingChange, MESSAGE_MAX, PROMPT_TIMEOUT_MAX, PROMPT_TIMEOUT_MIN, SETTINGS,
+};
 
 impl TicketService {
     /// Shows the settings (no changes) or applies the changes, all or none.
@@ -62,7 +40,18 @@ impl TicketService {
             let settings = db::settings::get(&self.db, guild).await?;
             return Ok(Outcome::Notice(describe(&settings)));
         }
-        let settings = self.change_modmail_settings(guild, actor.audit(), changes).await?;
+        let mut typed = Vec::new();
+        let mut problems = Vec::new();
+        for (name, value) in changes {
+            match SettingChange::parse(name, value) {
+                Ok(change) => typed.push(change),
+                Err(problem) => problems.push((Field::Setting(name.clone()), problem)),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Refusal::InvalidFields(problems).into());
+        }
+        let settings = self.change_modmail_settings(guild, actor.audit(), &typed).await?;
         let names: Vec<&str> = changes.iter().map(|(name, _)| name.as_str()).collect();
         Ok(Outcome::Notice(format!("Saved: {}.\n\n{}", names.join(", "), describe(&settings))))
     }
@@ -76,44 +65,38 @@ impl TicketService {
         &self,
         guild: GuildId,
         by: AuditActor,
-        changes: &[(String, String)],
+        changes: &[SettingChange],
     ) -> TicketResult<GuildSettings> {
-        let mut problems: Vec<(String, String)> = Vec::new();
+        let mut problems: Vec<(Field, Problem)> = Vec::new();
         // The archive category is checked with Discord before anything is written.
-        for (name, value) in changes {
-            if name == "archive_category" && !is_reset(value) {
-                let checked = match category_id(name, value) {
-                    Err(refusal) => Err(refusal.into()),
-                    Ok(channel) => self.expect_channel(guild, channel, ChannelKind::Category, name, "a category").await,
-                };
-                match checked {
+        for change in changes {
+            if let SettingChange::ArchiveCategory(Some(channel)) = change {
+                let field = Field::Setting(change.name().to_owned());
+                match self.expect_channel(guild, *channel, ChannelKind::Category, field).await {
                     Ok(()) => {}
-                    Err(TicketError::Refused(refusal)) => problems.push((name.clone(), refusal.to_string())),
+                    Err(TicketError::Refused(Refusal::Invalid { field, problem })) => problems.push((field, problem)),
                     Err(other) => return Err(other),
                 }
             }
         }
         let mut tx = self.db.begin().await?;
         let updated = db::settings::update_in(&mut tx, guild, |settings| {
-            for (name, value) in changes {
-                if problems.iter().any(|(bad, _)| bad == name) {
+            for change in changes {
+                let name = change.name();
+                if problems.iter().any(|(bad, _)| matches!(bad, Field::Setting(bad) if bad == name)) {
                     continue;
                 }
-                if let Err(refusal) = apply(settings, name, value) {
-                    problems.push((name.clone(), refusal.to_string()));
+                if let Err(problem) = change.apply(settings) {
+                    problems.push((Field::Setting(name.to_owned()), problem));
                 }
             }
             if settings.close_action == CloseAction::Archive && settings.archive_category.is_none() {
-                problems.push((
-                    "close_action".to_owned(),
-                    "`close_action archive` needs an `archive_category`: set that first (or in the same command)."
-                        .to_owned(),
-                ));
+                problems.push((Field::Setting("close_action".to_owned()), Problem::NeedsArchiveCategory));
             }
             if problems.is_empty() {
                 Ok(())
             } else {
-                Err(Refusal::InvalidSettings(std::mem::take(&mut problems)))
+                Err(Refusal::InvalidFields(std::mem::take(&mut problems)))
             }
         })
         .await?;
@@ -131,30 +114,6 @@ impl TicketService {
     }
 }
 
-/// The settings by their names, as the API shows them and the audit log
-/// records them (delays in seconds, ids as strings).
-pub fn as_json(s: &GuildSettings) -> Map<String, Value> {
-    let id = |c: Option<ChannelId>| c.map(|c| Value::String(c.to_string())).unwrap_or(Value::Null);
-    let pairs = [
-        ("prefix", json!(s.command_prefix)),
-        ("welcome_message", json!(s.welcome_message)),
-        ("close_message", json!(s.close_message)),
-        ("anonymous_label", json!(s.anonymous_label)),
-        ("embedded_message", json!(s.embedded_message)),
-        ("block_quote", json!(s.block_quote)),
-        ("show_log_on_edit", json!(s.show_log_on_edit)),
-        ("show_log_on_delete", json!(s.show_log_on_delete)),
-        ("close_action", json!(s.close_action.as_str())),
-        ("archive_category", id(s.archive_category)),
-        ("time_to_close_thread", json!(s.time_to_close.map(|d| d.as_secs()))),
-        ("close_on_leave", json!(s.close_on_leave)),
-        ("create_ticket_by_create_channel", json!(s.create_ticket_by_create_channel)),
-        ("category_prompt", json!(s.category_prompt)),
-        ("category_prompt_timeout", json!(s.category_prompt_timeout.as_secs())),
-    ];
-    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-}
-
 /// `{name: {"old": …, "new": …}}` for each value that changed.
 pub fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<String, Value> {
     after
@@ -164,103 +123,19 @@ pub fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<Stri
         .collect()
 }
 
-/// Applies one change to `settings`, or says what is wrong with it.
+/// Applies one change as typed in chat to `settings`, or says what is
+/// wrong with it.
 pub fn apply(settings: &mut GuildSettings, name: &str, value: &str) -> Result<(), Refusal> {
-    let value = value.trim();
-    match name {
-        "prefix" => {
-            if value.is_empty() || value.chars().count() > 5 || value.contains(char::is_whitespace) {
-                return Err(invalid(name, "use 1 to 5 characters without spaces, for example `!` or `?mm`"));
-            }
-            if value.starts_with('/') {
-                return Err(invalid(name, "`/` is taken by Discord's slash commands"));
-            }
-            settings.command_prefix = value.to_owned();
-        }
-        "welcome_message" => settings.welcome_message = message(name, value)?,
-        "close_message" => settings.close_message = message(name, value)?,
-        "anonymous_label" => {
-            if value.is_empty() || value.chars().count() > 64 {
-                return Err(invalid(name, "use 1 to 64 characters, for example `Staff Team`"));
-            }
-            settings.anonymous_label = value.to_owned();
-        }
-        "embedded_message" => settings.embedded_message = boolean(name, value)?,
-        "block_quote" => settings.block_quote = boolean(name, value)?,
-        "show_log_on_edit" => settings.show_log_on_edit = boolean(name, value)?,
-        "show_log_on_delete" => settings.show_log_on_delete = boolean(name, value)?,
-        "close_on_leave" => settings.close_on_leave = boolean(name, value)?,
-        "create_ticket_by_create_channel" => settings.create_ticket_by_create_channel = boolean(name, value)?,
-        "category_prompt" => settings.category_prompt = boolean(name, value)?,
-        "category_prompt_timeout" => {
-            // Seconds, as the reference's `!category timeout <seconds>`, or a duration.
-            let wait = match value.parse::<u64>() {
-                Ok(seconds) => std::time::Duration::from_secs(seconds),
-                Err(_) => duration::parse(value).map_err(|e| invalid(name, &e.to_string()))?,
-            };
-            if !(PROMPT_TIMEOUT_MIN..=PROMPT_TIMEOUT_MAX).contains(&wait.as_secs()) {
-                return Err(invalid(
-                    name,
-                    &format!("use {PROMPT_TIMEOUT_MIN} to {PROMPT_TIMEOUT_MAX} seconds (or a duration like `5m`)"),
-                ));
-            }
-            settings.category_prompt_timeout = wait;
-        }
-        "close_action" => {
-            settings.close_action = CloseAction::parse(&value.to_ascii_lowercase())
-                .ok_or_else(|| invalid(name, "use `archive` or `delete`"))?;
-        }
-        "archive_category" => {
-            if is_reset(value) {
-                settings.archive_category = None;
-            } else {
-                settings.archive_category = Some(category_id(name, value)?);
-            }
-        }
-        "time_to_close_thread" => {
-            settings.time_to_close = if is_reset(value) {
-                None
-            } else {
-                Some(duration::parse(value).map_err(|e| invalid(name, &format!("{e} Or `off` to close at once")))?)
-            };
-        }
-        _ => {
-            return Err(Refusal::InvalidInput(format!(
-                "There is no setting `{name}`. The settings are: {}.",
-                NAMES.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-            )))
-        }
-    }
-    Ok(())
+    SettingChange::parse(name, value)
+        .and_then(|change| change.apply(settings))
+        .map_err(|problem| Refusal::Invalid { field: Field::Setting(name.to_owned()), problem })
 }
 
 /// The settings as staff read them.
 pub fn describe(s: &GuildSettings) -> String {
     let mut out = String::from("**Modmail settings**\n");
-    let on = |b: bool| if b { "on" } else { "off" };
-    let custom = |m: &Option<String>| match m {
-        Some(text) => format!("custom ({} characters)", text.chars().count()),
-        None => "default".to_owned(),
-    };
-    let lines = [
-        ("prefix", format!("`{}`", s.command_prefix)),
-        ("welcome_message", custom(&s.welcome_message)),
-        ("close_message", custom(&s.close_message)),
-        ("anonymous_label", format!("`{}`", s.anonymous_label)),
-        ("embedded_message", on(s.embedded_message).to_owned()),
-        ("block_quote", on(s.block_quote).to_owned()),
-        ("show_log_on_edit", on(s.show_log_on_edit).to_owned()),
-        ("show_log_on_delete", on(s.show_log_on_delete).to_owned()),
-        ("close_action", s.close_action.as_str().to_owned()),
-        ("archive_category", s.archive_category.map_or("none".to_owned(), |c| format!("<#{c}>"))),
-        ("time_to_close_thread", s.time_to_close.map_or("off (close at once)".to_owned(), duration::format)),
-        ("close_on_leave", on(s.close_on_leave).to_owned()),
-        ("create_ticket_by_create_channel", on(s.create_ticket_by_create_channel).to_owned()),
-        ("category_prompt", on(s.category_prompt).to_owned()),
-        ("category_prompt_timeout", duration::format(s.category_prompt_timeout)),
-    ];
-    for (name, value) in lines {
-        let _ = writeln!(out, "`{name}`: {value}");
+    for spec in &SETTINGS {
+        let _ = writeln!(out, "`{}`: {}", spec.name, (spec.shown)(s));
     }
     let _ = write!(
         out,
@@ -270,47 +145,10 @@ pub fn describe(s: &GuildSettings) -> String {
     out
 }
 
-fn is_reset(value: &str) -> bool {
-    matches!(value.trim().to_ascii_lowercase().as_str(), "default" | "off" | "none" | "reset")
-}
-
-fn message(name: &str, value: &str) -> Result<Option<String>, Refusal> {
-    if is_reset(value) {
-        return Ok(None);
-    }
-    if value.is_empty() {
-        return Err(invalid(name, "write the text, or `default` to use the built-in one"));
-    }
-    if value.chars().count() > MESSAGE_MAX {
-        return Err(invalid(name, &format!("keep it within {MESSAGE_MAX} characters")));
-    }
-    Ok(Some(value.to_owned()))
-}
-
-fn boolean(name: &str, value: &str) -> Result<bool, Refusal> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "on" | "yes" | "enable" | "enabled" => Ok(true),
-        "false" | "off" | "no" | "disable" | "disabled" => Ok(false),
-        _ => Err(invalid(name, "use `on` or `off`")),
-    }
-}
-
-fn invalid(name: &str, what: &str) -> Refusal {
-    Refusal::InvalidInput(format!("Invalid value for `{name}`: {what}."))
-}
-
-/// A category setting: its id or `<#mention>`. A number too large to be an
-/// id is named as such rather than stored wrapped.
-fn category_id(name: &str, value: &str) -> Result<ChannelId, Refusal> {
-    ChannelId::from_mention(value).map_err(|e| match e {
-        IdError::NotANumber => invalid(name, "give a category id or #mention"),
-        IdError::Zero | IdError::TooLarge => invalid(name, &format!("give a category id or #mention ({e})")),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::ChannelId;
 
     fn settings() -> GuildSettings {
         GuildSettings::defaults(GuildId(1))
@@ -346,7 +184,7 @@ mod tests {
         assert_eq!(s.time_to_close, Some(std::time::Duration::from_secs(129_600)));
         assert!(s.close_on_leave && s.create_ticket_by_create_channel && s.category_prompt);
         assert_eq!(s.category_prompt_timeout, std::time::Duration::from_secs(90));
-        assert_eq!(NAMES.len(), 15);
+        assert_eq!(names().count(), 15);
     }
 
     #[test]
@@ -385,8 +223,8 @@ mod tests {
         apply(&mut after, "prefix", "?").unwrap();
         apply(&mut after, "time_to_close_thread", "2h").unwrap();
         let (old, new) = (as_json(&before), as_json(&after));
-        assert_eq!(new.keys().count(), NAMES.len());
-        for name in NAMES {
+        assert_eq!(new.keys().count(), names().count());
+        for name in names() {
             assert!(new.contains_key(name), "{name} missing");
         }
         let changes = diff(&old, &new);
@@ -398,7 +236,7 @@ mod tests {
     #[test]
     fn the_description_names_every_setting() {
         let text = describe(&settings());
-        for name in NAMES {
+        for name in names() {
             assert!(text.contains(&format!("`{name}`")), "{name} missing");
         }
     }

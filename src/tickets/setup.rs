@@ -2,7 +2,7 @@
 //! channel, and modmail turns on (its gateway cluster then fills the
 //! membership index); `/modmail disable` turns it off again.
 
-use super::error::{Refusal, TicketResult};
+use super::error::{Field, Problem, Refusal, TicketResult};
 use super::outcome::Outcome;
 use super::ports::{ChannelKind, PortError};
 use super::TicketService;
@@ -10,7 +10,7 @@ use crate::db;
 use crate::domain::actor::Actor;
 use crate::domain::ids::{ChannelId, GuildId, RoleId};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModmailSetup {
     pub inbox_category: ChannelId,
     pub staff_role: RoleId,
@@ -24,14 +24,12 @@ impl TicketService {
             return Err(Refusal::NeedsManageGuild.into());
         }
         if setup.staff_role.get() == guild.get() {
-            return Err(Refusal::InvalidInput(
-                "The staff role can't be @everyone: pick the role your staff have.".into(),
-            )
-            .into());
+            return Err(Refusal::Invalid { field: Field::StaffRole, problem: Problem::Everyone }.into());
         }
-        self.expect_channel(guild, setup.inbox_category, ChannelKind::Category, "inbox-category", "a category").await?;
+        let inbox = Field::Option("inbox-category".into());
+        self.expect_channel(guild, setup.inbox_category, ChannelKind::Category, inbox).await?;
         if let Some(log) = setup.log_channel {
-            self.expect_channel(guild, log, ChannelKind::Text, "log-channel", "a text channel").await?;
+            self.expect_channel(guild, log, ChannelKind::Text, Field::Option("log-channel".into())).await?;
         }
         let mut tx = self.db.begin().await?;
         db::settings::setup_modmail(&mut *tx, guild, setup.inbox_category, setup.staff_role, setup.log_channel).await?;
@@ -74,21 +72,17 @@ impl TicketService {
         guild: GuildId,
         channel: ChannelId,
         kind: ChannelKind,
-        option: &str,
-        what: &str,
+        field: Field,
     ) -> TicketResult<()> {
         let info = match self.discord.channel_info(channel).await {
             Ok(info) => info,
             Err(PortError::NotFound | PortError::MissingPermissions) => {
-                return Err(Refusal::InvalidInput(format!(
-                    "I can't see the {option} you picked; choose {what} I can view."
-                ))
-                .into())
+                return Err(Refusal::Invalid { field, problem: Problem::NotVisible { kind } }.into())
             }
             Err(e) => return Err(e.into()),
         };
         if info.guild != Some(guild) || info.kind != kind {
-            return Err(Refusal::InvalidInput(format!("The {option} must be {what} in this server.")).into());
+            return Err(Refusal::Invalid { field, problem: Problem::WrongKind { kind } }.into());
         }
         Ok(())
     }

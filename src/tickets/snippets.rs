@@ -6,13 +6,15 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::error::{Refusal, TicketResult};
+use super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
 use super::outcome::Outcome;
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
+pub use crate::db::snippets::Snippet;
 use crate::domain::actor::Actor;
 use crate::domain::ids::GuildId;
+use crate::domain::settings::GuildSettings;
 use crate::templates::{self, Placeholders};
 
 /// Longest snippet: a staff reply's limit.
@@ -28,61 +30,28 @@ pub enum SnippetAction {
 }
 
 impl TicketService {
+    /// A snippet command, answered in chat.
     #[tracing::instrument(skip(self, actor, action))]
     pub async fn manage_snippets(&self, guild: GuildId, actor: &Actor, action: SnippetAction) -> TicketResult<Outcome> {
         let settings = db::settings::get(&self.db, guild).await?;
-        if !actor.is_staff(&settings) {
-            return Err(Refusal::NotStaff.into());
-        }
         let prefix = &settings.command_prefix;
         let text = match action {
             SnippetAction::Create { name, content } => {
-                let (name, content) = (valid_name(&name)?, valid_content(&content)?);
-                let limit = db::billing::plan(&self.db, guild).await?.limits().snippets;
-                let mut tx = self.db.begin().await?;
-                match db::snippets::create(&mut tx, guild, &name, &content, actor.user, limit).await? {
-                    db::snippets::Created::Yes => {}
-                    db::snippets::Created::NameTaken => {
-                        return Err(Refusal::InvalidInput(format!(
-                            "A snippet `{name}` already exists: change it with `{prefix}snippet edit {name} <text>`."
-                        ))
-                        .into());
-                    }
-                    db::snippets::Created::Full if limit < crate::domain::plan::Plan::Premium.limits().snippets => {
-                        return Err(Refusal::NeedsPremium(crate::domain::plan::needs_premium("snippets", limit)).into());
-                    }
-                    db::snippets::Created::Full => {
-                        return Err(Refusal::InvalidInput(format!(
-                            "This server has {limit} snippets, the most Ticketeer keeps. Delete one first."
-                        ))
-                        .into());
-                    }
-                }
-                self.audit(&mut tx, guild, actor, "snippet.create", &name, json!({ "content": content })).await?;
-                tx.commit().await?;
-                format!("Snippet `{name}` saved. Send it in a ticket with `{prefix}s {name}`.")
+                let saved = self.create_snippet(guild, actor, &name, &content).await?;
+                format!("Snippet `{0}` saved. Send it in a ticket with `{prefix}s {0}`.", saved.name)
             }
             SnippetAction::Edit { name, content } => {
-                let (name, content) = (valid_name(&name)?, valid_content(&content)?);
-                let mut tx = self.db.begin().await?;
-                if !db::snippets::update(&mut *tx, guild, &name, &content, actor.user).await? {
-                    return Err(unknown(&name, prefix).into());
-                }
-                self.audit(&mut tx, guild, actor, "snippet.update", &name, json!({ "content": content })).await?;
-                tx.commit().await?;
-                format!("Snippet `{name}` updated.")
+                let saved = self.edit_snippet(guild, actor, &name, &content).await?;
+                format!("Snippet `{}` updated.", saved.name)
             }
             SnippetAction::Delete { name } => {
-                let name = valid_name(&name)?;
-                let mut tx = self.db.begin().await?;
-                if !db::snippets::delete(&mut *tx, guild, &name).await? {
-                    return Err(unknown(&name, prefix).into());
-                }
-                self.audit(&mut tx, guild, actor, "snippet.delete", &name, json!({})).await?;
-                tx.commit().await?;
+                let name = self.delete_snippet(guild, actor, &name).await?;
                 format!("Snippet `{name}` deleted.")
             }
             SnippetAction::List => {
+                if !actor.is_staff(&settings) {
+                    return Err(Refusal::NotStaff.into());
+                }
                 let snippets = db::snippets::list(&self.db, guild).await?;
                 if snippets.is_empty() {
                     format!("No snippets yet. Create one with `{prefix}snippet create <name> <text>`.")
@@ -102,6 +71,80 @@ impl TicketService {
             }
         };
         Ok(Outcome::Notice(text))
+    }
+
+    /// Saves a new snippet (staff only; the plan's limit holds) and returns it
+    /// as stored.
+    #[tracing::instrument(skip(self, actor, content))]
+    pub async fn create_snippet(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        name: &str,
+        content: &str,
+    ) -> TicketResult<Snippet> {
+        let settings = self.snippet_staff(guild, actor).await?;
+        let (name, content) = valid_snippet(name, content)?;
+        let limit = db::billing::plan(&self.db, guild).await?.limits().snippets;
+        let mut tx = self.db.begin().await?;
+        match db::snippets::create(&mut tx, guild, &name, &content, actor.user, limit).await? {
+            db::snippets::Created::Yes => {}
+            db::snippets::Created::NameTaken => {
+                let prefix = Some(settings.command_prefix);
+                return Err(Refusal::NameTaken { what: Named::Snippet, name, prefix }.into());
+            }
+            db::snippets::Created::Full => {
+                let premium = limit < crate::domain::plan::Plan::Premium.limits().snippets;
+                return Err(Refusal::LimitReached { what: Counted::Snippets, limit, premium }.into());
+            }
+        }
+        self.audit(&mut tx, guild, actor, "snippet.create", &name, json!({ "content": content })).await?;
+        tx.commit().await?;
+        Ok(Snippet { name, content })
+    }
+
+    /// Changes a snippet's text and returns it as stored.
+    #[tracing::instrument(skip(self, actor, content))]
+    pub async fn edit_snippet(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        name: &str,
+        content: &str,
+    ) -> TicketResult<Snippet> {
+        let settings = self.snippet_staff(guild, actor).await?;
+        let (name, content) = valid_snippet(name, content)?;
+        let mut tx = self.db.begin().await?;
+        if !db::snippets::update(&mut *tx, guild, &name, &content, actor.user).await? {
+            return Err(unknown(&name, &settings.command_prefix).into());
+        }
+        self.audit(&mut tx, guild, actor, "snippet.update", &name, json!({ "content": content })).await?;
+        tx.commit().await?;
+        Ok(Snippet { name, content })
+    }
+
+    /// Deletes a snippet; returns its name as it was stored.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn delete_snippet(&self, guild: GuildId, actor: &Actor, name: &str) -> TicketResult<String> {
+        let settings = self.snippet_staff(guild, actor).await?;
+        let name = valid_name(name)?;
+        let mut tx = self.db.begin().await?;
+        if !db::snippets::delete(&mut *tx, guild, &name).await? {
+            return Err(unknown(&name, &settings.command_prefix).into());
+        }
+        self.audit(&mut tx, guild, actor, "snippet.delete", &name, json!({})).await?;
+        tx.commit().await?;
+        Ok(name)
+    }
+
+    /// The guild's settings, once the actor is known to be staff.
+    async fn snippet_staff(&self, guild: GuildId, actor: &Actor) -> TicketResult<GuildSettings> {
+        let settings = db::settings::get(&self.db, guild).await?;
+        if actor.is_staff(&settings) {
+            Ok(settings)
+        } else {
+            Err(Refusal::NotStaff.into())
+        }
     }
 
     /// `!s <name>`: sends the snippet to the ticket's user as a staff reply
@@ -137,9 +180,20 @@ pub fn valid_name(name: &str) -> Result<String, Refusal> {
     if ok {
         Ok(name)
     } else {
-        Err(Refusal::InvalidInput(
-            "A snippet name has 1 to 32 characters: letters, digits, `_` and `-` (for example `refund-policy`).".into(),
-        ))
+        Err(Refusal::Invalid { field: Field::SnippetName, problem: Problem::Length { min: 1, max: 32 } })
+    }
+}
+
+/// A name and text as stored, or what is wrong with them (both, when both
+/// are).
+fn valid_snippet(name: &str, content: &str) -> Result<(String, String), Refusal> {
+    match (valid_name(name), valid_content(content)) {
+        (Ok(name), Ok(content)) => Ok((name, content)),
+        (Err(refusal), Ok(_)) | (Ok(_), Err(refusal)) => Err(refusal),
+        (Err(Refusal::Invalid { field, problem }), Err(Refusal::Invalid { field: other, problem: its })) => {
+            Err(Refusal::InvalidFields(vec![(field, problem), (other, its)]))
+        }
+        (Err(refusal), Err(_)) => Err(refusal),
     }
 }
 
@@ -147,13 +201,16 @@ pub fn valid_name(name: &str) -> Result<String, Refusal> {
 pub fn valid_content(content: &str) -> Result<String, Refusal> {
     let content = content.trim();
     if content.is_empty() || content.chars().count() > CONTENT_MAX {
-        return Err(Refusal::InvalidInput(format!("A snippet's text has 1 to {CONTENT_MAX} characters.")));
+        return Err(Refusal::Invalid {
+            field: Field::SnippetContent,
+            problem: Problem::Length { min: 1, max: CONTENT_MAX },
+        });
     }
     Ok(content.to_owned())
 }
 
 fn unknown(name: &str, prefix: &str) -> Refusal {
-    Refusal::InvalidInput(format!("There is no snippet `{name}`: `{prefix}snippet list` shows them."))
+    Refusal::NotFound { what: Missing::Snippet { name: name.to_owned(), prefix: prefix.to_owned() } }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::duration;
-use super::error::{Refusal, TicketResult};
+use super::error::{Field, Missing, Problem, Refusal, TicketResult};
 use super::open::{OpenRequest, Opened};
 use super::outcome::Outcome;
 use super::panel::log::PanelEvent;
@@ -26,6 +26,8 @@ use crate::domain::{
 const LOG_EVENTS: i64 = 15;
 const LOG_EARLIER_TICKETS: i64 = 10;
 const MESSAGE_BUDGET: usize = 1900;
+/// Longest reason for a block.
+pub const BLOCK_REASON_MAX: usize = 500;
 
 impl TicketService {
     /// Whether `user` is a member of `guild`: yes if the membership index
@@ -48,11 +50,7 @@ impl TicketService {
                 return Ok(Outcome::Notice("This ticket is already yours.".into()));
             }
             Some(staff) if !ctx.actor.manage_guild => {
-                return Err(Refusal::InvalidInput(format!(
-                    "<@{staff}> has taken this ticket. They can `{}release` it, or someone with Manage Server can take it over.",
-                    settings.command_prefix
-                ))
-                .into());
+                return Err(Refusal::TakenBy { staff, prefix: settings.command_prefix }.into());
             }
             _ => {}
         }
@@ -72,10 +70,7 @@ impl TicketService {
         match ticket.assigned_to {
             None => return Ok(Outcome::Notice("Nobody has taken this ticket.".into())),
             Some(staff) if staff != ctx.actor.user && !ctx.actor.manage_guild => {
-                return Err(Refusal::InvalidInput(format!(
-                    "Only <@{staff}>, who took this ticket, or someone with Manage Server can release it."
-                ))
-                .into());
+                return Err(Refusal::OnlyTakerReleases { staff }.into());
             }
             Some(_) => {}
         }
@@ -122,9 +117,7 @@ impl TicketService {
     pub async fn add_staff(&self, ctx: &StaffContext, user: UserId) -> TicketResult<Outcome> {
         let (ticket, _settings) = self.staff_ticket(ctx).await?;
         if !self.is_member(ticket.guild, user).await? {
-            return Err(
-                Refusal::InvalidInput(format!("<@{user}> (id `{user}`) is not a member of this server.")).into()
-            );
+            return Err(Refusal::NotAMember { user }.into());
         }
         self.discord.grant_member(ticket.channel, user).await?;
         db::events::record(&self.db, ticket.id, "staff_added", Some(ctx.actor.user), &user.to_string()).await?;
@@ -137,7 +130,7 @@ impl TicketService {
     pub async fn remove_staff(&self, ctx: &StaffContext, user: UserId) -> TicketResult<Outcome> {
         let (ticket, _settings) = self.staff_ticket(ctx).await?;
         if ticket.kind == TicketKind::Panel && user == ticket.opener {
-            return Err(Refusal::InvalidInput("That is the member who opened this ticket.".into()).into());
+            return Err(Refusal::IsOpener.into());
         }
         match self.discord.revoke_member(ticket.channel, user).await {
             Ok(()) | Err(PortError::NotFound) => {}
@@ -233,15 +226,11 @@ impl TicketService {
             return Err(Refusal::NotStaff.into());
         }
         if !self.is_member(guild, user).await? {
-            return Err(
-                Refusal::InvalidInput(format!("<@{user}> (id `{user}`) is not a member of this server.")).into()
-            );
+            return Err(Refusal::NotAMember { user }.into());
         }
         let name = match self.discord.user_name(user).await {
             Ok(name) => name,
-            Err(PortError::NotFound) => {
-                return Err(Refusal::InvalidInput(format!("There is no Discord user with id `{user}`.")).into())
-            }
+            Err(PortError::NotFound) => return Err(Refusal::NotFound { what: Missing::User { user } }.into()),
             Err(e) => return Err(e.into()),
         };
         let dm_channel = self.discord.open_dm(user).await.ok();
@@ -301,10 +290,11 @@ impl TicketService {
             return Err(Refusal::NotStaff.into());
         }
         if user == actor.user {
-            return Err(Refusal::InvalidInput("You can't block yourself.".into()).into());
+            return Err(Refusal::BlockSelf.into());
         }
-        if reason.chars().count() > 500 {
-            return Err(Refusal::InvalidInput("Keep the reason within 500 characters.".into()).into());
+        if reason.chars().count() > BLOCK_REASON_MAX {
+            let problem = Problem::Length { min: 0, max: BLOCK_REASON_MAX };
+            return Err(Refusal::Invalid { field: Field::BlockReason, problem }.into());
         }
         let expires = length.map(|d| Utc::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(30)));
         let mut tx = self.db.begin().await?;
@@ -324,19 +314,28 @@ impl TicketService {
 
     #[tracing::instrument(skip(self, actor))]
     pub async fn unblock(&self, guild: GuildId, actor: &Actor, user: UserId) -> TicketResult<Outcome> {
-        let settings = db::settings::get(&self.db, guild).await?;
-        if !actor.is_staff(&settings) {
-            return Err(Refusal::NotStaff.into());
-        }
-        let mut tx = self.db.begin().await?;
-        let text = if db::blocks::unblock(&mut *tx, guild, user).await? {
-            self.audit(&mut tx, guild, actor, "block.delete", &format!("user:{user}"), serde_json::json!({})).await?;
-            tx.commit().await?;
+        let text = if self.lift_block(guild, actor, user).await? {
             format!("✅ <@{user}> is unblocked and can open tickets again.")
         } else {
             format!("<@{user}> was not blocked.")
         };
         Ok(Outcome::Notice(text))
+    }
+
+    /// Unblocks a user (staff only); `false` when they were not blocked.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn lift_block(&self, guild: GuildId, actor: &Actor, user: UserId) -> TicketResult<bool> {
+        let settings = db::settings::get(&self.db, guild).await?;
+        if !actor.is_staff(&settings) {
+            return Err(Refusal::NotStaff.into());
+        }
+        let mut tx = self.db.begin().await?;
+        if !db::blocks::unblock(&mut *tx, guild, user).await? {
+            return Ok(false);
+        }
+        self.audit(&mut tx, guild, actor, "block.delete", &format!("user:{user}"), serde_json::json!({})).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

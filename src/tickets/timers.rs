@@ -11,7 +11,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::duration;
-use super::error::{Refusal, TicketError, TicketResult};
+use super::error::{Missing, Refusal, TicketError, TicketResult};
 use super::outcome::Outcome;
 use super::ports::{OutgoingMessage, PortError};
 use super::reply::StaffContext;
@@ -21,6 +21,9 @@ use crate::db::timers::{AfterFailure, Removed, Timer, TimerKind};
 use crate::domain::ids::UserId;
 use crate::domain::ticket::Ticket;
 use crate::metrics;
+
+/// Longest reminder text.
+pub const REMINDER_MAX: usize = 1000;
 
 /// When `/close` should close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,12 +118,8 @@ impl TicketService {
     pub async fn add_reminder(&self, ctx: &StaffContext, delay: Duration, content: &str) -> TicketResult<Outcome> {
         let (ticket, settings) = self.staff_ticket(ctx).await?;
         let content = content.trim();
-        if content.is_empty() || content.chars().count() > 1000 {
-            return Err(Refusal::InvalidInput(format!(
-                "Write what to be reminded of (up to 1,000 characters), for example `{}add_reminder 2h Check if the user answered`.",
-                settings.command_prefix
-            ))
-            .into());
+        if content.is_empty() || content.chars().count() > REMINDER_MAX {
+            return Err(Refusal::ReminderText { prefix: settings.command_prefix }.into());
         }
         let due = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::days(30));
         let payload = json!({ "content": content, "source": ctx.source.to_string() });
@@ -155,10 +154,7 @@ impl TicketService {
                 Ok(Outcome::Notice(format!("Reminder #{number} removed.")))
             }
             Removed::AlreadyDone => Ok(Outcome::Notice(format!("Reminder #{number} already went off or was removed."))),
-            Removed::Unknown => Err(Refusal::InvalidInput(format!(
-                "This ticket has no reminder #{number}: the number was shown when the reminder was set."
-            ))
-            .into()),
+            Removed::Unknown => Err(Refusal::NotFound { what: Missing::Reminder { number } }.into()),
         }
     }
 

@@ -177,7 +177,7 @@ async fn modmail_categories_are_managed_through_the_api_with_discords_checks_and
             Some(json!({"discord_category_id": tech.to_string(), "name": "billing"})),
         )
         .await;
-    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY, "names are unique in any case: {}", taken.body);
+    assert_eq!(taken.status, StatusCode::CONFLICT, "names are unique in any case: {}", taken.body);
     api.call(
         Method::POST,
         &categories,

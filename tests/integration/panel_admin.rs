@@ -49,7 +49,9 @@ async fn ticket_types_and_their_questions_are_managed_within_discords_limits_and
     assert!(refused.user_message().contains("Manage Server"), "{}", refused.user_message());
 
     // Add a type: it appears in the menu.
-    let id = tickets.add_ticket_type(guild, &owner, &type_fields("Partnerships")).await.unwrap();
+    let added = tickets.add_ticket_type(guild, &owner, &type_fields("Partnerships")).await.unwrap();
+    assert_eq!((added.name.as_str(), added.questions.len()), ("Partnerships", 0), "the type as stored");
+    let id = added.id;
     let menu_lists = |name: &'static str| {
         let app = &app;
         let panel = &panel;

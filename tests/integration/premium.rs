@@ -9,6 +9,7 @@ use serde_json::json;
 
 use ticketeer::domain::actor::Actor;
 use ticketeer::domain::ids::{GuildId, UserId};
+use ticketeer::tickets::error::Counted;
 use ticketeer::tickets::panel::admin::TypeFields;
 use ticketeer::tickets::{Refusal, TicketError};
 
@@ -43,9 +44,14 @@ async fn the_free_plan_limits_types_categories_snippets_and_tokens_naming_premiu
     // Ticket types: the panel's three defaults are the Free plan's three.
     let refused = tickets.add_ticket_type(GuildId(acme.id), &owner, &new_type("Fourth")).await.unwrap_err();
     assert!(
-        matches!(&refused, TicketError::Refused(Refusal::NeedsPremium(text)) if text.contains("Premium") && text.contains("3 ticket types")),
+        matches!(
+            &refused,
+            TicketError::Refused(Refusal::LimitReached { what: Counted::TicketTypes, limit: 3, premium: true })
+        ),
         "{refused:?}"
     );
+    let text = refused.user_message();
+    assert!(text.contains("Premium") && text.contains("3 ticket types"), "{text}");
 
     // Snippets (10) and categories (2), by text command.
     for i in 1..=10 {
@@ -100,7 +106,7 @@ async fn the_free_plan_limits_types_categories_snippets_and_tokens_naming_premiu
     // …and its cancellation puts them back (what exists stays; nothing new beyond Free).
     webhook(&api, "customer.subscription.deleted", "evt_p2", acme.id, t + 1).await;
     let refused = tickets.add_ticket_type(GuildId(acme.id), &owner, &new_type("Fifth")).await.unwrap_err();
-    assert!(matches!(refused, TicketError::Refused(Refusal::NeedsPremium(_))), "{refused:?}");
+    assert!(matches!(refused, TicketError::Refused(Refusal::LimitReached { premium: true, .. })), "{refused:?}");
     let billing = api.get(&format!("/v1/guilds/{}/billing", acme.id), &Auth::Session(session)).await;
     assert_eq!(billing.body["plan"], "free", "{}", billing.body);
     let channel = app.open_ticket(&acme, alice, "and now?").await;

@@ -12,7 +12,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, ReadSettings, Session};
-use crate::api::error_body::{ErrorBody, GuildErrors};
+use crate::api::error_body::ErrorBody;
+use crate::api::error_body::GuildErrors;
 use crate::api::ip_limit::{self, PerIp};
 use crate::api::{ApiState, Error, Result};
 use crate::billing::events::{self, Processed};

@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 
 use super::refusals::{api_error, id_problem};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
-use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
+use crate::api::error_body::ErrorBody;
+use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
@@ -102,7 +103,7 @@ pub async fn create(
         .tickets
         .block(access.guild, &access.caller.as_actor(), target, length, &new.reason)
         .await
-        .map_err(|e| api_error(e, "user_id"))?;
+        .map_err(api_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -124,13 +125,10 @@ pub async fn delete(
 ) -> Result<StatusCode> {
     // No such user can be blocked: the same 404 as one who is not.
     let target = ids.1.trim().parse::<UserId>().map_err(|_| Error::NotFound)?;
-    if !db::blocks::blocked_guilds(&state.db, target).await?.contains(&access.guild) {
-        return Err(Error::NotFound);
+    let lifted = state.tickets.lift_block(access.guild, &access.caller.as_actor(), target).await.map_err(api_error)?;
+    if lifted {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound)
     }
-    state
-        .tickets
-        .unblock(access.guild, &access.caller.as_actor(), target)
-        .await
-        .map_err(|e| api_error(e, "user_id"))?;
-    Ok(StatusCode::NO_CONTENT)
 }

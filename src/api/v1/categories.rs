@@ -1,7 +1,8 @@
 //! Modmail categories of a guild (the teams a user picks at the category
-//! prompt): list, create, change, delete. Through the core's
-//! `manage_categories`, as `/category` does: the Discord category is checked
-//! with Discord, names are unique in any case, and the Free plan's limit holds.
+//! prompt): list, create, change, delete. Through the core's category
+//! actions, as `/category`: the Discord category is checked with Discord,
+//! names are unique in any case, and the Free plan's limit holds. Each
+//! answers with the category as stored.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,13 +12,14 @@ use utoipa::ToSchema;
 
 use super::refusals::{api_error, id_problem};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
-use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
+use crate::api::error_body::ErrorBody;
+use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::categories::ModmailCategory;
 use crate::domain::ids::ChannelId;
-use crate::tickets::categories::CategoryAction;
+use crate::tickets::categories::{CategoryChange as Change, CategoryKey, NewCategory as New};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Category {
@@ -99,29 +101,26 @@ pub async fn create(
     access: Authorized<WriteSettings>,
     Json(new): Json<NewCategory>,
 ) -> Result<(StatusCode, JsonResponse<Category>)> {
-    if let Err(e) = new.discord_category_id.trim().parse::<ChannelId>() {
-        return Err(Error::unprocessable([("discord_category_id", id_problem("a category id", e))]));
-    }
-    let action = CategoryAction::Create {
-        discord_category: new.discord_category_id.clone(),
-        name: new.name.clone(),
-        description: new.description.clone(),
-        emoji: new.emoji.clone(),
+    // Only an id: a `<#mention>`, which the core also reads, is chat syntax.
+    let discord_category = new
+        .discord_category_id
+        .trim()
+        .parse::<ChannelId>()
+        .map_err(|e| Error::unprocessable([("discord_category_id", id_problem("a category id", e))]))?;
+    let new = New {
+        discord_category: discord_category.to_string(),
+        name: new.name,
+        description: new.description,
+        emoji: new.emoji,
     };
-    state
-        .tickets
-        .manage_categories(access.guild, &access.caller.as_actor(), action)
-        .await
-        .map_err(|e| api_error(e, "category"))?;
-    let created = db::categories::by_name(&state.db, access.guild, new.name.trim())
-        .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("the category just created is not there")))?;
+    let created =
+        state.tickets.create_category(access.guild, &access.caller.as_actor(), &new).await.map_err(api_error)?;
     Ok((StatusCode::CREATED, JsonResponse(created.into())))
 }
 
-async fn of_guild(state: &ApiState, access_guild: crate::domain::ids::GuildId, raw: &str) -> Result<ModmailCategory> {
-    let id = raw.parse::<i64>().map_err(|_| Error::NotFound)?;
-    db::categories::by_id(&state.db, id).await?.filter(|c| c.guild == access_guild).ok_or(Error::NotFound)
+/// The category named by the path (a 404 for what cannot be an id).
+fn key(raw: &str) -> Result<CategoryKey> {
+    raw.parse::<i64>().map(CategoryKey::Id).map_err(|_| Error::NotFound)
 }
 
 /// Changes a category's fields (those given).
@@ -141,20 +140,17 @@ pub async fn update(
     Path(ids): Path<(String, String)>,
     Json(change): Json<CategoryChange>,
 ) -> Result<JsonResponse<Category>> {
-    let category = of_guild(&state, access.guild, &ids.1).await?;
-    let action = CategoryAction::Edit {
-        name: category.name.clone(),
-        new_name: change.name,
+    let change = Change {
+        name: change.name,
         description: change.description,
         emoji: change.emoji,
         discord_category: change.discord_category_id,
     };
-    state
+    let updated = state
         .tickets
-        .manage_categories(access.guild, &access.caller.as_actor(), action)
+        .edit_category(access.guild, &access.caller.as_actor(), &key(&ids.1)?, change)
         .await
-        .map_err(|e| api_error(e, "category"))?;
-    let updated = db::categories::by_id(&state.db, category.id).await?.ok_or(Error::NotFound)?;
+        .map_err(api_error)?;
     Ok(JsonResponse(updated.into()))
 }
 
@@ -173,15 +169,6 @@ pub async fn delete(
     access: Authorized<WriteSettings>,
     Path(ids): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let category = of_guild(&state, access.guild, &ids.1).await?;
-    state
-        .tickets
-        .manage_categories(
-            access.guild,
-            &access.caller.as_actor(),
-            CategoryAction::Delete { name: category.name.clone() },
-        )
-        .await
-        .map_err(|e| api_error(e, "category"))?;
+    state.tickets.delete_category(access.guild, &access.caller.as_actor(), &key(&ids.1)?).await.map_err(api_error)?;
     Ok(StatusCode::NO_CONTENT)
 }

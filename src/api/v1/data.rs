@@ -17,7 +17,8 @@ use tracing::Instrument as _;
 use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, Session};
-use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
+use crate::api::error_body::ErrorBody;
+use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::Json;
 use crate::api::{ApiState, Error, Result};
 use crate::db;

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::{guilds, Caller};
-use crate::api::error_body::{ErrorBody, SessionErrors};
+use crate::api::error_body::ErrorBody;
+use crate::api::error_body::SessionErrors;
 use crate::api::extract::Query;
 use crate::api::{ApiState, Result};
 use crate::db;

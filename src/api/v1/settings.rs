@@ -6,13 +6,14 @@
 //! change at once.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::Json as JsonResponse;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use super::refusals::{id_problem, plain};
+use super::refusals::{api_error_in, id_problem, problem_text};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::Json;
@@ -20,9 +21,11 @@ use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::PanelSetup;
 use crate::domain::ids::{ChannelId, GuildId, IdError};
+use crate::domain::settings::CloseAction;
 use crate::domain::settings::GuildSettings;
-use crate::tickets::error::{Refusal, TicketError};
+use crate::tickets::error::{Field, Refusal, TicketError};
 use crate::tickets::ports::ChannelKind;
+use crate::tickets::settings::{Flag, SettingChange};
 use crate::tickets::setup::ModmailSetup;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -204,50 +207,50 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// A (setting name, value) pair, or a (field, problem) pair.
-type Change = (String, String);
+/// A (field, problem) pair.
+type Problem = (String, String);
 
 impl ModmailPatch {
-    /// The changes as the core's (name, value) pairs, or the fields whose
-    /// values cannot be written that way.
-    fn changes(&self) -> Result<Vec<Change>, Vec<Change>> {
+    /// The changes, typed as the core takes them (never as chat text), or
+    /// the fields whose values cannot be changes at all.
+    fn changes(&self) -> Result<Vec<SettingChange>, Vec<Problem>> {
         let mut changes = Vec::new();
         let mut problems = Vec::new();
-        let flag = |b: bool| if b { "on" } else { "off" }.to_owned();
-        let text = |t: &Option<String>, reset: &str| t.clone().unwrap_or_else(|| reset.to_owned());
-        let mut push = |name: &str, value: String| changes.push((name.to_owned(), value));
         if let Some(v) = &self.prefix {
-            push("prefix", v.clone());
+            changes.push(SettingChange::Prefix(v.clone()));
         }
         if let Some(v) = &self.welcome_message {
-            push("welcome_message", text(v, "default"));
+            changes.push(SettingChange::WelcomeMessage(v.clone()));
         }
         if let Some(v) = &self.close_message {
-            push("close_message", text(v, "default"));
+            changes.push(SettingChange::CloseMessage(v.clone()));
         }
         if let Some(v) = &self.anonymous_label {
-            push("anonymous_label", v.clone());
+            changes.push(SettingChange::AnonymousLabel(v.clone()));
         }
-        for (name, value) in [
-            ("embedded_message", self.embedded_message),
-            ("block_quote", self.block_quote),
-            ("show_log_on_edit", self.show_log_on_edit),
-            ("show_log_on_delete", self.show_log_on_delete),
-            ("close_on_leave", self.close_on_leave),
-            ("create_ticket_by_create_channel", self.create_ticket_by_create_channel),
-            ("category_prompt", self.category_prompt),
+        for (flag, value) in [
+            (Flag::EmbeddedMessage, self.embedded_message),
+            (Flag::BlockQuote, self.block_quote),
+            (Flag::ShowLogOnEdit, self.show_log_on_edit),
+            (Flag::ShowLogOnDelete, self.show_log_on_delete),
+            (Flag::CloseOnLeave, self.close_on_leave),
+            (Flag::CreateTicketByCreateChannel, self.create_ticket_by_create_channel),
+            (Flag::CategoryPrompt, self.category_prompt),
         ] {
             if let Some(v) = value {
-                push(name, flag(v));
+                changes.push(SettingChange::Flag(flag, v));
             }
         }
         if let Some(v) = &self.close_action {
-            push("close_action", v.clone());
+            match CloseAction::parse(&v.trim().to_ascii_lowercase()) {
+                Some(action) => changes.push(SettingChange::CloseAction(action)),
+                None => problems.push(("close_action".to_owned(), "must be archive or delete".to_owned())),
+            }
         }
         if let Some(v) = &self.archive_category {
             match v {
                 Some(id) => match id.trim().parse::<ChannelId>() {
-                    Ok(_) => push("archive_category", id.trim().to_owned()),
+                    Ok(id) => changes.push(SettingChange::ArchiveCategory(Some(id))),
                     Err(e) => {
                         let why = if e == IdError::NotANumber { String::new() } else { format!(": {e}") };
                         problems.push((
@@ -256,21 +259,21 @@ impl ModmailPatch {
                         ))
                     }
                 },
-                None => push("archive_category", "none".to_owned()),
+                None => changes.push(SettingChange::ArchiveCategory(None)),
             }
         }
         if let Some(v) = self.time_to_close_thread {
             match v {
-                None => push("time_to_close_thread", "off".to_owned()),
+                None => changes.push(SettingChange::TimeToClose(None)),
                 Some(seconds) if seconds == 0 || seconds % 60 != 0 => problems.push((
                     "time_to_close_thread".to_owned(),
                     "must be a positive whole number of minutes, in seconds (e.g. 3600), or null".to_owned(),
                 )),
-                Some(seconds) => push("time_to_close_thread", format!("{}m", seconds / 60)),
+                Some(seconds) => changes.push(SettingChange::TimeToClose(Some(Duration::from_secs(seconds)))),
             }
         }
         if let Some(v) = self.category_prompt_timeout {
-            push("category_prompt_timeout", v.to_string());
+            changes.push(SettingChange::CategoryPromptTimeout(Duration::from_secs(v)));
         }
         if problems.is_empty() {
             Ok(changes)
@@ -324,13 +327,11 @@ pub async fn patch(
         state.tickets.setup_modmail(guild, &actor, setup).await.map_err(|e| field_error(e, "modmail"))?;
     }
     if !plan.modmail_changes.is_empty() {
-        match state.tickets.change_modmail_settings(guild, access.caller.actor(), &plan.modmail_changes).await {
-            Ok(_) => {}
-            Err(TicketError::Refused(Refusal::InvalidSettings(problems))) => {
-                return Err(Error::unprocessable(prefixed("modmail", problems)))
-            }
-            Err(other) => return Err(field_error(other, "modmail")),
-        }
+        state
+            .tickets
+            .change_modmail_settings(guild, access.caller.actor(), &plan.modmail_changes)
+            .await
+            .map_err(|e| field_error(e, "modmail"))?;
     }
     if let Some(setup) = &plan.panel_setup {
         state.tickets.setup_panel(guild, &actor, setup).await.map_err(|e| field_error(e, "panel"))?;
@@ -341,7 +342,7 @@ pub async fn patch(
 /// What a valid patch will do.
 struct Plan {
     modmail_setup: Option<ModmailSetup>,
-    modmail_changes: Vec<Change>,
+    modmail_changes: Vec<SettingChange>,
     panel_setup: Option<PanelSetup>,
 }
 
@@ -349,7 +350,7 @@ struct Plan {
 /// each channel's kind with Discord) and returns what to write, or a 422
 /// naming every bad field.
 async fn plan_changes(state: &ApiState, guild: GuildId, patch: &SettingsPatch) -> Result<Plan> {
-    let mut problems: Vec<Change> = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
     let mut plan = Plan { modmail_setup: None, modmail_changes: Vec::new(), panel_setup: None };
     let mut channels: Vec<(String, ChannelId, ChannelKind)> = Vec::new();
 
@@ -452,11 +453,12 @@ async fn plan_changes(state: &ApiState, guild: GuildId, patch: &SettingsPatch) -
     }
 
     for (field, channel, kind) in channels {
-        let what = if kind == ChannelKind::Category { "a category" } else { "a text channel" };
-        match state.tickets.expect_channel(guild, channel, kind, &field, what).await {
+        match state.tickets.expect_channel(guild, channel, kind, Field::Option(field.clone())).await {
             Ok(()) => {}
-            Err(TicketError::Refused(refusal)) => problems.push((field, plain(&refusal.to_string()))),
-            Err(other) => return Err(Error::Internal(other.into())),
+            Err(TicketError::Refused(Refusal::Invalid { field: checked, problem })) => {
+                problems.push((field, problem_text(&checked, &problem)))
+            }
+            Err(other) => return Err(field_error(other, "modmail")),
         }
     }
     if problems.is_empty() {
@@ -468,7 +470,7 @@ async fn plan_changes(state: &ApiState, guild: GuildId, patch: &SettingsPatch) -
 
 /// One id field of a patch, or its problem recorded (the caller goes on, so
 /// the 422 names every bad field).
-fn id<T: FromStr<Err = IdError>>(problems: &mut Vec<Change>, field: &str, raw: &str) -> Option<T> {
+fn id<T: FromStr<Err = IdError>>(problems: &mut Vec<Problem>, field: &str, raw: &str) -> Option<T> {
     match raw.trim().parse::<T>() {
         Ok(id) => Some(id),
         Err(e) => {
@@ -480,26 +482,29 @@ fn id<T: FromStr<Err = IdError>>(problems: &mut Vec<Change>, field: &str, raw: &
 
 /// A core refusal of one group of settings, as an API error.
 fn field_error(error: TicketError, group: &'static str) -> Error {
-    super::refusals::api_error(error, group)
+    api_error_in(error, Some(group))
 }
 
 /// The problems the core would find in the fields that did convert.
-async fn dry_run(state: &ApiState, guild: GuildId, patch: &ModmailPatch) -> Result<Vec<Change>> {
+async fn dry_run(state: &ApiState, guild: GuildId, patch: &ModmailPatch) -> Result<Vec<Problem>> {
     let mut settings = db::settings::get(&state.db, guild).await?;
-    let convertible = ModmailPatch { time_to_close_thread: None, archive_category: None, ..patch.clone() };
+    // Without the fields that may not convert (those `changes` reports).
+    let convertible =
+        ModmailPatch { time_to_close_thread: None, archive_category: None, close_action: None, ..patch.clone() };
     let changes = convertible.changes().unwrap_or_default();
     Ok(changes
         .iter()
-        .filter_map(|(name, value)| {
-            crate::tickets::settings::apply(&mut settings, name, value).err().map(|e| (name.clone(), e.to_string()))
+        .filter_map(|change| {
+            let problem = change.apply(&mut settings).err()?;
+            let name = change.name().to_owned();
+            Some((name.clone(), problem_text(&Field::Setting(name), &problem)))
         })
         .collect())
 }
 
-/// Field names as the body has them (`modmail.prefix`), with the core's
-/// messages stripped of Discord's markdown.
+/// Field names as the body has them (`modmail.prefix`).
 fn prefixed(group: &str, problems: Vec<(String, String)>) -> Vec<(String, String)> {
-    problems.into_iter().map(|(name, problem)| (format!("{group}.{name}"), plain(&problem))).collect()
+    problems.into_iter().map(|(name, problem)| (format!("{group}.{name}"), problem)).collect()
 }
 
 #[cfg(test)]
@@ -517,24 +522,21 @@ mod tests {
     }
 
     #[test]
-    fn a_patch_becomes_the_cores_changes_and_null_resets() {
+    fn a_patch_becomes_the_cores_typed_changes_and_null_resets() {
         let patch: ModmailPatch = serde_json::from_value(serde_json::json!({
             "prefix": "?", "welcome_message": null, "block_quote": true,
             "time_to_close_thread": 7200, "archive_category": null, "category_prompt_timeout": 90
         }))
         .unwrap();
         let changes = patch.changes().unwrap();
-        let expected: Vec<(String, String)> = [
-            ("prefix", "?"),
-            ("welcome_message", "default"),
-            ("block_quote", "on"),
-            ("archive_category", "none"),
-            ("time_to_close_thread", "120m"),
-            ("category_prompt_timeout", "90"),
-        ]
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
+        let expected = vec![
+            SettingChange::Prefix("?".into()),
+            SettingChange::WelcomeMessage(None),
+            SettingChange::Flag(Flag::BlockQuote, true),
+            SettingChange::ArchiveCategory(None),
+            SettingChange::TimeToClose(Some(Duration::from_secs(7200))),
+            SettingChange::CategoryPromptTimeout(Duration::from_secs(90)),
+        ];
         assert_eq!(changes, expected);
         let absent: ModmailPatch = serde_json::from_value(serde_json::json!({})).unwrap();
         assert!(absent.changes().unwrap().is_empty());

@@ -1,6 +1,7 @@
 //! Snippets (saved answers) of a guild: list, create, change, delete. Writes
-//! go through the core's `manage_snippets`, as `/snippet` does, so the same
-//! checks and the Free plan's limit apply.
+//! go through the core's snippet actions, as `/snippet` does, so the same
+//! checks and the Free plan's limit apply; each answers with the snippet it
+//! stored, or a refusal this file maps to a status.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,13 +9,15 @@ use axum::Json as JsonResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::refusals::{api_error, plain};
+use super::refusals::api_error;
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
-use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
+use crate::api::error_body::ErrorBody;
+use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
-use crate::tickets::snippets::{valid_content, valid_name, SnippetAction};
+use crate::tickets::error::TicketError;
+use crate::tickets::Refusal;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Snippet {
@@ -72,22 +75,12 @@ pub async fn create(
     access: Authorized<WriteSettings>,
     Json(new): Json<NewSnippet>,
 ) -> Result<(StatusCode, JsonResponse<Snippet>)> {
-    let mut problems = Vec::new();
-    let name = valid_name(&new.name).map_err(|e| problems.push(("name", plain(&e.to_string())))).ok();
-    let content = valid_content(&new.content).map_err(|e| problems.push(("content", plain(&e.to_string())))).ok();
-    let (Some(name), Some(content)) = (name, content) else {
-        return Err(Error::unprocessable(problems));
-    };
-    if db::snippets::get(&state.db, access.guild, &name).await?.is_some() {
-        return Err(Error::Conflict(format!("a snippet named {name} exists").into()));
-    }
-    let action = SnippetAction::Create { name: name.clone(), content: content.clone() };
-    state
+    let saved = state
         .tickets
-        .manage_snippets(access.guild, &access.caller.as_actor(), action)
+        .create_snippet(access.guild, &access.caller.as_actor(), &new.name, &new.content)
         .await
-        .map_err(|e| api_error(e, "name"))?;
-    Ok((StatusCode::CREATED, JsonResponse(Snippet { name, content })))
+        .map_err(api_error)?;
+    Ok((StatusCode::CREATED, JsonResponse(Snippet { name: saved.name, content: saved.content })))
 }
 
 /// Changes a snippet's text.
@@ -106,19 +99,12 @@ pub async fn update(
     Path(ids): Path<(String, String)>,
     Json(change): Json<SnippetChange>,
 ) -> Result<JsonResponse<Snippet>> {
-    let name = valid_name(&ids.1).map_err(|_| Error::NotFound)?;
-    let content =
-        valid_content(&change.content).map_err(|e| Error::unprocessable([("content", plain(&e.to_string()))]))?;
-    if db::snippets::get(&state.db, access.guild, &name).await?.is_none() {
-        return Err(Error::NotFound);
-    }
-    let action = SnippetAction::Edit { name: name.clone(), content: content.clone() };
-    state
+    let saved = state
         .tickets
-        .manage_snippets(access.guild, &access.caller.as_actor(), action)
+        .edit_snippet(access.guild, &access.caller.as_actor(), &ids.1, &change.content)
         .await
-        .map_err(|e| api_error(e, "content"))?;
-    Ok(JsonResponse(Snippet { name, content }))
+        .map_err(not_found_by_name)?;
+    Ok(JsonResponse(Snippet { name: saved.name, content: saved.content }))
 }
 
 /// Deletes a snippet.
@@ -136,14 +122,22 @@ pub async fn delete(
     access: Authorized<WriteSettings>,
     Path(ids): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let name = valid_name(&ids.1).map_err(|_| Error::NotFound)?;
-    if db::snippets::get(&state.db, access.guild, &name).await?.is_none() {
-        return Err(Error::NotFound);
-    }
-    state
-        .tickets
-        .manage_snippets(access.guild, &access.caller.as_actor(), SnippetAction::Delete { name: name.clone() })
-        .await
-        .map_err(|e| api_error(e, "name"))?;
+    state.tickets.delete_snippet(access.guild, &access.caller.as_actor(), &ids.1).await.map_err(not_found_by_name)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A refusal of a snippet named in the path: a name no snippet can have
+/// names none, so it is a 404 like one that does not exist.
+fn not_found_by_name(error: TicketError) -> Error {
+    match error {
+        TicketError::Refused(Refusal::Invalid { field: crate::tickets::error::Field::SnippetName, .. }) => {
+            Error::NotFound
+        }
+        TicketError::Refused(Refusal::InvalidFields(problems))
+            if problems.iter().any(|(field, _)| *field == crate::tickets::error::Field::SnippetName) =>
+        {
+            Error::NotFound
+        }
+        other => api_error(other),
+    }
 }

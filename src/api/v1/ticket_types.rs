@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 
 use super::refusals::api_error;
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
-use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
+use crate::api::error_body::ErrorBody;
+use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
@@ -152,12 +153,8 @@ pub async fn create(
 ) -> Result<(StatusCode, JsonResponse<TicketType>)> {
     let fields =
         TypeFields { name: new.name, description: new.description, emoji: new.emoji.filter(|e| !e.is_empty()) };
-    let id = state
-        .tickets
-        .add_ticket_type(access.guild, &access.caller.as_actor(), &fields)
-        .await
-        .map_err(|e| api_error(e, "ticket_type"))?;
-    let created = of_guild(&state, access.guild, &id.to_string()).await?;
+    let created =
+        state.tickets.add_ticket_type(access.guild, &access.caller.as_actor(), &fields).await.map_err(api_error)?;
     Ok((StatusCode::CREATED, JsonResponse(created.into())))
 }
 
@@ -188,12 +185,13 @@ pub async fn update(
             None => current.emoji,
         },
     };
-    state
+    let stored = state
         .tickets
         .edit_ticket_type(access.guild, &access.caller.as_actor(), current.id, &fields)
         .await
-        .map_err(|e| api_error(e, "ticket_type"))?;
-    Ok(JsonResponse(of_guild(&state, access.guild, &ids.1).await?.into()))
+        .map_err(api_error)?;
+    let TypeFields { name, description, emoji } = stored;
+    Ok(JsonResponse(TypeRow { name, description, emoji, ..current }.into()))
 }
 
 /// Removes a ticket type from the menu (its tickets keep their history).
@@ -212,11 +210,7 @@ pub async fn delete(
     Path(ids): Path<(String, String)>,
 ) -> Result<StatusCode> {
     let current = of_guild(&state, access.guild, &ids.1).await?;
-    state
-        .tickets
-        .remove_ticket_type(access.guild, &access.caller.as_actor(), current.id)
-        .await
-        .map_err(|e| api_error(e, "ticket_type"))?;
+    state.tickets.remove_ticket_type(access.guild, &access.caller.as_actor(), current.id).await.map_err(api_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -227,26 +221,12 @@ async fn change_question(
     change: QuestionChange,
 ) -> Result<TicketType> {
     let current = of_guild(state, access.guild, raw_type).await?;
-    state
+    let questions = state
         .tickets
         .change_question(access.guild, &access.caller.as_actor(), current.id, change)
         .await
-        .map_err(|e| api_error(e, "question"))?;
-    Ok(of_guild(state, access.guild, raw_type).await?.into())
-}
-
-/// A 404 unless the guild's type has question `position`.
-async fn existing_question(
-    state: &ApiState,
-    access: &Authorized<WriteSettings>,
-    (_, type_id, position): &(String, String, usize),
-) -> Result<()> {
-    let current = of_guild(state, access.guild, type_id).await?;
-    if *position < current.questions.len() {
-        Ok(())
-    } else {
-        Err(Error::NotFound)
-    }
+        .map_err(api_error)?;
+    Ok(TypeRow { questions, ..current }.into())
 }
 
 /// Adds a question at the end of the type's form (at most 5).
@@ -288,7 +268,6 @@ pub async fn replace_question(
     Path(ids): Path<(String, String, usize)>,
     Json(question): Json<Question>,
 ) -> Result<JsonResponse<TicketType>> {
-    existing_question(&state, &access, &ids).await?;
     let change = QuestionChange::Edit(ids.2, question.fields());
     Ok(JsonResponse(change_question(&state, &access, &ids.1, change).await?))
 }
@@ -310,7 +289,6 @@ pub async fn remove_question(
     access: Authorized<WriteSettings>,
     Path(ids): Path<(String, String, usize)>,
 ) -> Result<JsonResponse<TicketType>> {
-    existing_question(&state, &access, &ids).await?;
     let change = QuestionChange::Remove(ids.2);
     Ok(JsonResponse(change_question(&state, &access, &ids.1, change).await?))
 }

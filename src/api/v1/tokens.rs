@@ -13,7 +13,8 @@ use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, Session};
 use crate::api::auth::{Scope, TOKEN_PREFIX};
-use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
+use crate::api::error_body::ErrorBody;
+use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::crypto;

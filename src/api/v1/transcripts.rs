@@ -12,7 +12,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::auth::access::{Authorized, ReadTickets};
-use crate::api::error_body::{ErrorBody, GuildErrors};
+use crate::api::error_body::ErrorBody;
+use crate::api::error_body::GuildErrors;
 use crate::api::extract::{Path, Query};
 use crate::api::ip_limit::{self, PerIp};
 use crate::api::{ApiState, Error, Result};

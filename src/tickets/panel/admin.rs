@@ -3,7 +3,7 @@
 //! Every change is checked against Discord's limits here, with a message that
 //! says what to do, and refreshes the menu.
 
-use super::super::error::{Refusal, TicketResult};
+use super::super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
 use super::super::TicketService;
 use crate::db;
 use crate::db::panel::{NewType, Question, QuestionStyle, TicketType, TypeCreated};
@@ -60,8 +60,14 @@ impl TicketService {
         Ok(db::panel::types(&self.db, guild).await?)
     }
 
+    /// Adds a type at the end of the menu; returns it as stored.
     #[tracing::instrument(skip(self, actor, fields))]
-    pub async fn add_ticket_type(&self, guild: GuildId, actor: &Actor, fields: &TypeFields) -> TicketResult<i64> {
+    pub async fn add_ticket_type(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        fields: &TypeFields,
+    ) -> TicketResult<TicketType> {
         require_manager(actor)?;
         db::panel::settings(&self.db, guild).await?.ok_or(Refusal::PanelNotSetUp)?;
         let new = NewType {
@@ -75,23 +81,20 @@ impl TicketService {
         let id = match db::panel::create_type(&mut tx, guild, &new, limit).await? {
             TypeCreated::Yes(id) => id,
             TypeCreated::NameTaken => return Err(name_taken(&new.name).into()),
-            TypeCreated::Full if limit < MAX_TYPES => {
-                return Err(Refusal::NeedsPremium(crate::domain::plan::needs_premium("ticket types", limit)).into())
-            }
             TypeCreated::Full => {
-                return Err(Refusal::InvalidInput(format!(
-                    "This server has {MAX_TYPES} ticket types, the most a Discord menu can offer. Remove one first."
-                ))
-                .into())
+                let premium = limit < MAX_TYPES;
+                return Err(Refusal::LimitReached { what: Counted::TicketTypes, limit, premium }.into());
             }
         };
         let target = format!("ticket_type:{id}");
         self.audit(&mut tx, guild, actor, "ticket_type.create", &target, json!({ "name": new.name })).await?;
         tx.commit().await?;
         self.menu_changed(guild).await;
-        Ok(id)
+        let NewType { name, description, emoji, questions } = new;
+        Ok(TicketType { id, name, description, emoji, questions })
     }
 
+    /// Changes a type's name, description and emoji; returns them as stored.
     #[tracing::instrument(skip(self, actor, fields))]
     pub async fn edit_ticket_type(
         &self,
@@ -99,7 +102,7 @@ impl TicketService {
         actor: &Actor,
         type_id: i64,
         fields: &TypeFields,
-    ) -> TicketResult<()> {
+    ) -> TicketResult<TypeFields> {
         require_manager(actor)?;
         let name = valid_type_name(&fields.name)?;
         let description = super::super::categories::valid_description(&fields.description)?;
@@ -115,7 +118,7 @@ impl TicketService {
         self.audit(&mut tx, guild, actor, "ticket_type.update", &target, json!({ "name": name })).await?;
         tx.commit().await?;
         self.menu_changed(guild).await;
-        Ok(())
+        Ok(TypeFields { name, description, emoji })
     }
 
     #[tracing::instrument(skip(self, actor))]
@@ -152,15 +155,14 @@ impl TicketService {
                 if i < count {
                     Ok(i)
                 } else {
-                    Err(Refusal::InvalidInput(format!("There is no question {} any more.", i + 1)))
+                    Err(Refusal::NotFound { what: Missing::Question { number: i + 1 } })
                 }
             };
             match change {
                 QuestionChange::Add(_) => {
                     if count >= MAX_QUESTIONS {
-                        return Err(Refusal::InvalidInput(format!(
-                            "A ticket type has at most {MAX_QUESTIONS} questions (a Discord form holds 5). Remove one first."
-                        )));
+                        let limit = MAX_QUESTIONS;
+                        return Err(Refusal::LimitReached { what: Counted::Questions, limit, premium: false });
                     }
                     questions.extend(parsed);
                 }
@@ -208,19 +210,17 @@ fn require_manager(actor: &Actor) -> Result<(), Refusal> {
 }
 
 fn gone() -> Refusal {
-    Refusal::InvalidInput("That ticket type no longer exists. Open `/ticket admin` again.".into())
+    Refusal::NotFound { what: Missing::TicketType }
 }
 
 fn name_taken(name: &str) -> Refusal {
-    Refusal::InvalidInput(format!("There is already a ticket type called **{name}**. Pick another name."))
+    Refusal::NameTaken { what: Named::TicketType, name: name.to_owned(), prefix: None }
 }
 
 fn valid_type_name(raw: &str) -> Result<String, Refusal> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > NAME_MAX {
-        return Err(Refusal::InvalidInput(format!(
-            "A ticket type's name has 1 to {NAME_MAX} characters (it is the form's title)."
-        )));
+        return Err(Refusal::Invalid { field: Field::TypeName, problem: Problem::Length { min: 1, max: NAME_MAX } });
     }
     Ok(name.to_owned())
 }
@@ -229,22 +229,26 @@ fn valid_type_name(raw: &str) -> Result<String, Refusal> {
 pub fn parse_question(fields: &QuestionFields) -> Result<Question, Refusal> {
     let label = fields.label.trim();
     if label.is_empty() || label.chars().count() > LABEL_MAX {
-        return Err(Refusal::InvalidInput(format!("A question has 1 to {LABEL_MAX} characters.")));
+        return Err(Refusal::Invalid {
+            field: Field::QuestionLabel,
+            problem: Problem::Length { min: 1, max: LABEL_MAX },
+        });
     }
     let style = match fields.style.trim().to_ascii_lowercase().as_str() {
         "" | "short" | "line" => QuestionStyle::Short,
         "paragraph" | "long" => QuestionStyle::Paragraph,
-        other => return Err(Refusal::InvalidInput(format!("The style is `short` or `paragraph`, not `{other}`."))),
+        other => return Err(not_one_of(Field::QuestionStyle, other)),
     };
     let required = match fields.required.trim().to_ascii_lowercase().as_str() {
         "" | "yes" | "y" | "true" | "required" => true,
         "no" | "n" | "false" | "optional" => false,
-        other => return Err(Refusal::InvalidInput(format!("Required is `yes` or `no`, not `{other}`."))),
+        other => return Err(not_one_of(Field::QuestionRequired, other)),
     };
     let (min_length, max_length) = parse_lengths(&fields.length)?;
     let placeholder = fields.placeholder.trim();
     if placeholder.chars().count() > PLACEHOLDER_MAX {
-        return Err(Refusal::InvalidInput(format!("Keep the placeholder within {PLACEHOLDER_MAX} characters.")));
+        let problem = Problem::Length { min: 0, max: PLACEHOLDER_MAX };
+        return Err(Refusal::Invalid { field: Field::Placeholder, problem });
     }
     Ok(Question {
         label: label.to_owned(),
@@ -256,17 +260,17 @@ pub fn parse_question(fields: &QuestionFields) -> Result<Question, Refusal> {
     })
 }
 
+fn not_one_of(field: Field, given: &str) -> Refusal {
+    Refusal::Invalid { field, problem: Problem::NotOneOf { given: given.to_owned() } }
+}
+
 /// `10-500`, `-500`, `10-` or empty: the answer's length bounds.
 fn parse_lengths(raw: &str) -> Result<(Option<i32>, Option<i32>), Refusal> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok((None, None));
     }
-    let bad = || {
-        Refusal::InvalidInput(format!(
-            "Write the answer's length as `min-max` (for example `10-500`), each from 0 to {ANSWER_MAX}, min not above max."
-        ))
-    };
+    let bad = || Refusal::Invalid { field: Field::AnswerLength, problem: Problem::Form };
     let (min, max) = raw.split_once('-').ok_or_else(bad)?;
     let number = |s: &str| -> Result<Option<i32>, Refusal> {
         let s = s.trim();

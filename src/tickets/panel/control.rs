@@ -138,12 +138,10 @@ impl TicketService {
         let ticket = db::tickets::open_by_channel(&self.db, channel)
             .await?
             .filter(|t| t.guild == guild)
-            .ok_or_else(|| Refusal::InvalidInput("This ticket is already closed.".into()))?;
+            .ok_or(Refusal::TicketClosed)?;
         let settings = db::settings::get(&self.db, guild).await?;
         if actor.user != ticket.opener && !self.is_ticket_staff(&ticket, actor, &settings).await? {
-            return Err(
-                Refusal::InvalidInput("Only staff or the member who opened this ticket can close it.".into()).into()
-            );
+            return Err(Refusal::NotOpenerOrStaff.into());
         }
         Ok(ticket)
     }

@@ -3,7 +3,7 @@
 //! (`super::super::open`) makes a private channel in the panel's category
 //! where the answers are posted and the support role is pinged.
 
-use super::super::error::{Refusal, TicketResult};
+use super::super::error::{Missing, Refusal, TicketResult};
 use super::super::open::{OpenRequest, Opened, PanelPick};
 use super::super::outcome::Outcome;
 use super::super::ports::{Embed, Form, FormField, OutgoingMessage};
@@ -97,16 +97,12 @@ impl TicketService {
             .await?
             .into_iter()
             .find(|t| t.id == type_id)
-            .ok_or_else(|| Refusal::InvalidInput("That ticket type no longer exists; pick another one.".into()).into())
+            .ok_or_else(|| Refusal::NotFound { what: Missing::PickedTicketType }.into())
     }
 }
 
 fn already_open(channels: &[ChannelId]) -> Refusal {
-    let links: Vec<String> = channels.iter().map(|c| format!("<#{c}>")).collect();
-    Refusal::InvalidInput(format!(
-        "You already have an open ticket: {}. Please continue there; a new one can open once it is closed.",
-        links.join(", ")
-    ))
+    Refusal::AlreadyOpen { channels: channels.to_vec() }
 }
 
 /// The type's questions as a form; field `qN` is question N.
@@ -146,10 +142,7 @@ fn match_answers(ticket_type: &TicketType, given: &[(String, String)]) -> Result
         let answer = given.iter().find(|(k, _)| *k == key).map(|(_, v)| v.trim()).unwrap_or_default();
         if answer.is_empty() {
             if q.required {
-                return Err(Refusal::InvalidInput(format!(
-                    "Please answer “{}”: pick the ticket type again to fill in the form.",
-                    q.label
-                )));
+                return Err(Refusal::Unanswered { question: q.label.clone() });
             }
             continue;
         }

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::super::error::{Refusal, TicketResult};
+use super::super::error::{Field, Problem, Refusal, TicketResult};
 use super::super::outcome::Outcome;
 use super::super::ports::ChannelKind;
 use super::super::TicketService;
@@ -23,15 +23,13 @@ impl TicketService {
         if setup.support_role.is_some_and(|role| role.get() == guild.get()) {
             // Every member has @everyone: it would make anyone staff of every
             // ticket, and ping the whole server at each opening.
-            return Err(Refusal::InvalidInput(
-                "The support role can't be @everyone: pick the role your support team has.".into(),
-            )
-            .into());
+            return Err(Refusal::Invalid { field: Field::SupportRole, problem: Problem::Everyone }.into());
         }
-        self.expect_channel(guild, setup.menu_channel, ChannelKind::Text, "menu-channel", "a text channel").await?;
-        self.expect_channel(guild, setup.category, ChannelKind::Category, "category", "a category").await?;
+        let option = |name: &str| Field::Option(name.to_owned());
+        self.expect_channel(guild, setup.menu_channel, ChannelKind::Text, option("menu-channel")).await?;
+        self.expect_channel(guild, setup.category, ChannelKind::Category, option("category")).await?;
         if let Some(log) = setup.log_channel {
-            self.expect_channel(guild, log, ChannelKind::Text, "log-channel", "a text channel").await?;
+            self.expect_channel(guild, log, ChannelKind::Text, option("log-channel")).await?;
         }
         let mut tx = self.db.begin().await?;
         let (settings, created) = db::panel::save_setup(&mut tx, guild, setup, &super::defaults::types()).await?;
