@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use sqlx::PgExecutor;
 
 /// Who made a change: a logged-in user, or an API token (and its creator).
 #[derive(Debug, Clone, Copy)]
@@ -24,7 +25,7 @@ pub struct AuditEntry {
 
 #[tracing::instrument(skip(db, changes))]
 pub async fn record(
-    db: impl sqlx::PgExecutor<'_>,
+    db: impl PgExecutor<'_>,
     guild_id: i64,
     actor: AuditActor,
     action: &str,
@@ -49,7 +50,7 @@ pub async fn record(
 /// A page of the guild's log, newest first, before entry `before` if given.
 #[tracing::instrument(skip(db))]
 pub async fn page(
-    db: impl sqlx::PgExecutor<'_>,
+    db: impl PgExecutor<'_>,
     guild_id: i64,
     before: Option<i64>,
     limit: i64,

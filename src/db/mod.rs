@@ -16,6 +16,7 @@ pub mod guilds;
 pub mod inbound;
 pub mod member_index;
 pub mod members;
+pub mod overflow_categories;
 pub mod panel;
 pub mod prompts;
 pub mod relay_log;
