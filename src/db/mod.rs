@@ -1,5 +1,11 @@
 //! PostgreSQL: the source of truth. All SQL lives in this folder, one file per
 //! table family, as compile-checked `sqlx::query!` calls (offline data in `.sqlx/`).
+//!
+//! The caller owns the transaction: every function takes an executor and none
+//! opens a transaction. One statement takes `impl PgExecutor` (a pool, a
+//! connection or a transaction); statements that must hold together take
+//! `&mut PgConnection` (the caller's transaction); reads or batched deletes
+//! that need one connection but no transaction take `impl Acquire`.
 
 pub mod alerts;
 pub mod api_sessions;

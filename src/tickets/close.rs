@@ -278,7 +278,7 @@ impl TicketService {
 /// and its `closed` event written. So a closed ticket never keeps a timer
 /// that would fire on it, nor lacks its event, whichever way it closed.
 /// `false` (and nothing written) if it was closed already.
-async fn record_close(
+pub(super) async fn record_close(
     tx: &mut sqlx::PgConnection,
     ticket_id: i64,
     closed_by: Option<UserId>,
