@@ -201,19 +201,33 @@ pub async fn open_by_channel(db: impl PgExecutor<'_>, channel: ChannelId) -> sql
     Ok(row.map(Ticket::from))
 }
 
-/// Marks the ticket closed. Returns `false` if it was already closed, which is
-/// how a replayed close becomes a no-op.
-#[tracing::instrument(skip(db))]
-pub async fn close(db: impl PgExecutor<'_>, ticket_id: i64, closed_by: Option<UserId>) -> sqlx::Result<bool> {
+/// Marks the ticket closed, in the caller's transaction, with what must
+/// change with it: its pending timers (a scheduled close, reminders) are
+/// cancelled and its `closed` event (with `detail`) is written. So a closed
+/// ticket never keeps a timer that would fire on it, nor lacks its event,
+/// whichever way it closed. Returns `false` (and writes nothing) if it was
+/// already closed, which is how a replayed close becomes a no-op.
+#[tracing::instrument(skip(tx))]
+pub async fn close(
+    tx: &mut PgConnection,
+    ticket_id: i64,
+    closed_by: Option<UserId>,
+    detail: &str,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         r#"UPDATE tickets SET status = 'closed', closed_at = now(), closed_by = $2
            WHERE ticket_id = $1 AND status = 'open'"#,
         ticket_id,
         closed_by.map(UserId::db)
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    super::timers::cancel_for_ticket(&mut *tx, ticket_id).await?;
+    super::events::record(&mut *tx, ticket_id, "closed", closed_by, detail).await?;
+    Ok(true)
 }
 
 /// A ticket by its internal id, open or closed.

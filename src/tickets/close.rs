@@ -60,7 +60,7 @@ impl TicketService {
         // never closed with a scheduled close still pending, or the reverse.
         let mut tx = self.db.begin().await?;
         let detail = if notify_user { "" } else { "silently" };
-        let closed_now = record_close(&mut tx, ticket.id, closed_by, detail).await?;
+        let closed_now = db::tickets::close(&mut tx, ticket.id, closed_by, detail).await?;
         tx.commit().await?;
         if !closed_now {
             // Closed before (a replay, or a crash after the record changed):
@@ -263,7 +263,7 @@ impl TicketService {
     pub async fn ticket_channel_deleted(&self, channel: ChannelId) -> TicketResult<()> {
         if let Some(ticket) = db::tickets::open_by_channel(&self.db, channel).await? {
             let mut tx = self.db.begin().await?;
-            let closed_now = record_close(&mut tx, ticket.id, None, "channel deleted").await?;
+            let closed_now = db::tickets::close(&mut tx, ticket.id, None, "channel deleted").await?;
             tx.commit().await?;
             if closed_now {
                 metrics::ticket_closed(ticket.kind.as_str());
@@ -271,23 +271,4 @@ impl TicketService {
         }
         Ok(())
     }
-}
-
-/// Marks a ticket closed in the caller's transaction, with what must change
-/// with it: its pending timers (a scheduled close, reminders) are cancelled
-/// and its `closed` event written. So a closed ticket never keeps a timer
-/// that would fire on it, nor lacks its event, whichever way it closed.
-/// `false` (and nothing written) if it was closed already.
-pub(super) async fn record_close(
-    tx: &mut sqlx::PgConnection,
-    ticket_id: i64,
-    closed_by: Option<UserId>,
-    detail: &str,
-) -> sqlx::Result<bool> {
-    let closed_now = db::tickets::close(&mut *tx, ticket_id, closed_by).await?;
-    if closed_now {
-        db::timers::cancel_for_ticket(&mut *tx, ticket_id).await?;
-        db::events::record(&mut *tx, ticket_id, "closed", closed_by, detail).await?;
-    }
-    Ok(closed_now)
 }

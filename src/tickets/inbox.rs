@@ -288,7 +288,7 @@ impl TicketService {
                     // over; route what is left anew.
                     tracing::info!(ticket = ticket.id, "ticket channel is gone; closing the ticket record");
                     let mut tx = self.db.begin().await?;
-                    super::close::record_close(&mut tx, ticket.id, None, "channel deleted").await?;
+                    db::tickets::close(&mut tx, ticket.id, None, "channel deleted").await?;
                     tx.commit().await?;
                     relayed = false;
                     break;
