@@ -53,6 +53,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Applies pending migrations. Safe to run twice and concurrently: sqlx takes a
 /// PostgreSQL advisory lock for the duration and skips applied migrations.
+/// The one function here that takes the pool: the migrator opens a
+/// transaction per migration itself, so it never runs in a caller's.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await?;
     Ok(())
