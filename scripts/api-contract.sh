@@ -13,6 +13,7 @@ ensure_redis
 ensure_python_tools
 export SQLX_OFFLINE=true
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}"
+# The default features include `demo`, which this script runs.
 cargo build --quiet --locked --bin ticketeer
 
 work=$(mktemp -d)

@@ -4,7 +4,8 @@
 # runs, logs the demo guild's owner in through Discord OAuth2 the way a
 # browser does, and makes an API token with every scope. Sets API, STANDIN,
 # GUILD, OWNER, TOKEN and SESSION; the demo stops when the calling script
-# exits. Needs `work` (a scratch folder) and a built $CARGO_TARGET_DIR/debug/ticketeer.
+# exits. Needs `work` (a scratch folder) and a built $CARGO_TARGET_DIR/debug/ticketeer
+# with the `demo` feature (the default).
 
 demo_pid=""
 stop_demo() {

@@ -36,18 +36,11 @@ pub struct Bot {
     pub redis: RedisPool,
     pub keys: Keys,
     pub config: Config,
-    /// How many gateway events this cluster handles at once, fairly between
-    /// servers (`gateway/event_lanes.rs`).
-    pub event_lanes: Arc<crate::gateway::event_lanes::EventLanes>,
 }
 
 /// Connections reserved for storing DMs (one shard loop stores them in
 /// order, so a few are plenty).
 const INGEST_CONNECTIONS: u32 = 4;
-
-/// Events a cluster may hold (waiting in their lanes) per handler it runs,
-/// before its shard loops wait: room for a server's burst, bounded memory.
-const HELD_PER_HANDLER: usize = 16;
 
 impl Bot {
     /// Connects to Discord (one `GET /users/@me` to learn who we are),
@@ -110,11 +103,6 @@ impl Bot {
             redis,
             keys,
             config: config.clone(),
-            event_lanes: crate::gateway::event_lanes::EventLanes::new(
-                config.handler_concurrency,
-                config.handler_per_server,
-                config.handler_concurrency * HELD_PER_HANDLER,
-            ),
         }))
     }
 }

@@ -1,4 +1,6 @@
-//! The command line: one binary, one subcommand per role.
+//! The command line: one binary, one subcommand per role. `demo` exists only
+//! in a build with the `demo` feature (the default); the production build
+//! (`--no-default-features`) has the three production roles alone.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -51,6 +53,7 @@ pub enum Commands {
     /// Starts the stand-in seeded with demo guilds and users, PostgreSQL and
     /// Redis if none are running, migrations, a gateway cluster and the API, and
     /// prints how to act as a user.
+    #[cfg(feature = "demo")]
     Demo {
         /// Port of the Discord stand-in (0 picks a free one).
         #[arg(long, default_value_t = 8900)]
@@ -75,6 +78,7 @@ pub async fn main() -> std::process::ExitCode {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    #[cfg(feature = "demo")]
     if let Commands::Demo { standin_port } = cli.command {
         crate::telemetry::init(crate::telemetry::LogFormat::Human, "info,ticketeer=info,discord_standin=warn");
         return crate::demo::run(standin_port, shutdown_on_ctrl_c()).await;
@@ -96,12 +100,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             crate::redis::lock::set_process_slot(&slot);
             let bot = crate::bot::Bot::connect(&config).await?;
-            // Unset, cluster K serves its ops port on 127.0.0.1:(9100 + K), so
-            // two clusters on one host never collide.
-            let ops_listen = config
-                .ops_listen
-                .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 9100u16.saturating_add(cluster))));
-            let options = ClusterOptions { cluster, clusters, total_shards, ops_listen };
+            let options =
+                ClusterOptions { cluster, clusters, total_shards, ops_listen: config.cluster_ops_listen(cluster) };
             cluster::run(bot, options, shutdown_on_ctrl_c(), None).await
         }
         Commands::Api => {
@@ -123,6 +123,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        #[cfg(feature = "demo")]
         Commands::Demo { .. } => unreachable!("handled above"),
     }
 }

@@ -4,6 +4,9 @@
 //! (`DISCORD_TOKEN = "..."`); a variable set in the environment wins. A missing or
 //! malformed value stops start-up with one line naming the variable and what is
 //! wrong. Secrets are `secrecy` types, so they never reach logs or `Debug` output.
+//! Every default lives here, once: `ticketeer demo` reads the same layers with
+//! its own values under them ([`Sources::with_defaults`]) and over them
+//! ([`Sources::with_overrides`]).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -185,8 +188,14 @@ impl ConfigError {
 /// Where values come from, lowest priority first.
 #[derive(Default)]
 pub struct Sources {
+    /// A caller's own defaults, under the file and the environment (the
+    /// demo's: what it prefers where the operator said nothing).
+    defaults: HashMap<String, String>,
     file: HashMap<String, String>,
     env: HashMap<String, String>,
+    /// A caller's values that nothing outside may change (the demo's: the
+    /// stand-in's token and address, the servers it found or started).
+    overrides: HashMap<String, String>,
 }
 
 impl Sources {
@@ -197,16 +206,37 @@ impl Sources {
             Some(path) => read_file(path)?,
             None => HashMap::new(),
         };
-        Ok(Self { file, env })
+        Ok(Self { file, env, ..Self::default() })
     }
 
-    /// Explicit values (tests and the demo build their configuration this way).
+    /// Explicit values (tests build their configuration this way).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
-        Self { file: HashMap::new(), env: pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect() }
+        Self { env: owned(pairs), ..Self::default() }
     }
 
-    fn get(&self, key: &str) -> Option<&str> {
-        self.env.get(key).or_else(|| self.file.get(key)).map(String::as_str).filter(|v| !v.trim().is_empty())
+    /// These values under every other layer: each is used only where the
+    /// file and the environment leave the key unset.
+    pub fn with_defaults<'a>(mut self, pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        self.defaults.extend(owned(pairs));
+        self
+    }
+
+    /// These values over every other layer.
+    pub fn with_overrides<'a>(mut self, pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        self.overrides.extend(owned(pairs));
+        self
+    }
+
+    /// The value of `key` from the highest layer that has it, before any
+    /// default of [`Config::from_sources`]. A blank value is "unset": it
+    /// hides the layers below (`REDIS_URL=` in the environment means the
+    /// built-in default, not the file's value).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        [&self.overrides, &self.env, &self.file, &self.defaults]
+            .into_iter()
+            .find_map(|layer| layer.get(key))
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
     }
 
     fn required(&self, key: &'static str, hint: &str) -> Result<&str, ConfigError> {
@@ -236,6 +266,10 @@ impl Sources {
             })
             .transpose()
     }
+}
+
+fn owned<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> HashMap<String, String> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 fn read_file(path: &str) -> Result<HashMap<String, String>, ConfigError> {
@@ -477,6 +511,12 @@ impl Config {
         })
     }
 
+    /// Where gateway cluster `cluster` serves its ops port: `TICKETEER_OPS_LISTEN`,
+    /// else 127.0.0.1:(9100 + cluster), so two clusters on one host never collide.
+    pub fn cluster_ops_listen(&self, cluster: u16) -> SocketAddr {
+        self.ops_listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9100u16.saturating_add(cluster))))
+    }
+
     /// Host and port of the Discord API when it is a plain-HTTP stand-in
     /// (`http://127.0.0.1:PORT`); `None` for real Discord over HTTPS.
     pub fn discord_proxy(&self) -> Option<String> {
@@ -603,6 +643,41 @@ mod tests {
         }
         let config = with(&[("DISCORD_TOKEN", "t"), ("TICKETEER_TRUSTED_PROXY_HOPS", "2")]).unwrap();
         assert_eq!(config.api.trusted_proxy_hops, 2);
+    }
+
+    #[test]
+    fn overrides_win_over_the_environment_which_wins_over_defaults() {
+        let src = Sources::from_pairs([
+            ("DISCORD_TOKEN", "env".to_string()),
+            ("TICKETEER_API_LISTEN", "127.0.0.1:7000".into()),
+        ])
+        .with_defaults([
+            ("TICKETEER_API_LISTEN", "127.0.0.1:1".to_string()),
+            ("TICKETEER_COOKIE_SECURE", "false".into()),
+        ])
+        .with_overrides([("DISCORD_TOKEN", "override".to_string())]);
+        let config = Config::from_sources(&src).unwrap();
+        assert_eq!(config.discord.token.expose_secret(), "override");
+        assert_eq!(config.api_listen, "127.0.0.1:7000".parse().unwrap(), "the environment wins over a default");
+        assert!(!config.api.cookie_secure, "a default applies where nothing else sets the key");
+    }
+
+    #[test]
+    fn a_blank_value_is_unset_and_hides_the_layers_below() {
+        let src = Sources::from_pairs([("REDIS_URL", "  ".to_string())])
+            .with_defaults([("REDIS_URL", "redis://demo:6379".to_string()), ("DATABASE_URL", "postgres://d/b".into())]);
+        assert_eq!(src.get("REDIS_URL"), None);
+        assert_eq!(src.get("DATABASE_URL"), Some("postgres://d/b"));
+        assert_eq!(src.get("DISCORD_API_URL"), None, "Config's own defaults are not a layer");
+    }
+
+    #[test]
+    fn an_unset_ops_address_gives_each_cluster_its_own_port() {
+        let config = with(&[("DISCORD_TOKEN", "t")]).unwrap();
+        assert_eq!(config.cluster_ops_listen(0), "127.0.0.1:9100".parse().unwrap());
+        assert_eq!(config.cluster_ops_listen(3), "127.0.0.1:9103".parse().unwrap());
+        let config = with(&[("DISCORD_TOKEN", "t"), ("TICKETEER_OPS_LISTEN", "0.0.0.0:9000")]).unwrap();
+        assert_eq!(config.cluster_ops_listen(3), "0.0.0.0:9000".parse().unwrap());
     }
 
     #[test]

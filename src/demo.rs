@@ -19,14 +19,17 @@ use crate::local_services;
 const DEMO_TOKEN: &str = "demo-bot-token";
 
 pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let env_db = std::env::var("DATABASE_URL").ok();
-    let env_redis = std::env::var("REDIS_URL").ok();
-    let (server_url, pg_service) = local_services::postgres(env_db.as_deref()).await?;
+    // The layers every subcommand reads (TICKETEER_CONFIG's file, then the
+    // environment); the demo puts its own values under and over them below.
+    let sources = Sources::from_process()?;
+    let given_db = sources.get("DATABASE_URL").map(str::to_owned);
+    let given_redis = sources.get("REDIS_URL").map(str::to_owned);
+    let (server_url, pg_service) = local_services::postgres(given_db.as_deref()).await?;
     // On a shared local server the demo gets a database of its own, fresh each
     // run; a throwaway server or an explicit DATABASE_URL is used as it is.
     let database_url =
-        if env_db.is_none() && pg_service.is_none() { fresh_demo_database(&server_url).await? } else { server_url };
-    let (redis_url, redis_service) = local_services::redis(env_redis.as_deref()).await?;
+        if given_db.is_none() && pg_service.is_none() { fresh_demo_database(&server_url).await? } else { server_url };
+    let (redis_url, redis_service) = local_services::redis(given_redis.as_deref()).await?;
 
     let standin = StandIn::start(discord_standin::Config {
         bot_token: DEMO_TOKEN.into(),
@@ -39,32 +42,28 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
     let control = standin.control();
     let world = seed_demo(&control).await?;
 
-    let config = Config::from_sources(&Sources::from_pairs([
-        ("DISCORD_TOKEN", DEMO_TOKEN.to_owned()),
-        ("DISCORD_API_URL", standin.base_url()),
-        ("DATABASE_URL", database_url.clone()),
-        ("REDIS_URL", redis_url.clone()),
-        ("TICKETEER_API_LISTEN", std::env::var("TICKETEER_API_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into())),
-        ("TICKETEER_OPS_LISTEN", std::env::var("TICKETEER_OPS_LISTEN").unwrap_or_else(|_| "127.0.0.1:9100".into())),
-        (
-            "TICKETEER_API_OPS_LISTEN",
-            std::env::var("TICKETEER_API_OPS_LISTEN").unwrap_or_else(|_| "127.0.0.1:9180".into()),
-        ),
-        // The stand-in's OAuth2 client secret; a fresh key each run; plain
-        // HTTP on localhost, so cookies without `Secure`.
-        ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
-        ("TICKETEER_SECRET_KEY", hex::encode(rand::random::<[u8; 32]>())),
-        ("TICKETEER_COOKIE_SECURE", "false".to_owned()),
-        // Stripe's webhook checks signatures against this; checkout needs a
-        // Stripe account (STRIPE_SECRET_KEY), which the demo does not have.
-        ("STRIPE_WEBHOOK_SECRETS", "whsec_demo".to_owned()),
-        ("TICKETEER_API_RATE_LIMIT", std::env::var("TICKETEER_API_RATE_LIMIT").unwrap_or_else(|_| "300".into())),
-        ("TICKETEER_API_IP_RATE_LIMIT", std::env::var("TICKETEER_API_IP_RATE_LIMIT").unwrap_or_else(|_| "60".into())),
-        (
-            "TICKETEER_API_WEBHOOK_RATE_LIMIT",
-            std::env::var("TICKETEER_API_WEBHOOK_RATE_LIMIT").unwrap_or_else(|_| "1200".into()),
-        ),
-    ]))?;
+    // Listen addresses, rate limits and the rest keep config.rs's defaults
+    // unless the environment (or the file) sets them.
+    let sources = sources
+        .with_defaults([
+            // A fresh key each run, unless one is given (a kept DATABASE_URL
+            // holds tokens encrypted with the key of an earlier run).
+            ("TICKETEER_SECRET_KEY", hex::encode(rand::random::<[u8; 32]>())),
+            // Stripe's webhook checks signatures against this; checkout needs
+            // a Stripe account (STRIPE_SECRET_KEY), which the demo does not have.
+            ("STRIPE_WEBHOOK_SECRETS", "whsec_demo".to_owned()),
+        ])
+        .with_overrides([
+            // Discord is the stand-in, PostgreSQL and Redis what was found above.
+            ("DISCORD_TOKEN", DEMO_TOKEN.to_owned()),
+            ("DISCORD_API_URL", standin.base_url()),
+            ("DISCORD_CLIENT_SECRET", discord_standin::Config::default().client_secret),
+            ("DATABASE_URL", database_url.clone()),
+            ("REDIS_URL", redis_url.clone()),
+            // Plain HTTP on localhost, so cookies without `Secure`.
+            ("TICKETEER_COOKIE_SECURE", "false".to_owned()),
+        ]);
+    let config = Config::from_sources(&sources)?;
     // The API's socket first: its real address is the public URL that logins
     // return to and transcript links point at (the port may be 0).
     let api_listener = tokio::net::TcpListener::bind(config.api_listen)
@@ -80,12 +79,8 @@ pub async fn run(standin_port: u16, shutdown: CancellationToken) -> anyhow::Resu
 
     let bot = Bot::connect(&config).await?;
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-    let options = ClusterOptions {
-        cluster: 0,
-        clusters: 1,
-        total_shards: None,
-        ops_listen: config.ops_listen.unwrap_or_else(|| ([127, 0, 0, 1], 9100).into()),
-    };
+    let options =
+        ClusterOptions { cluster: 0, clusters: 1, total_shards: None, ops_listen: config.cluster_ops_listen(0) };
     let gateway = tokio::spawn(cluster::run(bot.clone(), options, shutdown.clone(), Some(started_tx)));
     let cluster_info = started_rx.await.context("the gateway cluster did not start")?;
 
@@ -197,7 +192,7 @@ Press Ctrl-C to stop.
 /// The gateway records a guild when its GUILD_CREATE arrives.
 async fn wait_for_guild(db: &sqlx::PgPool, guild: u64) -> anyhow::Result<()> {
     for _ in 0..200 {
-        let known = crate::db::guilds::name(db, crate::tickets::ids::GuildId(guild)).await?;
+        let known = crate::db::guilds::name(db, crate::domain::ids::GuildId(guild)).await?;
         if known.is_some() {
             return Ok(());
         }

@@ -16,11 +16,16 @@ pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod db;
+/// Only with the `demo` feature, which the production binary is built without.
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod discord;
+pub mod domain;
 pub mod gateway;
 pub mod handlers;
 pub mod jobs;
+/// The demo's throwaway servers: only with the `demo` feature.
+#[cfg(feature = "demo")]
 pub mod local_services;
 pub mod metrics;
 pub mod redis;

@@ -20,6 +20,10 @@ use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL};
+
+/// The ports of config.rs's default URLs ([`DEFAULT_DATABASE_URL`],
+/// [`DEFAULT_REDIS_URL`]), where a server already running is used.
 const DEFAULT_POSTGRES_PORT: u16 = 5432;
 const DEFAULT_REDIS_PORT: u16 = 6379;
 /// How long a fresh server may take to accept connections.
@@ -121,7 +125,7 @@ pub async fn postgres(preferred_url: Option<&str>) -> anyhow::Result<(String, Op
     }
     if accepts_tcp(DEFAULT_POSTGRES_PORT).await {
         tracing::info!("using the PostgreSQL server on 127.0.0.1:5432");
-        return Ok((format!("postgres://postgres@127.0.0.1:{DEFAULT_POSTGRES_PORT}/postgres"), None));
+        return Ok((DEFAULT_DATABASE_URL.to_owned(), None));
     }
     let service = start_postgres().await?;
     Ok((service.url.clone(), Some(service)))
@@ -135,7 +139,7 @@ pub async fn redis(preferred_url: Option<&str>) -> anyhow::Result<(String, Optio
     }
     if accepts_tcp(DEFAULT_REDIS_PORT).await {
         tracing::info!("using the Redis server on 127.0.0.1:6379");
-        return Ok((format!("redis://127.0.0.1:{DEFAULT_REDIS_PORT}"), None));
+        return Ok((DEFAULT_REDIS_URL.to_owned(), None));
     }
     let service = start_redis().await?;
     Ok((service.url.clone(), Some(service)))
@@ -543,6 +547,12 @@ mod tests {
         let (url, service) = redis(Some("redis://cache:6379")).await.unwrap();
         assert_eq!(url, "redis://cache:6379");
         assert!(service.is_none());
+    }
+
+    #[test]
+    fn the_probed_ports_are_those_of_the_default_urls() {
+        assert!(DEFAULT_DATABASE_URL.contains(&format!("@127.0.0.1:{DEFAULT_POSTGRES_PORT}/")));
+        assert!(DEFAULT_REDIS_URL.ends_with(&format!("//127.0.0.1:{DEFAULT_REDIS_PORT}")));
     }
 
     #[test]

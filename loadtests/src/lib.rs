@@ -36,7 +36,8 @@ impl ThrowawayDatabase {
 }
 
 /// The `ticketeer` binary: `given`, else `$CARGO_TARGET_DIR/release/ticketeer`,
-/// else `target/release/ticketeer`.
+/// else `target/release/ticketeer`. Build it the way production does, on its
+/// own and without the demo: `cargo build --release -p ticketeer --no-default-features`.
 pub fn release_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     let bin = match given {
         Some(path) => path.to_path_buf(),
@@ -46,7 +47,10 @@ pub fn release_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
         }
     };
     if !bin.is_file() {
-        bail!("no ticketeer binary at {} (cargo build --release -p ticketeer, or --bin)", bin.display());
+        bail!(
+            "no ticketeer binary at {} (cargo build --release -p ticketeer --no-default-features, or --bin)",
+            bin.display()
+        );
     }
     Ok(bin)
 }

@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use super::auth::rate_limit;
+use super::rate_limit;
 use super::{client_ip, ApiState, AuthState, Error};
 
 /// A route limited per address.

@@ -15,12 +15,14 @@ pub mod auth;
 pub mod client_ip;
 pub mod csrf;
 pub mod error;
+pub mod error_body;
 pub mod extract;
 pub mod health;
 pub mod ip_limit;
 pub mod layers;
 pub mod metrics_route;
 pub mod openapi;
+pub mod rate_limit;
 pub mod v1;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,33 +1,11 @@
 //! The OpenAPI 3 document, generated from the handlers' `#[utoipa::path]`
 //! annotations and the types' `ToSchema` derives, served at
 //! `/v1/openapi.json`. `docs/openapi.json` is the committed copy; a test fails
-//! when the two drift (`UPDATE_OPENAPI=1` rewrites it).
+//! when the two drift (`UPDATE_OPENAPI=1` rewrites it). The error bodies and
+//! the shared sets of error responses are in `error_body.rs`.
 
-use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
-
-/// The body of every error.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable machine-readable code, e.g. `not_found`, `unprocessable_entity`.
-    pub code: String,
-    /// For people.
-    pub message: String,
-    /// 422 only: the problems of each bad field.
-    #[schema(nullable = false)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fields: Option<std::collections::BTreeMap<String, Vec<String>>>,
-    /// 429 only: seconds to wait (also in `Retry-After`).
-    #[schema(nullable = false)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
-}
+use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,7 +17,7 @@ pub struct ErrorDetail {
         version = "1.0.0"
     ),
     modifiers(&Security),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(super::error_body::ErrorBody, super::error_body::ErrorDetail)),
     tags(
         (name = "auth", description = "Logging in with Discord"),
         (name = "me", description = "The caller and their guilds"),

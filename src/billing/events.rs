@@ -16,7 +16,7 @@ use sqlx::PgPool;
 
 use crate::db;
 use crate::db::billing::SubscriptionUpdate;
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 #[derive(Debug, Deserialize)]
 pub struct Event {

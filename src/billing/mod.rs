@@ -5,8 +5,10 @@
 //! `plan.rs` for a guild's limits.
 
 pub mod events;
-pub mod plan;
 pub mod signature;
 pub mod stripe_api;
 
-pub use plan::{Limits, Plan};
+// The plans moved to `crate::domain::plan`; this path is kept while branches
+// written against it are merged.
+pub use crate::domain::plan;
+pub use crate::domain::plan::{Limits, Plan};

@@ -17,7 +17,7 @@ use stripe_checkout::CheckoutSessionMode;
 use stripe_core::customer::CreateCustomer;
 
 use crate::config::BillingConfig;
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// Stripe, for one bot.
 #[derive(Clone)]

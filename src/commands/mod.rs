@@ -8,10 +8,10 @@ pub mod text;
 use std::time::Duration;
 
 pub use crate::db::panel::PanelSetup;
+use crate::domain::actor::Actor;
+use crate::domain::dm::Attachment;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
 pub use crate::tickets::categories::CategoryAction;
-use crate::tickets::ids::{ChannelId, GuildId, UserId};
-use crate::tickets::inbox::Attachment;
-use crate::tickets::model::Actor;
 use crate::tickets::reply::StaffContext;
 use crate::tickets::setup::ModmailSetup;
 pub use crate::tickets::snippets::SnippetAction;
@@ -151,7 +151,7 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
         Command::ModmailSetup { inbox_category, staff_role, log_channel } => {
             let setup = ModmailSetup {
                 inbox_category: ChannelId(inbox_category),
-                staff_role: crate::tickets::ids::RoleId(staff_role),
+                staff_role: crate::domain::ids::RoleId(staff_role),
                 log_channel: log_channel.map(ChannelId),
             };
             tickets.setup_modmail(at.guild, &at.actor, &setup).await

@@ -112,7 +112,7 @@ fn snippet(data: &CommandData) -> Result<Command, String> {
 
 /// `/ticket setup`.
 fn ticket(data: &CommandData) -> Result<Command, String> {
-    use crate::tickets::ids::{ChannelId, RoleId};
+    use crate::domain::ids::{ChannelId, RoleId};
     match data.options.first().map(|o| (o.name.as_str(), &o.value)) {
         Some(("setup", CommandOptionValue::SubCommand(options))) => {
             match (id(options, "menu-channel"), id(options, "category")) {

@@ -2,8 +2,8 @@
 //! guild's prefix into the same [`Command`] the slash commands produce.
 
 use super::{CategoryAction, CloseWhen, Command, SnippetAction};
+use crate::domain::ids::{ChannelId, IdError, RoleId, UserId};
 use crate::tickets::duration;
-use crate::tickets::ids::{ChannelId, IdError, RoleId, UserId};
 
 /// `None` if the message is not a command of ours; `Some(Err(usage))` if it is
 /// one, but malformed.

@@ -2,7 +2,7 @@
 
 use sqlx::PgExecutor;
 
-use crate::tickets::ids::UserId;
+use crate::domain::ids::UserId;
 
 /// `false` if this staff member was already waiting.
 #[tracing::instrument(skip(db))]

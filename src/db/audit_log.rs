@@ -5,12 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgExecutor;
 
-/// Who made a change: a logged-in user, or an API token (and its creator).
-#[derive(Debug, Clone, Copy)]
-pub struct AuditActor {
-    pub user_id: Option<i64>,
-    pub token_id: Option<i64>,
-}
+pub use crate::domain::actor::AuditActor;
 
 #[derive(Debug, Clone)]
 pub struct AuditEntry {

@@ -6,9 +6,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::billing::plan::GRACE;
-use crate::billing::Plan;
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
+use crate::domain::plan::Plan;
+use crate::domain::plan::GRACE;
 
 /// Records a webhook event; `false` if it was processed before (then its
 /// effect is already stored: same transaction).

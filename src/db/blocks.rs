@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-use crate::tickets::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, UserId};
 
 /// Blocks (or re-blocks, with a new reason and expiry) a user in a guild. A
 /// new block is told to the user again.

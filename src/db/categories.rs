@@ -3,7 +3,7 @@
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::tickets::ids::{ChannelId, GuildId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, UserId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModmailCategory {

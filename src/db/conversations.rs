@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-use crate::tickets::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, UserId};
 
 /// The server the user last chose to talk to, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

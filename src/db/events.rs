@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-use crate::tickets::ids::UserId;
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Clone)]
 pub struct TicketEvent {

@@ -2,7 +2,7 @@
 
 use sqlx::PgExecutor;
 
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// The bot is in this guild (first join, re-join, or a reconnect's GUILD_CREATE).
 #[tracing::instrument(skip(db))]

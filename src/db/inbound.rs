@@ -3,8 +3,8 @@
 
 use sqlx::PgExecutor;
 
-use crate::tickets::ids::{ChannelId, MessageId, UserId};
-use crate::tickets::inbox::{Attachment, IncomingDm};
+use crate::domain::dm::{Attachment, IncomingDm};
+use crate::domain::ids::{ChannelId, MessageId, UserId};
 
 /// Stores a DM; `false` if it was already stored (a replayed event).
 #[tracing::instrument(skip(db, dm), fields(message = %dm.message))]

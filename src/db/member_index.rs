@@ -4,7 +4,7 @@
 
 use sqlx::{Acquire, PgExecutor, Postgres};
 
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// Whether `guild`'s members are indexed: modmail is on there.
 #[tracing::instrument(skip(db))]

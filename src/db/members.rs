@@ -9,7 +9,7 @@
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::tickets::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, UserId};
 
 #[tracing::instrument(skip(db))]
 pub async fn add(db: impl PgExecutor<'_>, guild: GuildId, user: UserId) -> sqlx::Result<()> {

@@ -3,7 +3,7 @@
 
 use sqlx::{Acquire, PgConnection, PgExecutor, Postgres};
 
-use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId};
+use crate::domain::ids::{ChannelId, GuildId, MessageId, RoleId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PanelSettings {

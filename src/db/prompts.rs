@@ -4,7 +4,7 @@
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptState {

@@ -3,8 +3,8 @@
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::tickets::ids::{ChannelId, MessageId, UserId};
-use crate::tickets::inbox::{Attachment, IncomingDm};
+use crate::domain::dm::{Attachment, IncomingDm};
+use crate::domain::ids::{ChannelId, MessageId, UserId};
 
 /// Records a user's DM as relayed into the ticket channel, and takes it off the
 /// inbox, in the caller's transaction (both, or neither).

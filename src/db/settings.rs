@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::tickets::ids::{ChannelId, GuildId, RoleId};
-use crate::tickets::model::{CloseAction, GuildSettings};
+use crate::domain::ids::{ChannelId, GuildId, RoleId};
+use crate::domain::settings::{CloseAction, GuildSettings};
 
 /// The guild's settings, or the defaults if it has configured nothing.
 #[tracing::instrument(skip(db))]

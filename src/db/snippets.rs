@@ -2,7 +2,7 @@
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::tickets::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, UserId};
 
 #[derive(Debug, Clone)]
 pub struct Snippet {

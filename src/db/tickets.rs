@@ -2,8 +2,8 @@
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
-use crate::tickets::model::{Ticket, TicketKind, TicketStatus};
+use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
+use crate::domain::ticket::{Ticket, TicketKind, TicketStatus};
 
 /// Takes the guild's next ticket number. Must run in the transaction that
 /// inserts the ticket: the counter row stays locked until it commits (serialising

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// A transcript to store.
 pub struct NewTranscript<'a> {

@@ -18,9 +18,9 @@ use super::errors::{is_invalid_request, port_error};
 use super::facts::GuildFactsLookup;
 use super::metered::metered;
 use super::payload;
+use crate::domain::dm::Attachment;
+use crate::domain::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 use crate::redis::invalid_requests::InvalidRequests;
-use crate::tickets::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
-use crate::tickets::inbox::Attachment;
 use crate::tickets::ports::{
     ArchiveSpec, ChannelInfo, ChannelKind, DiscordPort, ErrorClass, FetchedEmbed, FetchedMessage, KnownNames,
     OutgoingMessage, PortError, TicketChannelSpec, UPLOAD_LIMIT,

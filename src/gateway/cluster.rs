@@ -133,6 +133,7 @@ pub async fn run(
         fatal: fatal.clone(),
         readiness: readiness.clone(),
         members: members.clone(),
+        event_lanes: super::event_lanes::EventLanes::for_cluster(&bot.config),
     };
     for shard in built {
         shard_tasks.spawn(shard_runner::run(shard, shared.clone()));

@@ -8,8 +8,8 @@ use twilight_model::gateway::payload::incoming::GuildCreate;
 use super::member_requests::MemberRequester;
 
 use crate::bot::Bot;
+use crate::domain::ids::UserId;
 use crate::handlers::{direct_message, guild_message, interaction, membership};
-use crate::tickets::ids::UserId;
 
 /// The event as its handler needs it, given to it once the shard loop has
 /// put it in the cache and the guild facts. A GUILD_CREATE keeps only what
@@ -51,7 +51,7 @@ pub async fn dispatch(bot: Arc<Bot>, members: Arc<MemberRequester>, event: Event
             direct_message::deleted(&bot, event.id.get()).await;
         }
         Event::InteractionCreate(event) => interaction::handle(&bot, &event).await,
-        Event::GuildCreate(event) => membership::guild_create(&bot, &members, &event).await,
+        Event::GuildCreate(event) => membership::guild_create(&bot, |guild| members.request(guild), &event).await,
         Event::GuildDelete(event) => membership::guild_delete(&bot, event.id, event.unavailable.unwrap_or(false)).await,
         Event::MemberAdd(event) => membership::member_add(&bot, event.guild_id, event.member.user.id.get()).await,
         Event::MemberRemove(event) => membership::member_remove(&bot, event.guild_id, event.user.id.get()).await,

@@ -26,9 +26,9 @@ use tokio_util::task::TaskTracker;
 
 use super::checkpoint::InFlight;
 use crate::bot::Bot;
+use crate::domain::dm::IncomingDm;
 use crate::handlers::direct_message;
 use crate::metrics;
-use crate::tickets::inbox::IncomingDm;
 
 /// DMs held at most (about 1 KiB each): minutes of a busy bot's DMs.
 pub const CAPACITY: usize = 10_000;

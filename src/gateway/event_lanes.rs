@@ -73,7 +73,16 @@ pub struct Running {
     lane: Lane,
 }
 
+/// Events a cluster may hold (waiting in their lanes) per handler it runs,
+/// before its shard loops wait: room for a server's burst, bounded memory.
+const HELD_PER_HANDLER: usize = 16;
+
 impl EventLanes {
+    /// The lanes of one cluster, sized by its configuration.
+    pub fn for_cluster(config: &crate::config::Config) -> Arc<Self> {
+        Self::new(config.handler_concurrency, config.handler_per_server, config.handler_concurrency * HELD_PER_HANDLER)
+    }
+
     /// `concurrency` handlers at once, `per_lane` of one server or user,
     /// `held` events admitted in all.
     pub fn new(concurrency: usize, per_lane: usize, held: usize) -> Arc<Self> {

@@ -21,8 +21,8 @@ use twilight_model::gateway::payload::incoming::GuildCreate;
 
 use super::checkpoint::InFlight;
 use crate::discord::facts::convert;
+use crate::domain::ids::GuildId;
 use crate::redis::guild_facts::{Change, GuildFact, GuildFactStore, GuildFacts};
-use crate::tickets::ids::GuildId;
 
 /// Writes waiting at most: a burst of GUILD_CREATEs after an identify while
 /// Redis is slow; past it, guilds are marked stale instead.

@@ -23,8 +23,8 @@ use twilight_model::id::Id;
 use super::rate_limited::RefusedMemberRequest;
 use crate::bot::Bot;
 use crate::db;
+use crate::domain::ids::GuildId;
 use crate::redis::member_request_slot;
-use crate::tickets::ids::GuildId;
 
 /// Tries to take the guild's slot (each failure waits for the slot to free,
 /// or backs off while Redis does not answer) before giving up.

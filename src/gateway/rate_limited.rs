@@ -12,7 +12,7 @@ use twilight_gateway::error::{ReceiveMessageError, ReceiveMessageErrorType};
 use twilight_model::gateway::payload::incoming::rate_limited::RateLimitMetadata;
 use twilight_model::gateway::payload::incoming::RateLimited;
 
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// A refused member list request.
 #[derive(Debug, Clone, PartialEq)]

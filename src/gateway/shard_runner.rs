@@ -60,10 +60,12 @@ pub struct ClusterShared {
     pub readiness: Arc<super::readiness::Readiness>,
     /// Full member list requests, over whichever shard owns the guild.
     pub members: Arc<MemberRequester>,
+    /// How many events the cluster handles at once, fairly between servers.
+    pub event_lanes: Arc<super::event_lanes::EventLanes>,
 }
 
 pub async fn run(mut shard: Shard<RedisIdentifyQueue>, shared: ClusterShared) {
-    let ClusterShared { bot, total, handlers, shutdown, fatal, readiness, members } = shared;
+    let ClusterShared { bot, total, handlers, shutdown, fatal, readiness, members, event_lanes } = shared;
     let id = shard.id().number();
     let span = tracing::info_span!("shard", shard = id);
     metrics::shard_status(id, ShardStatus::Connecting);
@@ -126,8 +128,8 @@ pub async fn run(mut shard: Shard<RedisIdentifyQueue>, shared: ClusterShared) {
             }
             let handler_span = tracing::info_span!("event", shard = id, kind = ?event.kind());
             // Waits while the cluster is full: back-pressure on this loop.
-            let admitted = bot.event_lanes.admit(Lane::of(&event)).await;
-            let lanes = bot.event_lanes.clone();
+            let admitted = event_lanes.admit(Lane::of(&event)).await;
+            let lanes = event_lanes.clone();
             let (bot, members, event) = (bot.clone(), members.clone(), for_handler(event));
             handlers.spawn(
                 async move {

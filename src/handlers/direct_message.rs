@@ -4,8 +4,8 @@
 use twilight_model::channel::Message;
 
 use crate::bot::Bot;
-use crate::tickets::ids::{ChannelId, MessageId, UserId};
-use crate::tickets::inbox::IncomingDm;
+use crate::domain::dm::IncomingDm;
+use crate::domain::ids::{ChannelId, MessageId, UserId};
 
 /// The core's view of a DM; `None` for messages that are not a user's DM.
 pub fn incoming(message: &Message) -> Option<IncomingDm> {

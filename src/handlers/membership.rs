@@ -2,16 +2,13 @@
 //! index that routes DMs (guilds with modmail on only: `db::members`), and
 //! notice ticket channels deleted by hand.
 
-use std::sync::Arc;
-
 use twilight_model::gateway::payload::incoming::{GuildCreate, MemberChunk};
 use twilight_model::id::marker::GuildMarker;
 use twilight_model::id::Id;
 
 use crate::bot::Bot;
 use crate::db;
-use crate::gateway::member_requests::MemberRequester;
-use crate::tickets::ids::{ChannelId, GuildId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, UserId};
 
 /// A guild became available: after every identify (not after a resume, which
 /// replays the missed events instead) Discord sends GUILD_CREATE for each
@@ -20,8 +17,9 @@ use crate::tickets::ids::{ChannelId, GuildId, UserId};
 /// listening lose their place in routing, `/new_thread`, `add_staff` and
 /// channel adoption. Elsewhere the index holds nothing: rows left from before
 /// (modmail turned off, an older binary) are dropped, and no member list is
-/// requested.
-pub async fn guild_create(bot: &Bot, members: &Arc<MemberRequester>, event: &GuildCreate) {
+/// requested. `request_members` asks the gateway for the rest of a large
+/// guild's member list (over the shard that owns it).
+pub async fn guild_create(bot: &Bot, request_members: impl FnOnce(GuildId), event: &GuildCreate) {
     let GuildCreate::Available(guild) = event else {
         return;
     };
@@ -58,7 +56,7 @@ pub async fn guild_create(bot: &Bot, members: &Arc<MemberRequester>, event: &Gui
     };
     share_channel_count(bot, guild.id).await;
     if indexed && !complete {
-        members.request(id);
+        request_members(id);
     }
 }
 

@@ -10,15 +10,5 @@ pub mod panel_admin;
 mod respond;
 mod retry;
 
-use crate::tickets::TicketError;
-
-/// Logs and counts a failed handler; refusals are ordinary and only logged at
-/// debug level.
-pub fn report(handler: &'static str, error: &TicketError) {
-    if error.is_internal() {
-        crate::metrics::handler_error(handler);
-        tracing::error!(handler, error = %error, "handler failed");
-    } else {
-        tracing::debug!(handler, error = %error, "request refused");
-    }
-}
+// Handlers, jobs and timers report a failed action the same way.
+pub use crate::tickets::error::report;

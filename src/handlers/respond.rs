@@ -16,9 +16,9 @@ use twilight_model::http::interaction::{InteractionResponse, InteractionResponse
 use crate::bot::Bot;
 use crate::commands::{self, Command, Invocation};
 use crate::discord::payload;
-use crate::tickets::ids::{ChannelId, GuildId, RoleId, UserId};
-use crate::tickets::inbox::Attachment;
-use crate::tickets::model::Actor;
+use crate::domain::actor::Actor;
+use crate::domain::dm::Attachment;
+use crate::domain::ids::{ChannelId, GuildId, RoleId, UserId};
 use crate::tickets::ports::DiscordPort;
 use crate::tickets::{Outcome, TicketResult};
 

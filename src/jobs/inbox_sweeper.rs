@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bot::Bot;
 use crate::db;
+use crate::domain::ids::UserId;
 use crate::redis::lock::Lock;
-use crate::tickets::ids::UserId;
 
 pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {
@@ -56,7 +56,7 @@ pub async fn sweep_once(bot: &Bot) -> anyhow::Result<Option<Vec<UserId>>> {
     let users = db::inbound::users_to_sweep(&bot.db, stale_after, bot.config.inbox.sweep_users).await?;
     for &user in &users {
         if let Err(e) = bot.tickets.drain_inbox(user).await {
-            crate::handlers::report("inbox_sweeper", &e);
+            crate::tickets::error::report("inbox_sweeper", &e);
         }
     }
     lock.release().await?;

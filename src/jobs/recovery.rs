@@ -52,7 +52,7 @@ async fn recover(bot: Arc<Bot>, shutdown: CancellationToken) {
         () = shutdown.cancelled() => tracing::info!("recovery interrupted by shutdown; the next start repeats it"),
         result = work => match result {
             Ok(recovered) => tracing::info!(recovered, "recovery of missed DMs done"),
-            Err(e) => crate::handlers::report("recovery", &e),
+            Err(e) => crate::tickets::error::report("recovery", &e),
         },
     }
     let _ = lock.release().await;

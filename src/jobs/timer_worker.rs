@@ -155,7 +155,7 @@ async fn run_one(bot: Arc<Bot>, timer: Timer, _slot: OwnedSemaphorePermit) {
             }
         },
         Err(error) => {
-            crate::handlers::report("timer", &error);
+            crate::tickets::error::report("timer", &error);
             match bot.tickets.timer_run_failed(&timer, &error, &policy).await {
                 Ok(AfterFailure::Retry(at)) => Some(at),
                 Ok(AfterFailure::Failed | AfterFailure::Gone) => None,

@@ -8,7 +8,7 @@ use deadpool_redis::redis;
 
 use super::keys::Keys;
 use super::{RedisError, RedisPool};
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// Long enough to outlive quiet days; a guild that changes nothing for a week
 /// is far from a burst of new tickets.

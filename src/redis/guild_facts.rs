@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::Keys;
 use super::{RedisError, RedisPool};
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// A quiet guild's facts expire after a week (every write pushes it out);
 /// the next command refills them over REST.

@@ -14,7 +14,7 @@ use deadpool_redis::redis;
 
 use super::keys::Keys;
 use super::{RedisError, RedisPool};
-use crate::tickets::ids::{MessageId, UserId};
+use crate::domain::ids::{MessageId, UserId};
 
 /// A prompt left unanswered is timed out long before this; the expiry only
 /// stops an abandoned queue from living forever.
@@ -79,7 +79,7 @@ fn member(message: MessageId) -> String {
 #[cfg(test)]
 mod tests {
     use super::member;
-    use crate::tickets::ids::MessageId;
+    use crate::domain::ids::MessageId;
 
     #[test]
     fn padded_members_sort_like_the_ids() {

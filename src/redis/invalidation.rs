@@ -16,8 +16,17 @@ use futures_util::StreamExt as _;
 
 use super::keys::Keys;
 use super::RedisPool;
-use crate::tickets::ids::GuildId;
-use crate::tickets::prefixes::PrefixCache;
+use crate::domain::ids::GuildId;
+
+/// A process-local cache that the invalidation channel keeps true: told when
+/// a guild's entry is stale, when everything may be, and whether it is being
+/// told at all (a cache that hears nothing must not be trusted). The prefix
+/// cache (`tickets/prefixes.rs`) implements it; Redis knows no ticket types.
+pub trait InvalidatedCache: Send + Sync + 'static {
+    fn set_listening(&self, listening: bool);
+    fn forget(&self, guild: GuildId);
+    fn forget_all(&self);
+}
 
 /// The first wait before subscribing again, doubled per failure up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
@@ -55,11 +64,11 @@ pub async fn publish(pool: &RedisPool, keys: &Keys, guild: GuildId) {
 
 /// Keeps `cache` subscribed to the invalidation channel for as long as the
 /// cache exists (the task holds it weakly, and ends once it is gone).
-pub fn spawn_listener(url: String, keys: &Keys, cache: Weak<PrefixCache>) {
+pub fn spawn_listener<C: InvalidatedCache>(url: String, keys: &Keys, cache: Weak<C>) {
     tokio::spawn(listen(url, keys.invalidation_channel(), cache));
 }
 
-async fn listen(url: String, channel: String, cache: Weak<PrefixCache>) {
+async fn listen<C: InvalidatedCache>(url: String, channel: String, cache: Weak<C>) {
     let client = match redis::Client::open(url) {
         Ok(client) => client,
         Err(error) => {
@@ -110,7 +119,7 @@ async fn subscribe(client: &redis::Client, channel: &str) -> redis::RedisResult<
 
 /// Applies invalidations until the connection fails or the cache is gone;
 /// says why it stopped.
-async fn listen_on(pubsub: redis::aio::PubSub, cache: &Weak<PrefixCache>) -> &'static str {
+async fn listen_on<C: InvalidatedCache>(pubsub: redis::aio::PubSub, cache: &Weak<C>) -> &'static str {
     let (mut sink, mut stream) = pubsub.split();
     match cache.upgrade() {
         // Subscribed (the SUBSCRIBE was confirmed): from here on no change is

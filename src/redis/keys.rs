@@ -3,7 +3,7 @@
 //! application id (`ticketeer:{app}:…`), so two bots (or two test runs) sharing
 //! a Redis never see each other's locks or sessions.
 
-use crate::tickets::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, UserId};
 
 #[derive(Debug, Clone)]
 pub struct Keys {

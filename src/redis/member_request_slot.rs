@@ -9,7 +9,7 @@ use deadpool_redis::redis;
 
 use super::keys::Keys;
 use super::{RedisError, RedisPool};
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// Discord's window between two full member requests of a guild.
 pub const WINDOW: Duration = Duration::from_secs(30);

@@ -3,12 +3,12 @@
 //! (numbered like any other; the member is welcomed in DMs).
 
 use super::error::TicketResult;
-use super::ids::{ChannelId, GuildId, UserId};
-use super::model::TicketKind;
 use super::open::{OpenRequest, Opened};
 use super::ports::{Embed, OutgoingMessage, PortError};
 use super::TicketService;
 use crate::db;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::ticket::TicketKind;
 
 impl TicketService {
     /// A text channel was created in `guild` under `parent`, named `name`.

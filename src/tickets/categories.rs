@@ -8,14 +8,14 @@ use serde_json::json;
 
 use super::duration;
 use super::error::{Refusal, TicketResult};
-use super::ids::{ChannelId, GuildId, IdError};
-use super::model::Actor;
 use super::outcome::Outcome;
 use super::ports::{ChannelKind, OutgoingMessage, PortError, MAX_MENU_OPTIONS};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
 use crate::db::categories::{CategoryFields, ModmailCategory};
+use crate::domain::actor::Actor;
+use crate::domain::ids::{ChannelId, GuildId, IdError};
 
 /// What to do with the guild's categories. Values are as staff typed them;
 /// this module validates them.
@@ -102,7 +102,7 @@ impl TicketService {
                         .into())
                     }
                     db::categories::Created::Full if limit < MAX_MENU_OPTIONS => {
-                        return Err(Refusal::NeedsPremium(crate::billing::plan::needs_premium("modmail categories", limit)).into())
+                        return Err(Refusal::NeedsPremium(crate::domain::plan::needs_premium("modmail categories", limit)).into())
                     }
                     db::categories::Created::Full => {
                         return Err(Refusal::InvalidInput(format!(
@@ -269,12 +269,12 @@ impl TicketService {
         actor: &Actor,
         name: &str,
         value: &str,
-    ) -> TicketResult<super::model::GuildSettings> {
+    ) -> TicketResult<crate::domain::settings::GuildSettings> {
         self.change_modmail_settings(guild, actor.audit(), &[(name.to_owned(), value.to_owned())]).await
     }
 }
 
-fn list(categories: &[ModmailCategory], settings: &super::model::GuildSettings, prefix: &str) -> String {
+fn list(categories: &[ModmailCategory], settings: &crate::domain::settings::GuildSettings, prefix: &str) -> String {
     let mut out = format!(
         "**Modmail categories** ({}): the prompt is **{}**, waiting {} for a choice.\n",
         categories.len(),

@@ -3,15 +3,15 @@
 //! ticket channel deleted by hand.
 
 use super::error::TicketResult;
-use super::ids::{ChannelId, GuildId, UserId};
-use super::model::CloseAction;
-use super::model::{Ticket, TicketKind};
 use super::outcome::Outcome;
 use super::panel::log::PanelEvent;
 use super::ports::{ArchiveSpec, OutgoingMessage, PortError, Upload, CATEGORY_LIMIT};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::settings::CloseAction;
+use crate::domain::ticket::{Ticket, TicketKind};
 use crate::metrics;
 use crate::templates::Template;
 
@@ -200,7 +200,7 @@ impl TicketService {
         Ok(())
     }
 
-    async fn move_or_delete_channel(&self, ticket: &Ticket, settings: &super::model::GuildSettings) {
+    async fn move_or_delete_channel(&self, ticket: &Ticket, settings: &crate::domain::settings::GuildSettings) {
         let (CloseAction::Archive, Some(archive), Some(staff_role)) =
             (settings.close_action, settings.archive_category, settings.staff_role)
         else {

@@ -26,7 +26,7 @@ pub fn switch_button() -> ChoiceMenu {
 
 /// The server menu opened by "switch server": the user's open tickets and
 /// modmail servers, the current one marked.
-pub fn switch_guild_prompt(guilds: &[ModmailGuild], current: Option<super::ids::GuildId>) -> OutgoingMessage {
+pub fn switch_guild_prompt(guilds: &[ModmailGuild], current: Option<crate::domain::ids::GuildId>) -> OutgoingMessage {
     let now = current
         .and_then(|c| guilds.iter().find(|g| g.guild == c))
         .map(|g| format!("Your messages go to **{}** now. ", g.name))
@@ -71,7 +71,7 @@ impl super::TicketService {
     /// "switch server" button when they have another conversation.
     pub(crate) async fn staff_opened_message(
         &self,
-        ticket: &super::model::Ticket,
+        ticket: &crate::domain::ticket::Ticket,
         opener_name: &str,
         staff_name: Option<&str>,
     ) -> super::error::TicketResult<OutgoingMessage> {

@@ -8,8 +8,6 @@
 //! staff copy that could not follow is named in the answer.
 
 use super::error::{Refusal, TicketResult};
-use super::ids::{ChannelId, MessageId};
-use super::model::Ticket;
 use super::outcome::Outcome;
 use super::ports::OutgoingMessage;
 use super::ports::PortError;
@@ -18,6 +16,8 @@ use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
 use crate::db::relay_log::StaffMessage;
+use crate::domain::ids::{ChannelId, MessageId};
+use crate::domain::ticket::Ticket;
 
 impl TicketService {
     #[tracing::instrument(skip(self, ctx, new_content), fields(guild = %ctx.guild, channel = %ctx.channel))]

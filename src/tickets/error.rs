@@ -76,3 +76,14 @@ impl TicketError {
 }
 
 pub type TicketResult<T> = Result<T, TicketError>;
+
+/// Logs and counts a failed action run by a handler, job or timer (`handler`
+/// names it); refusals are ordinary and only logged at debug level.
+pub fn report(handler: &'static str, error: &TicketError) {
+    if error.is_internal() {
+        crate::metrics::handler_error(handler);
+        tracing::error!(handler, error = %error, "handler failed");
+    } else {
+        tracing::debug!(handler, error = %error, "request refused");
+    }
+}

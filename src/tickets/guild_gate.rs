@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// Openings of one guild holding a connection at once, per process: one
 /// holds the counter row, one is ready to take it next.

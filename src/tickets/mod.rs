@@ -20,9 +20,7 @@ pub mod duration;
 pub mod edit;
 pub mod error;
 pub mod guild_gate;
-pub mod ids;
 pub mod inbox;
-pub mod model;
 pub mod open;
 pub mod outcome;
 pub mod panel;
@@ -42,18 +40,28 @@ pub mod timers;
 pub mod transcript;
 pub mod user_changes;
 
+// Paths from before the domain types moved to `crate::domain`, kept while
+// branches written against them are merged.
+pub use crate::domain::ids;
+pub mod model {
+    //! The ticket model's old path: the types live in `crate::domain`.
+    pub use crate::domain::actor::Actor;
+    pub use crate::domain::settings::*;
+    pub use crate::domain::ticket::*;
+}
+
 use std::sync::Arc;
 
 use sqlx::PgPool;
 
+use crate::domain::actor::Actor;
+use crate::domain::ids::GuildId;
 use crate::redis::channel_counts::ChannelCounts;
 use crate::redis::held_queue::HeldQueue;
 use crate::redis::keys::Keys;
 use crate::redis::timer_index::TimerIndex;
 use crate::redis::RedisPool;
 pub use error::{Refusal, TicketError, TicketResult};
-use ids::GuildId;
-use model::Actor;
 pub use outcome::Outcome;
 use ports::DiscordPort;
 

@@ -10,13 +10,13 @@
 use std::time::Duration;
 
 use super::error::{Refusal, TicketError, TicketResult};
-use super::ids::{ChannelId, GuildId, UserId};
-use super::model::{Ticket, TicketKind};
 use super::ports::{PortError, TicketChannelSpec};
 use super::TicketService;
 use crate::db;
 use crate::db::categories::ModmailCategory;
 use crate::db::tickets::NewTicket;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::ticket::{Ticket, TicketKind};
 use crate::metrics;
 use crate::redis::lock::Lock;
 

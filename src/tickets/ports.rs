@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
+use crate::domain::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 
 /// A private ticket channel to create in a guild.
 #[derive(Debug, Clone)]
@@ -55,7 +55,7 @@ pub struct OutgoingMessage {
     /// Files to upload with the message, fetched from where they are now (the
     /// other side's attachment): re-uploaded, never linked. Each must be at
     /// most [`UPLOAD_LIMIT`].
-    pub files: Vec<super::inbox::Attachment>,
+    pub files: Vec<crate::domain::dm::Attachment>,
     /// Files made here (a transcript), uploaded with the message after `files`.
     pub uploads: Vec<Upload>,
 }
@@ -171,7 +171,7 @@ pub struct FetchedMessage {
     /// The author's avatar picture, if they have one.
     pub author_avatar_url: Option<String>,
     pub content: String,
-    pub attachments: Vec<super::inbox::Attachment>,
+    pub attachments: Vec<crate::domain::dm::Attachment>,
     pub sent_at: chrono::DateTime<chrono::Utc>,
     pub edited_at: Option<chrono::DateTime<chrono::Utc>>,
     pub embeds: Vec<FetchedEmbed>,

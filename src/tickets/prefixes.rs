@@ -16,9 +16,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::error::TicketResult;
-use super::ids::GuildId;
 use super::TicketService;
 use crate::db;
+use crate::domain::ids::GuildId;
 
 /// How long an entry is used without being read again.
 pub const TTL: Duration = Duration::from_secs(60);
@@ -117,6 +117,20 @@ impl PrefixCache {
 
     pub fn is_listening(&self) -> bool {
         self.lock().listening
+    }
+}
+
+impl crate::redis::invalidation::InvalidatedCache for PrefixCache {
+    fn set_listening(&self, listening: bool) {
+        PrefixCache::set_listening(self, listening);
+    }
+
+    fn forget(&self, guild: GuildId) {
+        PrefixCache::forget(self, guild);
+    }
+
+    fn forget_all(&self) {
+        PrefixCache::forget_all(self);
     }
 }
 

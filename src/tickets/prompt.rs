@@ -14,8 +14,6 @@ use chrono::Utc;
 
 use super::duration;
 use super::error::{Refusal, TicketResult};
-use super::ids::{ChannelId, GuildId, UserId};
-use super::inbox::IncomingDm;
 use super::outcome::Outcome;
 use super::ports::{ChoiceMenu, ChoiceOption, OutgoingMessage, MAX_BUTTONS, MAX_MENU_OPTIONS};
 use super::render::truncate;
@@ -24,6 +22,8 @@ use crate::db;
 use crate::db::categories::ModmailCategory;
 use crate::db::prompts::PromptState;
 use crate::db::timers::Timer;
+use crate::domain::dm::IncomingDm;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
 use crate::templates::{self, Placeholders, Template};
 
 /// Custom id of the prompt's menu; each button's is `modmail:category:{id}`.
@@ -147,7 +147,7 @@ impl TicketService {
     async fn retire_prompt(
         &self,
         guild: GuildId,
-        message: Option<super::ids::MessageId>,
+        message: Option<crate::domain::ids::MessageId>,
         dm_channel: Option<ChannelId>,
     ) {
         let (Some(message), Some(dm_channel)) = (message, dm_channel) else {
@@ -156,7 +156,7 @@ impl TicketService {
         let guild_name = db::guilds::name(&self.db, guild).await.ok().flatten().unwrap_or_default();
         let waited = match db::settings::get(&self.db, guild).await {
             Ok(settings) => settings.category_prompt_timeout,
-            Err(_) => crate::tickets::model::DEFAULT_CATEGORY_PROMPT_TIMEOUT,
+            Err(_) => crate::domain::settings::DEFAULT_CATEGORY_PROMPT_TIMEOUT,
         };
         let text = templates::render(
             Template::CategoryTimedOut.default_text(),

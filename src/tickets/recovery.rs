@@ -10,12 +10,12 @@
 use chrono::{DateTime, Utc};
 
 use super::error::{Refusal, TicketResult};
-use super::ids::{ChannelId, MessageId, UserId};
-use super::inbox::IncomingDm;
 use super::outcome::Outcome;
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
+use crate::domain::dm::IncomingDm;
+use crate::domain::ids::{ChannelId, MessageId, UserId};
 
 /// Discord's epoch (2015-01-01) in Unix milliseconds.
 const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;

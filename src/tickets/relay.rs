@@ -1,15 +1,15 @@
 //! Relaying a user's DM into their ticket channel, and the welcome message.
 
 use super::error::TicketResult;
-use super::ids::GuildId;
-use super::ids::MessageId;
-use super::inbox::Attachment;
-use super::inbox::IncomingDm;
-use super::model::Ticket;
 use super::ports::{OutgoingMessage, PortError};
 use super::render::RelayStyle;
 use super::{render, TicketService};
 use crate::db;
+use crate::domain::dm::Attachment;
+use crate::domain::dm::IncomingDm;
+use crate::domain::ids::GuildId;
+use crate::domain::ids::MessageId;
+use crate::domain::ticket::Ticket;
 use crate::metrics;
 use crate::templates::{self, Placeholders, Template};
 

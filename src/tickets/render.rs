@@ -1,12 +1,14 @@
 //! How relayed messages look on each side. Pure functions: easy to test, and
 //! the one place to change the look of a ticket.
 
-use super::inbox::{Attachment, IncomingDm};
-use super::model::{GuildSettings, Ticket};
 use super::ports::{ChoiceMenu, ChoiceOption, Embed, EmbedField, OutgoingMessage, UPLOAD_LIMIT};
-use super::routing::GUILD_CHOICE_MENU;
 use crate::db::members::ModmailGuild;
+use crate::domain::dm::{Attachment, IncomingDm};
+use crate::domain::{settings::GuildSettings, ticket::Ticket};
 use crate::templates::Template;
+
+/// Custom id of the guild-choice select menu sent in DMs.
+pub const GUILD_CHOICE_MENU: &str = "modmail:choose-guild";
 
 /// Discord's limit on an embed description.
 pub const EMBED_DESCRIPTION_MAX: usize = 4096;
@@ -259,7 +261,7 @@ pub fn guild_choice_prompt(guilds: &[ModmailGuild]) -> OutgoingMessage {
 
 /// The server menu's select (Discord allows 25 options); `current`, if
 /// given, is marked as where the user's messages go now.
-pub fn guild_choice_menu(guilds: &[ModmailGuild], current: Option<super::ids::GuildId>) -> ChoiceMenu {
+pub fn guild_choice_menu(guilds: &[ModmailGuild], current: Option<crate::domain::ids::GuildId>) -> ChoiceMenu {
     ChoiceMenu {
         custom_id: GUILD_CHOICE_MENU.to_owned(),
         placeholder: "Choose a server".to_owned(),
@@ -299,8 +301,8 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::tickets::ids::{ChannelId, GuildId, MessageId, UserId};
-    use crate::tickets::model::{TicketKind, TicketStatus};
+    use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
+    use crate::domain::ticket::{TicketKind, TicketStatus};
 
     fn plain_style(block_quote: bool) -> RelayStyle {
         RelayStyle { embedded: false, block_quote, anonymous_label: "Staff".into(), guild_name: "Acme".into() }

@@ -2,15 +2,15 @@
 //! snippets and the API) all come here.
 
 use super::error::{Refusal, TicketResult};
-use super::ids::{ChannelId, GuildId};
-use super::inbox::Attachment;
-use super::model::{Actor, GuildSettings, Ticket};
 use super::outcome::Outcome;
 use super::ports::PortError;
 use super::render::{RelayStyle, StaffReplyView};
 use super::{render, TicketService};
 use crate::db;
 use crate::db::relay_log::StaffReply;
+use crate::domain::dm::Attachment;
+use crate::domain::ids::{ChannelId, GuildId};
+use crate::domain::{actor::Actor, settings::GuildSettings, ticket::Ticket};
 use crate::metrics;
 
 /// Where and by whom a staff action was invoked.
@@ -46,12 +46,12 @@ impl TicketService {
     pub(crate) async fn is_ticket_staff(
         &self,
         ticket: &Ticket,
-        actor: &super::model::Actor,
+        actor: &crate::domain::actor::Actor,
         settings: &GuildSettings,
     ) -> TicketResult<bool> {
         Ok(match ticket.kind {
-            super::model::TicketKind::Modmail => actor.is_staff(settings),
-            super::model::TicketKind::Panel => {
+            crate::domain::ticket::TicketKind::Modmail => actor.is_staff(settings),
+            crate::domain::ticket::TicketKind::Panel => {
                 actor.manage_guild
                     || db::panel::settings(&self.db, ticket.guild)
                         .await?

@@ -21,9 +21,6 @@
 
 use super::duration;
 use super::error::{Refusal, TicketError, TicketResult};
-use super::ids::{GuildId, UserId};
-use super::inbox::IncomingDm;
-use super::model::{Ticket, TicketKind};
 use super::open::{OpenRequest, Opened};
 use super::outcome::Outcome;
 use super::ports::OutgoingMessage;
@@ -33,10 +30,10 @@ use crate::db;
 use crate::db::choices::{Expired, GuildChoice};
 use crate::db::members::ModmailGuild;
 use crate::db::timers::Timer;
+use crate::domain::dm::IncomingDm;
+use crate::domain::ids::{GuildId, UserId};
+use crate::domain::ticket::{Ticket, TicketKind};
 use crate::templates::{self, Placeholders, Template};
-
-/// Custom id of the guild-choice select menu sent in DMs.
-pub const GUILD_CHOICE_MENU: &str = "modmail:choose-guild";
 
 /// How long a server menu holds the user's DMs unless
 /// `TICKETEER_SERVER_CHOICE_TIMEOUT_SECS` says otherwise. One setting for the

@@ -8,13 +8,16 @@ use serde_json::{json, Map, Value};
 
 use super::duration;
 use super::error::{Refusal, TicketError, TicketResult};
-use super::ids::{ChannelId, GuildId, IdError};
-use super::model::{Actor, CloseAction, GuildSettings};
 use super::outcome::Outcome;
 use super::ports::ChannelKind;
 use super::TicketService;
 use crate::db;
 use crate::db::audit_log::AuditActor;
+use crate::domain::ids::{ChannelId, GuildId, IdError};
+use crate::domain::{
+    actor::Actor,
+    settings::{CloseAction, GuildSettings},
+};
 
 /// Every setting, by the name staff type (the reference guide's names).
 pub const NAMES: [&str; 15] = [

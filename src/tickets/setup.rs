@@ -3,12 +3,12 @@
 //! membership index); `/modmail disable` turns it off again.
 
 use super::error::{Refusal, TicketResult};
-use super::ids::{ChannelId, GuildId, RoleId};
-use super::model::Actor;
 use super::outcome::Outcome;
 use super::ports::{ChannelKind, PortError};
 use super::TicketService;
 use crate::db;
+use crate::domain::actor::Actor;
+use crate::domain::ids::{ChannelId, GuildId, RoleId};
 
 #[derive(Debug, Clone)]
 pub struct ModmailSetup {

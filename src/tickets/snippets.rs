@@ -7,12 +7,12 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::error::{Refusal, TicketResult};
-use super::ids::GuildId;
-use super::model::Actor;
 use super::outcome::Outcome;
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
+use crate::domain::actor::Actor;
+use crate::domain::ids::GuildId;
 use crate::templates::{self, Placeholders};
 
 /// Longest snippet: a staff reply's limit.
@@ -48,10 +48,8 @@ impl TicketService {
                         ))
                         .into());
                     }
-                    db::snippets::Created::Full if limit < crate::billing::Plan::Premium.limits().snippets => {
-                        return Err(
-                            Refusal::NeedsPremium(crate::billing::plan::needs_premium("snippets", limit)).into()
-                        );
+                    db::snippets::Created::Full if limit < crate::domain::plan::Plan::Premium.limits().snippets => {
+                        return Err(Refusal::NeedsPremium(crate::domain::plan::needs_premium("snippets", limit)).into());
                     }
                     db::snippets::Created::Full => {
                         return Err(Refusal::InvalidInput(format!(

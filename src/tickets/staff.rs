@@ -9,8 +9,6 @@ use chrono::Utc;
 
 use super::duration;
 use super::error::{Refusal, TicketResult};
-use super::ids::{GuildId, UserId};
-use super::model::{Actor, Ticket, TicketKind};
 use super::open::{OpenRequest, Opened};
 use super::outcome::Outcome;
 use super::panel::log::PanelEvent;
@@ -18,6 +16,11 @@ use super::ports::{Embed, OutgoingMessage, PortError};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
+use crate::domain::ids::{GuildId, UserId};
+use crate::domain::{
+    actor::Actor,
+    ticket::{Ticket, TicketKind},
+};
 
 /// What `/logs` shows at most, to stay within one message.
 const LOG_EVENTS: i64 = 15;

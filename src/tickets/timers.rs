@@ -12,14 +12,14 @@ use serde_json::json;
 
 use super::duration;
 use super::error::{Refusal, TicketError, TicketResult};
-use super::ids::UserId;
-use super::model::Ticket;
 use super::outcome::Outcome;
 use super::ports::{OutgoingMessage, PortError};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
 use crate::db::timers::{AfterFailure, Removed, Timer, TimerKind};
+use crate::domain::ids::UserId;
+use crate::domain::ticket::Ticket;
 use crate::metrics;
 
 /// When `/close` should close.

@@ -3,12 +3,12 @@
 //! in the message's history. Replays change nothing twice.
 
 use super::error::TicketResult;
-use super::ids::{MessageId, UserId};
 use super::ports::PortError;
 use super::render::{self, UserChange};
 use super::TicketService;
 use crate::db;
 use crate::db::relay_log::UserMessage;
+use crate::domain::ids::{MessageId, UserId};
 
 impl TicketService {
     /// A DM was edited. Runs under the user's drain lock, so it never falls

@@ -1,7 +1,8 @@
-//! The API's probes and its operations port (metrics), against real
-//! PostgreSQL and Redis on their default local ports (`.ci/run` makes sure
-//! both are up) and the Discord stand-in (the API asks Discord who the bot is
-//! at start-up). The server runs through `api::run`, as `ticketeer api` does.
+//! The API's probes and its operations port (metrics), against a test
+//! database of its own (the shared `TestDatabase`), the real Redis on its
+//! default local port (`.ci/run` makes sure it is up) and the Discord stand-in
+//! (the API asks Discord who the bot is at start-up). The server runs through
+//! `api::run`, as `ticketeer api` does.
 
 use discord_standin::StandIn;
 use serde_json::{json, Value};
@@ -12,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 use ticketeer::api::{self, ApiState};
 use ticketeer::config::{Config, Sources};
 
-const DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+use crate::support::database::TestDatabase;
+
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 /// An API server on a free port, with its operations port, stopped when dropped.
@@ -22,14 +24,21 @@ struct TestApi {
     shutdown: CancellationToken,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _standin: StandIn,
+    /// The database the API is pointed at (kept until the API stops, then
+    /// dropped with it).
+    _database: TestDatabase,
 }
 
 impl TestApi {
     async fn start(redis_url: &str) -> Self {
-        Self::start_with(DATABASE_URL, redis_url).await
+        Self::start_with(None, redis_url).await
     }
 
-    async fn start_with(database_url: &str, redis_url: &str) -> Self {
+    /// Starts the API against `database_url`, or against its own test
+    /// database when `None`.
+    async fn start_with(database_url: Option<&str>, redis_url: &str) -> Self {
+        let database = TestDatabase::create().await;
+        let database_url = database_url.unwrap_or(&database.url).to_owned();
         let standin = StandIn::start(discord_standin::Config {
             bot_token: "health-token".into(),
             ..discord_standin::Config::default()
@@ -39,7 +48,7 @@ impl TestApi {
         let config = Config::from_sources(&Sources::from_pairs([
             ("DISCORD_TOKEN", "health-token".to_owned()),
             ("DISCORD_API_URL", standin.base_url()),
-            ("DATABASE_URL", database_url.to_owned()),
+            ("DATABASE_URL", database_url),
             ("REDIS_URL", redis_url.to_owned()),
             ("DISCORD_CLIENT_SECRET", "unused".to_owned()),
             ("TICKETEER_SECRET_KEY", crate::support::TEST_SECRET_KEY.to_owned()),
@@ -53,7 +62,7 @@ impl TestApi {
         let ops = format!("http://{}", ops_listener.local_addr().unwrap());
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(api::run(state, listener, ops_listener, shutdown.clone()));
-        Self { base, ops, shutdown, server: Some(server), _standin: standin }
+        Self { base, ops, shutdown, server: Some(server), _standin: standin, _database: database }
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {
@@ -107,15 +116,15 @@ async fn readyz_is_ready_when_postgres_and_redis_answer() {
 #[tokio::test]
 async fn readyz_names_the_dependency_that_is_down_but_never_the_drivers_error_text() {
     for (database_url, redis_url, down, up) in [
-        (DATABASE_URL.to_owned(), closed_redis_url(), "redis", "postgres"),
+        (None, closed_redis_url(), "redis", "postgres"),
         (
-            format!("postgres://postgres@127.0.0.1:{}/postgres", closed_port()),
+            Some(format!("postgres://postgres@127.0.0.1:{}/postgres", closed_port())),
             REDIS_URL.to_owned(),
             "postgres",
             "redis",
         ),
     ] {
-        let api = TestApi::start_with(&database_url, &redis_url).await;
+        let api = TestApi::start_with(database_url.as_deref(), &redis_url).await;
         let response = api.get("/readyz").await;
         assert_eq!(response.status(), 503);
         let body: Value = response.json().await.unwrap();

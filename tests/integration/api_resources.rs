@@ -5,13 +5,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::support::api::Auth;
+use crate::support::fixtures::{modmail_guild, ModmailGuild};
 use crate::support::TestApp;
 
 #[tokio::test]
 async fn snippets_are_created_changed_and_deleted_through_the_api_and_staff_send_them() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let api = app.api().await;
     let session = api.login(&app, acme.owner).await;
     let token = Auth::Token(api.token(&session, acme.id, &["settings:read", "settings:write"]).await);
@@ -80,9 +79,7 @@ async fn snippets_are_created_changed_and_deleted_through_the_api_and_staff_send
 
 #[tokio::test]
 async fn a_user_blocked_through_the_api_opens_no_ticket_until_unblocked() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let mallory = app.member("mallory", &[&acme]).await;
     let api = app.api().await;
     let session = Auth::Session(api.login(&app, acme.owner).await);
@@ -123,9 +120,7 @@ async fn a_user_blocked_through_the_api_opens_no_ticket_until_unblocked() {
 /// refused, saying why, and nothing is stored.
 #[tokio::test]
 async fn an_id_too_large_to_store_is_refused_by_the_api_and_the_block_command_and_nothing_is_blocked() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let api = app.api().await;
     let session = Auth::Session(api.login(&app, acme.owner).await);
     let blocks = format!("/v1/guilds/{}/blocks", acme.id);
@@ -146,9 +141,7 @@ async fn an_id_too_large_to_store_is_refused_by_the_api_and_the_block_command_an
 
 #[tokio::test]
 async fn modmail_categories_are_managed_through_the_api_with_discords_checks_and_the_free_limit() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let api = app.api().await;
     let session = Auth::Session(api.login(&app, acme.owner).await);
     let categories = format!("/v1/guilds/{}/categories", acme.id);

@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::support::api::Auth;
+use crate::support::fixtures::{modmail_guild, ModmailGuild};
 use crate::support::{text_of, Guild, TestApp};
 
 /// Three tickets in `acme`: alice's (taken by staff), bob's (answered), and
@@ -31,9 +32,7 @@ fn numbers(page: &Value) -> Vec<i64> {
 
 #[tokio::test]
 async fn tickets_are_listed_filtered_and_paged_and_one_shows_its_messages_and_events() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let (_, _, _, [alice, _, _]) = three_tickets(&app, &acme).await;
     let api = app.api().await;
     let session = api.login(&app, acme.owner).await;
@@ -84,9 +83,7 @@ async fn tickets_are_listed_filtered_and_paged_and_one_shows_its_messages_and_ev
 
 #[tokio::test]
 async fn stats_count_open_tickets_per_day_and_per_staff_member() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     three_tickets(&app, &acme).await;
     let api = app.api().await;
     let session = Auth::Session(api.login(&app, acme.owner).await);
@@ -114,9 +111,7 @@ async fn stats_count_open_tickets_per_day_and_per_staff_member() {
 
 #[tokio::test]
 async fn transcripts_are_served_with_a_strict_policy_to_admins_and_to_the_opener_by_the_signed_link_in_their_dm() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let (_, _, _, [_, _, carol]) = three_tickets(&app, &acme).await;
     let api = app.api().await;
     let session = Auth::Session(api.login(&app, acme.owner).await);

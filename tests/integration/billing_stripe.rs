@@ -7,8 +7,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 
-use ticketeer::tickets::ids::{GuildId, UserId};
-use ticketeer::tickets::model::Actor;
+use ticketeer::domain::actor::Actor;
+use ticketeer::domain::ids::{GuildId, UserId};
 use ticketeer::tickets::panel::admin::TypeFields;
 
 use crate::panel_open::set_up_panel;

@@ -5,6 +5,7 @@
 
 use serde_json::json;
 
+use crate::support::fixtures::{alice_ticket, modmail_guild, AliceTicket, ModmailGuild};
 use crate::support::TestApp;
 
 /// Makes every insert into `table` fail until [`allow`] is called.
@@ -29,9 +30,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn a_snippet_whose_audit_entry_cannot_be_written_is_not_saved() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let create = json!([{ "name": "create", "type": 1, "options": [
         {"name": "name", "type": 3, "value": "hours"},
         {"name": "content", "type": 3, "value": "We answer 9 to 5."},
@@ -52,11 +51,7 @@ async fn a_snippet_whose_audit_entry_cannot_be_written_is_not_saved() {
 
 #[tokio::test]
 async fn a_take_whose_ticket_event_cannot_be_written_leaves_the_ticket_unassigned() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme, alice: _, channel } = alice_ticket("hello").await;
 
     refuse_inserts(&app, "ticket_events").await;
     let refused = app.slash(acme.staff, &acme, channel, "take", json!([])).await;

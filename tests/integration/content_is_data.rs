@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use crate::support::fixtures::{modmail_guild, ModmailGuild};
 use crate::support::{eventually, is_id, TestApp};
 
 /// A staff reply as staff see it in plain text, split into its parts:
@@ -29,9 +30,7 @@ async fn plain_message(app: &TestApp, channel: u64, needle: &str) -> String {
 
 #[tokio::test]
 async fn a_users_plain_text_dm_cannot_pass_for_a_staff_reply_in_the_ticket() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     app.control.post_message(acme.general, acme.owner, "!modmail set embedded_message off").await.unwrap();
     app.wait_for_channel_text(acme.general, "Saved: embedded_message").await;
     let alice = app.member("alice", &[&acme]).await;
@@ -71,9 +70,7 @@ async fn a_users_plain_text_dm_cannot_pass_for_a_staff_reply_in_the_ticket() {
 
 #[tokio::test]
 async fn a_display_name_that_looks_like_a_placeholder_stays_literal_in_the_welcome_and_close_messages() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     for (name, value) in [
         ("welcome_message", "Hi {user}, welcome to {guild}: ticket #{ticket_number} is open."),
         ("close_message", "Bye {user}, ticket #{ticket_number} at {guild} is closed."),

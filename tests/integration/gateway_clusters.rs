@@ -1,5 +1,6 @@
 //! Several clusters: shards split with `bucket`, DMs on shard 0 only.
 
+use crate::support::fixtures::{modmail_member, ModmailMember};
 use crate::support::{Options, TestApp};
 
 #[tokio::test]
@@ -30,10 +31,7 @@ async fn a_dm_on_cluster_zero_opens_a_ticket_in_a_guild_owned_by_cluster_one() {
 
 #[tokio::test]
 async fn a_cluster_restart_resumes_its_saved_session() {
-    let mut app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { mut app, acme, alice } = modmail_member().await;
     let identifies_before = app.control.gateway_stats().await.unwrap().identifies;
 
     app.stop_cluster(0).await;

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use deadpool_redis::redis;
+use ticketeer::domain::ids::UserId;
 use ticketeer::jobs::inbox_sweeper::sweep_once;
-use ticketeer::tickets::ids::UserId;
 
 use crate::support::{eventually, text_of, Guild, Options, TestApp};
 

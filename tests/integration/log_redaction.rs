@@ -3,17 +3,14 @@
 
 use discord_standin::client::{FaultSpec, FileSpec};
 
+use crate::support::eventually;
+use crate::support::fixtures::{alice_ticket, AliceTicket};
 use crate::support::logs::CapturedLogs;
-use crate::support::{eventually, TestApp};
 
 #[tokio::test]
 async fn a_relayed_attachment_is_logged_by_its_filename_never_by_its_url() {
     let (logs, _capture) = CapturedLogs::start();
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme: _, alice, channel } = alice_ticket("hello").await;
 
     // Every try of the download fails (the bot tries three times), so the
     // relay fails and its error is logged; the DM stays pending.

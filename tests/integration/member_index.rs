@@ -10,7 +10,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::support::{eventually, eventually_within, Guild, Options, TestApp};
-use ticketeer::tickets::ids::GuildId;
+use ticketeer::domain::ids::GuildId;
 
 async fn indexed_rows(app: &TestApp, guild: &Guild) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM guild_members WHERE guild_id = $1")

@@ -6,6 +6,7 @@
 use deadpool_redis::redis;
 use serde_json::{json, Value};
 
+use crate::support::fixtures::{modmail_guild, ModmailGuild};
 use crate::support::{eventually, is_id, text_of, Guild, TestApp};
 
 /// A Discord category in `guild` for a modmail category to route into.
@@ -82,7 +83,7 @@ async fn wait_for_relays_in_order(app: &TestApp, channel: u64, texts: &[&str]) {
 }
 
 async fn held_queue_length(app: &TestApp, user: u64) -> i64 {
-    let key = app.bot().keys.held_messages(ticketeer::tickets::ids::UserId(user));
+    let key = app.bot().keys.held_messages(ticketeer::domain::ids::UserId(user));
     let mut conn = app.bot().redis.get().await.unwrap();
     redis::cmd("ZCARD").arg(key).query_async(&mut conn).await.unwrap()
 }
@@ -212,9 +213,7 @@ async fn categories_are_managed_in_both_forms_by_managers_and_listed_for_staff()
 
 #[tokio::test]
 async fn a_user_picks_a_category_by_button_and_every_held_message_follows_once_in_order() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let billing = discord_category(&app, &acme, "Billing").await;
     let general_help = discord_category(&app, &acme, "General").await;
     create_category(&app, &acme, billing, "Billing | Payments | 💳").await;
@@ -263,7 +262,7 @@ async fn a_user_picks_a_category_by_button_and_every_held_message_follows_once_i
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
-    let user = ticketeer::tickets::ids::UserId(alice);
+    let user = ticketeer::domain::ids::UserId(alice);
     let again = app.bot().tickets.choose_category(user, category_id).await.unwrap();
     assert!(format!("{again:?}").contains("already open"), "{again:?}");
     assert_eq!(app.ticket_count().await, 1);
@@ -381,7 +380,7 @@ async fn a_pending_prompt_survives_a_restart_and_redis_losing_its_held_queue() {
     let (keys, redis_pool) = (app.bot().keys.clone(), app.bot().redis.clone());
     app.stop_cluster(0).await;
     let mut conn = redis_pool.get().await.unwrap();
-    let user = ticketeer::tickets::ids::UserId(alice);
+    let user = ticketeer::domain::ids::UserId(alice);
     let removed: i64 =
         redis::cmd("DEL").arg(keys.held_messages(user)).arg(keys.timer_index()).query_async(&mut conn).await.unwrap();
     assert_eq!(removed, 2, "the queue and the timer index existed");
@@ -409,9 +408,7 @@ async fn a_pending_prompt_survives_a_restart_and_redis_losing_its_held_queue() {
 
 #[tokio::test]
 async fn move_thread_moves_the_ticket_and_syncs_its_permissions_in_both_forms() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let seniors = app.control.create_role(acme.id, "Seniors", 0).await.unwrap();
     let escalated = app
         .control

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::support::fixtures::{modmail_guild, ModmailGuild};
 use crate::support::{eventually, text_of, TestApp};
 
 /// Opens a ticket and sends one `!reply`; returns (alice, ticket channel).
@@ -20,9 +21,7 @@ async fn ticket_with_reply(app: &TestApp, acme: &crate::support::Guild, reply: &
 
 #[tokio::test]
 async fn replies_are_numbered_in_both_footers_and_numbers_are_never_reused() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let (alice, channel) = ticket_with_reply(&app, &acme, "first answer").await;
     app.control.post_message(channel, acme.staff, "!reply second answer").await.unwrap();
 
@@ -52,9 +51,7 @@ async fn replies_are_numbered_in_both_footers_and_numbers_are_never_reused() {
 
 #[tokio::test]
 async fn editing_a_reply_changes_both_copies_and_keeps_the_old_text() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let (alice, channel) = ticket_with_reply(&app, &acme, "Your refund is 10 euros").await;
 
     app.control.post_message(channel, acme.staff, "!edit 1 Your refund is 12 euros").await.unwrap();
@@ -104,9 +101,7 @@ async fn editing_a_reply_changes_both_copies_and_keeps_the_old_text() {
 
 #[tokio::test]
 async fn deleting_a_reply_removes_both_copies_and_keeps_the_record() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let (alice, channel) = ticket_with_reply(&app, &acme, "oops, wrong ticket").await;
 
     let answer =
@@ -136,9 +131,7 @@ async fn deleting_a_reply_removes_both_copies_and_keeps_the_record() {
 
 #[tokio::test]
 async fn edit_and_delete_are_refused_for_non_staff_and_unknown_numbers() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let (alice, channel) = ticket_with_reply(&app, &acme, "original text").await;
     let mallory = app.member("mallory", &[&acme]).await;
     app.grant_channel_access(channel, mallory).await;

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use crate::support::fixtures::{alice_ticket, AliceTicket};
 use crate::support::{eventually, is_id, text_of, TestApp};
 
 #[tokio::test]
@@ -143,11 +144,7 @@ async fn modmail_setup_is_refused_without_manage_server() {
 
 #[tokio::test]
 async fn a_user_editing_or_deleting_a_dm_is_mirrored_in_the_ticket_with_the_old_text_kept() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "first message").await;
+    let AliceTicket { app, acme: _, alice, channel } = alice_ticket("first message").await;
     let dm = app.control.user_dm(alice, "my order id is 1234").await.unwrap();
     app.wait_for_channel_text(channel, "my order id is 1234").await;
     let dm_channel: u64 = dm["channel_id"].as_str().unwrap().parse().unwrap();
@@ -187,11 +184,7 @@ async fn a_user_editing_or_deleting_a_dm_is_mirrored_in_the_ticket_with_the_old_
 async fn attachments_are_re_uploaded_both_ways_and_files_too_large_are_explained() {
     use discord_standin::client::FileSpec;
 
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("hello").await;
 
     // User → staff: the file is uploaded again into the ticket channel.
     let file = FileSpec {
@@ -253,13 +246,13 @@ async fn attachments_are_re_uploaded_both_ways_and_files_too_large_are_explained
 
     // A file larger than a bot may upload: staff and the user are told.
     let url = attachment["url"].as_str().unwrap().to_owned();
-    let dm = ticketeer::tickets::inbox::IncomingDm {
-        message: ticketeer::tickets::ids::MessageId(relayed["id"].as_str().unwrap().parse::<u64>().unwrap() + 1),
-        user: ticketeer::tickets::ids::UserId(alice),
-        dm_channel: ticketeer::tickets::ids::ChannelId(delivered["channel_id"].as_str().unwrap().parse().unwrap()),
+    let dm = ticketeer::domain::dm::IncomingDm {
+        message: ticketeer::domain::ids::MessageId(relayed["id"].as_str().unwrap().parse::<u64>().unwrap() + 1),
+        user: ticketeer::domain::ids::UserId(alice),
+        dm_channel: ticketeer::domain::ids::ChannelId(delivered["channel_id"].as_str().unwrap().parse().unwrap()),
         author_name: "alice".into(),
         content: "a huge video".into(),
-        attachments: vec![ticketeer::tickets::inbox::Attachment {
+        attachments: vec![ticketeer::domain::dm::Attachment {
             filename: "video.mp4".into(),
             url,
             size: 50 * 1024 * 1024,

@@ -3,14 +3,12 @@
 
 use serde_json::json;
 
+use crate::support::fixtures::{modmail_member, ModmailMember};
 use crate::support::{eventually, text_of, Options, TestApp};
 
 #[tokio::test]
 async fn dms_sent_while_the_bot_was_down_are_relayed_in_order_at_start_up() {
-    let mut app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { mut app, acme, alice } = modmail_member().await;
     let carol = app.member("carol", &[&acme]).await;
     let channel = app.open_ticket(&acme, alice, "before the outage").await;
     let carol_first = app.open_ticket(&acme, carol, "an old question").await;
@@ -60,6 +58,9 @@ async fn recover_fetches_missed_dms_in_both_forms_and_relays_nothing_twice() {
     app.control.user_dm(alice, "lost message one").await.unwrap();
     app.control.user_dm(alice, "lost message two").await.unwrap();
     app.start_cluster(0).await;
+    // A fixed wait, not a barrier: any later DM of alice's would itself make
+    // the bot recover the gap (what the test must leave to `/recover`), and
+    // the stand-in sends nothing else that would follow these two.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let missing = app.control.channel_messages(channel).await.unwrap();
     assert!(!missing.iter().any(|m| text_of(m).contains("lost message")), "the gateway never delivered them");

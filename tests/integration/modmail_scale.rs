@@ -5,13 +5,12 @@ use std::time::Duration;
 use discord_standin::client::FaultSpec;
 use futures_util::future::join_all;
 
-use crate::support::{eventually, eventually_within, text_of, TestApp};
+use crate::support::fixtures::{alice_ticket, modmail_guild, modmail_member, AliceTicket, ModmailGuild, ModmailMember};
+use crate::support::{eventually, eventually_within, text_of};
 
 #[tokio::test]
 async fn fifty_users_dming_at_once_get_fifty_tickets_numbered_one_to_fifty() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let mut users = Vec::new();
     for i in 0..50 {
         users.push(app.member(&format!("user{i}"), &[&acme]).await);
@@ -33,10 +32,7 @@ async fn fifty_users_dming_at_once_get_fifty_tickets_numbered_one_to_fifty() {
 
 #[tokio::test]
 async fn twenty_dms_in_a_burst_make_one_ticket_with_all_twenty_in_order() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme: _, alice } = modmail_member().await;
 
     for i in 1..=20 {
         app.control.user_dm(alice, &format!("burst message {i:02}")).await.unwrap();
@@ -69,10 +65,7 @@ async fn twenty_dms_in_a_burst_make_one_ticket_with_all_twenty_in_order() {
 
 #[tokio::test]
 async fn a_rate_limited_channel_creation_still_opens_exactly_one_ticket() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     app.control
         .inject_fault(FaultSpec {
             method: "POST".into(),
@@ -106,11 +99,7 @@ async fn a_rate_limited_channel_creation_still_opens_exactly_one_ticket() {
 
 #[tokio::test]
 async fn a_gateway_reconnect_mid_conversation_loses_and_doubles_no_dm() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "message 00").await;
+    let AliceTicket { app, acme: _, alice, channel } = alice_ticket("message 00").await;
 
     for i in 1..=5 {
         app.control.user_dm(alice, &format!("message {i:02}")).await.unwrap();
@@ -137,7 +126,8 @@ async fn a_gateway_reconnect_mid_conversation_loses_and_doubles_no_dm() {
         (texts.len() >= 11).then_some(texts)
     })
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A replayed duplicate would come before a DM sent after it.
+    app.dm_barrier(alice, channel).await;
     let texts_after: Vec<String> = app
         .control
         .channel_messages(channel)

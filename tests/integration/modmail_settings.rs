@@ -3,13 +3,12 @@
 
 use serde_json::json;
 
-use crate::support::{eventually, is_id, text_of, TestApp};
+use crate::support::fixtures::{modmail_guild, modmail_member, ModmailGuild, ModmailMember};
+use crate::support::{eventually, is_id, text_of};
 
 #[tokio::test]
 async fn settings_are_shown_and_changed_in_both_forms_by_managers_only() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let settings = |options| json!([{"name": "settings", "type": 1, "options": options}]);
 
     // Staff without Manage Server are refused, in both forms.
@@ -61,9 +60,7 @@ async fn settings_are_shown_and_changed_in_both_forms_by_managers_only() {
 
 #[tokio::test]
 async fn anonymous_replies_show_the_label_and_plain_text_relays_follow_the_settings() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     for (name, value) in [("anonymous_label", "Support Crew"), ("embedded_message", "off"), ("block_quote", "on")] {
         app.control.post_message(acme.general, acme.owner, &format!("!modmail set {name} {value}")).await.unwrap();
         app.wait_for_channel_text(acme.general, &format!("Saved: {name}")).await;
@@ -88,9 +85,7 @@ async fn anonymous_replies_show_the_label_and_plain_text_relays_follow_the_setti
 
 #[tokio::test]
 async fn relayed_text_pings_nobody_and_long_texts_arrive_whole_in_both_directions() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     app.control.post_message(acme.general, acme.owner, "!modmail set embedded_message off").await.unwrap();
     app.wait_for_channel_text(acme.general, "Saved: embedded_message").await;
     let alice = app.member("alice", &[&acme]).await;
@@ -126,9 +121,7 @@ async fn relayed_text_pings_nobody_and_long_texts_arrive_whole_in_both_direction
 
 #[tokio::test]
 async fn closing_archives_the_channel_read_only_when_the_guild_archives() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let archive = app.control.create_channel(acme.id, "Archive", 4, None).await.unwrap();
     app.control
         .post_message(acme.general, acme.owner, &format!("!modmail set archive_category {archive}"))
@@ -164,10 +157,7 @@ async fn closing_archives_the_channel_read_only_when_the_guild_archives() {
 
 #[tokio::test]
 async fn a_user_leaving_closes_their_ticket_with_close_on_leave_and_only_tells_staff_without() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     let bob = app.member("bob", &[&acme]).await;
 
     // Off (the default): staff are told, the ticket stays open.
@@ -191,9 +181,7 @@ async fn a_user_leaving_closes_their_ticket_with_close_on_leave_and_only_tells_s
 
 #[tokio::test]
 async fn welcome_and_close_texts_use_the_guild_overrides() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     app.control
         .post_message(
             acme.general,
@@ -216,9 +204,7 @@ async fn welcome_and_close_texts_use_the_guild_overrides() {
 
 #[tokio::test]
 async fn edit_and_delete_logs_follow_show_log_on_edit_and_on_delete() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     for name in ["show_log_on_edit", "show_log_on_delete"] {
         app.control.post_message(acme.general, acme.owner, &format!("!modmail set {name} off")).await.unwrap();
         app.wait_for_channel_text(acme.general, &format!("Saved: {name}")).await;

@@ -2,15 +2,12 @@
 
 use serde_json::json;
 
-use crate::support::{eventually, text_of, TestApp};
+use crate::support::fixtures::{alice_ticket, modmail_member, AliceTicket, ModmailMember};
+use crate::support::{eventually, text_of};
 
 #[tokio::test]
 async fn staff_reply_with_the_text_command_reaches_the_user_and_is_logged_in_the_channel() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "help please").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("help please").await;
 
     let command = app.control.post_message(channel, acme.staff, "!reply We are on it!").await.unwrap();
 
@@ -38,11 +35,7 @@ async fn staff_reply_with_the_text_command_reaches_the_user_and_is_logged_in_the
 
 #[tokio::test]
 async fn a_slash_reply_posts_a_recorded_staff_copy_and_answers_the_sender_privately() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "help please").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("help please").await;
 
     let answer = app
         .command(acme.staff, &acme, channel, "reply", json!([{"name": "content", "value": "Slash hello", "type": 3}]))
@@ -63,10 +56,7 @@ async fn a_slash_reply_posts_a_recorded_staff_copy_and_answers_the_sender_privat
 
 #[tokio::test]
 async fn a_non_staff_member_cannot_reply_and_nothing_reaches_the_user() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     let mallory = app.member("mallory", &[&acme]).await;
     let channel = app.open_ticket(&acme, alice, "help please").await;
     app.grant_channel_access(channel, mallory).await;
@@ -89,11 +79,7 @@ async fn a_non_staff_member_cannot_reply_and_nothing_reaches_the_user() {
 
 #[tokio::test]
 async fn closing_sends_the_close_message_deletes_the_channel_and_keeps_the_record() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "help please").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("help please").await;
 
     app.control.post_message(channel, acme.staff, "!close").await.unwrap();
 
@@ -112,18 +98,14 @@ async fn closing_sends_the_close_message_deletes_the_channel_and_keeps_the_recor
 
 #[tokio::test]
 async fn a_silent_slash_close_sends_the_user_nothing() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "help please").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("help please").await;
     let before = app.bot_dms(alice).await.len();
 
     let ack =
         app.command(acme.staff, &acme, channel, "close", json!([{"name": "silent", "value": true, "type": 5}])).await;
     assert_eq!(ack["type"], 5, "close acknowledges before the channel goes: {ack}");
-    eventually("the channel is deleted", || async { app.control.channel(channel).await.is_err().then_some(()) }).await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The barrier: the channel goes after any close message would have.
+    app.wait_until_channel_gone(channel).await;
     assert_eq!(app.bot_dms(alice).await.len(), before);
     app.shutdown().await;
 }
@@ -131,15 +113,11 @@ async fn a_silent_slash_close_sends_the_user_nothing() {
 #[tokio::test]
 async fn the_same_dm_or_command_delivered_twice_does_nothing_twice() {
     use ticketeer::commands::{execute, Command, Invocation};
-    use ticketeer::tickets::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
-    use ticketeer::tickets::inbox::IncomingDm;
-    use ticketeer::tickets::model::Actor;
+    use ticketeer::domain::actor::Actor;
+    use ticketeer::domain::dm::IncomingDm;
+    use ticketeer::domain::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "first").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("first").await;
     let dm = app.control.user_dm(alice, "replayed message").await.unwrap();
     app.wait_for_channel_text(channel, "replayed message").await;
 
@@ -189,31 +167,23 @@ async fn the_same_dm_or_command_delivered_twice_does_nothing_twice() {
 
 #[tokio::test]
 async fn force_close_closes_an_orphaned_ticket_without_messaging_anyone() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "help please").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("help please").await;
     app.control.remove_member(acme.id, alice).await.unwrap();
     let before = app.bot_dms(alice).await.len();
 
     app.control.post_message(channel, acme.staff, "!force_close").await.unwrap();
 
-    eventually("the channel is deleted", || async { app.control.channel(channel).await.is_err().then_some(()) }).await;
+    // The barrier: the channel goes after any close message would have.
+    app.wait_until_channel_gone(channel).await;
     let status: String = sqlx::query_scalar("SELECT status FROM tickets").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(status, "closed");
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(app.bot_dms(alice).await.len(), before, "nobody was messaged");
     app.shutdown().await;
 }
 
 #[tokio::test]
 async fn id_shows_staff_the_ticket_users_discord_id_in_both_forms() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "help please").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("help please").await;
 
     app.control.post_message(channel, acme.staff, "!id").await.unwrap();
     eventually("the id is shown", || async {

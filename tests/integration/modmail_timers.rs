@@ -7,6 +7,7 @@
 
 use serde_json::json;
 
+use crate::support::fixtures::{alice_ticket, modmail_guild, AliceTicket, ModmailGuild};
 use crate::support::{eventually, text_of, Options, TestApp};
 
 async fn timer_states(app: &TestApp) -> Vec<(String, String)> {
@@ -15,11 +16,7 @@ async fn timer_states(app: &TestApp) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn close_with_a_delay_schedules_the_close_and_it_fires_once_when_due() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "thanks, all good").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("thanks, all good").await;
 
     app.control.post_message(channel, acme.staff, "!close 2h").await.unwrap();
     let notice = app.wait_for_channel_text(channel, "will close").await;
@@ -70,11 +67,7 @@ async fn a_ticket_whose_channel_staff_delete_closes_with_its_scheduled_close_can
 
 #[tokio::test]
 async fn a_bad_delay_is_refused_with_the_formats_in_both_forms() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme, alice: _, channel } = alice_ticket("hello").await;
 
     app.control.post_message(channel, acme.staff, "!close 2x").await.unwrap();
     app.wait_for_channel_text(channel, "`1d12h`").await;
@@ -89,11 +82,7 @@ async fn a_bad_delay_is_refused_with_the_formats_in_both_forms() {
 
 #[tokio::test]
 async fn a_scheduled_close_is_cancelled_by_staff_in_both_forms_and_by_the_user_writing() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("hello").await;
 
     let scheduled =
         app.slash(acme.staff, &acme, channel, "close", json!([{"name": "time", "type": 3, "value": "30m"}])).await;
@@ -134,9 +123,7 @@ async fn a_scheduled_close_is_cancelled_by_staff_in_both_forms_and_by_the_user_w
 
 #[tokio::test]
 async fn time_to_close_thread_makes_close_wait_unless_staff_say_now() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     app.control.post_message(acme.general, acme.owner, "!modmail set time_to_close_thread 30m").await.unwrap();
     app.wait_for_channel_text(acme.general, "Saved: time_to_close_thread").await;
     let alice = app.member("alice", &[&acme]).await;
@@ -157,11 +144,7 @@ async fn time_to_close_thread_makes_close_wait_unless_staff_say_now() {
 
 #[tokio::test]
 async fn a_scheduled_close_survives_a_restart_of_the_bot() {
-    let mut app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { mut app, acme, alice, channel } = alice_ticket("hello").await;
     app.control.post_message(channel, acme.staff, "!close -s 1h").await.unwrap();
     app.wait_for_channel_text(channel, "will close").await;
 
@@ -180,11 +163,7 @@ async fn a_scheduled_close_survives_a_restart_of_the_bot() {
 async fn timers_survive_redis_losing_its_data() {
     use deadpool_redis::redis;
 
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme, alice: _, channel } = alice_ticket("hello").await;
     app.control.post_message(channel, acme.staff, "!add_reminder 1h check the refund").await.unwrap();
     app.wait_for_channel_text(channel, "Reminder #1 set").await;
 
@@ -202,11 +181,7 @@ async fn timers_survive_redis_losing_its_data() {
 
 #[tokio::test]
 async fn reminders_ping_their_staff_member_and_removed_ones_never_fire() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme, alice: _, channel } = alice_ticket("hello").await;
 
     app.control.post_message(channel, acme.staff, "!add_reminder 2h follow up on the invoice").await.unwrap();
     app.wait_for_channel_text(channel, "Reminder #1 set").await;
@@ -274,11 +249,7 @@ async fn each_timer_fires_exactly_once_with_two_clusters_racing() {
 
 #[tokio::test]
 async fn the_same_timer_command_delivered_twice_schedules_once() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme, alice: _, channel } = alice_ticket("hello").await;
     let at = app.staff_invocation(&acme, channel, 777);
     let close = ticketeer::commands::Command::Close {
         silent: false,
@@ -304,11 +275,7 @@ async fn the_same_timer_command_delivered_twice_schedules_once() {
 async fn a_timer_due_while_postgres_is_unreachable_fires_once_it_is_back() {
     use sqlx::{Connection, PgConnection};
 
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme, alice: _, channel } = alice_ticket("hello").await;
     app.control.post_message(channel, acme.staff, "!add_reminder 1h check the refund").await.unwrap();
     app.wait_for_channel_text(channel, "Reminder #1 set").await;
     sqlx::query("UPDATE timers SET due_at = now() + interval '1 second' WHERE state = 'pending'")

@@ -4,7 +4,8 @@
 
 use serde_json::json;
 
-use crate::support::{eventually, is_id, text_of, TestApp};
+use crate::support::fixtures::{alice_ticket, modmail_guild, modmail_member, AliceTicket, ModmailGuild, ModmailMember};
+use crate::support::{eventually, is_id, text_of};
 
 fn user_option(user: u64) -> serde_json::Value {
     json!([{"name": "user", "type": 6, "value": user.to_string()}])
@@ -12,10 +13,7 @@ fn user_option(user: u64) -> serde_json::Value {
 
 #[tokio::test]
 async fn take_and_release_show_the_assignment_in_a_pinned_status_in_both_forms() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     let other_staff = app.member("second-staff", &[&acme]).await;
     app.control.put_member(acme.id, other_staff, &[acme.staff_role]).await.unwrap();
     let channel = app.open_ticket(&acme, alice, "hello").await;
@@ -60,10 +58,7 @@ async fn take_and_release_show_the_assignment_in_a_pinned_status_in_both_forms()
 
 #[tokio::test]
 async fn add_staff_and_remove_staff_change_the_channel_overwrites_in_both_forms() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     let helper = app.member("helper", &[&acme]).await;
     let outsider = app.control.create_user("outsider").await.unwrap();
     let channel = app.open_ticket(&acme, alice, "hello").await;
@@ -92,11 +87,7 @@ async fn add_staff_and_remove_staff_change_the_channel_overwrites_in_both_forms(
 
 #[tokio::test]
 async fn an_alert_pings_its_staff_member_once_on_the_users_next_message() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("hello").await;
 
     let set = app.slash(acme.staff, &acme, channel, "alert", json!([])).await;
     assert!(set.contains("ping you"), "{set}");
@@ -122,11 +113,7 @@ async fn an_alert_pings_its_staff_member_once_on_the_users_next_message() {
 
 #[tokio::test]
 async fn logs_show_the_activity_and_the_users_earlier_tickets_in_both_forms() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let first = app.open_ticket(&acme, alice, "first problem").await;
+    let AliceTicket { app, acme, alice, channel: first } = alice_ticket("first problem").await;
     app.control.post_message(first, acme.staff, "!close").await.unwrap();
     app.wait_until_closed(first).await;
     let second = app.open_ticket(&acme, alice, "second problem").await;
@@ -144,10 +131,7 @@ async fn logs_show_the_activity_and_the_users_earlier_tickets_in_both_forms() {
 
 #[tokio::test]
 async fn staff_open_a_ticket_for_a_member_who_is_welcomed_or_whose_closed_dms_are_reported() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     let bob = app.member("bob", &[&acme]).await;
     app.control.set_dms_closed(bob, true).await.unwrap();
 
@@ -175,9 +159,7 @@ async fn staff_open_a_ticket_for_a_member_who_is_welcomed_or_whose_closed_dms_ar
 
 #[tokio::test]
 async fn a_blocked_user_opens_nothing_and_is_told_once_until_unblocked() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let spammer = app.member("spammer", &[&acme]).await;
 
     let blocked = app
@@ -218,10 +200,7 @@ async fn a_blocked_user_opens_nothing_and_is_told_once_until_unblocked() {
 
 #[tokio::test]
 async fn workflow_commands_are_refused_for_non_staff_in_both_forms() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     let mallory = app.member("mallory", &[&acme]).await;
     let channel = app.open_ticket(&acme, alice, "hello").await;
     app.grant_channel_access(channel, mallory).await;
@@ -289,14 +268,14 @@ async fn workflow_commands_are_refused_for_non_staff_in_both_forms() {
 
 #[tokio::test]
 async fn a_channel_staff_create_in_the_inbox_named_with_a_member_id_becomes_their_ticket() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
 
     // Off by default: the channel stays an ordinary channel.
     app.control.create_channel(acme.id, &alice.to_string(), 0, Some(acme.inbox)).await.unwrap();
-    // Let the bot see that channel while the setting is still off.
+    // Let the bot handle that channel while the setting is still off. A
+    // fixed wait, not a barrier: with the setting off the handler leaves no
+    // trace to wait for, and guild events run concurrently, so no later event
+    // is one. Were it handled after the change, the count below would fail.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     app.control
         .post_message(acme.general, acme.owner, "!modmail set create_ticket_by_create_channel on")
@@ -326,10 +305,7 @@ async fn a_channel_staff_create_in_the_inbox_named_with_a_member_id_becomes_thei
 
 #[tokio::test]
 async fn snippets_are_managed_in_both_forms_and_sent_as_numbered_replies() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     let mallory = app.member("mallory", &[&acme]).await;
     let channel = app.open_ticket(&acme, alice, "where is my refund?").await;
     let sub = |name: &str, options: serde_json::Value| json!([{"name": name, "type": 1, "options": options}]);

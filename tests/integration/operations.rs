@@ -3,6 +3,7 @@
 
 use sqlx::{Connection, PgConnection};
 
+use crate::support::fixtures::{alice_ticket, modmail_guild, AliceTicket, ModmailGuild};
 use crate::support::{database, eventually, is_id, text_of, TestApp};
 
 #[tokio::test]
@@ -29,11 +30,7 @@ async fn migrations_can_run_twice_and_concurrently() {
 
 #[tokio::test]
 async fn each_gateway_cluster_serves_metrics_with_shard_and_ticket_series() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    app.open_ticket(&acme, alice, "metrics please").await;
+    let AliceTicket { app, acme: _, alice: _, channel: _ } = alice_ticket("metrics please").await;
 
     let ops = app.clusters[0].info.ops_addr;
     let body = reqwest::get(format!("http://{ops}/metrics")).await.unwrap().text().await.unwrap();
@@ -55,9 +52,7 @@ async fn each_gateway_cluster_serves_metrics_with_shard_and_ticket_series() {
 
 #[tokio::test]
 async fn a_full_inbox_overflows_into_a_new_private_category_that_later_tickets_share() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     for i in 0..50 {
         app.control.create_channel(acme.id, &format!("old-{i}"), 0, Some(acme.inbox)).await.unwrap();
     }
@@ -134,9 +129,7 @@ fn id_of(channel: &serde_json::Value) -> u64 {
 
 #[tokio::test]
 async fn a_guild_at_discords_channel_limit_tells_the_user_and_leaves_nothing_half_made() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     for i in 0..50 {
         app.control.create_channel(acme.id, &format!("old-{i}"), 0, Some(acme.inbox)).await.unwrap();
     }

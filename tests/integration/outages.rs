@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::support::fixtures::{modmail_member, ModmailMember};
 use crate::support::{eventually_within, text_of, Options, TestApp};
 
 /// Waits (60 s at most) until every user's ticket holds their DM
@@ -127,10 +128,7 @@ async fn a_dm_no_session_received_while_redis_was_down_is_read_back_when_redis_r
 
 #[tokio::test]
 async fn a_dm_is_stored_while_every_connection_of_the_main_pool_is_taken() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme: _, alice } = modmail_member().await;
 
     // Something holds every connection of the bot's main pool (a raid of
     // openings, a slow query): DM storage has its own few.

@@ -1,8 +1,8 @@
 //! Managing ticket types and their questions (the operations behind
 //! `/ticket admin`), within Discord's limits, refreshing the menu.
 
-use ticketeer::tickets::ids::{GuildId, RoleId, UserId};
-use ticketeer::tickets::model::Actor;
+use ticketeer::domain::actor::Actor;
+use ticketeer::domain::ids::{GuildId, RoleId, UserId};
 use ticketeer::tickets::panel::admin::{QuestionChange, QuestionFields, TypeFields};
 
 use crate::panel_open::{set_up_panel, wait_for_menu_count};

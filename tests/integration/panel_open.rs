@@ -195,11 +195,11 @@ async fn a_second_ticket_is_refused_with_a_link_to_the_open_one_and_nothing_is_c
     // entry point): linked, not opened twice.
     let type_id: i64 = custom_id.strip_prefix("panel:form:").unwrap().parse().unwrap();
     let opener =
-        ticketeer::tickets::panel::open::Opener { user: ticketeer::tickets::ids::UserId(alice), name: "alice".into() };
+        ticketeer::tickets::panel::open::Opener { user: ticketeer::domain::ids::UserId(alice), name: "alice".into() };
     let replay = app
         .bot()
         .tickets
-        .open_from_menu(ticketeer::tickets::ids::GuildId(acme.id), &opener, type_id, &[("q0".into(), "help".into())])
+        .open_from_menu(ticketeer::domain::ids::GuildId(acme.id), &opener, type_id, &[("q0".into(), "help".into())])
         .await;
     let refusal = replay.expect_err("a second ticket is refused").user_message();
     assert!(

@@ -121,7 +121,7 @@ async fn a_deleted_menu_is_posted_again_at_the_next_update() {
     let first_id: u64 = first["id"].as_str().unwrap().parse().unwrap();
     app.control.delete_message(panel.menu_channel, first_id).await.unwrap();
 
-    let refreshed = app.bot().tickets.refresh_menu(ticketeer::tickets::ids::GuildId(acme.id)).await.unwrap();
+    let refreshed = app.bot().tickets.refresh_menu(ticketeer::domain::ids::GuildId(acme.id)).await.unwrap();
     let now = menus(&app, panel.menu_channel).await;
     assert_eq!(now.len(), 1, "{now:?}");
     assert!(!is_id(&now[0]["id"], first_id), "a new message");

@@ -7,6 +7,7 @@
 use discord_standin::client::{FaultSpec, FileSpec};
 use serde_json::Value;
 
+use crate::support::fixtures::{alice_ticket, modmail_guild, AliceTicket, ModmailGuild};
 use crate::support::{eventually, text_of, TestApp};
 
 const DOWNLOAD_ROUTE: &str = "/attachments/{channel_id}/{attachment_id}/{filename}";
@@ -43,11 +44,7 @@ async fn wait_in_order(app: &TestApp, channel: u64, texts: &[&str]) -> Vec<Value
 
 #[tokio::test]
 async fn a_dm_whose_file_expired_is_relayed_without_it_with_a_note_and_the_next_dms_follow_in_order() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme: _, alice, channel } = alice_ticket("hello").await;
 
     // The CDN link expired: every download of it answers 404.
     app.control.inject_fault(fault("GET", DOWNLOAD_ROUTE, 404, 100)).await.unwrap();
@@ -81,11 +78,7 @@ async fn a_dm_whose_file_expired_is_relayed_without_it_with_a_note_and_the_next_
 
 #[tokio::test]
 async fn a_file_the_cdn_fails_to_serve_twice_is_fetched_on_the_third_try_and_relayed() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme: _, alice, channel } = alice_ticket("hello").await;
 
     app.control.inject_fault(fault("GET", DOWNLOAD_ROUTE, 503, 2)).await.unwrap();
     app.control.user_dm_with_files(alice, "here is my receipt", &[receipt()]).await.unwrap();
@@ -103,8 +96,8 @@ async fn a_file_the_cdn_fails_to_serve_twice_is_fetched_on_the_third_try_and_rel
 
 #[tokio::test]
 async fn every_403_discord_answers_is_counted_once_in_the_fleets_invalid_request_window() {
+    use ticketeer::domain::ids::UserId;
     use ticketeer::redis::invalid_requests::InvalidRequests;
-    use ticketeer::tickets::ids::UserId;
     use ticketeer::tickets::ports::DiscordPort;
 
     let app = TestApp::spawn().await;
@@ -304,11 +297,7 @@ async fn a_dm_discord_keeps_failing_transiently_is_retried_five_times_with_backo
 
 #[tokio::test]
 async fn a_dm_discord_refuses_for_good_is_recorded_as_failed_at_once_and_the_next_one_follows() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "hello").await;
+    let AliceTicket { app, acme: _, alice, channel } = alice_ticket("hello").await;
     app.control.clear_requests().await.unwrap();
 
     app.control.inject_fault(fault("POST", "/channels/{channel_id}/messages", 403, 1)).await.unwrap();
@@ -324,9 +313,7 @@ async fn a_dm_discord_refuses_for_good_is_recorded_as_failed_at_once_and_the_nex
 
 #[tokio::test]
 async fn a_held_dm_whose_file_expired_while_the_user_chose_a_team_is_relayed_with_a_note_before_the_later_ones() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     turn_category_prompt_on(&app, &acme).await;
     let alice = app.member("alice", &[&acme]).await;
 

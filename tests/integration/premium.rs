@@ -7,14 +7,14 @@ use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::json;
 
-use ticketeer::tickets::ids::{GuildId, UserId};
-use ticketeer::tickets::model::Actor;
+use ticketeer::domain::actor::Actor;
+use ticketeer::domain::ids::{GuildId, UserId};
 use ticketeer::tickets::panel::admin::TypeFields;
 use ticketeer::tickets::{Refusal, TicketError};
 
 use crate::panel_open::set_up_panel;
 use crate::support::api::{Auth, TestApi};
-use crate::support::TestApp;
+use crate::support::fixtures::{modmail_guild, ModmailGuild};
 
 const SECRET: &str = "whsec_premium_test";
 
@@ -32,9 +32,7 @@ fn new_type(name: &str) -> TypeFields {
 
 #[tokio::test]
 async fn the_free_plan_limits_types_categories_snippets_and_tokens_naming_premium_until_a_subscription_lifts_them() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let _panel = set_up_panel(&app, &acme).await;
     let api = app.api_with(|c| c.billing.webhook_secrets = vec![SecretString::from(SECRET.to_owned())]).await;
     let session = api.login(&app, acme.owner).await;

@@ -1,6 +1,7 @@
 //! Private by default: access ends when membership does, even when the bot
 //! was not listening as it ended.
 
+use crate::support::fixtures::{modmail_guild, ModmailGuild};
 use crate::support::{eventually, TestApp};
 
 async fn indexed(app: &TestApp, guild: u64, user: u64) -> bool {
@@ -14,9 +15,7 @@ async fn indexed(app: &TestApp, guild: u64, user: u64) -> bool {
 
 #[tokio::test]
 async fn a_member_who_left_while_the_cluster_was_stopped_opens_nothing_after_it_identifies_again() {
-    let mut app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { mut app, acme } = modmail_guild().await;
     // A server without modmail that alice stays in, so the bot can still
     // answer her (Discord lets a bot DM only users it shares a server with).
     let lobby = app.guild("lobby").await;

@@ -6,7 +6,8 @@ use discord_standin::client::{FaultSpec, FileSpec};
 use serde_json::json;
 
 use crate::panel_open::{open_panel_ticket, set_up_panel, support_member};
-use crate::support::{eventually, text_of, Guild, TestApp};
+use crate::support::fixtures::{alice_ticket, AliceTicket};
+use crate::support::{eventually, text_of, TestApp};
 
 /// The recorded copies of staff message `number`: (user copy channel, user
 /// copy, staff copy).
@@ -33,11 +34,7 @@ async fn message_text(app: &TestApp, channel: i64, id: i64) -> Option<String> {
 
 #[tokio::test]
 async fn every_reply_path_records_both_copies_and_edit_and_delete_change_both() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "help please").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("help please").await;
     app.control.post_message(acme.general, acme.staff, "!snippet create hi Hello from the team").await.unwrap();
     app.wait_for_channel_text(acme.general, "hi").await;
 
@@ -134,11 +131,7 @@ async fn in_a_panel_ticket_edit_and_delete_reach_the_members_dm_copy() {
 
 #[tokio::test]
 async fn an_edit_the_users_copy_cannot_take_changes_nothing_and_says_so() {
-    let app = TestApp::spawn().await;
-    let acme: Guild = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "help please").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("help please").await;
     app.control.post_message(channel, acme.staff, "!reply original words").await.unwrap();
     app.wait_for_bot_dm(alice, "original words").await;
     let (dm, user_copy, staff_copy) = copies(&app, 1).await;

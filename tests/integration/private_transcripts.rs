@@ -4,14 +4,13 @@
 use reqwest::StatusCode;
 
 use crate::support::api::Auth;
+use crate::support::fixtures::{modmail_guild, ModmailGuild};
 use crate::support::{eventually, text_of, TestApp};
 use crate::transcripts::attached_html;
 
 #[tokio::test]
 async fn the_users_transcript_shows_both_sides_but_no_staff_note_real_name_or_retracted_reply() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     app.control.post_message(acme.general, acme.owner, "!modmail set embedded_message off").await.unwrap();
     app.wait_for_channel_text(acme.general, "Saved: embedded_message").await;
     let alice = app.member("alice", &[&acme]).await;

@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
+use crate::support::fixtures::{modmail_guild, ModmailGuild};
 use crate::support::{eventually_within, text_of, TestApp};
 
 #[tokio::test]
 async fn a_storm_delivered_twice_opens_relays_answers_and_closes_nothing_twice() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
+    let ModmailGuild { app, acme } = modmail_guild().await;
     let mut users = Vec::new();
     for i in 0..10 {
         users.push(app.member(&format!("user{i:02}"), &[&acme]).await);

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::support::fixtures::{alice_ticket, modmail_member, AliceTicket, ModmailMember};
 use crate::support::{eventually, TestApp};
 
 /// Requests per route since the last reset, interaction callbacks excluded
@@ -23,10 +24,7 @@ async fn counted(app: &TestApp) -> BTreeMap<String, u64> {
 
 #[tokio::test]
 async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     app.control.clear_requests().await.unwrap();
 
     let channel = app.open_ticket(&acme, alice, "first message").await;
@@ -43,8 +41,8 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
 
     app.control.clear_requests().await.unwrap();
     app.control.post_message(channel, acme.staff, "!close").await.unwrap();
-    eventually("the channel is gone", || async { app.control.channel(channel).await.is_err().then_some(()) }).await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The delete is the close's last request: nothing of it is still to come.
+    app.wait_until_channel_gone(channel).await;
     let close = counted(&app).await;
     assert_eq!(
         close.values().sum::<u64>(),
@@ -57,11 +55,7 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
 
 #[tokio::test]
 async fn a_staff_reply_costs_three_rest_calls_as_a_text_command_and_two_as_a_slash_command() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "first message").await;
+    let AliceTicket { app, acme, alice: _, channel } = alice_ticket("first message").await;
 
     app.control.clear_requests().await.unwrap();
     let command = app.control.post_message(channel, acme.staff, "!reply by text").await.unwrap();

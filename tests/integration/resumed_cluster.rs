@@ -21,7 +21,7 @@ fn redis_pool(app: &TestApp) -> deadpool_redis::Pool {
 }
 
 fn facts_key(app: &TestApp, guild: &Guild) -> String {
-    ticketeer::redis::keys::Keys::new(app.application_id).guild_facts(ticketeer::tickets::ids::GuildId(guild.id))
+    ticketeer::redis::keys::Keys::new(app.application_id).guild_facts(ticketeer::domain::ids::GuildId(guild.id))
 }
 
 /// Waits until the guild's stored facts have `field` containing `needle`

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use ticketeer::tickets::ids::{MessageId, UserId};
-use ticketeer::tickets::inbox::Attachment;
+use ticketeer::domain::dm::Attachment;
+use ticketeer::domain::ids::{MessageId, UserId};
 use ticketeer::tickets::ports::{FetchedEmbed, FetchedMessage};
 use ticketeer::tickets::transcript::html::{render, TranscriptHeader};
 use ticketeer::tickets::transcript::markdown::Names;

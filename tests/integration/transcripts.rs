@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::panel_open::{open_panel_ticket, set_up_panel, support_member};
+use crate::support::fixtures::{alice_ticket, modmail_member, AliceTicket, ModmailMember};
 use crate::support::{eventually, text_of, TestApp};
 
 /// The `.html` file attached to a message, downloaded.
@@ -77,10 +78,7 @@ async fn a_closed_panel_ticket_transcript_has_every_message_escaped_and_reaches_
 
 #[tokio::test]
 async fn a_modmail_ticket_gets_a_transcript_and_closed_dms_do_not_stop_the_close() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     let bob = app.member("bob", &[&acme]).await;
 
     let channel = app.open_ticket(&acme, alice, "my parcel never came").await;
@@ -121,17 +119,15 @@ async fn a_modmail_ticket_gets_a_transcript_and_closed_dms_do_not_stop_the_close
     })
     .await;
     assert_eq!(stored, 3, "every transcript is kept");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The barrier: the channel goes after any close message would have.
+    app.wait_until_channel_gone(channel).await;
     assert!(!app.bot_dms(carol).await.iter().any(|m| text_of(m).contains("transcript")), "silent means silent");
     app.shutdown().await;
 }
 
 #[tokio::test]
 async fn transcripts_past_their_retention_are_deleted_and_others_kept() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     let bob = app.member("bob", &[&acme]).await;
     let one = app.open_ticket(&acme, alice, "one").await;
     let two = app.open_ticket(&acme, bob, "two").await;
@@ -171,11 +167,7 @@ async fn transcripts_past_their_retention_are_deleted_and_others_kept() {
 async fn a_channel_that_cannot_be_read_keeps_the_ticket_open_until_a_close_can_make_the_transcript() {
     use discord_standin::client::FaultSpec;
 
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
-    let channel = app.open_ticket(&acme, alice, "keep this").await;
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("keep this").await;
     app.control
         .inject_fault(FaultSpec {
             method: "GET".into(),

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use deadpool_redis::redis;
-use ticketeer::tickets::ids::{GuildId, UserId};
+use ticketeer::domain::ids::{GuildId, UserId};
 
+use crate::support::fixtures::{modmail_member, ModmailMember};
 use crate::support::{eventually, eventually_within, text_of, TestApp};
 
 /// Plants the per-user opening lock as another process would hold it.
@@ -32,10 +33,7 @@ async fn dm_state(app: &TestApp, user: u64) -> Vec<String> {
 
 #[tokio::test]
 async fn dms_that_meet_another_openings_lock_stay_pending_and_are_relayed_once_it_is_free() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     // A live process elsewhere holds alice's opening for 25 s: longer than
     // an opening waits (20 s), so this drain is told "busy".
     hold_opening_lock(&app, acme.id, alice, "other-host/gateway-3@1/0123", Duration::from_secs(25)).await;
@@ -66,10 +64,7 @@ async fn dms_that_meet_another_openings_lock_stay_pending_and_are_relayed_once_i
 
 #[tokio::test]
 async fn a_lock_left_by_this_slots_killed_predecessor_is_taken_over_at_once() {
-    let app = TestApp::spawn().await;
-    let acme = app.guild("acme").await;
-    app.setup_modmail(&acme).await;
-    let alice = app.member("alice", &[&acme]).await;
+    let ModmailMember { app, acme, alice } = modmail_member().await;
     // The same slot, started earlier: the process this one replaced.
     let me = ticketeer::redis::lock::process_owner();
     let (slot, started) = me.rsplit_once('@').unwrap();

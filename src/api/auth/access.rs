@@ -23,7 +23,7 @@ use axum::http::request::Parts;
 use super::{guilds, Caller, Scope};
 use crate::api::{ApiState, Error};
 use crate::db;
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 
 /// What a route needs of its caller.
 pub trait Need: Send + Sync + 'static {

@@ -35,7 +35,7 @@ use twilight_util::permission_calculator::PermissionCalculator;
 
 use crate::api::{ApiState, Error};
 use crate::discord::metered::metered;
-use crate::tickets::ids::{GuildId, UserId};
+use crate::domain::ids::{GuildId, UserId};
 
 /// Whether `user` owns `guild` or has Administrator or Manage Server there
 /// (cached; see the module's documentation).

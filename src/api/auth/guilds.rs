@@ -13,7 +13,7 @@ use super::discord::{OAuthError, UserGuild};
 use super::SessionCaller;
 use crate::api::{ApiState, Error};
 use crate::db;
-use crate::tickets::ids::UserId;
+use crate::domain::ids::UserId;
 
 /// How long a user's guild list is trusted.
 pub const CACHE_TTL: Duration = Duration::from_secs(60);

@@ -36,8 +36,8 @@ fn callback_url(state: &ApiState) -> String {
 #[utoipa::path(get, path = "/v1/auth/login", tag = "auth",
     responses(
         (status = 303, description = "Redirect to Discord's OAuth2 consent page"),
-        (status = 429, description = "Too many logins from this address", body = crate::api::openapi::ErrorBody),
-        (status = 503, description = "Logins cannot start now (Redis is unavailable)", body = crate::api::openapi::ErrorBody),
+        (status = 429, description = "Too many logins from this address", body = crate::api::error_body::ErrorBody),
+        (status = 503, description = "Logins cannot start now (Redis is unavailable)", body = crate::api::error_body::ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn login(State(state): State<ApiState>, _: PerIp<ip_limit::Login>) -> Result<Response, Error> {
@@ -63,9 +63,9 @@ pub struct CallbackQuery {
 #[utoipa::path(get, path = "/v1/auth/callback", tag = "auth", params(CallbackQuery),
     responses(
         (status = 303, description = "Logged in: session cookie set, redirect to the dashboard"),
-        (status = 400, description = "Missing or mismatched state or code, or the user declined", body = crate::api::openapi::ErrorBody),
-        (status = 429, description = "Too many callbacks from this address", body = crate::api::openapi::ErrorBody),
-        (status = 503, description = "The state cannot be checked now (Redis is unavailable)", body = crate::api::openapi::ErrorBody),
+        (status = 400, description = "Missing or mismatched state or code, or the user declined", body = crate::api::error_body::ErrorBody),
+        (status = 429, description = "Too many callbacks from this address", body = crate::api::error_body::ErrorBody),
+        (status = 503, description = "The state cannot be checked now (Redis is unavailable)", body = crate::api::error_body::ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn callback(
@@ -142,7 +142,7 @@ pub async fn callback(
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth",
     responses(
         (status = 204, description = "Logged out (also when there was no session)"),
-        (status = 403, description = "A cookie write from another origin", body = crate::api::openapi::ErrorBody),
+        (status = 403, description = "A cookie write from another origin", body = crate::api::error_body::ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn logout(State(state): State<ApiState>, headers: HeaderMap) -> Result<Response, Error> {

@@ -16,14 +16,13 @@ pub mod discord;
 pub mod guilds;
 pub mod login;
 pub mod oauth_state;
-pub mod rate_limit;
 pub mod scopes;
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 
-use super::{ApiState, Error};
+use super::{rate_limit, ApiState, Error};
 use crate::crypto;
 use crate::db;
 use crate::db::audit_log::AuditActor;
@@ -64,13 +63,13 @@ impl Caller {
 
     /// The ticket core's actor for this caller: an admin of the guild (the
     /// access check has established that), named for the logs.
-    pub fn as_actor(&self) -> crate::tickets::model::Actor {
-        use crate::tickets::ids::UserId;
+    pub fn as_actor(&self) -> crate::domain::actor::Actor {
+        use crate::domain::ids::UserId;
         let (user, name, api_token) = match self {
             Caller::Session(s) => (s.session.user_id, s.session.user_name.clone(), None),
             Caller::Token(t) => (t.created_by, format!("API token {}", t.token_id), Some(t.token_id)),
         };
-        crate::tickets::model::Actor {
+        crate::domain::actor::Actor {
             user: UserId(user as u64),
             name,
             roles: Vec::new(),

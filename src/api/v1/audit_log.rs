@@ -9,8 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::Page;
 use crate::api::auth::access::{Authorized, ReadAuditLog};
+use crate::api::error_body::{GuildErrors, QueryErrors};
 use crate::api::extract::Query;
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 
@@ -40,12 +40,12 @@ pub struct AuditEntry {
 
 /// The guild's audit log, newest first.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/audit-log", tag = "audit",
+    operation_id = "list_audit_log",
     params(("guild_id" = String, Path, description = "The guild's id"), AuditQuery),
     security(("session" = []), ("token" = ["audit_log:read"])),
     responses(
-        (status = 200, body = Page<AuditEntry>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 200, description = "A page of audit log entries, newest first", body = Page<AuditEntry>),
+        GuildErrors, QueryErrors,
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn list(

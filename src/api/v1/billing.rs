@@ -12,13 +12,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, ReadSettings, Session};
+use crate::api::error_body::{ErrorBody, GuildErrors};
 use crate::api::ip_limit::{self, PerIp};
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::billing::events::{self, Processed};
-use crate::billing::plan::GRACE;
-use crate::billing::{signature, Plan};
+use crate::billing::signature;
 use crate::db;
+use crate::domain::plan::Plan;
+use crate::domain::plan::GRACE;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Billing {
@@ -45,12 +46,12 @@ pub struct PlanLimits {
 
 /// The guild's plan and subscription.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/billing", tag = "billing",
+    operation_id = "get_billing",
     params(("guild_id" = String, Path, description = "The guild's id")),
     security(("session" = []), ("token" = ["settings:read"])),
     responses(
-        (status = 200, body = Billing),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 200, description = "The guild's plan, limits and subscription", body = Billing),
+        GuildErrors,
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn get(State(state): State<ApiState>, access: Authorized<ReadSettings>) -> Result<Json<Billing>> {
@@ -101,12 +102,12 @@ fn back_to_dashboard(state: &ApiState, outcome: &str) -> String {
 
 /// Starts Premium: a Stripe Checkout Session for the guild.
 #[utoipa::path(post, path = "/v1/guilds/{guild_id}/billing/checkout", tag = "billing",
+    operation_id = "start_checkout",
     params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
     responses(
-        (status = 200, body = RedirectUrl),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 200, description = "Where to send the browser: a Stripe Checkout page", body = RedirectUrl),
+        GuildErrors,
         (status = 409, description = "Already on Premium, or billing is not enabled on this instance", body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn checkout(State(state): State<ApiState>, access: Authorized<Session>) -> Result<Json<RedirectUrl>> {
@@ -137,12 +138,12 @@ pub async fn checkout(State(state): State<ApiState>, access: Authorized<Session>
 
 /// Manage the subscription (card, invoices, cancel) in Stripe's Billing Portal.
 #[utoipa::path(post, path = "/v1/guilds/{guild_id}/billing/portal", tag = "billing",
+    operation_id = "open_billing_portal",
     params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
     responses(
-        (status = 200, body = RedirectUrl),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 200, description = "Where to send the browser: the Stripe billing portal", body = RedirectUrl),
+        GuildErrors,
         (status = 409, description = "No billing account yet (start with checkout), or billing is not enabled", body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn portal(State(state): State<ApiState>, access: Authorized<Session>) -> Result<Json<RedirectUrl>> {
@@ -163,13 +164,14 @@ pub struct WebhookReceipt {
 
 /// Stripe's webhook.
 #[utoipa::path(post, path = "/v1/stripe/webhook", tag = "billing",
+    operation_id = "receive_stripe_webhook",
     request_body(content = String, description = "The event, exactly as Stripe signed it", content_type = "application/json"),
     params(("Stripe-Signature" = String, Header, description = "t=<unix>,v1=<hex HMAC-SHA256>")),
     responses(
-        (status = 200, body = WebhookReceipt),
+        (status = 200, description = "The event was received (and handled, or known already)", body = WebhookReceipt),
         (status = 400, description = "A missing, bad or stale signature, or not an event", body = ErrorBody),
         (status = 404, description = "Billing is not enabled on this instance (no webhook secret)", body = ErrorBody),
-        (status = 413, body = ErrorBody),
+        (status = 413, description = "The body is larger than the API accepts", body = ErrorBody),
         (status = 429, description = "Too many deliveries from this address", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]

@@ -13,11 +13,11 @@ use utoipa::ToSchema;
 
 use super::refusals::{api_error, id_problem};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
+use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
 use crate::api::extract::{Json, Path};
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
-use crate::tickets::ids::UserId;
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Block {
@@ -43,10 +43,13 @@ pub struct NewBlock {
 
 /// The guild's blocks in force.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/blocks", tag = "settings",
+    operation_id = "list_blocks",
     params(("guild_id" = String, Path, description = "The guild's id")),
     security(("session" = []), ("token" = ["settings:read"])),
-    responses((status = 200, body = [Block]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The blocked users", body = [Block]),
+        GuildErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn list(State(state): State<ApiState>, access: Authorized<ReadSettings>) -> Result<JsonResponse<Vec<Block>>> {
     let blocks = db::blocks::list(&state.db, access.guild).await?;
@@ -66,11 +69,14 @@ pub async fn list(State(state): State<ApiState>, access: Authorized<ReadSettings
 
 /// Blocks a user (again, with a new reason and expiry, if already blocked).
 #[utoipa::path(post, path = "/v1/guilds/{guild_id}/blocks", tag = "settings", request_body = NewBlock,
+    operation_id = "block_user",
     params(("guild_id" = String, Path, description = "The guild's id")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 204, description = "Blocked"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "Blocked"),
+        GuildErrors, BodyErrors,
+        (status = 409, description = "The user is blocked already", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn create(
     State(state): State<ApiState>,
@@ -102,10 +108,14 @@ pub async fn create(
 
 /// Unblocks a user.
 #[utoipa::path(delete, path = "/v1/guilds/{guild_id}/blocks/{user_id}", tag = "settings",
+    operation_id = "unblock_user",
     params(("guild_id" = String, Path, description = "The guild's id"), ("user_id" = String, Path, description = "The user's id")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 204, description = "Unblocked"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, description = "The user is not blocked", body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "Unblocked"),
+        GuildErrors,
+        (status = 404, description = "The user is not blocked", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn delete(
     State(state): State<ApiState>,

@@ -11,13 +11,13 @@ use utoipa::ToSchema;
 
 use super::refusals::{api_error, id_problem};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
+use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
 use crate::api::extract::{Json, Path};
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::categories::ModmailCategory;
+use crate::domain::ids::ChannelId;
 use crate::tickets::categories::CategoryAction;
-use crate::tickets::ids::ChannelId;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Category {
@@ -66,10 +66,13 @@ pub struct CategoryChange {
 
 /// The guild's categories.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/categories", tag = "settings",
+    operation_id = "list_categories",
     params(("guild_id" = String, Path, description = "The guild's id")),
     security(("session" = []), ("token" = ["settings:read"])),
-    responses((status = 200, body = [Category]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The modmail categories", body = [Category]),
+        GuildErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -81,12 +84,15 @@ pub async fn list(
 
 /// Creates a category.
 #[utoipa::path(post, path = "/v1/guilds/{guild_id}/categories", tag = "settings", request_body = NewCategory,
+    operation_id = "create_category",
     params(("guild_id" = String, Path, description = "The guild's id")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 201, body = Category), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses(
+        (status = 201, description = "The category made", body = Category),
+        GuildErrors, BodyErrors,
         (status = 402, description = "The Free plan's category limit", body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 409, description = "Refused by the ticket core (see its message), e.g. a name in use", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn create(
     State(state): State<ApiState>,
@@ -113,18 +119,21 @@ pub async fn create(
     Ok((StatusCode::CREATED, JsonResponse(created.into())))
 }
 
-async fn of_guild(state: &ApiState, access_guild: crate::tickets::ids::GuildId, raw: &str) -> Result<ModmailCategory> {
+async fn of_guild(state: &ApiState, access_guild: crate::domain::ids::GuildId, raw: &str) -> Result<ModmailCategory> {
     let id = raw.parse::<i64>().map_err(|_| Error::NotFound)?;
     db::categories::by_id(&state.db, id).await?.filter(|c| c.guild == access_guild).ok_or(Error::NotFound)
 }
 
 /// Changes a category's fields (those given).
 #[utoipa::path(patch, path = "/v1/guilds/{guild_id}/categories/{category_id}", tag = "settings", request_body = CategoryChange,
+    operation_id = "update_category",
     params(("guild_id" = String, Path, description = "The guild's id"), ("category_id" = String, Path, description = "The category's id")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 200, body = Category), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The category after the change", body = Category),
+        GuildErrors, BodyErrors,
+        (status = 409, description = "Refused by the ticket core (see its message), e.g. a name in use", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn update(
     State(state): State<ApiState>,
@@ -151,10 +160,13 @@ pub async fn update(
 
 /// Deletes a category (its open tickets stay where they are).
 #[utoipa::path(delete, path = "/v1/guilds/{guild_id}/categories/{category_id}", tag = "settings",
+    operation_id = "delete_category",
     params(("guild_id" = String, Path, description = "The guild's id"), ("category_id" = String, Path, description = "The category's id")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "Deleted"),
+        GuildErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn delete(
     State(state): State<ApiState>,

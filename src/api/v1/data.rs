@@ -17,8 +17,8 @@ use tracing::Instrument as _;
 use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, Session};
+use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
 use crate::api::extract::Json;
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 
@@ -49,11 +49,11 @@ pub struct Export {
 /// the database fail midway, the connection is cut before the document's
 /// end, so a client never mistakes a partial export for a whole one.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/export", tag = "data",
+    operation_id = "export_guild_data",
     params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
     responses(
-        (status = 200, body = Export),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 200, description = "Everything stored about the guild, as JSON", body = Export),
+        GuildErrors,
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn export(State(state): State<ApiState>, access: Authorized<Session>) -> Result<Response> {
@@ -185,11 +185,11 @@ fn confirmation_message(guild: i64, user: i64, expires: i64) -> String {
 
 /// Step one of erasure: a confirmation token, valid for ten minutes.
 #[utoipa::path(post, path = "/v1/guilds/{guild_id}/data/erasure", tag = "data",
+    operation_id = "confirm_erasure",
     params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
     responses(
-        (status = 200, body = ErasureConfirmation),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 200, description = "The confirmation to send with the erasure, and its expiry", body = ErasureConfirmation),
+        GuildErrors,
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn confirm_erasure(
@@ -220,13 +220,12 @@ pub struct Erased {
 /// Step two: erases all of the guild's data (settings, tickets, messages,
 /// transcripts, tokens, the audit log), keeping one audit entry of the erasure.
 #[utoipa::path(delete, path = "/v1/guilds/{guild_id}/data", tag = "data", request_body = Erase,
+    operation_id = "erase_guild_data",
     params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
     responses(
-        (status = 200, body = Erased),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 200, description = "What was erased", body = Erased),
+        GuildErrors, BodyErrors,
         (status = 422, description = "The confirmation is missing, wrong or expired", body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn erase(

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::{guilds, Caller};
+use crate::api::error_body::{ErrorBody, SessionErrors};
 use crate::api::extract::Query;
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Result};
 use crate::db;
 
@@ -30,9 +30,10 @@ pub struct Me {
 
 /// The caller.
 #[utoipa::path(get, path = "/v1/me", tag = "me", security(("session" = []), ("token" = [])),
+    operation_id = "get_me",
     responses(
-        (status = 200, body = Me),
-        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 200, description = "Who the caller is", body = Me),
+        SessionErrors,
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn me(caller: Caller) -> Json<Me> {
@@ -76,11 +77,12 @@ pub struct ManagedGuild {
 
 /// The guilds the logged-in user owns or has Administrator or Manage Server in.
 #[utoipa::path(get, path = "/v1/me/guilds", tag = "me", params(GuildsQuery), security(("session" = [])),
+    operation_id = "list_my_guilds",
     responses(
-        (status = 200, body = [ManagedGuild]),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 200, description = "The guilds the caller may manage", body = [ManagedGuild]),
+        SessionErrors,
+        (status = 400, description = "A query parameter that does not parse", body = ErrorBody),
         (status = 403, description = "API tokens cannot list guilds", body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn guilds(

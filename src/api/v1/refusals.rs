@@ -3,8 +3,8 @@
 //! the core refuses a 409 with its message; failures of ours stay 500s.
 
 use crate::api::Error;
+use crate::domain::ids::IdError;
 use crate::tickets::error::{Refusal, TicketError};
-use crate::tickets::ids::IdError;
 
 /// `error` of a core action whose input is `field`.
 pub fn api_error(error: TicketError, field: &'static str) -> Error {

@@ -14,14 +14,14 @@ use utoipa::ToSchema;
 
 use super::refusals::{id_problem, plain};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
+use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::Json;
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::PanelSetup;
+use crate::domain::ids::{ChannelId, GuildId, IdError};
+use crate::domain::settings::GuildSettings;
 use crate::tickets::error::{Refusal, TicketError};
-use crate::tickets::ids::{ChannelId, GuildId, IdError};
-use crate::tickets::model::GuildSettings;
 use crate::tickets::ports::ChannelKind;
 use crate::tickets::setup::ModmailSetup;
 
@@ -288,12 +288,12 @@ async fn read(state: &ApiState, guild: GuildId) -> Result<Settings> {
 
 /// The guild's settings.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/settings", tag = "settings",
+    operation_id = "get_settings",
     params(("guild_id" = String, Path, description = "The guild's id")),
     security(("session" = []), ("token" = ["settings:read"])),
     responses(
-        (status = 200, body = Settings),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 200, description = "The guild's modmail and panel settings", body = Settings),
+        GuildErrors,
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn get(State(state): State<ApiState>, access: Authorized<ReadSettings>) -> Result<JsonResponse<Settings>> {
@@ -302,13 +302,12 @@ pub async fn get(State(state): State<ApiState>, access: Authorized<ReadSettings>
 
 /// Changes some settings, all or none; a 422 names every bad field.
 #[utoipa::path(patch, path = "/v1/guilds/{guild_id}/settings", tag = "settings", request_body = SettingsPatch,
+    operation_id = "update_settings",
     params(("guild_id" = String, Path, description = "The guild's id")),
     security(("session" = []), ("token" = ["settings:write"])),
     responses(
         (status = 200, description = "The settings after the change", body = Settings),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody),
+        GuildErrors, BodyErrors,
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn patch(
@@ -506,7 +505,7 @@ fn prefixed(group: &str, problems: Vec<(String, String)>) -> Vec<(String, String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tickets::ids::GuildId;
+    use crate::domain::ids::GuildId;
 
     #[test]
     fn the_api_shows_each_setting_as_the_audit_log_records_it() {

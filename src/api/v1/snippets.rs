@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use super::refusals::{api_error, plain};
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
+use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
 use crate::api::extract::{Json, Path};
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::tickets::snippets::{valid_content, valid_name, SnippetAction};
@@ -39,10 +39,13 @@ pub struct SnippetChange {
 
 /// The guild's snippets, by name.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/snippets", tag = "settings",
+    operation_id = "list_snippets",
     params(("guild_id" = String, Path, description = "The guild's id")),
     security(("session" = []), ("token" = ["settings:read"])),
-    responses((status = 200, body = [Snippet]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The snippets", body = [Snippet]),
+        GuildErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -54,13 +57,15 @@ pub async fn list(
 
 /// Creates a snippet.
 #[utoipa::path(post, path = "/v1/guilds/{guild_id}/snippets", tag = "settings", request_body = NewSnippet,
+    operation_id = "create_snippet",
     params(("guild_id" = String, Path, description = "The guild's id")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 201, body = Snippet), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses(
+        (status = 201, description = "The snippet made", body = Snippet),
+        GuildErrors, BodyErrors,
         (status = 402, description = "The Free plan's snippet limit", body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "A snippet of that name exists", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn create(
     State(state): State<ApiState>,
@@ -87,11 +92,13 @@ pub async fn create(
 
 /// Changes a snippet's text.
 #[utoipa::path(patch, path = "/v1/guilds/{guild_id}/snippets/{name}", tag = "settings", request_body = SnippetChange,
+    operation_id = "update_snippet",
     params(("guild_id" = String, Path, description = "The guild's id"), ("name" = String, Path, description = "The snippet's name")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 200, body = Snippet), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The snippet after the change", body = Snippet),
+        GuildErrors, BodyErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn update(
     State(state): State<ApiState>,
@@ -116,10 +123,13 @@ pub async fn update(
 
 /// Deletes a snippet.
 #[utoipa::path(delete, path = "/v1/guilds/{guild_id}/snippets/{name}", tag = "settings",
+    operation_id = "delete_snippet",
     params(("guild_id" = String, Path, description = "The guild's id"), ("name" = String, Path, description = "The snippet's name")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "Deleted"),
+        GuildErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn delete(
     State(state): State<ApiState>,

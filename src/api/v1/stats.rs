@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::access::{Authorized, ReadTickets};
+use crate::api::error_body::{GuildErrors, QueryErrors};
 use crate::api::extract::Query;
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 
@@ -54,12 +54,12 @@ pub struct StaffStats {
 
 /// The guild's ticket statistics.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/stats", tag = "tickets",
+    operation_id = "get_stats",
     params(("guild_id" = String, Path, description = "The guild's id"), StatsQuery),
     security(("session" = []), ("token" = ["tickets:read"])),
     responses(
-        (status = 200, body = Stats),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 200, description = "The guild's ticket statistics", body = Stats),
+        GuildErrors, QueryErrors,
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn get(

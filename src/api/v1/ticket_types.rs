@@ -12,12 +12,12 @@ use utoipa::ToSchema;
 
 use super::refusals::api_error;
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
+use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
 use crate::api::extract::{Json, Path};
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::TicketType as TypeRow;
-use crate::tickets::ids::GuildId;
+use crate::domain::ids::GuildId;
 use crate::tickets::panel::admin::{QuestionChange, QuestionFields, TypeFields};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -117,10 +117,13 @@ async fn of_guild(state: &ApiState, guild: GuildId, raw: &str) -> Result<TypeRow
 
 /// The guild's ticket types, in menu order, with their questions.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/ticket-types", tag = "settings",
+    operation_id = "list_ticket_types",
     params(("guild_id" = String, Path, description = "The guild's id")),
     security(("session" = []), ("token" = ["settings:read"])),
-    responses((status = 200, body = [TicketType]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The ticket types", body = [TicketType]),
+        GuildErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -132,13 +135,15 @@ pub async fn list(
 
 /// Adds a ticket type at the end of the menu.
 #[utoipa::path(post, path = "/v1/guilds/{guild_id}/ticket-types", tag = "settings", request_body = NewTicketType,
+    operation_id = "create_ticket_type",
     params(("guild_id" = String, Path, description = "The guild's id")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 201, body = TicketType), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses(
+        (status = 201, description = "The ticket type made", body = TicketType),
+        GuildErrors, BodyErrors,
         (status = 402, description = "The Free plan's type limit", body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "The ticket menu is not set up", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn create(
     State(state): State<ApiState>,
@@ -158,11 +163,14 @@ pub async fn create(
 
 /// Changes a ticket type's name, description or emoji.
 #[utoipa::path(patch, path = "/v1/guilds/{guild_id}/ticket-types/{type_id}", tag = "settings", request_body = TicketTypeChange,
+    operation_id = "update_ticket_type",
     params(("guild_id" = String, Path, description = "The guild's id"), ("type_id" = String, Path, description = "The type's id")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 200, body = TicketType), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The ticket type after the change", body = TicketType),
+        GuildErrors, BodyErrors,
+        (status = 409, description = "Refused by the ticket core (see its message)", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn update(
     State(state): State<ApiState>,
@@ -190,10 +198,13 @@ pub async fn update(
 
 /// Removes a ticket type from the menu (its tickets keep their history).
 #[utoipa::path(delete, path = "/v1/guilds/{guild_id}/ticket-types/{type_id}", tag = "settings",
+    operation_id = "delete_ticket_type",
     params(("guild_id" = String, Path, description = "The guild's id"), ("type_id" = String, Path, description = "The type's id")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 204, description = "Removed"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "Removed"),
+        GuildErrors,
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn delete(
     State(state): State<ApiState>,
@@ -240,12 +251,14 @@ async fn existing_question(
 
 /// Adds a question at the end of the type's form (at most 5).
 #[utoipa::path(post, path = "/v1/guilds/{guild_id}/ticket-types/{type_id}/questions", tag = "settings", request_body = Question,
+    operation_id = "add_question",
     params(("guild_id" = String, Path, description = "The guild's id"), ("type_id" = String, Path, description = "The type's id")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 200, description = "The type with its questions", body = TicketType), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The type with its questions", body = TicketType),
+        GuildErrors, BodyErrors,
+        (status = 409, description = "Refused by the ticket core (see its message), e.g. too many questions", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn add_question(
     State(state): State<ApiState>,
@@ -259,13 +272,15 @@ pub async fn add_question(
 
 /// Replaces question `position` (0 to 4).
 #[utoipa::path(put, path = "/v1/guilds/{guild_id}/ticket-types/{type_id}/questions/{position}", tag = "settings", request_body = Question,
+    operation_id = "replace_question",
     params(("guild_id" = String, Path, description = "The guild's id"), ("type_id" = String, Path, description = "The type's id"),
         ("position" = usize, Path, description = "The question's position, from 0")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 200, description = "The type with its questions", body = TicketType), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The type with its questions", body = TicketType),
+        GuildErrors, BodyErrors,
+        (status = 409, description = "Refused by the ticket core (see its message)", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn replace_question(
     State(state): State<ApiState>,
@@ -280,12 +295,15 @@ pub async fn replace_question(
 
 /// Removes question `position`.
 #[utoipa::path(delete, path = "/v1/guilds/{guild_id}/ticket-types/{type_id}/questions/{position}", tag = "settings",
+    operation_id = "remove_question",
     params(("guild_id" = String, Path, description = "The guild's id"), ("type_id" = String, Path, description = "The type's id"),
         ("position" = usize, Path, description = "The question's position, from 0")),
     security(("session" = []), ("token" = ["settings:write"])),
-    responses((status = 200, description = "The type with its questions", body = TicketType), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The type with its questions", body = TicketType),
+        GuildErrors,
+        (status = 409, description = "Refused by the ticket core (see its message)", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn remove_question(
     State(state): State<ApiState>,

@@ -11,12 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::refusals::id_problem;
 use super::Page;
 use crate::api::auth::access::{Authorized, ReadTickets};
+use crate::api::error_body::{GuildErrors, QueryErrors};
 use crate::api::extract::{Path, Query};
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::ticket_reports::{TicketFilter, TicketSummary};
-use crate::tickets::ids::UserId;
+use crate::domain::ids::UserId;
 
 /// Messages returned with one ticket at most (the transcript has them all).
 pub const MESSAGES_MAX: i64 = 1000;
@@ -145,12 +145,12 @@ fn user_id(field: &'static str, raw: &Option<String>) -> Result<Option<i64>> {
 
 /// The guild's tickets, newest first.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/tickets", tag = "tickets",
+    operation_id = "list_tickets",
     params(("guild_id" = String, Path, description = "The guild's id"), TicketQuery),
     security(("session" = []), ("token" = ["tickets:read"])),
     responses(
-        (status = 200, body = Page<Ticket>),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 200, description = "A page of tickets", body = Page<Ticket>),
+        GuildErrors, QueryErrors,
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn list(
@@ -185,12 +185,12 @@ pub async fn list(
 
 /// One ticket with its messages and events.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/tickets/{number}", tag = "tickets",
+    operation_id = "get_ticket",
     params(("guild_id" = String, Path, description = "The guild's id"), ("number" = i32, Path, description = "The ticket's number")),
     security(("session" = []), ("token" = ["tickets:read"])),
     responses(
-        (status = 200, body = TicketDetail),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 200, description = "The ticket", body = TicketDetail),
+        GuildErrors,
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn get(

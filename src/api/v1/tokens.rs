@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 
 use crate::api::auth::access::{Authorized, Session};
 use crate::api::auth::{Scope, TOKEN_PREFIX};
+use crate::api::error_body::{BodyErrors, ErrorBody, GuildErrors};
 use crate::api::extract::{Json, Path};
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::crypto;
 use crate::db;
@@ -79,11 +79,11 @@ impl From<db::api_tokens::TokenRow> for TokenView {
 
 /// The guild's live tokens (never their secrets).
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/tokens", tag = "tokens",
+    operation_id = "list_tokens",
     params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
     responses(
-        (status = 200, body = [TokenView]),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 200, description = "The guild's API tokens (never their secrets)", body = [TokenView]),
+        GuildErrors,
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn list(State(state): State<ApiState>, access: Authorized<Session>) -> Result<JsonResponse<Vec<TokenView>>> {
@@ -93,13 +93,13 @@ pub async fn list(State(state): State<ApiState>, access: Authorized<Session>) ->
 
 /// Makes a token; its secret is in this answer only.
 #[utoipa::path(post, path = "/v1/guilds/{guild_id}/tokens", tag = "tokens", request_body = NewToken,
+    operation_id = "create_token",
     params(("guild_id" = String, Path, description = "The guild's id")), security(("session" = [])),
     responses(
-        (status = 201, body = CreatedToken),
+        (status = 201, description = "The token made, with its secret (shown only this once)", body = CreatedToken),
+        GuildErrors, BodyErrors,
         (status = 402, description = "The Free plan's token limit; Premium allows more", body = ErrorBody),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 409, description = "Refused by the ticket core (see its message)", body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn create(
@@ -148,7 +148,7 @@ pub async fn create(
     let limit = db::billing::plan(&mut *tx, access.guild).await?.limits().api_tokens.min(MAX_TOKENS_PER_GUILD);
     if db::api_tokens::count(&mut *tx, access.guild_db()).await? >= limit {
         if limit < MAX_TOKENS_PER_GUILD {
-            return Err(Error::PlanRequired(crate::billing::plan::needs_premium("API tokens", limit as usize).into()));
+            return Err(Error::PlanRequired(crate::domain::plan::needs_premium("API tokens", limit as usize).into()));
         }
         return Err(Error::Conflict(format!("a guild can have {limit} tokens; revoke one first").into()));
     }
@@ -193,12 +193,12 @@ fn expiry(new: &NewToken, now: DateTime<Utc>) -> Result<DateTime<Utc>, (&'static
 
 /// Revokes a token at once.
 #[utoipa::path(delete, path = "/v1/guilds/{guild_id}/tokens/{token_id}", tag = "tokens",
+    operation_id = "revoke_token",
     params(("guild_id" = String, Path, description = "The guild's id"), ("token_id" = String, Path, description = "The token's id")),
     security(("session" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+        GuildErrors,
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn revoke(

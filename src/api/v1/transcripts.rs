@@ -12,9 +12,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::auth::access::{Authorized, ReadTickets};
+use crate::api::error_body::{ErrorBody, GuildErrors};
 use crate::api::extract::{Path, Query};
 use crate::api::ip_limit::{self, PerIp};
-use crate::api::openapi::ErrorBody;
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 
@@ -36,13 +36,13 @@ fn page(html: String) -> Response {
 
 /// A closed ticket's transcript page.
 #[utoipa::path(get, path = "/v1/guilds/{guild_id}/tickets/{number}/transcript", tag = "tickets",
+    operation_id = "get_ticket_transcript",
     params(("guild_id" = String, Path, description = "The guild's id"), ("number" = i32, Path, description = "The ticket's number")),
     security(("session" = []), ("token" = ["tickets:read"])),
     responses(
         (status = 200, description = "The HTML transcript", content_type = "text/html", body = String),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        GuildErrors,
         (status = 404, description = "No such ticket, or no transcript (open, or past retention)", body = ErrorBody),
-        (status = 429, body = ErrorBody),
     ))]
 #[tracing::instrument(skip_all, fields(guild = %access.guild))]
 pub async fn for_admins(
@@ -64,10 +64,11 @@ pub struct LinkQuery {
 
 /// A transcript through the signed link in the opener's close DM.
 #[utoipa::path(get, path = "/v1/transcripts/{ticket_id}", tag = "tickets",
+    operation_id = "get_transcript_by_link",
     params(("ticket_id" = i64, Path, description = "The ticket's internal id, from the link"), LinkQuery),
     responses(
         (status = 200, description = "The HTML transcript", content_type = "text/html", body = String),
-        (status = 400, body = ErrorBody),
+        (status = 400, description = "A query parameter that does not parse", body = ErrorBody),
         (status = 403, description = "The link is not genuine or has expired", body = ErrorBody),
         (status = 404, description = "The transcript is past retention", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),

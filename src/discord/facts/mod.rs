@@ -17,10 +17,10 @@ use twilight_model::id::marker::{GuildMarker, RoleMarker, UserMarker};
 use twilight_model::id::Id;
 use twilight_util::permission_calculator::PermissionCalculator;
 
+use crate::domain::ids::GuildId;
 use crate::redis::guild_facts::{GuildFactStore, GuildFacts, PermissionFacts};
 use crate::redis::keys::Keys;
 use crate::redis::RedisPool;
-use crate::tickets::ids::GuildId;
 use crate::tickets::ports::KnownNames;
 use refill::Refill;
 

@@ -12,9 +12,9 @@ use twilight_model::id::Id;
 use super::convert;
 use super::GuildFactsLookup;
 use crate::discord::metered::metered;
+use crate::domain::ids::GuildId;
 use crate::redis::guild_facts::GuildFacts;
 use crate::redis::lock::Lock;
-use crate::tickets::ids::GuildId;
 
 /// Longer than two REST calls take, even slowed by rate limits; a holder
 /// that dies leaves it to expire this soon.

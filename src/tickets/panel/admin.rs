@@ -4,11 +4,11 @@
 //! says what to do, and refreshes the menu.
 
 use super::super::error::{Refusal, TicketResult};
-use super::super::ids::GuildId;
-use super::super::model::Actor;
 use super::super::TicketService;
 use crate::db;
 use crate::db::panel::{NewType, Question, QuestionStyle, TicketType, TypeCreated};
+use crate::domain::actor::Actor;
+use crate::domain::ids::GuildId;
 use serde_json::json;
 
 /// A select menu holds 25 options.
@@ -76,7 +76,7 @@ impl TicketService {
             TypeCreated::Yes(id) => id,
             TypeCreated::NameTaken => return Err(name_taken(&new.name).into()),
             TypeCreated::Full if limit < MAX_TYPES => {
-                return Err(Refusal::NeedsPremium(crate::billing::plan::needs_premium("ticket types", limit)).into())
+                return Err(Refusal::NeedsPremium(crate::domain::plan::needs_premium("ticket types", limit)).into())
             }
             TypeCreated::Full => {
                 return Err(Refusal::InvalidInput(format!(

@@ -5,12 +5,12 @@
 //! ticket's status message, so `/take` and `/release` update it too.
 
 use super::super::error::{Refusal, TicketResult};
-use super::super::ids::{ChannelId, GuildId, UserId};
-use super::super::model::{Actor, Ticket};
 use super::super::outcome::Outcome;
 use super::super::ports::{ChoiceMenu, ChoiceOption, Embed, Form, FormField, OutgoingMessage};
 use super::super::TicketService;
 use crate::db;
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::{actor::Actor, ticket::Ticket};
 
 /// Custom id of the panel's buttons: `panel:control:{claim|add-user|close}`.
 pub const CONTROL: &str = "panel:control";

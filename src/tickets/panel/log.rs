@@ -4,11 +4,11 @@
 
 use chrono::Utc;
 
-use super::super::ids::UserId;
-use super::super::model::{Ticket, TicketKind};
 use super::super::ports::{Embed, EmbedField, OutgoingMessage, Upload, UPLOAD_LIMIT};
 use super::super::TicketService;
 use crate::db;
+use crate::domain::ids::UserId;
+use crate::domain::ticket::{Ticket, TicketKind};
 
 /// What happened to a panel ticket.
 #[derive(Debug, Clone, Copy)]

@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use super::super::error::{Refusal, TicketResult};
-use super::super::ids::{GuildId, MessageId};
 use super::super::ports::{ChoiceMenu, ChoiceOption, Embed, EmbedField, OutgoingMessage, PortError};
 use super::super::render::truncate;
 use super::super::TicketService;
 use crate::db;
 use crate::db::panel::TicketType;
+use crate::domain::ids::{GuildId, MessageId};
 use crate::redis::lock::Lock;
 
 /// Custom id of the menu's select; its values are ticket type ids.

@@ -4,14 +4,14 @@
 //! where the answers are posted and the support role is pinged.
 
 use super::super::error::{Refusal, TicketResult};
-use super::super::ids::{ChannelId, GuildId, UserId};
-use super::super::model::TicketKind;
 use super::super::open::{OpenRequest, Opened, PanelPick};
 use super::super::outcome::Outcome;
 use super::super::ports::{Embed, Form, FormField, OutgoingMessage};
 use super::super::TicketService;
 use crate::db;
 use crate::db::panel::{QuestionStyle, TicketType};
+use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::ticket::TicketKind;
 
 /// Custom id of a type's form: `panel:form:{type_id}`; its fields are `q0`…`q4`.
 pub const FORM_PREFIX: &str = "panel:form:";
@@ -165,7 +165,7 @@ pub fn intake_messages(
     ticket_type: &TicketType,
     number: i32,
     opener: UserId,
-    support_role: Option<super::super::ids::RoleId>,
+    support_role: Option<crate::domain::ids::RoleId>,
     answers: &[(String, String)],
 ) -> Vec<OutgoingMessage> {
     let emoji = ticket_type.emoji.as_deref().map(|e| format!("{e} ")).unwrap_or_default();
@@ -257,13 +257,13 @@ mod tests {
     #[test]
     fn long_answers_arrive_whole_across_messages() {
         let answers: Vec<(String, String)> = (0..5).map(|i| (format!("Q{i}"), "x".repeat(4000))).collect();
-        let messages = intake_messages(&billing(), 42, UserId(1), Some(super::super::super::ids::RoleId(7)), &answers);
+        let messages = intake_messages(&billing(), 42, UserId(1), Some(crate::domain::ids::RoleId(7)), &answers);
         assert_eq!(messages.iter().map(|m| m.embeds.len()).sum::<usize>(), 5);
         for m in &messages {
             let size: usize = m.embeds.iter().map(|e| e.description.as_deref().unwrap_or_default().len() + 2).sum();
             assert!(size <= 6000 && m.embeds.len() <= 10);
         }
-        assert_eq!(messages[0].ping_roles, vec![super::super::super::ids::RoleId(7)]);
+        assert_eq!(messages[0].ping_roles, vec![crate::domain::ids::RoleId(7)]);
         assert!(messages[0].content.as_deref().unwrap().contains("**Billing** ticket #42"));
     }
 }

@@ -6,13 +6,13 @@
 use std::fmt::Write as _;
 
 use super::super::error::{Refusal, TicketResult};
-use super::super::ids::GuildId;
-use super::super::model::Actor;
 use super::super::outcome::Outcome;
 use super::super::ports::ChannelKind;
 use super::super::TicketService;
 use crate::db;
 use crate::db::panel::PanelSetup;
+use crate::domain::actor::Actor;
+use crate::domain::ids::GuildId;
 
 impl TicketService {
     #[tracing::instrument(skip(self, actor, setup))]

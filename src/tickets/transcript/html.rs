@@ -159,8 +159,8 @@ fn size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tickets::ids::{MessageId, UserId};
-    use crate::tickets::inbox::Attachment;
+    use crate::domain::dm::Attachment;
+    use crate::domain::ids::{MessageId, UserId};
 
     fn message(content: &str) -> FetchedMessage {
         FetchedMessage {

@@ -12,14 +12,14 @@
 use chrono::{Duration, Utc};
 
 use super::super::error::TicketResult;
-use super::super::ids::MessageId;
-use super::super::model::{Ticket, TicketKind};
 use super::super::ports::{FetchedMessage, OutgoingMessage, PortError, Upload, UPLOAD_LIMIT};
 use super::super::TicketService;
 use super::html::{self, TranscriptHeader};
 use super::markdown::Names;
 use super::member;
 use crate::db;
+use crate::domain::ids::MessageId;
+use crate::domain::ticket::{Ticket, TicketKind};
 
 /// A closed ticket's transcripts, as files: the staff channel's full one (the
 /// log channel and the API), and the one its user or member gets.

@@ -6,11 +6,11 @@
 //! command answers, edit/delete log lines and the real names behind anonymous
 //! replies live only in the channel, so they cannot appear here.
 
-use super::super::ids::{MessageId, UserId};
-use super::super::inbox::Attachment;
-use super::super::model::Ticket;
 use super::super::ports::FetchedMessage;
 use crate::db::relay_log::ConversationMessage;
+use crate::domain::dm::Attachment;
+use crate::domain::ids::{MessageId, UserId};
+use crate::domain::ticket::Ticket;
 
 /// The conversation as transcript messages, oldest first. `anonymous_label`
 /// is the guild's label for anonymous replies (what the user saw).
@@ -59,8 +59,8 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::tickets::ids::{ChannelId, GuildId};
-    use crate::tickets::model::{TicketKind, TicketStatus};
+    use crate::domain::ids::{ChannelId, GuildId};
+    use crate::domain::ticket::{TicketKind, TicketStatus};
 
     fn ticket() -> Ticket {
         Ticket {

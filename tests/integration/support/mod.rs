@@ -6,6 +6,7 @@
 pub mod api;
 pub mod child_cluster;
 pub mod database;
+pub mod fixtures;
 pub mod logs;
 pub mod private_redis;
 pub mod stripe;
@@ -568,11 +569,11 @@ impl TestApp {
     /// A staff member of `guild` as the ticket core sees them, for driving the
     /// core's entry points directly (duplicate-delivery tests).
     pub fn staff_invocation(&self, guild: &Guild, channel: u64, source: u64) -> ticketeer::commands::Invocation {
-        use ticketeer::tickets::ids::{ChannelId, GuildId, RoleId, UserId};
+        use ticketeer::domain::ids::{ChannelId, GuildId, RoleId, UserId};
         ticketeer::commands::Invocation {
             guild: GuildId(guild.id),
             channel: ChannelId(channel),
-            actor: ticketeer::tickets::model::Actor {
+            actor: ticketeer::domain::actor::Actor {
                 user: UserId(guild.staff),
                 name: "staff".into(),
                 roles: vec![RoleId(guild.staff_role)],
@@ -591,6 +592,27 @@ impl TestApp {
             .fetch_one(&self.db.pool)
             .await
             .unwrap()
+    }
+
+    /// The barrier for "no more of the user's DMs show up" assertions: `user`
+    /// DMs a marker and this waits until it is relayed into `channel`. A
+    /// user's DMs are relayed by one drain at a time, oldest first
+    /// (docs/ARCHITECTURE.md, the inbox), so every DM before the marker has
+    /// been handled once it shows. Only for a user whose ticket is open (a DM
+    /// held for a choice would never show).
+    pub async fn dm_barrier(&self, user: u64, channel: u64) {
+        let marker = format!("(barrier {})", rand::random::<u32>());
+        self.control.user_dm(user, &marker).await.unwrap();
+        self.wait_for_channel_text(channel, &marker).await;
+    }
+
+    /// Waits until a closed ticket's channel is gone: retiring the channel is
+    /// the last thing a close does, after the user's close message (see
+    /// `tickets/close.rs`), so once it is gone a close has sent every DM it
+    /// will send. The barrier for "the close sent nothing" assertions.
+    pub async fn wait_until_channel_gone(&self, channel: u64) {
+        eventually("the channel is deleted", || async { self.control.channel(channel).await.is_err().then_some(()) })
+            .await;
     }
 
     /// Waits until the ticket of `channel` is closed.

@@ -1,64 +1,6 @@
-//! The one ticket model shared by modmail and panel tickets.
+//! A guild's modmail settings and their defaults.
 
-use chrono::{DateTime, Utc};
-
-use super::ids::{ChannelId, GuildId, RoleId, UserId};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TicketKind {
-    /// Opened by a DM to the bot (or by staff for a user); the user stays in DMs.
-    Modmail,
-    /// Opened from a guild's ticket menu; the opener sees the channel.
-    Panel,
-}
-
-impl TicketKind {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Modmail => "modmail",
-            Self::Panel => "panel",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "modmail" => Some(Self::Modmail),
-            "panel" => Some(Self::Panel),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TicketStatus {
-    Open,
-    Closed,
-}
-
-#[derive(Debug, Clone)]
-pub struct Ticket {
-    /// Internal id (stable across guilds); staff see `number`.
-    pub id: i64,
-    pub guild: GuildId,
-    /// Per-guild, gapless, starting at 1.
-    pub number: i32,
-    pub kind: TicketKind,
-    pub opener: UserId,
-    /// The opener's name when the ticket opened.
-    pub opener_name: String,
-    pub channel: ChannelId,
-    pub dm_channel: Option<ChannelId>,
-    pub status: TicketStatus,
-    pub opened_at: DateTime<Utc>,
-    /// The staff member who took the ticket (`/take`).
-    pub assigned_to: Option<UserId>,
-}
-
-impl Ticket {
-    pub fn is_open(&self) -> bool {
-        self.status == TicketStatus::Open
-    }
-}
+use super::ids::{ChannelId, GuildId, RoleId};
 
 /// A guild's modmail configuration, once `/modmail setup` has run.
 #[derive(Debug, Clone)]
@@ -149,27 +91,3 @@ pub const DEFAULT_PREFIX: &str = "!";
 /// How long a category prompt waits by default (the column's default too).
 pub const DEFAULT_CATEGORY_PROMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 pub const DEFAULT_ANONYMOUS_LABEL: &str = "Staff Team";
-
-/// Who is acting, as the transport saw them.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user: UserId,
-    pub name: String,
-    pub roles: Vec<RoleId>,
-    /// The member has Manage Server (or Administrator, or owns the guild).
-    pub manage_guild: bool,
-    /// The API token acting for `user` (its creator), when one is.
-    pub api_token: Option<i64>,
-}
-
-impl Actor {
-    /// How the audit log names this person.
-    pub fn audit(&self) -> crate::db::audit_log::AuditActor {
-        crate::db::audit_log::AuditActor { user_id: Some(self.user.db()), token_id: self.api_token }
-    }
-
-    /// Staff are members with the guild's staff role, or with Manage Server.
-    pub fn is_staff(&self, settings: &GuildSettings) -> bool {
-        self.manage_guild || settings.staff_role.is_some_and(|role| self.roles.contains(&role))
-    }
-}
