@@ -6,8 +6,8 @@
 
 use sqlx::PgExecutor;
 
-use crate::tickets::ids::{ChannelId, GuildId};
-use crate::tickets::model::TicketKind;
+use crate::domain::ids::{ChannelId, GuildId};
+use crate::domain::ticket::TicketKind;
 
 /// The guild's overflow categories for `kind`, oldest first.
 #[tracing::instrument(skip(db))]
