@@ -2,7 +2,7 @@
 //! random id, holding Discord's OAuth2 tokens encrypted.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::PgExecutor;
 
 /// A live session as the API reads it.
 #[derive(Debug, Clone)]
@@ -27,7 +27,7 @@ pub struct NewSession<'a> {
 }
 
 #[tracing::instrument(skip_all, fields(user = session.user_id))]
-pub async fn create(db: &PgPool, session: NewSession<'_>) -> sqlx::Result<()> {
+pub async fn create(db: impl PgExecutor<'_>, session: NewSession<'_>) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO api_sessions (session_hash, user_id, user_name, access_token, refresh_token, access_expires_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -46,7 +46,7 @@ pub async fn create(db: &PgPool, session: NewSession<'_>) -> sqlx::Result<()> {
 
 /// The session with this hash, unless it has expired.
 #[tracing::instrument(skip_all)]
-pub async fn find(db: &PgPool, session_hash: &[u8]) -> sqlx::Result<Option<SessionRow>> {
+pub async fn find(db: impl PgExecutor<'_>, session_hash: &[u8]) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as!(
         SessionRow,
         "SELECT session_hash, user_id, user_name, access_token, refresh_token, access_expires_at
@@ -60,7 +60,7 @@ pub async fn find(db: &PgPool, session_hash: &[u8]) -> sqlx::Result<Option<Sessi
 /// Stores the tokens Discord gave on a refresh.
 #[tracing::instrument(skip_all)]
 pub async fn update_tokens(
-    db: &PgPool,
+    db: impl PgExecutor<'_>,
     session_hash: &[u8],
     access_token: &[u8],
     refresh_token: Option<&[u8]>,
@@ -81,13 +81,13 @@ pub async fn update_tokens(
 
 /// Ends a session (logout, or Discord refused its token).
 #[tracing::instrument(skip_all)]
-pub async fn delete(db: &PgPool, session_hash: &[u8]) -> sqlx::Result<()> {
+pub async fn delete(db: impl PgExecutor<'_>, session_hash: &[u8]) -> sqlx::Result<()> {
     sqlx::query!("DELETE FROM api_sessions WHERE session_hash = $1", session_hash).execute(db).await?;
     Ok(())
 }
 
 /// Removes expired sessions; returns how many.
 #[tracing::instrument(skip_all)]
-pub async fn purge_expired(db: &PgPool) -> sqlx::Result<u64> {
+pub async fn purge_expired(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     Ok(sqlx::query!("DELETE FROM api_sessions WHERE expires_at <= now()").execute(db).await?.rows_affected())
 }

@@ -3,7 +3,7 @@
 //! counted against the guild's limit, nor accepted.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::PgExecutor;
 
 /// A token as listed (never with its secret, which is not stored).
 #[derive(Debug, Clone)]
@@ -24,7 +24,7 @@ pub const LAST_USED_PRECISION_SECS: i64 = 60;
 
 #[tracing::instrument(skip(db, token_hash))]
 pub async fn create(
-    db: impl sqlx::PgExecutor<'_>,
+    db: impl PgExecutor<'_>,
     guild_id: i64,
     name: &str,
     scopes: &[String],
@@ -50,7 +50,7 @@ pub async fn create(
 
 /// The live (unrevoked, unexpired) token with this hash.
 #[tracing::instrument(skip_all)]
-pub async fn authenticate(db: &PgPool, token_hash: &[u8]) -> sqlx::Result<Option<TokenRow>> {
+pub async fn authenticate(db: impl PgExecutor<'_>, token_hash: &[u8]) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as!(
         TokenRow,
         "SELECT token_id, guild_id, name, scopes, created_by, created_at, last_used_at, expires_at
@@ -65,7 +65,7 @@ pub async fn authenticate(db: &PgPool, token_hash: &[u8]) -> sqlx::Result<Option
 /// [`LAST_USED_PRECISION_SECS`]: then nothing is sent at all, and of several
 /// processes racing past that check only one writes.
 #[tracing::instrument(skip_all, fields(token = token.token_id))]
-pub async fn mark_used(db: &PgPool, token: &TokenRow) -> sqlx::Result<()> {
+pub async fn mark_used(db: impl PgExecutor<'_>, token: &TokenRow) -> sqlx::Result<()> {
     let recent = chrono::Duration::seconds(LAST_USED_PRECISION_SECS);
     if token.last_used_at.is_some_and(|at| Utc::now() - at < recent) {
         return Ok(());
@@ -83,7 +83,7 @@ pub async fn mark_used(db: &PgPool, token: &TokenRow) -> sqlx::Result<()> {
 
 /// The guild's live tokens, newest first.
 #[tracing::instrument(skip(db))]
-pub async fn list(db: &PgPool, guild_id: i64) -> sqlx::Result<Vec<TokenRow>> {
+pub async fn list(db: impl PgExecutor<'_>, guild_id: i64) -> sqlx::Result<Vec<TokenRow>> {
     sqlx::query_as!(
         TokenRow,
         "SELECT token_id, guild_id, name, scopes, created_by, created_at, last_used_at, expires_at
@@ -97,7 +97,7 @@ pub async fn list(db: &PgPool, guild_id: i64) -> sqlx::Result<Vec<TokenRow>> {
 /// Revokes one of the guild's tokens; returns it, or `None` if the guild has
 /// no such live token. Revoking twice finds nothing the second time.
 #[tracing::instrument(skip(db))]
-pub async fn revoke(db: impl sqlx::PgExecutor<'_>, guild_id: i64, token_id: i64) -> sqlx::Result<Option<TokenRow>> {
+pub async fn revoke(db: impl PgExecutor<'_>, guild_id: i64, token_id: i64) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as!(
         TokenRow,
         "UPDATE api_tokens SET revoked_at = now()
@@ -113,7 +113,7 @@ pub async fn revoke(db: impl sqlx::PgExecutor<'_>, guild_id: i64, token_id: i64)
 /// How many live tokens the guild has (bounded per guild; expired ones free
 /// their place).
 #[tracing::instrument(skip(db))]
-pub async fn count(db: impl sqlx::PgExecutor<'_>, guild_id: i64) -> sqlx::Result<i64> {
+pub async fn count(db: impl PgExecutor<'_>, guild_id: i64) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM api_tokens WHERE guild_id = $1 AND revoked_at IS NULL AND expires_at > now()"#,
         guild_id

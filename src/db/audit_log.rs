@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use sqlx::PgExecutor;
 
 pub use crate::domain::actor::AuditActor;
 
@@ -19,7 +20,7 @@ pub struct AuditEntry {
 
 #[tracing::instrument(skip(db, changes))]
 pub async fn record(
-    db: impl sqlx::PgExecutor<'_>,
+    db: impl PgExecutor<'_>,
     guild_id: i64,
     actor: AuditActor,
     action: &str,
@@ -44,7 +45,7 @@ pub async fn record(
 /// A page of the guild's log, newest first, before entry `before` if given.
 #[tracing::instrument(skip(db))]
 pub async fn page(
-    db: impl sqlx::PgExecutor<'_>,
+    db: impl PgExecutor<'_>,
     guild_id: i64,
     before: Option<i64>,
     limit: i64,

@@ -4,7 +4,7 @@
 //! subscription stays ended, and ids fill in whichever event brings them.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::ids::GuildId;
 use crate::domain::plan::Plan;
@@ -14,7 +14,7 @@ use crate::domain::plan::GRACE;
 /// effect is already stored: same transaction).
 #[tracing::instrument(skip(tx))]
 pub async fn record_event(
-    tx: &mut sqlx::PgConnection,
+    tx: &mut PgConnection,
     event_id: &str,
     event_type: &str,
     created_at: DateTime<Utc>,
@@ -47,7 +47,7 @@ pub struct SubscriptionUpdate {
 
 /// Merges `update` into the stored state (see the module's doc).
 #[tracing::instrument(skip(tx))]
-pub async fn apply(tx: &mut sqlx::PgConnection, update: &SubscriptionUpdate) -> sqlx::Result<()> {
+pub async fn apply(tx: &mut PgConnection, update: &SubscriptionUpdate) -> sqlx::Result<()> {
     sqlx::query!(
         r#"INSERT INTO subscriptions AS s (subscription_id, guild_id, customer_id, status, current_period_end,
                                            cancel_at_period_end, past_due_since, state_at, ended)
@@ -88,7 +88,7 @@ pub async fn apply(tx: &mut sqlx::PgConnection, update: &SubscriptionUpdate) -> 
 
 /// The guild's plan now.
 #[tracing::instrument(skip(db))]
-pub async fn plan(db: impl sqlx::PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Plan> {
+pub async fn plan(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Plan> {
     let grace_secs = GRACE.as_secs_f64();
     let premium = sqlx::query_scalar!(
         r#"SELECT EXISTS (
@@ -118,7 +118,7 @@ pub struct SubscriptionRow {
 
 /// The guild's subscription that matters: a live one if any, else the latest.
 #[tracing::instrument(skip(db))]
-pub async fn current_subscription(db: &PgPool, guild: GuildId) -> sqlx::Result<Option<SubscriptionRow>> {
+pub async fn current_subscription(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Option<SubscriptionRow>> {
     sqlx::query_as!(
         SubscriptionRow,
         "SELECT subscription_id, customer_id, status, current_period_end, cancel_at_period_end, past_due_since, ended
@@ -131,7 +131,7 @@ pub async fn current_subscription(db: &PgPool, guild: GuildId) -> sqlx::Result<O
 
 /// The guild's Stripe customer, if it has one.
 #[tracing::instrument(skip(db))]
-pub async fn customer(db: impl sqlx::PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Option<String>> {
+pub async fn customer(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!("SELECT stripe_customer_id FROM billing_customers WHERE guild_id = $1", guild.db())
         .fetch_optional(db)
         .await
@@ -139,7 +139,7 @@ pub async fn customer(db: impl sqlx::PgExecutor<'_>, guild: GuildId) -> sqlx::Re
 
 /// Remembers the guild's Stripe customer (the first one wins).
 #[tracing::instrument(skip(db))]
-pub async fn set_customer(db: impl sqlx::PgExecutor<'_>, guild: GuildId, customer: &str) -> sqlx::Result<()> {
+pub async fn set_customer(db: impl PgExecutor<'_>, guild: GuildId, customer: &str) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO billing_customers (guild_id, stripe_customer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         guild.db(),

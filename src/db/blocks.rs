@@ -1,7 +1,7 @@
 //! Users blocked from opening tickets in a guild (`/block`, `/unblock`).
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgExecutor;
 
 use crate::domain::ids::{GuildId, UserId};
 
@@ -49,7 +49,7 @@ pub async fn unblock(db: impl PgExecutor<'_>, guild: GuildId, user: UserId) -> s
 
 /// The guilds where the user is blocked right now.
 #[tracing::instrument(skip(db))]
-pub async fn blocked_guilds(db: &PgPool, user: UserId) -> sqlx::Result<Vec<GuildId>> {
+pub async fn blocked_guilds(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Vec<GuildId>> {
     let ids = sqlx::query_scalar!(
         "SELECT guild_id FROM blocked_users WHERE user_id = $1 AND (expires_at IS NULL OR expires_at > now())",
         user.db()
@@ -62,7 +62,7 @@ pub async fn blocked_guilds(db: &PgPool, user: UserId) -> sqlx::Result<Vec<Guild
 /// Marks the user as told about their blocks; returns the guilds they had not
 /// been told about yet (so each block is told once).
 #[tracing::instrument(skip(db))]
-pub async fn take_untold(db: &PgPool, user: UserId, guilds: &[GuildId]) -> sqlx::Result<Vec<GuildId>> {
+pub async fn take_untold(db: impl PgExecutor<'_>, user: UserId, guilds: &[GuildId]) -> sqlx::Result<Vec<GuildId>> {
     let ids: Vec<i64> = guilds.iter().map(|g| g.db()).collect();
     let told = sqlx::query_scalar!(
         r#"UPDATE blocked_users SET notified_at = now()
@@ -87,7 +87,7 @@ pub struct BlockRow {
 
 /// The guild's blocks in force, newest first.
 #[tracing::instrument(skip(db))]
-pub async fn list(db: &PgPool, guild: GuildId) -> sqlx::Result<Vec<BlockRow>> {
+pub async fn list(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Vec<BlockRow>> {
     sqlx::query_as!(
         BlockRow,
         "SELECT user_id, blocked_by, reason, expires_at, created_at FROM blocked_users

@@ -1,7 +1,7 @@
 //! Modmail categories (`/category …`): named routes to Discord categories that
 //! a user picks from when the guild's category prompt is on.
 
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::ids::{ChannelId, GuildId, UserId};
 
@@ -133,7 +133,7 @@ pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
 
 /// The guild's categories in the order they were created (the prompt's order).
 #[tracing::instrument(skip(db))]
-pub async fn list(db: &PgPool, guild: GuildId) -> sqlx::Result<Vec<ModmailCategory>> {
+pub async fn list(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Vec<ModmailCategory>> {
     let rows = sqlx::query_as!(
         CategoryRow,
         r#"SELECT category_id, guild_id, discord_category_id, name, description, emoji
@@ -146,7 +146,7 @@ pub async fn list(db: &PgPool, guild: GuildId) -> sqlx::Result<Vec<ModmailCatego
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn by_name(db: &PgPool, guild: GuildId, name: &str) -> sqlx::Result<Option<ModmailCategory>> {
+pub async fn by_name(db: impl PgExecutor<'_>, guild: GuildId, name: &str) -> sqlx::Result<Option<ModmailCategory>> {
     let row = sqlx::query_as!(
         CategoryRow,
         r#"SELECT category_id, guild_id, discord_category_id, name, description, emoji
@@ -160,7 +160,7 @@ pub async fn by_name(db: &PgPool, guild: GuildId, name: &str) -> sqlx::Result<Op
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn by_id(db: &PgPool, id: i64) -> sqlx::Result<Option<ModmailCategory>> {
+pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<ModmailCategory>> {
     let row = sqlx::query_as!(
         CategoryRow,
         r#"SELECT category_id, guild_id, discord_category_id, name, description, emoji
@@ -174,7 +174,7 @@ pub async fn by_id(db: &PgPool, id: i64) -> sqlx::Result<Option<ModmailCategory>
 
 /// The modmail category a ticket is in, if any.
 #[tracing::instrument(skip(db))]
-pub async fn of_ticket(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<ModmailCategory>> {
+pub async fn of_ticket(db: impl PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<Option<ModmailCategory>> {
     let row = sqlx::query_as!(
         CategoryRow,
         r#"SELECT c.category_id, c.guild_id, c.discord_category_id, c.name, c.description, c.emoji

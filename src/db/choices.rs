@@ -4,7 +4,7 @@
 //! their next DM asks again (see `tickets::routing`).
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
 
@@ -20,7 +20,7 @@ pub struct GuildChoice {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn get(db: &PgPool, user: UserId) -> sqlx::Result<Option<GuildChoice>> {
+pub async fn get(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Option<GuildChoice>> {
     let row = sqlx::query!(
         r#"SELECT c.prompt_message_id, c.chosen_guild_id, c.expires_at <= now() AS "expired!",
                   (SELECT max(d.message_id) FROM inbound_dms d
@@ -39,16 +39,15 @@ pub async fn get(db: &PgPool, user: UserId) -> sqlx::Result<Option<GuildChoice>>
 }
 
 /// Starts a choice that holds the user's DMs until `expires_at`, and
-/// schedules its timeout, in one transaction. `None` if one is already
+/// schedules its timeout, in the caller's transaction. `None` if one is already
 /// pending, so only one prompt is sent; else the timer, to index.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(tx))]
 pub async fn start(
-    db: &PgPool,
+    tx: &mut PgConnection,
     user: UserId,
     dm_channel: ChannelId,
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<Option<i64>> {
-    let mut tx = db.begin().await?;
     let created = sqlx::query!(
         r#"INSERT INTO dm_guild_choices (user_id, dm_channel_id, expires_at) VALUES ($1, $2, $3)
            ON CONFLICT (user_id) DO NOTHING"#,
@@ -73,12 +72,11 @@ pub async fn start(
     sqlx::query!("UPDATE dm_guild_choices SET timer_id = $2 WHERE user_id = $1", user.db(), timer)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
     Ok(Some(timer))
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn set_prompt(db: &PgPool, user: UserId, prompt: MessageId) -> sqlx::Result<()> {
+pub async fn set_prompt(db: impl PgExecutor<'_>, user: UserId, prompt: MessageId) -> sqlx::Result<()> {
     sqlx::query!("UPDATE dm_guild_choices SET prompt_message_id = $2 WHERE user_id = $1", user.db(), prompt.db())
         .execute(db)
         .await?;
@@ -88,9 +86,8 @@ pub async fn set_prompt(db: &PgPool, user: UserId, prompt: MessageId) -> sqlx::R
 /// Records the user's pick (also a late one, from a menu that expired: it
 /// is still their answer); `false` if no choice was pending. The timeout has
 /// nothing left to do.
-#[tracing::instrument(skip(db))]
-pub async fn choose(db: &PgPool, user: UserId, guild: GuildId) -> sqlx::Result<bool> {
-    let mut tx = db.begin().await?;
+#[tracing::instrument(skip(tx))]
+pub async fn choose(tx: &mut PgConnection, user: UserId, guild: GuildId) -> sqlx::Result<bool> {
     let timer = sqlx::query_scalar!(
         "UPDATE dm_guild_choices SET chosen_guild_id = $2 WHERE user_id = $1 RETURNING timer_id",
         user.db(),
@@ -104,14 +101,12 @@ pub async fn choose(db: &PgPool, user: UserId, guild: GuildId) -> sqlx::Result<b
     if let Some(timer) = timer {
         super::timers::cancel(&mut *tx, timer).await?;
     }
-    tx.commit().await?;
     Ok(true)
 }
 
 /// Removes the choice (answered, or to be asked anew), with its timeout.
-#[tracing::instrument(skip(db))]
-pub async fn clear(db: &PgPool, user: UserId) -> sqlx::Result<()> {
-    let mut tx = db.begin().await?;
+#[tracing::instrument(skip(tx))]
+pub async fn clear(tx: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
     let timer = sqlx::query_scalar!("DELETE FROM dm_guild_choices WHERE user_id = $1 RETURNING timer_id", user.db())
         .fetch_optional(&mut *tx)
         .await?
@@ -119,7 +114,6 @@ pub async fn clear(db: &PgPool, user: UserId) -> sqlx::Result<()> {
     if let Some(timer) = timer {
         super::timers::cancel(&mut *tx, timer).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -137,7 +131,7 @@ pub struct Expired {
 /// again, ends the choice then). `None` if the choice of this timer is gone
 /// or answered. Safe to run twice.
 #[tracing::instrument(skip(db))]
-pub async fn expire(db: &PgPool, user: UserId, timer: i64) -> sqlx::Result<Option<Expired>> {
+pub async fn expire(db: impl PgExecutor<'_>, user: UserId, timer: i64) -> sqlx::Result<Option<Expired>> {
     let row = sqlx::query!(
         r#"WITH ended AS (
                UPDATE dm_guild_choices SET expires_at = LEAST(expires_at, now())
@@ -159,7 +153,7 @@ pub async fn expire(db: &PgPool, user: UserId, timer: i64) -> sqlx::Result<Optio
 /// The user was told their choice expired: a second run of the timer tells
 /// nothing.
 #[tracing::instrument(skip(db))]
-pub async fn mark_expiry_told(db: &PgPool, user: UserId, timer: i64) -> sqlx::Result<()> {
+pub async fn mark_expiry_told(db: impl PgExecutor<'_>, user: UserId, timer: i64) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE dm_guild_choices SET expiry_told_at = now() WHERE user_id = $1 AND timer_id = $2",
         user.db(),

@@ -3,7 +3,7 @@
 //! the server menu, the "switch server" button. See `tickets::routing`.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::PgExecutor;
 
 use crate::domain::ids::{GuildId, UserId};
 
@@ -15,7 +15,7 @@ pub struct Conversation {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn get(db: &PgPool, user: UserId) -> sqlx::Result<Option<Conversation>> {
+pub async fn get(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Option<Conversation>> {
     let row = sqlx::query!("SELECT guild_id, chosen_at FROM dm_conversations WHERE user_id = $1", user.db())
         .fetch_optional(db)
         .await?;
@@ -25,7 +25,7 @@ pub async fn get(db: &PgPool, user: UserId) -> sqlx::Result<Option<Conversation>
 /// The user's DMs go to `guild` from now on. Setting the same server again
 /// keeps its time, so a replayed drain does not reorder anything.
 #[tracing::instrument(skip(db))]
-pub async fn set(db: &PgPool, user: UserId, guild: GuildId) -> sqlx::Result<()> {
+pub async fn set(db: impl PgExecutor<'_>, user: UserId, guild: GuildId) -> sqlx::Result<()> {
     sqlx::query!(
         r#"INSERT INTO dm_conversations (user_id, guild_id) VALUES ($1, $2)
            ON CONFLICT (user_id) DO UPDATE SET guild_id = EXCLUDED.guild_id, chosen_at = now()
@@ -41,7 +41,7 @@ pub async fn set(db: &PgPool, user: UserId, guild: GuildId) -> sqlx::Result<()> 
 /// An explicit pick (menu or button): always moves the time forward, so a
 /// server picked after a staff-opened ticket wins over it.
 #[tracing::instrument(skip(db))]
-pub async fn choose(db: &PgPool, user: UserId, guild: GuildId) -> sqlx::Result<()> {
+pub async fn choose(db: impl PgExecutor<'_>, user: UserId, guild: GuildId) -> sqlx::Result<()> {
     sqlx::query!(
         r#"INSERT INTO dm_conversations (user_id, guild_id) VALUES ($1, $2)
            ON CONFLICT (user_id) DO UPDATE SET guild_id = EXCLUDED.guild_id, chosen_at = now()"#,

@@ -2,7 +2,7 @@
 //! besides relayed messages, shown by `/logs` and served by the API.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgExecutor;
 
 use crate::domain::ids::UserId;
 
@@ -36,7 +36,7 @@ pub async fn record(
 
 /// The ticket's latest events, oldest first.
 #[tracing::instrument(skip(db))]
-pub async fn latest(db: &PgPool, ticket_id: i64, limit: i64) -> sqlx::Result<Vec<TicketEvent>> {
+pub async fn latest(db: impl PgExecutor<'_>, ticket_id: i64, limit: i64) -> sqlx::Result<Vec<TicketEvent>> {
     let mut rows = sqlx::query!(
         r#"SELECT kind, actor_id, detail, created_at FROM ticket_events
            WHERE ticket_id = $1 ORDER BY event_id DESC LIMIT $2"#,

@@ -6,7 +6,7 @@
 
 use futures_util::TryStreamExt as _;
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use tokio::sync::mpsc;
 
 /// One piece of an export, in the order the document is written.
@@ -33,10 +33,11 @@ pub enum ExportError {
 /// then [`ExportItem::End`]. Secrets (token hashes) are left out. Rows are
 /// streamed from PostgreSQL as they are read and `items` is bounded, so the
 /// memory an export takes does not grow with the guild: a slow reader slows
-/// the query down instead. Runs in one REPEATABLE READ snapshot of its own.
-#[tracing::instrument(skip(db, items))]
-pub async fn export(db: &PgPool, guild_id: i64, items: mpsc::Sender<ExportItem>) -> Result<(), ExportError> {
-    let mut tx = db.begin().await?;
+/// the query down instead. Runs in the caller's transaction, which must be
+/// fresh (nothing run in it yet): it becomes one REPEATABLE READ READ ONLY
+/// snapshot, so every table is read as of one moment.
+#[tracing::instrument(skip(tx, items))]
+pub async fn export(tx: &mut PgConnection, guild_id: i64, items: mpsc::Sender<ExportItem>) -> Result<(), ExportError> {
     // One snapshot for every table.
     sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
     async fn send(items: &mpsc::Sender<ExportItem>, item: ExportItem) -> Result<(), ExportError> {
@@ -63,6 +64,10 @@ pub async fn export(db: &PgPool, guild_id: i64, items: mpsc::Sender<ExportItem>)
         "ticket_type_questions",
         "SELECT to_jsonb(q) FROM ticket_type_questions q
          WHERE type_id IN (SELECT type_id FROM ticket_types WHERE guild_id = $1) ORDER BY type_id, position"
+    );
+    table!(
+        "overflow_categories",
+        "SELECT to_jsonb(o) FROM overflow_categories o WHERE guild_id = $1 ORDER BY overflow_id"
     );
     table!("modmail_categories", "SELECT to_jsonb(c) FROM modmail_categories c WHERE guild_id = $1");
     table!("snippets", "SELECT to_jsonb(s) FROM snippets s WHERE guild_id = $1 ORDER BY name");
@@ -101,14 +106,13 @@ pub async fn export(db: &PgPool, guild_id: i64, items: mpsc::Sender<ExportItem>)
          FROM api_tokens WHERE guild_id = $1"
     );
     table!("audit_log", "SELECT to_jsonb(a) FROM audit_log a WHERE guild_id = $1 ORDER BY entry_id");
-    tx.commit().await?;
     send(&items, ExportItem::End).await
 }
 
 /// Deletes all of the guild's data in one transaction; returns the tickets
 /// erased. Safe to run twice (the second run finds nothing).
 #[tracing::instrument(skip(tx))]
-pub async fn erase(tx: &mut sqlx::PgConnection, guild_id: i64) -> sqlx::Result<u64> {
+pub async fn erase(tx: &mut PgConnection, guild_id: i64) -> sqlx::Result<u64> {
     let tickets: Vec<i64> =
         sqlx::query_scalar!("SELECT ticket_id FROM tickets WHERE guild_id = $1 FOR UPDATE", guild_id)
             .fetch_all(&mut *tx)
@@ -135,6 +139,7 @@ pub async fn erase(tx: &mut sqlx::PgConnection, guild_id: i64) -> sqlx::Result<u
         sqlx::query!("DELETE FROM tickets WHERE guild_id = $1", guild_id).execute(&mut *tx).await?.rows_affected();
     sqlx::query!("DELETE FROM transcripts WHERE guild_id = $1", guild_id).execute(&mut *tx).await?;
     sqlx::query!("DELETE FROM ticket_counters WHERE guild_id = $1", guild_id).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM overflow_categories WHERE guild_id = $1", guild_id).execute(&mut *tx).await?;
     sqlx::query!("DELETE FROM modmail_categories WHERE guild_id = $1", guild_id).execute(&mut *tx).await?;
     sqlx::query!("DELETE FROM ticket_types WHERE guild_id = $1", guild_id).execute(&mut *tx).await?;
     sqlx::query!("DELETE FROM panel_settings WHERE guild_id = $1", guild_id).execute(&mut *tx).await?;

@@ -1,14 +1,14 @@
 //! The DM inbox: every DM to the bot, stored on arrival and drained per user in
 //! message-id order. Inserting is idempotent on Discord's message id.
 
-use sqlx::PgPool;
+use sqlx::PgExecutor;
 
 use crate::domain::dm::{Attachment, IncomingDm};
 use crate::domain::ids::{ChannelId, MessageId, UserId};
 
 /// Stores a DM; `false` if it was already stored (a replayed event).
 #[tracing::instrument(skip(db, dm), fields(message = %dm.message))]
-pub async fn insert(db: &PgPool, dm: &IncomingDm) -> sqlx::Result<bool> {
+pub async fn insert(db: impl PgExecutor<'_>, dm: &IncomingDm) -> sqlx::Result<bool> {
     let attachments = serde_json::to_value(&dm.attachments).unwrap_or_default();
     let done = sqlx::query!(
         r#"INSERT INTO inbound_dms (message_id, user_id, dm_channel_id, author_name, content, attachments)
@@ -28,7 +28,7 @@ pub async fn insert(db: &PgPool, dm: &IncomingDm) -> sqlx::Result<bool> {
 
 /// The user's unhandled DMs, oldest first.
 #[tracing::instrument(skip(db))]
-pub async fn pending(db: &PgPool, user: UserId, limit: i64) -> sqlx::Result<Vec<IncomingDm>> {
+pub async fn pending(db: impl PgExecutor<'_>, user: UserId, limit: i64) -> sqlx::Result<Vec<IncomingDm>> {
     let rows = sqlx::query_as!(
         InboundRow,
         r#"SELECT message_id, user_id, dm_channel_id, author_name, content, attachments
@@ -44,7 +44,7 @@ pub async fn pending(db: &PgPool, user: UserId, limit: i64) -> sqlx::Result<Vec<
 
 /// Those of `messages` that are still pending, oldest first.
 #[tracing::instrument(skip(db, messages))]
-pub async fn pending_among(db: &PgPool, messages: &[MessageId]) -> sqlx::Result<Vec<IncomingDm>> {
+pub async fn pending_among(db: impl PgExecutor<'_>, messages: &[MessageId]) -> sqlx::Result<Vec<IncomingDm>> {
     let ids: Vec<i64> = messages.iter().map(|m| m.db()).collect();
     let rows = sqlx::query_as!(
         InboundRow,
@@ -81,7 +81,7 @@ impl From<InboundRow> for IncomingDm {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn has_pending(db: &PgPool, user: UserId) -> sqlx::Result<bool> {
+pub async fn has_pending(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM inbound_dms WHERE user_id = $1 AND state = 'pending') AS "exists!""#,
         user.db()
@@ -92,7 +92,7 @@ pub async fn has_pending(db: &PgPool, user: UserId) -> sqlx::Result<bool> {
 
 /// Marks DMs answered with an explanation instead of a ticket.
 #[tracing::instrument(skip(db, messages))]
-pub async fn mark_refused(db: &PgPool, messages: &[MessageId]) -> sqlx::Result<()> {
+pub async fn mark_refused(db: impl PgExecutor<'_>, messages: &[MessageId]) -> sqlx::Result<()> {
     let ids: Vec<i64> = messages.iter().map(|m| m.db()).collect();
     sqlx::query!(
         "UPDATE inbound_dms SET state = 'refused', handled_at = now() WHERE message_id = ANY($1) AND state = 'pending'",
@@ -118,7 +118,7 @@ pub struct FailureCount {
 /// precede).
 #[tracing::instrument(skip(db, error))]
 pub async fn note_transient_failure(
-    db: &PgPool,
+    db: impl PgExecutor<'_>,
     message: MessageId,
     error: &str,
     first_wait_seconds: f64,
@@ -150,7 +150,7 @@ pub async fn note_transient_failure(
 /// Whether the user's oldest pending DM is within the wait a 429 asked for
 /// (`rate_limited_until`): nothing of theirs may be sent before it has passed.
 #[tracing::instrument(skip(db))]
-pub async fn head_is_rate_limited(db: &PgPool, user: UserId) -> sqlx::Result<bool> {
+pub async fn head_is_rate_limited(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<bool> {
     let waits = sqlx::query_scalar!(
         r#"SELECT COALESCE(rate_limited_until > now(), false) AS "waits!" FROM inbound_dms
            WHERE user_id = $1 AND state = 'pending'
@@ -165,7 +165,7 @@ pub async fn head_is_rate_limited(db: &PgPool, user: UserId) -> sqlx::Result<boo
 /// Gives up on a pending DM (a permanent failure, or too many transient
 /// ones): kept on record with the reason, no longer blocking later DMs.
 #[tracing::instrument(skip(db, error))]
-pub async fn mark_failed(db: &PgPool, message: MessageId, error: &str) -> sqlx::Result<()> {
+pub async fn mark_failed(db: impl PgExecutor<'_>, message: MessageId, error: &str) -> sqlx::Result<()> {
     sqlx::query!(
         r#"UPDATE inbound_dms SET state = 'failed', handled_at = now(), last_error = $2
            WHERE message_id = $1 AND state = 'pending'"#,
@@ -194,7 +194,7 @@ pub async fn mark_failed(db: &PgPool, message: MessageId, error: &str) -> sqlx::
 /// DMs pending (another process holds their lock, a database error) is tried
 /// again in turn, but never takes the slots of users stranded since.
 #[tracing::instrument(skip(db))]
-pub async fn users_to_sweep(db: &PgPool, older_than_seconds: f64, limit: i64) -> sqlx::Result<Vec<UserId>> {
+pub async fn users_to_sweep(db: impl PgExecutor<'_>, older_than_seconds: f64, limit: i64) -> sqlx::Result<Vec<UserId>> {
     let rows = sqlx::query_scalar!(
         r#"WITH picked AS (
                SELECT d.user_id,
@@ -229,7 +229,7 @@ pub async fn users_to_sweep(db: &PgPool, older_than_seconds: f64, limit: i64) ->
 
 /// One stored DM, whatever its state.
 #[tracing::instrument(skip(db))]
-pub async fn get(db: &PgPool, message: MessageId) -> sqlx::Result<Option<IncomingDm>> {
+pub async fn get(db: impl PgExecutor<'_>, message: MessageId) -> sqlx::Result<Option<IncomingDm>> {
     let row = sqlx::query_as!(
         InboundRow,
         r#"SELECT message_id, user_id, dm_channel_id, author_name, content, attachments
@@ -244,7 +244,7 @@ pub async fn get(db: &PgPool, message: MessageId) -> sqlx::Result<Option<Incomin
 /// A DM edited before it was relayed: the relay will carry the new text.
 /// `false` if it is no longer pending.
 #[tracing::instrument(skip(db, content))]
-pub async fn update_pending(db: &PgPool, message: MessageId, content: &str) -> sqlx::Result<bool> {
+pub async fn update_pending(db: impl PgExecutor<'_>, message: MessageId, content: &str) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE inbound_dms SET content = $2 WHERE message_id = $1 AND state = 'pending'",
         message.db(),
@@ -257,7 +257,7 @@ pub async fn update_pending(db: &PgPool, message: MessageId, content: &str) -> s
 
 /// The newest DM stored for a user.
 #[tracing::instrument(skip(db))]
-pub async fn latest_of(db: &PgPool, user: UserId) -> sqlx::Result<Option<MessageId>> {
+pub async fn latest_of(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Option<MessageId>> {
     let id = sqlx::query_scalar!("SELECT max(message_id) FROM inbound_dms WHERE user_id = $1", user.db())
         .fetch_one(db)
         .await?;
@@ -276,7 +276,7 @@ pub struct RecoverableChannel {
 /// ticket opened) and those of users who DMed since `since`.
 #[tracing::instrument(skip(db))]
 pub async fn recent_dm_channels(
-    db: &PgPool,
+    db: impl PgExecutor<'_>,
     since: chrono::DateTime<chrono::Utc>,
 ) -> sqlx::Result<Vec<RecoverableChannel>> {
     let rows = sqlx::query!(
@@ -305,7 +305,7 @@ pub async fn recent_dm_channels(
 /// The author deleted a DM still pending: it is withdrawn, never relayed.
 /// `false` if it was no longer pending (relayed already, or refused).
 #[tracing::instrument(skip(db))]
-pub async fn withdraw_if_pending(db: &PgPool, message: MessageId) -> sqlx::Result<bool> {
+pub async fn withdraw_if_pending(db: impl PgExecutor<'_>, message: MessageId) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE inbound_dms SET state = 'withdrawn', handled_at = now() WHERE message_id = $1 AND state = 'pending'",
         message.db()

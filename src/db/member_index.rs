@@ -2,13 +2,13 @@
 //! one's fill stands: guilds with modmail on are filled by their gateway
 //! cluster (a full member list request), guilds without it are pruned.
 
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{Acquire, PgExecutor, Postgres};
 
 use crate::domain::ids::GuildId;
 
 /// Whether `guild`'s members are indexed: modmail is on there.
 #[tracing::instrument(skip(db))]
-pub async fn wanted(db: &PgPool, guild: GuildId) -> sqlx::Result<bool> {
+pub async fn wanted(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<bool> {
     let on = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM guild_settings WHERE guild_id = $1 AND modmail_enabled) AS "on!""#,
         guild.db()
@@ -25,7 +25,7 @@ pub async fn wanted(db: &PgPool, guild: GuildId) -> sqlx::Result<bool> {
 /// two clusters running the same shard during a reshard do not both ask.
 #[tracing::instrument(skip(db))]
 pub async fn claim_unfilled(
-    db: &PgPool,
+    db: impl PgExecutor<'_>,
     shards: &[i64],
     total: i64,
     limit: i64,
@@ -74,8 +74,17 @@ pub async fn mark_filled(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Resul
 /// guild, however many members each has) and deletes up to `rows` rows of
 /// those not wanted. Returns where the next step starts (`None`: the end of
 /// the index was reached) and how many rows were deleted.
+///
+/// Two statements, each its own transaction (a pool or a plain connection):
+/// a step never holds locks across them.
 #[tracing::instrument(skip(db))]
-pub async fn prune_step(db: &PgPool, after: i64, guilds: i64, rows: i64) -> sqlx::Result<(Option<i64>, u64)> {
+pub async fn prune_step<'c>(
+    db: impl Acquire<'c, Database = Postgres>,
+    after: i64,
+    guilds: i64,
+    rows: i64,
+) -> sqlx::Result<(Option<i64>, u64)> {
+    let mut conn = db.acquire().await?;
     let seen = sqlx::query_scalar!(
         r#"WITH RECURSIVE next (guild_id) AS (
                (SELECT guild_id FROM guild_members WHERE guild_id > $1 ORDER BY guild_id LIMIT 1)
@@ -88,7 +97,7 @@ pub async fn prune_step(db: &PgPool, after: i64, guilds: i64, rows: i64) -> sqlx
         after,
         guilds
     )
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     let Some(&last) = seen.last() else {
         return Ok((None, 0));
@@ -104,7 +113,7 @@ pub async fn prune_step(db: &PgPool, after: i64, guilds: i64, rows: i64) -> sqlx
         &seen,
         rows
     )
-    .execute(db)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     // A full batch may have left rows of these guilds: look at them again.

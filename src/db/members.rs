@@ -7,12 +7,12 @@
 //! racing modmail being turned off stores nothing (or, at worst, rows the
 //! prune job removes). `db::member_index` keeps the fill's bookkeeping.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::ids::{GuildId, UserId};
 
 #[tracing::instrument(skip(db))]
-pub async fn add(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<()> {
+pub async fn add(db: impl PgExecutor<'_>, guild: GuildId, user: UserId) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO guild_members (user_id, guild_id)
          SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM guild_settings WHERE guild_id = $2 AND modmail_enabled)
@@ -27,7 +27,7 @@ pub async fn add(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<()> 
 
 /// Adds many members of one guild in one statement (GUILD_CREATE, member chunks).
 #[tracing::instrument(skip(db, users), fields(count = users.len()))]
-pub async fn add_many(db: impl sqlx::PgExecutor<'_>, guild: GuildId, users: &[UserId]) -> sqlx::Result<()> {
+pub async fn add_many(db: impl PgExecutor<'_>, guild: GuildId, users: &[UserId]) -> sqlx::Result<()> {
     if users.is_empty() {
         return Ok(());
     }
@@ -49,10 +49,9 @@ pub async fn add_many(db: impl sqlx::PgExecutor<'_>, guild: GuildId, users: &[Us
 /// guild): it replaces the index, so members who left while no session was
 /// listening (their MEMBER_REMOVE was never delivered) lose their place.
 /// Returns who was removed.
-#[tracing::instrument(skip(db, users), fields(count = users.len()))]
-pub async fn replace_all(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx::Result<Vec<UserId>> {
+#[tracing::instrument(skip(tx, users), fields(count = users.len()))]
+pub async fn replace_all(tx: &mut PgConnection, guild: GuildId, users: &[UserId]) -> sqlx::Result<Vec<UserId>> {
     let ids: Vec<i64> = users.iter().map(|u| u.db()).collect();
-    let mut tx = db.begin().await?;
     let removed = sqlx::query_scalar!(
         "DELETE FROM guild_members WHERE guild_id = $1 AND user_id <> ALL($2::BIGINT[]) RETURNING user_id",
         guild.db(),
@@ -64,14 +63,13 @@ pub async fn replace_all(db: &PgPool, guild: GuildId, users: &[UserId]) -> sqlx:
     // A chunked sync still running for this guild is superseded.
     sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild.db()).execute(&mut *tx).await?;
     super::member_index::mark_filled(&mut *tx, guild).await?;
-    tx.commit().await?;
     Ok(removed.into_iter().map(UserId::from_db).collect())
 }
 
 /// A large guild's member list is being requested in chunks under `nonce`:
 /// rows not confirmed since now are stale once every chunk has arrived.
 #[tracing::instrument(skip(db))]
-pub async fn start_sync(db: &PgPool, guild: GuildId, nonce: &str) -> sqlx::Result<()> {
+pub async fn start_sync(db: impl PgExecutor<'_>, guild: GuildId, nonce: &str) -> sqlx::Result<()> {
     sqlx::query!(
         r#"INSERT INTO guild_member_syncs (guild_id, nonce, started_at) VALUES ($1, $2, now())
            ON CONFLICT (guild_id) DO UPDATE SET nonce = EXCLUDED.nonce, started_at = now(), chunks_seen = 0"#,
@@ -87,17 +85,17 @@ pub async fn start_sync(db: &PgPool, guild: GuildId, nonce: &str) -> sqlx::Resul
 /// it and, with the last of `chunk_count`, removes every member the sync did
 /// not confirm. Chunks are handled concurrently and in any order; the count
 /// (under the sync row's lock) decides which one is last. Returns who was
-/// removed (nobody until the last chunk).
-#[tracing::instrument(skip(db, users), fields(count = users.len()))]
+/// removed (nobody until the last chunk). In the caller's transaction: a
+/// chunk is counted only with its members stored.
+#[tracing::instrument(skip(tx, users), fields(count = users.len()))]
 pub async fn sync_chunk(
-    db: &PgPool,
+    tx: &mut PgConnection,
     guild: GuildId,
     nonce: &str,
     chunk_count: u32,
     users: &[UserId],
 ) -> sqlx::Result<Vec<UserId>> {
-    add_many(db, guild, users).await?;
-    let mut tx = db.begin().await?;
+    add_many(&mut *tx, guild, users).await?;
     let sync = sqlx::query!(
         r#"UPDATE guild_member_syncs SET chunks_seen = chunks_seen + 1
            WHERE guild_id = $1 AND nonce = $2 RETURNING chunks_seen, started_at"#,
@@ -111,7 +109,6 @@ pub async fn sync_chunk(
         return Ok(Vec::new());
     };
     if i64::from(sync.chunks_seen) < i64::from(chunk_count) {
-        tx.commit().await?;
         return Ok(Vec::new());
     }
     let removed = sqlx::query_scalar!(
@@ -123,12 +120,11 @@ pub async fn sync_chunk(
     .await?;
     sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild.db()).execute(&mut *tx).await?;
     super::member_index::mark_filled(&mut *tx, guild).await?;
-    tx.commit().await?;
     Ok(removed.into_iter().map(UserId::from_db).collect())
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn remove(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<()> {
+pub async fn remove(db: impl PgExecutor<'_>, guild: GuildId, user: UserId) -> sqlx::Result<()> {
     sqlx::query!("DELETE FROM guild_members WHERE user_id = $1 AND guild_id = $2", user.db(), guild.db())
         .execute(db)
         .await?;
@@ -138,7 +134,7 @@ pub async fn remove(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<(
 /// Forgets a guild's members (the bot left it, or modmail was turned off)
 /// and any sync of them under way; a later fill starts from nothing.
 #[tracing::instrument(skip(db))]
-pub async fn remove_guild(db: &mut sqlx::PgConnection, guild: GuildId) -> sqlx::Result<()> {
+pub async fn remove_guild(db: &mut PgConnection, guild: GuildId) -> sqlx::Result<()> {
     sqlx::query!("DELETE FROM guild_members WHERE guild_id = $1", guild.db()).execute(&mut *db).await?;
     sqlx::query!("DELETE FROM guild_member_syncs WHERE guild_id = $1", guild.db()).execute(&mut *db).await?;
     sqlx::query!(
@@ -159,7 +155,7 @@ pub struct ModmailGuild {
 
 /// The guilds with modmail on, that still have the bot, where the user is a member.
 #[tracing::instrument(skip(db))]
-pub async fn modmail_guilds_of(db: &PgPool, user: UserId) -> sqlx::Result<Vec<ModmailGuild>> {
+pub async fn modmail_guilds_of(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Vec<ModmailGuild>> {
     let rows = sqlx::query!(
         r#"SELECT g.guild_id, g.name
            FROM guild_members m
@@ -176,7 +172,7 @@ pub async fn modmail_guilds_of(db: &PgPool, user: UserId) -> sqlx::Result<Vec<Mo
 
 /// Whether the user is in the guild, by the membership index.
 #[tracing::instrument(skip(db))]
-pub async fn is_member(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<bool> {
+pub async fn is_member(db: impl PgExecutor<'_>, guild: GuildId, user: UserId) -> sqlx::Result<bool> {
     let found = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM guild_members WHERE guild_id = $1 AND user_id = $2) AS "found!""#,
         guild.db(),

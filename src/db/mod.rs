@@ -1,5 +1,11 @@
 //! PostgreSQL: the source of truth. All SQL lives in this folder, one file per
 //! table family, as compile-checked `sqlx::query!` calls (offline data in `.sqlx/`).
+//!
+//! The caller owns the transaction: every function takes an executor and none
+//! opens a transaction. One statement takes `impl PgExecutor` (a pool, a
+//! connection or a transaction); statements that must hold together take
+//! `&mut PgConnection` (the caller's transaction); reads or batched deletes
+//! that need one connection but no transaction take `impl Acquire`.
 
 pub mod alerts;
 pub mod api_sessions;
@@ -16,6 +22,7 @@ pub mod guilds;
 pub mod inbound;
 pub mod member_index;
 pub mod members;
+pub mod overflow_categories;
 pub mod panel;
 pub mod prompts;
 pub mod relay_log;
@@ -46,6 +53,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Applies pending migrations. Safe to run twice and concurrently: sqlx takes a
 /// PostgreSQL advisory lock for the duration and skips applied migrations.
+/// The one function here that takes the pool: the migrator opens a
+/// transaction per migration itself, so it never runs in a caller's.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await?;
     Ok(())

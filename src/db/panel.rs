@@ -1,7 +1,7 @@
 //! Panel tickets' configuration: the guild's menu settings (`panel_settings`),
 //! its ticket types and their intake questions.
 
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{Acquire, PgConnection, PgExecutor, Postgres};
 
 use crate::domain::ids::{ChannelId, GuildId, MessageId, RoleId};
 
@@ -14,8 +14,6 @@ pub struct PanelSettings {
     pub support_role: Option<RoleId>,
     pub menu_message: Option<MessageId>,
     pub max_open_per_member: i32,
-    /// Categories made because the ticket category was full, oldest first.
-    pub overflow_categories: Vec<ChannelId>,
 }
 
 /// What `/ticket setup` chose.
@@ -85,8 +83,7 @@ pub struct NewType {
 #[tracing::instrument(skip(db))]
 pub async fn settings(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Option<PanelSettings>> {
     let row = sqlx::query!(
-        r#"SELECT menu_channel_id, category_id, log_channel_id, support_role_id, menu_message_id, max_open_per_member,
-                  overflow_category_ids
+        r#"SELECT menu_channel_id, category_id, log_channel_id, support_role_id, menu_message_id, max_open_per_member
            FROM panel_settings WHERE guild_id = $1"#,
         guild.db()
     )
@@ -100,7 +97,6 @@ pub async fn settings(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<O
         support_role: r.support_role_id.map(RoleId::from_db),
         menu_message: r.menu_message_id.map(MessageId::from_db),
         max_open_per_member: r.max_open_per_member,
-        overflow_categories: r.overflow_category_ids.into_iter().map(ChannelId::from_db).collect(),
     }))
 }
 
@@ -205,38 +201,8 @@ fn question(
     Question { label, style, required, min_length, max_length, placeholder }
 }
 
-/// The overflow categories, oldest first. Read inside the opening
-/// transaction (with the guild's counter row locked), so it sees the one the
-/// previous opening just made.
 #[tracing::instrument(skip(db))]
-pub async fn overflow_categories(db: impl sqlx::PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Vec<ChannelId>> {
-    let ids = sqlx::query_scalar!("SELECT overflow_category_ids FROM panel_settings WHERE guild_id = $1", guild.db())
-        .fetch_optional(db)
-        .await?;
-    Ok(ids.unwrap_or_default().into_iter().map(ChannelId::from_db).collect())
-}
-
-/// Remembers a category made because the ticket category (and earlier
-/// overflow categories) were full.
-#[tracing::instrument(skip(db))]
-pub async fn add_overflow_category(
-    db: impl sqlx::PgExecutor<'_>,
-    guild: GuildId,
-    category: ChannelId,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"UPDATE panel_settings SET overflow_category_ids = array_append(overflow_category_ids, $2), updated_at = now()
-           WHERE guild_id = $1 AND NOT ($2 = ANY(overflow_category_ids))"#,
-        guild.db(),
-        category.db()
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-#[tracing::instrument(skip(db))]
-pub async fn set_menu_message(db: &PgPool, guild: GuildId, message: MessageId) -> sqlx::Result<()> {
+pub async fn set_menu_message(db: impl PgExecutor<'_>, guild: GuildId, message: MessageId) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE panel_settings SET menu_message_id = $2, updated_at = now() WHERE guild_id = $1",
         guild.db(),
@@ -248,14 +214,16 @@ pub async fn set_menu_message(db: &PgPool, guild: GuildId, message: MessageId) -
 }
 
 /// The guild's ticket types in menu order, each with its questions in order.
+/// Two reads on one connection: a pool, a connection or a transaction.
 #[tracing::instrument(skip(db))]
-pub async fn types(db: &PgPool, guild: GuildId) -> sqlx::Result<Vec<TicketType>> {
+pub async fn types<'c>(db: impl Acquire<'c, Database = Postgres>, guild: GuildId) -> sqlx::Result<Vec<TicketType>> {
+    let mut conn = db.acquire().await?;
     let types = sqlx::query!(
         r#"SELECT type_id, name, description, emoji FROM ticket_types
            WHERE guild_id = $1 ORDER BY position, type_id"#,
         guild.db()
     )
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     let ids: Vec<i64> = types.iter().map(|t| t.type_id).collect();
     let questions = sqlx::query!(
@@ -263,7 +231,7 @@ pub async fn types(db: &PgPool, guild: GuildId) -> sqlx::Result<Vec<TicketType>>
            FROM ticket_type_questions WHERE type_id = ANY($1) ORDER BY type_id, position"#,
         &ids
     )
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(types
         .into_iter()
@@ -285,34 +253,13 @@ pub async fn types(db: &PgPool, guild: GuildId) -> sqlx::Result<Vec<TicketType>>
 
 /// Open panel tickets in the guild (the menu shows it).
 #[tracing::instrument(skip(db))]
-pub async fn open_count(db: &PgPool, guild: GuildId) -> sqlx::Result<i64> {
+pub async fn open_count(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM tickets WHERE guild_id = $1 AND status = 'open' AND kind = 'panel'"#,
         guild.db()
     )
     .fetch_one(db)
     .await
-}
-
-/// Forgets overflow categories that were deleted because they were empty.
-#[tracing::instrument(skip(tx))]
-pub async fn remove_overflow_categories(
-    tx: &mut PgConnection,
-    guild: GuildId,
-    categories: &[ChannelId],
-) -> sqlx::Result<()> {
-    let ids: Vec<i64> = categories.iter().map(|c| c.db()).collect();
-    sqlx::query!(
-        r#"UPDATE panel_settings
-           SET overflow_category_ids = ARRAY(SELECT c FROM unnest(overflow_category_ids) AS c WHERE c <> ALL($2)),
-               updated_at = now()
-           WHERE guild_id = $1"#,
-        guild.db(),
-        &ids
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }
 
 /// Adds a type at the end of the menu, unless the guild has `limit` types.

@@ -2,7 +2,7 @@
 //! user's messages meanwhile stay pending in `inbound_dms` (the truth) and are
 //! mirrored in a Redis queue (`crate::redis::held_queue`).
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
 
@@ -25,7 +25,7 @@ pub struct Prompt {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn get(db: &PgPool, user: UserId) -> sqlx::Result<Option<Prompt>> {
+pub async fn get(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Option<Prompt>> {
     let row = sqlx::query!(
         "SELECT guild_id, prompt_message_id, dm_channel_id, state, chosen_category_id
          FROM category_prompts WHERE user_id = $1",
@@ -46,16 +46,15 @@ pub async fn get(db: &PgPool, user: UserId) -> sqlx::Result<Option<Prompt>> {
     }))
 }
 
-/// Starts a prompt and schedules its timeout in one transaction. `None` if the
+/// Starts a prompt and schedules its timeout, in the caller's transaction. `None` if the
 /// user already has one: only the worker that created it sends the buttons.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(tx))]
 pub async fn start(
-    db: &PgPool,
+    tx: &mut PgConnection,
     user: UserId,
     guild: GuildId,
     due_at: chrono::DateTime<chrono::Utc>,
 ) -> sqlx::Result<Option<i64>> {
-    let mut tx = db.begin().await?;
     let created = sqlx::query!(
         "INSERT INTO category_prompts (user_id, guild_id) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
         user.db(),
@@ -78,12 +77,16 @@ pub async fn start(
     sqlx::query!("UPDATE category_prompts SET timer_id = $2 WHERE user_id = $1", user.db(), timer)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
     Ok(Some(timer))
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn set_message(db: &PgPool, user: UserId, message: MessageId, dm_channel: ChannelId) -> sqlx::Result<()> {
+pub async fn set_message(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    message: MessageId,
+    dm_channel: ChannelId,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE category_prompts SET prompt_message_id = $2, dm_channel_id = $3 WHERE user_id = $1",
         user.db(),
@@ -97,9 +100,8 @@ pub async fn set_message(db: &PgPool, user: UserId, message: MessageId, dm_chann
 
 /// Records the user's pick; `false` unless a prompt of this guild was waiting
 /// (a second click, or a click after the timeout, changes nothing).
-#[tracing::instrument(skip(db))]
-pub async fn choose(db: &PgPool, user: UserId, guild: GuildId, category: i64) -> sqlx::Result<bool> {
-    let mut tx = db.begin().await?;
+#[tracing::instrument(skip(tx))]
+pub async fn choose(tx: &mut PgConnection, user: UserId, guild: GuildId, category: i64) -> sqlx::Result<bool> {
     let timer = sqlx::query_scalar!(
         r#"UPDATE category_prompts SET state = 'chosen', chosen_category_id = $3, answered_at = now()
            WHERE user_id = $1 AND guild_id = $2 AND state = 'waiting' RETURNING timer_id"#,
@@ -116,13 +118,12 @@ pub async fn choose(db: &PgPool, user: UserId, guild: GuildId, category: i64) ->
     if let Some(timer) = timer {
         super::timers::cancel(&mut *tx, timer).await?;
     }
-    tx.commit().await?;
     Ok(true)
 }
 
 /// The timeout fired: `false` unless the prompt was still waiting.
 #[tracing::instrument(skip(db))]
-pub async fn time_out(db: &PgPool, user: UserId, timer: i64) -> sqlx::Result<bool> {
+pub async fn time_out(db: impl PgExecutor<'_>, user: UserId, timer: i64) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         r#"UPDATE category_prompts SET state = 'timed_out', answered_at = now()
            WHERE user_id = $1 AND timer_id = $2 AND state = 'waiting'"#,
@@ -136,9 +137,8 @@ pub async fn time_out(db: &PgPool, user: UserId, timer: i64) -> sqlx::Result<boo
 
 /// Drops a prompt whose guild can no longer take the ticket (modmail or the
 /// prompt turned off, the user left); its timer goes with it.
-#[tracing::instrument(skip(db))]
-pub async fn discard(db: &PgPool, user: UserId) -> sqlx::Result<()> {
-    let mut tx = db.begin().await?;
+#[tracing::instrument(skip(tx))]
+pub async fn discard(tx: &mut PgConnection, user: UserId) -> sqlx::Result<()> {
     let timer = sqlx::query_scalar!("DELETE FROM category_prompts WHERE user_id = $1 RETURNING timer_id", user.db())
         .fetch_optional(&mut *tx)
         .await?
@@ -146,7 +146,6 @@ pub async fn discard(db: &PgPool, user: UserId) -> sqlx::Result<()> {
     if let Some(timer) = timer {
         super::timers::cancel(&mut *tx, timer).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -155,16 +154,16 @@ pub async fn discard(db: &PgPool, user: UserId) -> sqlx::Result<()> {
 /// prompt still waiting (staff opened the ticket meanwhile) takes its timer
 /// along; a chosen one's was cancelled by the choice, a timed-out one's is firing.
 #[tracing::instrument(skip(tx))]
-pub async fn finish(tx: &mut Transaction<'_, Postgres>, user: UserId, guild: GuildId) -> sqlx::Result<()> {
+pub async fn finish(tx: &mut PgConnection, user: UserId, guild: GuildId) -> sqlx::Result<()> {
     let finished = sqlx::query!(
         "DELETE FROM category_prompts WHERE user_id = $1 AND guild_id = $2 RETURNING timer_id, state",
         user.db(),
         guild.db()
     )
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     if let Some(timer) = finished.filter(|f| f.state == "waiting").and_then(|f| f.timer_id) {
-        super::timers::cancel(&mut **tx, timer).await?;
+        super::timers::cancel(&mut *tx, timer).await?;
     }
     Ok(())
 }

@@ -1,23 +1,22 @@
 //! The relay log: every message relayed between a user and staff, with its ids
 //! on both sides. `source_id` is unique, so each source is relayed once.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::dm::{Attachment, IncomingDm};
 use crate::domain::ids::{ChannelId, MessageId, UserId};
 
 /// Records a user's DM as relayed into the ticket channel, and takes it off the
-/// inbox, in one transaction.
-#[tracing::instrument(skip(db, dm), fields(message = %dm.message))]
+/// inbox, in the caller's transaction (both, or neither).
+#[tracing::instrument(skip(tx, dm), fields(message = %dm.message))]
 pub async fn record_to_staff(
-    db: &PgPool,
+    tx: &mut PgConnection,
     ticket_id: i64,
     dm: &IncomingDm,
     staff_copy: MessageId,
     carries_header: bool,
 ) -> sqlx::Result<()> {
     let source = dm.message;
-    let mut tx = db.begin().await?;
     sqlx::query!(
         r#"INSERT INTO ticket_messages (ticket_id, direction, source_id, author_id, content, staff_copy_message_id,
                                         user_copy_message_id, carries_header, attachments)
@@ -40,7 +39,7 @@ pub async fn record_to_staff(
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// A staff reply delivered to the user, as recorded.
@@ -63,7 +62,7 @@ pub struct StaffReply<'a> {
 /// Records a staff reply delivered to the user. `false` if this source was
 /// already recorded (a replayed command).
 #[tracing::instrument(skip(db, reply), fields(ticket = reply.ticket_id, number = reply.number))]
-pub async fn record_to_user(db: &PgPool, reply: &StaffReply<'_>) -> sqlx::Result<bool> {
+pub async fn record_to_user(db: impl PgExecutor<'_>, reply: &StaffReply<'_>) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         r#"INSERT INTO ticket_messages (ticket_id, direction, source_id, author_id, author_name, anonymous, content,
                                         staff_number, user_copy_channel_id, user_copy_message_id,
@@ -90,7 +89,7 @@ pub async fn record_to_user(db: &PgPool, reply: &StaffReply<'_>) -> sqlx::Result
 /// Takes the ticket's next staff message number. Never reused: a send that
 /// fails afterwards leaves a gap rather than a number meaning two messages.
 #[tracing::instrument(skip(db))]
-pub async fn next_staff_number(db: &PgPool, ticket_id: i64) -> sqlx::Result<i32> {
+pub async fn next_staff_number(db: impl PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<i32> {
     sqlx::query_scalar!(
         "UPDATE tickets SET last_staff_number = last_staff_number + 1 WHERE ticket_id = $1 RETURNING last_staff_number",
         ticket_id
@@ -116,7 +115,7 @@ pub struct StaffMessage {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn staff_message(db: &PgPool, ticket_id: i64, number: i32) -> sqlx::Result<Option<StaffMessage>> {
+pub async fn staff_message(db: impl PgExecutor<'_>, ticket_id: i64, number: i32) -> sqlx::Result<Option<StaffMessage>> {
     let row = sqlx::query!(
         r#"SELECT ticket_message_id, staff_number AS "staff_number!", content, author_name, anonymous,
                   user_copy_channel_id, user_copy_message_id, staff_copy_message_id,
@@ -167,7 +166,11 @@ pub struct ConversationMessage {
 /// The ticket's relayed messages in order, without those deleted (a reply
 /// staff retracted, or a DM the user deleted); at most `limit`.
 #[tracing::instrument(skip(db))]
-pub async fn conversation(db: &PgPool, ticket_id: i64, limit: i64) -> sqlx::Result<Vec<ConversationMessage>> {
+pub async fn conversation(
+    db: impl PgExecutor<'_>,
+    ticket_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<ConversationMessage>> {
     let rows = sqlx::query!(
         r#"SELECT direction, author_id, author_name, anonymous, content, attachments, created_at, edited_at,
                   staff_number
@@ -202,10 +205,10 @@ pub async fn conversation(db: &PgPool, ticket_id: i64, limit: i64) -> sqlx::Resu
         .collect())
 }
 
-/// Records an edit: the new text, and the old one in the history.
-#[tracing::instrument(skip(db, old, new))]
-pub async fn record_edit(db: &PgPool, message: i64, old: &str, new: &str, by: UserId) -> sqlx::Result<()> {
-    let mut tx = db.begin().await?;
+/// Records an edit: the new text, and the old one in the history, in the
+/// caller's transaction.
+#[tracing::instrument(skip(tx, old, new))]
+pub async fn record_edit(tx: &mut PgConnection, message: i64, old: &str, new: &str, by: UserId) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE ticket_messages SET content = $2, edited_at = now() WHERE ticket_message_id = $1",
         message,
@@ -222,12 +225,12 @@ pub async fn record_edit(db: &PgPool, message: i64, old: &str, new: &str, by: Us
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// Marks a message deleted; its text stays on record. `false` if it already was.
 #[tracing::instrument(skip(db))]
-pub async fn record_delete(db: &PgPool, message: i64, by: UserId) -> sqlx::Result<bool> {
+pub async fn record_delete(db: impl PgExecutor<'_>, message: i64, by: UserId) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "UPDATE ticket_messages SET deleted_at = now(), deleted_by = $2 WHERE ticket_message_id = $1 AND deleted_at IS NULL",
         message,
@@ -240,7 +243,7 @@ pub async fn record_delete(db: &PgPool, message: i64, by: UserId) -> sqlx::Resul
 
 /// Whether this source (a command message or an interaction) was relayed already.
 #[tracing::instrument(skip(db))]
-pub async fn exists(db: &PgPool, source: u64) -> sqlx::Result<bool> {
+pub async fn exists(db: impl PgExecutor<'_>, source: u64) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM ticket_messages WHERE source_id = $1) AS "exists!""#,
         source as i64
@@ -256,7 +259,7 @@ pub struct Counts {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn counts(db: &PgPool, ticket_id: i64) -> sqlx::Result<Counts> {
+pub async fn counts(db: impl PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<Counts> {
     let row = sqlx::query!(
         r#"SELECT count(*) FILTER (WHERE direction = 'to_staff') AS "to_staff!",
                   count(*) FILTER (WHERE direction = 'to_user') AS "to_user!"
@@ -281,7 +284,7 @@ pub struct UserMessage {
 
 /// The relayed copy of the user's DM `source`, if it was relayed.
 #[tracing::instrument(skip(db))]
-pub async fn user_message(db: &PgPool, source: MessageId) -> sqlx::Result<Option<UserMessage>> {
+pub async fn user_message(db: impl PgExecutor<'_>, source: MessageId) -> sqlx::Result<Option<UserMessage>> {
     let row = sqlx::query!(
         r#"SELECT ticket_message_id, ticket_id, author_id, content, staff_copy_message_id,
                   deleted_at IS NOT NULL AS "deleted!", carries_header

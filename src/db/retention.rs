@@ -2,7 +2,7 @@
 //! the text of people who are nobody's customers) and timers that finished.
 //! Deleted in small batches so a backlog never holds long locks.
 
-use sqlx::PgPool;
+use sqlx::{Acquire, Postgres};
 
 /// Rows deleted per statement.
 const BATCH: i64 = 1000;
@@ -15,10 +15,14 @@ pub struct Purged {
 }
 
 /// Deletes refused DMs received, and timers finished, more than `days` ago.
+/// Each batch is its own statement, committed at once (give a pool or a plain
+/// connection, not a transaction): a backlog never holds long locks.
 #[tracing::instrument(skip(db))]
-pub async fn purge(db: &PgPool, days: i32) -> sqlx::Result<Purged> {
-    let refused_dms = in_batches(|| async {
-        sqlx::query!(
+pub async fn purge<'c>(db: impl Acquire<'c, Database = Postgres>, days: i32) -> sqlx::Result<Purged> {
+    let mut conn = db.acquire().await?;
+    let mut purged = Purged::default();
+    loop {
+        let deleted = sqlx::query!(
             r#"DELETE FROM inbound_dms WHERE message_id IN
                    (SELECT message_id FROM inbound_dms
                     WHERE state = 'refused' AND ticket_id IS NULL
@@ -27,14 +31,17 @@ pub async fn purge(db: &PgPool, days: i32) -> sqlx::Result<Purged> {
             days,
             BATCH
         )
-        .execute(db)
-        .await
-        .map(|done| done.rows_affected())
-    })
-    .await?;
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        purged.refused_dms += deleted;
+        if deleted < BATCH as u64 {
+            break;
+        }
+    }
     // Every state but `pending` is final: fired, cancelled, failed.
-    let finished_timers = in_batches(|| async {
-        sqlx::query!(
+    loop {
+        let deleted = sqlx::query!(
             r#"DELETE FROM timers WHERE timer_id IN
                    (SELECT timer_id FROM timers
                     WHERE state <> 'pending' AND finished_at < now() - make_interval(days => $1)
@@ -42,26 +49,13 @@ pub async fn purge(db: &PgPool, days: i32) -> sqlx::Result<Purged> {
             days,
             BATCH
         )
-        .execute(db)
-        .await
-        .map(|done| done.rows_affected())
-    })
-    .await?;
-    Ok(Purged { refused_dms, finished_timers })
-}
-
-/// Runs a batched delete until a batch comes back short; returns the total.
-async fn in_batches<F, Fut>(mut delete: F) -> sqlx::Result<u64>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = sqlx::Result<u64>>,
-{
-    let mut total = 0;
-    loop {
-        let deleted = delete().await?;
-        total += deleted;
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        purged.finished_timers += deleted;
         if deleted < BATCH as u64 {
-            return Ok(total);
+            break;
         }
     }
+    Ok(purged)
 }

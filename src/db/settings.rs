@@ -2,21 +2,21 @@
 
 use std::time::Duration;
 
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::ids::{ChannelId, GuildId, RoleId};
 use crate::domain::settings::{CloseAction, GuildSettings};
 
 /// The guild's settings, or the defaults if it has configured nothing.
 #[tracing::instrument(skip(db))]
-pub async fn get(db: &PgPool, guild: GuildId) -> sqlx::Result<GuildSettings> {
+pub async fn get(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<GuildSettings> {
     let row = sqlx::query_as!(
         SettingsRow,
         r#"SELECT guild_id, command_prefix, modmail_enabled, inbox_category_id, staff_role_id, log_channel_id,
                   welcome_message, close_message, anonymous_label, embedded_message, block_quote,
                   show_log_on_edit, show_log_on_delete, close_action, archive_category_id,
                   time_to_close_seconds, close_on_leave, create_ticket_by_create_channel,
-                  overflow_category_ids, category_prompt, category_prompt_timeout_seconds
+                  category_prompt, category_prompt_timeout_seconds
            FROM guild_settings WHERE guild_id = $1"#,
         guild.db()
     )
@@ -25,26 +25,14 @@ pub async fn get(db: &PgPool, guild: GuildId) -> sqlx::Result<GuildSettings> {
     Ok(row.map_or_else(|| GuildSettings::defaults(guild), GuildSettings::from))
 }
 
-/// Changes a guild's settings: `change` runs on the current values under a row
-/// lock, so two admins changing different settings at once both win. Returns
-/// the settings as stored, or `change`'s refusal (nothing is written then).
-#[tracing::instrument(skip(db, change))]
-pub async fn update<E>(
-    db: &PgPool,
-    guild: GuildId,
-    change: impl FnOnce(&mut GuildSettings) -> Result<(), E>,
-) -> sqlx::Result<Result<GuildSettings, E>> {
-    let mut tx = db.begin().await?;
-    let updated = update_in(&mut tx, guild, change).await?;
-    tx.commit().await?;
-    Ok(updated.map(|(_, after)| after))
-}
-
-/// [`update`] inside the caller's transaction, returning the settings before
-/// and after (so the caller can record the change with it).
+/// Changes a guild's settings in the caller's transaction: `change` runs on
+/// the current values under a row lock, so two admins changing different
+/// settings at once both win. Returns the settings before and after (so the
+/// caller records the change with it), or `change`'s refusal (nothing is
+/// written then).
 #[tracing::instrument(skip(tx, change))]
 pub async fn update_in<E>(
-    tx: &mut sqlx::PgConnection,
+    tx: &mut PgConnection,
     guild: GuildId,
     change: impl FnOnce(&mut GuildSettings) -> Result<(), E>,
 ) -> sqlx::Result<Result<(GuildSettings, GuildSettings), E>> {
@@ -57,7 +45,7 @@ pub async fn update_in<E>(
                       welcome_message, close_message, anonymous_label, embedded_message, block_quote,
                       show_log_on_edit, show_log_on_delete, close_action, archive_category_id,
                       time_to_close_seconds, close_on_leave, create_ticket_by_create_channel,
-                  overflow_category_ids, category_prompt, category_prompt_timeout_seconds
+                  category_prompt, category_prompt_timeout_seconds
                FROM guild_settings WHERE guild_id = $1 FOR UPDATE"#,
         guild.db()
     )
@@ -118,7 +106,6 @@ struct SettingsRow {
     time_to_close_seconds: Option<i32>,
     close_on_leave: bool,
     create_ticket_by_create_channel: bool,
-    overflow_category_ids: Vec<i64>,
     category_prompt: bool,
     category_prompt_timeout_seconds: i32,
 }
@@ -145,7 +132,6 @@ impl From<SettingsRow> for GuildSettings {
             time_to_close: r.time_to_close_seconds.map(|s| Duration::from_secs(s.unsigned_abs().into())),
             close_on_leave: r.close_on_leave,
             create_ticket_by_create_channel: r.create_ticket_by_create_channel,
-            overflow_categories: r.overflow_category_ids.into_iter().map(ChannelId::from_db).collect(),
             category_prompt: r.category_prompt,
             category_prompt_timeout: Duration::from_secs(r.category_prompt_timeout_seconds.unsigned_abs().into()),
         }
@@ -188,7 +174,7 @@ pub async fn setup_modmail(
 /// Turns modmail off (settings are kept for when it is set up again) and
 /// drops the guild's membership index. Returns whether it was on.
 #[tracing::instrument(skip(tx))]
-pub async fn disable_modmail(tx: &mut sqlx::PgConnection, guild: GuildId) -> sqlx::Result<bool> {
+pub async fn disable_modmail(tx: &mut PgConnection, guild: GuildId) -> sqlx::Result<bool> {
     let was_on = sqlx::query!(
         "UPDATE guild_settings SET modmail_enabled = false, updated_at = now()
          WHERE guild_id = $1 AND modmail_enabled",
@@ -200,55 +186,4 @@ pub async fn disable_modmail(tx: &mut sqlx::PgConnection, guild: GuildId) -> sql
         > 0;
     super::members::remove_guild(tx, guild).await?;
     Ok(was_on)
-}
-
-/// The overflow categories, oldest first. Read inside the opening
-/// transaction (with the guild's counter row locked), so it sees the one the
-/// previous opening just made.
-#[tracing::instrument(skip(db))]
-pub async fn overflow_categories(db: impl sqlx::PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Vec<ChannelId>> {
-    let ids = sqlx::query_scalar!("SELECT overflow_category_ids FROM guild_settings WHERE guild_id = $1", guild.db())
-        .fetch_optional(db)
-        .await?;
-    Ok(ids.unwrap_or_default().into_iter().map(ChannelId::from_db).collect())
-}
-
-/// Remembers a category created because the inbox (and earlier overflow
-/// categories) were full.
-#[tracing::instrument(skip(db))]
-pub async fn add_overflow_category(
-    db: impl sqlx::PgExecutor<'_>,
-    guild: GuildId,
-    category: ChannelId,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"UPDATE guild_settings SET overflow_category_ids = array_append(overflow_category_ids, $2), updated_at = now()
-           WHERE guild_id = $1 AND NOT ($2 = ANY(overflow_category_ids))"#,
-        guild.db(),
-        category.db()
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// Forgets overflow categories that were deleted because they were empty.
-#[tracing::instrument(skip(tx))]
-pub async fn remove_overflow_categories(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    guild: GuildId,
-    categories: &[ChannelId],
-) -> sqlx::Result<()> {
-    let ids: Vec<i64> = categories.iter().map(|c| c.db()).collect();
-    sqlx::query!(
-        r#"UPDATE guild_settings
-           SET overflow_category_ids = ARRAY(SELECT c FROM unnest(overflow_category_ids) AS c WHERE c <> ALL($2)),
-               updated_at = now()
-           WHERE guild_id = $1"#,
-        guild.db(),
-        &ids
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }

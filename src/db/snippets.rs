@@ -1,6 +1,6 @@
 //! Saved answers (`snippets`), per guild, by name.
 
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::ids::{GuildId, UserId};
 
@@ -82,14 +82,14 @@ pub async fn delete(db: impl PgExecutor<'_>, guild: GuildId, name: &str) -> sqlx
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn get(db: &PgPool, guild: GuildId, name: &str) -> sqlx::Result<Option<Snippet>> {
+pub async fn get(db: impl PgExecutor<'_>, guild: GuildId, name: &str) -> sqlx::Result<Option<Snippet>> {
     sqlx::query_as!(Snippet, "SELECT name, content FROM snippets WHERE guild_id = $1 AND name = $2", guild.db(), name)
         .fetch_optional(db)
         .await
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn list(db: &PgPool, guild: GuildId) -> sqlx::Result<Vec<Snippet>> {
+pub async fn list(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<Vec<Snippet>> {
     sqlx::query_as!(Snippet, "SELECT name, content FROM snippets WHERE guild_id = $1 ORDER BY name", guild.db())
         .fetch_all(db)
         .await

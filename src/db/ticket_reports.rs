@@ -3,7 +3,7 @@
 //! the ticket core owns every write.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::PgPool;
+use sqlx::PgExecutor;
 
 /// What the list may be narrowed to; `None` means any.
 #[derive(Debug, Default, Clone)]
@@ -41,7 +41,12 @@ pub struct TicketSummary {
 
 /// Newest first, `limit` at most.
 #[tracing::instrument(skip(db))]
-pub async fn list(db: &PgPool, guild_id: i64, filter: &TicketFilter, limit: i64) -> sqlx::Result<Vec<TicketSummary>> {
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    guild_id: i64,
+    filter: &TicketFilter,
+    limit: i64,
+) -> sqlx::Result<Vec<TicketSummary>> {
     sqlx::query_as!(
         TicketSummary,
         r#"SELECT t.ticket_id, t.number, t.kind, t.status, t.opener_id, t.opener_name, t.channel_id, t.assigned_to,
@@ -78,7 +83,7 @@ pub async fn list(db: &PgPool, guild_id: i64, filter: &TicketFilter, limit: i64)
 
 /// Ticket `number` of the guild.
 #[tracing::instrument(skip(db))]
-pub async fn one(db: &PgPool, guild_id: i64, number: i32) -> sqlx::Result<Option<TicketSummary>> {
+pub async fn one(db: impl PgExecutor<'_>, guild_id: i64, number: i32) -> sqlx::Result<Option<TicketSummary>> {
     let filter = TicketFilter { number: Some(number), ..TicketFilter::default() };
     Ok(list(db, guild_id, &filter, 1).await?.pop())
 }
@@ -98,7 +103,7 @@ pub struct RelayedMessage {
 
 /// The ticket's relayed messages in order, at most `limit`.
 #[tracing::instrument(skip(db))]
-pub async fn messages(db: &PgPool, ticket_id: i64, limit: i64) -> sqlx::Result<Vec<RelayedMessage>> {
+pub async fn messages(db: impl PgExecutor<'_>, ticket_id: i64, limit: i64) -> sqlx::Result<Vec<RelayedMessage>> {
     sqlx::query_as!(
         RelayedMessage,
         "SELECT direction, author_id, author_name, content, staff_number, anonymous, created_at, edited_at, deleted_at
@@ -120,7 +125,7 @@ pub struct Event {
 
 /// The ticket's events in order.
 #[tracing::instrument(skip(db))]
-pub async fn events(db: &PgPool, ticket_id: i64) -> sqlx::Result<Vec<Event>> {
+pub async fn events(db: impl PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<Vec<Event>> {
     sqlx::query_as!(
         Event,
         "SELECT kind, actor_id, detail, created_at FROM ticket_events WHERE ticket_id = $1 ORDER BY event_id",
@@ -141,7 +146,7 @@ pub struct Day {
 /// Opened and closed per day over the last `days` days, oldest first, every
 /// day present (zeros included).
 #[tracing::instrument(skip(db))]
-pub async fn per_day(db: &PgPool, guild_id: i64, days: i32) -> sqlx::Result<Vec<Day>> {
+pub async fn per_day(db: impl PgExecutor<'_>, guild_id: i64, days: i32) -> sqlx::Result<Vec<Day>> {
     sqlx::query_as!(
         Day,
         r#"WITH days AS (
@@ -169,7 +174,7 @@ pub struct Summary {
 /// First response: a staff reply relayed to the user, or staff taking
 /// (claiming) the ticket, whichever came first. Resolution: open to closed.
 #[tracing::instrument(skip(db))]
-pub async fn summary(db: &PgPool, guild_id: i64, since: DateTime<Utc>) -> sqlx::Result<Summary> {
+pub async fn summary(db: impl PgExecutor<'_>, guild_id: i64, since: DateTime<Utc>) -> sqlx::Result<Summary> {
     sqlx::query_as!(
         Summary,
         r#"WITH window_tickets AS (
@@ -204,7 +209,11 @@ pub struct StaffFigures {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn per_staff(db: &PgPool, guild_id: i64, since: DateTime<Utc>) -> sqlx::Result<Vec<StaffFigures>> {
+pub async fn per_staff(
+    db: impl PgExecutor<'_>,
+    guild_id: i64,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<StaffFigures>> {
     sqlx::query_as!(
         StaffFigures,
         r#"WITH window_tickets AS (

@@ -1,6 +1,6 @@
 //! Tickets and their per-guild numbers.
 
-use sqlx::{PgExecutor, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::ids::{ChannelId, GuildId, MessageId, UserId};
 use crate::domain::ticket::{Ticket, TicketKind, TicketStatus};
@@ -9,14 +9,14 @@ use crate::domain::ticket::{Ticket, TicketKind, TicketStatus};
 /// inserts the ticket: the counter row stays locked until it commits (serialising
 /// only this guild) and a rollback returns the number, so numbers are gapless.
 #[tracing::instrument(skip(tx))]
-pub async fn next_number(tx: &mut Transaction<'_, Postgres>, guild: GuildId) -> sqlx::Result<i32> {
+pub async fn next_number(tx: &mut PgConnection, guild: GuildId) -> sqlx::Result<i32> {
     sqlx::query_scalar!(
         r#"INSERT INTO ticket_counters (guild_id, last_number) VALUES ($1, 1)
            ON CONFLICT (guild_id) DO UPDATE SET last_number = ticket_counters.last_number + 1
            RETURNING last_number"#,
         guild.db()
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await
 }
 
@@ -24,9 +24,9 @@ pub async fn next_number(tx: &mut Transaction<'_, Postgres>, guild: GuildId) -> 
 /// an opening holds while it picks a category, so work on the guild's
 /// categories can take turns with openings.
 #[tracing::instrument(skip(tx))]
-pub async fn lock_counter(tx: &mut Transaction<'_, Postgres>, guild: GuildId) -> sqlx::Result<()> {
+pub async fn lock_counter(tx: &mut PgConnection, guild: GuildId) -> sqlx::Result<()> {
     sqlx::query_scalar!("SELECT last_number FROM ticket_counters WHERE guild_id = $1 FOR UPDATE", guild.db())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
     Ok(())
 }
@@ -47,7 +47,7 @@ pub struct NewTicket {
 }
 
 #[tracing::instrument(skip(tx, new), fields(guild = %new.guild, number = new.number))]
-pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewTicket) -> sqlx::Result<Ticket> {
+pub async fn insert(tx: &mut PgConnection, new: &NewTicket) -> sqlx::Result<Ticket> {
     let row = sqlx::query!(
         r#"INSERT INTO tickets (guild_id, number, kind, opener_id, channel_id, dm_channel_id, opener_name,
                                   modmail_category_id, ticket_type_id, answers)
@@ -68,7 +68,7 @@ pub async fn insert(tx: &mut Transaction<'_, Postgres>, new: &NewTicket) -> sqlx
             )
         })
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     Ok(Ticket {
         id: row.ticket_id,
@@ -121,7 +121,7 @@ impl From<TicketRow> for Ticket {
 /// The user's open modmail tickets in every guild, oldest first (at most one
 /// per guild). Which one their DMs go to is routing's decision.
 #[tracing::instrument(skip(db))]
-pub async fn open_modmail_of_user(db: &PgPool, user: UserId) -> sqlx::Result<Vec<Ticket>> {
+pub async fn open_modmail_of_user(db: impl PgExecutor<'_>, user: UserId) -> sqlx::Result<Vec<Ticket>> {
     let rows = sqlx::query_as!(
         TicketRow,
         r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
@@ -137,7 +137,11 @@ pub async fn open_modmail_of_user(db: &PgPool, user: UserId) -> sqlx::Result<Vec
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn open_modmail_in_guild(db: &PgPool, guild: GuildId, user: UserId) -> sqlx::Result<Option<Ticket>> {
+pub async fn open_modmail_in_guild(
+    db: impl PgExecutor<'_>,
+    guild: GuildId,
+    user: UserId,
+) -> sqlx::Result<Option<Ticket>> {
     let row = sqlx::query_as!(
         TicketRow,
         r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
@@ -155,7 +159,7 @@ pub async fn open_modmail_in_guild(db: &PgPool, guild: GuildId, user: UserId) ->
 /// The member's open panel tickets in the guild, oldest first. An opening
 /// reads them in its transaction (which holds the guild's counter row lock).
 #[tracing::instrument(skip(db))]
-pub async fn open_panel_of(db: impl sqlx::PgExecutor<'_>, guild: GuildId, user: UserId) -> sqlx::Result<Vec<Ticket>> {
+pub async fn open_panel_of(db: impl PgExecutor<'_>, guild: GuildId, user: UserId) -> sqlx::Result<Vec<Ticket>> {
     let rows = sqlx::query_as!(
         TicketRow,
         r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
@@ -173,7 +177,7 @@ pub async fn open_panel_of(db: impl sqlx::PgExecutor<'_>, guild: GuildId, user: 
 
 /// The name of a panel ticket's type (if it still exists).
 #[tracing::instrument(skip(db))]
-pub async fn type_name(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<String>> {
+pub async fn type_name(db: impl PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!(
         r#"SELECT y.name FROM tickets t JOIN ticket_types y ON y.type_id = t.ticket_type_id WHERE t.ticket_id = $1"#,
         ticket_id
@@ -184,7 +188,7 @@ pub async fn type_name(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<Strin
 
 /// The open ticket whose channel this is, if any.
 #[tracing::instrument(skip(db))]
-pub async fn open_by_channel(db: &PgPool, channel: ChannelId) -> sqlx::Result<Option<Ticket>> {
+pub async fn open_by_channel(db: impl PgExecutor<'_>, channel: ChannelId) -> sqlx::Result<Option<Ticket>> {
     let row = sqlx::query_as!(
         TicketRow,
         r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
@@ -197,24 +201,38 @@ pub async fn open_by_channel(db: &PgPool, channel: ChannelId) -> sqlx::Result<Op
     Ok(row.map(Ticket::from))
 }
 
-/// Marks the ticket closed. Returns `false` if it was already closed, which is
-/// how a replayed close becomes a no-op.
-#[tracing::instrument(skip(db))]
-pub async fn close(db: impl sqlx::PgExecutor<'_>, ticket_id: i64, closed_by: Option<UserId>) -> sqlx::Result<bool> {
+/// Marks the ticket closed, in the caller's transaction, with what must
+/// change with it: its pending timers (a scheduled close, reminders) are
+/// cancelled and its `closed` event (with `detail`) is written. So a closed
+/// ticket never keeps a timer that would fire on it, nor lacks its event,
+/// whichever way it closed. Returns `false` (and writes nothing) if it was
+/// already closed, which is how a replayed close becomes a no-op.
+#[tracing::instrument(skip(tx))]
+pub async fn close(
+    tx: &mut PgConnection,
+    ticket_id: i64,
+    closed_by: Option<UserId>,
+    detail: &str,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         r#"UPDATE tickets SET status = 'closed', closed_at = now(), closed_by = $2
            WHERE ticket_id = $1 AND status = 'open'"#,
         ticket_id,
         closed_by.map(UserId::db)
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    super::timers::cancel_for_ticket(&mut *tx, ticket_id).await?;
+    super::events::record(&mut *tx, ticket_id, "closed", closed_by, detail).await?;
+    Ok(true)
 }
 
 /// A ticket by its internal id, open or closed.
 #[tracing::instrument(skip(db))]
-pub async fn by_id(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<Ticket>> {
+pub async fn by_id(db: impl PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<Option<Ticket>> {
     let row = sqlx::query_as!(
         TicketRow,
         r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
@@ -238,7 +256,12 @@ pub async fn set_assigned(db: impl PgExecutor<'_>, ticket_id: i64, staff: Option
 
 /// A user's tickets in a guild, newest first, for `/logs`.
 #[tracing::instrument(skip(db))]
-pub async fn history_of(db: &PgPool, guild: GuildId, user: UserId, limit: i64) -> sqlx::Result<Vec<Ticket>> {
+pub async fn history_of(
+    db: impl PgExecutor<'_>,
+    guild: GuildId,
+    user: UserId,
+    limit: i64,
+) -> sqlx::Result<Vec<Ticket>> {
     let rows = sqlx::query_as!(
         TicketRow,
         r#"SELECT ticket_id, guild_id, number, kind, opener_id, channel_id, dm_channel_id, status, opened_at,
@@ -256,7 +279,7 @@ pub async fn history_of(db: &PgPool, guild: GuildId, user: UserId, limit: i64) -
 
 /// The pinned status message of a ticket (assignment), if posted.
 #[tracing::instrument(skip(db))]
-pub async fn status_message(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<MessageId>> {
+pub async fn status_message(db: impl PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<Option<MessageId>> {
     let id = sqlx::query_scalar!("SELECT status_message_id FROM tickets WHERE ticket_id = $1", ticket_id)
         .fetch_one(db)
         .await?;
@@ -264,7 +287,7 @@ pub async fn status_message(db: &PgPool, ticket_id: i64) -> sqlx::Result<Option<
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn set_status_message(db: &PgPool, ticket_id: i64, message: MessageId) -> sqlx::Result<()> {
+pub async fn set_status_message(db: impl PgExecutor<'_>, ticket_id: i64, message: MessageId) -> sqlx::Result<()> {
     sqlx::query!("UPDATE tickets SET status_message_id = $2 WHERE ticket_id = $1", ticket_id, message.db())
         .execute(db)
         .await?;
@@ -273,7 +296,7 @@ pub async fn set_status_message(db: &PgPool, ticket_id: i64, message: MessageId)
 
 /// Whether any ticket, open or closed, has this channel.
 #[tracing::instrument(skip(db))]
-pub async fn any_by_channel(db: &PgPool, channel: ChannelId) -> sqlx::Result<bool> {
+pub async fn any_by_channel(db: impl PgExecutor<'_>, channel: ChannelId) -> sqlx::Result<bool> {
     sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM tickets WHERE channel_id = $1) AS "found!""#, channel.db())
         .fetch_one(db)
         .await

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::ids::{GuildId, UserId};
 
@@ -146,7 +146,7 @@ pub async fn schedule_close(
 /// and when it is due, to index.
 #[tracing::instrument(skip(db))]
 pub async fn schedule_menu_refresh(
-    db: &PgPool,
+    db: impl PgExecutor<'_>,
     guild: GuildId,
     delay_ms: f64,
 ) -> sqlx::Result<Option<(i64, DateTime<Utc>)>> {
@@ -260,7 +260,7 @@ pub async fn cancel_reminder(tx: &mut PgConnection, ticket_id: i64, number: i32)
 
 /// Every pending timer, for rebuilding the Redis index.
 #[tracing::instrument(skip(db))]
-pub async fn pending(db: &PgPool) -> sqlx::Result<Vec<(i64, DateTime<Utc>)>> {
+pub async fn pending(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(i64, DateTime<Utc>)>> {
     let rows = sqlx::query!("SELECT timer_id, due_at FROM timers WHERE state = 'pending'").fetch_all(db).await?;
     Ok(rows.into_iter().map(|r| (r.timer_id, r.due_at)).collect())
 }
@@ -269,7 +269,7 @@ pub async fn pending(db: &PgPool) -> sqlx::Result<Vec<(i64, DateTime<Utc>)>> {
 /// claimed for `lease_seconds`. At most one worker gets it at a time; if that
 /// worker dies, the lease runs out and the next one gets it.
 #[tracing::instrument(skip(db))]
-pub async fn claim(db: &PgPool, timer_id: i64, lease_seconds: f64) -> sqlx::Result<Option<Timer>> {
+pub async fn claim(db: impl PgExecutor<'_>, timer_id: i64, lease_seconds: f64) -> sqlx::Result<Option<Timer>> {
     let row = sqlx::query_as!(
         TimerRow,
         r#"UPDATE timers SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
@@ -288,7 +288,7 @@ pub async fn claim(db: &PgPool, timer_id: i64, lease_seconds: f64) -> sqlx::Resu
 /// it ran (`payload.again`) is put back to run once more `again_ms` from now
 /// instead; returns when, to index.
 #[tracing::instrument(skip(db))]
-pub async fn finish(db: &PgPool, timer_id: i64, again_ms: f64) -> sqlx::Result<Option<DateTime<Utc>>> {
+pub async fn finish(db: impl PgExecutor<'_>, timer_id: i64, again_ms: f64) -> sqlx::Result<Option<DateTime<Utc>>> {
     let row = sqlx::query!(
         r#"UPDATE timers SET
                state = CASE WHEN payload ? 'again' THEN 'pending' ELSE 'fired' END,
@@ -355,7 +355,7 @@ pub async fn record_failure(
 /// Keeps holding a timer that is still running (a long transcript): its
 /// lease is pushed `lease_seconds` from now. Nothing if it is done.
 #[tracing::instrument(skip(db))]
-pub async fn extend_lease(db: &PgPool, timer_id: i64, lease_seconds: f64) -> sqlx::Result<()> {
+pub async fn extend_lease(db: impl PgExecutor<'_>, timer_id: i64, lease_seconds: f64) -> sqlx::Result<()> {
     sqlx::query!(
         r#"UPDATE timers SET claimed_until = now() + make_interval(secs => $2)
            WHERE timer_id = $1 AND state = 'pending' AND claimed_until IS NOT NULL"#,
@@ -383,7 +383,7 @@ pub async fn cancel(db: impl PgExecutor<'_>, timer_id: i64) -> sqlx::Result<()> 
 /// Cancels every pending timer of a ticket (it closed), except one being
 /// fired right now (it is marked fired when it is done).
 #[tracing::instrument(skip(db))]
-pub async fn cancel_for_ticket(db: impl sqlx::PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<()> {
+pub async fn cancel_for_ticket(db: impl PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<()> {
     sqlx::query!(
         r#"UPDATE timers SET state = 'cancelled', finished_at = now()
            WHERE ticket_id = $1 AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())"#,
@@ -396,7 +396,7 @@ pub async fn cancel_for_ticket(db: impl sqlx::PgExecutor<'_>, ticket_id: i64) ->
 
 /// The ticket's scheduled close and pending reminders, for `/logs`.
 #[tracing::instrument(skip(db))]
-pub async fn pending_for_ticket(db: &PgPool, ticket_id: i64) -> sqlx::Result<Vec<Timer>> {
+pub async fn pending_for_ticket(db: impl PgExecutor<'_>, ticket_id: i64) -> sqlx::Result<Vec<Timer>> {
     let rows = sqlx::query_as!(
         TimerRow,
         r#"SELECT timer_id, kind, guild_id, ticket_id, number, created_by, payload, due_at, attempts
@@ -411,7 +411,7 @@ pub async fn pending_for_ticket(db: &PgPool, ticket_id: i64) -> sqlx::Result<Vec
 /// When a pending timer should next be looked at: its due time, or the end of
 /// the lease of a worker holding it. `None` once it fired or was cancelled.
 #[tracing::instrument(skip(db))]
-pub async fn next_look(db: &PgPool, timer_id: i64) -> sqlx::Result<Option<DateTime<Utc>>> {
+pub async fn next_look(db: impl PgExecutor<'_>, timer_id: i64) -> sqlx::Result<Option<DateTime<Utc>>> {
     sqlx::query_scalar!(
         r#"SELECT GREATEST(due_at, COALESCE(claimed_until, due_at)) AS "at!"
            FROM timers WHERE timer_id = $1 AND state = 'pending'"#,

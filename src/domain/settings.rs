@@ -28,8 +28,6 @@ pub struct GuildSettings {
     pub time_to_close: Option<std::time::Duration>,
     pub close_on_leave: bool,
     pub create_ticket_by_create_channel: bool,
-    /// Categories made because the inbox was full, oldest first.
-    pub overflow_categories: Vec<ChannelId>,
     /// Ask a user who DMs to pick a modmail category first.
     pub category_prompt: bool,
     /// How long the prompt waits before opening the ticket in the inbox.
@@ -83,7 +81,6 @@ impl GuildSettings {
             time_to_close: None,
             close_on_leave: false,
             create_ticket_by_create_channel: false,
-            overflow_categories: Vec::new(),
             category_prompt: false,
             category_prompt_timeout: DEFAULT_CATEGORY_PROMPT_TIMEOUT,
         }

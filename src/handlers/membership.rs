@@ -38,7 +38,10 @@ pub async fn guild_create(bot: &Bot, request_members: impl FnOnce(GuildId), even
             return Ok((false, Vec::new()));
         }
         if complete {
-            db::members::replace_all(&bot.db, id, &listed).await.map(|removed| (true, removed))
+            let mut tx = bot.db.begin().await?;
+            let removed = db::members::replace_all(&mut tx, id, &listed).await?;
+            tx.commit().await?;
+            Ok((true, removed))
         } else {
             db::members::add_many(&bot.db, id, &listed).await.map(|()| (true, Vec::new()))
         }
@@ -62,7 +65,12 @@ pub async fn member_chunk(bot: &Bot, chunk: &MemberChunk) {
     let members: Vec<UserId> = chunk.members.iter().map(|m| UserId(m.user.id.get())).collect();
     let result = super::retry::transient_db("member_chunk", || async {
         match chunk.nonce.as_deref() {
-            Some(nonce) => db::members::sync_chunk(&bot.db, guild, nonce, chunk.chunk_count, &members).await,
+            Some(nonce) => {
+                let mut tx = bot.db.begin().await?;
+                let removed = db::members::sync_chunk(&mut tx, guild, nonce, chunk.chunk_count, &members).await?;
+                tx.commit().await?;
+                Ok(removed)
+            }
             None => db::members::add_many(&bot.db, guild, &members).await.map(|()| Vec::new()),
         }
     })

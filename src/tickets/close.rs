@@ -59,12 +59,8 @@ impl TicketService {
         // The record and its pending timers change together: a ticket is
         // never closed with a scheduled close still pending, or the reverse.
         let mut tx = self.db.begin().await?;
-        let closed_now = db::tickets::close(&mut *tx, ticket.id, closed_by).await?;
-        if closed_now {
-            db::timers::cancel_for_ticket(&mut *tx, ticket.id).await?;
-            let detail = if notify_user { "" } else { "silently" };
-            db::events::record(&mut *tx, ticket.id, "closed", closed_by, detail).await?;
-        }
+        let detail = if notify_user { "" } else { "silently" };
+        let closed_now = db::tickets::close(&mut tx, ticket.id, closed_by, detail).await?;
         tx.commit().await?;
         if !closed_now {
             // Closed before (a replay, or a crash after the record changed):
@@ -143,20 +139,18 @@ impl TicketService {
     /// (50 channels) the channel is locked where it is rather than lost.
     /// A panel ticket's channel is always deleted (its transcript keeps it).
     async fn retire_ticket_channel(&self, ticket: &Ticket) -> TicketResult<()> {
-        let (home, overflow) = match ticket.kind {
+        let home = match ticket.kind {
             TicketKind::Modmail => {
                 let settings = db::settings::get(&self.db, ticket.guild).await?;
                 self.move_or_delete_channel(ticket, &settings).await;
-                (settings.inbox_category, settings.overflow_categories)
+                settings.inbox_category
             }
             TicketKind::Panel => {
                 self.delete_ticket_channel(ticket).await;
-                match db::panel::settings(&self.db, ticket.guild).await? {
-                    Some(panel) => (Some(panel.category), panel.overflow_categories),
-                    None => (None, Vec::new()),
-                }
+                db::panel::settings(&self.db, ticket.guild).await?.map(|panel| panel.category)
             }
         };
+        let overflow = db::overflow_categories::list(&self.db, ticket.guild, ticket.kind).await?;
         if !overflow.is_empty() {
             if let Err(e) = self.drop_empty_overflow_categories(ticket.guild, ticket.kind, home, &overflow).await {
                 tracing::warn!(error = %e, guild = %ticket.guild, "could not tidy the overflow categories");
@@ -200,10 +194,7 @@ impl TicketService {
                 Err(e) => return Err(e.into()),
             }
         }
-        match kind {
-            TicketKind::Modmail => db::settings::remove_overflow_categories(&mut tx, guild, &empty).await?,
-            TicketKind::Panel => db::panel::remove_overflow_categories(&mut tx, guild, &empty).await?,
-        }
+        db::overflow_categories::remove(&mut *tx, guild, kind, &empty).await?;
         tx.commit().await?;
         tracing::info!(%guild, removed = empty.len(), "deleted empty overflow categories");
         Ok(())
@@ -271,7 +262,10 @@ impl TicketService {
     #[tracing::instrument(skip(self))]
     pub async fn ticket_channel_deleted(&self, channel: ChannelId) -> TicketResult<()> {
         if let Some(ticket) = db::tickets::open_by_channel(&self.db, channel).await? {
-            if db::tickets::close(&self.db, ticket.id, None).await? {
+            let mut tx = self.db.begin().await?;
+            let closed_now = db::tickets::close(&mut tx, ticket.id, None, "channel deleted").await?;
+            tx.commit().await?;
+            if closed_now {
                 metrics::ticket_closed(ticket.kind.as_str());
             }
         }

@@ -62,7 +62,9 @@ impl TicketService {
             }
             None => Err(PortError::NotFound),
         };
-        db::relay_log::record_edit(&self.db, message.id, &message.content, new_content, ctx.actor.user).await?;
+        let mut tx = self.db.begin().await?;
+        db::relay_log::record_edit(&mut tx, message.id, &message.content, new_content, ctx.actor.user).await?;
+        tx.commit().await?;
         if let Err(e) = staff_copy {
             return Ok(Outcome::Notice(format!(
                 "Message #{number} was edited for the user, but its copy in this channel could not be changed ({}).",

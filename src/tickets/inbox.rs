@@ -258,7 +258,9 @@ impl TicketService {
                     // Staff deleted the ticket channel by hand: the ticket is
                     // over; route what is left anew.
                     tracing::info!(ticket = ticket.id, "ticket channel is gone; closing the ticket record");
-                    db::tickets::close(&self.db, ticket.id, None).await?;
+                    let mut tx = self.db.begin().await?;
+                    db::tickets::close(&mut tx, ticket.id, None, "channel deleted").await?;
+                    tx.commit().await?;
                     relayed = false;
                     break;
                 }

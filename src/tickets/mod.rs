@@ -5,6 +5,12 @@
 //! It knows no transport: no gateway, no HTTP API, no twilight types. It talks
 //! to Discord only through [`ports::DiscordPort`] and to storage through
 //! `crate::db` and `crate::redis`.
+//!
+//! Each action owns its transaction: it opens one (`self.db.begin()`), writes
+//! its change, its audit entry ([`TicketService::audit`]) and its ticket event
+//! in it, and commits before the Discord calls that depend on the change.
+//! Discord calls stay outside, so a transaction never waits on Discord (the
+//! exceptions hold a lock that must span them, and say so).
 
 pub mod adopt;
 pub mod categories;

@@ -224,10 +224,7 @@ impl TicketService {
         spec: &mut TicketChannelSpec,
         kind: TicketKind,
     ) -> TicketResult<ChannelId> {
-        let overflow = match kind {
-            TicketKind::Modmail => db::settings::overflow_categories(&mut **tx, spec.guild).await?,
-            TicketKind::Panel => db::panel::overflow_categories(&mut **tx, spec.guild).await?,
-        };
+        let overflow = db::overflow_categories::list(&mut **tx, spec.guild, kind).await?;
         let home = spec.parent;
         for parent in std::iter::once(home).chain(overflow.iter().rev().copied()) {
             spec.parent = parent;
@@ -243,10 +240,7 @@ impl TicketService {
         let name = format!("{home_name} {}", overflow.len() + 2);
         let category =
             self.discord.create_private_category(spec.guild, &name, spec.staff_role).await.map_err(open_refusal)?;
-        match kind {
-            TicketKind::Modmail => db::settings::add_overflow_category(&mut **tx, spec.guild, category).await?,
-            TicketKind::Panel => db::panel::add_overflow_category(&mut **tx, spec.guild, category).await?,
-        }
+        db::overflow_categories::add(&mut **tx, spec.guild, kind, category).await?;
         tracing::info!(guild = %spec.guild, %category, "the ticket category is full; opened an overflow category");
         spec.parent = category;
         self.discord.create_ticket_channel(spec).await.map_err(open_refusal)

@@ -53,7 +53,9 @@ impl TicketService {
                 });
             }
             // A prompt of another guild (the user changed guilds since): drop it.
-            db::prompts::discard(&self.db, first.user).await?;
+            let mut tx = self.db.begin().await?;
+            db::prompts::discard(&mut tx, first.user).await?;
+            tx.commit().await?;
         }
         let settings = db::settings::get(&self.db, guild).await?;
         if !settings.category_prompt {
@@ -66,7 +68,10 @@ impl TicketService {
         let timeout = settings.category_prompt_timeout;
         let due = Utc::now() + chrono::Duration::from_std(timeout).unwrap_or_else(|_| chrono::Duration::minutes(5));
         // Only the worker that creates the prompt sends it.
-        let Some(timer) = db::prompts::start(&self.db, first.user, guild, due).await? else {
+        let mut tx = self.db.begin().await?;
+        let started = db::prompts::start(&mut tx, first.user, guild, due).await?;
+        tx.commit().await?;
+        let Some(timer) = started else {
             return Ok(Placement::Held);
         };
         self.index_timer(timer, due).await;
@@ -82,12 +87,16 @@ impl TicketService {
                 // opens in the inbox, as if the prompt had timed out.
                 tracing::info!(error = %e, "the category prompt cannot reach the user; opening in the inbox");
                 crate::metrics::inbox_given_up("undeliverable");
-                db::prompts::discard(&self.db, first.user).await?;
+                let mut tx = self.db.begin().await?;
+                db::prompts::discard(&mut tx, first.user).await?;
+                tx.commit().await?;
                 return Ok(Placement::Inbox);
             }
             Err(e) => {
                 // Nothing was asked: the next drain starts over.
-                db::prompts::discard(&self.db, first.user).await?;
+                let mut tx = self.db.begin().await?;
+                db::prompts::discard(&mut tx, first.user).await?;
+                tx.commit().await?;
                 return Err(e.into());
             }
         }
@@ -101,7 +110,10 @@ impl TicketService {
         let Some(category) = db::categories::by_id(&self.db, category).await? else {
             return Err(Refusal::StaleChoice.into());
         };
-        if !db::prompts::choose(&self.db, user, category.guild, category.id).await? {
+        let mut tx = self.db.begin().await?;
+        let chosen = db::prompts::choose(&mut tx, user, category.guild, category.id).await?;
+        tx.commit().await?;
+        if !chosen {
             // A second click, or a click after the timeout opened the ticket.
             return match db::tickets::open_modmail_in_guild(&self.db, category.guild, user).await? {
                 Some(_) => Ok(Outcome::Notice("Your ticket is already open: just keep writing here.".into())),

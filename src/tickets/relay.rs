@@ -42,7 +42,9 @@ impl TicketService {
                 tracing::warn!(error = %e, "could not tell the user a file was too large");
             }
         }
-        db::relay_log::record_to_staff(&self.db, ticket.id, dm, copy, with_header).await?;
+        let mut tx = self.db.begin().await?;
+        db::relay_log::record_to_staff(&mut tx, ticket.id, dm, copy, with_header).await?;
+        tx.commit().await?;
         metrics::relayed_message("to_staff");
         Ok(())
     }

@@ -68,7 +68,9 @@ impl TicketService {
             None => first,
             Some(choice) if choice.chosen.is_some() => {
                 // Answered: `choose_guild` recorded the pick as the conversation.
-                db::choices::clear(&self.db, user).await?;
+                let mut tx = self.db.begin().await?;
+                db::choices::clear(&mut tx, user).await?;
+                tx.commit().await?;
                 first
             }
             // Unanswered and open; or expired, and the user has not written
@@ -82,7 +84,9 @@ impl TicketService {
                 // new menu's nonce is their newest DM (the old menu carried
                 // the oldest, and Discord would answer a repeated nonce with
                 // the old message instead of sending a new one).
-                db::choices::clear(&self.db, user).await?;
+                let mut tx = self.db.begin().await?;
+                db::choices::clear(&mut tx, user).await?;
+                tx.commit().await?;
                 match db::inbound::get(&self.db, newest).await? {
                     Some(dm) => {
                         asked_again = dm;
@@ -168,7 +172,10 @@ impl TicketService {
             chrono::Duration::from_std(self.server_choice_timeout).unwrap_or_else(|_| chrono::Duration::minutes(15));
         let expires_at = chrono::Utc::now() + timeout;
         // Only the worker that creates the pending choice sends the prompt.
-        if let Some(timer) = db::choices::start(&self.db, first.user, first.dm_channel, expires_at).await? {
+        let mut tx = self.db.begin().await?;
+        let started = db::choices::start(&mut tx, first.user, first.dm_channel, expires_at).await?;
+        tx.commit().await?;
+        if let Some(timer) = started {
             self.index_timer(timer, expires_at).await;
             let prompt = render::guild_choice_prompt(guilds).with_nonce(first.message.get());
             match self.discord.send_message(first.dm_channel, &prompt).await {
@@ -181,11 +188,15 @@ impl TicketService {
                     // for an answer that cannot come.
                     tracing::info!(error = %e, "the server menu cannot reach the user; their messages are refused");
                     crate::metrics::inbox_given_up("undeliverable");
-                    db::choices::clear(&self.db, first.user).await?;
+                    let mut tx = self.db.begin().await?;
+                    db::choices::clear(&mut tx, first.user).await?;
+                    tx.commit().await?;
                     return Ok(Route::Refused);
                 }
                 Err(e) => {
-                    db::choices::clear(&self.db, first.user).await?;
+                    let mut tx = self.db.begin().await?;
+                    db::choices::clear(&mut tx, first.user).await?;
+                    tx.commit().await?;
                     return Err(e.into());
                 }
             }
@@ -291,8 +302,11 @@ impl TicketService {
         let Some(picked) = choices.iter().find(|g| g.guild == guild && !blocked.contains(&g.guild)) else {
             return Err(Refusal::StaleChoice.into());
         };
-        db::conversations::choose(&self.db, user, guild).await?;
-        db::choices::choose(&self.db, user, guild).await?;
+        // The pick and the end of the menu's timeout, together.
+        let mut tx = self.db.begin().await?;
+        db::conversations::choose(&mut *tx, user, guild).await?;
+        db::choices::choose(&mut tx, user, guild).await?;
+        tx.commit().await?;
         self.drain_inbox_after_answer(user).await?;
         Ok(Outcome::Notice(templates::render(
             Template::GuildChosen.default_text(),

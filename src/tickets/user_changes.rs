@@ -32,7 +32,9 @@ impl TicketService {
             return Ok(());
         }
         self.mirror(message, &relayed, new_content, UserChange::Edited { before: &relayed.content }).await?;
-        db::relay_log::record_edit(&self.db, relayed.id, &relayed.content, new_content, user).await?;
+        let mut tx = self.db.begin().await?;
+        db::relay_log::record_edit(&mut tx, relayed.id, &relayed.content, new_content, user).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -111,3 +111,28 @@ async fn a_ticket_whose_opening_event_cannot_be_written_is_opened_once_the_datab
     assert_eq!(copies.iter().filter(|m| crate::support::text_of(m).contains("first words")).count(), 1);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_close_whose_ticket_event_cannot_be_written_leaves_the_ticket_open_and_its_timer_pending() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "hello").await;
+    app.control.post_message(channel, acme.staff, "!close 2h").await.unwrap();
+    app.wait_for_channel_text(channel, "will close").await;
+    let pending = "SELECT count(*) FROM timers WHERE state = 'pending'";
+    assert_eq!(count(&app, pending).await, 1);
+
+    refuse_inserts(&app, "ticket_events").await;
+    app.slash(acme.staff, &acme, channel, "force_close", json!([])).await;
+    assert_eq!(app.ticket_status(channel).await, "open", "not closed without its event");
+    assert_eq!(count(&app, pending).await, 1, "and its scheduled close still stands");
+
+    allow(&app, "ticket_events").await;
+    app.slash(acme.staff, &acme, channel, "force_close", json!([])).await;
+    app.wait_until_closed(channel).await;
+    assert_eq!(count(&app, pending).await, 0, "the close took its timer along");
+    assert_eq!(count(&app, "SELECT count(*) FROM ticket_events WHERE kind = 'closed'").await, 1);
+    app.shutdown().await;
+}

@@ -43,6 +43,29 @@ async fn close_with_a_delay_schedules_the_close_and_it_fires_once_when_due() {
 }
 
 #[tokio::test]
+async fn a_ticket_whose_channel_staff_delete_closes_with_its_scheduled_close_cancelled() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    let channel = app.open_ticket(&acme, alice, "thanks, all good").await;
+    app.control.post_message(channel, acme.staff, "!close 2h").await.unwrap();
+    app.wait_for_channel_text(channel, "will close").await;
+
+    app.control.delete_channel(channel).await.unwrap();
+    app.wait_until_closed(channel).await;
+    // The close and its timer's end are one transaction: no pending close
+    // is left to fire on a closed ticket, and the close is on record.
+    assert_eq!(timer_states(&app).await, vec![("close".to_owned(), "cancelled".to_owned())]);
+    let closed: Vec<String> = sqlx::query_scalar("SELECT detail FROM ticket_events WHERE kind = 'closed'")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(closed, ["channel deleted"]);
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_bad_delay_is_refused_with_the_formats_in_both_forms() {
     let AliceTicket { app, acme, alice: _, channel } = alice_ticket("hello").await;
 

@@ -75,7 +75,7 @@ async fn a_full_inbox_overflows_into_a_new_private_category_that_later_tickets_s
         overflow["permission_overwrites"].as_array().unwrap().iter().find(|o| is_id(&o["id"], acme.id)).cloned();
     let deny: u64 = everyone.expect("@everyone is denied")["deny"].as_str().unwrap().parse().unwrap();
     assert!(deny & (1 << 10) != 0, "the overflow category is private");
-    let stored: Vec<i64> = sqlx::query_scalar("SELECT unnest(overflow_category_ids) FROM guild_settings")
+    let stored: Vec<i64> = sqlx::query_scalar("SELECT category_id FROM overflow_categories WHERE kind = 'modmail'")
         .fetch_all(&app.db.pool)
         .await
         .unwrap();
@@ -115,7 +115,7 @@ async fn a_full_inbox_overflows_into_a_new_private_category_that_later_tickets_s
         app.control.channel(overflow_id).await.is_err().then_some(())
     })
     .await;
-    let stored: Vec<i64> = sqlx::query_scalar("SELECT unnest(overflow_category_ids) FROM guild_settings")
+    let stored: Vec<i64> = sqlx::query_scalar("SELECT category_id FROM overflow_categories WHERE kind = 'modmail'")
         .fetch_all(&app.db.pool)
         .await
         .unwrap();

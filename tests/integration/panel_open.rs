@@ -255,7 +255,7 @@ async fn two_hundred_members_opening_at_once_get_tickets_one_to_two_hundred_and_
         .filter(|c| c["type"] == 0 && c["name"].as_str().unwrap().starts_with("general-support-"))
         .count();
     assert_eq!(tickets, 200, "one channel each, spread over overflow categories of 50");
-    let overflow: Vec<i64> = sqlx::query_scalar("SELECT unnest(overflow_category_ids) FROM panel_settings")
+    let overflow: Vec<i64> = sqlx::query_scalar("SELECT category_id FROM overflow_categories WHERE kind = 'panel'")
         .fetch_all(&app.db.pool)
         .await
         .unwrap();

@@ -63,7 +63,14 @@ pub async fn export(State(state): State<ApiState>, access: Authorized<Session>) 
     let (db_pool, guild) = (state.db.clone(), access.guild_db());
     let producer = tokio::spawn(
         async move {
-            match db::guild_data::export(&db_pool, guild, items).await {
+            let exported = async {
+                let mut tx = db_pool.begin().await?;
+                db::guild_data::export(&mut tx, guild, items).await?;
+                // Read only: the commit only ends the snapshot.
+                tx.commit().await?;
+                Ok(())
+            };
+            match exported.await {
                 Ok(()) | Err(db::guild_data::ExportError::ReaderGone) => Ok(()),
                 Err(db::guild_data::ExportError::Database(e)) => {
                     tracing::error!(error = %e, "the export failed midway; the download is cut short");
