@@ -15,7 +15,7 @@ pub use crate::tickets::categories::CategoryAction;
 use crate::tickets::reply::StaffContext;
 use crate::tickets::setup::ModmailSetup;
 pub use crate::tickets::snippets::SnippetAction;
-pub use crate::tickets::timers::CloseWhen;
+pub use crate::tickets::close::CloseWhen;
 use crate::tickets::{Outcome, TicketResult, TicketService};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -19,7 +19,7 @@ use super::ports::PortError;
 use super::routing::Route;
 use super::TicketService;
 use crate::db;
-pub use crate::domain::dm::{Attachment, IncomingDm};
+use crate::domain::dm::IncomingDm;
 use crate::domain::ids::{MessageId, UserId};
 use crate::redis::lock::Lock;
 

@@ -42,16 +42,6 @@ pub mod timers;
 pub mod transcript;
 pub mod user_changes;
 
-// Paths from before the domain types moved to `crate::domain`, kept while
-// branches written against them are merged.
-pub use crate::domain::ids;
-pub mod model {
-    //! The ticket model's old path: the types live in `crate::domain`.
-    pub use crate::domain::actor::Actor;
-    pub use crate::domain::settings::*;
-    pub use crate::domain::ticket::*;
-}
-
 use std::sync::Arc;
 
 use sqlx::PgPool;

@@ -1,5 +1,5 @@
-//! Delayed ticket actions: `/close time:2h` and `/close cancel`, reminders,
-//! and what fires them. Each timer is a row in PostgreSQL first (the truth),
+//! Delayed ticket actions: scheduled closes (made by `/close time:2h` in
+//! `close.rs`), reminders, and what fires them. Each timer is a row in PostgreSQL first (the truth),
 //! then an entry in the Redis index (the fast path); [`TicketService::fire_timer`]
 //! runs a claimed timer and is safe to run twice, and
 //! [`TicketService::timer_run_failed`] decides whether a failed run is tried
@@ -10,7 +10,6 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::json;
 
-use super::duration;
 use super::error::{Missing, Refusal, TicketError, TicketResult};
 use super::outcome::Outcome;
 use super::ports::{OutgoingMessage, PortError};
@@ -18,75 +17,13 @@ use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
 use crate::db::timers::{AfterFailure, Removed, Timer, TimerKind};
-use crate::domain::ids::UserId;
 use crate::domain::ticket::Ticket;
 use crate::metrics;
 
 /// Longest reminder text.
 pub const REMINDER_MAX: usize = 1000;
 
-/// When `/close` should close.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseWhen {
-    /// The guild's `time_to_close_thread`, or at once if it has none.
-    GuildDefault,
-    Now,
-    After(Duration),
-    /// Cancel a scheduled close.
-    Cancel,
-}
-
 impl TicketService {
-    /// `/close`, `!close`, with or without a delay, or cancelling one.
-    #[tracing::instrument(skip(self, ctx), fields(guild = %ctx.guild, channel = %ctx.channel))]
-    pub async fn close(&self, ctx: &StaffContext, silent: bool, when: CloseWhen) -> TicketResult<Outcome> {
-        let (ticket, settings) = self.staff_ticket(ctx).await?;
-        let delay = match when {
-            CloseWhen::Cancel => return self.cancel_scheduled_close(&ticket, ctx.actor.user).await,
-            CloseWhen::Now => None,
-            CloseWhen::After(delay) => Some(delay),
-            CloseWhen::GuildDefault => settings.time_to_close,
-        };
-        let Some(delay) = delay else {
-            return self.close_ticket(&ticket, Some(ctx.actor.user), !silent).await;
-        };
-        let due = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::days(30));
-        let payload = json!({ "silent": silent, "source": ctx.source.to_string() });
-        let mut tx = self.db.begin().await?;
-        let scheduled =
-            db::timers::schedule_close(&mut tx, ticket.guild, ticket.id, ctx.actor.user, due, payload).await?;
-        let due = match scheduled {
-            db::timers::Scheduled::New(id) => {
-                let detail = format!("in {}{}", duration::format(delay), if silent { ", silently" } else { "" });
-                db::events::record(&mut *tx, ticket.id, "close_scheduled", Some(ctx.actor.user), &detail).await?;
-                tx.commit().await?;
-                // Indexed once committed, so the worker that takes it finds it.
-                self.index_timer(id, due).await;
-                due
-            }
-            // The same command delivered twice: it was scheduled the first time.
-            db::timers::Scheduled::Replayed(due) => due,
-        };
-        let prefix = &settings.command_prefix;
-        Ok(Outcome::Post(OutgoingMessage::text(format!(
-            "⏰ This ticket will close <t:{ts}:R> (<t:{ts}:f>){}. A message from the user cancels it; so does `{prefix}close -c` or `/close cancel:true`.",
-            if silent { ", without messaging the user" } else { "" },
-            ts = due.timestamp()
-        ))))
-    }
-
-    async fn cancel_scheduled_close(&self, ticket: &Ticket, by: UserId) -> TicketResult<Outcome> {
-        let mut tx = self.db.begin().await?;
-        match db::timers::cancel_close(&mut *tx, ticket.id).await? {
-            Some(_) => {
-                db::events::record(&mut *tx, ticket.id, "close_cancelled", Some(by), "").await?;
-                tx.commit().await?;
-                Ok(Outcome::Post(OutgoingMessage::text("⏰ The scheduled close was cancelled.")))
-            }
-            None => Ok(Outcome::Notice("No close is scheduled for this ticket.".into())),
-        }
-    }
-
     /// The user wrote in their ticket: a scheduled close is called off and
     /// staff waiting with `/alert` are pinged, in one message.
     pub(crate) async fn user_wrote(&self, ticket: &Ticket) -> TicketResult<()> {
