@@ -7,4 +7,3 @@
 pub mod events;
 pub mod signature;
 pub mod stripe_api;
-

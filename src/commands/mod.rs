@@ -11,11 +11,11 @@ pub use crate::db::panel::PanelSetup;
 use crate::domain::actor::Actor;
 use crate::domain::dm::Attachment;
 use crate::domain::ids::{ChannelId, GuildId, UserId};
-pub use crate::tickets::categories::CategoryAction;
-use crate::tickets::reply::StaffContext;
-use crate::tickets::setup::ModmailSetup;
-pub use crate::tickets::snippets::SnippetAction;
 pub use crate::tickets::close::CloseWhen;
+pub use crate::tickets::modmail::categories::CategoryAction;
+use crate::tickets::modmail::setup::ModmailSetup;
+use crate::tickets::reply::StaffContext;
+pub use crate::tickets::snippets::SnippetAction;
 use crate::tickets::{Outcome, TicketResult, TicketService};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,7 @@ use twilight_model::application::interaction::application_command::{
 use super::{CategoryAction, CloseWhen, Command, SnippetAction};
 use crate::domain::ids::{ChannelId, RoleId, UserId};
 use crate::tickets::duration;
-use crate::tickets::setup::ModmailSetup;
+use crate::tickets::modmail::setup::ModmailSetup;
 
 /// `None` for a command we do not know (registered by an older version).
 pub fn parse(data: &CommandData) -> Option<Result<Command, String>> {

@@ -4,7 +4,7 @@
 use super::{CategoryAction, CloseWhen, Command, SnippetAction};
 use crate::domain::ids::{ChannelId, IdError, RoleId, UserId};
 use crate::tickets::duration;
-use crate::tickets::setup::ModmailSetup;
+use crate::tickets::modmail::setup::ModmailSetup;
 
 /// `None` if the message is not a command of ours; `Some(Err(usage))` if it is
 /// one, but malformed.

@@ -13,12 +13,12 @@ use super::respond::{answer_component, message, outcome_response, respond, run_c
 use crate::bot::Bot;
 use crate::commands::slash;
 use crate::domain::ids::{GuildId, UserId};
-use crate::tickets::conversation::SWITCH_GUILD_BUTTON;
+use crate::tickets::modmail::conversation::SWITCH_GUILD_BUTTON;
+use crate::tickets::modmail::prompt::{self, CATEGORY_MENU};
 use crate::tickets::panel::admin_view::ADMIN;
 use crate::tickets::panel::control::{ADD_USER_FORM, CLOSE_CONFIRM, CONTROL};
 use crate::tickets::panel::menu::TYPE_MENU;
 use crate::tickets::panel::open::FORM_PREFIX;
-use crate::tickets::prompt::{self, CATEGORY_MENU};
 use crate::tickets::render::GUILD_CHOICE_MENU;
 
 pub async fn handle(bot: &Bot, interaction: &Interaction) {

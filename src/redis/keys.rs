@@ -140,7 +140,7 @@ impl Keys {
     }
 
     /// Set once staff of a ticket were told its user cannot get DMs from the
-    /// bot (`crate::tickets::relay`), so they are told once, not per message.
+    /// bot (`crate::tickets::modmail::relay`), so they are told once, not per message.
     pub fn user_unreachable_told(&self, ticket: i64) -> String {
         format!("{}:told:user-unreachable:{ticket}", self.prefix)
     }

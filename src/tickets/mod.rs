@@ -12,35 +12,24 @@
 //! Discord calls stay outside, so a transaction never waits on Discord (the
 //! exceptions hold a lock that must span them, and say so).
 
-pub mod adopt;
-pub mod categories;
 pub mod close;
-pub mod conversation;
 pub mod duration;
 pub mod edit;
 pub mod error;
 pub mod guild_gate;
-pub mod inbox;
+pub mod modmail;
 pub mod open;
 pub mod outcome;
 pub mod panel;
 pub mod ports;
 pub mod prefixes;
-pub mod prompt;
-pub mod recovery;
 mod refusal_wording;
-pub mod relay;
 pub mod render;
 pub mod reply;
-pub mod routing;
-pub mod setting_specs;
-pub mod settings;
-pub mod setup;
 pub mod snippets;
 pub mod staff;
 pub mod timers;
 pub mod transcript;
-pub mod user_changes;
 
 use std::sync::Arc;
 
@@ -105,9 +94,9 @@ impl TicketService {
             transcript_links: None,
             transcript_max_messages: transcript::make::DEFAULT_MAX_MESSAGES,
             openings: Arc::default(),
-            inbox_retry: inbox::DEFAULT_RETRY_WAIT,
-            server_choice_timeout: routing::DEFAULT_SERVER_CHOICE_TIMEOUT,
-            inbox_give_up_after: inbox::DEFAULT_GIVE_UP_AFTER,
+            inbox_retry: modmail::inbox::DEFAULT_RETRY_WAIT,
+            server_choice_timeout: modmail::routing::DEFAULT_SERVER_CHOICE_TIMEOUT,
+            inbox_give_up_after: modmail::inbox::DEFAULT_GIVE_UP_AFTER,
             prefixes: Arc::default(),
         }
     }

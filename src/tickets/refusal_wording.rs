@@ -5,11 +5,11 @@
 
 use std::fmt::{self, Display, Formatter};
 
-use super::categories::{DESCRIPTION_MAX, NAME_MAX as CATEGORY_NAME_MAX};
 use super::error::{CopyChange, CopyTrouble, Counted, Field, Missing, Named, Problem, Refusal};
+use super::modmail::categories::{DESCRIPTION_MAX, NAME_MAX as CATEGORY_NAME_MAX};
+use super::modmail::settings::{names, MESSAGE_MAX};
 use super::panel::admin::{ANSWER_MAX, LABEL_MAX, NAME_MAX as TYPE_NAME_MAX, PLACEHOLDER_MAX};
 use super::ports::{ChannelKind, UPLOAD_LIMIT};
-use super::settings::{names, MESSAGE_MAX};
 use super::snippets::CONTENT_MAX;
 use super::{duration, timers};
 use crate::domain::ids::IdError;

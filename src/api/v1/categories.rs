@@ -19,7 +19,7 @@ use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::categories::ModmailCategory;
 use crate::domain::ids::ChannelId;
-use crate::tickets::categories::{CategoryChange as Change, CategoryKey, NewCategory as New};
+use crate::tickets::modmail::categories::{CategoryChange as Change, CategoryKey, NewCategory as New};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Category {

@@ -24,9 +24,9 @@ use crate::domain::ids::{ChannelId, GuildId, IdError};
 use crate::domain::settings::CloseAction;
 use crate::domain::settings::GuildSettings;
 use crate::tickets::error::{Field, Refusal, TicketError};
+use crate::tickets::modmail::settings::{Flag, SettingChange};
+use crate::tickets::modmail::setup::ModmailSetup;
 use crate::tickets::ports::ChannelKind;
-use crate::tickets::settings::{Flag, SettingChange};
-use crate::tickets::setup::ModmailSetup;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Settings {
@@ -516,7 +516,7 @@ mod tests {
     fn the_api_shows_each_setting_as_the_audit_log_records_it() {
         let settings = GuildSettings::defaults(GuildId(1));
         let shown = serde_json::to_value(ModmailSettings::from(&settings)).unwrap();
-        for (name, value) in crate::tickets::settings::as_json(&settings) {
+        for (name, value) in crate::tickets::modmail::settings::as_json(&settings) {
             assert_eq!(shown[&name], value, "{name}");
         }
     }

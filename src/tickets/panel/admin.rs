@@ -72,8 +72,8 @@ impl TicketService {
         db::panel::settings(&self.db, guild).await?.ok_or(Refusal::PanelNotSetUp)?;
         let new = NewType {
             name: valid_type_name(&fields.name)?,
-            description: super::super::categories::valid_description(&fields.description)?,
-            emoji: super::super::categories::valid_emoji(fields.emoji.as_deref())?,
+            description: super::super::modmail::categories::valid_description(&fields.description)?,
+            emoji: super::super::modmail::categories::valid_emoji(fields.emoji.as_deref())?,
             questions: Vec::new(),
         };
         let limit = db::billing::plan(&self.db, guild).await?.limits().ticket_types.min(MAX_TYPES);
@@ -105,8 +105,8 @@ impl TicketService {
     ) -> TicketResult<TypeFields> {
         require_manager(actor)?;
         let name = valid_type_name(&fields.name)?;
-        let description = super::super::categories::valid_description(&fields.description)?;
-        let emoji = super::super::categories::valid_emoji(fields.emoji.as_deref())?;
+        let description = super::super::modmail::categories::valid_description(&fields.description)?;
+        let emoji = super::super::modmail::categories::valid_emoji(fields.emoji.as_deref())?;
         let mut tx = self.db.begin().await?;
         match db::panel::update_type(&mut *tx, guild, type_id, &name, &description, emoji.as_deref()).await {
             Ok(true) => {}

@@ -6,13 +6,13 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::duration;
-use super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
-use super::outcome::Outcome;
-use super::ports::{ChannelKind, OutgoingMessage, PortError, MAX_MENU_OPTIONS};
-use super::reply::StaffContext;
+use super::super::duration;
+use super::super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
+use super::super::outcome::Outcome;
+use super::super::ports::{ChannelKind, OutgoingMessage, PortError, MAX_MENU_OPTIONS};
+use super::super::reply::StaffContext;
+use super::super::TicketService;
 use super::setting_specs::{Flag, SettingChange};
-use super::TicketService;
 use crate::db;
 use crate::db::categories::{CategoryFields, ModmailCategory};
 use crate::domain::actor::Actor;

@@ -3,7 +3,7 @@
 //! staff open a ticket *for* them (which never captures their DMs; see
 //! `routing.rs`).
 
-use super::ports::{ChoiceMenu, ChoiceOption, OutgoingMessage};
+use super::super::ports::{ChoiceMenu, ChoiceOption, OutgoingMessage};
 use crate::db::members::ModmailGuild;
 
 /// Custom id (prefix) of the "switch server" button in DMs.
@@ -33,7 +33,7 @@ pub fn switch_guild_prompt(guilds: &[ModmailGuild], current: Option<crate::domai
         .unwrap_or_default();
     OutgoingMessage {
         content: Some(format!("{now}Which server should your next messages go to?")),
-        menu: Some(Box::new(super::render::guild_choice_menu(guilds, current))),
+        menu: Some(Box::new(super::super::render::guild_choice_menu(guilds, current))),
         ..OutgoingMessage::default()
     }
 }
@@ -64,7 +64,7 @@ pub fn staff_opened_note(guild_name: &str, number: i32, reach: StaffOpenedReach<
     }
 }
 
-impl super::TicketService {
+impl super::super::TicketService {
     /// The DM for a user whose ticket staff opened (`/new_thread`, a channel
     /// named with their id): the guild's welcome when their DMs will reach
     /// this ticket, else only where their messages go now; always with the
@@ -74,7 +74,7 @@ impl super::TicketService {
         ticket: &crate::domain::ticket::Ticket,
         opener_name: &str,
         staff_name: Option<&str>,
-    ) -> super::error::TicketResult<OutgoingMessage> {
+    ) -> super::super::error::TicketResult<OutgoingMessage> {
         use crate::db;
         let guild_name = db::guilds::name(&self.db, ticket.guild).await?.unwrap_or_default();
         let open = db::tickets::open_modmail_of_user(&self.db, ticket.opener).await?;

@@ -9,10 +9,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::error::{Refusal, TicketResult};
-use super::outcome::Outcome;
-use super::reply::StaffContext;
-use super::TicketService;
+use super::super::error::{Refusal, TicketResult};
+use super::super::outcome::Outcome;
+use super::super::reply::StaffContext;
+use super::super::TicketService;
 use crate::db;
 use crate::domain::dm::IncomingDm;
 use crate::domain::ids::{ChannelId, MessageId, UserId};

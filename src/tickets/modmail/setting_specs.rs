@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::duration;
-use super::error::Problem;
+use super::super::duration;
+use super::super::error::Problem;
 use crate::domain::ids::ChannelId;
 use crate::domain::settings::{CloseAction, GuildSettings};
 

@@ -14,10 +14,10 @@
 
 use std::time::Duration;
 
-use super::error::{TicketError, TicketResult};
-use super::ports::PortError;
+use super::super::error::{TicketError, TicketResult};
+use super::super::ports::PortError;
+use super::super::TicketService;
 use super::routing::Route;
-use super::TicketService;
 use crate::db;
 use crate::domain::dm::IncomingDm;
 use crate::domain::ids::{MessageId, UserId};

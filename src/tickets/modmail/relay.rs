@@ -1,9 +1,9 @@
 //! Relaying a user's DM into their ticket channel, and the welcome message.
 
-use super::error::TicketResult;
-use super::ports::{OutgoingMessage, PortError};
-use super::render::RelayStyle;
-use super::{render, TicketService};
+use super::super::error::TicketResult;
+use super::super::ports::{OutgoingMessage, PortError};
+use super::super::render::RelayStyle;
+use super::super::{render, TicketService};
 use crate::db;
 use crate::domain::dm::Attachment;
 use crate::domain::dm::IncomingDm;

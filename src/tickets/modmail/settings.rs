@@ -8,10 +8,10 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value};
 
-use super::error::{Field, Problem, Refusal, TicketError, TicketResult};
-use super::outcome::Outcome;
-use super::ports::ChannelKind;
-use super::TicketService;
+use super::super::error::{Field, Problem, Refusal, TicketError, TicketResult};
+use super::super::outcome::Outcome;
+use super::super::ports::ChannelKind;
+use super::super::TicketService;
 use crate::db;
 use crate::db::audit_log::AuditActor;
 use crate::domain::ids::GuildId;

@@ -2,10 +2,10 @@
 //! channel, and modmail turns on (its gateway cluster then fills the
 //! membership index); `/modmail disable` turns it off again.
 
-use super::error::{Field, Problem, Refusal, TicketResult};
-use super::outcome::Outcome;
-use super::ports::{ChannelKind, PortError};
-use super::TicketService;
+use super::super::error::{Field, Problem, Refusal, TicketResult};
+use super::super::outcome::Outcome;
+use super::super::ports::{ChannelKind, PortError};
+use super::super::TicketService;
 use crate::db;
 use crate::domain::actor::Actor;
 use crate::domain::ids::{ChannelId, GuildId, RoleId};

@@ -2,10 +2,10 @@
 //! category named with a member's id, and it becomes that member's ticket
 //! (numbered like any other; the member is welcomed in DMs).
 
-use super::error::TicketResult;
-use super::open::{OpenRequest, Opened};
-use super::ports::{Embed, OutgoingMessage, PortError};
-use super::TicketService;
+use super::super::error::TicketResult;
+use super::super::open::{OpenRequest, Opened};
+use super::super::ports::{Embed, OutgoingMessage, PortError};
+use super::super::TicketService;
 use crate::db;
 use crate::domain::ids::{ChannelId, GuildId, UserId};
 use crate::domain::ticket::TicketKind;
@@ -82,7 +82,7 @@ impl TicketService {
                     "⚠️ Their DMs are closed: replies will not reach them until they open them."
                 }
             )),
-            color: Some(super::render::HEADER_COLOR),
+            color: Some(super::super::render::HEADER_COLOR),
             ..Embed::default()
         });
         self.discord.send_message(channel, &header.with_nonce(channel.get())).await?;

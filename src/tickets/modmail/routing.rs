@@ -19,13 +19,13 @@
 //! Membership comes from the `guild_members` index kept by whichever cluster
 //! owns each guild, so routing costs no REST call (see docs/ARCHITECTURE.md).
 
-use super::duration;
-use super::error::{Refusal, TicketError, TicketResult};
-use super::open::{OpenRequest, Opened};
-use super::outcome::Outcome;
-use super::ports::OutgoingMessage;
+use super::super::duration;
+use super::super::error::{Refusal, TicketError, TicketResult};
+use super::super::open::{OpenRequest, Opened};
+use super::super::outcome::Outcome;
+use super::super::ports::OutgoingMessage;
+use super::super::{render, TicketService};
 use super::prompt::Placement;
-use super::{render, TicketService};
 use crate::db;
 use crate::db::choices::{Expired, GuildChoice};
 use crate::db::members::ModmailGuild;

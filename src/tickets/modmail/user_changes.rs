@@ -2,10 +2,10 @@
 //! staff copy is edited to show the change, the old text kept) and recorded
 //! in the message's history. Replays change nothing twice.
 
-use super::error::TicketResult;
-use super::ports::PortError;
-use super::render::{self, UserChange};
-use super::TicketService;
+use super::super::error::TicketResult;
+use super::super::ports::PortError;
+use super::super::render::{self, UserChange};
+use super::super::TicketService;
 use crate::db;
 use crate::db::relay_log::UserMessage;
 use crate::domain::ids::{MessageId, UserId};

@@ -12,12 +12,12 @@
 
 use chrono::Utc;
 
-use super::duration;
-use super::error::{Refusal, TicketResult};
-use super::outcome::Outcome;
-use super::ports::{ChoiceMenu, ChoiceOption, OutgoingMessage, MAX_BUTTONS, MAX_MENU_OPTIONS};
-use super::render::truncate;
-use super::TicketService;
+use super::super::duration;
+use super::super::error::{Refusal, TicketResult};
+use super::super::outcome::Outcome;
+use super::super::ports::{ChoiceMenu, ChoiceOption, OutgoingMessage, MAX_BUTTONS, MAX_MENU_OPTIONS};
+use super::super::render::truncate;
+use super::super::TicketService;
 use crate::db;
 use crate::db::categories::ModmailCategory;
 use crate::db::prompts::PromptState;
