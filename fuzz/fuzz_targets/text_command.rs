@@ -20,6 +20,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let Some(Ok(command)) = parsed else { return };
     let delay_ok = |d: std::time::Duration| !d.is_zero() && d <= duration::MAX;
+    // Ids are parsed once, into newtypes: never 0, never above what a BIGINT holds.
+    let id_ok = |id: u64| id > 0 && id <= i64::MAX as u64;
     match command {
         Command::Reply { content, .. } => {
             assert_eq!(content, content.trim(), "a reply's text is trimmed");
@@ -31,16 +33,17 @@ fuzz_target!(|data: &[u8]| {
         Command::AddStaff { user }
         | Command::RemoveStaff { user }
         | Command::NewThread { user }
-        | Command::Unblock { user } => assert!(user > 0, "ids are positive"),
+        | Command::Unblock { user } => assert!(id_ok(user.get()), "{user} is not a storable id"),
         Command::Close { when: CloseWhen::After(delay), .. } | Command::AddReminder { delay, .. } => {
             assert!(delay_ok(delay), "{delay:?} is outside (0, 30 days]");
         }
         Command::Block { user, length, .. } => {
-            assert!(user > 0);
+            assert!(id_ok(user.get()), "{user} is not a storable id");
             assert!(length.is_none_or(delay_ok), "{length:?} is outside (0, 30 days]");
         }
-        Command::ModmailSetup { inbox_category, staff_role, log_channel } => {
-            assert!(inbox_category > 0 && staff_role > 0 && log_channel.is_none_or(|id| id > 0));
+        Command::ModmailSetup(setup) => {
+            assert!(id_ok(setup.inbox_category.get()) && id_ok(setup.staff_role.get()));
+            assert!(setup.log_channel.is_none_or(|id| id_ok(id.get())));
         }
         _ => {}
     }
