@@ -128,6 +128,17 @@ pub enum Named {
     TicketType,
 }
 
+impl Named {
+    /// Its name in a sentence ("a snippet named …").
+    pub const fn noun(self) -> &'static str {
+        match self {
+            Self::Snippet => "snippet",
+            Self::Category => "category",
+            Self::TicketType => "ticket type",
+        }
+    }
+}
+
 /// What a guild counts against a limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counted {
@@ -136,6 +147,18 @@ pub enum Counted {
     TicketTypes,
     /// Of one ticket type.
     Questions,
+}
+
+impl Counted {
+    /// Their name in a sentence ("the Free plan allows 10 snippets").
+    pub const fn noun(self) -> &'static str {
+        match self {
+            Self::Snippets => "snippets",
+            Self::Categories => "modmail categories",
+            Self::TicketTypes => "ticket types",
+            Self::Questions => "questions",
+        }
+    }
 }
 
 /// What was looked for and not found.

@@ -204,6 +204,16 @@ pub enum ChannelKind {
     Other,
 }
 
+impl ChannelKind {
+    /// What a setting that wants this kind asks for, with its article.
+    pub const fn wanted(self) -> &'static str {
+        match self {
+            Self::Category => "a category",
+            _ => "a text channel",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ChannelInfo {
     pub id: ChannelId,

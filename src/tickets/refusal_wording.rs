@@ -9,7 +9,7 @@ use super::error::{CopyChange, CopyTrouble, Counted, Field, Missing, Named, Prob
 use super::modmail::categories::{DESCRIPTION_MAX, NAME_MAX as CATEGORY_NAME_MAX};
 use super::modmail::settings::{names, MESSAGE_MAX};
 use super::panel::admin::{ANSWER_MAX, LABEL_MAX, NAME_MAX as TYPE_NAME_MAX, PLACEHOLDER_MAX};
-use super::ports::{ChannelKind, UPLOAD_LIMIT};
+use super::ports::UPLOAD_LIMIT;
 use super::snippets::CONTENT_MAX;
 use super::{duration, timers};
 use crate::domain::ids::IdError;
@@ -37,7 +37,7 @@ impl Display for Refusal {
                 Ok(())
             }
             Self::LimitReached { what, limit, premium: true } => {
-                f.write_str(&crate::domain::plan::needs_premium(counted(*what), *limit))
+                f.write_str(&crate::domain::plan::needs_premium(what.noun(), *limit))
             }
             Self::LimitReached { what, limit, premium: false } => match what {
                 Counted::Snippets => {
@@ -166,15 +166,6 @@ impl Display for Field {
     }
 }
 
-fn counted(what: Counted) -> &'static str {
-    match what {
-        Counted::Snippets => "snippets",
-        Counted::Categories => "modmail categories",
-        Counted::TicketTypes => "ticket types",
-        Counted::Questions => "questions",
-    }
-}
-
 fn name_taken(f: &mut Formatter<'_>, what: Named, name: &str, prefix: Option<&str>) -> fmt::Result {
     match (what, prefix) {
         (Named::Snippet, Some(prefix)) => {
@@ -217,19 +208,12 @@ fn missing(f: &mut Formatter<'_>, what: &Missing) -> fmt::Result {
     }
 }
 
-fn kind(kind: &ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Category => "a category",
-        _ => "a text channel",
-    }
-}
-
 fn invalid(f: &mut Formatter<'_>, field: &Field, problem: &Problem) -> fmt::Result {
     match (field, problem) {
         (field, Problem::NotVisible { kind: k }) => {
-            write!(f, "I can't see the {field} you picked; choose {} I can view.", kind(k))
+            write!(f, "I can't see the {field} you picked; choose {} I can view.", k.wanted())
         }
-        (field, Problem::WrongKind { kind: k }) => write!(f, "The {field} must be {} in this server.", kind(k)),
+        (field, Problem::WrongKind { kind: k }) => write!(f, "The {field} must be {} in this server.", k.wanted()),
         (Field::Setting(name), Problem::Unknown) => missing(f, &Missing::Setting { name: name.clone() }),
         (Field::Setting(name), problem) => write!(f, "Invalid value for `{name}`: {}.", setting_problem(name, problem)),
         (Field::StaffRole, Problem::Everyone) => {
@@ -319,8 +303,8 @@ fn problem_words(problem: &Problem) -> String {
         Problem::NotAnEmoji => "must be one emoji".into(),
         Problem::Form => "is not in the expected form".into(),
         Problem::NotAnId { error, .. } => format!("is not a Discord id: {error}"),
-        Problem::NotVisible { kind: k } => format!("must be {} I can view", kind(k)),
-        Problem::WrongKind { kind: k } => format!("must be {} in this server", kind(k)),
+        Problem::NotVisible { kind: k } => format!("must be {} I can view", k.wanted()),
+        Problem::WrongKind { kind: k } => format!("must be {} in this server", k.wanted()),
         Problem::Everyone => "can't be @everyone".into(),
         Problem::Empty => "is empty".into(),
         Problem::NotADuration { given, .. } => duration::parse(given).err().unwrap_or_default(),

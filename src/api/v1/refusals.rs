@@ -7,8 +7,7 @@
 
 use crate::api::Error;
 use crate::domain::ids::IdError;
-use crate::tickets::error::{Counted, Field, Named, Problem, Refusal, TicketError};
-use crate::tickets::ports::ChannelKind;
+use crate::tickets::error::{Field, Problem, Refusal, TicketError};
 
 /// `error` of a core action, its fields named as in the request body.
 pub fn api_error(error: TicketError) -> Error {
@@ -28,7 +27,7 @@ pub fn api_error_in(error: TicketError, group: Option<&str>) -> Error {
     };
     match refusal {
         Refusal::NameTaken { what, name: taken, .. } => {
-            Error::Conflict(format!("a {} named {taken} exists", named(what)).into())
+            Error::Conflict(format!("a {} named {taken} exists", what.noun()).into())
         }
         Refusal::NotFound { .. } => Error::NotFound,
         Refusal::Invalid { field, problem } => Error::unprocessable([(name(&field), problem_text(&field, &problem))]),
@@ -36,11 +35,11 @@ pub fn api_error_in(error: TicketError, group: Option<&str>) -> Error {
             problems.iter().map(|(field, problem)| (name(field), problem_text(field, problem))).collect::<Vec<_>>(),
         ),
         Refusal::LimitReached { what, limit, premium: true } => {
-            Error::PlanRequired(crate::domain::plan::needs_premium(counted(what), limit).into())
+            Error::PlanRequired(crate::domain::plan::needs_premium(what.noun(), limit).into())
         }
         // No plan lifts it (Discord's own limit): a 422 on the list that is full.
         Refusal::LimitReached { what, limit, premium: false } => {
-            let list = counted(what).replace(' ', "_");
+            let list = what.noun().replace(' ', "_");
             Error::unprocessable([(list, format!("at most {limit}: remove one first"))])
         }
         Refusal::NotStaff | Refusal::NeedsManageGuild => {
@@ -79,8 +78,8 @@ pub fn problem_text(field: &Field, problem: &Problem) -> String {
             id_problem("a category id", *error)
         }
         (_, Problem::NotAnId { error, .. }) => id_problem("an id", *error),
-        (_, Problem::NotVisible { kind }) => format!("must be {} the bot can view", channel(*kind)),
-        (_, Problem::WrongKind { kind }) => format!("must be {} in this guild", channel(*kind)),
+        (_, Problem::NotVisible { kind }) => format!("must be {} the bot can view", kind.wanted()),
+        (_, Problem::WrongKind { kind }) => format!("must be {} in this guild", kind.wanted()),
         (_, Problem::Everyone) => "cannot be @everyone".into(),
         (_, Problem::Empty) => "must not be empty".into(),
         (_, Problem::NotADuration { .. }) => {
@@ -103,30 +102,6 @@ pub fn id_problem(what: &str, error: IdError) -> String {
     }
 }
 
-fn named(what: Named) -> &'static str {
-    match what {
-        Named::Snippet => "snippet",
-        Named::Category => "category",
-        Named::TicketType => "ticket type",
-    }
-}
-
-fn counted(what: Counted) -> &'static str {
-    match what {
-        Counted::Snippets => "snippets",
-        Counted::Categories => "modmail categories",
-        Counted::TicketTypes => "ticket types",
-        Counted::Questions => "questions",
-    }
-}
-
-fn channel(kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Category => "a category",
-        _ => "a text channel",
-    }
-}
-
 /// What stands in the way of a refusal the API answers with a 409.
 fn conflict(refusal: &Refusal) -> String {
     match refusal {
@@ -145,6 +120,7 @@ fn conflict(refusal: &Refusal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tickets::error::{Counted, Named};
     use axum::http::StatusCode;
 
     fn status(refusal: Refusal) -> StatusCode {
