@@ -1,7 +1,7 @@
 //! The slash commands Ticketeer registers with Discord (a global bulk
 //! overwrite, idempotent, done at start-up by cluster 0).
 
-use twilight_model::application::command::{Command, CommandType};
+use twilight_model::application::command::{Command, CommandOption, CommandType};
 use twilight_model::application::interaction::InteractionContextType;
 use twilight_model::channel::ChannelType;
 use twilight_model::guild::Permissions;
@@ -9,6 +9,8 @@ use twilight_util::builder::command::{
     AttachmentBuilder, BooleanBuilder, ChannelBuilder, CommandBuilder, IntegerBuilder, RoleBuilder, StringBuilder,
     SubCommandBuilder, UserBuilder,
 };
+
+use crate::tickets::modmail::setting_specs::{SettingKind, SettingSpec, SETTINGS};
 
 /// Longest reply a slash command accepts; Discord's option limit is 6000 and an
 /// embed description holds 4096.
@@ -69,37 +71,41 @@ fn modmail() -> Command {
 
 /// `/modmail settings`: with no option it shows them; each option changes one.
 fn settings() -> SubCommandBuilder {
-    let text = |name: &str, description: &str, max: u16| StringBuilder::new(name, description).max_length(max);
-    let flag = |name: &str, description: &str| BooleanBuilder::new(name, description);
-    SubCommandBuilder::new("settings", "Show or change this server's modmail settings")
-        .option(text("prefix", "Prefix of text commands (1-5 characters)", 5))
-        .option(text(
-            "welcome_message",
-            "Sent when a ticket opens ({user}, {guild}, {ticket_number}); `default` resets",
-            1800,
-        ))
-        .option(text("close_message", "Sent when a ticket closes; `default` resets", 1800))
-        .option(text("anonymous_label", "Shown instead of names on anonymous replies", 64))
-        .option(flag("embedded_message", "Relay messages as embeds (off: plain text)"))
-        .option(flag("block_quote", "Quote relayed text"))
-        .option(flag("show_log_on_edit", "Log edits of staff messages in the ticket"))
-        .option(flag("show_log_on_delete", "Log deletions of staff messages in the ticket"))
-        .option(
-            StringBuilder::new("close_action", "On close: delete the channel or archive it")
-                .choices([("delete", "delete"), ("archive", "archive")]),
-        )
-        .option(
-            ChannelBuilder::new("archive_category", "Where closed tickets are archived")
-                .channel_types([ChannelType::GuildCategory]),
-        )
-        .option(text("time_to_close_thread", "Default delay of /close: 30m, 2h, 1d (off: at once)", 20))
-        .option(flag("close_on_leave", "Close a ticket when its user leaves the server"))
-        .option(flag(
-            "create_ticket_by_create_channel",
-            "A channel named with a user id in the inbox opens their ticket",
-        ))
-        .option(flag("category_prompt", "Ask users to pick a category before their ticket opens"))
-        .option(text("category_prompt_timeout", "How long the category prompt waits: seconds, or 5m", 20))
+    SETTINGS
+        .iter()
+        .fold(SubCommandBuilder::new("settings", "Show or change this server's modmail settings"), |command, spec| {
+            command.option(setting_option(spec))
+        })
+}
+
+/// One setting as a `/modmail settings` option, built from the settings
+/// table so the command offers exactly the settings the core knows. Values
+/// reach the core as text (`option_text` in `slash.rs`) and are read there
+/// as `!modmail set` reads them.
+fn setting_option(spec: &SettingSpec) -> CommandOption {
+    let (name, about) = (spec.name, spec.description);
+    // Durations are typed as in chat (`2h`), so they are strings here.
+    let duration = |hint: String| StringBuilder::new(name, format!("{about}: {hint}")).max_length(20).build();
+    match spec.kind {
+        SettingKind::Text { max, resets: false } => {
+            StringBuilder::new(name, format!("{about} (1-{max} characters)")).max_length(option_length(max)).build()
+        }
+        SettingKind::Text { max, resets: true } => {
+            StringBuilder::new(name, format!("{about}; `default` resets")).max_length(option_length(max)).build()
+        }
+        SettingKind::Flag => BooleanBuilder::new(name, about).build(),
+        SettingKind::Choice(words) => {
+            StringBuilder::new(name, about).choices(words.iter().map(|word| (*word, *word))).build()
+        }
+        SettingKind::Category => ChannelBuilder::new(name, about).channel_types([ChannelType::GuildCategory]).build(),
+        SettingKind::Delay => duration("30m, 2h, 1d (off: at once)".to_owned()),
+        SettingKind::Seconds { min, max } => duration(format!("seconds ({min}-{max}), or 5m")),
+    }
+}
+
+/// A text limit as Discord's option length (at most 6,000).
+fn option_length(max: usize) -> u16 {
+    u16::try_from(max).unwrap_or(u16::MAX).min(6000)
 }
 
 /// `/category`: the modmail categories users pick from.

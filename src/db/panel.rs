@@ -100,6 +100,15 @@ pub async fn settings(db: impl PgExecutor<'_>, guild: GuildId) -> sqlx::Result<O
     }))
 }
 
+/// The panel's settings, with its row locked until the caller's transaction
+/// ends (`None`, and no lock, before the first setup).
+pub async fn settings_locked(tx: &mut PgConnection, guild: GuildId) -> sqlx::Result<Option<PanelSettings>> {
+    sqlx::query!("SELECT guild_id FROM panel_settings WHERE guild_id = $1 FOR UPDATE", guild.db())
+        .fetch_optional(&mut *tx)
+        .await?;
+    settings(&mut *tx, guild).await
+}
+
 /// Stores what setup chose, and creates the default types if the guild has
 /// none, in one transaction: running setup twice at once makes one set.
 /// A menu moved to another channel forgets its old message (a new one is

@@ -43,6 +43,9 @@ pub enum CloseAction {
 }
 
 impl CloseAction {
+    /// Every action's name, as `as_str` gives it.
+    pub const NAMES: &'static [&'static str] = &["delete", "archive"];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Delete => "delete",

@@ -222,6 +222,9 @@ pub enum Field {
     Option(String),
     /// A modmail setting, by its name (`prefix`, `close_action`, …).
     Setting(String),
+    /// A field of one part of a change that spans several
+    /// (`change_guild_settings`): `modmail` or `panel`.
+    In(&'static str, Box<Field>),
 }
 
 impl Field {
@@ -243,6 +246,7 @@ impl Field {
             Self::SupportRole => "support_role".into(),
             Self::Option(name) => name.replace('-', "_"),
             Self::Setting(name) => name.clone(),
+            Self::In(group, field) => format!("{group}.{}", field.api_name()),
         }
     }
 }
@@ -295,6 +299,19 @@ pub enum Problem {
     NeedsArchiveCategory,
     /// No setting of that name.
     Unknown,
+    /// A JSON value of another type than the field takes (serde's words).
+    WrongType {
+        detail: String,
+    },
+    /// A delay in seconds that is not a positive whole number of minutes.
+    NotWholeMinutes,
+    /// A count outside these bounds.
+    Count {
+        min: i64,
+        max: i64,
+    },
+    /// A setup that lacks one of the fields it needs (none stored yet).
+    SetupIncomplete,
 }
 
 /// Which change of a user's copy failed.

@@ -17,6 +17,7 @@ pub mod duration;
 pub mod edit;
 pub mod error;
 pub mod guild_gate;
+pub mod guild_settings;
 pub mod modmail;
 pub mod open;
 pub mod outcome;

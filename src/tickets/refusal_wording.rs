@@ -161,6 +161,7 @@ impl Display for Field {
             Self::StaffRole => f.write_str("staff role"),
             Self::SupportRole => f.write_str("support role"),
             Self::Option(name) | Self::Setting(name) => f.write_str(name),
+            Self::In(_, field) => field.fmt(f),
             other => f.write_str(&other.api_name()),
         }
     }
@@ -210,6 +211,7 @@ fn missing(f: &mut Formatter<'_>, what: &Missing) -> fmt::Result {
 
 fn invalid(f: &mut Formatter<'_>, field: &Field, problem: &Problem) -> fmt::Result {
     match (field, problem) {
+        (Field::In(_, field), problem) => invalid(f, field, problem),
         (field, Problem::NotVisible { kind: k }) => {
             write!(f, "I can't see the {field} you picked; choose {} I can view.", k.wanted())
         }
@@ -312,6 +314,10 @@ fn problem_words(problem: &Problem) -> String {
         Problem::Reserved => "is taken by Discord".into(),
         Problem::NeedsArchiveCategory => "needs an `archive_category`".into(),
         Problem::Unknown => "does not exist".into(),
+        Problem::WrongType { detail } => format!("is of the wrong type ({detail})"),
+        Problem::NotWholeMinutes => "must be a whole number of minutes".into(),
+        Problem::Count { min, max } => format!("must be {min} to {max}"),
+        Problem::SetupIncomplete => "needs the other fields of its setup too".into(),
     }
 }
 

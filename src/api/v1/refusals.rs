@@ -52,6 +52,13 @@ pub fn api_error_in(error: TicketError, group: Option<&str>) -> Error {
 /// A value's problem in plain words, read after the field's name.
 pub fn problem_text(field: &Field, problem: &Problem) -> String {
     match (field, problem) {
+        (Field::In("modmail", _), Problem::SetupIncomplete) => {
+            "setting modmail up needs both inbox_category and staff_role".into()
+        }
+        (Field::In("panel", _), Problem::SetupIncomplete) => {
+            "setting the ticket menu up needs both menu_channel and category".into()
+        }
+        (Field::In(_, field), problem) => problem_text(field, problem),
         (Field::SnippetName, _) => "must be 1 to 32 characters: letters, digits, _ and -".into(),
         (Field::CategoryName, Problem::Length { min, max }) => {
             format!("must be {min} to {max} characters, without |")
@@ -74,8 +81,12 @@ pub fn problem_text(field: &Field, problem: &Problem) -> String {
         (_, Problem::NotOneOf { given }) => format!("cannot be {given}"),
         (_, Problem::NotAnEmoji) => "must be one emoji, or a server emoji as <:name:id>".into(),
         (_, Problem::Form) => "is not in the expected form".into(),
-        (Field::DiscordCategory | Field::Setting(_), Problem::NotAnId { error, .. }) => {
-            id_problem("a category id", *error)
+        (Field::DiscordCategory, Problem::NotAnId { error, .. }) => id_problem("a category id", *error),
+        (Field::Setting(_), Problem::NotAnId { error: IdError::NotANumber, .. }) => {
+            "must be a category id (digits) or null".into()
+        }
+        (Field::Setting(_), Problem::NotAnId { error, .. }) => {
+            format!("must be a category id (digits) or null: {error}")
         }
         (_, Problem::NotAnId { error, .. }) => id_problem("an id", *error),
         (_, Problem::NotVisible { kind }) => format!("must be {} the bot can view", kind.wanted()),
@@ -89,6 +100,12 @@ pub fn problem_text(field: &Field, problem: &Problem) -> String {
         (_, Problem::Reserved) => "cannot start with /, which Discord's slash commands use".into(),
         (_, Problem::NeedsArchiveCategory) => "archive needs an archive_category".into(),
         (_, Problem::Unknown) => "is not a setting".into(),
+        (_, Problem::WrongType { detail }) => detail.clone(),
+        (_, Problem::Count { min, max }) => format!("must be {min} to {max}"),
+        (_, Problem::SetupIncomplete) => "needs the other fields of its setup too".into(),
+        (_, Problem::NotWholeMinutes) => {
+            "must be a positive whole number of minutes, in seconds (e.g. 3600), or null".into()
+        }
     }
 }
 

@@ -1,32 +1,34 @@
 //! `GET` and `PATCH /v1/guilds/{guild_id}/settings`: the guild's modmail and
-//! panel settings. A change goes through the ticket core's one settings
-//! implementation (the same as `/modmail settings`), which validates every
-//! field, stores all or none, and records the audit log entry. The bot reads
-//! settings from PostgreSQL for each batch of work, so every cluster acts on a
-//! change at once.
+//! panel settings. A change goes through the ticket core's one action for a
+//! guild's configuration (`change_guild_settings`), which checks every field
+//! (with Discord for channels), stores all or none in one transaction with
+//! its audit entries, and returns what it stored. The modmail settings'
+//! fields and their schema come from the core's settings table, so the API
+//! offers exactly the settings `/modmail settings` does. The bot reads
+//! settings from PostgreSQL for each batch of work, so every cluster acts on
+//! a change at once.
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::Json as JsonResponse;
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
-use super::refusals::{api_error_in, id_problem, problem_text};
+use super::refusals::api_error_in;
 use crate::api::auth::access::{Authorized, ReadSettings, WriteSettings};
 use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::Json;
-use crate::api::{ApiState, Error, Result};
+use crate::api::{ApiState, Result};
 use crate::db;
-use crate::db::panel::PanelSetup;
-use crate::domain::ids::{ChannelId, GuildId, IdError};
-use crate::domain::settings::CloseAction;
+use crate::domain::ids::{GuildId, IdError};
 use crate::domain::settings::GuildSettings;
-use crate::tickets::error::{Field, Refusal, TicketError};
-use crate::tickets::modmail::settings::{Flag, SettingChange};
-use crate::tickets::modmail::setup::ModmailSetup;
-use crate::tickets::ports::ChannelKind;
+use crate::tickets::error::{Field, Problem};
+use crate::tickets::guild_settings::{GuildConfiguration, GuildSettingsChange, ModmailSetupChange, PanelSetupChange};
+use crate::tickets::modmail::setting_specs::{as_json, SettingChange, SettingKind, SettingSpec, SETTINGS};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Settings {
@@ -35,34 +37,16 @@ pub struct Settings {
     pub panel: Option<PanelSettings>,
 }
 
-/// Modmail settings, by the reference guide's names.
-#[derive(Debug, Serialize, ToSchema)]
+/// Modmail settings, by the reference guide's names: the setup's fields and
+/// every setting of the core's table (its schema is built from that table).
+#[derive(Debug, Serialize)]
 pub struct ModmailSettings {
-    /// Whether modmail is set up (`/modmail setup`, or `inbox_category` and
-    /// `staff_role` here).
     pub enabled: bool,
     pub inbox_category: Option<String>,
     pub staff_role: Option<String>,
     pub log_channel: Option<String>,
-    pub prefix: String,
-    /// null: the built-in text.
-    pub welcome_message: Option<String>,
-    pub close_message: Option<String>,
-    pub anonymous_label: String,
-    pub embedded_message: bool,
-    pub block_quote: bool,
-    pub show_log_on_edit: bool,
-    pub show_log_on_delete: bool,
-    /// `delete` or `archive`.
-    pub close_action: String,
-    pub archive_category: Option<String>,
-    /// Seconds a `close` waits by default; null closes at once.
-    pub time_to_close_thread: Option<u64>,
-    pub close_on_leave: bool,
-    pub create_ticket_by_create_channel: bool,
-    pub category_prompt: bool,
-    /// Seconds.
-    pub category_prompt_timeout: u64,
+    #[serde(flatten)]
+    pub settings: Map<String, Value>,
 }
 
 /// The ticket menu's settings.
@@ -82,21 +66,7 @@ impl From<&GuildSettings> for ModmailSettings {
             inbox_category: s.inbox_category.map(|c| c.to_string()),
             staff_role: s.staff_role.map(|r| r.to_string()),
             log_channel: s.log_channel.map(|c| c.to_string()),
-            prefix: s.command_prefix.clone(),
-            welcome_message: s.welcome_message.clone(),
-            close_message: s.close_message.clone(),
-            anonymous_label: s.anonymous_label.clone(),
-            embedded_message: s.embedded_message,
-            block_quote: s.block_quote,
-            show_log_on_edit: s.show_log_on_edit,
-            show_log_on_delete: s.show_log_on_delete,
-            close_action: s.close_action.as_str().to_owned(),
-            archive_category: s.archive_category.map(|c| c.to_string()),
-            time_to_close_thread: s.time_to_close.map(|d| d.as_secs()),
-            close_on_leave: s.close_on_leave,
-            create_ticket_by_create_channel: s.create_ticket_by_create_channel,
-            category_prompt: s.category_prompt,
-            category_prompt_timeout: s.category_prompt_timeout.as_secs(),
+            settings: as_json(s),
         }
     }
 }
@@ -110,6 +80,12 @@ impl From<db::panel::PanelSettings> for PanelSettings {
             support_role: p.support_role.map(|r| r.to_string()),
             max_open_per_member: p.max_open_per_member,
         }
+    }
+}
+
+impl From<GuildConfiguration> for Settings {
+    fn from(c: GuildConfiguration) -> Self {
+        Settings { modmail: ModmailSettings::from(&c.modmail), panel: c.panel.map(PanelSettings::from) }
     }
 }
 
@@ -145,61 +121,18 @@ pub struct PanelPatch {
     pub max_open_per_member: Option<i32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// The modmail setup's fields and any settings of the core's table, by name
+/// (a name that is not a setting is refused, naming it).
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ModmailPatch {
-    /// The category tickets open in (what `/modmail setup` chooses; setting
-    /// modmail up for the first time needs it and `staff_role`).
     #[serde(default)]
     pub inbox_category: Option<String>,
-    /// The role of the guild's staff (not @everyone).
     #[serde(default)]
     pub staff_role: Option<String>,
-    /// A text channel for the modmail log; null for none.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
     pub log_channel: Option<Option<String>>,
-    /// 1 to 5 characters without spaces, not starting with `/`.
-    #[serde(default)]
-    pub prefix: Option<String>,
-    /// Up to 1,800 characters; null for the built-in text.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub welcome_message: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub close_message: Option<Option<String>>,
-    /// 1 to 64 characters.
-    #[serde(default)]
-    pub anonymous_label: Option<String>,
-    #[serde(default)]
-    pub embedded_message: Option<bool>,
-    #[serde(default)]
-    pub block_quote: Option<bool>,
-    #[serde(default)]
-    pub show_log_on_edit: Option<bool>,
-    #[serde(default)]
-    pub show_log_on_delete: Option<bool>,
-    /// `delete` or `archive` (which needs an `archive_category`).
-    #[serde(default)]
-    pub close_action: Option<String>,
-    /// A category of this guild; null for none.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
-    pub archive_category: Option<Option<String>>,
-    /// Seconds, a whole number of minutes; null to close at once.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<u64>)]
-    pub time_to_close_thread: Option<Option<u64>>,
-    #[serde(default)]
-    pub close_on_leave: Option<bool>,
-    #[serde(default)]
-    pub create_ticket_by_create_channel: Option<bool>,
-    #[serde(default)]
-    pub category_prompt: Option<bool>,
-    /// Seconds, 10 to 86,400.
-    #[serde(default)]
-    pub category_prompt_timeout: Option<u64>,
+    #[serde(flatten)]
+    pub settings: Map<String, Value>,
 }
 
 /// A field that is present, even as null (`Some(None)`), versus absent (`None`).
@@ -207,78 +140,77 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// A (field, problem) pair.
-type Problem = (String, String);
-
-impl ModmailPatch {
-    /// The changes, typed as the core takes them (never as chat text), or
-    /// the fields whose values cannot be changes at all.
-    fn changes(&self) -> Result<Vec<SettingChange>, Vec<Problem>> {
-        let mut changes = Vec::new();
-        let mut problems = Vec::new();
-        if let Some(v) = &self.prefix {
-            changes.push(SettingChange::Prefix(v.clone()));
-        }
-        if let Some(v) = &self.welcome_message {
-            changes.push(SettingChange::WelcomeMessage(v.clone()));
-        }
-        if let Some(v) = &self.close_message {
-            changes.push(SettingChange::CloseMessage(v.clone()));
-        }
-        if let Some(v) = &self.anonymous_label {
-            changes.push(SettingChange::AnonymousLabel(v.clone()));
-        }
-        for (flag, value) in [
-            (Flag::EmbeddedMessage, self.embedded_message),
-            (Flag::BlockQuote, self.block_quote),
-            (Flag::ShowLogOnEdit, self.show_log_on_edit),
-            (Flag::ShowLogOnDelete, self.show_log_on_delete),
-            (Flag::CloseOnLeave, self.close_on_leave),
-            (Flag::CreateTicketByCreateChannel, self.create_ticket_by_create_channel),
-            (Flag::CategoryPrompt, self.category_prompt),
-        ] {
-            if let Some(v) = value {
-                changes.push(SettingChange::Flag(flag, v));
-            }
-        }
-        if let Some(v) = &self.close_action {
-            match CloseAction::parse(&v.trim().to_ascii_lowercase()) {
-                Some(action) => changes.push(SettingChange::CloseAction(action)),
-                None => problems.push(("close_action".to_owned(), "must be archive or delete".to_owned())),
-            }
-        }
-        if let Some(v) = &self.archive_category {
-            match v {
-                Some(id) => match id.trim().parse::<ChannelId>() {
-                    Ok(id) => changes.push(SettingChange::ArchiveCategory(Some(id))),
-                    Err(e) => {
-                        let why = if e == IdError::NotANumber { String::new() } else { format!(": {e}") };
-                        problems.push((
-                            "archive_category".to_owned(),
-                            format!("must be a category id (digits) or null{why}"),
-                        ))
+impl SettingsPatch {
+    /// The change as the core takes it: ids and settings typed (never as
+    /// chat text); values that cannot be read go along as problems, so the
+    /// core's one answer names them with the rest.
+    fn change(&self) -> GuildSettingsChange {
+        let mut change = GuildSettingsChange::default();
+        let mut ids = Ids { group: "modmail", problems: Vec::new() };
+        if let Some(modmail) = &self.modmail {
+            for (name, value) in &modmail.settings {
+                match SettingChange::from_json(name, value) {
+                    Ok(setting) => change.modmail.push(setting),
+                    Err(problem) => {
+                        let field = Field::In("modmail", Box::new(Field::Setting(name.clone())));
+                        ids.problems.push((field, problem));
                     }
-                },
-                None => changes.push(SettingChange::ArchiveCategory(None)),
+                }
+            }
+            if modmail.inbox_category.is_some() || modmail.staff_role.is_some() || modmail.log_channel.is_some() {
+                change.modmail_setup = Some(ModmailSetupChange {
+                    inbox_category: ids.read("inbox-category", modmail.inbox_category.as_deref()),
+                    staff_role: ids.read("staff-role", modmail.staff_role.as_deref()),
+                    log_channel: ids.read_nullable("log-channel", &modmail.log_channel),
+                });
             }
         }
-        if let Some(v) = self.time_to_close_thread {
-            match v {
-                None => changes.push(SettingChange::TimeToClose(None)),
-                Some(seconds) if seconds == 0 || seconds % 60 != 0 => problems.push((
-                    "time_to_close_thread".to_owned(),
-                    "must be a positive whole number of minutes, in seconds (e.g. 3600), or null".to_owned(),
-                )),
-                Some(seconds) => changes.push(SettingChange::TimeToClose(Some(Duration::from_secs(seconds)))),
+        if let Some(panel) = &self.panel {
+            ids.group = "panel";
+            change.panel_setup = Some(PanelSetupChange {
+                menu_channel: ids.read("menu-channel", panel.menu_channel.as_deref()),
+                category: ids.read("category", panel.category.as_deref()),
+                log_channel: ids.read_nullable("log-channel", &panel.log_channel),
+                support_role: ids.read_nullable("support-role", &panel.support_role),
+                max_open_per_member: panel.max_open_per_member,
+            });
+        }
+        change.unreadable = ids.problems;
+        change
+    }
+}
+
+/// Reads the id fields of one part of a patch, keeping each problem (the
+/// reading goes on, so the 422 names every bad field).
+struct Ids {
+    group: &'static str,
+    problems: Vec<(Field, Problem)>,
+}
+
+impl Ids {
+    fn read<T: FromStr<Err = IdError>>(&mut self, field: &str, raw: Option<&str>) -> Option<T> {
+        let raw = raw?;
+        match raw.trim().parse::<T>() {
+            Ok(id) => Some(id),
+            Err(error) => {
+                let field = Field::In(self.group, Box::new(Field::Option(field.to_owned())));
+                self.problems.push((field, Problem::NotAnId { given: raw.to_owned(), error }));
+                None
             }
         }
-        if let Some(v) = self.category_prompt_timeout {
-            changes.push(SettingChange::CategoryPromptTimeout(Duration::from_secs(v)));
-        }
-        if problems.is_empty() {
-            Ok(changes)
-        } else {
-            Err(problems)
+    }
+
+    /// A field where null means none: `Some(None)`.
+    fn read_nullable<T: FromStr<Err = IdError>>(
+        &mut self,
+        field: &str,
+        raw: &Option<Option<String>>,
+    ) -> Option<Option<T>> {
+        match raw {
+            None => None,
+            Some(None) => Some(None),
+            // An unreadable id is left out of the change (its problem refuses it).
+            Some(Some(raw)) => self.read(field, Some(raw)).map(Some),
         }
     }
 }
@@ -286,7 +218,7 @@ impl ModmailPatch {
 async fn read(state: &ApiState, guild: GuildId) -> Result<Settings> {
     let (modmail, panel) =
         tokio::try_join!(db::settings::get(&state.db, guild), db::panel::settings(&state.db, guild))?;
-    Ok(Settings { modmail: ModmailSettings::from(&modmail), panel: panel.map(PanelSettings::from) })
+    Ok(Settings::from(GuildConfiguration { modmail, panel }))
 }
 
 /// The guild's settings.
@@ -318,218 +250,151 @@ pub async fn patch(
     access: Authorized<WriteSettings>,
     Json(patch): Json<SettingsPatch>,
 ) -> Result<JsonResponse<Settings>> {
-    let guild = access.guild;
     let actor = access.caller.as_actor();
-    // Everything is checked before anything is written, so a refused change
-    // writes nothing.
-    let plan = plan_changes(&state, guild, &patch).await?;
-    if let Some(setup) = &plan.modmail_setup {
-        state.tickets.setup_modmail(guild, &actor, setup).await.map_err(|e| field_error(e, "modmail"))?;
-    }
-    if !plan.modmail_changes.is_empty() {
-        state
-            .tickets
-            .change_modmail_settings(guild, access.caller.actor(), &plan.modmail_changes)
-            .await
-            .map_err(|e| field_error(e, "modmail"))?;
-    }
-    if let Some(setup) = &plan.panel_setup {
-        state.tickets.setup_panel(guild, &actor, setup).await.map_err(|e| field_error(e, "panel"))?;
-    }
-    Ok(JsonResponse(read(&state, guild).await?))
+    let stored = state.tickets.change_guild_settings(access.guild, &actor, &patch.change()).await;
+    Ok(JsonResponse(Settings::from(stored.map_err(|e| api_error_in(e, None))?)))
 }
 
-/// What a valid patch will do.
-struct Plan {
-    modmail_setup: Option<ModmailSetup>,
-    modmail_changes: Vec<SettingChange>,
-    panel_setup: Option<PanelSetup>,
+/// A setting's schema, from its kind in the core's table.
+fn setting_schema(spec: &SettingSpec) -> ObjectBuilder {
+    let nullable = |kind: Type| utoipa::openapi::schema::SchemaType::from_iter([kind, Type::Null]);
+    let about = spec.description;
+    match spec.kind {
+        SettingKind::Text { max, resets: false } => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(max))
+            .description(Some(format!("{about}: 1 to {max} characters."))),
+        SettingKind::Text { max, resets: true } => ObjectBuilder::new()
+            .schema_type(nullable(Type::String))
+            .max_length(Some(max))
+            .description(Some(format!("{about}: up to {max} characters; null for the built-in text."))),
+        SettingKind::Flag => ObjectBuilder::new().schema_type(Type::Boolean).description(Some(format!("{about}."))),
+        SettingKind::Choice(words) => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(words.iter().copied()))
+            .description(Some(format!("{about}."))),
+        SettingKind::Category => ObjectBuilder::new()
+            .schema_type(nullable(Type::String))
+            .description(Some(format!("{about}: a category id of this guild; null for none."))),
+        SettingKind::Delay => ObjectBuilder::new()
+            .schema_type(nullable(Type::Integer))
+            .minimum(Some(60))
+            .description(Some(format!("{about}: seconds, a whole number of minutes; null for at once."))),
+        SettingKind::Seconds { min, max } => ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(min as f64))
+            .maximum(Some(max as f64))
+            .description(Some(format!("{about}: seconds."))),
+    }
 }
 
-/// Checks every field of `patch` (ids, ranges, the settings' own checks, and
-/// each channel's kind with Discord) and returns what to write, or a 422
-/// naming every bad field.
-async fn plan_changes(state: &ApiState, guild: GuildId, patch: &SettingsPatch) -> Result<Plan> {
-    let mut problems: Vec<Problem> = Vec::new();
-    let mut plan = Plan { modmail_setup: None, modmail_changes: Vec::new(), panel_setup: None };
-    let mut channels: Vec<(String, ChannelId, ChannelKind)> = Vec::new();
-
-    if let Some(modmail) = &patch.modmail {
-        match modmail.changes() {
-            Ok(changes) => {
-                problems.extend(prefixed("modmail", dry_run(state, guild, modmail).await?));
-                plan.modmail_changes = changes;
-            }
-            Err(bad) => {
-                problems.extend(prefixed("modmail", bad));
-                problems.extend(prefixed("modmail", dry_run(state, guild, modmail).await?));
-            }
-        }
-        if let Some(Some(raw)) = &modmail.archive_category {
-            if let Ok(archive) = raw.trim().parse::<ChannelId>() {
-                channels.push(("modmail.archive_category".into(), archive, ChannelKind::Category));
-            }
-        }
-        if modmail.inbox_category.is_some() || modmail.staff_role.is_some() || modmail.log_channel.is_some() {
-            let current = db::settings::get(&state.db, guild).await?;
-            let inbox = match &modmail.inbox_category {
-                Some(raw) => id(&mut problems, "modmail.inbox_category", raw),
-                None => current.inbox_category,
-            };
-            let staff = match &modmail.staff_role {
-                Some(raw) => id(&mut problems, "modmail.staff_role", raw),
-                None => current.staff_role,
-            };
-            let log = match &modmail.log_channel {
-                Some(Some(raw)) => id(&mut problems, "modmail.log_channel", raw),
-                Some(None) => None,
-                None => current.log_channel,
-            };
-            if staff.is_some_and(|role| role.get() == guild.get()) {
-                problems.push(("modmail.staff_role".to_owned(), "cannot be @everyone".to_owned()));
-            }
-            match (inbox, staff) {
-                (Some(inbox_category), Some(staff_role)) => {
-                    channels.push(("modmail.inbox_category".into(), inbox_category, ChannelKind::Category));
-                    if let Some(log) = log {
-                        channels.push(("modmail.log_channel".into(), log, ChannelKind::Text));
-                    }
-                    plan.modmail_setup = Some(ModmailSetup { inbox_category, staff_role, log_channel: log });
-                }
-                _ => problems.push((
-                    "modmail.inbox_category".to_owned(),
-                    "setting modmail up needs both inbox_category and staff_role".to_owned(),
-                )),
-            }
-        }
-    }
-
-    if let Some(panel) = &patch.panel {
-        let current = db::panel::settings(&state.db, guild).await?;
-        let menu = match &panel.menu_channel {
-            Some(raw) => id(&mut problems, "panel.menu_channel", raw),
-            None => current.as_ref().map(|p| p.menu_channel),
+/// An object of the setup's id fields followed by every setting.
+fn modmail_schema(setup: &[(&str, bool, &str)], description: &str) -> RefOr<Schema> {
+    let mut object = ObjectBuilder::new().schema_type(Type::Object).description(Some(description));
+    for (name, nullable, about) in setup {
+        let kind = if *nullable {
+            utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])
+        } else {
+            Type::String.into()
         };
-        let category = match &panel.category {
-            Some(raw) => id(&mut problems, "panel.category", raw),
-            None => current.as_ref().map(|p| p.category),
-        };
-        let log = match &panel.log_channel {
-            Some(Some(raw)) => id(&mut problems, "panel.log_channel", raw),
-            Some(None) => None,
-            None => current.as_ref().and_then(|p| p.log_channel),
-        };
-        let role = match &panel.support_role {
-            Some(Some(raw)) => id(&mut problems, "panel.support_role", raw),
-            Some(None) => None,
-            None => current.as_ref().and_then(|p| p.support_role),
-        };
-        if role.is_some_and(|role| role.get() == guild.get()) {
-            problems.push(("panel.support_role".to_owned(), "cannot be @everyone".to_owned()));
-        }
-        if panel.max_open_per_member.is_some_and(|n| !(1..=10).contains(&n)) {
-            problems.push(("panel.max_open_per_member".to_owned(), "must be 1 to 10".to_owned()));
-        }
-        match (menu, category) {
-            (Some(menu_channel), Some(category)) => {
-                channels.push(("panel.menu_channel".into(), menu_channel, ChannelKind::Text));
-                channels.push(("panel.category".into(), category, ChannelKind::Category));
-                if let Some(log) = log {
-                    channels.push(("panel.log_channel".into(), log, ChannelKind::Text));
-                }
-                plan.panel_setup = Some(PanelSetup {
-                    menu_channel,
-                    category,
-                    log_channel: log,
-                    support_role: role,
-                    max_open_per_member: panel.max_open_per_member,
-                });
-            }
-            _ => problems.push((
-                "panel.menu_channel".to_owned(),
-                "setting the ticket menu up needs both menu_channel and category".to_owned(),
-            )),
-        }
+        object = object.property(*name, ObjectBuilder::new().schema_type(kind).description(Some(*about)));
     }
+    for spec in &SETTINGS {
+        object = object.property(spec.name, setting_schema(spec));
+    }
+    object.into()
+}
 
-    for (field, channel, kind) in channels {
-        match state.tickets.expect_channel(guild, channel, kind, Field::Option(field.clone())).await {
-            Ok(()) => {}
-            Err(TicketError::Refused(Refusal::Invalid { field: checked, problem })) => {
-                problems.push((field, problem_text(&checked, &problem)))
-            }
-            Err(other) => return Err(field_error(other, "modmail")),
+impl utoipa::PartialSchema for ModmailSettings {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = modmail_schema(
+            &[
+                ("inbox_category", true, "The category tickets open in."),
+                ("staff_role", true, "The role of the guild's staff."),
+                ("log_channel", true, "The modmail log's channel; null for none."),
+            ],
+            "Modmail settings, by the reference guide's names.",
+        );
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            let enabled = ObjectBuilder::new().schema_type(Type::Boolean).description(Some(
+                "Whether modmail is set up (`/modmail setup`, or `inbox_category` and `staff_role` here).",
+            ));
+            object.properties.insert("enabled".to_owned(), enabled.into());
+            object.required = object.properties.keys().cloned().collect();
         }
-    }
-    if problems.is_empty() {
-        Ok(plan)
-    } else {
-        Err(Error::unprocessable(problems))
+        schema
     }
 }
 
-/// One id field of a patch, or its problem recorded (the caller goes on, so
-/// the 422 names every bad field).
-fn id<T: FromStr<Err = IdError>>(problems: &mut Vec<Problem>, field: &str, raw: &str) -> Option<T> {
-    match raw.trim().parse::<T>() {
-        Ok(id) => Some(id),
-        Err(e) => {
-            problems.push((field.to_owned(), id_problem("an id", e)));
-            None
+impl ToSchema for ModmailSettings {}
+
+impl utoipa::PartialSchema for ModmailPatch {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = modmail_schema(
+            &[
+                ("inbox_category", false, "The category tickets open in (what `/modmail setup` chooses; setting modmail up the first time needs it and `staff_role`)."),
+                ("staff_role", false, "The role of the guild's staff (not @everyone)."),
+                ("log_channel", true, "A text channel for the modmail log; null for none."),
+            ],
+            "Modmail's setup and settings to change: only the fields present change.",
+        );
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            // A name that is not a setting is refused (422 naming it).
+            object.additional_properties =
+                Some(Box::new(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)));
         }
+        schema
     }
 }
 
-/// A core refusal of one group of settings, as an API error.
-fn field_error(error: TicketError, group: &'static str) -> Error {
-    api_error_in(error, Some(group))
-}
-
-/// The problems the core would find in the fields that did convert.
-async fn dry_run(state: &ApiState, guild: GuildId, patch: &ModmailPatch) -> Result<Vec<Problem>> {
-    let mut settings = db::settings::get(&state.db, guild).await?;
-    // Without the fields that may not convert (those `changes` reports).
-    let convertible =
-        ModmailPatch { time_to_close_thread: None, archive_category: None, close_action: None, ..patch.clone() };
-    let changes = convertible.changes().unwrap_or_default();
-    Ok(changes
-        .iter()
-        .filter_map(|change| {
-            let problem = change.apply(&mut settings).err()?;
-            let name = change.name().to_owned();
-            Some((name.clone(), problem_text(&Field::Setting(name), &problem)))
-        })
-        .collect())
-}
-
-/// Field names as the body has them (`modmail.prefix`).
-fn prefixed(group: &str, problems: Vec<(String, String)>) -> Vec<(String, String)> {
-    problems.into_iter().map(|(name, problem)| (format!("{group}.{name}"), problem)).collect()
-}
+impl ToSchema for ModmailPatch {}
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
-    use crate::domain::ids::GuildId;
+    use crate::tickets::modmail::setting_specs::Flag;
+
+    fn change(patch: Value) -> GuildSettingsChange {
+        serde_json::from_value::<SettingsPatch>(patch).unwrap().change()
+    }
 
     #[test]
-    fn the_api_shows_each_setting_as_the_audit_log_records_it() {
-        let settings = GuildSettings::defaults(GuildId(1));
-        let shown = serde_json::to_value(ModmailSettings::from(&settings)).unwrap();
-        for (name, value) in crate::tickets::modmail::settings::as_json(&settings) {
-            assert_eq!(shown[&name], value, "{name}");
+    fn the_schemas_offer_every_setting_of_the_cores_table_with_its_type() {
+        for schema in
+            [<ModmailSettings as utoipa::PartialSchema>::schema(), <ModmailPatch as utoipa::PartialSchema>::schema()]
+        {
+            let schema = serde_json::to_value(schema).unwrap();
+            for spec in &SETTINGS {
+                let property = &schema["properties"][spec.name];
+                let expected = match spec.kind {
+                    SettingKind::Flag => "boolean",
+                    SettingKind::Seconds { .. } => "integer",
+                    SettingKind::Text { resets: false, .. } | SettingKind::Choice(_) => "string",
+                    _ => "",
+                };
+                assert!(property.is_object(), "{} missing: {schema}", spec.name);
+                if !expected.is_empty() {
+                    assert_eq!(property["type"], expected, "{}", spec.name);
+                }
+            }
+        }
+        let shown = serde_json::to_value(ModmailSettings::from(&GuildSettings::defaults(GuildId(1)))).unwrap();
+        for spec in &SETTINGS {
+            assert!(shown.get(spec.name).is_some(), "{} not shown", spec.name);
         }
     }
 
     #[test]
     fn a_patch_becomes_the_cores_typed_changes_and_null_resets() {
-        let patch: ModmailPatch = serde_json::from_value(serde_json::json!({
+        let mut changes = change(serde_json::json!({"modmail": {
             "prefix": "?", "welcome_message": null, "block_quote": true,
             "time_to_close_thread": 7200, "archive_category": null, "category_prompt_timeout": 90
-        }))
-        .unwrap();
-        let changes = patch.changes().unwrap();
-        let expected = vec![
+        }}))
+        .modmail;
+        changes.sort_by_key(|c| c.name());
+        let mut expected = vec![
             SettingChange::Prefix("?".into()),
             SettingChange::WelcomeMessage(None),
             SettingChange::Flag(Flag::BlockQuote, true),
@@ -537,11 +402,30 @@ mod tests {
             SettingChange::TimeToClose(Some(Duration::from_secs(7200))),
             SettingChange::CategoryPromptTimeout(Duration::from_secs(90)),
         ];
+        expected.sort_by_key(|c| c.name());
         assert_eq!(changes, expected);
-        let absent: ModmailPatch = serde_json::from_value(serde_json::json!({})).unwrap();
-        assert!(absent.changes().unwrap().is_empty());
-        let bad: ModmailPatch = serde_json::from_value(serde_json::json!({"time_to_close_thread": 61})).unwrap();
-        assert_eq!(bad.changes().unwrap_err()[0].0, "time_to_close_thread");
-        assert!(serde_json::from_value::<ModmailPatch>(serde_json::json!({"colour": "red"})).is_err());
+        assert_eq!(change(serde_json::json!({})), GuildSettingsChange::default());
+    }
+
+    #[test]
+    fn values_that_cannot_be_read_go_to_the_core_as_named_problems() {
+        let read = change(serde_json::json!({
+            "modmail": {"time_to_close_thread": 61, "colour": "red", "embedded_message": "yes", "staff_role": "x"},
+            "panel": {"menu_channel": "0"}
+        }));
+        let mut names: Vec<String> = read.unreadable.iter().map(|(field, _)| field.api_name()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "modmail.colour",
+                "modmail.embedded_message",
+                "modmail.staff_role",
+                "modmail.time_to_close_thread",
+                "panel.menu_channel"
+            ]
+        );
+        assert!(read.modmail.is_empty());
+        assert!(serde_json::from_value::<SettingsPatch>(serde_json::json!({"colour": "red"})).is_err());
     }
 }

@@ -1,12 +1,15 @@
 //! The modmail settings as one typed list: `SettingChange` is a change
 //! whose value already has its type, and `SETTINGS` is the one table of
-//! them, by the reference guide's names: how `!modmail set` and
-//! `/modmail settings` read a value typed in chat, how the API and the
-//! audit log show it, and how staff read it back. The API builds
-//! `SettingChange`s from its JSON directly, never through chat syntax.
+//! them, by the reference guide's names. Each row says what kind of value
+//! the setting takes (the slash command's options and the API's schema are
+//! built from it), how `!modmail set` and `/modmail settings` read a value
+//! typed in chat, how the API's JSON value becomes a change (typed, never
+//! through chat syntax), how the API and the audit log show it, and how
+//! staff read it back.
 
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 use super::super::duration;
@@ -54,11 +57,36 @@ pub enum SettingChange {
     CategoryPromptTimeout(Duration),
 }
 
-/// One setting: its name, how a value typed in chat becomes a change, and
-/// how its value is shown (JSON for the API and the audit log; text for staff).
+/// What kind of value a setting takes: each transport offers it in its own
+/// way (a slash command option, a property of the API's schema).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKind {
+    /// Text of at most `max` characters. `resets`: it can be reset to the
+    /// built-in text (`default` in chat, null in the API).
+    Text { max: usize, resets: bool },
+    /// On or off.
+    Flag,
+    /// One of these words.
+    Choice(&'static [&'static str]),
+    /// A Discord category of the guild, or none.
+    Category,
+    /// A delay, or off: a duration such as `2h` in chat, seconds (a whole
+    /// number of minutes) in the API.
+    Delay,
+    /// A wait of `min` to `max` seconds: seconds or a duration in chat.
+    Seconds { min: u64, max: u64 },
+}
+
+/// One setting: its name, what it does, the kind of value it takes, how a
+/// value typed in chat or sent as JSON becomes a change, and how its value is
+/// shown (JSON for the API and the audit log; text for staff).
 pub struct SettingSpec {
     pub name: &'static str,
+    /// What it does, in a few words (a slash option's description, the API's).
+    pub description: &'static str,
+    pub kind: SettingKind,
     pub parse: fn(&str) -> Result<SettingChange, Problem>,
+    pub from_json: fn(&Value) -> Result<SettingChange, Problem>,
     pub json: fn(&GuildSettings) -> Value,
     pub shown: fn(&GuildSettings) -> String,
 }
@@ -67,64 +95,99 @@ pub struct SettingSpec {
 pub const SETTINGS: [SettingSpec; 15] = [
     SettingSpec {
         name: "prefix",
+        description: "Prefix of text commands, without spaces",
+        kind: SettingKind::Text { max: PREFIX_MAX, resets: false },
+        from_json: |v| Ok(SettingChange::Prefix(typed(v)?)),
         parse: |v| Ok(SettingChange::Prefix(v.to_owned())),
         json: |s| json!(s.command_prefix),
         shown: |s| format!("`{}`", s.command_prefix),
     },
     SettingSpec {
         name: "welcome_message",
+        description: "Sent when a ticket opens ({user}, {guild}, {ticket_number})",
+        kind: SettingKind::Text { max: MESSAGE_MAX, resets: true },
+        from_json: |v| Ok(SettingChange::WelcomeMessage(typed(v)?)),
         parse: |v| Ok(SettingChange::WelcomeMessage(text(v))),
         json: |s| json!(s.welcome_message),
         shown: |s| custom(&s.welcome_message),
     },
     SettingSpec {
         name: "close_message",
+        description: "Sent when a ticket closes",
+        kind: SettingKind::Text { max: MESSAGE_MAX, resets: true },
+        from_json: |v| Ok(SettingChange::CloseMessage(typed(v)?)),
         parse: |v| Ok(SettingChange::CloseMessage(text(v))),
         json: |s| json!(s.close_message),
         shown: |s| custom(&s.close_message),
     },
     SettingSpec {
         name: "anonymous_label",
+        description: "Shown instead of names on anonymous replies",
+        kind: SettingKind::Text { max: LABEL_MAX, resets: false },
+        from_json: |v| Ok(SettingChange::AnonymousLabel(typed(v)?)),
         parse: |v| Ok(SettingChange::AnonymousLabel(v.to_owned())),
         json: |s| json!(s.anonymous_label),
         shown: |s| format!("`{}`", s.anonymous_label),
     },
     SettingSpec {
         name: "embedded_message",
+        description: "Relay messages as embeds (off: plain text)",
+        kind: SettingKind::Flag,
+        from_json: |v| Ok(SettingChange::Flag(Flag::EmbeddedMessage, typed(v)?)),
         parse: |v| flag(Flag::EmbeddedMessage, v),
         json: |s| json!(s.embedded_message),
         shown: |s| on(s.embedded_message),
     },
     SettingSpec {
         name: "block_quote",
+        description: "Quote relayed text",
+        kind: SettingKind::Flag,
+        from_json: |v| Ok(SettingChange::Flag(Flag::BlockQuote, typed(v)?)),
         parse: |v| flag(Flag::BlockQuote, v),
         json: |s| json!(s.block_quote),
         shown: |s| on(s.block_quote),
     },
     SettingSpec {
         name: "show_log_on_edit",
+        description: "Log edits of staff messages in the ticket",
+        kind: SettingKind::Flag,
+        from_json: |v| Ok(SettingChange::Flag(Flag::ShowLogOnEdit, typed(v)?)),
         parse: |v| flag(Flag::ShowLogOnEdit, v),
         json: |s| json!(s.show_log_on_edit),
         shown: |s| on(s.show_log_on_edit),
     },
     SettingSpec {
         name: "show_log_on_delete",
+        description: "Log deletions of staff messages in the ticket",
+        kind: SettingKind::Flag,
+        from_json: |v| Ok(SettingChange::Flag(Flag::ShowLogOnDelete, typed(v)?)),
         parse: |v| flag(Flag::ShowLogOnDelete, v),
         json: |s| json!(s.show_log_on_delete),
         shown: |s| on(s.show_log_on_delete),
     },
     SettingSpec {
         name: "close_action",
-        parse: |v| {
-            CloseAction::parse(&v.to_ascii_lowercase())
-                .map(SettingChange::CloseAction)
-                .ok_or_else(|| Problem::NotOneOf { given: v.to_owned() })
+        description: "On close: delete the channel or archive it",
+        kind: SettingKind::Choice(CloseAction::NAMES),
+        from_json: |v| {
+            let given: String = typed(v)?;
+            close_action(&given)
         },
+        parse: close_action,
         json: |s| json!(s.close_action.as_str()),
         shown: |s| s.close_action.as_str().to_owned(),
     },
     SettingSpec {
         name: "archive_category",
+        description: "Where closed tickets are archived",
+        kind: SettingKind::Category,
+        from_json: |v| match typed::<Option<String>>(v)? {
+            None => Ok(SettingChange::ArchiveCategory(None)),
+            Some(given) => {
+                let id = given.trim().parse().map_err(|error| Problem::NotAnId { given: given.clone(), error })?;
+                Ok(SettingChange::ArchiveCategory(Some(id)))
+            }
+        },
         parse: |v| {
             if is_reset(v) {
                 return Ok(SettingChange::ArchiveCategory(None));
@@ -137,6 +200,13 @@ pub const SETTINGS: [SettingSpec; 15] = [
     },
     SettingSpec {
         name: "time_to_close_thread",
+        description: "Default delay of a close",
+        kind: SettingKind::Delay,
+        from_json: |v| match typed::<Option<u64>>(v)? {
+            None => Ok(SettingChange::TimeToClose(None)),
+            Some(seconds) if seconds == 0 || seconds % 60 != 0 => Err(Problem::NotWholeMinutes),
+            Some(seconds) => Ok(SettingChange::TimeToClose(Some(Duration::from_secs(seconds)))),
+        },
         parse: |v| {
             if is_reset(v) {
                 return Ok(SettingChange::TimeToClose(None));
@@ -150,24 +220,36 @@ pub const SETTINGS: [SettingSpec; 15] = [
     },
     SettingSpec {
         name: "close_on_leave",
+        description: "Close a ticket when its user leaves the server",
+        kind: SettingKind::Flag,
+        from_json: |v| Ok(SettingChange::Flag(Flag::CloseOnLeave, typed(v)?)),
         parse: |v| flag(Flag::CloseOnLeave, v),
         json: |s| json!(s.close_on_leave),
         shown: |s| on(s.close_on_leave),
     },
     SettingSpec {
         name: "create_ticket_by_create_channel",
+        description: "A channel named with a user id in the inbox opens their ticket",
+        kind: SettingKind::Flag,
+        from_json: |v| Ok(SettingChange::Flag(Flag::CreateTicketByCreateChannel, typed(v)?)),
         parse: |v| flag(Flag::CreateTicketByCreateChannel, v),
         json: |s| json!(s.create_ticket_by_create_channel),
         shown: |s| on(s.create_ticket_by_create_channel),
     },
     SettingSpec {
         name: "category_prompt",
+        description: "Ask users to pick a category before their ticket opens",
+        kind: SettingKind::Flag,
+        from_json: |v| Ok(SettingChange::Flag(Flag::CategoryPrompt, typed(v)?)),
         parse: |v| flag(Flag::CategoryPrompt, v),
         json: |s| json!(s.category_prompt),
         shown: |s| on(s.category_prompt),
     },
     SettingSpec {
         name: "category_prompt_timeout",
+        description: "How long the category prompt waits",
+        kind: SettingKind::Seconds { min: PROMPT_TIMEOUT_MIN, max: PROMPT_TIMEOUT_MAX },
+        from_json: |v| Ok(SettingChange::CategoryPromptTimeout(Duration::from_secs(typed(v)?))),
         parse: |v| {
             // Seconds, as the reference's `!category timeout <seconds>`, or a duration.
             let wait = match v.parse::<u64>() {
@@ -189,6 +271,13 @@ impl SettingChange {
     pub fn parse(name: &str, value: &str) -> Result<Self, Problem> {
         let spec = SETTINGS.iter().find(|s| s.name == name).ok_or(Problem::Unknown)?;
         (spec.parse)(value.trim())
+    }
+
+    /// A change as the API sends it: the setting's JSON value, typed by its
+    /// kind (text, true/false, seconds, an id as a string, null to reset).
+    pub fn from_json(name: &str, value: &Value) -> Result<Self, Problem> {
+        let spec = SETTINGS.iter().find(|s| s.name == name).ok_or(Problem::Unknown)?;
+        (spec.from_json)(value)
     }
 
     /// The setting's name.
@@ -283,6 +372,17 @@ pub fn as_json(s: &GuildSettings) -> Map<String, Value> {
 /// The settings' names, in order.
 pub fn names() -> impl Iterator<Item = &'static str> {
     SETTINGS.iter().map(|spec| spec.name)
+}
+
+/// A JSON value of the type a setting takes, or serde's words for why not.
+fn typed<T: DeserializeOwned>(value: &Value) -> Result<T, Problem> {
+    T::deserialize(value).map_err(|error| Problem::WrongType { detail: error.to_string() })
+}
+
+fn close_action(given: &str) -> Result<SettingChange, Problem> {
+    CloseAction::parse(&given.trim().to_ascii_lowercase())
+        .map(SettingChange::CloseAction)
+        .ok_or_else(|| Problem::NotOneOf { given: given.to_owned() })
 }
 
 fn is_reset(value: &str) -> bool {

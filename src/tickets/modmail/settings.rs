@@ -67,50 +67,95 @@ impl TicketService {
         by: AuditActor,
         changes: &[SettingChange],
     ) -> TicketResult<GuildSettings> {
-        let mut problems: Vec<(Field, Problem)> = Vec::new();
-        // The archive category is checked with Discord before anything is written.
+        let mut problems = self.check_setting_channels(guild, changes, |field| field).await?;
+        let mut tx = self.db.begin().await?;
+        let (before, after) = self.write_setting_changes(&mut tx, guild, by, changes, &mut problems, |f| f).await?;
+        if !problems.is_empty() {
+            return Err(Refusal::InvalidFields(problems).into());
+        }
+        tx.commit().await?;
+        self.after_settings_change(guild, &before, &after).await;
+        Ok(after)
+    }
+
+    /// Checks with Discord the channels that changes name (the archive
+    /// category), before anything is written; returns the problems found,
+    /// each field named through `field`.
+    pub(crate) async fn check_setting_channels(
+        &self,
+        guild: GuildId,
+        changes: &[SettingChange],
+        field: impl Fn(Field) -> Field,
+    ) -> TicketResult<Vec<(Field, Problem)>> {
+        let mut problems = Vec::new();
         for change in changes {
             if let SettingChange::ArchiveCategory(Some(channel)) = change {
-                let field = Field::Setting(change.name().to_owned());
-                match self.expect_channel(guild, *channel, ChannelKind::Category, field).await {
+                let named = field(Field::Setting(change.name().to_owned()));
+                match self.expect_channel(guild, *channel, ChannelKind::Category, named).await {
                     Ok(()) => {}
                     Err(TicketError::Refused(Refusal::Invalid { field, problem })) => problems.push((field, problem)),
                     Err(other) => return Err(other),
                 }
             }
         }
-        let mut tx = self.db.begin().await?;
-        let updated = db::settings::update_in(&mut tx, guild, |settings| {
+        Ok(problems)
+    }
+
+    /// Applies changes to the settings row, locked, in the caller's
+    /// transaction, and records the difference in the audit log. Problems
+    /// with values are added to `problems` (fields named through `field`);
+    /// the caller then rolls back. Returns the settings before and after.
+    pub(crate) async fn write_setting_changes(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        guild: GuildId,
+        by: AuditActor,
+        changes: &[SettingChange],
+        problems: &mut Vec<(Field, Problem)>,
+        field: impl Fn(Field) -> Field,
+    ) -> TicketResult<(GuildSettings, GuildSettings)> {
+        let updated = db::settings::update_in(&mut *tx, guild, |settings| {
             for change in changes {
-                let name = change.name();
-                if problems.iter().any(|(bad, _)| matches!(bad, Field::Setting(bad) if bad == name)) {
+                let name = field(Field::Setting(change.name().to_owned()));
+                // A value Discord already refused is not checked twice.
+                if problems.iter().any(|(bad, _)| *bad == name) {
                     continue;
                 }
                 if let Err(problem) = change.apply(settings) {
-                    problems.push((Field::Setting(name.to_owned()), problem));
+                    problems.push((name, problem));
                 }
             }
             if settings.close_action == CloseAction::Archive && settings.archive_category.is_none() {
-                problems.push((Field::Setting("close_action".to_owned()), Problem::NeedsArchiveCategory));
+                problems.push((field(Field::Setting("close_action".to_owned())), Problem::NeedsArchiveCategory));
             }
+            // With any problem nothing is written (the row's CHECKs would
+            // refuse some of them anyway).
             if problems.is_empty() {
                 Ok(())
             } else {
-                Err(Refusal::InvalidFields(std::mem::take(&mut problems)))
+                Err(())
             }
         })
         .await?;
-        let (before, after) = updated?;
+        let Ok((before, after)) = updated else {
+            // Refused: the row is locked by now; its values are what the
+            // caller's other parts merge with.
+            let stored = db::settings::get(&mut *tx, guild).await?;
+            return Ok((stored.clone(), stored));
+        };
         let diff = diff(&as_json(&before), &as_json(&after));
         if !diff.is_empty() {
             db::audit_log::record(&mut *tx, guild.db(), by, "settings.update", "modmail", &Value::Object(diff)).await?;
         }
-        tx.commit().await?;
+        Ok((before, after))
+    }
+
+    /// What follows a committed change: every process drops its cached
+    /// prefix when it changed (guild messages read it).
+    pub(crate) async fn after_settings_change(&self, guild: GuildId, before: &GuildSettings, after: &GuildSettings) {
         if before.command_prefix != after.command_prefix {
-            // Every process drops its cached prefix (guild messages read it).
             self.settings_changed(guild).await;
         }
-        Ok(after)
     }
 }
 

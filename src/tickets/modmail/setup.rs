@@ -32,13 +32,7 @@ impl TicketService {
             self.expect_channel(guild, log, ChannelKind::Text, Field::Option("log-channel".into())).await?;
         }
         let mut tx = self.db.begin().await?;
-        db::settings::setup_modmail(&mut *tx, guild, setup.inbox_category, setup.staff_role, setup.log_channel).await?;
-        let details = serde_json::json!({
-            "inbox_category": setup.inbox_category.to_string(),
-            "staff_role": setup.staff_role.to_string(),
-            "log_channel": setup.log_channel.map(|c| c.to_string()),
-        });
-        self.audit(&mut tx, guild, actor, "modmail.setup", "modmail", details).await?;
+        self.save_modmail_setup(&mut tx, guild, actor, setup).await?;
         tx.commit().await?;
         let log = setup.log_channel.map(|c| format!(", events are logged in <#{c}>")).unwrap_or_default();
         Ok(Outcome::Notice(format!(
@@ -65,6 +59,23 @@ impl TicketService {
             "Modmail is off: members can no longer reach staff by DM. Run `/modmail setup` to turn it on again."
                 .to_owned(),
         ))
+    }
+
+    /// Stores a checked setup and its audit entry in the caller's transaction.
+    pub(crate) async fn save_modmail_setup(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        guild: GuildId,
+        actor: &Actor,
+        setup: &ModmailSetup,
+    ) -> TicketResult<()> {
+        db::settings::setup_modmail(&mut *tx, guild, setup.inbox_category, setup.staff_role, setup.log_channel).await?;
+        let details = serde_json::json!({
+            "inbox_category": setup.inbox_category.to_string(),
+            "staff_role": setup.staff_role.to_string(),
+            "log_channel": setup.log_channel.map(|c| c.to_string()),
+        });
+        self.audit(tx, guild, actor, "modmail.setup", "modmail", details).await
     }
 
     pub(crate) async fn expect_channel(

@@ -10,7 +10,7 @@ use super::super::outcome::Outcome;
 use super::super::ports::ChannelKind;
 use super::super::TicketService;
 use crate::db;
-use crate::db::panel::PanelSetup;
+use crate::db::panel::{PanelSettings, PanelSetup};
 use crate::domain::actor::Actor;
 use crate::domain::ids::GuildId;
 
@@ -32,15 +32,7 @@ impl TicketService {
             self.expect_channel(guild, log, ChannelKind::Text, option("log-channel")).await?;
         }
         let mut tx = self.db.begin().await?;
-        let (settings, created) = db::panel::save_setup(&mut tx, guild, setup, &super::defaults::types()).await?;
-        let details = serde_json::json!({
-            "menu_channel": settings.menu_channel.to_string(),
-            "category": settings.category.to_string(),
-            "log_channel": settings.log_channel.map(|c| c.to_string()),
-            "support_role": settings.support_role.map(|r| r.to_string()),
-            "max_open_per_member": settings.max_open_per_member,
-        });
-        self.audit(&mut tx, guild, actor, "panel.setup", "panel", details).await?;
+        let (settings, created) = self.save_panel_setup(&mut tx, guild, actor, setup).await?;
         tx.commit().await?;
         let types = db::panel::types(&self.db, guild).await?;
         self.refresh_menu(guild).await?;
@@ -71,6 +63,31 @@ impl TicketService {
         );
         text.push_str(" Change the types and their questions with `/ticket admin`.");
         Ok(Outcome::Notice(text))
+    }
+}
+
+impl TicketService {
+    /// Stores a checked setup (with the default types for a guild that has
+    /// none) and its audit entry in the caller's transaction; returns the
+    /// settings stored and how many types were created. The caller posts the
+    /// menu (`refresh_menu`) once the transaction has committed.
+    pub(crate) async fn save_panel_setup(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        guild: GuildId,
+        actor: &Actor,
+        setup: &PanelSetup,
+    ) -> TicketResult<(PanelSettings, usize)> {
+        let (settings, created) = db::panel::save_setup(&mut *tx, guild, setup, &super::defaults::types()).await?;
+        let details = serde_json::json!({
+            "menu_channel": settings.menu_channel.to_string(),
+            "category": settings.category.to_string(),
+            "log_channel": settings.log_channel.map(|c| c.to_string()),
+            "support_role": settings.support_role.map(|r| r.to_string()),
+            "max_open_per_member": settings.max_open_per_member,
+        });
+        self.audit(tx, guild, actor, "panel.setup", "panel", details).await?;
+        Ok((settings, created))
     }
 }
 
