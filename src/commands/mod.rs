@@ -1,21 +1,24 @@
 //! Staff and admin commands: one [`Command`] value whether it came from a
 //! slash command or a text command, executed by one function.
 
+pub mod categories;
 pub mod definitions;
+pub mod settings;
 pub mod slash;
+pub mod snippets;
 pub mod text;
 
 use std::time::Duration;
 
+pub use self::categories::CategoryAction;
+pub use self::snippets::SnippetAction;
 pub use crate::db::panel::PanelSetup;
 use crate::domain::actor::Actor;
 use crate::domain::dm::Attachment;
 use crate::domain::ids::{ChannelId, GuildId, UserId};
 pub use crate::tickets::close::CloseWhen;
-pub use crate::tickets::modmail::categories::CategoryAction;
 use crate::tickets::modmail::setup::ModmailSetup;
 use crate::tickets::reply::StaffContext;
-pub use crate::tickets::snippets::SnippetAction;
 use crate::tickets::{Outcome, TicketResult, TicketService};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,12 +138,12 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
         Command::Block { user, length, reason } => tickets.block(at.guild, &at.actor, user, length, &reason).await,
         Command::Unblock { user } => tickets.unblock(at.guild, &at.actor, user).await,
         Command::Recover => tickets.recover_ticket(&ctx).await,
-        Command::Category(action) => tickets.manage_categories(at.guild, &at.actor, action).await,
+        Command::Category(action) => categories::manage(tickets, at.guild, &at.actor, action).await,
         Command::MoveThread { category } => tickets.move_ticket(&ctx, &category).await,
         Command::TicketSetup(setup) => tickets.setup_panel(at.guild, &at.actor, &setup).await,
-        Command::Snippet(action) => tickets.manage_snippets(at.guild, &at.actor, action).await,
+        Command::Snippet(action) => snippets::manage(tickets, at.guild, &at.actor, action).await,
         Command::SendSnippet { name, anonymous } => tickets.send_snippet(&ctx, &name, anonymous).await,
-        Command::ModmailSettings { changes } => tickets.modmail_settings(at.guild, &at.actor, &changes).await,
+        Command::ModmailSettings { changes } => settings::show_or_change(tickets, at.guild, &at.actor, &changes).await,
         Command::ModmailDisable => tickets.disable_modmail(at.guild, &at.actor).await,
         Command::ModmailSetup(setup) => tickets.setup_modmail(at.guild, &at.actor, &setup).await,
     }

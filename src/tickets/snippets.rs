@@ -1,8 +1,7 @@
 //! Snippets: saved answers. Staff manage them with `/snippet create|edit|
-//! delete|list` (or `!snippet …`) and send one with `!s <name>` or
-//! `/snippet send`, which is an ordinary numbered staff reply.
-
-use std::fmt::Write as _;
+//! delete|list` (or `!snippet …`, worded in `commands/snippets.rs`) and send
+//! one with `!s <name>` or `/snippet send`, which is an ordinary numbered
+//! staff reply.
 
 use serde_json::json;
 
@@ -20,57 +19,12 @@ use crate::templates::{self, Placeholders};
 /// Longest snippet: a staff reply's limit.
 pub const CONTENT_MAX: usize = 4000;
 
-/// What to do with snippets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SnippetAction {
-    Create { name: String, content: String },
-    Edit { name: String, content: String },
-    Delete { name: String },
-    List,
-}
-
 impl TicketService {
-    /// A snippet command, answered in chat.
-    #[tracing::instrument(skip(self, actor, action))]
-    pub async fn manage_snippets(&self, guild: GuildId, actor: &Actor, action: SnippetAction) -> TicketResult<Outcome> {
-        let settings = db::settings::get(&self.db, guild).await?;
-        let prefix = &settings.command_prefix;
-        let text = match action {
-            SnippetAction::Create { name, content } => {
-                let saved = self.create_snippet(guild, actor, &name, &content).await?;
-                format!("Snippet `{0}` saved. Send it in a ticket with `{prefix}s {0}`.", saved.name)
-            }
-            SnippetAction::Edit { name, content } => {
-                let saved = self.edit_snippet(guild, actor, &name, &content).await?;
-                format!("Snippet `{}` updated.", saved.name)
-            }
-            SnippetAction::Delete { name } => {
-                let name = self.delete_snippet(guild, actor, &name).await?;
-                format!("Snippet `{name}` deleted.")
-            }
-            SnippetAction::List => {
-                if !actor.is_staff(&settings) {
-                    return Err(Refusal::NotStaff.into());
-                }
-                let snippets = db::snippets::list(&self.db, guild).await?;
-                if snippets.is_empty() {
-                    format!("No snippets yet. Create one with `{prefix}snippet create <name> <text>`.")
-                } else {
-                    let mut out = format!("**Snippets** ({}):\n", snippets.len());
-                    for (i, s) in snippets.iter().enumerate() {
-                        let preview: String = s.content.chars().take(60).collect();
-                        let line = format!("`{}`: {}\n", s.name, preview.replace('\n', " "));
-                        if out.len() + line.len() > 1900 {
-                            let _ = write!(out, "… and {} more.", snippets.len() - i);
-                            break;
-                        }
-                        out.push_str(&line);
-                    }
-                    out
-                }
-            }
-        };
-        Ok(Outcome::Notice(text))
+    /// The guild's snippets, by name (staff only).
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn list_snippets(&self, guild: GuildId, actor: &Actor) -> TicketResult<Vec<Snippet>> {
+        self.snippet_staff(guild, actor).await?;
+        Ok(db::snippets::list(&self.db, guild).await?)
     }
 
     /// Saves a new snippet (staff only; the plan's limit holds) and returns it

@@ -1,12 +1,12 @@
-//! Modmail categories: `/category create|list|edit|delete|on|off|timeout`
-//! (and `!category …`) to manage them, and `/move_thread` to move a ticket
-//! into one. How a DM picks one is in `super::prompt`.
+//! Modmail categories: the actions behind `/category create|list|edit|delete|
+//! on|off|timeout` (and `!category …`, worded in `commands/categories.rs`) and
+//! the API, and `/move_thread` to move a ticket into one. How a DM picks one
+//! is in `super::prompt`.
 
-use std::fmt::Write as _;
+use std::time::Duration;
 
 use serde_json::json;
 
-use super::super::duration;
 use super::super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
 use super::super::outcome::Outcome;
 use super::super::ports::{ChannelKind, OutgoingMessage, PortError, MAX_MENU_OPTIONS};
@@ -14,38 +14,11 @@ use super::super::reply::StaffContext;
 use super::super::TicketService;
 use super::setting_specs::{Flag, SettingChange};
 use crate::db;
-use crate::db::categories::{CategoryFields, ModmailCategory};
+use crate::db::categories::CategoryFields;
+pub use crate::db::categories::ModmailCategory;
 use crate::domain::actor::Actor;
 use crate::domain::ids::{ChannelId, GuildId};
-
-/// What to do with the guild's categories. Values are as staff typed them;
-/// this module validates them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CategoryAction {
-    Create {
-        discord_category: String,
-        name: String,
-        description: String,
-        emoji: Option<String>,
-    },
-    List,
-    /// Changes the fields given; `None` keeps a field as it is.
-    Edit {
-        name: String,
-        new_name: Option<String>,
-        description: Option<String>,
-        emoji: Option<String>,
-        discord_category: Option<String>,
-    },
-    Delete {
-        name: String,
-    },
-    On,
-    Off,
-    Timeout {
-        value: String,
-    },
-}
+use crate::domain::settings::GuildSettings;
 
 /// A new category's fields as staff typed them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,83 +56,70 @@ impl CategoryKey {
     }
 }
 
+/// The guild's categories and how the prompt offers them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryOverview {
+    pub categories: Vec<ModmailCategory>,
+    /// Whether a new DM is asked to pick a category before its ticket opens.
+    pub prompt_on: bool,
+    /// How long the prompt waits for a choice; then the ticket opens in the inbox.
+    pub prompt_timeout: Duration,
+}
+
 /// Discord's limits for what a category becomes: a button label (80), a
 /// select option's description (100).
 pub const NAME_MAX: usize = 80;
 pub const DESCRIPTION_MAX: usize = 100;
 
 impl TicketService {
-    /// Runs a `/category` action. Listing is for staff; changes need Manage Server.
-    #[tracing::instrument(skip(self, actor, action))]
-    pub async fn manage_categories(
+    /// The guild's categories and how the prompt offers them (staff).
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn list_categories(&self, guild: GuildId, actor: &Actor) -> TicketResult<CategoryOverview> {
+        let settings = db::settings::get(&self.db, guild).await?;
+        if !actor.is_staff(&settings) {
+            return Err(Refusal::NotStaff.into());
+        }
+        self.category_overview(guild, &settings).await
+    }
+
+    /// Turns the category prompt on or off (Manage Server); returns the
+    /// categories and the prompt as they are now.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn turn_category_prompt(
         &self,
         guild: GuildId,
         actor: &Actor,
-        action: CategoryAction,
-    ) -> TicketResult<Outcome> {
-        let current = db::settings::get(&self.db, guild).await?;
-        if !actor.is_staff(&current) {
-            return Err(Refusal::NotStaff.into());
-        }
-        if action != CategoryAction::List && !actor.manage_guild {
-            return Err(Refusal::NeedsManageGuild.into());
-        }
-        let prefix = current.command_prefix.clone();
-        let text = match action {
-            CategoryAction::Create { discord_category, name, description, emoji } => {
-                let new = NewCategory { discord_category, name, description, emoji };
-                let category = self.create_category(guild, actor, &new).await?;
-                let mut text = format!(
-                    "Category **{}** created: its tickets open in <#{}>.",
-                    category.name, category.discord_category
-                );
-                if !current.category_prompt {
-                    let _ = write!(text, " Turn the prompt on with `{prefix}category on`.");
-                }
-                text
-            }
-            CategoryAction::List => {
-                let categories = db::categories::list(&self.db, guild).await?;
-                list(&categories, &current, &prefix)
-            }
-            CategoryAction::Edit { name, new_name, description, emoji, discord_category } => {
-                let change = CategoryChange { name: new_name, description, emoji, discord_category };
-                let updated = self.edit_category(guild, actor, &CategoryKey::Name(name), change).await?;
-                format!("Category **{}** updated.", updated.name)
-            }
-            CategoryAction::Delete { name } => {
-                let category = self.delete_category(guild, actor, &CategoryKey::Name(name)).await?;
-                format!(
-                    "Category **{}** deleted. Its open tickets stay where they are; its Discord category was not touched.",
-                    category.name
-                )
-            }
-            CategoryAction::On | CategoryAction::Off => {
-                let on = action == CategoryAction::On;
-                self.change_setting(guild, actor, SettingChange::Flag(Flag::CategoryPrompt, on)).await?;
-                let count = db::categories::list(&self.db, guild).await?.len();
-                match (on, count) {
-                    (false, _) => "The category prompt is off: new tickets open in the inbox.".to_owned(),
-                    (true, 0) => format!(
-                        "The category prompt is on, but there are no categories yet: create one with `{prefix}category create`."
-                    ),
-                    (true, _) => format!(
-                        "The category prompt is on: users pick one of {count} categories before their ticket opens."
-                    ),
-                }
-            }
-            CategoryAction::Timeout { value } => {
-                let change = SettingChange::parse("category_prompt_timeout", &value).map_err(|problem| {
-                    Refusal::InvalidFields(vec![(Field::Setting("category_prompt_timeout".into()), problem)])
-                })?;
-                let saved = self.change_setting(guild, actor, change).await?;
-                format!(
-                    "Users now have {} to pick a category; then their ticket opens in the inbox.",
-                    duration::format(saved.category_prompt_timeout)
-                )
-            }
-        };
-        Ok(Outcome::Notice(text))
+        on: bool,
+    ) -> TicketResult<CategoryOverview> {
+        self.category_manager(guild, actor).await?;
+        let settings = self.change_setting(guild, actor, SettingChange::Flag(Flag::CategoryPrompt, on)).await?;
+        self.category_overview(guild, &settings).await
+    }
+
+    /// Sets how long the category prompt waits for a choice, given as staff
+    /// typed it (Manage Server); returns the categories and the prompt as
+    /// they are now.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn set_category_prompt_timeout(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        value: &str,
+    ) -> TicketResult<CategoryOverview> {
+        self.category_manager(guild, actor).await?;
+        let change = SettingChange::parse("category_prompt_timeout", value).map_err(|problem| {
+            Refusal::InvalidFields(vec![(Field::Setting("category_prompt_timeout".into()), problem)])
+        })?;
+        let settings = self.change_setting(guild, actor, change).await?;
+        self.category_overview(guild, &settings).await
+    }
+
+    async fn category_overview(&self, guild: GuildId, settings: &GuildSettings) -> TicketResult<CategoryOverview> {
+        Ok(CategoryOverview {
+            categories: db::categories::list(&self.db, guild).await?,
+            prompt_on: settings.category_prompt,
+            prompt_timeout: settings.category_prompt_timeout,
+        })
     }
 
     /// Creates a category (Manage Server; the plan's limit holds) and returns
@@ -268,11 +228,7 @@ impl TicketService {
     }
 
     /// The guild's settings, once the actor may change its categories.
-    async fn category_manager(
-        &self,
-        guild: GuildId,
-        actor: &Actor,
-    ) -> TicketResult<crate::domain::settings::GuildSettings> {
+    async fn category_manager(&self, guild: GuildId, actor: &Actor) -> TicketResult<GuildSettings> {
         let settings = db::settings::get(&self.db, guild).await?;
         if !actor.is_staff(&settings) {
             return Err(Refusal::NotStaff.into());
@@ -350,31 +306,9 @@ impl TicketService {
         guild: GuildId,
         actor: &Actor,
         change: SettingChange,
-    ) -> TicketResult<crate::domain::settings::GuildSettings> {
+    ) -> TicketResult<GuildSettings> {
         self.change_modmail_settings(guild, actor.audit(), &[change]).await
     }
-}
-
-fn list(categories: &[ModmailCategory], settings: &crate::domain::settings::GuildSettings, prefix: &str) -> String {
-    let mut out = format!(
-        "**Modmail categories** ({}): the prompt is **{}**, waiting {} for a choice.\n",
-        categories.len(),
-        if settings.category_prompt { "on" } else { "off" },
-        duration::format(settings.category_prompt_timeout)
-    );
-    if categories.is_empty() {
-        let _ = write!(
-            out,
-            "None yet. Create one with `{prefix}category create <discord_category_id> <name> | <description> | <emoji>`."
-        );
-        return out;
-    }
-    for c in categories {
-        let emoji = c.emoji.as_deref().map(|e| format!("{e} ")).unwrap_or_default();
-        let description = if c.description.is_empty() { String::new() } else { format!(": {}", c.description) };
-        let _ = writeln!(out, "{emoji}**{}** → <#{}>{description}", c.name, c.discord_category);
-    }
-    out
 }
 
 fn unknown(name: &str, prefix: &str) -> Refusal {

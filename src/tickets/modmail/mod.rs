@@ -8,7 +8,8 @@
 //! user's edits and deletions follow (`user_changes`); what was missed is
 //! recovered (`recovery`); a channel staff made becomes a ticket (`adopt`).
 //! Configuration: `/modmail setup` (`setup`), its settings (`settings`, one
-//! table of them in `setting_specs`) and modmail categories (`categories`).
+//! table of them in `setting_specs`, what staff type in `staff_settings`) and
+//! modmail categories (`categories`).
 
 pub mod adopt;
 pub mod categories;
@@ -21,4 +22,5 @@ pub mod routing;
 pub mod setting_specs;
 pub mod settings;
 pub mod setup;
+pub mod staff_settings;
 pub mod user_changes;

@@ -1,61 +1,24 @@
 //! `/modmail settings` and `!modmail set <name> <value>`: reading and changing a
 //! guild's modmail settings. The commands hand over (name, value) pairs as
-//! text, read here through the settings table (`super::setting_specs`); the
-//! API hands over typed `SettingChange`s. Either way one function checks and
-//! stores them.
-
-use std::fmt::Write as _;
+//! text, read through the settings table (`super::setting_specs`) in
+//! `super::staff_settings`; the API hands over typed `SettingChange`s. Either
+//! way one function checks and stores them.
 
 use serde_json::{json, Map, Value};
 
 use super::super::error::{Field, Problem, Refusal, TicketError, TicketResult};
-use super::super::outcome::Outcome;
 use super::super::ports::ChannelKind;
 use super::super::TicketService;
 use crate::db;
 use crate::db::audit_log::AuditActor;
 use crate::domain::ids::GuildId;
-use crate::domain::{
-    actor::Actor,
-    settings::{CloseAction, GuildSettings},
-};
+use crate::domain::settings::{CloseAction, GuildSettings};
 
 pub use super::setting_specs::{
     as_json, names, Flag, SettingChange, MESSAGE_MAX, PROMPT_TIMEOUT_MAX, PROMPT_TIMEOUT_MIN, SETTINGS,
 };
 
 impl TicketService {
-    /// Shows the settings (no changes) or applies the changes, all or none.
-    #[tracing::instrument(skip(self, actor, changes))]
-    pub async fn modmail_settings(
-        &self,
-        guild: GuildId,
-        actor: &Actor,
-        changes: &[(String, String)],
-    ) -> TicketResult<Outcome> {
-        if !actor.manage_guild {
-            return Err(Refusal::NeedsManageGuild.into());
-        }
-        if changes.is_empty() {
-            let settings = db::settings::get(&self.db, guild).await?;
-            return Ok(Outcome::Notice(describe(&settings)));
-        }
-        let mut typed = Vec::new();
-        let mut problems = Vec::new();
-        for (name, value) in changes {
-            match SettingChange::parse(name, value) {
-                Ok(change) => typed.push(change),
-                Err(problem) => problems.push((Field::Setting(name.clone()), problem)),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(Refusal::InvalidFields(problems).into());
-        }
-        let settings = self.change_modmail_settings(guild, actor.audit(), &typed).await?;
-        let names: Vec<&str> = changes.iter().map(|(name, _)| name.as_str()).collect();
-        Ok(Outcome::Notice(format!("Saved: {}.\n\n{}", names.join(", "), describe(&settings))))
-    }
-
     /// Validates and stores changes to the modmail settings, all or none, and
     /// records them in the audit log in the same transaction: the one
     /// implementation behind `/modmail settings`, `!modmail set`, `/category
@@ -168,28 +131,6 @@ pub fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Map<Stri
         .collect()
 }
 
-/// Applies one change as typed in chat to `settings`, or says what is
-/// wrong with it.
-pub fn apply(settings: &mut GuildSettings, name: &str, value: &str) -> Result<(), Refusal> {
-    SettingChange::parse(name, value)
-        .and_then(|change| change.apply(settings))
-        .map_err(|problem| Refusal::Invalid { field: Field::Setting(name.to_owned()), problem })
-}
-
-/// The settings as staff read them.
-pub fn describe(s: &GuildSettings) -> String {
-    let mut out = String::from("**Modmail settings**\n");
-    for spec in &SETTINGS {
-        let _ = writeln!(out, "`{}`: {}", spec.name, (spec.shown)(s));
-    }
-    let _ = write!(
-        out,
-        "Change one with `/modmail settings` or `{}modmail set <name> <value>`; `default` or `off` resets texts and delays.",
-        s.command_prefix
-    );
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +138,14 @@ mod tests {
 
     fn settings() -> GuildSettings {
         GuildSettings::defaults(GuildId(1))
+    }
+
+    /// Applies one change as typed in chat to `settings`, or says what is
+    /// wrong with it.
+    fn apply(settings: &mut GuildSettings, name: &str, value: &str) -> Result<(), Refusal> {
+        SettingChange::parse(name, value)
+            .and_then(|change| change.apply(settings))
+            .map_err(|problem| Refusal::Invalid { field: Field::Setting(name.to_owned()), problem })
     }
 
     #[test]
@@ -276,13 +225,5 @@ mod tests {
         assert_eq!(changes.len(), 2, "{changes:?}");
         assert_eq!(changes["prefix"], json!({"old": "!", "new": "?"}));
         assert_eq!(changes["time_to_close_thread"], json!({"old": null, "new": 7200}));
-    }
-
-    #[test]
-    fn the_description_names_every_setting() {
-        let text = describe(&settings());
-        for name in names() {
-            assert!(text.contains(&format!("`{name}`")), "{name} missing");
-        }
     }
 }
