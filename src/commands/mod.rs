@@ -4,6 +4,7 @@
 pub mod categories;
 pub mod definitions;
 pub mod settings;
+pub mod setup;
 pub mod slash;
 pub mod snippets;
 pub mod text;
@@ -140,11 +141,11 @@ pub async fn execute(tickets: &TicketService, command: Command, at: &Invocation)
         Command::Recover => tickets.recover_ticket(&ctx).await,
         Command::Category(action) => categories::manage(tickets, at.guild, &at.actor, action).await,
         Command::MoveThread { category } => tickets.move_ticket(&ctx, &category).await,
-        Command::TicketSetup(setup) => tickets.setup_panel(at.guild, &at.actor, &setup).await,
+        Command::TicketSetup(setup) => setup::panel(tickets, at.guild, &at.actor, &setup).await,
         Command::Snippet(action) => snippets::manage(tickets, at.guild, &at.actor, action).await,
         Command::SendSnippet { name, anonymous } => tickets.send_snippet(&ctx, &name, anonymous).await,
         Command::ModmailSettings { changes } => settings::show_or_change(tickets, at.guild, &at.actor, &changes).await,
-        Command::ModmailDisable => tickets.disable_modmail(at.guild, &at.actor).await,
-        Command::ModmailSetup(setup) => tickets.setup_modmail(at.guild, &at.actor, &setup).await,
+        Command::ModmailDisable => setup::disable_modmail(tickets, at.guild, &at.actor).await,
+        Command::ModmailSetup(setup) => setup::modmail(tickets, at.guild, &at.actor, &setup).await,
     }
 }

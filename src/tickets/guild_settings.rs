@@ -57,6 +57,9 @@ pub struct GuildConfiguration {
     pub modmail: GuildSettings,
     /// `None` until the ticket menu is set up.
     pub panel: Option<PanelSettings>,
+    /// Ticket types the change created: the defaults, when it set the menu
+    /// up in a guild that had none.
+    pub created_types: usize,
 }
 
 /// Open tickets a member may have at once, in a panel guild.
@@ -114,6 +117,7 @@ impl TicketService {
             }
         }
         let mut panel_after = db::panel::settings_locked(&mut tx, guild).await?;
+        let mut created_types = 0;
         if let Some(setup) = &change.panel_setup {
             if setup.max_open_per_member.is_some_and(|n| !MAX_OPEN_PER_MEMBER.contains(&n)) {
                 let (min, max) = (*MAX_OPEN_PER_MEMBER.start(), *MAX_OPEN_PER_MEMBER.end());
@@ -122,7 +126,8 @@ impl TicketService {
             }
             match setup.merged_with(panel_after.as_ref()) {
                 Some(setup) if problems.is_empty() => {
-                    panel_after = Some(self.save_panel_setup(&mut tx, guild, actor, &setup).await?.0);
+                    let (stored, created) = self.save_panel_setup(&mut tx, guild, actor, &setup).await?;
+                    (panel_after, created_types) = (Some(stored), created);
                 }
                 Some(_) => {}
                 None => problems.push((panel("menu-channel"), Problem::SetupIncomplete)),
@@ -137,7 +142,7 @@ impl TicketService {
         if change.panel_setup.is_some() {
             self.refresh_menu(guild).await?;
         }
-        Ok(GuildConfiguration { modmail: modmail_after, panel: panel_after })
+        Ok(GuildConfiguration { modmail: modmail_after, panel: panel_after, created_types })
     }
 
     /// A staff or support role may not be @everyone: it would make every

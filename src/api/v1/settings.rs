@@ -218,7 +218,7 @@ impl Ids {
 async fn read(state: &ApiState, guild: GuildId) -> Result<Settings> {
     let (modmail, panel) =
         tokio::try_join!(db::settings::get(&state.db, guild), db::panel::settings(&state.db, guild))?;
-    Ok(Settings::from(GuildConfiguration { modmail, panel }))
+    Ok(Settings::from(GuildConfiguration { modmail, panel, created_types: 0 }))
 }
 
 /// The guild's settings.

@@ -3,7 +3,7 @@
 //! membership index); `/modmail disable` turns it off again.
 
 use super::super::error::{Field, Problem, Refusal, TicketResult};
-use super::super::outcome::Outcome;
+use super::super::guild_settings::{GuildSettingsChange, ModmailSetupChange};
 use super::super::ports::{ChannelKind, PortError};
 use super::super::TicketService;
 use crate::db;
@@ -18,47 +18,40 @@ pub struct ModmailSetup {
 }
 
 impl TicketService {
+    /// Sets modmail up (Manage Server): the same action as the API's change
+    /// of the setup (`change_guild_settings`), with every field given.
     #[tracing::instrument(skip(self, actor))]
-    pub async fn setup_modmail(&self, guild: GuildId, actor: &Actor, setup: &ModmailSetup) -> TicketResult<Outcome> {
-        if !actor.manage_guild {
-            return Err(Refusal::NeedsManageGuild.into());
-        }
-        if setup.staff_role.get() == guild.get() {
-            return Err(Refusal::Invalid { field: Field::StaffRole, problem: Problem::Everyone }.into());
-        }
-        let inbox = Field::Option("inbox-category".into());
-        self.expect_channel(guild, setup.inbox_category, ChannelKind::Category, inbox).await?;
-        if let Some(log) = setup.log_channel {
-            self.expect_channel(guild, log, ChannelKind::Text, Field::Option("log-channel".into())).await?;
-        }
-        let mut tx = self.db.begin().await?;
-        self.save_modmail_setup(&mut tx, guild, actor, setup).await?;
-        tx.commit().await?;
-        let log = setup.log_channel.map(|c| format!(", events are logged in <#{c}>")).unwrap_or_default();
-        Ok(Outcome::Notice(format!(
-            "Modmail is set up: tickets open in <#{}>, visible to <@&{}>{log}. Members can now DM me.",
-            setup.inbox_category, setup.staff_role
-        )))
+    pub async fn setup_modmail(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        setup: &ModmailSetup,
+    ) -> TicketResult<ModmailSetup> {
+        let whole = ModmailSetupChange {
+            inbox_category: Some(setup.inbox_category),
+            staff_role: Some(setup.staff_role),
+            log_channel: Some(setup.log_channel),
+        };
+        let change = GuildSettingsChange { modmail_setup: Some(whole), ..Default::default() };
+        self.change_guild_settings(guild, actor, &change).await?;
+        Ok(setup.clone())
     }
 
     /// Turns modmail off: DMs no longer route to this guild, and its members
     /// are dropped from the membership index (kept only where modmail is on).
-    /// Open tickets stay open for staff to finish.
+    /// Open tickets stay open for staff to finish. Returns whether it was on.
     #[tracing::instrument(skip(self, actor))]
-    pub async fn disable_modmail(&self, guild: GuildId, actor: &Actor) -> TicketResult<Outcome> {
+    pub async fn disable_modmail(&self, guild: GuildId, actor: &Actor) -> TicketResult<bool> {
         if !actor.manage_guild {
             return Err(Refusal::NeedsManageGuild.into());
         }
         let mut tx = self.db.begin().await?;
         if !db::settings::disable_modmail(&mut tx, guild).await? {
-            return Ok(Outcome::Notice("Modmail is not on in this server.".to_owned()));
+            return Ok(false);
         }
         self.audit(&mut tx, guild, actor, "modmail.disable", "modmail", serde_json::json!({})).await?;
         tx.commit().await?;
-        Ok(Outcome::Notice(
-            "Modmail is off: members can no longer reach staff by DM. Run `/modmail setup` to turn it on again."
-                .to_owned(),
-        ))
+        Ok(true)
     }
 
     /// Stores a checked setup and its audit entry in the caller's transaction.

@@ -3,66 +3,41 @@
 //! a guild that has none and posts (or updates) the menu. Running it again
 //! updates the configuration; the menu is edited, never posted twice.
 
-use std::fmt::Write as _;
-
-use super::super::error::{Field, Problem, Refusal, TicketResult};
-use super::super::outcome::Outcome;
-use super::super::ports::ChannelKind;
+use super::super::error::{Refusal, TicketResult};
+use super::super::guild_settings::{GuildSettingsChange, PanelSetupChange};
 use super::super::TicketService;
 use crate::db;
-use crate::db::panel::{PanelSettings, PanelSetup};
+use crate::db::panel::{PanelSettings, PanelSetup, TicketType};
 use crate::domain::actor::Actor;
 use crate::domain::ids::GuildId;
 
-impl TicketService {
-    #[tracing::instrument(skip(self, actor, setup))]
-    pub async fn setup_panel(&self, guild: GuildId, actor: &Actor, setup: &PanelSetup) -> TicketResult<Outcome> {
-        if !actor.manage_guild {
-            return Err(Refusal::NeedsManageGuild.into());
-        }
-        if setup.support_role.is_some_and(|role| role.get() == guild.get()) {
-            // Every member has @everyone: it would make anyone staff of every
-            // ticket, and ping the whole server at each opening.
-            return Err(Refusal::Invalid { field: Field::SupportRole, problem: Problem::Everyone }.into());
-        }
-        let option = |name: &str| Field::Option(name.to_owned());
-        self.expect_channel(guild, setup.menu_channel, ChannelKind::Text, option("menu-channel")).await?;
-        self.expect_channel(guild, setup.category, ChannelKind::Category, option("category")).await?;
-        if let Some(log) = setup.log_channel {
-            self.expect_channel(guild, log, ChannelKind::Text, option("log-channel")).await?;
-        }
-        let mut tx = self.db.begin().await?;
-        let (settings, created) = self.save_panel_setup(&mut tx, guild, actor, setup).await?;
-        tx.commit().await?;
-        let types = db::panel::types(&self.db, guild).await?;
-        self.refresh_menu(guild).await?;
+/// What `/ticket setup` stored: the settings, the guild's ticket types and
+/// how many of them it created (the defaults, in a guild that had none).
+#[derive(Debug, Clone)]
+pub struct PanelSetUp {
+    pub settings: PanelSettings,
+    pub types: Vec<TicketType>,
+    pub created: usize,
+}
 
-        let mut text =
-            format!("✅ The ticket menu is in <#{}> with {} ticket types", settings.menu_channel, types.len());
-        if created > 0 {
-            let _ = write!(text, " (the {created} defaults: {})", names(&types));
-        }
-        let _ = write!(text, ". Tickets open in <#{}>", settings.category);
-        match settings.support_role {
-            Some(role) => {
-                let _ = write!(text, ", <@&{role}> is pinged and answers them");
-            }
-            None => text.push_str(", answered by members with Manage Server (add a `support-role` to change that)"),
-        }
-        match settings.log_channel {
-            Some(log) => {
-                let _ = write!(text, "; events are logged in <#{log}>.");
-            }
-            None => text.push_str("; no log channel."),
-        }
-        let _ = write!(
-            text,
-            " Each member may have {} open ticket{} at once.",
-            settings.max_open_per_member,
-            if settings.max_open_per_member == 1 { "" } else { "s" }
-        );
-        text.push_str(" Change the types and their questions with `/ticket admin`.");
-        Ok(Outcome::Notice(text))
+impl TicketService {
+    /// Sets the ticket menu up (Manage Server) and posts or edits it: the
+    /// same action as the API's change of the setup (`change_guild_settings`).
+    #[tracing::instrument(skip(self, actor, setup))]
+    pub async fn setup_panel(&self, guild: GuildId, actor: &Actor, setup: &PanelSetup) -> TicketResult<PanelSetUp> {
+        let whole = PanelSetupChange {
+            menu_channel: Some(setup.menu_channel),
+            category: Some(setup.category),
+            log_channel: Some(setup.log_channel),
+            support_role: Some(setup.support_role),
+            max_open_per_member: setup.max_open_per_member,
+        };
+        let change = GuildSettingsChange { panel_setup: Some(whole), ..Default::default() };
+        let stored = self.change_guild_settings(guild, actor, &change).await?;
+        // Set just now, so present; the types are read after the menu is posted.
+        let settings = stored.panel.ok_or(Refusal::PanelNotSetUp)?;
+        let types = db::panel::types(&self.db, guild).await?;
+        Ok(PanelSetUp { settings, types, created: stored.created_types })
     }
 }
 
@@ -89,8 +64,4 @@ impl TicketService {
         self.audit(tx, guild, actor, "panel.setup", "panel", details).await?;
         Ok((settings, created))
     }
-}
-
-fn names(types: &[crate::db::panel::TicketType]) -> String {
-    types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
 }
