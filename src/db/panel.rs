@@ -227,6 +227,10 @@ pub async fn set_menu_message(db: impl PgExecutor<'_>, guild: GuildId, message: 
 #[tracing::instrument(skip(db))]
 pub async fn types<'c>(db: impl Acquire<'c, Database = Postgres>, guild: GuildId) -> sqlx::Result<Vec<TicketType>> {
     let mut conn = db.acquire().await?;
+    types_on(&mut conn, guild).await
+}
+
+async fn types_on(conn: &mut PgConnection, guild: GuildId) -> sqlx::Result<Vec<TicketType>> {
     let types = sqlx::query!(
         r#"SELECT type_id, name, description, emoji FROM ticket_types
            WHERE guild_id = $1 ORDER BY position, type_id"#,
@@ -258,6 +262,23 @@ pub async fn types<'c>(db: impl Acquire<'c, Database = Postgres>, guild: GuildId
                 .collect(),
         })
         .collect())
+}
+
+/// One type of the guild with its questions, its row locked until the
+/// caller's transaction ends; `None` if the guild has no such type.
+pub async fn type_locked(tx: &mut PgConnection, guild: GuildId, type_id: i64) -> sqlx::Result<Option<TicketType>> {
+    let found = sqlx::query_scalar!(
+        "SELECT type_id FROM ticket_types WHERE type_id = $2 AND guild_id = $1 FOR UPDATE",
+        guild.db(),
+        type_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if found.is_none() {
+        return Ok(None);
+    }
+    // A guild has at most 25 types: reading them all is one small query.
+    Ok(types_on(tx, guild).await?.into_iter().find(|t| t.id == type_id))
 }
 
 /// Open panel tickets in the guild (the menu shows it).

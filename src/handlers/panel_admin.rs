@@ -94,15 +94,14 @@ pub async fn form(bot: &Bot, interaction: &Interaction, data: &ModalInteractionD
     let text = |key: &str| given.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
     let result: TicketResult<InteractionResponse> = async {
         let tickets = &bot.tickets;
-        let (id, note) = match action {
+        let (stored, note) = match action {
             AdminAction::TypeForm(existing) => {
                 let emoji = Some(text("emoji")).filter(|e| !e.trim().is_empty());
                 let fields = TypeFields { name: text("name"), description: text("description"), emoji };
                 match existing {
-                    None => (tickets.add_ticket_type(guild, &actor, &fields).await?.id, "✅ Type added."),
+                    None => (tickets.add_ticket_type(guild, &actor, &fields).await?, "✅ Type added."),
                     Some(id) => {
-                        tickets.edit_ticket_type(guild, &actor, id, &fields).await?;
-                        (id, "✅ Type saved.")
+                        (tickets.edit_ticket_type(guild, &actor, id, &(&fields).into()).await?, "✅ Type saved.")
                     }
                 }
             }
@@ -118,14 +117,11 @@ pub async fn form(bot: &Bot, interaction: &Interaction, data: &ModalInteractionD
                     None => QuestionChange::Add(fields),
                     Some(i) => QuestionChange::Edit(i, fields),
                 };
-                tickets.change_question(guild, &actor, id, change).await?;
-                (id, "✅ Question saved.")
+                (tickets.change_question(guild, &actor, id, change).await?, "✅ Question saved.")
             }
             _ => return Err(gone().into()),
         };
-        let types = tickets.admin_types(guild, &actor).await?;
-        let t = types.iter().find(|t| t.id == id).ok_or_else(gone)?;
-        Ok(private(&view::type_view(t, Some(note))))
+        Ok(private(&view::type_view(&stored, Some(note))))
     }
     .await;
     match result {
@@ -143,10 +139,8 @@ async fn changed(
     change: QuestionChange,
     note: &str,
 ) -> TicketResult<InteractionResponse> {
-    bot.tickets.change_question(guild, actor, type_id, change).await?;
-    let types = bot.tickets.admin_types(guild, actor).await?;
-    let t = types.iter().find(|t| t.id == type_id).ok_or_else(gone)?;
-    Ok(update(&view::type_view(t, Some(note))))
+    let stored = bot.tickets.change_question(guild, actor, type_id, change).await?;
+    Ok(update(&view::type_view(&stored, Some(note))))
 }
 
 fn gone() -> crate::tickets::Refusal {

@@ -298,3 +298,47 @@ async fn ticket_types_and_questions_are_managed_through_the_api_and_the_menu_fol
     .await;
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn two_partial_changes_of_one_ticket_type_at_once_both_land_and_another_guilds_type_is_not_found() {
+    let app = TestApp::spawn().await;
+    let acme = app.guild("acme").await;
+    let globex = app.guild("globex").await;
+    crate::panel_open::set_up_panel(&app, &acme).await;
+    crate::panel_open::set_up_panel(&app, &globex).await;
+    let api = app.api().await;
+    let session = Auth::Session(api.login(&app, acme.owner).await);
+    let types = format!("/v1/guilds/{}/ticket-types", acme.id);
+    let listed = api.get(&types, &session).await;
+    let id = listed.body[0]["id"].as_str().unwrap().to_owned();
+    let description = listed.body[0]["description"].clone();
+    let one = format!("{types}/{id}");
+
+    // Each change is applied under the type's row lock to what is stored
+    // then, so neither overwrites the other's field with an old value.
+    for round in 0..5 {
+        let name = format!("Renamed {round}");
+        let emoji = ["🤝", "💳", "🛠️", "📦", "❓"][round];
+        let (renamed, decorated) = tokio::join!(
+            api.call(Method::PATCH, &one, &session, Some(json!({"name": name}))),
+            api.call(Method::PATCH, &one, &session, Some(json!({"emoji": emoji}))),
+        );
+        assert_eq!((renamed.status, decorated.status), (StatusCode::OK, StatusCode::OK), "{}", renamed.body);
+        let now = api.get(&types, &session).await;
+        let stored = now.body.as_array().unwrap().iter().find(|t| t["id"] == id.as_str()).unwrap().clone();
+        assert_eq!((stored["name"].as_str(), stored["emoji"].as_str()), (Some(name.as_str()), Some(emoji)), "{stored}");
+        assert_eq!(stored["description"], description, "a field neither change gave is kept");
+    }
+
+    // Globex's type through Acme's path: not Acme's, so not found, and unchanged.
+    let globex_owner = Auth::Session(api.login(&app, globex.owner).await);
+    let globex_types = format!("/v1/guilds/{}/ticket-types", globex.id);
+    let theirs = api.get(&globex_types, &globex_owner).await.body[0].clone();
+    let foreign = format!("{types}/{}", theirs["id"].as_str().unwrap());
+    let refused = api.call(Method::PATCH, &foreign, &session, Some(json!({"name": "Stolen"}))).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+    assert_eq!(api.call(Method::DELETE, &foreign, &session, None).await.status, StatusCode::NOT_FOUND);
+    let after = api.get(&globex_types, &globex_owner).await.body[0].clone();
+    assert_eq!(after, theirs);
+    app.shutdown().await;
+}

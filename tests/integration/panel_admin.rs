@@ -75,7 +75,7 @@ async fn ticket_types_and_their_questions_are_managed_within_discords_limits_and
     assert!(tickets.add_ticket_type(guild, &owner, &bad_emoji).await.unwrap_err().user_message().contains("one emoji"));
 
     // Edit it.
-    tickets.edit_ticket_type(guild, &owner, id, &type_fields("Partners")).await.unwrap();
+    tickets.edit_ticket_type(guild, &owner, id, &(&type_fields("Partners")).into()).await.unwrap();
     assert_eq!(menu_lists("Partners").await, 4);
 
     // Questions: add up to five, the sixth is refused; edit, move, remove.
@@ -92,7 +92,7 @@ async fn ticket_types_and_their_questions_are_managed_within_discords_limits_and
     tickets.change_question(guild, &owner, id, QuestionChange::MoveUp(1)).await.unwrap();
     tickets.change_question(guild, &owner, id, QuestionChange::MoveDown(2)).await.unwrap();
     let now = tickets.change_question(guild, &owner, id, QuestionChange::Remove(4)).await.unwrap();
-    let labels: Vec<&str> = now.iter().map(|q| q.label.as_str()).collect();
+    let labels: Vec<&str> = now.questions.iter().map(|q| q.label.as_str()).collect();
     assert_eq!(labels, ["Order number", "One", "Four", "Three"]);
     let bad = tickets.change_question(guild, &owner, id, QuestionChange::Remove(9)).await.unwrap_err();
     assert!(bad.user_message().contains("no question 10"), "{}", bad.user_message());

@@ -18,8 +18,7 @@ use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
 use crate::db::panel::TicketType as TypeRow;
-use crate::domain::ids::GuildId;
-use crate::tickets::panel::admin::{QuestionChange, QuestionFields, TypeFields};
+use crate::tickets::panel::admin::{QuestionChange, QuestionFields, TypeChange, TypeFields};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketType {
@@ -111,9 +110,9 @@ pub struct TicketTypeChange {
     pub emoji: Option<String>,
 }
 
-async fn of_guild(state: &ApiState, guild: GuildId, raw: &str) -> Result<TypeRow> {
-    let id = raw.parse::<i64>().map_err(|_| Error::NotFound)?;
-    db::panel::types(&state.db, guild).await?.into_iter().find(|t| t.id == id).ok_or(Error::NotFound)
+/// A type id from the path: one that cannot be an id names no type (404).
+fn type_id(raw: &str) -> Result<i64> {
+    raw.parse::<i64>().map_err(|_| Error::NotFound)
 }
 
 /// The guild's ticket types, in menu order, with their questions.
@@ -175,23 +174,15 @@ pub async fn update(
     Path(ids): Path<(String, String)>,
     Json(change): Json<TicketTypeChange>,
 ) -> Result<JsonResponse<TicketType>> {
-    let current = of_guild(&state, access.guild, &ids.1).await?;
-    let fields = TypeFields {
-        name: change.name.unwrap_or(current.name),
-        description: change.description.unwrap_or(current.description),
-        emoji: match change.emoji {
-            Some(emoji) if emoji.is_empty() => None,
-            Some(emoji) => Some(emoji),
-            None => current.emoji,
-        },
+    let change = TypeChange {
+        name: change.name,
+        description: change.description,
+        emoji: change.emoji.map(|emoji| Some(emoji).filter(|e| !e.is_empty())),
     };
-    let stored = state
-        .tickets
-        .edit_ticket_type(access.guild, &access.caller.as_actor(), current.id, &fields)
-        .await
-        .map_err(api_error)?;
-    let TypeFields { name, description, emoji } = stored;
-    Ok(JsonResponse(TypeRow { name, description, emoji, ..current }.into()))
+    let actor = access.caller.as_actor();
+    let stored =
+        state.tickets.edit_ticket_type(access.guild, &actor, type_id(&ids.1)?, &change).await.map_err(api_error)?;
+    Ok(JsonResponse(stored.into()))
 }
 
 /// Removes a ticket type from the menu (its tickets keep their history).
@@ -209,8 +200,8 @@ pub async fn delete(
     access: Authorized<WriteSettings>,
     Path(ids): Path<(String, String)>,
 ) -> Result<StatusCode> {
-    let current = of_guild(&state, access.guild, &ids.1).await?;
-    state.tickets.remove_ticket_type(access.guild, &access.caller.as_actor(), current.id).await.map_err(api_error)?;
+    let actor = access.caller.as_actor();
+    state.tickets.remove_ticket_type(access.guild, &actor, type_id(&ids.1)?).await.map_err(api_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -220,13 +211,10 @@ async fn change_question(
     raw_type: &str,
     change: QuestionChange,
 ) -> Result<TicketType> {
-    let current = of_guild(state, access.guild, raw_type).await?;
-    let questions = state
-        .tickets
-        .change_question(access.guild, &access.caller.as_actor(), current.id, change)
-        .await
-        .map_err(api_error)?;
-    Ok(TypeRow { questions, ..current }.into())
+    let actor = access.caller.as_actor();
+    let stored =
+        state.tickets.change_question(access.guild, &actor, type_id(raw_type)?, change).await.map_err(api_error)?;
+    Ok(stored.into())
 }
 
 /// Adds a question at the end of the type's form (at most 5).

@@ -30,6 +30,26 @@ pub struct TypeFields {
     pub emoji: Option<String>,
 }
 
+/// The fields of a type to change; `None` keeps one as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TypeChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `Some(None)` removes the emoji.
+    pub emoji: Option<Option<String>>,
+}
+
+impl From<&TypeFields> for TypeChange {
+    /// Every field, as the admin form sends them.
+    fn from(fields: &TypeFields) -> Self {
+        TypeChange {
+            name: Some(fields.name.clone()),
+            description: Some(fields.description.clone()),
+            emoji: Some(fields.emoji.clone()),
+        }
+    }
+}
+
 /// A question's fields as an admin typed them (the form is all text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuestionFields {
@@ -94,20 +114,25 @@ impl TicketService {
         Ok(TicketType { id, name, description, emoji, questions })
     }
 
-    /// Changes a type's name, description and emoji; returns them as stored.
-    #[tracing::instrument(skip(self, actor, fields))]
+    /// Changes the fields of a type that `change` gives, under the type's
+    /// row lock (so a partial change keeps what another admin just set);
+    /// returns the type as stored.
+    #[tracing::instrument(skip(self, actor, change))]
     pub async fn edit_ticket_type(
         &self,
         guild: GuildId,
         actor: &Actor,
         type_id: i64,
-        fields: &TypeFields,
-    ) -> TicketResult<TypeFields> {
+        change: &TypeChange,
+    ) -> TicketResult<TicketType> {
         require_manager(actor)?;
-        let name = valid_type_name(&fields.name)?;
-        let description = super::super::modmail::categories::valid_description(&fields.description)?;
-        let emoji = super::super::modmail::categories::valid_emoji(fields.emoji.as_deref())?;
         let mut tx = self.db.begin().await?;
+        let current = db::panel::type_locked(&mut tx, guild, type_id).await?.ok_or_else(gone)?;
+        let name = valid_type_name(change.name.as_deref().unwrap_or(&current.name))?;
+        let description = change.description.as_deref().unwrap_or(&current.description);
+        let description = super::super::modmail::categories::valid_description(description)?;
+        let emoji = change.emoji.as_ref().unwrap_or(&current.emoji).as_deref();
+        let emoji = super::super::modmail::categories::valid_emoji(emoji)?;
         match db::panel::update_type(&mut *tx, guild, type_id, &name, &description, emoji.as_deref()).await {
             Ok(true) => {}
             Ok(false) => return Err(gone().into()),
@@ -118,7 +143,7 @@ impl TicketService {
         self.audit(&mut tx, guild, actor, "ticket_type.update", &target, json!({ "name": name })).await?;
         tx.commit().await?;
         self.menu_changed(guild).await;
-        Ok(TypeFields { name, description, emoji })
+        Ok(TicketType { name, description, emoji, ..current })
     }
 
     #[tracing::instrument(skip(self, actor))]
@@ -142,7 +167,7 @@ impl TicketService {
         actor: &Actor,
         type_id: i64,
         change: QuestionChange,
-    ) -> TicketResult<Vec<Question>> {
+    ) -> TicketResult<TicketType> {
         require_manager(actor)?;
         let parsed = match &change {
             QuestionChange::Add(fields) | QuestionChange::Edit(_, fields) => Some(parse_question(fields)?),
@@ -195,9 +220,11 @@ impl TicketService {
         let labels: Vec<&str> = questions.iter().map(|q| q.label.as_str()).collect();
         let target = format!("ticket_type:{type_id}");
         self.audit(&mut tx, guild, actor, "ticket_type.questions", &target, json!({ "questions": labels })).await?;
+        // Still under the type's row lock: the type as this change left it.
+        let stored = db::panel::type_locked(&mut tx, guild, type_id).await?.ok_or_else(gone)?;
         tx.commit().await?;
         self.menu_changed(guild).await;
-        Ok(questions)
+        Ok(stored)
     }
 }
 
