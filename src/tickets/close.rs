@@ -118,6 +118,19 @@ impl TicketService {
         closed_by: Option<UserId>,
         notify_user: bool,
     ) -> TicketResult<Outcome> {
+        self.close_ticket_because(ticket, closed_by, notify_user, None).await
+    }
+
+    /// `close_ticket`, recording `cause` (an event's kind and detail) in the
+    /// close's own transaction: the ticket is never closed without its
+    /// cause, nor the cause recorded for a ticket left open.
+    pub(crate) async fn close_ticket_because(
+        &self,
+        ticket: &Ticket,
+        closed_by: Option<UserId>,
+        notify_user: bool,
+        cause: Option<(&str, &str)>,
+    ) -> TicketResult<Outcome> {
         // A silent (or forced) modmail close sends the user nothing; a panel
         // ticket's opener always gets the transcript.
         let deliver = notify_user || ticket.kind == TicketKind::Panel;
@@ -129,6 +142,9 @@ impl TicketService {
         let mut tx = self.db.begin().await?;
         let detail = if notify_user { "" } else { "silently" };
         let closed_now = db::tickets::close(&mut tx, ticket.id, closed_by, detail).await?;
+        if let Some((kind, cause)) = cause.filter(|_| closed_now) {
+            db::events::record(&mut *tx, ticket.id, kind, None, cause).await?;
+        }
         tx.commit().await?;
         if !closed_now {
             // Closed before (a replay, or a crash after the record changed):
@@ -318,8 +334,7 @@ impl TicketService {
             Err(e) => tracing::warn!(error = %e, ticket = ticket.id, "could not tell staff the user left"),
         }
         if settings.close_on_leave {
-            db::events::record(&self.db, ticket.id, "user_left", None, "close_on_leave").await?;
-            self.close_ticket(&ticket, None, false).await?;
+            self.close_ticket_because(&ticket, None, false, Some(("user_left", "close_on_leave"))).await?;
         } else {
             db::events::record(&self.db, ticket.id, "user_left", None, "").await?;
         }

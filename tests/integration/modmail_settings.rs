@@ -176,6 +176,18 @@ async fn a_user_leaving_closes_their_ticket_with_close_on_leave_and_only_tells_s
     let notice = app.wait_for_channel_text(bob_channel, "this ticket is closing").await;
     assert!(text_of(&notice).contains("close_on_leave"));
     assert_eq!(app.bot_dms(bob).await.len(), dms_before, "nobody messages a user who left");
+    // The close and its cause were recorded together, once each.
+    let events: Vec<(String, String)> = sqlx::query_as(
+        "SELECT e.kind, e.detail FROM ticket_events e JOIN tickets t USING (ticket_id)
+         WHERE t.channel_id = $1 AND e.kind IN ('user_left', 'closed') ORDER BY e.event_id",
+    )
+    .bind(i64::try_from(bob_channel).unwrap())
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let kinds: Vec<&str> = events.iter().map(|(kind, _)| kind.as_str()).collect();
+    assert_eq!(kinds, ["closed", "user_left"], "{events:?}");
+    assert_eq!(events[1].1, "close_on_leave");
     app.shutdown().await;
 }
 
