@@ -5,7 +5,32 @@
 use std::collections::BTreeMap;
 
 use crate::support::fixtures::{alice_ticket, modmail_member, AliceTicket, ModmailMember};
+use crate::support::logs::CapturedLogs;
 use crate::support::{eventually, TestApp};
+
+/// Waits until the start-up recovery (2 s after READY, in the background)
+/// is over: it reads the DM channels of the users the bot knows, and would
+/// otherwise be counted with whichever operation it lands on.
+async fn wait_for_start_up_recovery(logs: &CapturedLogs) {
+    eventually("the start-up recovery is over", || async {
+        logs.text().contains("recovery of missed DMs done").then_some(())
+    })
+    .await;
+}
+
+/// Waits until the stand-in's request log shows a `method` request whose
+/// path ends with `path_end`. The stand-in logs a request once it has
+/// answered it, so what the request changed (a message, a deleted channel)
+/// can show before its entry: counting starts once the operation's last
+/// request is in the log.
+async fn wait_until_logged(app: &TestApp, method: &str, path_end: &str) {
+    eventually(&format!("{method} …{path_end} is in the request log"), || async {
+        let log = app.control.requests().await.ok()?;
+        let logged = |r: &serde_json::Value| r["path"].as_str().is_some_and(|p| p.ends_with(path_end));
+        log.iter().any(|r| r["method"] == method && logged(r)).then_some(())
+    })
+    .await;
+}
 
 /// Requests per route since the last reset, interaction callbacks excluded
 /// (Discord does not count them against the global limit).
@@ -24,10 +49,15 @@ async fn counted(app: &TestApp) -> BTreeMap<String, u64> {
 
 #[tokio::test]
 async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() {
+    let (logs, _capture) = CapturedLogs::start();
     let ModmailMember { app, acme, alice } = modmail_member().await;
+    wait_for_start_up_recovery(&logs).await;
     app.control.clear_requests().await.unwrap();
 
     let channel = app.open_ticket(&acme, alice, "first message").await;
+    // The welcome is the opening's last request.
+    let welcome = app.wait_for_bot_dm(alice, "ticket #").await;
+    wait_until_logged(&app, "POST", &format!("/channels/{}/messages", welcome["channel_id"].as_str().unwrap())).await;
     let open = counted(&app).await;
     assert_eq!(open.values().sum::<u64>(), 3, "channel + first relay + welcome: {open:?}");
     assert_eq!(open.get("POST /guilds/{guild_id}/channels"), Some(&1), "{open:?}");
@@ -36,6 +66,7 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
     app.control.clear_requests().await.unwrap();
     app.control.user_dm(alice, "second message").await.unwrap();
     app.wait_for_channel_text(channel, "second message").await;
+    wait_until_logged(&app, "POST", &format!("/channels/{channel}/messages")).await;
     let relay = counted(&app).await;
     assert_eq!(relay.values().sum::<u64>(), 1, "{relay:?}");
 
@@ -43,6 +74,7 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
     app.control.post_message(channel, acme.staff, "!close").await.unwrap();
     // The delete is the close's last request: nothing of it is still to come.
     app.wait_until_channel_gone(channel).await;
+    wait_until_logged(&app, "DELETE", &format!("/channels/{channel}")).await;
     let close = counted(&app).await;
     assert_eq!(
         close.values().sum::<u64>(),
@@ -55,7 +87,9 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
 
 #[tokio::test]
 async fn a_staff_reply_costs_three_rest_calls_as_a_text_command_and_two_as_a_slash_command() {
-    let AliceTicket { app, acme, alice: _, channel } = alice_ticket("first message").await;
+    let (logs, _capture) = CapturedLogs::start();
+    let AliceTicket { app, acme, alice, channel } = alice_ticket("first message").await;
+    wait_for_start_up_recovery(&logs).await;
 
     app.control.clear_requests().await.unwrap();
     let command = app.control.post_message(channel, acme.staff, "!reply by text").await.unwrap();
@@ -65,6 +99,7 @@ async fn a_staff_reply_costs_three_rest_calls_as_a_text_command_and_two_as_a_sla
         messages.iter().any(|m| m["id"].as_str() == Some(&command_id) && m["deleted"] == true).then_some(())
     })
     .await;
+    wait_until_logged(&app, "DELETE", &format!("/channels/{channel}/messages/{command_id}")).await;
     let text = counted(&app).await;
     assert_eq!(text.values().sum::<u64>(), 3, "the DM, the staff copy, deleting the command: {text:?}");
 
@@ -78,6 +113,10 @@ async fn a_staff_reply_costs_three_rest_calls_as_a_text_command_and_two_as_a_sla
     )
     .await;
     app.wait_for_channel_text(channel, "by slash").await;
+    // Both of the reply's requests are in the log, whichever came last.
+    wait_until_logged(&app, "POST", &format!("/channels/{channel}/messages")).await;
+    let dm = app.wait_for_bot_dm(alice, "by slash").await;
+    wait_until_logged(&app, "POST", &format!("/channels/{}/messages", dm["channel_id"].as_str().unwrap())).await;
     let slash = counted(&app).await;
     assert_eq!(slash.values().sum::<u64>(), 2, "the DM and the staff copy (the answer is free): {slash:?}");
     app.shutdown().await;
