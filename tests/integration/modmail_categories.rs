@@ -243,13 +243,16 @@ async fn a_user_picks_a_category_by_button_and_every_held_message_follows_once_i
     .await;
     let channel = id_of(&channel["id"]);
     wait_for_relays_in_order(&app, alice, channel, &["first", "second", "third"]).await;
-    let answer = eventually("the click is answered", || async {
-        app.control.interaction(click.id).await.ok()?["callbacks"].as_array()?.first().cloned()
+    // The answer updates the prompt message: at once (7), or, when the work
+    // outlasts Discord's 3 s (a loaded machine), deferred (6) and edited after.
+    let answer = app.interaction_answer(click.id).await;
+    assert!(answer["type"] == 7 || answer["type"] == 6, "the prompt message is updated: {answer}");
+    let updated = eventually("the prompt names the choice", || async {
+        let dms = app.bot_dms(alice).await;
+        dms.into_iter().find(|m| m["id"] == prompt["id"] && text_of(m).contains("**Billing**"))
     })
     .await;
-    assert_eq!(answer["type"], 7, "the prompt message is updated: {answer}");
-    assert!(answer["data"]["content"].as_str().unwrap().contains("**Billing**"), "{answer}");
-    assert_eq!(answer["data"]["components"], json!([]), "its buttons go: {answer}");
+    assert_eq!(updated["components"], json!([]), "its buttons go: {updated}");
 
     // The same choice delivered again (a replayed interaction; Discord has
     // taken the buttons off, so it reaches the bot only as a replay) opens

@@ -22,6 +22,9 @@ async fn the_users_transcript_shows_both_sides_but_no_staff_note_real_name_or_re
     app.wait_for_bot_dm(alice, "We are looking into your parcel").await;
     app.control.post_message(channel, acme.staff, "!reply Your refund of 500 dollars is approved").await.unwrap();
     app.wait_for_bot_dm(alice, "500 dollars").await;
+    // The reply is recorded (as #2) after its copies are sent: delete it once
+    // its handling has ended, as staff seeing it would.
+    app.wait_until_events_handled().await;
     app.control.post_message(channel, acme.staff, "!delete 2").await.unwrap();
     eventually("the retracted reply is gone from the user's DMs", || async {
         let dms = app.bot_dms(alice).await;
