@@ -33,11 +33,14 @@ async fn a_cluster_killed_mid_storm_and_restarted_gives_every_user_one_ticket_wi
             for round in 1..=2 {
                 for (i, user) in users.iter().enumerate() {
                     control.user_dm(*user, &format!("message {round} of user {i:02}")).await.unwrap();
+                    // The storm's pacing (20 ms apart).
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             }
         })
     };
+    // The scenario's pacing: killed half a second into the storm, replaced
+    // a second later.
     tokio::time::sleep(Duration::from_millis(500)).await;
     cluster.kill(&app).await;
     let killed = Instant::now();

@@ -63,6 +63,8 @@ async fn two_clusters_and_an_api_under_dm_reply_and_api_storms_get_no_global_429
     let api = app.api().await;
     let owner = &guilds[0];
     let session = Auth::Session(api.login(&app, owner.owner).await);
+    // The setup's requests leave Discord's rolling second (and the fleet's
+    // budget window) before the storm: a window that must pass, not an effect.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     app.control.clear_requests().await.unwrap();
     app.control.clear_early_retries().await.unwrap();
@@ -201,6 +203,7 @@ async fn when_the_budget_is_short_relays_go_before_background_history_reads() {
         let background = background.clone();
         work.spawn(async move { background.channel_messages(channel).limit(1).await.map(|_| ()) });
     }
+    // Pacing: the reads are queued at the gate before the relays arrive.
     tokio::time::sleep(Duration::from_millis(50)).await;
     for i in 0..5 {
         let http = http.clone();

@@ -102,7 +102,8 @@ async fn two_hundred_ordinary_guild_messages_cost_no_database_or_redis_round_tri
     // The first message of the guild reads the prefix (once).
     app.control.post_message(acme.general, acme.owner, "!modmail set anonymous_label Team").await.unwrap();
     app.wait_for_channel_text(acme.general, "Saved: anonymous_label").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Nothing of the setup is still being handled when the counting starts.
+    app.wait_until_events_handled().await;
 
     let proxy = app.postgres_proxy.as_ref().unwrap();
     let monitor = RedisMonitor::start(&app.private_redis.as_ref().unwrap().url()).await;

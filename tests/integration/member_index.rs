@@ -46,8 +46,12 @@ async fn a_guild_without_modmail_stores_no_member_rows_and_gets_no_member_reques
     for name in ["alice", "bob", "carol"] {
         app.member(name, &[&acme]).await;
     }
-    // Longer than the fill pass's interval and the member events' handling.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Their joins have been handled, and a fill pass has looked since: it
+    // filled another guild, where modmail was turned on after they joined.
+    app.wait_until_events_handled().await;
+    let globex = app.guild("globex").await;
+    app.setup_modmail(&globex).await;
+    assert_eq!(full_requests(&app, &globex).await, 1, "the fill pass requests a guild with modmail on");
     assert_eq!(indexed_rows(&app, &acme).await, 0, "members of a guild without modmail are not indexed");
     assert_eq!(full_requests(&app, &acme).await, 0, "no member list was requested");
     app.shutdown().await;
@@ -89,8 +93,18 @@ async fn a_second_full_member_request_within_thirty_seconds_waits_for_the_guilds
     app.command(acme.owner, &acme, acme.general, "modmail", options).await;
 
     // Turned on again within 30 s of the first request: the bot holds the
-    // second one back instead of drawing a refusal.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // second one back instead of drawing a refusal. The fill pass has taken
+    // the fill up again (and its request waits for the guild's slot)...
+    eventually("the fill pass claims the guild's fill again", || async {
+        let claimed: bool =
+            sqlx::query_scalar("SELECT members_requested_at IS NOT NULL FROM guild_settings WHERE guild_id = $1")
+                .bind(acme.id as i64)
+                .fetch_one(&app.db.pool)
+                .await
+                .ok()?;
+        claimed.then_some(())
+    })
+    .await;
     assert_eq!(full_requests(&app, &acme).await, 1, "no second request inside the window");
     assert!(!filled(&app, &acme).await);
     eventually_within(Duration::from_secs(45), "the second request is sent once the window ends", || async {
@@ -98,6 +112,8 @@ async fn a_second_full_member_request_within_thirty_seconds_waits_for_the_guilds
     })
     .await;
     assert_eq!(indexed_rows(&app, &acme).await, 4);
+    // ...and it was never sent inside the window: the stand-in refuses
+    // (and counts) a full request there, as Discord does.
     assert_eq!(app.control.gateway_stats().await.unwrap().member_requests_rate_limited, 0, "Discord refused nothing");
     app.shutdown().await;
 }
@@ -149,9 +165,9 @@ async fn turning_modmail_off_or_the_bot_leaving_prunes_the_guilds_rows() {
 
     disable_modmail(&app, &acme).await;
     assert_eq!(indexed_rows(&app, &acme).await, 0, "modmail off: the guild is not indexed");
-    // A member joining now is not indexed either.
+    // A member joining now is not indexed either (once their join is handled).
     app.member("bob", &[&acme]).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    app.wait_until_events_handled().await;
     assert_eq!(indexed_rows(&app, &acme).await, 0);
 
     app.control.remove_bot(globex.id).await.unwrap();
@@ -159,7 +175,7 @@ async fn turning_modmail_off_or_the_bot_leaving_prunes_the_guilds_rows() {
         .await;
     // Nowhere to route alice's DMs any more: she is told so, nothing opens.
     app.control.user_dm(alice, "anyone there?").await.unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.wait_for_bot_dm(alice, "modmail is turned on").await;
     assert_eq!(app.ticket_count().await, 0);
     app.shutdown().await;
 }

@@ -92,8 +92,9 @@ async fn a_user_in_two_modmail_guilds_picks_one_and_their_held_messages_follow()
     })
     .await;
     app.control.user_dm(alice, "second").await.unwrap();
-    // Nothing opens while the user has not chosen.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Nothing opens while the user has not chosen, once "second" has been
+    // handled (routed and held, or left to the drain already holding).
+    app.wait_until_events_handled().await;
     assert_eq!(app.ticket_count().await, 0);
 
     let options = &prompt["components"][0]["components"][0]["options"];

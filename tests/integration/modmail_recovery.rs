@@ -58,10 +58,10 @@ async fn recover_fetches_missed_dms_in_both_forms_and_relays_nothing_twice() {
     app.control.user_dm(alice, "lost message one").await.unwrap();
     app.control.user_dm(alice, "lost message two").await.unwrap();
     app.start_cluster(0).await;
-    // A fixed wait, not a barrier: any later DM of alice's would itself make
-    // the bot recover the gap (what the test must leave to `/recover`), and
-    // the stand-in sends nothing else that would follow these two.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Not a later DM of alice's (it would itself make the bot recover the
+    // gap, what the test leaves to `/recover`): every event the new session
+    // was sent has been handled, and neither DM is among what it did.
+    app.wait_until_events_handled().await;
     let missing = app.control.channel_messages(channel).await.unwrap();
     assert!(!missing.iter().any(|m| text_of(m).contains("lost message")), "the gateway never delivered them");
 

@@ -26,7 +26,8 @@ async fn close_with_a_delay_schedules_the_close_and_it_fires_once_when_due() {
         .unwrap();
     assert!((7100.0..=7200.0).contains(&due), "due in two hours, not {due} s");
     assert!(text_of(&notice).contains("<t:"), "{notice}");
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    // The worker has looked for due timers since (and run one): not this one.
+    app.wait_until_timers_looked().await;
     assert_eq!(app.ticket_status(channel).await, "open", "nothing fires early");
 
     assert_eq!(app.advance_timers().await, 1);
@@ -36,7 +37,9 @@ async fn close_with_a_delay_schedules_the_close_and_it_fires_once_when_due() {
         (timer_states(&app).await == vec![("close".to_owned(), "fired".to_owned())]).then_some(())
     })
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    // A later look of the worker, with no run left going: a second firing
+    // would have sent its message by now.
+    app.wait_until_timers_looked().await;
     let closes = app.bot_dms(alice).await.iter().filter(|m| text_of(m).contains("has been closed")).count();
     assert_eq!(closes, 1, "the close message is sent once");
     app.shutdown().await;
@@ -116,7 +119,7 @@ async fn a_scheduled_close_is_cancelled_by_staff_in_both_forms_and_by_the_user_w
         ]
     );
     app.advance_timers().await;
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    app.wait_until_timers_looked().await;
     assert_eq!(app.ticket_status(channel).await, "open", "a cancelled close never fires");
     app.shutdown().await;
 }
@@ -208,7 +211,7 @@ async fn reminders_ping_their_staff_member_and_removed_ones_never_fire() {
         fired["mentions"].as_array().unwrap().iter().any(|u| crate::support::is_id(&u["id"], acme.staff)),
         "the staff member is pinged: {fired}"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    app.wait_until_timers_looked().await;
     let messages = app.control.channel_messages(channel).await.unwrap();
     assert!(!messages.iter().any(|m| text_of(m).contains("never shown")), "a removed reminder never fires");
     app.shutdown().await;
@@ -238,7 +241,9 @@ async fn each_timer_fires_exactly_once_with_two_clusters_racing() {
         (fired == 20).then_some(())
     })
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    // No run of either cluster is still going (a second run of a fired
+    // timer would need a claim, which only a pending timer gives).
+    app.wait_until_timers_looked().await;
     let messages = app.control.channel_messages(channel).await.unwrap();
     for n in 0..20 {
         let copies = messages.iter().filter(|m| text_of(m).ends_with(&format!("race {n}"))).count();
@@ -278,10 +283,14 @@ async fn a_timer_due_while_postgres_is_unreachable_fires_once_it_is_back() {
     let AliceTicket { app, acme, alice: _, channel } = alice_ticket("hello").await;
     app.control.post_message(channel, acme.staff, "!add_reminder 1h check the refund").await.unwrap();
     app.wait_for_channel_text(channel, "Reminder #1 set").await;
-    sqlx::query("UPDATE timers SET due_at = now() + interval '1 second' WHERE state = 'pending'")
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
+    // Due in three seconds: after PostgreSQL goes, a moment from now.
+    let (timer, due_ms): (i64, i64) = sqlx::query_as(
+        "UPDATE timers SET due_at = now() + interval '3 seconds' WHERE state = 'pending'
+         RETURNING timer_id, (extract(epoch FROM due_at) * 1000)::int8",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
 
     // What a PostgreSQL restart looks like to the bot, for this test's
     // database only: every connection is cut and new ones are refused while
@@ -294,7 +303,28 @@ async fn a_timer_due_while_postgres_is_unreachable_fires_once_it_is_back() {
         .execute(&mut admin)
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    // The index says when it is due (the rebuild that would tell it reads
+    // PostgreSQL, and may not have run since the change). Once it is due the
+    // worker takes it up, cannot claim it, and puts it back for its next
+    // look: scored with the time of that look, after the due time.
+    let index = app.bot().keys.timer_index();
+    let score = || async {
+        use deadpool_redis::redis;
+        let mut conn = app.bot().redis.get().await.ok()?;
+        let score: Option<f64> = redis::cmd("ZSCORE").arg(&index).arg(timer).query_async(&mut conn).await.ok()?;
+        score
+    };
+    {
+        use deadpool_redis::redis;
+        let mut conn = app.bot().redis.get().await.unwrap();
+        let _: i64 = redis::cmd("ZADD").arg(&index).arg(due_ms).arg(timer).query_async(&mut conn).await.unwrap();
+    }
+    crate::support::eventually_within(
+        std::time::Duration::from_secs(30),
+        "the worker takes the due timer up and cannot claim it",
+        || async { (score().await? > due_ms as f64).then_some(()) },
+    )
+    .await;
     let messages = app.control.channel_messages(channel).await.unwrap();
     assert!(!messages.iter().any(|m| text_of(m).contains("reminder #1:")), "nothing fires without PostgreSQL");
     sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).execute(&mut admin).await.unwrap();
@@ -305,7 +335,7 @@ async fn a_timer_due_while_postgres_is_unreachable_fires_once_it_is_back() {
         (timer_states(&app).await == vec![("reminder".to_owned(), "fired".to_owned())]).then_some(())
     })
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.wait_until_timers_looked().await;
     let fired = app.control.channel_messages(channel).await.unwrap();
     assert_eq!(fired.iter().filter(|m| text_of(m).contains("reminder #1:")).count(), 1, "it fired once");
     app.shutdown().await;

@@ -96,6 +96,10 @@ async fn an_alert_pings_its_staff_member_once_on_the_users_next_message() {
     assert!(ping["mentions"].as_array().unwrap().iter().any(|u| is_id(&u["id"], acme.staff)), "{ping}");
     app.control.user_dm(alice, "hello again").await.unwrap();
     app.wait_for_channel_text(channel, "hello again").await;
+    // The relay shows before its drain pings the alerted (`user_wrote` runs
+    // after the batch): only once the DM's handling has ended is a second
+    // ping, or an alert it would take, settled.
+    app.wait_until_events_handled().await;
     let pings = app.control.channel_messages(channel).await.unwrap();
     assert_eq!(pings.iter().filter(|m| text_of(m).contains("the user replied")).count(), 1, "an alert fires once");
 
@@ -106,6 +110,7 @@ async fn an_alert_pings_its_staff_member_once_on_the_users_next_message() {
     app.wait_for_channel_text(channel, "Alert cancelled").await;
     app.control.user_dm(alice, "third message").await.unwrap();
     app.wait_for_channel_text(channel, "third message").await;
+    app.wait_until_events_handled().await;
     let pings = app.control.channel_messages(channel).await.unwrap();
     assert_eq!(pings.iter().filter(|m| text_of(m).contains("the user replied")).count(), 1);
     app.shutdown().await;
@@ -272,11 +277,10 @@ async fn a_channel_staff_create_in_the_inbox_named_with_a_member_id_becomes_thei
 
     // Off by default: the channel stays an ordinary channel.
     app.control.create_channel(acme.id, &alice.to_string(), 0, Some(acme.inbox)).await.unwrap();
-    // Let the bot handle that channel while the setting is still off. A
-    // fixed wait, not a barrier: with the setting off the handler leaves no
-    // trace to wait for, and guild events run concurrently, so no later event
-    // is one. Were it handled after the change, the count below would fail.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The bot handles that channel while the setting is still off: with the
+    // setting off the handler leaves no trace, and guild events run
+    // concurrently, so the barrier is every event handled (the checkpoint).
+    app.wait_until_events_handled().await;
     app.control
         .post_message(acme.general, acme.owner, "!modmail set create_ticket_by_create_channel on")
         .await

@@ -89,7 +89,9 @@ async fn a_full_inbox_overflows_into_a_new_private_category_that_later_tickets_s
         app.control.post_message(channel, acme.staff, "!close").await.unwrap();
         app.wait_until_closed(channel).await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Each close tidies the overflow categories last, in the `!close`
+    // message's handler: both have ended once every event is handled.
+    app.wait_until_events_handled().await;
     assert!(app.control.channel(overflow_id).await.is_ok(), "kept while the inbox is full");
 
     // Once the inbox has room, the next close deletes the empty overflow category.

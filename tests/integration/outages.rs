@@ -43,6 +43,7 @@ async fn dms_sent_while_postgres_is_unreachable_for_five_seconds_are_each_relaye
     for (i, user) in users.iter().enumerate() {
         app.control.user_dm(*user, &format!("first words of user {i:02}")).await.unwrap();
     }
+    // The outage's length is the scenario (five seconds), not a wait for an effect.
     tokio::time::sleep(Duration::from_secs(5)).await;
     proxy.restore();
     let back = std::time::Instant::now();
@@ -80,10 +81,13 @@ async fn dms_sent_while_redis_is_killed_and_restarted_empty_are_each_relayed_onc
         tokio::spawn(async move {
             for (i, user) in users.iter().enumerate() {
                 control.user_dm(*user, &format!("storm message of user {i:02}")).await.unwrap();
+                // The storm's pacing: it spans the outage.
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         })
     };
+    // Pacing of the scenario: Redis dies half a second into the storm and
+    // stays down three seconds.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let redis = app.private_redis.as_mut().unwrap();
     redis.kill().await;
@@ -117,6 +121,8 @@ async fn a_dm_no_session_received_while_redis_was_down_is_read_back_when_redis_r
     })
     .await;
     app.control.user_dm(alice, "sent while no session ran").await.unwrap();
+    // The outage goes on a while after the DM (the shard keeps failing to
+    // identify): the scenario's pacing, not a wait for an effect.
     tokio::time::sleep(Duration::from_secs(1)).await;
     app.private_redis.as_mut().unwrap().restart().await;
     let back = std::time::Instant::now();
@@ -231,6 +237,8 @@ async fn servers_that_add_the_bot_while_postgres_is_unreachable_for_a_moment_are
         guilds.iter().all(|g| bot.cache.guild(twilight_model::id::Id::new(*g)).is_some()).then_some(())
     })
     .await;
+    // The outage lasts "a moment" more, within the handlers' retry budget:
+    // the scenario's length, not a wait for an effect.
     tokio::time::sleep(Duration::from_millis(500)).await;
     proxy.restore();
 

@@ -206,7 +206,8 @@ async fn a_second_ticket_is_refused_with_a_link_to_the_open_one_and_nothing_is_c
         refusal.contains("already have an open ticket") && refusal.contains(&format!("<#{channel_id}>")),
         "{refusal}"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The form's own submission and the second pick have been handled to the end.
+    app.wait_until_events_handled().await;
     let tickets: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(tickets, 1);
     let channels = app.control.guild_channels(acme.id).await.unwrap();
@@ -330,6 +331,7 @@ async fn a_burst_of_openings_in_one_guild_holds_at_most_two_database_connections
                 .await
                 .unwrap_or(0);
                 most = most.max(waiting);
+                // The sampling interval while the openings run, not a wait for an effect.
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
             most

@@ -68,6 +68,8 @@ async fn every_reply_path_records_both_copies_and_edit_and_delete_change_both() 
             assert!(answer.contains(&format!("#{number} was edited by")) && !answer.contains("could not"), "{answer}");
         } else {
             app.control.post_message(channel, acme.staff, &format!("!edit {number} {new}")).await.unwrap();
+            // The edit is over (its note follows the record) before the delete starts.
+            app.wait_for_channel_text(channel, &format!("Staff message #{number} was edited by")).await;
         }
         eventually(&format!("both copies of #{number} are edited"), || async {
             let user = message_text(&app, dm, user_copy).await?;
@@ -114,11 +116,15 @@ async fn in_a_panel_ticket_edit_and_delete_reach_the_members_dm_copy() {
     let (dm, user_copy, staff_copy) = (dm.unwrap(), user_copy.unwrap(), staff_copy.unwrap());
 
     app.control.post_message(channel, sam, "!edit 1 the answer is 43").await.unwrap();
-    eventually("the member's DM copy is edited", || async {
-        message_text(&app, dm, user_copy).await?.contains("the answer is 43").then_some(())
+    // The member's copy is edited first, then the staff copy.
+    eventually("both copies are edited", || async {
+        let user = message_text(&app, dm, user_copy).await?;
+        let staff = message_text(&app, channel as i64, staff_copy).await?;
+        (user.contains("the answer is 43") && staff.contains("the answer is 43")).then_some(())
     })
     .await;
-    assert!(message_text(&app, channel as i64, staff_copy).await.unwrap().contains("43"));
+    // The edit is over (its note follows the record) before the delete starts.
+    app.wait_for_channel_text(channel, "Staff message #1 was edited by").await;
     app.control.post_message(channel, sam, "!delete 1").await.unwrap();
     eventually("the member's DM copy is gone", || async {
         message_text(&app, dm, user_copy).await.is_none().then_some(())

@@ -22,14 +22,24 @@ async fn the_users_transcript_shows_both_sides_but_no_staff_note_real_name_or_re
     app.wait_for_bot_dm(alice, "We are looking into your parcel").await;
     app.control.post_message(channel, acme.staff, "!reply Your refund of 500 dollars is approved").await.unwrap();
     app.wait_for_bot_dm(alice, "500 dollars").await;
+    // The reply is recorded (as #2) after its copies are sent: delete it once
+    // its handling has ended, as staff seeing it would.
+    app.wait_until_events_handled().await;
     app.control.post_message(channel, acme.staff, "!delete 2").await.unwrap();
     eventually("the retracted reply is gone from the user's DMs", || async {
         let dms = app.bot_dms(alice).await;
         (!dms.iter().any(|m| m["deleted"] != true && text_of(m).contains("500 dollars"))).then_some(())
     })
     .await;
+    // The user's copy goes first; the staff copy and the relay log's record
+    // of the retraction follow, then this note: the delete is over.
+    app.wait_for_channel_text(channel, "Staff message #2 was deleted by").await;
     app.control.user_dm(alice, "thanks, I will wait").await.unwrap();
     app.wait_for_channel_text(channel, "thanks, I will wait").await;
+    // The relayed copy shows before the relay log records it (and the
+    // user's transcript is made from the relay log): close once the DM's
+    // handling has ended, as staff reading it would.
+    app.wait_until_events_handled().await;
     app.control.post_message(channel, acme.staff, "!close").await.unwrap();
     app.wait_until_closed(channel).await;
 

@@ -4,8 +4,34 @@
 
 use std::collections::BTreeMap;
 
-use crate::support::fixtures::{alice_ticket, modmail_member, AliceTicket, ModmailMember};
-use crate::support::{eventually, TestApp};
+use crate::support::fixtures::ModmailMember;
+use crate::support::{eventually, Options, TestApp};
+
+/// `acme` with modmail and its member `alice`, as `modmail_member`, but
+/// without the start-up recovery: 2 s after READY it reads, in the
+/// background, the DM channels of the users the bot knows, and on a loaded
+/// machine lands on whichever operation is being counted.
+async fn modmail_member_without_start_up_recovery() -> ModmailMember {
+    let app = TestApp::spawn_with(Options { recover_on_start: false, ..Options::default() }).await;
+    let acme = app.guild("acme").await;
+    app.setup_modmail(&acme).await;
+    let alice = app.member("alice", &[&acme]).await;
+    ModmailMember { app, acme, alice }
+}
+
+/// Waits until the stand-in's request log shows a `method` request whose
+/// path ends with `path_end`. The stand-in logs a request once it has
+/// answered it, so what the request changed (a message, a deleted channel)
+/// can show before its entry: counting starts once the operation's last
+/// request is in the log.
+async fn wait_until_logged(app: &TestApp, method: &str, path_end: &str) {
+    eventually(&format!("{method} …{path_end} is in the request log"), || async {
+        let log = app.control.requests().await.ok()?;
+        let logged = |r: &serde_json::Value| r["path"].as_str().is_some_and(|p| p.ends_with(path_end));
+        log.iter().any(|r| r["method"] == method && logged(r)).then_some(())
+    })
+    .await;
+}
 
 /// Requests per route since the last reset, interaction callbacks excluded
 /// (Discord does not count them against the global limit).
@@ -24,10 +50,13 @@ async fn counted(app: &TestApp) -> BTreeMap<String, u64> {
 
 #[tokio::test]
 async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() {
-    let ModmailMember { app, acme, alice } = modmail_member().await;
+    let ModmailMember { app, acme, alice } = modmail_member_without_start_up_recovery().await;
     app.control.clear_requests().await.unwrap();
 
     let channel = app.open_ticket(&acme, alice, "first message").await;
+    // The welcome is the opening's last request.
+    let welcome = app.wait_for_bot_dm(alice, "ticket #").await;
+    wait_until_logged(&app, "POST", &format!("/channels/{}/messages", welcome["channel_id"].as_str().unwrap())).await;
     let open = counted(&app).await;
     assert_eq!(open.values().sum::<u64>(), 3, "channel + first relay + welcome: {open:?}");
     assert_eq!(open.get("POST /guilds/{guild_id}/channels"), Some(&1), "{open:?}");
@@ -36,6 +65,7 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
     app.control.clear_requests().await.unwrap();
     app.control.user_dm(alice, "second message").await.unwrap();
     app.wait_for_channel_text(channel, "second message").await;
+    wait_until_logged(&app, "POST", &format!("/channels/{channel}/messages")).await;
     let relay = counted(&app).await;
     assert_eq!(relay.values().sum::<u64>(), 1, "{relay:?}");
 
@@ -43,6 +73,7 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
     app.control.post_message(channel, acme.staff, "!close").await.unwrap();
     // The delete is the close's last request: nothing of it is still to come.
     app.wait_until_channel_gone(channel).await;
+    wait_until_logged(&app, "DELETE", &format!("/channels/{channel}")).await;
     let close = counted(&app).await;
     assert_eq!(
         close.values().sum::<u64>(),
@@ -55,7 +86,8 @@ async fn opening_a_modmail_ticket_costs_three_rest_calls_and_a_further_dm_one() 
 
 #[tokio::test]
 async fn a_staff_reply_costs_three_rest_calls_as_a_text_command_and_two_as_a_slash_command() {
-    let AliceTicket { app, acme, alice: _, channel } = alice_ticket("first message").await;
+    let ModmailMember { app, acme, alice } = modmail_member_without_start_up_recovery().await;
+    let channel = app.open_ticket(&acme, alice, "first message").await;
 
     app.control.clear_requests().await.unwrap();
     let command = app.control.post_message(channel, acme.staff, "!reply by text").await.unwrap();
@@ -65,6 +97,7 @@ async fn a_staff_reply_costs_three_rest_calls_as_a_text_command_and_two_as_a_sla
         messages.iter().any(|m| m["id"].as_str() == Some(&command_id) && m["deleted"] == true).then_some(())
     })
     .await;
+    wait_until_logged(&app, "DELETE", &format!("/channels/{channel}/messages/{command_id}")).await;
     let text = counted(&app).await;
     assert_eq!(text.values().sum::<u64>(), 3, "the DM, the staff copy, deleting the command: {text:?}");
 
@@ -78,6 +111,10 @@ async fn a_staff_reply_costs_three_rest_calls_as_a_text_command_and_two_as_a_sla
     )
     .await;
     app.wait_for_channel_text(channel, "by slash").await;
+    // Both of the reply's requests are in the log, whichever came last.
+    wait_until_logged(&app, "POST", &format!("/channels/{channel}/messages")).await;
+    let dm = app.wait_for_bot_dm(alice, "by slash").await;
+    wait_until_logged(&app, "POST", &format!("/channels/{}/messages", dm["channel_id"].as_str().unwrap())).await;
     let slash = counted(&app).await;
     assert_eq!(slash.values().sum::<u64>(), 2, "the DM and the staff copy (the answer is free): {slash:?}");
     app.shutdown().await;

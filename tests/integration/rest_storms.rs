@@ -90,12 +90,14 @@ async fn a_ten_second_storm_of_5xx_and_429_on_every_route_loses_no_dm_and_no_ret
     // first DM carries a file.
     for k in 0..DMS_PER_USER {
         let at = STORM * k as u32 / DMS_PER_USER as u32;
+        // Pacing of the workload: each round at its time in the storm.
         tokio::time::sleep(at.saturating_sub(started.elapsed())).await;
         for (i, user) in users.iter().enumerate() {
             let files = if k == 0 { vec![receipt(i)] } else { vec![] };
             app.control.user_dm_with_files(*user, &dm_text(i, k), &files).await.unwrap();
         }
     }
+    // The storm runs its full length before the clock for delivery starts.
     tokio::time::sleep(STORM.saturating_sub(started.elapsed())).await;
     let storm_over = Instant::now();
 

@@ -264,6 +264,7 @@ async fn a_menu_channel_that_keeps_failing_holds_one_unfinished_refresh_and_the_
                 .await
                 .unwrap();
                 most = most.max(n);
+                // The sampling interval of the watch, not a wait for an effect.
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             most

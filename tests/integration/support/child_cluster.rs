@@ -16,6 +16,8 @@ pub struct ChildCluster {
     ops_port: u16,
     /// Its last log lines (stderr), read as they come so it never blocks.
     logs: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
+    /// The tasks reading its stdout and stderr; each ends at the pipe's end.
+    readers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Log lines of a child kept for the test to read.
@@ -77,6 +79,7 @@ impl TestApp {
             .spawn()
             .expect("the ticketeer binary starts");
         let logs = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+        let mut readers = Vec::new();
         for output in [
             child.stdout.take().map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
             child.stderr.take().map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
@@ -85,7 +88,7 @@ impl TestApp {
         .flatten()
         {
             let logs = logs.clone();
-            tokio::spawn(async move {
+            readers.push(tokio::spawn(async move {
                 use tokio::io::AsyncBufReadExt as _;
                 let mut lines = tokio::io::BufReader::new(output).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
@@ -98,10 +101,10 @@ impl TestApp {
                     }
                     kept.push_back(line);
                 }
-            });
+            }));
         }
         let shards = twilight_gateway_bucket(index, self.options.clusters, self.options.shards);
-        let mut cluster = ChildCluster { child, shards: shards.clone(), logs, ops_port };
+        let mut cluster = ChildCluster { child, shards: shards.clone(), logs, readers, ops_port };
         let control = self.control.clone();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
@@ -119,6 +122,7 @@ impl TestApp {
                 break;
             }
             assert!(tokio::time::Instant::now() < deadline, "the child cluster's shards did not connect in 30 s");
+            // Poll interval of a wait bounded by `deadline`.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         cluster
@@ -164,8 +168,11 @@ impl ChildCluster {
             .await
             .expect("the child cluster exits within 30 s")
             .expect("the child cluster is reaped");
-        // Let the readers take the last lines.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The readers have taken the last lines once the pipes have ended.
+        for reader in self.readers.drain(..) {
+            let read = tokio::time::timeout(Duration::from_secs(10), reader).await;
+            read.expect("the child's output ends with it").expect("a reader ends cleanly");
+        }
         let lines = self.logs.lock().unwrap().iter().cloned().collect();
         (status, lines)
     }

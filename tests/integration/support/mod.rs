@@ -4,6 +4,7 @@
 //! as people.
 
 pub mod api;
+pub mod barriers;
 pub mod child_cluster;
 pub mod database;
 pub mod fixtures;
@@ -430,6 +431,7 @@ where
         if tokio::time::Instant::now() > deadline {
             panic!("timed out waiting until {what}");
         }
+        // The poll interval of a wait bounded by `deadline`, not a wait for an effect.
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

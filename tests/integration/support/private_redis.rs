@@ -52,6 +52,7 @@ impl PrivateRedis {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
             assert!(tokio::time::Instant::now() < deadline, "the private redis-server did not start");
+            // Poll interval until the server accepts connections (bounded by `deadline`).
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

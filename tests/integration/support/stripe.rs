@@ -59,6 +59,7 @@ impl TestStripe {
             if http.get(format!("{localstripe}/v1/customers")).basic_auth(STRIPE_KEY, Some("")).send().await.is_ok() {
                 break;
             }
+            // Poll interval while localstripe starts (200 tries at most).
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         // Premium's price: localstripe has plans, not prices (a plan id works
