@@ -21,6 +21,13 @@ impl Keys {
         format!("{}:lock:dm-drain:{user}", self.prefix)
     }
 
+    /// Set by a DM that found its user's drain lock taken: the drain holding
+    /// it looks at the inbox again once it is done (a hint only; the inbox
+    /// sweeper finishes any drain it misses).
+    pub fn dm_drain_again(&self, user: UserId) -> String {
+        format!("{}:dm-drain-again:{user}", self.prefix)
+    }
+
     /// Held while a ticket is being opened for a user in a guild: the first
     /// guard against duplicate tickets (the unique index is the final one).
     pub fn ticket_open_lock(&self, guild: GuildId, user: UserId) -> String {

@@ -485,3 +485,38 @@ async fn move_thread_moves_the_ticket_and_syncs_its_permissions_in_both_forms() 
     assert_eq!(events, vec!["Billing".to_owned(), "Escalated".to_owned()]);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn dms_taken_in_at_once_while_a_prompt_waits_are_all_held_without_the_inbox_sweeper() {
+    // The sweeper never runs here: every DM must be held by a drain, even
+    // one stored while another drain of the same user held the lock (as
+    // when two processes take in one user's DMs at once).
+    let app = TestApp::spawn_with(crate::support::Options { inbox_sweep_ms: 3_600_000, ..Default::default() }).await;
+    let (_acme, _billing, alice) = guild_with_prompt(&app).await;
+    app.control.user_dm(alice, "first").await.unwrap();
+    let prompt = wait_for_prompt(&app, alice).await;
+    let dm_channel = ticketeer::domain::ids::ChannelId(id_of(&prompt["channel_id"]));
+    let after = id_of(&prompt["id"]);
+
+    const BURST: u64 = 20;
+    let tickets = app.bot().tickets.clone();
+    let takes = (1..=BURST).map(|i| {
+        let tickets = tickets.clone();
+        let dm = ticketeer::domain::dm::IncomingDm {
+            message: ticketeer::domain::ids::MessageId(after + i),
+            user: ticketeer::domain::ids::UserId(alice),
+            dm_channel,
+            author_name: "alice".into(),
+            content: format!("more {i}"),
+            attachments: Vec::new(),
+        };
+        tokio::spawn(async move { tickets.receive_dm(dm).await })
+    });
+    for taken in futures_util::future::join_all(takes).await {
+        taken.unwrap().unwrap();
+    }
+    let all = i64::try_from(BURST).unwrap() + 1;
+    eventually("every DM is held", || async { (app.held_queue_length(alice).await == all).then_some(()) }).await;
+    assert_eq!(app.ticket_count().await, 0, "nothing opens before a category is picked");
+    app.shutdown().await;
+}

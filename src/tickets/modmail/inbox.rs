@@ -124,30 +124,74 @@ impl TicketService {
         loop {
             let key = self.keys.dm_drain_lock(user);
             let lock = if wait {
-                Lock::acquire(&self.redis, key, DRAIN_LOCK_TTL, DRAIN_LOCK_TTL).await?
+                Lock::acquire(&self.redis, key.clone(), DRAIN_LOCK_TTL, DRAIN_LOCK_TTL).await?
             } else {
-                Lock::try_acquire(&self.redis, key, DRAIN_LOCK_TTL).await?
+                Lock::try_acquire(&self.redis, key.clone(), DRAIN_LOCK_TTL).await?
             };
-            let Some(lock) = lock else {
-                if wait {
+            let lock = match lock {
+                Some(lock) => lock,
+                None if wait => {
                     tracing::warn!("the DM drain lock stayed taken; the inbox sweeper will finish this drain");
+                    return Ok(());
                 }
-                return Ok(());
+                None => {
+                    // Another drain is running: ask it to look again when it
+                    // is done, then try once more in case it released the
+                    // lock before it could see the request.
+                    self.ask_drain_again(user).await?;
+                    match Lock::try_acquire(&self.redis, key, DRAIN_LOCK_TTL).await? {
+                        Some(lock) => lock,
+                        None => return Ok(()),
+                    }
+                }
             };
             wait = false;
             let drained = self.drain_locked(user, &lock).await;
             if let Err(e) = lock.release().await {
                 tracing::warn!(error = %e, "could not release the DM drain lock; it will expire");
             }
-            if let Drained::Held | Drained::Waiting = drained? {
-                return Ok(());
-            }
-            // A DM stored while we held the lock saw it taken and left the work
-            // to us; look once more now that it is released, so none is stranded.
-            if !db::inbound::has_pending(&self.db, user).await? {
+            let look_again = match drained? {
+                // DMs still wait (a guild to pick, a 429's retry), so pending
+                // rows say nothing new: a DM stored meanwhile asked by mark.
+                // After a 429 nothing may go before the oldest, so no mark
+                // is needed there: the sweeper drains them in order.
+                Drained::Held => self.drain_asked_again(user).await?,
+                Drained::Waiting => false,
+                // A DM stored while we held the lock saw it taken and left the
+                // work to us; look once more now that it is released.
+                Drained::Empty => db::inbound::has_pending(&self.db, user).await?,
+            };
+            if !look_again {
                 return Ok(());
             }
         }
+    }
+
+    async fn ask_drain_again(&self, user: UserId) -> TicketResult<()> {
+        let mut conn = self.redis.get().await.map_err(crate::redis::RedisError::from)?;
+        let key = self.keys.dm_drain_again(user);
+        // Expires with the lock: a request older than any drain means nothing.
+        let ttl = DRAIN_LOCK_TTL.as_millis() as u64;
+        let _: () = deadpool_redis::redis::cmd("SET")
+            .arg(&key)
+            .arg(1)
+            .arg("PX")
+            .arg(ttl)
+            .query_async(&mut conn)
+            .await
+            .map_err(crate::redis::RedisError::from)?;
+        Ok(())
+    }
+
+    /// Whether a DM asked for another look (the request is taken).
+    async fn drain_asked_again(&self, user: UserId) -> TicketResult<bool> {
+        let mut conn = self.redis.get().await.map_err(crate::redis::RedisError::from)?;
+        let asked: Option<String> = deadpool_redis::redis::cmd("GETDEL")
+            .arg(self.keys.dm_drain_again(user))
+            .query_async(&mut conn)
+            .await
+            .map_err(crate::redis::RedisError::from)?;
+        Ok(asked.is_some())
     }
 
     async fn drain_locked(&self, user: UserId, lock: &Lock) -> TicketResult<Drained> {
