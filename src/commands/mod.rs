@@ -13,10 +13,10 @@ use std::time::Duration;
 
 pub use self::categories::CategoryAction;
 pub use self::snippets::SnippetAction;
-pub use crate::db::panel::PanelSetup;
 use crate::domain::actor::Actor;
 use crate::domain::dm::Attachment;
 use crate::domain::ids::{ChannelId, GuildId, UserId};
+pub use crate::domain::panel::PanelSetup;
 pub use crate::tickets::close::CloseWhen;
 use crate::tickets::modmail::setup::ModmailSetup;
 use crate::tickets::reply::StaffContext;

@@ -4,9 +4,9 @@
 
 use std::fmt::Write as _;
 
-use crate::db::panel::PanelSetup;
 use crate::domain::actor::Actor;
 use crate::domain::ids::GuildId;
+use crate::domain::panel::PanelSetup;
 use crate::tickets::modmail::setup::ModmailSetup;
 use crate::tickets::panel::setup::PanelSetUp;
 use crate::tickets::{Outcome, TicketResult, TicketService};

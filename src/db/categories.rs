@@ -3,17 +3,8 @@
 
 use sqlx::{PgConnection, PgExecutor};
 
+use crate::domain::category::{CategoryFields, ModmailCategory};
 use crate::domain::ids::{ChannelId, GuildId, UserId};
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModmailCategory {
-    pub id: i64,
-    pub guild: GuildId,
-    pub discord_category: ChannelId,
-    pub name: String,
-    pub description: String,
-    pub emoji: Option<String>,
-}
 
 struct CategoryRow {
     category_id: i64,
@@ -35,15 +26,6 @@ impl From<CategoryRow> for ModmailCategory {
             emoji: r.emoji,
         }
     }
-}
-
-/// The fields staff set.
-#[derive(Debug, Clone)]
-pub struct CategoryFields {
-    pub discord_category: ChannelId,
-    pub name: String,
-    pub description: String,
-    pub emoji: Option<String>,
 }
 
 /// What creating a category did.

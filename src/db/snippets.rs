@@ -3,12 +3,7 @@
 use sqlx::{PgConnection, PgExecutor};
 
 use crate::domain::ids::{GuildId, UserId};
-
-#[derive(Debug, Clone)]
-pub struct Snippet {
-    pub name: String,
-    pub content: String,
-}
+use crate::domain::snippet::Snippet;
 
 /// `false` if the guild already has a snippet of that name. Runs in the
 /// caller's transaction, which holds the guild's snippet lock until it ends.

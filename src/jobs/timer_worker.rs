@@ -25,7 +25,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bot::Bot;
 use crate::db;
-use crate::db::timers::{AfterFailure, Timer, TimerKind};
+use crate::db::timers::AfterFailure;
+use crate::domain::timer::{Timer, TimerKind};
 use crate::redis::lock::Lock;
 use crate::tickets::panel::menu::REFRESH_DELAY_MS;
 use crate::tickets::timers::RetryPolicy;

@@ -5,7 +5,8 @@
 //! transaction with its audit entries; a refusal names every bad field and
 //! writes nothing. The parts merge with what is stored under row locks, so
 //! two admins changing different fields at once both win. The menu is posted
-//! (or edited) after the commit, as `/ticket setup` does.
+//! (or edited) after the commit. `/modmail setup` (here) and `/ticket setup`
+//! (`panel::setup`) are this action with every field of one setup given.
 
 use super::error::{Field, Problem, Refusal, TicketError, TicketResult};
 use super::modmail::setting_specs::SettingChange;
@@ -13,9 +14,9 @@ use super::modmail::setup::ModmailSetup;
 use super::ports::ChannelKind;
 use super::TicketService;
 use crate::db;
-use crate::db::panel::{PanelSettings, PanelSetup};
 use crate::domain::actor::Actor;
 use crate::domain::ids::{ChannelId, GuildId, RoleId};
+use crate::domain::panel::{PanelSettings, PanelSetup};
 use crate::domain::settings::GuildSettings;
 
 /// What to change; every `None` keeps what is stored.
@@ -143,6 +144,25 @@ impl TicketService {
             self.refresh_menu(guild).await?;
         }
         Ok(GuildConfiguration { modmail: modmail_after, panel: panel_after, created_types })
+    }
+
+    /// `/modmail setup` (Manage Server): `change_guild_settings` with every
+    /// field of the modmail setup given.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn setup_modmail(
+        &self,
+        guild: GuildId,
+        actor: &Actor,
+        setup: &ModmailSetup,
+    ) -> TicketResult<ModmailSetup> {
+        let whole = ModmailSetupChange {
+            inbox_category: Some(setup.inbox_category),
+            staff_role: Some(setup.staff_role),
+            log_channel: Some(setup.log_channel),
+        };
+        let change = GuildSettingsChange { modmail_setup: Some(whole), ..Default::default() };
+        self.change_guild_settings(guild, actor, &change).await?;
+        Ok(setup.clone())
     }
 
     /// A staff or support role may not be @everyone: it would make every

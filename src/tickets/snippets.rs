@@ -10,10 +10,10 @@ use super::outcome::Outcome;
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
-pub use crate::db::snippets::Snippet;
 use crate::domain::actor::Actor;
 use crate::domain::ids::GuildId;
 use crate::domain::settings::GuildSettings;
+pub use crate::domain::snippet::Snippet;
 use crate::templates::{self, Placeholders};
 
 /// Longest snippet: a staff reply's limit.

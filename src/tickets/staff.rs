@@ -180,11 +180,11 @@ impl TicketService {
         }
         for timer in &timers {
             let what = match timer.kind {
-                db::timers::TimerKind::Close => "close".to_owned(),
-                db::timers::TimerKind::Reminder => format!("reminder #{}", timer.number.unwrap_or_default()),
-                db::timers::TimerKind::CategoryPrompt => "category prompt".to_owned(),
-                db::timers::TimerKind::MenuRefresh => "menu refresh".to_owned(),
-                db::timers::TimerKind::ServerChoice => "server menu".to_owned(),
+                crate::domain::timer::TimerKind::Close => "close".to_owned(),
+                crate::domain::timer::TimerKind::Reminder => format!("reminder #{}", timer.number.unwrap_or_default()),
+                crate::domain::timer::TimerKind::CategoryPrompt => "category prompt".to_owned(),
+                crate::domain::timer::TimerKind::MenuRefresh => "menu refresh".to_owned(),
+                crate::domain::timer::TimerKind::ServerChoice => "server menu".to_owned(),
             };
             let _ = writeln!(out, "⏰ Scheduled: {what} <t:{}:R>", timer.due_at.timestamp());
         }

@@ -16,8 +16,9 @@ use super::ports::{OutgoingMessage, PortError};
 use super::reply::StaffContext;
 use super::TicketService;
 use crate::db;
-use crate::db::timers::{AfterFailure, Removed, Timer, TimerKind};
+use crate::db::timers::{AfterFailure, Removed};
 use crate::domain::ticket::Ticket;
+use crate::domain::timer::{Timer, TimerKind};
 use crate::metrics;
 
 /// Longest reminder text.

@@ -17,7 +17,7 @@ use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
-use crate::db::categories::ModmailCategory;
+use crate::domain::category::ModmailCategory;
 use crate::domain::ids::ChannelId;
 use crate::tickets::modmail::categories::{CategoryChange as Change, CategoryKey, NewCategory as New};
 

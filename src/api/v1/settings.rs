@@ -71,8 +71,8 @@ impl From<&GuildSettings> for ModmailSettings {
     }
 }
 
-impl From<db::panel::PanelSettings> for PanelSettings {
-    fn from(p: db::panel::PanelSettings) -> Self {
+impl From<crate::domain::panel::PanelSettings> for PanelSettings {
+    fn from(p: crate::domain::panel::PanelSettings) -> Self {
         PanelSettings {
             menu_channel: p.menu_channel.to_string(),
             category: p.category.to_string(),

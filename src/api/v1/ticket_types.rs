@@ -17,7 +17,7 @@ use crate::api::error_body::{BodyErrors, GuildErrors};
 use crate::api::extract::{Json, Path};
 use crate::api::{ApiState, Error, Result};
 use crate::db;
-use crate::db::panel::TicketType as TypeRow;
+use crate::domain::panel::TicketType as TypeRow;
 use crate::tickets::panel::admin::{QuestionChange, QuestionFields, TypeChange, TypeFields};
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,9 +14,9 @@ use super::super::reply::StaffContext;
 use super::super::TicketService;
 use super::setting_specs::{Flag, SettingChange};
 use crate::db;
-use crate::db::categories::CategoryFields;
-pub use crate::db::categories::ModmailCategory;
 use crate::domain::actor::Actor;
+use crate::domain::category::CategoryFields;
+pub use crate::domain::category::ModmailCategory;
 use crate::domain::ids::{ChannelId, GuildId};
 use crate::domain::settings::GuildSettings;
 

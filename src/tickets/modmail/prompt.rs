@@ -19,11 +19,11 @@ use super::super::ports::{ChoiceMenu, ChoiceOption, OutgoingMessage, MAX_BUTTONS
 use super::super::render::truncate;
 use super::super::TicketService;
 use crate::db;
-use crate::db::categories::ModmailCategory;
 use crate::db::prompts::PromptState;
-use crate::db::timers::Timer;
+use crate::domain::category::ModmailCategory;
 use crate::domain::dm::IncomingDm;
 use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::timer::Timer;
 use crate::templates::{self, Placeholders, Template};
 
 /// Custom id of the prompt's menu; each button's is `modmail:category:{id}`.

@@ -29,10 +29,10 @@ use super::prompt::Placement;
 use crate::db;
 use crate::db::choices::{Expired, GuildChoice};
 use crate::db::members::ModmailGuild;
-use crate::db::timers::Timer;
 use crate::domain::dm::IncomingDm;
 use crate::domain::ids::{GuildId, UserId};
 use crate::domain::ticket::{Ticket, TicketKind};
+use crate::domain::timer::Timer;
 use crate::templates::{self, Placeholders, Template};
 
 /// How long a server menu holds the user's DMs unless

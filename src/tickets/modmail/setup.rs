@@ -3,7 +3,6 @@
 //! membership index); `/modmail disable` turns it off again.
 
 use super::super::error::{Field, Problem, Refusal, TicketResult};
-use super::super::guild_settings::{GuildSettingsChange, ModmailSetupChange};
 use super::super::ports::{ChannelKind, PortError};
 use super::super::TicketService;
 use crate::db;
@@ -18,25 +17,6 @@ pub struct ModmailSetup {
 }
 
 impl TicketService {
-    /// Sets modmail up (Manage Server): the same action as the API's change
-    /// of the setup (`change_guild_settings`), with every field given.
-    #[tracing::instrument(skip(self, actor))]
-    pub async fn setup_modmail(
-        &self,
-        guild: GuildId,
-        actor: &Actor,
-        setup: &ModmailSetup,
-    ) -> TicketResult<ModmailSetup> {
-        let whole = ModmailSetupChange {
-            inbox_category: Some(setup.inbox_category),
-            staff_role: Some(setup.staff_role),
-            log_channel: Some(setup.log_channel),
-        };
-        let change = GuildSettingsChange { modmail_setup: Some(whole), ..Default::default() };
-        self.change_guild_settings(guild, actor, &change).await?;
-        Ok(setup.clone())
-    }
-
     /// Turns modmail off: DMs no longer route to this guild, and its members
     /// are dropped from the membership index (kept only where modmail is on).
     /// Open tickets stay open for staff to finish. Returns whether it was on.

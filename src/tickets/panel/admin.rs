@@ -6,9 +6,10 @@
 use super::super::error::{Counted, Field, Missing, Named, Problem, Refusal, TicketResult};
 use super::super::TicketService;
 use crate::db;
-use crate::db::panel::{NewType, Question, QuestionStyle, TicketType, TypeCreated};
+use crate::db::panel::TypeCreated;
 use crate::domain::actor::Actor;
 use crate::domain::ids::GuildId;
+use crate::domain::panel::{NewType, Question, QuestionStyle, TicketType};
 use serde_json::json;
 
 /// A select menu holds 25 options.

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use super::super::ports::{ChoiceMenu, ChoiceOption, Embed, Form, FormField, OutgoingMessage};
 use super::super::render::truncate;
 use super::admin::{question_fields, MAX_QUESTIONS, MAX_TYPES};
-use crate::db::panel::{Question, QuestionStyle, TicketType};
+use crate::domain::panel::{Question, QuestionStyle, TicketType};
 
 pub const ADMIN: &str = "padmin";
 const COLOR: u32 = 0x5865F2;

@@ -1,7 +1,7 @@
 //! The ticket types `/ticket setup` creates in a guild that has none, so the
 //! menu works at once; admins change them with `/ticket admin`.
 
-use crate::db::panel::{NewType, Question, QuestionStyle};
+use crate::domain::panel::{NewType, Question, QuestionStyle};
 
 fn question(label: &str, style: QuestionStyle, required: bool, max: i32, placeholder: &str) -> Question {
     Question {

@@ -9,8 +9,8 @@ use super::super::ports::{ChoiceMenu, ChoiceOption, Embed, EmbedField, OutgoingM
 use super::super::render::truncate;
 use super::super::TicketService;
 use crate::db;
-use crate::db::panel::TicketType;
 use crate::domain::ids::{GuildId, MessageId};
+use crate::domain::panel::TicketType;
 use crate::redis::lock::Lock;
 
 /// Custom id of the menu's select; its values are ticket type ids.

@@ -9,8 +9,8 @@ use super::super::outcome::Outcome;
 use super::super::ports::{Embed, Form, FormField, OutgoingMessage};
 use super::super::TicketService;
 use crate::db;
-use crate::db::panel::{QuestionStyle, TicketType};
 use crate::domain::ids::{ChannelId, GuildId, UserId};
+use crate::domain::panel::{QuestionStyle, TicketType};
 use crate::domain::ticket::TicketKind;
 
 /// Custom id of a type's form: `panel:form:{type_id}`; its fields are `q0`…`q4`.
@@ -199,7 +199,7 @@ pub fn intake_messages(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::panel::Question;
+    use crate::domain::panel::Question;
 
     fn billing() -> TicketType {
         TicketType {

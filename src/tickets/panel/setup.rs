@@ -7,9 +7,9 @@ use super::super::error::{Refusal, TicketResult};
 use super::super::guild_settings::{GuildSettingsChange, PanelSetupChange};
 use super::super::TicketService;
 use crate::db;
-use crate::db::panel::{PanelSettings, PanelSetup, TicketType};
 use crate::domain::actor::Actor;
 use crate::domain::ids::GuildId;
+use crate::domain::panel::{PanelSettings, PanelSetup, TicketType};
 
 /// What `/ticket setup` stored: the settings, the guild's ticket types and
 /// how many of them it created (the defaults, in a guild that had none).
