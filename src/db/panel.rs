@@ -199,9 +199,9 @@ async fn types_on(conn: &mut PgConnection, guild: GuildId) -> sqlx::Result<Vec<T
         .collect())
 }
 
-/// One type of the guild with its questions, its row locked until the
-/// caller's transaction ends; `None` if the guild has no such type.
-pub async fn type_locked(tx: &mut PgConnection, guild: GuildId, type_id: i64) -> sqlx::Result<Option<TicketType>> {
+/// Locks a type's row until the caller's transaction ends; `false` if the
+/// guild has no such type.
+async fn lock_type(tx: &mut PgConnection, guild: GuildId, type_id: i64) -> sqlx::Result<bool> {
     let found = sqlx::query_scalar!(
         "SELECT type_id FROM ticket_types WHERE type_id = $2 AND guild_id = $1 FOR UPDATE",
         guild.db(),
@@ -209,7 +209,13 @@ pub async fn type_locked(tx: &mut PgConnection, guild: GuildId, type_id: i64) ->
     )
     .fetch_optional(&mut *tx)
     .await?;
-    if found.is_none() {
+    Ok(found.is_some())
+}
+
+/// One type of the guild with its questions, its row locked until the
+/// caller's transaction ends; `None` if the guild has no such type.
+pub async fn type_locked(tx: &mut PgConnection, guild: GuildId, type_id: i64) -> sqlx::Result<Option<TicketType>> {
+    if !lock_type(tx, guild, type_id).await? {
         return Ok(None);
     }
     // A guild has at most 25 types: reading them all is one small query.
@@ -309,14 +315,7 @@ pub async fn change_questions<T, E>(
     type_id: i64,
     change: impl FnOnce(&mut Vec<Question>) -> Result<T, E>,
 ) -> sqlx::Result<Option<Result<T, E>>> {
-    let found = sqlx::query_scalar!(
-        "SELECT type_id FROM ticket_types WHERE type_id = $2 AND guild_id = $1 FOR UPDATE",
-        guild.db(),
-        type_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if found.is_none() {
+    if !lock_type(tx, guild, type_id).await? {
         return Ok(None);
     }
     let rows = sqlx::query!(

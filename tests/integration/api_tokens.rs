@@ -125,7 +125,9 @@ async fn a_token_stops_working_once_its_creator_no_longer_manages_the_server() {
     let demoted = Instant::now();
     eventually("the demoted creator's token is refused", status_is(StatusCode::UNAUTHORIZED)).await;
     let took = demoted.elapsed();
-    assert!(took <= cache + Duration::from_millis(900), "refused after {took:?}");
+    // Within the configured cache, with room for a loaded machine: the
+    // default cache (a minute) or no expiry at all would fail here.
+    assert!(took <= cache + Duration::from_secs(4), "refused after {took:?}");
     println!("a demoted creator's token was refused {took:?} after the demotion (cache {cache:?})");
     let me = api.get("/v1/me", &token).await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED, "every use is refused, not only guild routes");
